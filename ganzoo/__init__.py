@@ -1,0 +1,29 @@
+"""ganzoo: a plugin-based GAN zoo for PyTorch.
+
+The public API that plugins import. ``import ganzoo`` stays light: the parts that
+need torch are imported on first use.
+"""
+
+from ganzoo.data import DataSpec, ImageData, default_data_root
+from ganzoo.errors import GanzooError
+from ganzoo.hookspecs import hookimpl
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AdversarialLoss",
+    "DataSpec",
+    "GanzooError",
+    "ImageData",
+    "LossContext",
+    "default_data_root",
+    "hookimpl",
+]
+
+
+def __getattr__(name):
+    if name in ("AdversarialLoss", "LossContext"):
+        from ganzoo import losses
+
+        return getattr(losses, name)
+    raise AttributeError(f"module 'ganzoo' has no attribute {name!r}")

@@ -1,0 +1,3 @@
+from ganzoo.cli import main
+
+raise SystemExit(main())

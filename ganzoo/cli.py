@@ -1,0 +1,179 @@
+"""The ``ganzoo`` command line. Heavy modules (torch, plugins) load only when a command needs them."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from typing import Optional, Sequence
+
+from ganzoo import __version__
+from ganzoo.errors import GanzooError
+
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="show the full traceback of an error")
+
+    parser = argparse.ArgumentParser(prog="ganzoo", parents=[common],
+                                     description="A plugin-based GAN zoo for PyTorch.")
+    parser.add_argument("--version", action="version", version=f"ganzoo {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = commands.add_parser("run", parents=[common], help="train a GAN from a YAML recipe",
+                              description="Train a GAN from a YAML recipe. KEY=VALUE overrides are merged last, "
+                                          "e.g. train.epochs=1 generator.params.hidden=[256,256].")
+    run.add_argument("recipe", nargs="?", help="recipe file, e.g. recipes/vanilla_mnist.yaml")
+    run.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="recipe overrides")
+    run.add_argument("--out", metavar="DIR", help="run directory (default: runs/<recipe name>-<timestamp>)")
+    run.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its newest checkpoint")
+    run.add_argument("--quiet", action="store_true", help="plain log lines instead of a live progress bar")
+
+    listing = commands.add_parser("list", parents=[common], help="show the registered components")
+    listing.add_argument("--kind", help="only this kind: generator, discriminator, loss or dataset")
+    listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    sample = commands.add_parser("sample", parents=[common], help="draw images from a trained run")
+    sample.add_argument("source", metavar="RUN_DIR_OR_CHECKPOINT")
+    sample.add_argument("-n", type=int, default=64, help="number of images (default 64)")
+    sample.add_argument("--out", required=True, metavar="FILE", help=".npz (uint8 array 'images') or .png (a grid)")
+    sample.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
+    sample.add_argument("--label", type=int, help="class to sample, for conditional generators")
+    sample.add_argument("--device", default="cpu", help="cpu (default), cuda or auto")
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = _parser()
+    args, extra = parser.parse_known_args(argv)
+    # KEY=VALUE overrides may come after options (`run R --out D a.b=1`).
+    if args.command == "run" and all(not item.startswith("-") for item in extra):
+        args.overrides += extra
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    debug = getattr(args, "debug", False)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    if not debug:
+        warnings.showwarning = _one_line_warning
+    try:
+        return COMMANDS[args.command](args)
+    except GanzooError as error:
+        if debug:
+            raise
+        print(f"ganzoo: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        if debug:
+            raise
+        print("ganzoo: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None):
+    print(f"ganzoo: warning: {message}", file=sys.stderr)
+
+
+def cmd_run(args) -> int:
+    import signal
+
+    from ganzoo.progress import make_progress
+    from ganzoo.recipe import load_recipe
+    from ganzoo.registry import load_registry
+    from ganzoo.trainer import TrainingInterrupted, resume_run, start_run
+
+    registry = load_registry()
+    progress = make_progress(quiet=args.quiet)
+    if args.resume:
+        overrides = ([args.recipe] if args.recipe else []) + args.overrides
+        if any("=" not in item for item in overrides):
+            raise GanzooError("--resume takes the run directory alone (plus KEY=VALUE overrides), not a recipe file")
+        trainer = resume_run(args.resume, registry, progress, overrides)
+    else:
+        if not args.recipe:
+            raise GanzooError("give a recipe file (e.g. ganzoo run recipes/vanilla_mnist.yaml) or --resume RUN_DIR")
+        recipe = load_recipe(args.recipe, args.overrides, registry)
+        trainer = start_run(recipe, registry, args.out, progress)
+
+    def request_stop(signum, frame):
+        if trainer.stop_requested:  # a second Ctrl-C stops at once
+            raise KeyboardInterrupt
+        trainer.stop_requested = True
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        run_dir = trainer.fit()
+    except TrainingInterrupted as stop:
+        print(f"ganzoo: stopped at step {stop.step}; a checkpoint is saved. Resume with:\n"
+              f"  ganzoo run --resume {stop.run_dir}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    print(run_dir)
+    return 0
+
+
+def cmd_list(args) -> int:
+    import json
+
+    from ganzoo.registry import KINDS, load_registry
+
+    if args.kind is not None and args.kind not in KINDS:
+        raise GanzooError(f"unknown kind '{args.kind}'; kinds are: {', '.join(KINDS)}")
+    registry = load_registry()
+    components = registry.of_kind(args.kind)
+    if args.json:
+        print(json.dumps({
+            "components": [
+                {"kind": c.kind, "name": c.name, "description": c.description,
+                 "plugin": {"name": c.plugin.name, "distribution": c.plugin.distribution, "version": c.plugin.version}}
+                for c in components
+            ],
+            "failures": [{"plugin": f.plugin.name, "distribution": f.plugin.distribution,
+                          "version": f.plugin.version, "error": f.error} for f in registry.failures],
+        }, indent=2))
+        return 0
+
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="ganzoo components")
+    for column in ("kind", "name", "plugin", "description"):
+        table.add_column(column, overflow="fold")
+    for c in components:
+        table.add_row(c.kind, c.name, f"{c.plugin.name} ({c.plugin})", c.description)
+    console = Console()
+    console.print(table)
+    for failure in registry.failures:
+        console.print(f"[red]failed[/red] plugin '{failure.plugin.name}' ({failure.plugin}): {failure.error}",
+                      markup=True, highlight=False)
+    return 0
+
+
+def cmd_sample(args) -> int:
+    from ganzoo.registry import load_registry
+    from ganzoo.sampling import FORMATS, load_generator, sample_images, write_samples
+
+    if args.n < 1:
+        raise GanzooError(f"-n must be at least 1, got {args.n}")
+    if not args.out.endswith(FORMATS):
+        raise GanzooError(f"--out must end in {' or '.join(FORMATS)}, got '{args.out}'")
+    generator, spec = load_generator(args.source, load_registry(), args.device)
+    if args.label is not None:
+        if not getattr(generator, "conditional", False):
+            raise GanzooError("--label needs a conditional generator; this run's generator is unconditional")
+        if not 0 <= args.label < (spec.num_classes or 0):
+            raise GanzooError(f"--label must be in 0..{(spec.num_classes or 1) - 1}, got {args.label}")
+    images = sample_images(generator, spec, args.n, seed=args.seed, label=args.label)
+    write_samples(images, args.out)
+    print(args.out)
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "list": cmd_list, "sample": cmd_sample}

@@ -1,0 +1,64 @@
+"""The hooks through which plugins contribute components to ganzoo.
+
+Each hook receives a ``register`` callback. Call it once per component::
+
+    register(name, factory, params=ParamsDataclass, description="One line.")
+
+``name`` is what recipes use (``generator: {name: mlp}``), ``factory`` builds the
+component, ``params`` is a dataclass that is the component's typed schema in a
+recipe, and ``description`` is the line ``ganzoo list`` shows.
+"""
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("ganzoo")
+hookimpl = pluggy.HookimplMarker("ganzoo")
+
+
+@hookspec
+def register_generators(register):
+    """Register generators.
+
+    ``factory(params, data)`` receives the params dataclass instance and a
+    ``ganzoo.DataSpec`` (image shape, number of classes) and returns a
+    ``torch.nn.Module`` with an integer ``latent_dim`` attribute. Its
+    ``forward(z)`` maps noise of shape ``(N, latent_dim)`` to images of shape
+    ``(N, *data.image_shape)`` in [-1, 1]. A module with ``conditional = True``
+    is called as ``forward(z, labels)``.
+    """
+
+
+@hookspec
+def register_discriminators(register):
+    """Register discriminators (critics).
+
+    ``factory(params, data)`` receives the params dataclass instance and a
+    ``ganzoo.DataSpec`` and returns a ``torch.nn.Module`` whose ``forward(x)``
+    maps images of shape ``(N, *data.image_shape)`` to one logit per image,
+    shape ``(N,)`` or ``(N, 1)``. A module with ``conditional = True`` is called
+    as ``forward(x, labels)``.
+    """
+
+
+@hookspec
+def register_losses(register):
+    """Register adversarial losses.
+
+    ``factory(params)`` returns a ``ganzoo.AdversarialLoss``: an object with
+    ``discriminator_loss(real_logits, fake_logits, ctx)`` and
+    ``generator_loss(fake_logits, ctx)``, each returning a scalar tensor.
+    ``ctx`` is a ``ganzoo.LossContext`` holding the discriminator and the real
+    and fake batches (and labels), so a loss can add penalties that call the
+    discriminator again, such as a gradient penalty.
+    """
+
+
+@hookspec
+def register_datasets(register):
+    """Register datasets.
+
+    ``factory(params)`` returns a ``ganzoo.ImageData``: all images as one float
+    tensor of shape ``(N, C, H, W)`` scaled to [-1, 1], with optional integer
+    labels. The trainer holds it on the training device and shuffles it by index.
+    Raise ``ganzoo.GanzooError`` with a one-line message when the data is missing.
+    """

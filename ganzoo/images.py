@@ -1,0 +1,30 @@
+"""Turning generator output in [-1, 1] into bytes and pictures."""
+
+from __future__ import annotations
+
+import io
+import math
+from pathlib import Path
+
+import torch
+
+from ganzoo.files import write_atomic
+
+
+def to_uint8(images: torch.Tensor) -> torch.Tensor:
+    """(N, C, H, W) floats in [-1, 1] -> uint8 in [0, 255]."""
+    return images.detach().float().add(1.0).mul(127.5).round().clamp(0, 255).to(torch.uint8)
+
+
+def save_grid(images: torch.Tensor, path: str | Path, nrow: int | None = None) -> None:
+    """Write a PNG grid of (N, C, H, W) images in [-1, 1], atomically."""
+    from torchvision.utils import make_grid
+    from PIL import Image
+
+    nrow = nrow or max(1, int(math.ceil(math.sqrt(images.shape[0]))))
+    grid = make_grid(to_uint8(images.cpu()), nrow=nrow, padding=2, pad_value=0)
+    array = grid.permute(1, 2, 0).numpy()
+    picture = Image.fromarray(array[:, :, 0] if array.shape[2] == 1 else array)
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG")
+    write_atomic(path, lambda handle: handle.write(buffer.getvalue()))

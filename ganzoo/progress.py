@@ -1,0 +1,93 @@
+"""Training progress: a live rich bar on a terminal, plain lines otherwise."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Optional
+
+
+def format_record(record: dict[str, Any]) -> str:
+    parts = [
+        f"d_loss {record['d_loss']:.4f}",
+        f"g_loss {record['g_loss']:.4f}" if record.get("g_loss") is not None else "g_loss -",
+        f"D(x) {record['d_real']:.3f}",
+        f"D(G(z)) {record['d_fake']:.3f}",
+        f"{record['images_per_sec']:.0f} img/s",
+    ]
+    return "  ".join(parts)
+
+
+class PlainProgress:
+    """One line per logged step; for logs, pipes and ``--quiet``."""
+
+    def __init__(self, stream=None):
+        self.stream = stream or sys.stderr
+        self.epochs = 0
+        self.total_steps = 0
+
+    def start(self, epochs: int, total_steps: int, done_steps: int) -> None:
+        self.epochs, self.total_steps = epochs, total_steps
+
+    def advance(self, steps: int = 1) -> None:
+        pass
+
+    def log(self, record: dict[str, Any]) -> None:
+        line = f"epoch {record['epoch']}/{self.epochs}  step {record['step']}/{self.total_steps}  " + format_record(record)
+        print(line, file=self.stream, flush=True)
+
+    def message(self, text: str) -> None:
+        print(text, file=self.stream, flush=True)
+
+    def close(self) -> None:
+        pass
+
+
+class RichProgress:
+    """A live progress bar with epoch, step, losses and images/s."""
+
+    def __init__(self, console=None):
+        from rich.console import Console
+
+        self.console = console or Console(stderr=True)
+        self._progress = None
+        self._task: Optional[int] = None
+        self.epochs = 0
+
+    def start(self, epochs: int, total_steps: int, done_steps: int) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.epochs = epochs
+        self._progress = Progress(
+            TextColumn("[bold]epoch {task.fields[epoch]}/" + str(epochs)),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            TextColumn("{task.fields[stats]}"),
+            console=self.console,
+            transient=False,
+        )
+        self._progress.start()
+        self._task = self._progress.add_task("train", total=total_steps, completed=done_steps,
+                                             epoch=1, stats="")
+
+    def advance(self, steps: int = 1) -> None:
+        self._progress.advance(self._task, steps)
+
+    def log(self, record: dict[str, Any]) -> None:
+        self._progress.update(self._task, epoch=record["epoch"], stats=format_record(record))
+
+    def message(self, text: str) -> None:
+        self.console.print(text)
+
+    def close(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+
+def make_progress(quiet: bool = False):
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    if quiet or not console.is_terminal:
+        return PlainProgress()
+    return RichProgress(console)

@@ -1,0 +1,218 @@
+"""Recipes: YAML files, typed by a schema, with ``key=value`` overrides.
+
+The skeleton (seed, components, optimisers, schedule, output) is typed by the
+dataclasses below; each component's ``params`` is typed by the params dataclass
+its plugin registered. Every mistake becomes a one-line ``GanzooError``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field, fields, is_dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence
+
+import yaml
+from omegaconf import MISSING, DictConfig, OmegaConf
+from omegaconf.errors import ConfigKeyError, MissingMandatoryValue, OmegaConfBaseException
+
+from ganzoo.errors import GanzooError
+from ganzoo.registry import KINDS, Registry
+
+OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
+
+
+@dataclass
+class ComponentConfig:
+    name: str = MISSING
+    params: Dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class OptimizerConfig:
+    name: str = "adam"
+    lr: float = 2e-4
+    betas: List[float] = field(default_factory=lambda: [0.9, 0.999])
+    weight_decay: float = 0.0
+    momentum: float = 0.0
+
+
+@dataclass
+class OptimizersConfig:
+    generator: OptimizerConfig = field(default_factory=OptimizerConfig)
+    discriminator: OptimizerConfig = field(default_factory=OptimizerConfig)
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = 5
+    batch_size: int = 128
+    d_steps: int = 1  # discriminator steps per generator step
+    device: str = "auto"  # auto | cpu | cuda | cuda:N
+    log_every: int = 50  # steps between logged metrics; the only host syncs
+
+
+@dataclass
+class OutputConfig:
+    root: str = "runs"  # run directories go to ROOT/<name>-<timestamp> unless --out
+    grid_size: int = 64  # images in the per-epoch sample grid
+    keep_checkpoints: int = 2
+
+
+@dataclass
+class RecipeSchema:
+    name: Optional[str] = None  # defaults to the recipe file's stem
+    seed: int = 0
+    dataset: ComponentConfig = field(default_factory=ComponentConfig)
+    generator: ComponentConfig = field(default_factory=ComponentConfig)
+    discriminator: ComponentConfig = field(default_factory=ComponentConfig)
+    loss: ComponentConfig = field(default_factory=ComponentConfig)
+    optimizers: OptimizersConfig = field(default_factory=OptimizersConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    output: OutputConfig = field(default_factory=OutputConfig)
+
+
+@dataclass
+class Recipe:
+    """A validated recipe: the skeleton config and each component's typed params."""
+
+    config: DictConfig
+    params: Dict[str, Any]  # kind -> params dataclass instance
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    def to_yaml(self) -> str:
+        """The fully resolved recipe; ``ganzoo run`` of it reproduces the run."""
+        tree = OmegaConf.to_container(self.config, resolve=True)
+        for kind in KINDS:
+            tree[kind]["params"] = OmegaConf.to_container(OmegaConf.structured(self.params[kind]))
+        return OmegaConf.to_yaml(OmegaConf.create(tree))
+
+
+def load_recipe(path: str | Path, overrides: Sequence[str] = (), registry: Registry | None = None) -> Recipe:
+    path = Path(path)
+    if not path.is_file():
+        raise GanzooError(f"recipe file '{path}' not found; give the path to a .yaml recipe (see recipes/)")
+    try:
+        document = OmegaConf.load(path)
+    except yaml.YAMLError as error:
+        where = getattr(error, "problem_mark", None)
+        at = f" at line {where.line + 1}, column {where.column + 1}" if where else ""
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise GanzooError(f"recipe '{path}' is not valid YAML{at}: {problem}") from None
+    except OSError as error:
+        raise GanzooError(f"cannot read recipe '{path}': {error.strerror or error}") from None
+    if not isinstance(document, DictConfig):
+        raise GanzooError(f"recipe '{path}' must be a YAML mapping (key: value), not a list or a scalar")
+    return build_recipe(document, overrides, registry, default_name=path.stem, source=str(path))
+
+
+def build_recipe(document: Any, overrides: Sequence[str] = (), registry: Registry | None = None,
+                 default_name: str = "recipe", source: str = "recipe") -> Recipe:
+    if registry is None:
+        from ganzoo.registry import load_registry
+
+        registry = load_registry()
+    config = OmegaConf.structured(RecipeSchema)
+    config = _merge(config, document, source)
+    config = _merge(config, parse_overrides(overrides), "overrides")
+    if config.name is None:
+        config.name = default_name
+
+    missing = sorted(OmegaConf.missing_keys(config))
+    if missing:
+        raise GanzooError(f"{source}: no value for '{missing[0]}'; set it in the recipe or add {missing[0]}=VALUE")
+
+    params = {}
+    for kind in KINDS:
+        component = registry.get(kind, config[kind].name)
+        typed = _merge(OmegaConf.structured(component.params), config[kind].params, source, f"{kind}.params")
+        missing = sorted(OmegaConf.missing_keys(typed))
+        if missing:
+            key = f"{kind}.params.{missing[0]}"
+            raise GanzooError(f"{source}: no value for '{key}'; set it in the recipe or add {key}=VALUE")
+        try:
+            params[kind] = OmegaConf.to_object(typed)
+        except OmegaConfBaseException as error:
+            raise GanzooError(f"{source}: {kind}.params: {_first_line(error)}") from None
+        except (TypeError, ValueError) as error:  # raised by a params dataclass's __post_init__
+            raise GanzooError(f"{source}: {kind}.params: {error}") from None
+    _check_ranges(config)
+    return Recipe(config=config, params=params)
+
+
+def parse_overrides(overrides: Sequence[str]) -> DictConfig:
+    for item in overrides:
+        if "=" not in item or not re.match(r"^[A-Za-z_][\w.\-]*=", item):
+            raise GanzooError(f"override '{item}' is not KEY=VALUE (e.g. train.epochs=1)")
+    try:
+        return OmegaConf.from_dotlist(list(overrides))
+    except OmegaConfBaseException as error:
+        raise GanzooError(f"cannot parse overrides: {_first_line(error)}") from None
+    except yaml.YAMLError as error:
+        raise GanzooError(f"cannot parse overrides: {str(error).splitlines()[0]}") from None
+
+
+def _merge(base: DictConfig, update: Any, source: str, prefix: str = "") -> DictConfig:
+    try:
+        return OmegaConf.merge(base, update)
+    except ConfigKeyError as error:
+        key = _full_key(prefix, error)
+        message = _first_line(error)
+        if "Did you mean" not in message:
+            message += _suggestion(error.key, getattr(error, "object_type", None))
+        raise GanzooError(f"{source}: unknown key '{key}': {message}") from None
+    except OmegaConfBaseException as error:
+        key = _full_key(prefix, error)
+        message = _first_line(error)
+        if "is not a ListConfig" in message:
+            message = "expected a list, e.g. [128, 64]"
+        elif "is not a subclass of" in message or "is not a DictConfig" in message:
+            message = "expected a mapping (key: value)"
+        raise GanzooError(f"{source}: bad value for '{key}': {message}") from None
+
+
+def _full_key(prefix: str, error: OmegaConfBaseException) -> str:
+    key = str(getattr(error, "full_key", "") or getattr(error, "key", "") or "")
+    return ".".join(part for part in (prefix, key) if part)
+
+
+def _first_line(error: BaseException) -> str:
+    text = getattr(error, "msg", None) or str(error)
+    return str(text).strip().splitlines()[0]
+
+
+def _suggestion(key: Any, object_type: Any) -> str:
+    if not (isinstance(key, str) and is_dataclass(object_type)):
+        return ""
+    close = difflib.get_close_matches(key, [f.name for f in fields(object_type)], n=1)
+    return f". Did you mean: '{close[0]}'?" if close else ""
+
+
+def _check_ranges(config: DictConfig) -> None:
+    checks = [
+        ("train.epochs", config.train.epochs >= 1, "at least 1"),
+        ("train.batch_size", config.train.batch_size >= 1, "at least 1"),
+        ("train.d_steps", config.train.d_steps >= 1, "at least 1"),
+        ("train.log_every", config.train.log_every >= 1, "at least 1"),
+        ("output.grid_size", config.output.grid_size >= 1, "at least 1"),
+        ("output.keep_checkpoints", config.output.keep_checkpoints >= 1, "at least 1"),
+    ]
+    for who in ("generator", "discriminator"):
+        opt = config.optimizers[who]
+        checks += [
+            (f"optimizers.{who}.name", opt.name in OPTIMIZERS, f"one of {', '.join(OPTIMIZERS)}"),
+            (f"optimizers.{who}.lr", opt.lr > 0, "greater than 0"),
+            (f"optimizers.{who}.betas", len(opt.betas) == 2 and all(0 <= b < 1 for b in opt.betas),
+             "two numbers in [0, 1), e.g. [0.5, 0.999]"),
+            (f"optimizers.{who}.weight_decay", opt.weight_decay >= 0, "at least 0"),
+        ]
+    device = config.train.device
+    checks.append(("train.device", re.fullmatch(r"auto|cpu|mps|cuda(:\d+)?", device) is not None,
+                   "auto, cpu, cuda or cuda:N"))
+    for key, ok, expected in checks:
+        if not ok:
+            raise GanzooError(f"{key} = {OmegaConf.select(config, key)} is out of range; it must be {expected}")

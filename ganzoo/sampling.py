@@ -1,0 +1,69 @@
+"""Drawing images from a trained generator: ``ganzoo sample``."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+import torch
+from omegaconf import OmegaConf
+
+from ganzoo import checkpoint
+from ganzoo.components import build_models, generate, resolve_device
+from ganzoo.data import DataSpec
+from ganzoo.errors import GanzooError
+from ganzoo.files import write_atomic
+from ganzoo.images import save_grid, to_uint8
+from ganzoo.recipe import build_recipe
+from ganzoo.registry import Registry
+
+FORMATS = (".npz", ".png")
+
+
+def load_generator(source: str | Path, registry: Registry, device: str = "cpu"):
+    """The generator of a run directory's newest checkpoint (or of a checkpoint file), in eval mode."""
+    state = checkpoint.load_checkpoint(source)
+    recipe = build_recipe(OmegaConf.create(state["recipe"]), (), registry, source=state["path"])
+    spec = DataSpec.from_dict(state["data_spec"])
+    target = resolve_device(device)
+    generator, _ = build_models(registry, recipe, spec, target)
+    try:
+        generator.load_state_dict(state["generator"])
+    except RuntimeError as error:
+        raise GanzooError(f"checkpoint '{state['path']}' does not fit its generator: {str(error).splitlines()[0]}") from None
+    return generator.eval(), spec
+
+
+@torch.no_grad()
+def sample_images(generator, spec: DataSpec, n: int, seed: int = 0, label: Optional[int] = None,
+                  batch_size: int = 1000) -> torch.Tensor:
+    """``n`` images as uint8, (N, C, H, W), drawn with a seeded noise generator."""
+    device = next(generator.parameters()).device
+    rng = torch.Generator(device).manual_seed(seed)
+    out = []
+    for start in range(0, n, batch_size):
+        count = min(batch_size, n - start)
+        z = torch.randn(count, generator.latent_dim, generator=rng, device=device)
+        labels = None
+        if spec.num_classes:
+            labels = (torch.full((count,), label, device=device) if label is not None
+                      else torch.randint(spec.num_classes, (count,), generator=rng, device=device))
+        out.append(to_uint8(generate(generator, z, labels)).cpu())
+    return torch.cat(out)
+
+
+def write_samples(images: torch.Tensor, out: str | Path) -> None:
+    out = Path(out)
+    if out.suffix == ".npz":
+        array = images.numpy()
+        if array.shape[1] == 1:
+            array = array[:, 0]  # N x H x W for one channel
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, images=array)
+        write_atomic(out, lambda handle: handle.write(buffer.getvalue()))
+    elif out.suffix == ".png":
+        save_grid(images.float().div(127.5).sub(1.0), out)
+    else:
+        raise GanzooError(f"cannot write '{out}': the output must end in .npz or .png")

@@ -1,0 +1,45 @@
+"""The original GAN objective, binary cross-entropy, computed on logits.
+
+D maximises log D(x) + log(1 - D(G(z))). G either minimises log(1 - D(G(z)))
+(the minimax form, which saturates early in training) or maximises log D(G(z))
+(the non-saturating form the GAN paper recommends in practice, the default).
+On logits l: log D = -softplus(-l) and log(1 - D) = -softplus(l), which stays
+finite where a sigmoid followed by a log would not.
+"""
+
+from dataclasses import dataclass
+
+import torch.nn.functional as F
+
+from ganzoo import AdversarialLoss
+
+
+@dataclass
+class BCEParams:
+    non_saturating: bool = True
+    real_label: float = 1.0  # below 1 gives one-sided label smoothing (e.g. 0.9)
+
+    def __post_init__(self):
+        if not 0.0 < self.real_label <= 1.0:
+            raise ValueError(f"real_label must be in (0, 1], got {self.real_label}")
+
+
+class BCELoss(AdversarialLoss):
+    def __init__(self, params: BCEParams):
+        self.non_saturating = params.non_saturating
+        self.real_label = params.real_label
+
+    def discriminator_loss(self, real_logits, fake_logits, ctx):
+        real_targets = real_logits.new_full(real_logits.shape, self.real_label)
+        real_term = F.binary_cross_entropy_with_logits(real_logits, real_targets)
+        fake_term = F.softplus(fake_logits).mean()  # -log(1 - D(G(z)))
+        return real_term + fake_term
+
+    def generator_loss(self, fake_logits, ctx):
+        if self.non_saturating:
+            return F.softplus(-fake_logits).mean()  # -log D(G(z))
+        return -F.softplus(fake_logits).mean()  # log(1 - D(G(z)))
+
+
+def make_bce(params: BCEParams) -> BCELoss:
+    return BCELoss(params)

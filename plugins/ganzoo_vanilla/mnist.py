@@ -1,0 +1,72 @@
+"""MNIST through torchvision's reader (and its checksummed download)."""
+
+import contextlib
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+from ganzoo import GanzooError, ImageData, default_data_root
+
+FILES = (
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+)
+SPLITS = ("train", "test")
+
+
+@dataclass
+class MNISTParams:
+    root: Optional[str] = None  # folder holding MNIST/raw/; default $GANZOO_DATA or ./data
+    split: str = "train"  # train (60,000 images) | test (10,000)
+    download: bool = True  # fetch the files (with torchvision's checksums) when missing
+    limit: Optional[int] = None  # keep only the first N images, for quick runs
+
+    def __post_init__(self):
+        if self.split not in SPLITS:
+            raise ValueError(f"split must be train or test, got '{self.split}'")
+        if self.limit is not None and self.limit < 1:
+            raise ValueError(f"limit must be at least 1, got {self.limit}")
+
+
+def load_mnist(params: MNISTParams) -> ImageData:
+    from torchvision.datasets import MNIST
+
+    root = Path(params.root or default_data_root())
+    raw = root / "MNIST" / "raw"
+    if not all((raw / name).is_file() for name in FILES):
+        if not params.download:
+            raise GanzooError(
+                f"MNIST not found in {raw}/ (expected {', '.join(FILES)}); put the files there or "
+                "set dataset.params.root (or GANZOO_DATA) to the folder that holds MNIST/raw/"
+            )
+        _download(MNIST, root, raw)
+    try:
+        dataset = MNIST(str(root), train=params.split == "train", download=False)
+    except Exception as error:  # torchvision raises assorted errors on bad files
+        raise GanzooError(
+            f"cannot read MNIST in {raw}/ ({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}); "
+            "the files may be corrupt or truncated: delete them and download again"
+        ) from None
+    images, labels = dataset.data, dataset.targets
+    if params.limit is not None:
+        images, labels = images[: params.limit], labels[: params.limit]
+    # The founding document divides by 255 to get [0, 1]; ganzoo scales to
+    # [-1, 1] instead so the data matches the generator's tanh output.
+    images = images.unsqueeze(1).float().div_(127.5).sub_(1.0)
+    return ImageData(images=images, labels=labels.long(), num_classes=10)
+
+
+def _download(MNIST, root: Path, raw: Path) -> None:
+    log = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(log):
+            MNIST(str(root), train=True, download=True)
+    except Exception as error:
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise GanzooError(
+            f"MNIST not found in {raw}/ (expected {', '.join(FILES)}) and the download failed ({reason}); "
+            "copy the files there, or set dataset.params.root (or GANZOO_DATA) to the folder that holds MNIST/raw/"
+        ) from None
