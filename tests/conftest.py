@@ -1,0 +1,35 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from idx import write_mnist
+
+ROOT = Path(__file__).resolve().parents[1]
+RECIPE = ROOT / "recipes" / "vanilla_mnist.yaml"
+SHARED_DATA = (ROOT / ".." / "shared" / "datasets").resolve()
+
+# Tiny but complete: every override a test run needs to finish in a second or two.
+QUICK = ["train.epochs=2", "train.batch_size=64", "train.log_every=2", "output.grid_size=16",
+         "dataset.params.download=false"]
+
+
+@pytest.fixture(scope="session")
+def mnist_root(tmp_path_factory) -> Path:
+    """A 512-image MNIST in torchvision's layout (real IDX files)."""
+    return write_mnist(tmp_path_factory.mktemp("data"))
+
+
+@pytest.fixture
+def data_env(mnist_root, monkeypatch) -> Path:
+    monkeypatch.setenv("GANZOO_DATA", str(mnist_root))
+    return mnist_root
+
+
+def run_ganzoo(*args, env=None, cwd=None, timeout=300) -> subprocess.CompletedProcess:
+    """Run the ganzoo CLI in a fresh process, as a user would."""
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run([sys.executable, "-m", "ganzoo", *map(str, args)], capture_output=True, text=True,
+                          env=full_env, cwd=cwd or ROOT, timeout=timeout)
