@@ -17,12 +17,14 @@ __all__ = [
     "ImageData",
     "LossContext",
     "default_data_root",
+    "gradient_penalty",
     "hookimpl",
+    "r1_penalty",
 ]
 
 
 def __getattr__(name):
-    if name in ("AdversarialLoss", "LossContext"):
+    if name in ("AdversarialLoss", "LossContext", "gradient_penalty", "r1_penalty"):
         from ganzoo import losses
 
         return getattr(losses, name)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Callable, Dict, Optional
 
 if TYPE_CHECKING:
     import torch
@@ -19,7 +19,7 @@ def default_data_root() -> str:
 class DataSpec:
     """What a model factory needs to know about the data: shape and classes."""
 
-    image_shape: tuple[int, int, int]
+    image_shape: tuple[int, ...]  # (C, H, W) for images; e.g. (2,) for 2-D points
     num_classes: Optional[int] = None
 
     def to_dict(self) -> dict:
@@ -32,15 +32,25 @@ class DataSpec:
 
 @dataclass
 class ImageData:
-    """A whole dataset in memory: ``images`` (N, C, H, W) float in [-1, 1]; ``labels`` (N,) long."""
+    """A whole dataset in memory: ``images`` (N, C, H, W) float in [-1, 1]; ``labels`` (N,) long.
+
+    Data that are not pictures (e.g. 2-D points, shape (N, 2)) may have another
+    shape if they bring ``plot``: it turns a batch of generated samples into PNG
+    bytes, which the trainer writes in place of its per-epoch image grid.
+    ``figures``, optional, gives quality figures of a batch of generated samples
+    (e.g. modes covered); the trainer shows them after every epoch.
+    """
 
     images: "torch.Tensor"
     labels: Optional["torch.Tensor"] = None
     num_classes: Optional[int] = None
+    plot: Optional[Callable[["torch.Tensor"], bytes]] = None
+    figures: Optional[Callable[["torch.Tensor"], Dict[str, float]]] = None
 
     def __post_init__(self) -> None:
-        if self.images.dim() != 4:
-            raise ValueError(f"ImageData.images must be (N, C, H, W), got shape {tuple(self.images.shape)}")
+        if self.images.dim() != 4 and (self.plot is None or self.images.dim() < 2):
+            raise ValueError(f"ImageData.images must be (N, C, H, W), got shape {tuple(self.images.shape)}; "
+                             "other shapes, such as (N, 2) points, need a plot function")
         if self.labels is not None and self.labels.shape[0] != self.images.shape[0]:
             raise ValueError("ImageData.labels must have one label per image")
 

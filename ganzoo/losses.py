@@ -45,3 +45,32 @@ class AdversarialLoss:
 
     def generator_loss(self, fake_logits: torch.Tensor, ctx: LossContext) -> torch.Tensor:
         raise NotImplementedError
+
+
+def gradient_penalty(ctx: LossContext) -> torch.Tensor:
+    """WGAN-GP's penalty: mean of (||grad_x D(x)|| - 1)^2 on random interpolates of real and fake.
+
+    Zero for a discriminator that is 1-Lipschitz with unit gradient norm everywhere.
+    Each pair (real[i], fake[i]) is mixed with its own uniform weight.
+    """
+    real, fake = ctx.real.detach(), ctx.fake.detach()
+    weight = torch.rand((real.shape[0],) + (1,) * (real.dim() - 1), device=real.device, dtype=real.dtype)
+    mixed = (weight * real + (1.0 - weight) * fake).requires_grad_(True)
+    grad = _input_gradient(ctx, mixed)
+    norm = grad.flatten(1).pow(2).sum(1).add(1e-12).sqrt()  # the epsilon keeps the gradient finite at 0
+    return (norm - 1.0).pow(2).mean()
+
+
+def r1_penalty(ctx: LossContext) -> torch.Tensor:
+    """R1 (Mescheder et al. 2018): mean of ||grad_x D(x)||^2 on the real batch.
+
+    A loss adds ``gamma / 2 * r1_penalty(ctx)`` to the discriminator's loss.
+    """
+    real = ctx.real.detach().requires_grad_(True)
+    return _input_gradient(ctx, real).flatten(1).pow(2).sum(1).mean()
+
+
+def _input_gradient(ctx: LossContext, images: torch.Tensor) -> torch.Tensor:
+    logits = ctx.discriminate(images)
+    (grad,) = torch.autograd.grad(logits.sum(), images, create_graph=True)
+    return grad

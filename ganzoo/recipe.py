@@ -51,6 +51,7 @@ class TrainConfig:
     d_steps: int = 1  # discriminator steps per generator step
     device: str = "auto"  # auto | cpu | cuda | cuda:N
     log_every: int = 50  # steps between logged metrics; the only host syncs
+    ema_decay: float = 0.0  # EMA of the generator's weights for samples and checkpoints; 0 = off, e.g. 0.999
 
 
 @dataclass
@@ -198,6 +199,7 @@ def _check_ranges(config: DictConfig) -> None:
         ("train.batch_size", config.train.batch_size >= 1, "at least 1"),
         ("train.d_steps", config.train.d_steps >= 1, "at least 1"),
         ("train.log_every", config.train.log_every >= 1, "at least 1"),
+        ("train.ema_decay", 0.0 <= config.train.ema_decay < 1.0, "in [0, 1): 0 turns the EMA off"),
         ("output.grid_size", config.output.grid_size >= 1, "at least 1"),
         ("output.keep_checkpoints", config.output.keep_checkpoints >= 1, "at least 1"),
     ]

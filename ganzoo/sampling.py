@@ -22,15 +22,20 @@ from ganzoo.registry import Registry
 FORMATS = (".npz", ".png")
 
 
-def load_generator(source: str | Path, registry: Registry, device: str = "cpu"):
-    """The generator of a run directory's newest checkpoint (or of a checkpoint file), in eval mode."""
+def load_generator(source: str | Path, registry: Registry, device: str = "cpu", ema: bool = True):
+    """The generator of a run directory's newest checkpoint (or of a checkpoint file), in eval mode.
+
+    When the run kept an EMA of the generator's weights (``train.ema_decay``), those
+    weights are loaded, unless ``ema`` is false.
+    """
     state = checkpoint.load_checkpoint(source)
     recipe = build_recipe(OmegaConf.create(state["recipe"]), (), registry, source=state["path"])
     spec = DataSpec.from_dict(state["data_spec"])
     target = resolve_device(device)
     generator, _ = build_models(registry, recipe, spec, target)
     try:
-        generator.load_state_dict(state["generator"])
+        weights = state["generator_ema"]["model"] if ema and "generator_ema" in state else state["generator"]
+        generator.load_state_dict(weights)
     except RuntimeError as error:
         raise GanzooError(f"checkpoint '{state['path']}' does not fit its generator: {str(error).splitlines()[0]}") from None
     return generator.eval(), spec

@@ -20,8 +20,9 @@ from ganzoo import checkpoint
 from ganzoo.components import (build_loss, build_models, build_optimizer, discriminate, generate,
                                load_data, resolve_device)
 from ganzoo.data import ImageData
+from ganzoo.ema import GeneratorEMA
 from ganzoo.errors import GanzooError
-from ganzoo.files import write_text_atomic
+from ganzoo.files import write_atomic, write_text_atomic
 from ganzoo.images import save_grid
 from ganzoo.losses import LossContext
 from ganzoo.progress import PlainProgress
@@ -90,7 +91,9 @@ class Trainer:
                               "lower the batch size")
         self.images = data.images.to(self.device)
         self.labels = data.labels.to(self.device) if data.labels is not None else None
+        self.plot, self.figures = data.plot, data.figures  # for data that are not images
         self.generator, self.discriminator = build_models(registry, recipe, self.spec, self.device)
+        self.ema = GeneratorEMA(self.generator, train.ema_decay) if train.ema_decay > 0 else None
         self.loss = build_loss(registry, recipe)
         self.opt_g = build_optimizer(self.config.optimizers.generator, self.generator.parameters(), self.device)
         self.opt_d = build_optimizer(self.config.optimizers.discriminator, self.discriminator.parameters(), self.device)
@@ -136,6 +139,8 @@ class Trainer:
             self.opt_g.zero_grad(set_to_none=True)
             g_loss.backward()
             self.opt_g.step()
+            if self.ema is not None:
+                self.ema.update(G)
             self.window.g += g_loss.detach()
             self.window.g_count += 1
         self.step += 1
@@ -194,13 +199,21 @@ class Trainer:
         self.save_checkpoint()
 
     def save_grid(self, path: Path) -> None:
-        G = self.generator
+        """The fixed-noise samples, from the EMA generator when on: an image grid, or the data's plot."""
+        G = self.ema.model if self.ema is not None else self.generator
         was_training = G.training
         G.eval()
         with torch.no_grad():
             images = generate(G, self.grid_noise, self.grid_labels)
         G.train(was_training)
-        save_grid(images, path)
+        if self.plot is not None:
+            png = self.plot(images.cpu())
+            write_atomic(path, lambda handle: handle.write(png))
+        else:
+            save_grid(images, path)
+        if self.figures is not None:
+            figures = self.figures(images.cpu())
+            self.progress.message(f"{path.stem} samples: " + "  ".join(f"{k} {v:.4g}" for k, v in figures.items()))
 
     # ---------------------------------------------------------------- state
     def state(self) -> dict[str, Any]:
@@ -218,6 +231,7 @@ class Trainer:
                 "epoch_shuffle": self.epoch_shuffle_state,
             },
             "window": self.window.state(),
+            **({"generator_ema": self.ema.state_dict()} if self.ema is not None else {}),
         }
 
     def save_checkpoint(self) -> Path:
@@ -229,6 +243,10 @@ class Trainer:
             self.discriminator.load_state_dict(state["discriminator"])
             self.opt_g.load_state_dict(state["optimizers"]["generator"])
             self.opt_d.load_state_dict(state["optimizers"]["discriminator"])
+            if self.ema is not None:
+                # a run that turns the EMA on when resumed starts it from the current weights
+                self.ema.load_state_dict(state.get("generator_ema") or
+                                         {"model": self.generator.state_dict(), "updates": 0})
         except (RuntimeError, KeyError, ValueError) as error:
             raise GanzooError(f"checkpoint '{state.get('path')}' does not fit this recipe's models "
                               f"({str(error).strip().splitlines()[0][:200]}); resume with the recipe it was written by") from None

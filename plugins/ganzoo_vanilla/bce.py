@@ -11,28 +11,34 @@ from dataclasses import dataclass
 
 import torch.nn.functional as F
 
-from ganzoo import AdversarialLoss
+from ganzoo import AdversarialLoss, r1_penalty
 
 
 @dataclass
 class BCEParams:
     non_saturating: bool = True
     real_label: float = 1.0  # below 1 gives one-sided label smoothing (e.g. 0.9)
+    r1_gamma: float = 0.0  # weight of the R1 penalty on real images, gamma / 2 * E||grad D(x)||^2; 0 = off
 
     def __post_init__(self):
         if not 0.0 < self.real_label <= 1.0:
             raise ValueError(f"real_label must be in (0, 1], got {self.real_label}")
+        if self.r1_gamma < 0:
+            raise ValueError(f"r1_gamma must be at least 0, got {self.r1_gamma}")
 
 
 class BCELoss(AdversarialLoss):
     def __init__(self, params: BCEParams):
         self.non_saturating = params.non_saturating
         self.real_label = params.real_label
+        self.r1_gamma = params.r1_gamma
 
     def discriminator_loss(self, real_logits, fake_logits, ctx):
         real_targets = real_logits.new_full(real_logits.shape, self.real_label)
         real_term = F.binary_cross_entropy_with_logits(real_logits, real_targets)
         fake_term = F.softplus(fake_logits).mean()  # -log(1 - D(G(z)))
+        if self.r1_gamma > 0:
+            return real_term + fake_term + 0.5 * self.r1_gamma * r1_penalty(ctx)
         return real_term + fake_term
 
     def generator_loss(self, fake_logits, ctx):

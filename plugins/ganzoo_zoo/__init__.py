@@ -1,0 +1,47 @@
+"""ganzoo's zoo: DCGAN (conditional, spectral norm), LSGAN, hinge and WGAN-GP
+losses, Fashion-MNIST, a 2-D Gaussian mixture and image folders.
+
+Like the vanilla set, it uses only ganzoo's public API and is registered through
+the ``ganzoo`` entry-point group, exactly as a third-party plugin is.
+"""
+
+from ganzoo import hookimpl
+
+from ganzoo_zoo.dcgan import (DCGANDiscriminatorParams, DCGANGeneratorParams, make_dcgan_discriminator,
+                              make_dcgan_generator)
+from ganzoo_zoo.fashion_mnist import FashionMNISTParams, load_fashion_mnist
+from ganzoo_zoo.gaussians import GaussianMixtureParams, load_gaussian_mixture
+from ganzoo_zoo.image_folder import ImageFolderParams, load_image_folder
+from ganzoo_zoo.losses import HingeParams, LSGANParams, WGANGPParams, make_hinge, make_lsgan, make_wgan_gp
+
+
+@hookimpl
+def register_generators(register):
+    register("dcgan", make_dcgan_generator, DCGANGeneratorParams,
+             "DCGAN generator for square images (28, 32, 64...), any channels; class-conditional option.")
+
+
+@hookimpl
+def register_discriminators(register):
+    register("dcgan", make_dcgan_discriminator, DCGANDiscriminatorParams,
+             "DCGAN discriminator: batch/layer/instance norm, spectral norm, projection or concat conditioning.")
+
+
+@hookimpl
+def register_losses(register):
+    register("lsgan", make_lsgan, LSGANParams,
+             "Least-squares GAN (Mao et al. 2017); R1 option.")
+    register("hinge", make_hinge, HingeParams,
+             "Hinge loss (SNGAN, SAGAN); R1 option.")
+    register("wgan-gp", make_wgan_gp, WGANGPParams,
+             "Wasserstein loss with gradient penalty (Gulrajani et al. 2017); use train.d_steps=5.")
+
+
+@hookimpl
+def register_datasets(register):
+    register("fashion-mnist", load_fashion_mnist, FashionMNISTParams,
+             "Fashion-MNIST, 1x28x28, 10 classes, offline from the dataset-fashion-mnist package.")
+    register("gaussians", load_gaussian_mixture, GaussianMixtureParams,
+             "2-D mixture of Gaussians (ring of 8, grid of 25): modes covered, high-quality share, scatter plots.")
+    register("image-folder", load_image_folder, ImageFolderParams,
+             "A folder of PNG/JPEG images, resized to a square; subfolders become classes.")

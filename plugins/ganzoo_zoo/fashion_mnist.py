@@ -1,0 +1,99 @@
+"""Fashion-MNIST (Xiao et al. 2017) through torchvision's reader, offline.
+
+torchvision reads ``ROOT/FashionMNIST/raw/``. When the files are not there they
+are decompressed from ``source``, by default the Debian/Ubuntu package's folder
+(``apt-get install dataset-fashion-mnist`` puts the four .gz files in
+``/usr/share/datasets/fashion-mnist/``); ``download: true`` lets torchvision
+fetch them instead, with its checksums.
+"""
+
+import contextlib
+import gzip
+import io
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+from ganzoo import GanzooError, ImageData, default_data_root
+
+FILES = (
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+)
+SYSTEM_SOURCE = "/usr/share/datasets/fashion-mnist"
+CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
+
+
+@dataclass
+class FashionMNISTParams:
+    root: Optional[str] = None  # folder holding FashionMNIST/raw/; default $GANZOO_DATA or ./data
+    split: str = "train"  # train (60,000 images) | test (10,000)
+    source: str = SYSTEM_SOURCE  # where the .gz files are copied from when missing in root
+    download: bool = False  # let torchvision download the files when neither place has them
+    limit: Optional[int] = None  # keep only the first N images, for quick runs
+
+    def __post_init__(self):
+        if self.split not in ("train", "test"):
+            raise ValueError(f"split must be train or test, got '{self.split}'")
+        if self.limit is not None and self.limit < 1:
+            raise ValueError(f"limit must be at least 1, got {self.limit}")
+
+
+def load_fashion_mnist(params: FashionMNISTParams) -> ImageData:
+    from torchvision.datasets import FashionMNIST
+
+    root = Path(params.root or default_data_root())
+    raw = root / "FashionMNIST" / "raw"
+    missing = [name for name in FILES if not (raw / name).is_file()]
+    if missing:
+        source = Path(params.source)
+        if all((source / f"{name}.gz").is_file() for name in missing):
+            for name in missing:
+                _gunzip(source / f"{name}.gz", raw / name)
+        elif params.download:
+            _download(FashionMNIST, root, raw)
+        else:
+            raise GanzooError(
+                f"Fashion-MNIST not found in {raw}/ nor in {source}/ (expected {FILES[0]}.gz and three more); "
+                "install it with `apt-get install dataset-fashion-mnist`, or set dataset.params.source "
+                "to the folder of the .gz files, or dataset.params.download=true"
+            )
+    try:
+        dataset = FashionMNIST(str(root), train=params.split == "train", download=False)
+    except Exception as error:  # torchvision raises assorted errors on bad files
+        reason = str(error).splitlines()[0] if str(error) else ""
+        raise GanzooError(f"cannot read Fashion-MNIST in {raw}/ ({type(error).__name__}: {reason}); "
+                          "the files may be corrupt: delete them and run again") from None
+    images, labels = dataset.data, dataset.targets
+    if params.limit is not None:
+        images, labels = images[: params.limit], labels[: params.limit]
+    images = images.unsqueeze(1).float().div_(127.5).sub_(1.0)
+    return ImageData(images=images, labels=labels.long(), num_classes=len(CLASSES))
+
+
+def _gunzip(source: Path, target: Path) -> None:
+    """Decompress ``source`` to ``target`` through a temporary file, so no half-written file remains."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.{os.getpid()}.part")
+    try:
+        with gzip.open(source, "rb") as src, open(partial, "wb") as dst:
+            shutil.copyfileobj(src, dst)
+        os.replace(partial, target)
+    except (OSError, EOFError) as error:
+        with contextlib.suppress(OSError):
+            partial.unlink()
+        raise GanzooError(f"cannot decompress {source} into {target.parent}/: {error}") from None
+
+
+def _download(FashionMNIST, root: Path, raw: Path) -> None:
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            FashionMNIST(str(root), train=True, download=True)
+    except Exception as error:
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise GanzooError(f"Fashion-MNIST not found in {raw}/ and the download failed ({reason}); "
+                          "install it with `apt-get install dataset-fashion-mnist`") from None
