@@ -1,0 +1,137 @@
+"""Fashion-MNIST (offline), the Gaussian mixture and image folders."""
+
+import gzip
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from ganzoo import GanzooError
+from ganzoo_zoo.fashion_mnist import SYSTEM_SOURCE, FashionMNISTParams, load_fashion_mnist
+from ganzoo_zoo.gaussians import GaussianMixtureParams, load_gaussian_mixture, mixture_figures
+from ganzoo_zoo.image_folder import ImageFolderParams, load_image_folder
+from idx import TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS, idx_bytes, synthetic_digits
+
+
+# ------------------------------------------------------------------ Fashion-MNIST
+@pytest.fixture(scope="module")
+def fashion_source(tmp_path_factory) -> Path:
+    """The four .gz files, as the Debian package ships them."""
+    source = tmp_path_factory.mktemp("fashion-mnist")
+    train, test = synthetic_digits(96, seed=3), synthetic_digits(32, seed=4)
+    for name, array in ((TRAIN_IMAGES, train[0]), (TRAIN_LABELS, train[1]),
+                        (TEST_IMAGES, test[0]), (TEST_LABELS, test[1])):
+        (source / f"{name}.gz").write_bytes(gzip.compress(idx_bytes(array)))
+    return source
+
+
+def test_fashion_mnist_is_decompressed_from_the_package_folder(fashion_source, tmp_path):
+    data = load_fashion_mnist(FashionMNISTParams(root=str(tmp_path), source=str(fashion_source)))
+    assert data.images.shape == (96, 1, 28, 28) and data.num_classes == 10
+    assert data.images.min() >= -1.0 and data.images.max() <= 1.0
+    assert torch.equal(data.labels, torch.from_numpy(synthetic_digits(96, seed=3)[1]).long())
+    raw = tmp_path / "FashionMNIST" / "raw"
+    assert sorted(p.name for p in raw.iterdir()) == sorted([TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS])
+    # a second load reads the decompressed files, even with the source gone
+    again = load_fashion_mnist(FashionMNISTParams(root=str(tmp_path), source=str(tmp_path / "gone"),
+                                                  split="test", limit=10))
+    assert again.images.shape == (10, 1, 28, 28)
+
+
+def test_missing_fashion_mnist_is_a_one_line_error_naming_the_package(tmp_path):
+    with pytest.raises(GanzooError, match="apt-get install dataset-fashion-mnist") as error:
+        load_fashion_mnist(FashionMNISTParams(root=str(tmp_path), source=str(tmp_path / "nowhere")))
+    assert "\n" not in str(error.value)
+
+
+@pytest.mark.skipif(not Path(SYSTEM_SOURCE, "t10k-images-idx3-ubyte.gz").is_file(),
+                    reason="the dataset-fashion-mnist package is not installed")
+def test_the_installed_package_is_read_by_default(tmp_path):
+    data = load_fashion_mnist(FashionMNISTParams(root=str(tmp_path), split="test"))
+    assert data.images.shape == (10000, 1, 28, 28)
+    assert torch.bincount(data.labels).tolist() == [1000] * 10
+
+
+# ------------------------------------------------------------------ Gaussian mixture
+@pytest.mark.parametrize("layout, modes", [("ring", 8), ("grid", 25)])
+def test_the_mixture_itself_covers_every_mode_with_high_quality(layout, modes):
+    data = load_gaussian_mixture(GaussianMixtureParams(layout=layout, samples=5000))
+    assert data.images.shape == (5000, 2) and data.num_classes == modes
+    assert data.images.abs().max() < 1.0
+    figures = data.figures(data.images)
+    assert figures["modes"] == modes and figures["modes_total"] == modes
+    # within 3 std of its centre in 2-D: 1 - exp(-9/2) = 98.9%
+    assert figures["high_quality"] == pytest.approx(0.989, abs=0.01)
+
+
+def test_a_collapsed_generator_covers_one_mode_and_noise_covers_none():
+    data = load_gaussian_mixture(GaussianMixtureParams(layout="ring", samples=4000))
+    one_mode = data.images[data.labels == 3]
+    assert data.figures(one_mode) == {"modes": 1, "modes_total": 8, "high_quality": pytest.approx(0.989, abs=0.02)}
+    uniform = torch.rand(4000, 2, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    assert data.figures(uniform)["high_quality"] < 0.01
+    assert data.figures(uniform)["modes"] == 0
+
+
+def test_a_mode_with_a_few_stray_samples_is_not_covered():
+    centers = torch.tensor([[0.5, 0.0], [-0.5, 0.0]])
+    samples = torch.cat([centers[:1].repeat(99, 1), centers[1:]])  # 99 at one mode, 1 at the other
+    assert mixture_figures(samples, centers, std=0.01)["modes"] == 1  # 1 < 20% of 50
+
+
+def test_the_mixture_is_drawn_as_a_scatter_plot():
+    data = load_gaussian_mixture(GaussianMixtureParams(layout="grid", samples=500))
+    picture = Image.open(io.BytesIO(data.plot(data.images)))
+    assert picture.format == "PNG" and picture.size[0] >= 400
+    pixels = np.asarray(picture.convert("RGB")).reshape(-1, 3)
+    assert ((pixels == [30, 80, 200]).all(axis=1)).sum() > 500  # the sample dots
+
+
+def test_the_mixture_is_the_same_for_the_same_seed():
+    a = load_gaussian_mixture(GaussianMixtureParams(samples=100, seed=1))
+    b = load_gaussian_mixture(GaussianMixtureParams(samples=100, seed=1))
+    assert torch.equal(a.images, b.images)
+
+
+# ------------------------------------------------------------------ image folders
+def _save(path: Path, size, color, mode="RGB"):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new(mode, size, color).save(path)
+
+
+def test_an_image_folder_with_class_subfolders_is_resized_and_labelled(tmp_path):
+    _save(tmp_path / "cats" / "a.png", (40, 20), (255, 0, 0))
+    _save(tmp_path / "cats" / "b.JPG", (20, 20), (255, 0, 0))
+    _save(tmp_path / "dogs" / "c.jpeg", (64, 80), (0, 0, 255))
+    _save(tmp_path / "dogs" / "d.png", (10, 10), 128, mode="L")
+    (tmp_path / "dogs" / "notes.txt").write_text("not an image")
+    data = load_image_folder(ImageFolderParams(path=str(tmp_path), size=16))
+    assert data.images.shape == (4, 3, 16, 16)
+    assert data.labels.tolist() == [0, 0, 1, 1] and data.num_classes == 2
+    assert data.images[0, 0].mean() == pytest.approx(1.0, abs=0.02)  # red stays red after resizing
+    assert data.images[2, 2].mean() == pytest.approx(1.0, abs=0.02)
+    grey = load_image_folder(ImageFolderParams(path=str(tmp_path), size=8, channels=1, limit=3))
+    assert grey.images.shape == (3, 1, 8, 8)
+
+
+def test_a_flat_image_folder_is_unlabelled(tmp_path):
+    _save(tmp_path / "a.png", (32, 32), (0, 0, 0))
+    _save(tmp_path / "more" / "b.png", (32, 32), (0, 0, 0))
+    data = load_image_folder(ImageFolderParams(path=str(tmp_path), size=28))
+    assert data.images.shape == (2, 3, 28, 28) and data.labels is None
+
+
+@pytest.mark.parametrize("setup, words", [
+    (lambda root: None, "not found"),
+    (lambda root: root.mkdir(), "no PNG or JPEG images"),
+    (lambda root: (root.mkdir(), (root / "x.png").write_bytes(b"not a png")), "cannot read image"),
+])
+def test_image_folder_problems_are_one_line_errors(tmp_path, setup, words):
+    root = tmp_path / "images"
+    setup(root)
+    with pytest.raises(GanzooError, match=words) as error:
+        load_image_folder(ImageFolderParams(path=str(root)))
+    assert "\n" not in str(error.value)
