@@ -84,14 +84,14 @@ def scatter_png(samples: torch.Tensor, centers: torch.Tensor, std: float, size: 
         return (x + 1.0) * 0.5 * (size - 1), 24 + (1.0 - y) * 0.5 * (size - 1)
 
     draw.rectangle([0, 24, size - 1, size + 23], outline=(200, 200, 200))
-    radius = max(3.0, 3.0 * std * 0.5 * size)
-    for cx, cy in centers.tolist():
-        px, py = pixel(cx, cy)
-        draw.ellipse([px - radius, py - radius, px + radius, py + radius], outline=(230, 120, 40), width=2)
     for x, y in samples.detach().reshape(samples.shape[0], -1).double().cpu().tolist():
         if -1.0 <= x <= 1.0 and -1.0 <= y <= 1.0:
             px, py = pixel(x, y)
             draw.ellipse([px - 1.5, py - 1.5, px + 1.5, py + 1.5], fill=(30, 80, 200))
+    radius = max(3.0, 3.0 * std * 0.5 * size)
+    for cx, cy in centers.tolist():
+        px, py = pixel(cx, cy)
+        draw.ellipse([px - radius, py - radius, px + radius, py + radius], outline=(230, 120, 40), width=2)
     draw.text((6, 6), f"modes {figures['modes']}/{figures['modes_total']}   "
                       f"high quality {100 * figures['high_quality']:.1f}%   n={samples.shape[0]}", fill="black")
     buffer = io.BytesIO()
