@@ -7,6 +7,11 @@ import pytest
 
 from idx import write_mnist
 
+# One intra-op thread: the models in tests are tiny, and on a shared machine a second
+# thread spins against other jobs (the zoo's tests took 54 s with two, 8 s with one).
+# Set before torch is imported, so subprocesses inherit it too.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 ROOT = Path(__file__).resolve().parents[1]
 RECIPE = ROOT / "recipes" / "vanilla_mnist.yaml"
 SHARED_DATA = (ROOT / ".." / "shared" / "datasets").resolve()
