@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import pickle
 import re
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -73,11 +74,14 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
 
 def _load_file(path: Path, map_location) -> dict[str, Any]:
     try:
-        state = torch.load(path, map_location=map_location, weights_only=True)
+        with warnings.catch_warnings():  # torch warns about unusual pickles it then refuses anyway
+            warnings.simplefilter("ignore")
+            state = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as error:
-        if "weights only load failed" not in str(error).lower():
-            raise GanzooError(f"cannot load checkpoint '{path}': {_first_line(error)} "
-                              "(corrupt, truncated, or not a ganzoo checkpoint)") from None
+        if "unsupported global" not in str(error).lower():  # not a refused import: just bad bytes
+            raise GanzooError(f"cannot load checkpoint '{path}': {_unpickling_problem(error)} "
+                              "(corrupt, truncated, or not a ganzoo checkpoint; only tensors and plain data "
+                              "are loaded)") from None
         raise GanzooError(
             f"refused to load checkpoint '{path}': it holds more than tensors and plain data "
             f"({_refused_global(error)}), "
@@ -97,6 +101,13 @@ def _load_file(path: Path, map_location) -> dict[str, Any]:
 def _first_line(error: BaseException) -> str:
     text = str(error).strip()
     return text.splitlines()[0][:200] if text else type(error).__name__
+
+
+def _unpickling_problem(error: BaseException) -> str:
+    """The useful line of an unpickling error (torch's start with a long generic preamble)."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    useful = [line for line in lines if line.startswith("Unsupported") or "load key" in line]
+    return (useful or lines or [type(error).__name__])[0][:200]
 
 
 def _refused_global(error: BaseException) -> str:

@@ -106,6 +106,8 @@ def load_recipe(path: str | Path, overrides: Sequence[str] = (), registry: Regis
         raise GanzooError(f"recipe '{path}' is not valid YAML{at}: {problem}") from None
     except OSError as error:
         raise GanzooError(f"cannot read recipe '{path}': {error.strerror or error}") from None
+    except OmegaConfBaseException as error:  # e.g. a malformed ${...} interpolation
+        raise GanzooError(f"recipe '{path}': bad value for '{_full_key('', error)}': {_first_line(error)}") from None
     if not isinstance(document, DictConfig):
         raise GanzooError(f"recipe '{path}' must be a YAML mapping (key: value), not a list or a scalar")
     return build_recipe(document, overrides, registry, default_name=path.stem, source=str(path))
