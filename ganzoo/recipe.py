@@ -177,6 +177,10 @@ def _merge(base: DictConfig, update: Any, source: str, prefix: str = "") -> Dict
         elif "is not a subclass of" in message or "is not a DictConfig" in message:
             message = "expected a mapping (key: value)"
         raise GanzooError(f"{source}: bad value for '{key}': {message}") from None
+    except (TypeError, ValueError) as error:  # OmegaConf merging a list into a mapping or the other way round
+        where = f" under '{prefix}'" if prefix else ""
+        raise GanzooError(f"{source}: a value{where} has the wrong shape ({error}): "
+                          "give a list where the recipe has a list and a mapping where it has a mapping") from None
 
 
 #: OmegaConf's own resolvers: they read data (other keys, environment variables) and never run code.
