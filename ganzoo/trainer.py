@@ -16,7 +16,7 @@ from typing import Any, Optional
 
 import torch
 
-from ganzoo import checkpoint, distributed
+from ganzoo import checkpoint, distributed, divergence
 from ganzoo.components import (build_loss, build_models, build_optimizer, discriminate, generate,
                                load_data, resolve_device)
 from ganzoo.data import ImageData
@@ -54,21 +54,26 @@ class TrainingInterrupted(Exception):
 class _Window:
     """Sums of the logged quantities since the last log, kept on the device (no sync)."""
 
-    def __init__(self, device: torch.device):
+    def __init__(self, device: torch.device, start_step: int = 0):
         self.d = torch.zeros(3, device=device)  # d_loss, D(x), D(G(z))
         self.g = torch.zeros(1, device=device)
         self.d_count = 0
         self.g_count = 0
+        self.skipped = 0  # updates left out for non-finite values (train.on_nonfinite=skip)
+        self.start_step = start_step  # the step the window opened after
         self.images = 0
         self.started = time.perf_counter()
 
     def state(self) -> dict:
-        return {"d": self.d.cpu(), "g": self.g.cpu(), "d_count": self.d_count, "g_count": self.g_count}
+        return {"d": self.d.cpu(), "g": self.g.cpu(), "d_count": self.d_count, "g_count": self.g_count,
+                "skipped": self.skipped, "start_step": self.start_step}
 
     def load(self, state: dict) -> None:
         self.d.copy_(state["d"])
         self.g.copy_(state["g"])
         self.d_count, self.g_count = int(state["d_count"]), int(state["g_count"])
+        self.skipped = int(state.get("skipped", 0))
+        self.start_step = int(state.get("start_step", self.start_step))
 
 
 class Trainer:
@@ -86,6 +91,7 @@ class Trainer:
             raise GanzooError(f"train.batch_size={self.batch_size} is the global batch: it must divide evenly "
                               f"among {self.world.size} processes")
         self.shard_size = self.batch_size // self.world.size  # this process's part of each batch
+        self.skip_nonfinite = train.on_nonfinite == "skip"
 
         torch.manual_seed(self.config.seed)  # model initialisation
         data: ImageData = load_data(registry, recipe)
@@ -141,10 +147,13 @@ class Trainer:
         d_loss = loss.discriminator_loss(real_logits, fake_logits, LossContext(D, real, fake, labels, self.step))
         self.opt_d.zero_grad(set_to_none=True)
         d_loss.backward()
-        self.opt_d.step()
-        self.window.d += torch.stack([d_loss.detach(), torch.sigmoid(real_logits.detach()).mean(),
-                                      torch.sigmoid(fake_logits.detach()).mean()])
-        self.window.d_count += 1
+        if self.skip_nonfinite and not divergence.update_is_finite(d_loss, D):
+            self.window.skipped += 1
+        else:
+            self.opt_d.step()
+            self.window.d += torch.stack([d_loss.detach(), torch.sigmoid(real_logits.detach()).mean(),
+                                          torch.sigmoid(fake_logits.detach()).mean()])
+            self.window.d_count += 1
 
         # Generator step, once every d_steps discriminator steps.
         if (self.step + 1) % self.d_steps == 0:
@@ -155,9 +164,12 @@ class Trainer:
             D.requires_grad_(True)
             self.opt_g.zero_grad(set_to_none=True)
             g_loss.backward()
-            self.opt_g.step()
-            self.window.g += g_loss.detach()
-            self.window.g_count += 1
+            if self.skip_nonfinite and not divergence.update_is_finite(g_loss, G):
+                self.window.skipped += 1
+            else:
+                self.opt_g.step()
+                self.window.g += g_loss.detach()
+                self.window.g_count += 1
         self.step += 1
         self.window.images += self.batch_size
 
@@ -178,11 +190,13 @@ class Trainer:
                     logged = self.step % self.log_every == 0
                     if logged:
                         self.log(epoch + 1)
-                    if self.must_stop(logged):
+                    if self.must_stop(logged) and batch + 1 < self.steps_per_epoch:
                         self.save_checkpoint()
                         raise TrainingInterrupted(self.run_dir, self.step)
                 self.epoch_shuffle_state = self.shuffle_rng.get_state()
-                self.end_epoch(epoch + 1)
+                self.end_epoch(epoch + 1)  # writes the checkpoint a stop at the epoch's last step needs
+                if self.must_stop(True) and self.step < total:
+                    raise TrainingInterrupted(self.run_dir, self.step)
         finally:
             self.progress.close()
         return self.run_dir
@@ -196,6 +210,8 @@ class Trainer:
     def log(self, epoch: int) -> Optional[dict[str, Any]]:
         window = self.window
         if window.d_count == 0:
+            if window.skipped:  # on_nonfinite=skip, and every update since the last log was skipped
+                raise divergence.diverged("every loss", window.start_step, self.step, self.run_dir)
             return None
         distributed.mean_over_ranks(window.d, self.world)
         distributed.mean_over_ranks(window.g, self.world)
@@ -205,18 +221,31 @@ class Trainer:
         record = {"step": self.step, "epoch": epoch, "d_loss": d_loss, "g_loss": g_loss,
                   "d_real": d_real, "d_fake": d_fake,
                   "images_per_sec": window.images / elapsed if elapsed > 0 else 0.0}
+        if self.skip_nonfinite:
+            record["skipped"] = window.skipped
         bad = [k for k in ("d_loss", "g_loss") if record[k] is not None and not _finite(record[k])]
         if bad:
-            last = checkpoint.list_checkpoints(self.run_dir)
-            kept = f"the last good checkpoint is {last[-1]}" if last else "no checkpoint was written"
-            raise GanzooError(f"{bad[0]} became {record[bad[0]]} by step {self.step}: training diverged; {kept}. "
-                              "Lower the learning rates or change the loss, then run again")
+            raise divergence.diverged(f"{bad[0]} ({record[bad[0]]})", window.start_step, self.step, self.run_dir)
+        self.check_weights()
         if self.world.is_main:
-            with open(self.run_dir / METRICS_FILE, "a", encoding="utf-8") as handle:
-                handle.write(json.dumps(record) + "\n")
+            try:
+                with open(self.run_dir / METRICS_FILE, "a", encoding="utf-8") as handle:
+                    handle.write(json.dumps(record) + "\n")
+            except OSError as error:
+                raise GanzooError(f"cannot write {self.run_dir / METRICS_FILE}: {error.strerror or error}; "
+                                  "free disk space or fix the folder's permissions, then resume the run") from None
             self.progress.log(record)
-        self.window = _Window(self.device)
+            if window.skipped:
+                self.progress.message(f"skipped {window.skipped} updates with non-finite losses or gradients "
+                                      f"in steps {window.start_step + 1} to {self.step}")
+        self.window = _Window(self.device, self.step)
         return record
+
+    def check_weights(self) -> None:
+        """Stop with the divergence error if a model's weights are no longer all finite."""
+        broken = divergence.first_nonfinite_module({"generator": self.generator, "discriminator": self.discriminator})
+        if broken:
+            raise divergence.diverged(f"the {broken}'s weights", self.window.start_step, self.step, self.run_dir)
 
     def end_epoch(self, epoch: int) -> None:
         self.log(epoch)
@@ -252,7 +281,13 @@ class Trainer:
         }
 
     def save_checkpoint(self) -> Optional[Path]:
-        """Rank 0 writes the checkpoint; the others wait until it is on disk."""
+        """Write a checkpoint of the current state; a non-finite state is refused, keeping the last good one.
+
+        Rank 0 writes it; the other processes wait until it is on disk.
+        """
+        if not self.skip_nonfinite and not divergence.all_finite([self.window.d, self.window.g]):
+            raise divergence.diverged("the loss", self.window.start_step, self.step, self.run_dir)
+        self.check_weights()
         path = None
         if self.world.is_main:
             path = checkpoint.save_checkpoint(self.run_dir, self.state(), self.config.output.keep_checkpoints)
@@ -265,17 +300,22 @@ class Trainer:
             self.discriminator.load_state_dict(state["discriminator"])
             self.opt_g.load_state_dict(state["optimizers"]["generator"])
             self.opt_d.load_state_dict(state["optimizers"]["discriminator"])
-        except (RuntimeError, KeyError, ValueError) as error:
+        except (RuntimeError, KeyError, ValueError, TypeError) as error:
             raise GanzooError(f"checkpoint '{state.get('path')}' does not fit this recipe's models "
                               f"({str(error).strip().splitlines()[0][:200]}); resume with the recipe it was written by") from None
-        self.step = int(state["step"])
-        rng = state["rng"]
-        torch.set_rng_state(rng["torch"])
-        if rng["cuda"] and self.device.type == "cuda":
-            torch.cuda.set_rng_state_all(rng["cuda"])
-        self.noise_rng.set_state(rng["noise"])
-        self.epoch_shuffle_state = rng["epoch_shuffle"]
-        self.window.load(state["window"])
+        try:
+            self.step = int(state["step"])
+            rng = state["rng"]
+            torch.set_rng_state(rng["torch"])
+            if rng["cuda"] and self.device.type == "cuda":
+                torch.cuda.set_rng_state_all(rng["cuda"])
+            self.noise_rng.set_state(rng["noise"])
+            self.epoch_shuffle_state = rng["epoch_shuffle"]
+            self.window.load(state["window"])
+        except (RuntimeError, KeyError, ValueError, TypeError) as error:
+            raise GanzooError(f"checkpoint '{state.get('path')}' lacks a usable training state "
+                              f"({type(error).__name__}: {str(error).strip()[:100]}); it cannot be resumed, "
+                              "but `ganzoo sample` can still use its generator") from None
 
 
 def _finite(value: float) -> bool:
@@ -301,6 +341,7 @@ def resume_run(run_dir: str | Path, registry: Registry, progress=None, overrides
     recipe_path = run_dir / RECIPE_FILE
     if not recipe_path.is_file():
         raise GanzooError(f"{run_dir} is not a ganzoo run directory (no {RECIPE_FILE}); give the folder `ganzoo run` printed")
+    checkpoint.remove_partial_writes(run_dir)
     state = checkpoint.load_checkpoint(run_dir)
     from omegaconf import OmegaConf
 
@@ -318,6 +359,14 @@ def _truncate_metrics(path: Path, step: int) -> None:
     """Drop metric lines logged after ``step``: the resumed run logs them again."""
     if not path.exists():
         return
-    keep = [line for line in path.read_text(encoding="utf-8").splitlines()
-            if line.strip() and json.loads(line)["step"] <= step]
+    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    keep = [line for line in lines if (logged := _logged_step(line)) is not None and logged <= step]
     write_text_atomic(path, "".join(line + "\n" for line in keep))
+
+
+def _logged_step(line: str) -> Optional[int]:
+    """The step of a metrics line; None for a line a killed process left half-written."""
+    try:
+        return int(json.loads(line)["step"])
+    except (ValueError, KeyError, TypeError):
+        return None
