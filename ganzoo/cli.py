@@ -169,7 +169,7 @@ def cmd_list(args) -> int:
     console.print(table)
     for failure in registry.failures:
         console.print(f"[red]failed[/red] plugin '{failure.plugin.name}' ({failure.plugin}): {failure.error}",
-                      markup=True, highlight=False)
+                      markup=True, highlight=False, soft_wrap=True)
     return 0
 
 
