@@ -34,6 +34,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--out", metavar="DIR", help="run directory (default: runs/<recipe name>-<timestamp>)")
     run.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its newest checkpoint")
     run.add_argument("--quiet", action="store_true", help="plain log lines instead of a live progress bar")
+    run.add_argument("--nproc", type=int, metavar="N",
+                     help="train data-parallel in N processes on this machine (torchrun underneath)")
 
     listing = commands.add_parser("list", parents=[common], help="show the registered components")
     listing.add_argument("--kind", help="only this kind: generator, discriminator, loss or dataset")
@@ -84,7 +86,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except GanzooError as error:
         if debug:
             raise
-        print(f"ganzoo: error: {error}", file=sys.stderr)
+        print(f"ganzoo: error: {_rank_prefix()}{error}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         if debug:
@@ -94,18 +96,28 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None):
-    print(f"ganzoo: warning: {message}", file=sys.stderr)
+    print(f"ganzoo: warning: {_rank_prefix()}{message}", file=sys.stderr)
+
+
+def _rank_prefix() -> str:
+    import os
+
+    return f"[rank {os.environ['RANK']}] " if int(os.environ.get("WORLD_SIZE", "1")) > 1 else ""
 
 
 def cmd_run(args) -> int:
     import signal
 
-    from ganzoo.progress import make_progress
+    from ganzoo import distributed
+    from ganzoo.progress import PlainProgress, make_progress
     from ganzoo.recipe import load_recipe
     from ganzoo.trainer import TrainingInterrupted, resume_run, start_run
 
     registry = _registry(args)
-    progress = make_progress(quiet=args.quiet)
+    world = distributed.world_from_env()
+    if args.nproc is not None and not world.distributed:
+        return _launch(args, registry)
+    progress = make_progress(quiet=args.quiet) if world.is_main else PlainProgress()
     if args.resume:
         overrides = ([args.recipe] if args.recipe else []) + args.overrides
         if any("=" not in item for item in overrides):
@@ -126,14 +138,39 @@ def cmd_run(args) -> int:
     try:
         run_dir = trainer.fit()
     except TrainingInterrupted as stop:
-        print(f"ganzoo: stopped at step {stop.step}; a checkpoint is saved. Resume with:\n"
-              f"  ganzoo run --resume {stop.run_dir}", file=sys.stderr)
+        if world.is_main:
+            print(f"ganzoo: stopped at step {stop.step}; a checkpoint is saved. Resume with:\n"
+                  f"  ganzoo run --resume {stop.run_dir}", file=sys.stderr)
         return EXIT_INTERRUPTED
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    print(run_dir)
+        distributed.shutdown()
+    if world.is_main:
+        print(run_dir)
     return 0
+
+
+def _launch(args, registry) -> int:
+    """``ganzoo run --nproc N``: check the recipe here, then start N processes that share one run directory."""
+    from ganzoo import distributed
+    from ganzoo.recipe import load_recipe
+    from ganzoo.trainer import new_run_dir
+
+    forwarded = list(args.overrides)
+    if args.resume:
+        forwarded += ["--resume", args.resume] + ([args.recipe] if args.recipe else [])
+    else:
+        if not args.recipe:
+            raise GanzooError("give a recipe file (e.g. ganzoo run recipes/vanilla_mnist.yaml) or --resume RUN_DIR")
+        recipe = load_recipe(args.recipe, args.overrides, registry)
+        if recipe.config.train.batch_size % args.nproc:
+            raise GanzooError(f"train.batch_size={recipe.config.train.batch_size} is the global batch: it must "
+                              f"divide evenly among --nproc {args.nproc} processes")
+        forwarded = [args.recipe, *forwarded, "--out", args.out or str(new_run_dir(recipe))]
+    forwarded += ["--quiet"] * args.quiet + ["--debug"] * bool(getattr(args, "debug", False))
+    forwarded += ["--strict"] * bool(getattr(args, "strict", False))
+    return distributed.launch(args.nproc, forwarded)
 
 
 def cmd_list(args) -> int:

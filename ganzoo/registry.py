@@ -45,6 +45,7 @@ HOOKS = {
     "dataset": "register_datasets",
 }
 KINDS = tuple(HOOKS)
+PLURALS = {"generator": "generators", "discriminator": "discriminators", "loss": "losses", "dataset": "datasets"}
 
 _NAME = re.compile(r"^[a-z][a-z0-9_\-]*$")
 
@@ -113,7 +114,7 @@ class Registry:
         except KeyError:
             known = ", ".join(c.name for c in self.of_kind(kind)) or "none"
             raise GanzooError(
-                f"unknown {kind} '{name}'; registered {kind}s: {known} "
+                f"unknown {kind} '{name}'; registered {PLURALS[kind]}: {known} "
                 f"(see `ganzoo list --kind {kind}`)"
             ) from None
 

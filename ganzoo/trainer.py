@@ -16,7 +16,7 @@ from typing import Any, Optional
 
 import torch
 
-from ganzoo import checkpoint
+from ganzoo import checkpoint, distributed
 from ganzoo.components import (build_loss, build_models, build_optimizer, discriminate, generate,
                                load_data, resolve_device)
 from ganzoo.data import ImageData
@@ -78,8 +78,14 @@ class Trainer:
         self.run_dir = Path(run_dir)
         self.progress = progress or PlainProgress()
         train = self.config.train
-        self.device = resolve_device(train.device)
+        self.world = distributed.world_from_env()
+        self.device = distributed.device_for(self.world, resolve_device(train.device))
+        distributed.init_process_group(self.world, self.device)
         self.batch_size, self.d_steps, self.log_every = train.batch_size, train.d_steps, train.log_every
+        if self.batch_size % self.world.size:
+            raise GanzooError(f"train.batch_size={self.batch_size} is the global batch: it must divide evenly "
+                              f"among {self.world.size} processes")
+        self.shard_size = self.batch_size // self.world.size  # this process's part of each batch
 
         torch.manual_seed(self.config.seed)  # model initialisation
         data: ImageData = load_data(registry, recipe)
@@ -94,6 +100,13 @@ class Trainer:
         self.loss = build_loss(registry, recipe)
         self.opt_g = build_optimizer(self.config.optimizers.generator, self.generator.parameters(), self.device)
         self.opt_d = build_optimizer(self.config.optimizers.discriminator, self.discriminator.parameters(), self.device)
+        # The modules that take training steps: DDP wrappers that average gradients across
+        # processes, or the models themselves in a single process.
+        self.g_train, self.d_train = self.generator, self.discriminator
+        if self.world.distributed:
+            from torch.nn.parallel import DistributedDataParallel as DDP
+
+            self.g_train, self.d_train = DDP(self.generator), DDP(self.discriminator)
 
         seed = self.config.seed
         self.noise_rng = torch.Generator(self.device).manual_seed(seed + 1)
@@ -109,15 +122,22 @@ class Trainer:
         self.stop_requested = False  # set from a signal handler; honoured between steps
 
     # ---------------------------------------------------------------- steps
-    def noise(self, n: int) -> torch.Tensor:
-        return torch.randn(n, self.generator.latent_dim, device=self.device, generator=self.noise_rng)
+    def shard(self, batch: torch.Tensor) -> torch.Tensor:
+        """This process's part of a global batch (all of it in a single process)."""
+        start = self.world.rank * self.shard_size
+        return batch[start:start + self.shard_size]
+
+    def noise(self) -> torch.Tensor:
+        """This process's part of a fresh global batch of noise: the same numbers in any world size."""
+        z = torch.randn(self.batch_size, self.generator.latent_dim, device=self.device, generator=self.noise_rng)
+        return self.shard(z)
 
     def train_step(self, real: torch.Tensor, labels: Optional[torch.Tensor]) -> None:
         G, D, loss = self.generator, self.discriminator, self.loss
         # Discriminator step: real batch against a fresh fake batch.
         with torch.no_grad():
-            fake = generate(G, self.noise(real.shape[0]), labels)
-        real_logits, fake_logits = discriminate(D, real, labels), discriminate(D, fake, labels)
+            fake = generate(G, self.noise(), labels)
+        real_logits, fake_logits = discriminate(self.d_train, real, labels), discriminate(self.d_train, fake, labels)
         d_loss = loss.discriminator_loss(real_logits, fake_logits, LossContext(D, real, fake, labels, self.step))
         self.opt_d.zero_grad(set_to_none=True)
         d_loss.backward()
@@ -128,7 +148,7 @@ class Trainer:
 
         # Generator step, once every d_steps discriminator steps.
         if (self.step + 1) % self.d_steps == 0:
-            fake = generate(G, self.noise(real.shape[0]), labels)
+            fake = generate(self.g_train, self.noise(), labels)
             D.requires_grad_(False)  # G's step needs no gradients for D's weights
             fake_logits = discriminate(D, fake, labels)
             g_loss = loss.generator_loss(fake_logits, LossContext(D, real, fake, labels, self.step))
@@ -139,7 +159,7 @@ class Trainer:
             self.window.g += g_loss.detach()
             self.window.g_count += 1
         self.step += 1
-        self.window.images += real.shape[0]
+        self.window.images += self.batch_size
 
     # ---------------------------------------------------------------- loop
     def fit(self) -> Path:
@@ -152,12 +172,13 @@ class Trainer:
                 self.shuffle_rng.set_state(self.epoch_shuffle_state)
                 order = torch.randperm(len(self.images), generator=self.shuffle_rng).to(self.device)
                 for batch in range(first, self.steps_per_epoch):
-                    index = order[batch * self.batch_size:(batch + 1) * self.batch_size]
+                    index = self.shard(order[batch * self.batch_size:(batch + 1) * self.batch_size])
                     self.train_step(self.images[index], self.labels[index] if self.labels is not None else None)
                     self.progress.advance()
-                    if self.step % self.log_every == 0:
+                    logged = self.step % self.log_every == 0
+                    if logged:
                         self.log(epoch + 1)
-                    if self.stop_requested:
+                    if self.must_stop(logged):
                         self.save_checkpoint()
                         raise TrainingInterrupted(self.run_dir, self.step)
                 self.epoch_shuffle_state = self.shuffle_rng.get_state()
@@ -166,10 +187,18 @@ class Trainer:
             self.progress.close()
         return self.run_dir
 
+    def must_stop(self, logged: bool) -> bool:
+        if not self.world.distributed:
+            return self.stop_requested
+        # Processes agree to stop at logging steps only: no extra sync on other steps.
+        return logged and distributed.any_rank(self.stop_requested, self.world, self.device)
+
     def log(self, epoch: int) -> Optional[dict[str, Any]]:
         window = self.window
         if window.d_count == 0:
             return None
+        distributed.mean_over_ranks(window.d, self.world)
+        distributed.mean_over_ranks(window.g, self.world)
         d_loss, d_real, d_fake = (window.d / window.d_count).tolist()  # the host sync
         g_loss = (window.g / window.g_count).item() if window.g_count else None
         elapsed = time.perf_counter() - window.started
@@ -182,15 +211,17 @@ class Trainer:
             kept = f"the last good checkpoint is {last[-1]}" if last else "no checkpoint was written"
             raise GanzooError(f"{bad[0]} became {record[bad[0]]} by step {self.step}: training diverged; {kept}. "
                               "Lower the learning rates or change the loss, then run again")
-        with open(self.run_dir / METRICS_FILE, "a", encoding="utf-8") as handle:
-            handle.write(json.dumps(record) + "\n")
-        self.progress.log(record)
+        if self.world.is_main:
+            with open(self.run_dir / METRICS_FILE, "a", encoding="utf-8") as handle:
+                handle.write(json.dumps(record) + "\n")
+            self.progress.log(record)
         self.window = _Window(self.device)
         return record
 
     def end_epoch(self, epoch: int) -> None:
         self.log(epoch)
-        self.save_grid(self.run_dir / SAMPLES_FOLDER / f"epoch-{epoch:03d}.png")
+        if self.world.is_main:
+            self.save_grid(self.run_dir / SAMPLES_FOLDER / f"epoch-{epoch:03d}.png")
         self.save_checkpoint()
 
     def save_grid(self, path: Path) -> None:
@@ -220,8 +251,13 @@ class Trainer:
             "window": self.window.state(),
         }
 
-    def save_checkpoint(self) -> Path:
-        return checkpoint.save_checkpoint(self.run_dir, self.state(), self.config.output.keep_checkpoints)
+    def save_checkpoint(self) -> Optional[Path]:
+        """Rank 0 writes the checkpoint; the others wait until it is on disk."""
+        path = None
+        if self.world.is_main:
+            path = checkpoint.save_checkpoint(self.run_dir, self.state(), self.config.output.keep_checkpoints)
+        distributed.barrier(self.world)
+        return path
 
     def load_state(self, state: dict[str, Any]) -> None:
         try:
@@ -248,11 +284,14 @@ def _finite(value: float) -> bool:
 
 def start_run(recipe: Recipe, registry: Registry, out: str | Path | None = None, progress=None) -> Trainer:
     """Create the run directory, write the resolved recipe, and return a ready trainer."""
+    world = distributed.world_from_env()
     run_dir = Path(out) if out else new_run_dir(recipe)
-    if (run_dir / RECIPE_FILE).exists():
+    if world.is_main and (run_dir / RECIPE_FILE).exists():
         raise GanzooError(f"{run_dir} already holds a run; resume it with --resume {run_dir} or choose another --out")
     trainer = Trainer(recipe, registry, run_dir, progress)  # builds everything before touching the disk
-    write_text_atomic(run_dir / RECIPE_FILE, recipe.to_yaml())
+    trainer.run_dir = run_dir = Path(distributed.broadcast_object(str(run_dir), world))  # one folder for all
+    if world.is_main:
+        write_text_atomic(run_dir / RECIPE_FILE, recipe.to_yaml())
     return trainer
 
 
@@ -268,7 +307,10 @@ def resume_run(run_dir: str | Path, registry: Registry, progress=None, overrides
     recipe = build_recipe(OmegaConf.create(state["recipe"]), overrides, registry, source=str(recipe_path))
     trainer = Trainer(recipe, registry, run_dir, progress)
     trainer.load_state(state)
-    _truncate_metrics(run_dir / METRICS_FILE, trainer.step)
+    if trainer.world.is_main:
+        _truncate_metrics(run_dir / METRICS_FILE, trainer.step)
+        if overrides:  # e.g. train.epochs=10 to train on: the run's recipe says so from now on
+            write_text_atomic(recipe_path, recipe.to_yaml())
     return trainer
 
 
