@@ -49,10 +49,14 @@ def test_a_plugin_records_provenance_params_and_description():
     assert FAKE in registry.plugins
 
 
-def test_two_plugins_registering_one_name_is_an_error_naming_both():
+def test_two_plugins_registering_one_name_skip_the_second_naming_both():
     other = PluginInfo("other", "ganzoo-other", "1.0")
-    with pytest.raises(ganzoo.GanzooError) as error:
-        load_registry(extra_plugins=[(FAKE, FakePlugin), (other, type("Other", (FakePlugin,), {}))])
+    plugins = [(FAKE, FakePlugin), (other, type("Other", (FakePlugin,), {}))]
+    with pytest.warns(UserWarning, match="ganzoo-other 1.0.*fake-gen.*ganzoo-fake 9.9"):
+        registry = load_registry(extra_plugins=plugins)
+    assert registry.get("generator", "fake-gen").plugin == FAKE
+    with pytest.raises(ganzoo.GanzooError) as error:  # strict mode: fatal
+        load_registry(extra_plugins=plugins, strict=True)
     message = str(error.value)
     assert "fake-gen" in message and "ganzoo-fake 9.9" in message and "ganzoo-other 1.0" in message
 
@@ -73,8 +77,11 @@ def test_register_validates_what_a_plugin_hands_it(name, factory, params, proble
         def register_losses(register):
             register(name, factory, params)
 
-    with pytest.raises(ganzoo.GanzooError, match=problem):
-        load_registry(extra_plugins=[(FAKE, Broken)])
+    with pytest.warns(UserWarning, match=f"ganzoo-fake 9.9.*{problem}"):  # the plugin is skipped
+        registry = load_registry(extra_plugins=[(FAKE, Broken)])
+    assert [f.plugin for f in registry.failures] == [FAKE]
+    with pytest.raises(ganzoo.GanzooError, match=problem):  # strict mode: fatal
+        load_registry(extra_plugins=[(FAKE, Broken)], strict=True)
 
 
 def test_a_plugin_that_raises_is_skipped_with_a_warning():
