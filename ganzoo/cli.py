@@ -93,6 +93,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             raise
         print("ganzoo: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `ganzoo list --json | head`: the reader left; not an error of ours
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None):
