@@ -18,6 +18,8 @@ def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                         help="show the full traceback of an error")
+    common.add_argument("--strict", action="store_true", default=argparse.SUPPRESS,
+                        help="fail when any plugin fails to load (same as GANZOO_STRICT_PLUGINS=1)")
 
     parser = argparse.ArgumentParser(prog="ganzoo", parents=[common],
                                      description="A plugin-based GAN zoo for PyTorch.")
@@ -32,6 +34,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--out", metavar="DIR", help="run directory (default: runs/<recipe name>-<timestamp>)")
     run.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its newest checkpoint")
     run.add_argument("--quiet", action="store_true", help="plain log lines instead of a live progress bar")
+    run.add_argument("--nproc", type=int, metavar="N",
+                     help="train data-parallel in N processes on this machine (torchrun underneath)")
 
     listing = commands.add_parser("list", parents=[common], help="show the registered components")
     listing.add_argument("--kind", help="only this kind: generator, discriminator, loss or dataset")
@@ -44,6 +48,22 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
     sample.add_argument("--label", type=int, help="class to sample, for conditional generators")
     sample.add_argument("--device", default="cpu", help="cpu (default), cuda or auto")
+
+    plugins = commands.add_parser("plugins", parents=[common], help="show the installed plugins and what each registered",
+                                  description="Each plugin (entry point of the 'ganzoo' group): distribution, version, "
+                                              "status (loaded, failed with its error, or disabled by GANZOO_PLUGINS) "
+                                              "and the components it registered.")
+    plugins.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    new_plugin = commands.add_parser("new-plugin", parents=[common], help="write a new plugin package to start from",
+                                     description="Write a plugin package: pyproject.toml with the entry point, one "
+                                                 "example component per kind, a README and tests that pass once it is "
+                                                 "installed with `pip install -e DIR`.")
+    new_plugin.add_argument("name", help="plugin name, e.g. lsgan (distribution ganzoo-lsgan, module ganzoo_lsgan)")
+    new_plugin.add_argument("--dir", metavar="DIR", help="folder to write (default: ./ganzoo-NAME); must not exist or be empty")
+    new_plugin.add_argument("--kind", action="append", metavar="KIND",
+                            help="a kind to include an example of: generator, discriminator, loss or dataset; "
+                                 "repeat or comma-separate (default: all four)")
     return parser
 
 
@@ -66,29 +86,43 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except GanzooError as error:
         if debug:
             raise
-        print(f"ganzoo: error: {error}", file=sys.stderr)
+        print(f"ganzoo: error: {_rank_prefix()}{error}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         if debug:
             raise
         print("ganzoo: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `ganzoo list --json | head`: the reader left; not an error of ours
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None):
-    print(f"ganzoo: warning: {message}", file=sys.stderr)
+    print(f"ganzoo: warning: {_rank_prefix()}{message}", file=sys.stderr)
+
+
+def _rank_prefix() -> str:
+    import os
+
+    return f"[rank {os.environ['RANK']}] " if int(os.environ.get("WORLD_SIZE", "1")) > 1 else ""
 
 
 def cmd_run(args) -> int:
     import signal
 
-    from ganzoo.progress import make_progress
+    from ganzoo import distributed
+    from ganzoo.progress import PlainProgress, make_progress
     from ganzoo.recipe import load_recipe
-    from ganzoo.registry import load_registry
     from ganzoo.trainer import TrainingInterrupted, resume_run, start_run
 
-    registry = load_registry()
-    progress = make_progress(quiet=args.quiet)
+    registry = _registry(args)
+    world = distributed.world_from_env()
+    if args.nproc is not None and not world.distributed:
+        return _launch(args, registry)
+    progress = make_progress(quiet=args.quiet) if world.is_main else PlainProgress()
     if args.resume:
         overrides = ([args.recipe] if args.recipe else []) + args.overrides
         if any("=" not in item for item in overrides):
@@ -109,24 +143,49 @@ def cmd_run(args) -> int:
     try:
         run_dir = trainer.fit()
     except TrainingInterrupted as stop:
-        print(f"ganzoo: stopped at step {stop.step}; a checkpoint is saved. Resume with:\n"
-              f"  ganzoo run --resume {stop.run_dir}", file=sys.stderr)
+        if world.is_main:
+            print(f"ganzoo: stopped at step {stop.step}; a checkpoint is saved. Resume with:\n"
+                  f"  ganzoo run --resume {stop.run_dir}", file=sys.stderr)
         return EXIT_INTERRUPTED
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    print(run_dir)
+        distributed.shutdown()
+    if world.is_main:
+        print(run_dir)
     return 0
+
+
+def _launch(args, registry) -> int:
+    """``ganzoo run --nproc N``: check the recipe here, then start N processes that share one run directory."""
+    from ganzoo import distributed
+    from ganzoo.recipe import load_recipe
+    from ganzoo.trainer import new_run_dir
+
+    forwarded = list(args.overrides)
+    if args.resume:
+        forwarded += ["--resume", args.resume] + ([args.recipe] if args.recipe else [])
+    else:
+        if not args.recipe:
+            raise GanzooError("give a recipe file (e.g. ganzoo run recipes/vanilla_mnist.yaml) or --resume RUN_DIR")
+        recipe = load_recipe(args.recipe, args.overrides, registry)
+        if recipe.config.train.batch_size % args.nproc:
+            raise GanzooError(f"train.batch_size={recipe.config.train.batch_size} is the global batch: it must "
+                              f"divide evenly among --nproc {args.nproc} processes")
+        forwarded = [args.recipe, *forwarded, "--out", args.out or str(new_run_dir(recipe))]
+    forwarded += ["--quiet"] * args.quiet + ["--debug"] * bool(getattr(args, "debug", False))
+    forwarded += ["--strict"] * bool(getattr(args, "strict", False))
+    return distributed.launch(args.nproc, forwarded)
 
 
 def cmd_list(args) -> int:
     import json
 
-    from ganzoo.registry import KINDS, load_registry
+    from ganzoo.registry import KINDS
 
     if args.kind is not None and args.kind not in KINDS:
         raise GanzooError(f"unknown kind '{args.kind}'; kinds are: {', '.join(KINDS)}")
-    registry = load_registry()
+    registry = _registry(args)
     components = registry.of_kind(args.kind)
     if args.json:
         print(json.dumps({
@@ -152,19 +211,18 @@ def cmd_list(args) -> int:
     console.print(table)
     for failure in registry.failures:
         console.print(f"[red]failed[/red] plugin '{failure.plugin.name}' ({failure.plugin}): {failure.error}",
-                      markup=True, highlight=False)
+                      markup=True, highlight=False, soft_wrap=True)
     return 0
 
 
 def cmd_sample(args) -> int:
-    from ganzoo.registry import load_registry
     from ganzoo.sampling import FORMATS, load_generator, sample_images, write_samples
 
     if args.n < 1:
         raise GanzooError(f"-n must be at least 1, got {args.n}")
     if not args.out.endswith(FORMATS):
         raise GanzooError(f"--out must end in {' or '.join(FORMATS)}, got '{args.out}'")
-    generator, spec = load_generator(args.source, load_registry(), args.device)
+    generator, spec = load_generator(args.source, _registry(args), args.device)
     if args.label is not None:
         if not getattr(generator, "conditional", False):
             raise GanzooError("--label needs a conditional generator; this run's generator is unconditional")
@@ -176,4 +234,34 @@ def cmd_sample(args) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "list": cmd_list, "sample": cmd_sample}
+def cmd_plugins(args) -> int:
+    from ganzoo.plugin_report import plugin_report, print_plugin_report
+
+    report = plugin_report(_registry(args))
+    if args.json:
+        import json
+
+        print(json.dumps(report, indent=2))
+    else:
+        print_plugin_report(report)
+    return 0
+
+
+def cmd_new_plugin(args) -> int:
+    from ganzoo.scaffold import write_plugin
+
+    kinds = [kind.strip() for item in (args.kind or []) for kind in item.split(",") if kind.strip()]
+    folder = write_plugin(args.name, args.dir, kinds or None)
+    print(folder)
+    return 0
+
+
+def _registry(args):
+    """The plugin registry, strict when --strict was given (else as GANZOO_STRICT_PLUGINS says)."""
+    from ganzoo.registry import load_registry
+
+    return load_registry(strict=True if getattr(args, "strict", False) else None)
+
+
+COMMANDS = {"run": cmd_run, "list": cmd_list, "sample": cmd_sample, "plugins": cmd_plugins,
+            "new-plugin": cmd_new_plugin}

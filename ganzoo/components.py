@@ -10,7 +10,7 @@ from torch import nn
 
 from ganzoo.data import DataSpec, ImageData
 from ganzoo.errors import GanzooError
-from ganzoo.losses import AdversarialLoss, discriminate  # noqa: F401 (re-exported)
+from ganzoo.losses import AdversarialLoss, discriminate, is_conditional  # noqa: F401 (re-exported)
 from ganzoo.recipe import Recipe
 from ganzoo.registry import Registry
 
@@ -78,5 +78,5 @@ def build_optimizer(config, parameters, device: torch.device) -> torch.optim.Opt
 
 
 def generate(generator: nn.Module, z: torch.Tensor, labels: Optional[torch.Tensor]) -> torch.Tensor:
-    return generator(z, labels) if getattr(generator, "conditional", False) else generator(z)
+    return generator(z, labels) if is_conditional(generator) else generator(z)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from pathlib import Path
@@ -30,7 +31,9 @@ def atomic_writer(path: str | Path) -> Iterator[BinaryIO]:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         if isinstance(error, OSError):
-            raise GanzooError(f"cannot write {path}: {error.strerror or error}") from None
+            hint = ("; free some disk space or choose another folder" if error.errno in (errno.ENOSPC, errno.EDQUOT)
+                    else "; check the folder's permissions and free space")
+            raise GanzooError(f"cannot write {path}: {error.strerror or error}{hint}") from None
         raise
     _fsync_dir(path.parent)
 

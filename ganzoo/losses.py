@@ -30,9 +30,16 @@ class LossContext:
         return discriminate(self.discriminator, images, self.labels)
 
 
+def is_conditional(module) -> bool:
+    """Whether a model (or the model inside a DistributedDataParallel wrapper) takes labels."""
+    if isinstance(module, torch.nn.parallel.DistributedDataParallel):
+        module = module.module
+    return bool(getattr(module, "conditional", False))
+
+
 def discriminate(discriminator, images: torch.Tensor, labels: Optional[torch.Tensor]) -> torch.Tensor:
     """One logit per image, shape (N,); labels are passed to a conditional discriminator."""
-    out = discriminator(images, labels) if getattr(discriminator, "conditional", False) else discriminator(images)
+    out = discriminator(images, labels) if is_conditional(discriminator) else discriminator(images)
     return out.reshape(-1)
 
 

@@ -51,6 +51,7 @@ class TrainConfig:
     d_steps: int = 1  # discriminator steps per generator step
     device: str = "auto"  # auto | cpu | cuda | cuda:N
     log_every: int = 50  # steps between logged metrics; the only host syncs
+    on_nonfinite: str = "stop"  # stop | skip: what a non-finite loss or gradient does (see ganzoo.divergence)
     ema_decay: float = 0.0  # EMA of the generator's weights for samples and checkpoints; 0 = off, e.g. 0.999
 
 
@@ -106,6 +107,8 @@ def load_recipe(path: str | Path, overrides: Sequence[str] = (), registry: Regis
         raise GanzooError(f"recipe '{path}' is not valid YAML{at}: {problem}") from None
     except OSError as error:
         raise GanzooError(f"cannot read recipe '{path}': {error.strerror or error}") from None
+    except OmegaConfBaseException as error:  # e.g. a malformed ${...} interpolation
+        raise GanzooError(f"recipe '{path}': bad value for '{_full_key('', error)}': {_first_line(error)}") from None
     if not isinstance(document, DictConfig):
         raise GanzooError(f"recipe '{path}' must be a YAML mapping (key: value), not a list or a scalar")
     return build_recipe(document, overrides, registry, default_name=path.stem, source=str(path))
@@ -120,6 +123,7 @@ def build_recipe(document: Any, overrides: Sequence[str] = (), registry: Registr
     config = OmegaConf.structured(RecipeSchema)
     config = _merge(config, document, source)
     config = _merge(config, parse_overrides(overrides), "overrides")
+    _resolve(config, source)
     if config.name is None:
         config.name = default_name
 
@@ -174,6 +178,45 @@ def _merge(base: DictConfig, update: Any, source: str, prefix: str = "") -> Dict
         elif "is not a subclass of" in message or "is not a DictConfig" in message:
             message = "expected a mapping (key: value)"
         raise GanzooError(f"{source}: bad value for '{key}': {message}") from None
+    except (TypeError, ValueError) as error:  # OmegaConf merging a list into a mapping or the other way round
+        where = f" under '{prefix}'" if prefix else ""
+        raise GanzooError(f"{source}: a value{where} has the wrong shape ({error}): "
+                          "give a list where the recipe has a list and a mapping where it has a mapping") from None
+
+
+#: OmegaConf's own resolvers: they read data (other keys, environment variables) and never run code.
+SAFE_RESOLVERS = frozenset({"oc.coerce", "oc.create", "oc.decode", "oc.deprecated", "oc.dict.keys",
+                            "oc.dict.values", "oc.env", "oc.select"})
+_RESOLVER_CALL = re.compile(r"\$\{\s*([^\s${}:]+)\s*:")
+
+
+def _resolve(config: DictConfig, source: str) -> None:
+    """Resolve every ${...} interpolation now, so its mistakes are one-line errors at load time.
+
+    Only OmegaConf's data resolvers may be used: a recipe never runs code, even when some
+    installed package has registered a resolver that would (e.g. an expression evaluator).
+    """
+    for key, value in _string_leaves(OmegaConf.to_container(config, resolve=False)):
+        for name in _RESOLVER_CALL.findall(value):
+            if name not in SAFE_RESOLVERS:
+                raise GanzooError(f"{source}: '{key}' uses the resolver '{name}', which recipes may not use; "
+                                  f"recipes may use {', '.join(sorted(SAFE_RESOLVERS))} and plain ${{key}} references")
+    try:
+        OmegaConf.resolve(config)
+    except OmegaConfBaseException as error:
+        key = _full_key("", error)
+        raise GanzooError(f"{source}: cannot resolve '{key}': {_first_line(error)}") from None
+
+
+def _string_leaves(tree: Any, prefix: str = ""):
+    """(dotted key, value) of every string in a nested dict/list tree."""
+    items = tree.items() if isinstance(tree, dict) else enumerate(tree) if isinstance(tree, list) else ()
+    for key, value in items:
+        dotted = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, str):
+            yield dotted, value
+        else:
+            yield from _string_leaves(value, dotted)
 
 
 def _full_key(prefix: str, error: OmegaConfBaseException) -> str:
@@ -202,6 +245,7 @@ def _check_ranges(config: DictConfig) -> None:
         ("train.ema_decay", 0.0 <= config.train.ema_decay < 1.0, "in [0, 1): 0 turns the EMA off"),
         ("output.grid_size", config.output.grid_size >= 1, "at least 1"),
         ("output.keep_checkpoints", config.output.keep_checkpoints >= 1, "at least 1"),
+        ("train.on_nonfinite", config.train.on_nonfinite in ("stop", "skip"), "stop or skip"),
     ]
     for who in ("generator", "discriminator"):
         opt = config.optimizers[who]
@@ -215,6 +259,9 @@ def _check_ranges(config: DictConfig) -> None:
     device = config.train.device
     checks.append(("train.device", re.fullmatch(r"auto|cpu|mps|cuda(:\d+)?", device) is not None,
                    "auto, cpu, cuda or cuda:N"))
+    name = config.name
+    checks.append(("name", name not in ("", ".", "..") and not re.search(r"[/\\\x00]", name),
+                   "a plain folder name, without / or \\"))
     for key, ok, expected in checks:
         if not ok:
             raise GanzooError(f"{key} = {OmegaConf.select(config, key)} is out of range; it must be {expected}")

@@ -2,11 +2,22 @@
 
 Every plugin, the built-in ones included, is found through the entry-point group
 ``ganzoo``. Each component records which plugin (distribution and version) gave it.
+
+Plugins are imported only when a registry is loaded (never by ``import ganzoo``).
+A plugin that fails to import, has a misnamed or mis-signed hook, or breaks while
+registering is skipped with a warning and kept in ``registry.failures``; strict
+mode (``GANZOO_STRICT_PLUGINS=1`` or ``ganzoo --strict``) makes that fatal.
+``GANZOO_PLUGINS=a,b`` loads only those third-party plugins (by entry-point or
+distribution name) besides the built-in ones; ``GANZOO_PLUGINS=`` (empty) or
+``GANZOO_PLUGINS=builtin`` loads the built-in ones alone.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import difflib
+import inspect
+import os
 import re
 import warnings
 from dataclasses import dataclass, field
@@ -19,6 +30,12 @@ from ganzoo import hookspecs
 from ganzoo.errors import GanzooError
 
 ENTRY_POINT_GROUP = "ganzoo"
+#: the distribution whose entry points are the built-in plugins
+BUILTIN_DISTRIBUTION = "ganzoo"
+#: set to 1 to make any plugin failure fatal
+STRICT_ENV = "GANZOO_STRICT_PLUGINS"
+#: comma-separated third-party plugins to load; empty (or "builtin") loads the built-in ones only
+ALLOW_ENV = "GANZOO_PLUGINS"
 
 #: kind -> the hook that registers components of that kind
 HOOKS = {
@@ -28,6 +45,7 @@ HOOKS = {
     "dataset": "register_datasets",
 }
 KINDS = tuple(HOOKS)
+PLURALS = {"generator": "generators", "discriminator": "discriminators", "loss": "losses", "dataset": "datasets"}
 
 _NAME = re.compile(r"^[a-z][a-z0-9_\-]*$")
 
@@ -47,6 +65,10 @@ class PluginInfo:
 
     def __str__(self) -> str:
         return f"{self.distribution} {self.version}"
+
+    @property
+    def builtin(self) -> bool:
+        return self.distribution == BUILTIN_DISTRIBUTION
 
 
 @dataclass(frozen=True)
@@ -70,6 +92,8 @@ class Registry:
     components: dict[tuple[str, str], Component] = field(default_factory=dict)
     plugins: list[PluginInfo] = field(default_factory=list)
     failures: list[PluginFailure] = field(default_factory=list)
+    #: installed plugins left out by GANZOO_PLUGINS (never imported)
+    disabled: list[PluginInfo] = field(default_factory=list)
 
     def add(self, component: Component) -> None:
         key = (component.kind, component.name)
@@ -90,13 +114,17 @@ class Registry:
         except KeyError:
             known = ", ".join(c.name for c in self.of_kind(kind)) or "none"
             raise GanzooError(
-                f"unknown {kind} '{name}'; registered {kind}s: {known} "
+                f"unknown {kind} '{name}'; registered {PLURALS[kind]}: {known} "
                 f"(see `ganzoo list --kind {kind}`)"
             ) from None
 
     def of_kind(self, kind: str | None = None) -> list[Component]:
         found = [c for c in self.components.values() if kind is None or c.kind == kind]
         return sorted(found, key=lambda c: (KINDS.index(c.kind), c.name))
+
+    def of_plugin(self, plugin_name: str) -> list[Component]:
+        """What the plugin with this entry-point name registered."""
+        return [c for c in self.of_kind() if c.plugin.name == plugin_name]
 
 
 def _make_register(registry: Registry, kind: str, plugin: PluginInfo) -> Callable[..., None]:
@@ -132,54 +160,147 @@ def _entry_points() -> Iterable[metadata.EntryPoint]:
     seen = set()
     for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
         # The same distribution can be visible twice (e.g. an editable install
-        # plus a build folder); load each entry point once.
-        if ep.name not in seen:
-            seen.add(ep.name)
+        # plus a build folder); load each entry point once. Two distributions
+        # that use one entry-point name both come through: the second fails
+        # with a message naming both, instead of vanishing.
+        key = (ep.name, ep.dist.metadata["Name"] if ep.dist is not None else ep.value)
+        if key not in seen:
+            seen.add(key)
             yield ep
 
 
-def load_registry(extra_plugins: Iterable[tuple[PluginInfo, Any]] = ()) -> Registry:
+class PluginError(Exception):
+    """A plugin breaks the hook contract (misnamed hook, wrong signature, unmarked hook)."""
+
+
+def strict_from_env() -> bool:
+    return os.environ.get(STRICT_ENV, "").strip().lower() not in ("", "0", "false", "no", "off")
+
+
+def allowed_from_env() -> set[str] | None:
+    """The GANZOO_PLUGINS allowlist (normalised names), or None when it is unset."""
+    value = os.environ.get(ALLOW_ENV)
+    if value is None:
+        return None
+    return {_normalise(name) for name in value.split(",") if name.strip()} - {"builtin"}
+
+
+def _normalise(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name.strip()).lower()
+
+
+def load_registry(extra_plugins: Iterable[tuple[PluginInfo, Any]] = (), strict: bool | None = None,
+                  allowed: Iterable[str] | None = None) -> Registry:
     """Load every installed plugin and collect what each registers.
 
     ``extra_plugins`` adds (info, module-or-object) pairs beside the installed
     ones; tests use it to register a plugin without installing a distribution.
     A plugin that fails to import or register is skipped with a warning and
-    recorded in ``registry.failures``.
+    recorded in ``registry.failures``; with ``strict`` (default: the
+    GANZOO_STRICT_PLUGINS variable) any failure raises ``GanzooError`` instead.
+    ``allowed`` names the third-party plugins to load (default: GANZOO_PLUGINS;
+    None loads all); built-in plugins and ``extra_plugins`` always load.
     """
+    strict = strict_from_env() if strict is None else strict
+    allow = allowed_from_env() if allowed is None else {_normalise(name) for name in allowed} - {"builtin"}
     registry = Registry()
     manager = pluggy.PluginManager(ENTRY_POINT_GROUP)
     manager.add_hookspecs(hookspecs)
 
-    candidates: list[tuple[PluginInfo, Callable[[], Any]]] = [
-        (_plugin_info(ep), ep.load) for ep in _entry_points()
-    ]
+    installed = [(_plugin_info(ep), ep.load) for ep in _entry_points()]
+    installed.sort(key=lambda pair: (not pair[0].builtin, pair[0].name, pair[0].distribution))
+    candidates: list[tuple[PluginInfo, Callable[[], Any]]] = []
+    for info, load in installed:
+        if info.builtin or allow is None or {_normalise(info.name), _normalise(info.distribution)} & allow:
+            candidates.append((info, load))
+        else:
+            registry.disabled.append(info)
     candidates += [(info, (lambda obj=obj: obj)) for info, obj in extra_plugins]
 
-    infos: dict[str, PluginInfo] = {}
     for info, load in candidates:
         try:
-            manager.register(load(), name=info.name)
+            components = _register_plugin(manager, load(), info)
+            for component in components:
+                if (component.kind, component.name) in registry.components:
+                    first = registry.components[(component.kind, component.name)].plugin
+                    raise PluginError(f"it registers {component.kind} '{component.name}', which plugin "
+                                      f"'{first.name}' ({first}) registered first; rename one of them "
+                                      "or uninstall one of the plugins")
+            for component in components:
+                registry.add(component)
         except Exception as error:  # a broken plugin must not take ganzoo down
             _record_failure(registry, info, error)
             continue
-        infos[info.name] = info
+        registry.plugins.append(info)
 
-    for kind, hook_name in HOOKS.items():
-        for impl in getattr(manager.hook, hook_name).get_hookimpls():
-            info = infos[impl.plugin_name]
-            try:
-                impl.function(register=_make_register(registry, kind, info))
-            except GanzooError:
-                raise
-            except Exception as error:
-                _record_failure(registry, info, error)
-
-    failed = {f.plugin.name for f in registry.failures}
-    registry.plugins = [info for info in infos.values() if info.name not in failed]
+    unknown = sorted(allow - {_normalise(n) for info, _ in installed for n in (info.name, info.distribution)}) \
+        if allow is not None else []
+    problems = [f"plugin '{f.plugin.name}' ({f.plugin}) failed: {f.error}" for f in registry.failures]
+    problems += [f"{ALLOW_ENV} names '{name}', which is not an installed ganzoo plugin" for name in unknown]
+    if strict and problems:
+        more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
+        raise GanzooError(f"{problems[0]}{more}; strict mode (--strict or {STRICT_ENV}=1) makes plugin "
+                          f"failures fatal: fix or uninstall the plugin, or run `ganzoo plugins` for details")
+    for failure in registry.failures:
+        warnings.warn(f"ganzoo plugin '{failure.plugin.name}' ({failure.plugin}) was skipped: {failure.error}",
+                      stacklevel=2)
+    for name in unknown:
+        warnings.warn(f"{ALLOW_ENV} names '{name}', which is not an installed ganzoo plugin; "
+                      "see `ganzoo plugins` for the installed ones", stacklevel=2)
     return registry
 
 
+def _register_plugin(manager: pluggy.PluginManager, plugin: Any, info: PluginInfo) -> list[Component]:
+    """Check the plugin's hooks, register it with pluggy, and collect what its hooks register."""
+    _check_hooks(manager, plugin)
+    try:
+        manager.register(plugin, name=info.name)
+    except pluggy.PluginValidationError as error:
+        raise PluginError("; ".join(str(error).splitlines())) from None
+    except ValueError as error:  # pluggy: the name or the object is registered already
+        raise PluginError(f"{error}; another installed plugin uses the entry-point name '{info.name}'") from None
+    try:
+        staged = Registry()
+        for kind, hook_name in HOOKS.items():
+            for impl in getattr(manager.hook, hook_name).get_hookimpls():
+                if impl.plugin is plugin:
+                    impl.function(register=_make_register(staged, kind, info))
+        return list(staged.components.values())
+    except BaseException:
+        manager.unregister(plugin)
+        raise
+
+
+def _check_hooks(manager: pluggy.PluginManager, plugin: Any) -> None:
+    """Catch the usual slips before pluggy silently ignores them: a misnamed hook,
+    a hook without @hookimpl, a hook with the wrong arguments, or no hook at all."""
+    hook_names = set(HOOKS.values())
+    marked = 0
+    for attribute in dir(plugin):
+        function = getattr(plugin, attribute, None)
+        opts = manager.parse_hookimpl_opts(plugin, attribute)
+        if opts is None:
+            if attribute in hook_names and callable(function):
+                raise PluginError(f"{attribute}() is not marked as a hook: decorate it with @ganzoo.hookimpl")
+            continue
+        marked += 1
+        hook_name = opts.get("specname") or attribute
+        if hook_name not in hook_names:
+            close = difflib.get_close_matches(hook_name, sorted(hook_names), n=1, cutoff=0.6)
+            hint = f"did you mean '{close[0]}'?" if close else f"ganzoo's hooks are {', '.join(sorted(hook_names))}"
+            raise PluginError(f"'{hook_name}' is not a ganzoo hook; {hint}")
+        required = [p.name for p in inspect.signature(function).parameters.values()
+                    if p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+        if required != ["register"]:
+            raise PluginError(f"hook {hook_name}{inspect.signature(function)} must take one argument, "
+                              f"'register': def {hook_name}(register)")
+    if marked == 0:
+        raise PluginError("it has no hook implementations; mark functions such as register_losses(register) "
+                          "with @ganzoo.hookimpl")
+
+
 def _record_failure(registry: Registry, info: PluginInfo, error: BaseException) -> None:
-    message = f"{type(error).__name__}: {error}".splitlines()[0]
-    registry.failures.append(PluginFailure(info, message))
-    warnings.warn(f"ganzoo plugin '{info.name}' ({info}) was skipped: {message}", stacklevel=2)
+    text = str(error).strip() or type(error).__name__
+    kinds = (PluginError, GanzooError)
+    message = text if isinstance(error, kinds) else f"{type(error).__name__}: {text}"
+    registry.failures.append(PluginFailure(info, message.splitlines()[0]))

@@ -16,7 +16,7 @@ from typing import Any, Optional
 
 import torch
 
-from ganzoo import checkpoint
+from ganzoo import checkpoint, distributed, divergence
 from ganzoo.components import (build_loss, build_models, build_optimizer, discriminate, generate,
                                load_data, resolve_device)
 from ganzoo.data import ImageData
@@ -55,21 +55,26 @@ class TrainingInterrupted(Exception):
 class _Window:
     """Sums of the logged quantities since the last log, kept on the device (no sync)."""
 
-    def __init__(self, device: torch.device):
+    def __init__(self, device: torch.device, start_step: int = 0):
         self.d = torch.zeros(3, device=device)  # d_loss, D(x), D(G(z))
         self.g = torch.zeros(1, device=device)
         self.d_count = 0
         self.g_count = 0
+        self.skipped = 0  # updates left out for non-finite values (train.on_nonfinite=skip)
+        self.start_step = start_step  # the step the window opened after
         self.images = 0
         self.started = time.perf_counter()
 
     def state(self) -> dict:
-        return {"d": self.d.cpu(), "g": self.g.cpu(), "d_count": self.d_count, "g_count": self.g_count}
+        return {"d": self.d.cpu(), "g": self.g.cpu(), "d_count": self.d_count, "g_count": self.g_count,
+                "skipped": self.skipped, "start_step": self.start_step}
 
     def load(self, state: dict) -> None:
         self.d.copy_(state["d"])
         self.g.copy_(state["g"])
         self.d_count, self.g_count = int(state["d_count"]), int(state["g_count"])
+        self.skipped = int(state.get("skipped", 0))
+        self.start_step = int(state.get("start_step", self.start_step))
 
 
 class Trainer:
@@ -79,8 +84,15 @@ class Trainer:
         self.run_dir = Path(run_dir)
         self.progress = progress or PlainProgress()
         train = self.config.train
-        self.device = resolve_device(train.device)
+        self.world = distributed.world_from_env()
+        self.device = distributed.device_for(self.world, resolve_device(train.device))
+        distributed.init_process_group(self.world, self.device)
         self.batch_size, self.d_steps, self.log_every = train.batch_size, train.d_steps, train.log_every
+        if self.batch_size % self.world.size:
+            raise GanzooError(f"train.batch_size={self.batch_size} is the global batch: it must divide evenly "
+                              f"among {self.world.size} processes")
+        self.shard_size = self.batch_size // self.world.size  # this process's part of each batch
+        self.skip_nonfinite = train.on_nonfinite == "skip"
 
         torch.manual_seed(self.config.seed)  # model initialisation
         data: ImageData = load_data(registry, recipe)
@@ -97,6 +109,13 @@ class Trainer:
         self.loss = build_loss(registry, recipe)
         self.opt_g = build_optimizer(self.config.optimizers.generator, self.generator.parameters(), self.device)
         self.opt_d = build_optimizer(self.config.optimizers.discriminator, self.discriminator.parameters(), self.device)
+        # The modules that take training steps: DDP wrappers that average gradients across
+        # processes, or the models themselves in a single process.
+        self.g_train, self.d_train = self.generator, self.discriminator
+        if self.world.distributed:
+            from torch.nn.parallel import DistributedDataParallel as DDP
+
+            self.g_train, self.d_train = DDP(self.generator), DDP(self.discriminator)
 
         seed = self.config.seed
         self.noise_rng = torch.Generator(self.device).manual_seed(seed + 1)
@@ -112,39 +131,52 @@ class Trainer:
         self.stop_requested = False  # set from a signal handler; honoured between steps
 
     # ---------------------------------------------------------------- steps
-    def noise(self, n: int) -> torch.Tensor:
-        return torch.randn(n, self.generator.latent_dim, device=self.device, generator=self.noise_rng)
+    def shard(self, batch: torch.Tensor) -> torch.Tensor:
+        """This process's part of a global batch (all of it in a single process)."""
+        start = self.world.rank * self.shard_size
+        return batch[start:start + self.shard_size]
+
+    def noise(self) -> torch.Tensor:
+        """This process's part of a fresh global batch of noise: the same numbers in any world size."""
+        z = torch.randn(self.batch_size, self.generator.latent_dim, device=self.device, generator=self.noise_rng)
+        return self.shard(z)
 
     def train_step(self, real: torch.Tensor, labels: Optional[torch.Tensor]) -> None:
         G, D, loss = self.generator, self.discriminator, self.loss
         # Discriminator step: real batch against a fresh fake batch.
         with torch.no_grad():
-            fake = generate(G, self.noise(real.shape[0]), labels)
-        real_logits, fake_logits = discriminate(D, real, labels), discriminate(D, fake, labels)
+            fake = generate(G, self.noise(), labels)
+        real_logits, fake_logits = discriminate(self.d_train, real, labels), discriminate(self.d_train, fake, labels)
         d_loss = loss.discriminator_loss(real_logits, fake_logits, LossContext(D, real, fake, labels, self.step))
         self.opt_d.zero_grad(set_to_none=True)
         d_loss.backward()
-        self.opt_d.step()
-        self.window.d += torch.stack([d_loss.detach(), torch.sigmoid(real_logits.detach()).mean(),
-                                      torch.sigmoid(fake_logits.detach()).mean()])
-        self.window.d_count += 1
+        if self.skip_nonfinite and not divergence.update_is_finite(d_loss, D):
+            self.window.skipped += 1
+        else:
+            self.opt_d.step()
+            self.window.d += torch.stack([d_loss.detach(), torch.sigmoid(real_logits.detach()).mean(),
+                                          torch.sigmoid(fake_logits.detach()).mean()])
+            self.window.d_count += 1
 
         # Generator step, once every d_steps discriminator steps.
         if (self.step + 1) % self.d_steps == 0:
-            fake = generate(G, self.noise(real.shape[0]), labels)
+            fake = generate(self.g_train, self.noise(), labels)
             D.requires_grad_(False)  # G's step needs no gradients for D's weights
             fake_logits = discriminate(D, fake, labels)
             g_loss = loss.generator_loss(fake_logits, LossContext(D, real, fake, labels, self.step))
             D.requires_grad_(True)
             self.opt_g.zero_grad(set_to_none=True)
             g_loss.backward()
-            self.opt_g.step()
-            if self.ema is not None:
-                self.ema.update(G)
-            self.window.g += g_loss.detach()
-            self.window.g_count += 1
+            if self.skip_nonfinite and not divergence.update_is_finite(g_loss, G):
+                self.window.skipped += 1
+            else:
+                self.opt_g.step()
+                if self.ema is not None:
+                    self.ema.update(G)
+                self.window.g += g_loss.detach()
+                self.window.g_count += 1
         self.step += 1
-        self.window.images += real.shape[0]
+        self.window.images += self.batch_size
 
     # ---------------------------------------------------------------- loop
     def fit(self) -> Path:
@@ -157,45 +189,73 @@ class Trainer:
                 self.shuffle_rng.set_state(self.epoch_shuffle_state)
                 order = torch.randperm(len(self.images), generator=self.shuffle_rng).to(self.device)
                 for batch in range(first, self.steps_per_epoch):
-                    index = order[batch * self.batch_size:(batch + 1) * self.batch_size]
+                    index = self.shard(order[batch * self.batch_size:(batch + 1) * self.batch_size])
                     self.train_step(self.images[index], self.labels[index] if self.labels is not None else None)
                     self.progress.advance()
-                    if self.step % self.log_every == 0:
+                    logged = self.step % self.log_every == 0
+                    if logged:
                         self.log(epoch + 1)
-                    if self.stop_requested:
+                    if self.must_stop(logged) and batch + 1 < self.steps_per_epoch:
                         self.save_checkpoint()
                         raise TrainingInterrupted(self.run_dir, self.step)
                 self.epoch_shuffle_state = self.shuffle_rng.get_state()
-                self.end_epoch(epoch + 1)
+                self.end_epoch(epoch + 1)  # writes the checkpoint a stop at the epoch's last step needs
+                if self.must_stop(True) and self.step < total:
+                    raise TrainingInterrupted(self.run_dir, self.step)
         finally:
             self.progress.close()
         return self.run_dir
 
+    def must_stop(self, logged: bool) -> bool:
+        if not self.world.distributed:
+            return self.stop_requested
+        # Processes agree to stop at logging steps only: no extra sync on other steps.
+        return logged and distributed.any_rank(self.stop_requested, self.world, self.device)
+
     def log(self, epoch: int) -> Optional[dict[str, Any]]:
         window = self.window
         if window.d_count == 0:
+            if window.skipped:  # on_nonfinite=skip, and every update since the last log was skipped
+                raise divergence.diverged("every loss", window.start_step, self.step, self.run_dir)
             return None
+        distributed.mean_over_ranks(window.d, self.world)
+        distributed.mean_over_ranks(window.g, self.world)
         d_loss, d_real, d_fake = (window.d / window.d_count).tolist()  # the host sync
         g_loss = (window.g / window.g_count).item() if window.g_count else None
         elapsed = time.perf_counter() - window.started
         record = {"step": self.step, "epoch": epoch, "d_loss": d_loss, "g_loss": g_loss,
                   "d_real": d_real, "d_fake": d_fake,
                   "images_per_sec": window.images / elapsed if elapsed > 0 else 0.0}
+        if self.skip_nonfinite:
+            record["skipped"] = window.skipped
         bad = [k for k in ("d_loss", "g_loss") if record[k] is not None and not _finite(record[k])]
         if bad:
-            last = checkpoint.list_checkpoints(self.run_dir)
-            kept = f"the last good checkpoint is {last[-1]}" if last else "no checkpoint was written"
-            raise GanzooError(f"{bad[0]} became {record[bad[0]]} by step {self.step}: training diverged; {kept}. "
-                              "Lower the learning rates or change the loss, then run again")
-        with open(self.run_dir / METRICS_FILE, "a", encoding="utf-8") as handle:
-            handle.write(json.dumps(record) + "\n")
-        self.progress.log(record)
-        self.window = _Window(self.device)
+            raise divergence.diverged(f"{bad[0]} ({record[bad[0]]})", window.start_step, self.step, self.run_dir)
+        self.check_weights()
+        if self.world.is_main:
+            try:
+                with open(self.run_dir / METRICS_FILE, "a", encoding="utf-8") as handle:
+                    handle.write(json.dumps(record) + "\n")
+            except OSError as error:
+                raise GanzooError(f"cannot write {self.run_dir / METRICS_FILE}: {error.strerror or error}; "
+                                  "free disk space or fix the folder's permissions, then resume the run") from None
+            self.progress.log(record)
+            if window.skipped:
+                self.progress.message(f"skipped {window.skipped} updates with non-finite losses or gradients "
+                                      f"in steps {window.start_step + 1} to {self.step}")
+        self.window = _Window(self.device, self.step)
         return record
+
+    def check_weights(self) -> None:
+        """Stop with the divergence error if a model's weights are no longer all finite."""
+        broken = divergence.first_nonfinite_module({"generator": self.generator, "discriminator": self.discriminator})
+        if broken:
+            raise divergence.diverged(f"the {broken}'s weights", self.window.start_step, self.step, self.run_dir)
 
     def end_epoch(self, epoch: int) -> None:
         self.log(epoch)
-        self.save_grid(self.run_dir / SAMPLES_FOLDER / f"epoch-{epoch:03d}.png")
+        if self.world.is_main:
+            self.save_grid(self.run_dir / SAMPLES_FOLDER / f"epoch-{epoch:03d}.png")
         self.save_checkpoint()
 
     def save_grid(self, path: Path) -> None:
@@ -234,8 +294,19 @@ class Trainer:
             **({"generator_ema": self.ema.state_dict()} if self.ema is not None else {}),
         }
 
-    def save_checkpoint(self) -> Path:
-        return checkpoint.save_checkpoint(self.run_dir, self.state(), self.config.output.keep_checkpoints)
+    def save_checkpoint(self) -> Optional[Path]:
+        """Write a checkpoint of the current state; a non-finite state is refused, keeping the last good one.
+
+        Rank 0 writes it; the other processes wait until it is on disk.
+        """
+        if not self.skip_nonfinite and not divergence.all_finite([self.window.d, self.window.g]):
+            raise divergence.diverged("the loss", self.window.start_step, self.step, self.run_dir)
+        self.check_weights()
+        path = None
+        if self.world.is_main:
+            path = checkpoint.save_checkpoint(self.run_dir, self.state(), self.config.output.keep_checkpoints)
+        distributed.barrier(self.world)
+        return path
 
     def load_state(self, state: dict[str, Any]) -> None:
         try:
@@ -247,17 +318,22 @@ class Trainer:
                 # a run that turns the EMA on when resumed starts it from the current weights
                 self.ema.load_state_dict(state.get("generator_ema") or
                                          {"model": self.generator.state_dict(), "updates": 0})
-        except (RuntimeError, KeyError, ValueError) as error:
+        except (RuntimeError, KeyError, ValueError, TypeError) as error:
             raise GanzooError(f"checkpoint '{state.get('path')}' does not fit this recipe's models "
                               f"({str(error).strip().splitlines()[0][:200]}); resume with the recipe it was written by") from None
-        self.step = int(state["step"])
-        rng = state["rng"]
-        torch.set_rng_state(rng["torch"])
-        if rng["cuda"] and self.device.type == "cuda":
-            torch.cuda.set_rng_state_all(rng["cuda"])
-        self.noise_rng.set_state(rng["noise"])
-        self.epoch_shuffle_state = rng["epoch_shuffle"]
-        self.window.load(state["window"])
+        try:
+            self.step = int(state["step"])
+            rng = state["rng"]
+            torch.set_rng_state(rng["torch"])
+            if rng["cuda"] and self.device.type == "cuda":
+                torch.cuda.set_rng_state_all(rng["cuda"])
+            self.noise_rng.set_state(rng["noise"])
+            self.epoch_shuffle_state = rng["epoch_shuffle"]
+            self.window.load(state["window"])
+        except (RuntimeError, KeyError, ValueError, TypeError) as error:
+            raise GanzooError(f"checkpoint '{state.get('path')}' lacks a usable training state "
+                              f"({type(error).__name__}: {str(error).strip()[:100]}); it cannot be resumed, "
+                              "but `ganzoo sample` can still use its generator") from None
 
 
 def _finite(value: float) -> bool:
@@ -266,11 +342,14 @@ def _finite(value: float) -> bool:
 
 def start_run(recipe: Recipe, registry: Registry, out: str | Path | None = None, progress=None) -> Trainer:
     """Create the run directory, write the resolved recipe, and return a ready trainer."""
+    world = distributed.world_from_env()
     run_dir = Path(out) if out else new_run_dir(recipe)
-    if (run_dir / RECIPE_FILE).exists():
+    if world.is_main and (run_dir / RECIPE_FILE).exists():
         raise GanzooError(f"{run_dir} already holds a run; resume it with --resume {run_dir} or choose another --out")
     trainer = Trainer(recipe, registry, run_dir, progress)  # builds everything before touching the disk
-    write_text_atomic(run_dir / RECIPE_FILE, recipe.to_yaml())
+    trainer.run_dir = run_dir = Path(distributed.broadcast_object(str(run_dir), world))  # one folder for all
+    if world.is_main:
+        write_text_atomic(run_dir / RECIPE_FILE, recipe.to_yaml())
     return trainer
 
 
@@ -280,13 +359,17 @@ def resume_run(run_dir: str | Path, registry: Registry, progress=None, overrides
     recipe_path = run_dir / RECIPE_FILE
     if not recipe_path.is_file():
         raise GanzooError(f"{run_dir} is not a ganzoo run directory (no {RECIPE_FILE}); give the folder `ganzoo run` printed")
+    checkpoint.remove_partial_writes(run_dir)
     state = checkpoint.load_checkpoint(run_dir)
     from omegaconf import OmegaConf
 
     recipe = build_recipe(OmegaConf.create(state["recipe"]), overrides, registry, source=str(recipe_path))
     trainer = Trainer(recipe, registry, run_dir, progress)
     trainer.load_state(state)
-    _truncate_metrics(run_dir / METRICS_FILE, trainer.step)
+    if trainer.world.is_main:
+        _truncate_metrics(run_dir / METRICS_FILE, trainer.step)
+        if overrides:  # e.g. train.epochs=10 to train on: the run's recipe says so from now on
+            write_text_atomic(recipe_path, recipe.to_yaml())
     return trainer
 
 
@@ -294,6 +377,14 @@ def _truncate_metrics(path: Path, step: int) -> None:
     """Drop metric lines logged after ``step``: the resumed run logs them again."""
     if not path.exists():
         return
-    keep = [line for line in path.read_text(encoding="utf-8").splitlines()
-            if line.strip() and json.loads(line)["step"] <= step]
+    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    keep = [line for line in lines if (logged := _logged_step(line)) is not None and logged <= step]
     write_text_atomic(path, "".join(line + "\n" for line in keep))
+
+
+def _logged_step(line: str) -> Optional[int]:
+    """The step of a metrics line; None for a line a killed process left half-written."""
+    try:
+        return int(json.loads(line)["step"])
+    except (ValueError, KeyError, TypeError):
+        return None

@@ -1,0 +1,230 @@
+"""How fast ganzoo's trainer is against the loops users write by hand.
+
+Times, in one command, interleaved over repeats, each variant in its own fresh
+process (so peak memory is per variant):
+
+  ganzoo      ganzoo's Trainer on recipes/vanilla_mnist.yaml (in-memory data on the device)
+  plain       a plain PyTorch loop of the same models, loss, optimiser and batch size,
+              written here, on the same in-memory tensor, shuffled by index
+  dataloader  the usual pattern: DataLoader over torchvision's MNIST with ToTensor/Normalize
+
+and the same comparison at PyTorch-GAN's MLP sizes (through recipe overrides).
+Reports median epoch times, ratios, images/s and peak RSS, and writes docs/performance.md.
+
+    python benchmarks/trainer_speed.py                      # full: 3 repeats of 1 epoch each
+    python benchmarks/trainer_speed.py --repeats 1 --limit 6400   # a quick look
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RECIPE = ROOT / "recipes" / "vanilla_mnist.yaml"
+
+SIZES = {
+    # name: (recipe overrides, plain-loop widths)
+    "vanilla": ([], dict(latent=100, g=[128, 64], d=[64, 128], g_act="relu", d_act="leaky", bn=False)),
+    "pytorch-gan-mlp": (
+        ["generator.params.hidden=[128,256,512,1024]", "generator.params.activation=leaky_relu",
+         "generator.params.batch_norm=true", "generator.params.batch_norm_eps=0.8",
+         "discriminator.params.hidden=[512,256]"],
+        dict(latent=100, g=[128, 256, 512, 1024], d=[512, 256], g_act="leaky", d_act="leaky", bn=True)),
+}
+
+
+# ---------------------------------------------------------------------------- workers
+def _common(args):
+    import torch
+
+    return torch, ["train.epochs=1", "train.device=cpu", "dataset.params.download=false",
+                   f"dataset.params.root={args.data}"] + (
+        [f"dataset.params.limit={args.limit}"] if args.limit else []) + ["train.log_every=1000000"]
+
+
+def worker_ganzoo(args) -> float:
+    from ganzoo.progress import PlainProgress
+    from ganzoo.recipe import load_recipe
+    from ganzoo.registry import load_registry
+    from ganzoo.trainer import start_run
+
+    torch, overrides = _common(args)
+    registry = load_registry()
+    recipe = load_recipe(RECIPE, overrides + SIZES[args.size][0] + args.override, registry)
+    with tempfile.TemporaryDirectory() as out:
+        trainer = start_run(recipe, registry, Path(out) / "run", PlainProgress(open(os.devnull, "w")))
+        start = time.perf_counter()
+        trainer.fit()
+        return time.perf_counter() - start
+
+
+def _plain_models(torch, widths):
+    from torch import nn
+
+    def act(kind):
+        return nn.ReLU() if kind == "relu" else nn.LeakyReLU(0.2)
+
+    g_layers, width = [], widths["latent"]
+    for i, w in enumerate(widths["g"]):
+        g_layers += [nn.Linear(width, w)] + ([nn.BatchNorm1d(w, eps=0.8)] if widths["bn"] and i > 0 else []) + [act(widths["g_act"])]
+        width = w
+    G = nn.Sequential(*g_layers, nn.Linear(width, 784), nn.Tanh())
+    d_layers, width = [nn.Flatten()], 784
+    for w in widths["d"]:
+        d_layers += [nn.Linear(width, w), act(widths["d_act"])]
+        width = w
+    D = nn.Sequential(*d_layers, nn.Linear(width, 1))
+    return G, D
+
+
+def _plain_epoch(torch, G, D, batches, latent):
+    """The loop a user writes: D on real vs detached fake, then G with fresh noise; BCE; Adam."""
+    import torch.nn.functional as F
+
+    opt_g = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    for real in batches:
+        real = real.view(real.shape[0], 1, 28, 28)
+        n = real.shape[0]
+        ones, zeros = torch.ones(n, 1), torch.zeros(n, 1)
+        fake = G(torch.randn(n, latent)).view(n, 1, 28, 28).detach()
+        d_loss = F.binary_cross_entropy_with_logits(D(real), ones) + F.binary_cross_entropy_with_logits(D(fake), zeros)
+        opt_d.zero_grad()
+        d_loss.backward()
+        opt_d.step()
+        fake = G(torch.randn(n, latent)).view(n, 1, 28, 28)
+        g_loss = F.binary_cross_entropy_with_logits(D(fake), ones)
+        opt_g.zero_grad()
+        g_loss.backward()
+        opt_g.step()
+
+
+def worker_plain(args) -> float:
+    torch, _ = _common(args)
+    from torchvision.datasets import MNIST
+
+    torch.manual_seed(0)
+    mnist = MNIST(args.data, train=True, download=False)
+    images = mnist.data[: args.limit or None].unsqueeze(1).float().div(127.5).sub(1)
+    G, D = _plain_models(torch, SIZES[args.size][1])
+    start = time.perf_counter()
+    order = torch.randperm(len(images))
+    batches = (images[order[i:i + 128]] for i in range(0, len(images) - 127, 128))
+    _plain_epoch(torch, G, D, batches, SIZES[args.size][1]["latent"])
+    return time.perf_counter() - start
+
+
+def worker_dataloader(args) -> float:
+    torch, _ = _common(args)
+    from torch.utils.data import DataLoader, Subset
+    from torchvision import transforms
+    from torchvision.datasets import MNIST
+
+    torch.manual_seed(0)
+    dataset = MNIST(args.data, train=True, download=False,
+                    transform=transforms.Compose([transforms.ToTensor(), transforms.Normalize([0.5], [0.5])]))
+    if args.limit:
+        dataset = Subset(dataset, range(args.limit))
+    G, D = _plain_models(torch, SIZES[args.size][1])
+    start = time.perf_counter()
+    loader = DataLoader(dataset, batch_size=128, shuffle=True, drop_last=True)
+    _plain_epoch(torch, G, D, (x for x, _ in loader), SIZES[args.size][1]["latent"])
+    return time.perf_counter() - start
+
+
+WORKERS = {"ganzoo": worker_ganzoo, "plain": worker_plain, "dataloader": worker_dataloader}
+
+
+# ---------------------------------------------------------------------------- driver
+def run_worker(variant: str, size: str, args) -> dict:
+    command = [sys.executable, __file__, "--worker", variant, "--size", size, "--data", args.data]
+    command += [f"--limit={args.limit}"] if args.limit else []
+    command += [f"--override={o}" for o in args.override]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def machine() -> str:
+    import torch
+
+    model = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (f"{model}, {os.cpu_count()} cores, torch {torch.__version__} "
+            f"({torch.get_num_threads()} threads), Python {platform.python_version()}, {platform.system()}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--data", default=str((ROOT / ".." / "shared" / "datasets").resolve()))
+    parser.add_argument("--limit", type=int, default=0, help="use only the first N images (0: all 60,000)")
+    parser.add_argument("--override", action="append", default=[], help="extra recipe override for ganzoo")
+    parser.add_argument("--out", default=str(ROOT / "docs" / "performance.md"))
+    parser.add_argument("--worker", choices=WORKERS)
+    parser.add_argument("--size", choices=SIZES, default="vanilla")
+    args = parser.parse_args()
+
+    if args.worker:
+        seconds = WORKERS[args.worker](args)
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(json.dumps({"seconds": seconds, "peak_mb": peak_mb}))
+        return
+
+    images = (args.limit or 60_000) // 128 * 128
+    results = {}
+    for size in SIZES:
+        variants = ["ganzoo", "plain"] + (["dataloader"] if size == "vanilla" else [])
+        times = {v: [] for v in variants}
+        peaks = {v: [] for v in variants}
+        for repeat in range(args.repeats):
+            for variant in variants:  # interleaved, so drifts in machine load hit all alike
+                result = run_worker(variant, size, args)
+                times[variant].append(result["seconds"])
+                peaks[variant].append(result["peak_mb"])
+                print(f"{size:16s} {variant:10s} repeat {repeat + 1}: {result['seconds']:.2f} s", file=sys.stderr)
+        results[size] = {v: {"median_s": statistics.median(times[v]), "all_s": times[v],
+                             "images_per_s": images / statistics.median(times[v]),
+                             "peak_mb": max(peaks[v])} for v in variants}
+
+    lines = ["# Performance", "",
+             "Epoch time of ganzoo's trainer against a plain PyTorch loop of the same models, loss, optimiser",
+             "and batch size on the same in-memory data, and against the usual `DataLoader` over torchvision's",
+             "MNIST with `ToTensor`/`Normalize`. Each figure is the median of interleaved repeats, each variant",
+             "in a fresh process; ratios are taken within this one run.", "",
+             f"- Machine: {machine()}",
+             f"- Data: {images:,} MNIST images per epoch, batch 128, {args.repeats} repeats",
+             f"- Command: `python benchmarks/trainer_speed.py{' --repeats ' + str(args.repeats) if args.repeats != 3 else ''}"
+             f"{' --limit ' + str(args.limit) if args.limit else ''}`", ""]
+    for size, variants in results.items():
+        lines += [f"## {size}", "", "| variant | epoch time (median) | images/s | peak RSS | ratio to plain |",
+                  "| --- | --- | --- | --- | --- |"]
+        plain = variants["plain"]["median_s"]
+        for name, r in variants.items():
+            lines.append(f"| {name} | {r['median_s']:.2f} s | {r['images_per_s']:,.0f} | {r['peak_mb']:.0f} MB "
+                         f"| {r['median_s'] / plain:.2f} |")
+        if "dataloader" in variants:
+            lines += ["", f"ganzoo is {variants['dataloader']['median_s'] / variants['ganzoo']['median_s']:.1f}x "
+                          "faster than the DataLoader pattern."]
+        lines.append("")
+    Path(args.out).write_text("\n".join(lines))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,419 @@
+"""The plugin contract kit: checks a plugin's tests call on each component it registers.
+
+Every check builds the component the way a run does (params typed from a
+recipe mapping, factory called with them), exercises it on small random
+tensors, and raises ``ContractError`` (an ``AssertionError``, so pytest shows
+it as a plain test failure) with a message that says what to fix::
+
+    from ganzoo import testing
+
+    def test_plugin_loads():
+        testing.check_plugin_loads("my-plugin")
+
+    def test_my_loss():
+        testing.check_loss("my-loss", {"margin": 1.0})
+
+    def test_one_training_step():
+        testing.check_training_step(loss="my-loss")   # with the built-in mlp G/D
+
+ganzoo's own built-in plugins are tested with these same functions.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import io
+import tempfile
+from dataclasses import dataclass
+from math import prod
+from typing import Any, Mapping, Optional, Sequence
+
+import torch
+from torch import nn
+
+from ganzoo.components import generate
+from ganzoo.data import DataSpec, ImageData
+from ganzoo.errors import GanzooError
+from ganzoo.losses import LossContext, discriminate
+from ganzoo.registry import KINDS, Component, PluginInfo, Registry, load_registry
+
+__all__ = [
+    "ContractError",
+    "check_dataset",
+    "check_discriminator",
+    "check_generator",
+    "check_loss",
+    "check_plugin_loads",
+    "check_training_step",
+    "default_registry",
+    "load_params",
+]
+
+#: the data shape the model checks use unless given another (small, with classes)
+DEFAULT_SPEC = DataSpec(image_shape=(1, 16, 16), num_classes=10)
+#: the dataset name check_training_step uses when it is given none
+RANDOM_DATASET = "ganzoo-testing-random"
+
+
+class ContractError(AssertionError):
+    """A component does not honour ganzoo's plugin contract."""
+
+
+@functools.lru_cache(maxsize=1)
+def default_registry() -> Registry:
+    """The installed plugins, loaded once per process (not strict: failures are reported per check)."""
+    return load_registry()
+
+
+def _registry(registry: Optional[Registry]) -> Registry:
+    return registry if registry is not None else default_registry()
+
+
+def _component(kind: str, name: str, registry: Optional[Registry]) -> Component:
+    registry = _registry(registry)
+    try:
+        return registry.get(kind, name)
+    except GanzooError as error:
+        failed = "".join(f"; plugin '{f.plugin.name}' ({f.plugin}) failed to load: {f.error}"
+                         for f in registry.failures)
+        raise ContractError(f"{error}{failed}. Is the plugin installed (pip install -e .)?") from None
+
+
+def _devices(devices: Optional[Sequence[str]]) -> list[torch.device]:
+    if devices is None:
+        devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    return [torch.device(d) for d in devices]
+
+
+def _fail(who: str, message: str) -> ContractError:
+    return ContractError(f"{who}: {message}")
+
+
+# ---------------------------------------------------------------- plugins and params
+def check_plugin_loads(plugin: str, registry: Optional[Registry] = None) -> list[Component]:
+    """The plugin with this entry-point (or distribution) name loads and registers something.
+
+    Loads the installed plugins afresh unless ``registry`` is given; returns the
+    plugin's components.
+    """
+    registry = registry if registry is not None else load_registry()
+    wanted = plugin.replace("_", "-").lower()
+
+    def same(info: PluginInfo) -> bool:
+        return wanted in (info.name.replace("_", "-").lower(), info.distribution.replace("_", "-").lower())
+
+    for failure in registry.failures:
+        if same(failure.plugin):
+            raise ContractError(f"plugin '{failure.plugin.name}' ({failure.plugin}) failed to load: {failure.error}")
+    for info in registry.disabled:
+        if same(info):
+            raise ContractError(f"plugin '{info.name}' ({info}) is installed but left out by GANZOO_PLUGINS")
+    for info in registry.plugins:
+        if same(info):
+            components = registry.of_plugin(info.name)
+            if not components:
+                raise ContractError(f"plugin '{info.name}' ({info}) loads but registers no component")
+            return components
+    installed = ", ".join(sorted(info.name for info in registry.plugins)) or "none"
+    raise ContractError(f"no plugin named '{plugin}' is installed (installed: {installed}); install the package "
+                        "(pip install -e .) and check its [project.entry-points.ganzoo] table")
+
+
+def load_params(kind: str, name: str, params: Optional[Mapping[str, Any]] = None,
+                registry: Optional[Registry] = None) -> Any:
+    """Type ``params`` (a mapping, as under ``KIND.params`` in a recipe) with the component's
+    params dataclass, exactly as a recipe does, and check the result survives the
+    round trip through a run's saved ``recipe.yaml``. Returns the dataclass instance."""
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    from ganzoo.recipe import _merge
+
+    if kind not in KINDS:
+        raise ContractError(f"unknown kind '{kind}'; kinds are: {', '.join(KINDS)}")
+    component = _component(kind, name, registry)
+    who = f"{kind} '{name}' ({component.plugin})"
+    try:
+        schema = OmegaConf.structured(component.params)
+    except OmegaConfBaseException as error:
+        raise _fail(who, f"its params dataclass {component.params.__name__} cannot type a recipe: "
+                         f"{str(error).splitlines()[0]}; use int, float, bool, str, Optional, List or Dict fields") from None
+    try:
+        typed = _merge(schema, dict(params or {}), f"{kind} '{name}'", f"{kind}.params")
+        missing = sorted(OmegaConf.missing_keys(typed))
+        if missing:
+            raise _fail(who, f"no value for required param '{missing[0]}'; pass it in params")
+        instance = OmegaConf.to_object(typed)
+    except GanzooError as error:
+        raise _fail(who, str(error)) from None
+    except (TypeError, ValueError) as error:
+        raise _fail(who, f"the params were rejected: {error}") from None
+    saved = OmegaConf.to_container(OmegaConf.structured(instance))  # what recipe.yaml holds
+    again = OmegaConf.to_container(OmegaConf.structured(
+        OmegaConf.to_object(_merge(OmegaConf.structured(component.params), saved, who))))
+    if again != saved:
+        raise _fail(who, f"params do not survive a save and reload: {saved} became {again}")
+    return instance
+
+
+# ---------------------------------------------------------------- models
+def check_generator(name: str, params: Optional[Mapping[str, Any]] = None, *, data: DataSpec = DEFAULT_SPEC,
+                    batch_size: int = 4, devices: Optional[Sequence[str]] = None,
+                    registry: Optional[Registry] = None) -> nn.Module:
+    """Build the generator and check: an ``nn.Module`` with an integer ``latent_dim``; noise
+    ``(N, latent_dim)`` gives finite float images ``(N, *data.image_shape)`` in [-1, 1] on
+    each device it is moved to (cpu, and cuda when present); gradients reach its weights;
+    eval mode works on a batch of one (sample grids). Returns the module (on cpu)."""
+    component = _component("generator", name, registry)
+    who = f"generator '{name}' ({component.plugin})"
+    generator = component.factory(load_params("generator", name, params, registry), data)
+    if not isinstance(generator, nn.Module):
+        raise _fail(who, f"the factory returned {type(generator).__name__}, not a torch.nn.Module")
+    latent = getattr(generator, "latent_dim", None)
+    if not isinstance(latent, int) or isinstance(latent, bool) or latent < 1:
+        raise _fail(who, f"needs a positive integer latent_dim attribute, has {latent!r}")
+    conditional = getattr(generator, "conditional", False)
+    if conditional and not data.num_classes:
+        raise _fail(who, "is conditional, so check it with a DataSpec that has num_classes")
+    expected = (batch_size, *data.image_shape)
+    for device in _devices(devices):
+        generator.to(device).train()
+        _check_on_device(who, generator, device)
+        z = torch.randn(batch_size, latent, device=device)
+        labels = torch.randint(0, data.num_classes, (batch_size,), device=device) if data.num_classes else None
+        images = generate(generator, z, labels)
+        _check_tensor(who, "output", images, expected, device)
+        if images.detach().abs().max().item() > 1.0 + 1e-5:
+            raise _fail(who, "images must lie in [-1, 1] (end with tanh), like the data")
+        generator.zero_grad(set_to_none=True)
+        images.float().square().mean().backward()
+        _check_gradients(who, generator)
+        generator.eval()
+        with torch.no_grad():
+            one = generate(generator, z[:1], labels[:1] if labels is not None else None)
+        _check_tensor(who, "output in eval mode (batch of 1)", one, (1, *data.image_shape), device)
+        generator.train()
+    return generator.cpu()
+
+
+def check_discriminator(name: str, params: Optional[Mapping[str, Any]] = None, *, data: DataSpec = DEFAULT_SPEC,
+                        batch_size: int = 4, devices: Optional[Sequence[str]] = None,
+                        registry: Optional[Registry] = None) -> nn.Module:
+    """Build the discriminator and check: an ``nn.Module`` that maps images
+    ``(N, *data.image_shape)`` to one finite float logit each, shape ``(N,)`` or ``(N, 1)``,
+    on each device; gradients reach its weights and its input (gradient penalties need
+    them). Returns the module (on cpu)."""
+    component = _component("discriminator", name, registry)
+    who = f"discriminator '{name}' ({component.plugin})"
+    discriminator = component.factory(load_params("discriminator", name, params, registry), data)
+    if not isinstance(discriminator, nn.Module):
+        raise _fail(who, f"the factory returned {type(discriminator).__name__}, not a torch.nn.Module")
+    conditional = getattr(discriminator, "conditional", False)
+    if conditional and not data.num_classes:
+        raise _fail(who, "is conditional, so check it with a DataSpec that has num_classes")
+    for device in _devices(devices):
+        discriminator.to(device).train()
+        _check_on_device(who, discriminator, device)
+        images = (torch.rand(batch_size, *data.image_shape, device=device) * 2 - 1).requires_grad_(True)
+        labels = torch.randint(0, data.num_classes, (batch_size,), device=device) if data.num_classes else None
+        logits = discriminator(images, labels) if conditional else discriminator(images)
+        if not isinstance(logits, torch.Tensor) or tuple(logits.shape) not in ((batch_size,), (batch_size, 1)):
+            shape = tuple(logits.shape) if isinstance(logits, torch.Tensor) else type(logits).__name__
+            raise _fail(who, f"must return one logit per image, shape ({batch_size},) or ({batch_size}, 1); got {shape}")
+        _check_tensor(who, "logits", logits, tuple(logits.shape), device)
+        discriminator.zero_grad(set_to_none=True)
+        logits.sum().backward()
+        _check_gradients(who, discriminator)
+        if images.grad is None or not torch.isfinite(images.grad).all():
+            raise _fail(who, "no finite gradient reaches the input images; do not detach them inside forward")
+    return discriminator.cpu()
+
+
+# ---------------------------------------------------------------- losses and data
+def check_loss(name: str, params: Optional[Mapping[str, Any]] = None, *, data: DataSpec = DEFAULT_SPEC,
+               batch_size: int = 4, registry: Optional[Registry] = None) -> Any:
+    """Build the loss and check, with a small linear discriminator and the trainer's call
+    pattern: ``discriminator_loss`` and ``generator_loss`` return finite float scalars whose
+    gradients reach the discriminator's weights and the fake images respectively (the
+    discriminator's weights are frozen during the generator's loss, as in training).
+    Returns the loss object."""
+    component = _component("loss", name, registry)
+    who = f"loss '{name}' ({component.plugin})"
+    loss = component.factory(load_params("loss", name, params, registry))
+    for method in ("discriminator_loss", "generator_loss"):
+        if not callable(getattr(loss, method, None)):
+            raise _fail(who, f"the factory returned {type(loss).__name__}, which has no {method} method; "
+                             "subclass ganzoo.AdversarialLoss")
+    torch.manual_seed(0)
+    discriminator = nn.Sequential(nn.Flatten(), nn.Linear(prod(data.image_shape), 1))
+    real = torch.rand(batch_size, *data.image_shape) * 2 - 1
+    labels = torch.randint(0, data.num_classes, (batch_size,)) if data.num_classes else None
+    source = torch.randn(batch_size, *data.image_shape, requires_grad=True)  # stands in for G's weights
+
+    fake = torch.tanh(source).detach()
+    ctx = LossContext(discriminator, real, fake, labels, step=0)
+    d_loss = loss.discriminator_loss(discriminate(discriminator, real, labels),
+                                     discriminate(discriminator, fake, labels), ctx)
+    _check_scalar(who, "discriminator_loss", d_loss)
+    d_loss.backward()
+    _check_gradients(who, discriminator)
+
+    fake = torch.tanh(source)
+    discriminator.requires_grad_(False)
+    try:
+        ctx = LossContext(discriminator, real, fake, labels, step=1)
+        g_loss = loss.generator_loss(discriminate(discriminator, fake, labels), ctx)
+        _check_scalar(who, "generator_loss", g_loss)
+        g_loss.backward()
+    finally:
+        discriminator.requires_grad_(True)
+    if source.grad is None or not torch.isfinite(source.grad).all() or not source.grad.abs().sum() > 0:
+        raise _fail(who, "generator_loss gives the fake images no finite, non-zero gradient")
+    return loss
+
+
+def check_dataset(name: str, params: Optional[Mapping[str, Any]] = None, *,
+                  registry: Optional[Registry] = None) -> ImageData:
+    """Build the dataset and check: a ``ganzoo.ImageData`` of finite float images
+    ``(N, C, H, W)`` in [-1, 1]; labels, when given, are integers in ``[0, num_classes)``
+    with ``num_classes`` set. Returns the data."""
+    component = _component("dataset", name, registry)
+    who = f"dataset '{name}' ({component.plugin})"
+    data = component.factory(load_params("dataset", name, params, registry))
+    if not isinstance(data, ImageData):
+        raise _fail(who, f"the factory returned {type(data).__name__}, not ganzoo.ImageData")
+    images = data.images
+    if len(data) == 0:
+        raise _fail(who, "holds no images")
+    if not images.is_floating_point():
+        raise _fail(who, f"images must be a float tensor scaled to [-1, 1], got {images.dtype}")
+    if not torch.isfinite(images).all() or images.min().item() < -1.0 - 1e-5 or images.max().item() > 1.0 + 1e-5:
+        raise _fail(who, "images must be finite and scaled to [-1, 1]")
+    if data.labels is not None:
+        if data.labels.dtype != torch.long:
+            raise _fail(who, f"labels must be a torch.long tensor, got {data.labels.dtype}")
+        if not data.num_classes:
+            raise _fail(who, "has labels but no num_classes; set ImageData(num_classes=...)")
+        if data.labels.min().item() < 0 or data.labels.max().item() >= data.num_classes:
+            raise _fail(who, f"labels must lie in [0, {data.num_classes})")
+    return data
+
+
+# ---------------------------------------------------------------- one real training step
+@dataclass
+class RandomDataParams:
+    n: int = 32
+    channels: int = 1
+    size: int = 16
+    num_classes: int = 10
+
+
+def _random_data(params: RandomDataParams) -> ImageData:
+    rng = torch.Generator().manual_seed(0)
+    images = torch.rand(params.n, params.channels, params.size, params.size, generator=rng) * 2 - 1
+    labels = torch.randint(0, params.num_classes, (params.n,), generator=rng)
+    return ImageData(images=images, labels=labels, num_classes=params.num_classes)
+
+
+def check_training_step(*, generator: str = "mlp", discriminator: str = "mlp", loss: str = "bce",
+                        dataset: Optional[str] = None, params: Optional[Mapping[str, Mapping[str, Any]]] = None,
+                        batch_size: int = 8, d_steps: int = 1, registry: Optional[Registry] = None):
+    """Run ganzoo's trainer for one generator step (``d_steps`` discriminator steps) on CPU
+    with these components, by name, and check both networks' weights changed, the losses
+    are finite, and the checkpoint state loads with ``torch.load(weights_only=True)``.
+
+    ``params`` maps a kind to its params mapping. With no ``dataset``, random images
+    (``params['dataset']``: n, channels, size, num_classes) stand in for one. Returns the
+    trainer, whose run folder was never written.
+    """
+    from omegaconf import OmegaConf
+
+    from ganzoo.recipe import build_recipe
+    from ganzoo.trainer import Trainer
+
+    base = _registry(registry)
+    params = {kind: dict(value) for kind, value in (params or {}).items()}
+    if dataset is None:
+        base = Registry(components=dict(base.components), plugins=list(base.plugins),
+                        failures=list(base.failures), disabled=list(base.disabled))
+        base.add(Component("dataset", RANDOM_DATASET, _random_data, RandomDataParams, "Random images for checks.",
+                           PluginInfo("ganzoo.testing", "ganzoo", "")))
+        dataset = RANDOM_DATASET
+        params.setdefault("dataset", {}).setdefault("n", batch_size * d_steps)
+    names = {"generator": generator, "discriminator": discriminator, "loss": loss, "dataset": dataset}
+    for kind, name in names.items():
+        _component(kind, name, base)
+    document = {kind: {"name": name, "params": params.get(kind, {})} for kind, name in names.items()}
+    document.update(train={"device": "cpu", "batch_size": batch_size, "d_steps": d_steps, "epochs": 1,
+                           "log_every": 1}, output={"grid_size": 4})
+    who = f"training step with {', '.join(f'{k} {n!r}' for k, n in names.items())}"
+    try:
+        recipe = build_recipe(OmegaConf.create(document), registry=base, source="contract recipe")
+        with tempfile.TemporaryDirectory() as folder:  # the trainer writes nothing before fit()
+            trainer = Trainer(recipe, base, folder)
+    except GanzooError as error:
+        raise ContractError(f"{who}: {error}") from None
+    if len(trainer.images) < batch_size * d_steps:
+        raise _fail(who, f"the dataset has {len(trainer.images)} images; give it at least {batch_size * d_steps}")
+    before = {who_: copy.deepcopy(module.state_dict())
+              for who_, module in (("generator", trainer.generator), ("discriminator", trainer.discriminator))}
+    for index in range(d_steps):
+        batch = slice(index * batch_size, (index + 1) * batch_size)
+        labels = trainer.labels[batch] if trainer.labels is not None else None
+        trainer.train_step(trainer.images[batch], labels)
+    sums = torch.cat([trainer.window.d, trainer.window.g])
+    if trainer.window.g_count != 1 or not torch.isfinite(sums).all():
+        raise _fail(who, f"the losses are not finite: d_loss sum {trainer.window.d[0].item()}, "
+                         f"g_loss sum {trainer.window.g.item()}")
+    for which, module in (("generator", trainer.generator), ("discriminator", trainer.discriminator)):
+        after = module.state_dict()
+        if all(torch.equal(before[which][key], after[key]) for key in after):
+            raise _fail(who, f"the {which}'s weights did not change in one step")
+    buffer = io.BytesIO()
+    torch.save(trainer.state(), buffer)
+    buffer.seek(0)
+    try:
+        torch.load(buffer, weights_only=True)
+    except Exception as error:
+        raise _fail(who, f"the checkpoint does not load with weights_only=True: {str(error).splitlines()[0]}") from None
+    return trainer
+
+
+# ---------------------------------------------------------------- helpers
+def _check_on_device(who: str, module: nn.Module, device: torch.device) -> None:
+    for tensor in list(module.parameters()) + list(module.buffers()):
+        if tensor.device.type != device.type:
+            raise _fail(who, f"after .to({device}) a tensor is still on {tensor.device}; register it as a "
+                             "parameter or buffer (register_buffer) so it moves with the module")
+
+
+def _check_tensor(who: str, what: str, tensor: Any, shape: tuple, device: torch.device) -> None:
+    if not isinstance(tensor, torch.Tensor):
+        raise _fail(who, f"{what} is a {type(tensor).__name__}, not a tensor")
+    if tuple(tensor.shape) != tuple(shape):
+        raise _fail(who, f"{what} has shape {tuple(tensor.shape)}, expected {tuple(shape)}")
+    if not tensor.is_floating_point():
+        raise _fail(who, f"{what} has dtype {tensor.dtype}, expected a float dtype")
+    if tensor.device.type != device.type:
+        raise _fail(who, f"{what} is on {tensor.device}, expected {device}: create new tensors on the input's device")
+    if not torch.isfinite(tensor).all():
+        raise _fail(who, f"{what} is not finite (NaN or inf)")
+
+
+def _check_scalar(who: str, what: str, value: Any) -> None:
+    if not isinstance(value, torch.Tensor) or value.dim() != 0:
+        shape = tuple(value.shape) if isinstance(value, torch.Tensor) else type(value).__name__
+        raise _fail(who, f"{what} must return a scalar tensor (use .mean()), got {shape}")
+    if not value.is_floating_point() or not torch.isfinite(value):
+        raise _fail(who, f"{what} returned {value.item()}, not a finite float")
+    if not value.requires_grad:
+        raise _fail(who, f"{what} has no gradient: it must be computed from the logits, not detached")
+
+
+def _check_gradients(who: str, module: nn.Module) -> None:
+    grads = [p.grad for p in module.parameters() if p.requires_grad]
+    if grads and all(g is None for g in grads):
+        raise _fail(who, "no gradient reaches its weights")
+    if any(g is not None and not torch.isfinite(g).all() for g in grads):
+        raise _fail(who, "a gradient of its weights is not finite")

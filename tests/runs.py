@@ -1,0 +1,98 @@
+"""Small in-process training runs for the reliability tests (tiny models on the tiny MNIST fixture)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from conftest import QUICK, RECIPE
+from ganzoo import checkpoint
+from ganzoo.progress import PlainProgress
+from ganzoo.recipe import load_recipe
+from ganzoo.registry import load_registry
+from ganzoo.trainer import METRICS_FILE, TrainingInterrupted, resume_run, start_run
+
+# 512 images / 64 = 8 steps an epoch; logs every 3 steps so windows span epoch ends.
+EPOCHS = 4
+STEPS_PER_EPOCH = 8
+TINY = [*QUICK, f"train.epochs={EPOCHS}", "train.device=cpu", "train.log_every=3",
+        "generator.params.latent_dim=16", "generator.params.hidden=[32]", "discriminator.params.hidden=[32]"]
+
+_REGISTRY = None
+
+
+@pytest.fixture(autouse=True)
+def single_thread(monkeypatch):
+    """One intra-op thread, here and in child processes: on a busy 2-core machine, two threads
+    make these tiny models 10x slower, and a run and its resume must use the same thread count."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    yield
+    torch.set_num_threads(threads)
+
+
+def registry():
+    global _REGISTRY
+    if _REGISTRY is None:
+        _REGISTRY = load_registry()
+    return _REGISTRY
+
+
+class StopAt(PlainProgress):
+    """Progress that asks the trainer to stop once it has done ``step`` steps, as Ctrl-C would."""
+
+    def __init__(self, step: int | None = None):
+        super().__init__(stream=open("/dev/null", "w"))
+        self.stop_step, self.trainer = step, None
+
+    def advance(self, steps: int = 1) -> None:
+        if self.trainer is not None and self.trainer.step == self.stop_step:
+            self.trainer.stop_requested = True
+
+    def close(self) -> None:
+        self.stream.close()
+
+
+def start(run_dir: Path, overrides=(), progress: StopAt | None = None, resume: bool = False):
+    """A ready trainer for the tiny recipe (or for resuming ``run_dir``), watched by ``progress``."""
+    progress = progress or StopAt()
+    if resume:
+        trainer = resume_run(run_dir, registry(), progress, list(overrides))
+    else:
+        recipe = load_recipe(RECIPE, [*TINY, *overrides], registry())
+        trainer = start_run(recipe, registry(), run_dir, progress)
+    progress.trainer = trainer
+    return trainer
+
+
+def train(run_dir: Path, overrides=(), stop_at: int | None = None, resume: bool = False):
+    """Train (or resume) in this process; returns the trainer, or the TrainingInterrupted raised."""
+    trainer = start(run_dir, overrides, StopAt(stop_at), resume)
+    try:
+        trainer.fit()
+    except TrainingInterrupted as stop:
+        return stop
+    return trainer
+
+
+def final_weights(run_dir: Path) -> dict[str, torch.Tensor]:
+    state = checkpoint.load_checkpoint(run_dir)
+    return {f"{who}.{k}": v for who in ("generator", "discriminator") for k, v in state[who].items()}
+
+
+def logged(run_dir: Path) -> list[dict]:
+    """The logged metrics without the timing column, which differs run to run."""
+    lines = (Path(run_dir) / METRICS_FILE).read_text().splitlines()
+    return [{k: v for k, v in json.loads(line).items() if k != "images_per_sec"} for line in lines]
+
+
+def assert_same_run(run_dir: Path, reference: Path) -> None:
+    got, want = final_weights(run_dir), final_weights(reference)
+    assert got.keys() == want.keys()
+    for key in want:
+        assert torch.equal(got[key], want[key]), f"{key} differs from the uninterrupted run"
+    assert logged(run_dir) == logged(reference)

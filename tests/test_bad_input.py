@@ -1,0 +1,193 @@
+"""Every bad input gives one line saying what is wrong and how to mend it, exit code 2, no traceback."""
+
+from __future__ import annotations
+
+import errno
+import shutil
+
+import pytest
+import torch
+
+import ganzoo.checkpoint
+from conftest import RECIPE
+from ganzoo import checkpoint, cli
+from idx import TRAIN_IMAGES, TRAIN_LABELS, write_mnist
+from runs import single_thread  # noqa: F401 (autouse fixture)
+from runs import TINY, final_weights
+
+
+def fails(capsys, *argv: str) -> str:
+    """Run the CLI in this process; assert exit 2 with a one-line error and return that line."""
+    code = cli.main([str(a) for a in argv])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2, err
+    assert err and err[-1].startswith("ganzoo: error: "), err
+    assert all(line.startswith("epoch ") for line in err[:-1]), err  # only progress lines before it
+    return err[-1]
+
+
+def run_args(out, *overrides):
+    return [str(a) for a in ("run", RECIPE, *TINY, *overrides, "--out", out, "--quiet")]
+
+
+@pytest.fixture(scope="module")
+def trained(mnist_root, tmp_path_factory):
+    """A finished one-epoch run (8 steps, one checkpoint)."""
+    run_dir = tmp_path_factory.mktemp("trained") / "run"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GANZOO_DATA", str(mnist_root))
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            assert cli.main(run_args(run_dir, "train.epochs=1")) == 0
+        finally:
+            torch.set_num_threads(threads)
+    return run_dir
+
+
+@pytest.fixture
+def run_copy(trained, tmp_path):
+    copy = tmp_path / "run"
+    shutil.copytree(trained, copy)
+    return copy
+
+
+# ---------------------------------------------------------------- recipes
+
+def test_malformed_yaml(tmp_path, capsys):
+    recipe = tmp_path / "broken.yaml"
+    recipe.write_text("seed: 0\ntrain:\n  epochs: [1, 2\n  batch_size: 3\n")
+    line = fails(capsys, "run", recipe)
+    assert "is not valid YAML at line" in line
+
+
+def test_malformed_interpolation(tmp_path, capsys):
+    recipe = tmp_path / "broken.yaml"
+    recipe.write_text(RECIPE.read_text() + "name: run-${oc.env:(\n")
+    line = fails(capsys, "run", recipe)
+    assert "bad value for 'name'" in line
+
+
+@pytest.mark.parametrize("override, expected", [
+    ("train.epoch=3", "unknown key 'train.epoch'"),
+    ("generator.params.hiden=[8]", "unknown key 'generator.params.hiden'"),
+])
+def test_unknown_key(data_env, tmp_path, capsys, override, expected):
+    line = fails(capsys, *run_args(tmp_path / "run", override))
+    assert expected in line and "Did you mean" in line
+
+
+@pytest.mark.parametrize("override, key", [
+    ("train.epochs=three", "train.epochs"),
+    ("optimizers.generator.lr=fast", "optimizers.generator.lr"),
+    ("generator.params.hidden=wide", "generator.params.hidden"),
+])
+def test_wrong_type(data_env, tmp_path, capsys, override, key):
+    line = fails(capsys, *run_args(tmp_path / "run", override))
+    assert f"bad value for '{key}'" in line
+
+
+@pytest.mark.parametrize("override, expected", [
+    ("train.batch_size=0", "train.batch_size = 0 is out of range; it must be at least 1"),
+    ("optimizers.generator.lr=-0.001", "optimizers.generator.lr = -0.001 is out of range; it must be greater than 0"),
+    ("train.epochs=0", "train.epochs = 0 is out of range; it must be at least 1"),
+    ("train.on_nonfinite=ignore", "it must be stop or skip"),
+])
+def test_out_of_range(data_env, tmp_path, capsys, override, expected):
+    assert expected in fails(capsys, *run_args(tmp_path / "run", override))
+
+
+def test_unknown_component(data_env, tmp_path, capsys):
+    line = fails(capsys, *run_args(tmp_path / "run", "generator.name=transformer"))
+    assert "unknown generator 'transformer'; registered generators: mlp" in line
+
+
+# ---------------------------------------------------------------- data
+
+def test_missing_data_folder(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("GANZOO_DATA", str(tmp_path / "nowhere"))
+    line = fails(capsys, *run_args(tmp_path / "run"))
+    assert "MNIST not found in" in line and "GANZOO_DATA" in line
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("damage", ["bad magic number", "truncated images", "truncated labels"])
+def test_corrupt_or_truncated_idx_file(tmp_path, monkeypatch, capsys, damage):
+    root = write_mnist(tmp_path / "data", n_train=128, n_test=16)
+    raw = root / "MNIST" / "raw"
+    name = TRAIN_LABELS if damage == "truncated labels" else TRAIN_IMAGES
+    data = (raw / name).read_bytes()
+    (raw / name).write_bytes(b"\x00\x00\x07\x07" + data[4:] if damage == "bad magic number" else data[:len(data) // 2])
+    monkeypatch.setenv("GANZOO_DATA", str(root))
+    line = fails(capsys, *run_args(tmp_path / "run"))
+    assert "cannot read MNIST" in line and "corrupt or truncated" in line
+
+
+# ---------------------------------------------------------------- checkpoints
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty"])
+def test_corrupt_or_truncated_checkpoint(data_env, run_copy, tmp_path, capsys, damage):
+    latest = checkpoint.list_checkpoints(run_copy)[-1]
+    data = latest.read_bytes()
+    latest.write_bytes({"garbage": b"not a checkpoint at all" * 100, "truncated": data[: len(data) // 2],
+                        "empty": b""}[damage])
+    for argv in (["run", "--resume", run_copy], ["sample", run_copy, "--out", tmp_path / "s.png"]):
+        line = fails(capsys, *argv)
+        assert f"cannot load checkpoint '{latest}'" in line and "corrupt, truncated" in line
+
+
+def test_corrupt_newest_checkpoint_names_the_previous_one(data_env, run_copy, capsys):
+    first = checkpoint.list_checkpoints(run_copy)[-1]
+    newer = checkpoint.checkpoint_path(run_copy, 16)
+    newer.write_bytes(first.read_bytes()[:100])
+    line = fails(capsys, "run", "--resume", run_copy)
+    assert f"move this one away ({first.name} stays)" in line
+
+
+def test_checkpoint_from_a_recipe_with_different_shapes(data_env, run_copy, tmp_path, capsys):
+    line = fails(capsys, "run", "--resume", run_copy, "generator.params.hidden=[16]", "train.epochs=2")
+    assert "does not fit this recipe's models" in line and "resume with the recipe it was written by" in line
+
+    # The same checkpoint file dropped into another run whose models are smaller.
+    other = tmp_path / "other"
+    assert cli.main(run_args(other, "train.epochs=1", "generator.params.hidden=[16]")) == 0
+    capsys.readouterr()
+    foreign = checkpoint.list_checkpoints(run_copy)[-1]
+    state = torch.load(foreign, weights_only=True)
+    state["recipe"] = checkpoint.load_checkpoint(other)["recipe"]  # claims the other recipe
+    torch.save(state, checkpoint.checkpoint_path(other, 100))
+    line = fails(capsys, "sample", other, "--out", tmp_path / "s.png")
+    assert "does not fit its generator" in line
+    line = fails(capsys, "run", "--resume", other)
+    assert "does not fit this recipe's models" in line
+
+
+# ---------------------------------------------------------------- output
+
+@pytest.mark.parametrize("where", ["--out", "output.root"])
+def test_unwritable_output_directory(data_env, tmp_path, capsys, where):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    if where == "--out":
+        line = fails(capsys, *run_args(blocker / "run"))
+    else:
+        line = fails(capsys, "run", RECIPE, *TINY, f"output.root={blocker}", "--quiet")
+    assert "cannot write" in line and str(blocker) in line and "choose a writable folder" in line
+
+
+def test_disk_full_during_a_checkpoint_write(data_env, run_copy, monkeypatch, capsys):
+    good = checkpoint.list_checkpoints(run_copy)
+    before = final_weights(run_copy)
+
+    def full_disk(payload, handle):
+        handle.write(b"PK\x03\x04 half a checkpoint")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(ganzoo.checkpoint.torch, "save", full_disk)
+    line = fails(capsys, "run", "--resume", run_copy, "train.epochs=2", "--quiet")
+    assert "step-000000016.pt: No space left on device; free some disk space" in line
+    assert checkpoint.list_checkpoints(run_copy) == good  # nothing half-written, nothing lost
+    assert not [p for p in (run_copy / "checkpoints").iterdir() if p.name.endswith(".tmp")]
+    monkeypatch.undo()
+    after = final_weights(run_copy)
+    assert all(torch.equal(before[k], after[k]) for k in before)

@@ -1,0 +1,75 @@
+"""The command line end to end, in fresh processes, as a user runs it."""
+
+import json
+
+import numpy as np
+from PIL import Image
+
+from conftest import QUICK, RECIPE, run_ganzoo
+
+
+def test_run_then_sample_npz_and_png(mnist_root, tmp_path):
+    env = {"GANZOO_DATA": str(mnist_root)}
+    run_dir = tmp_path / "run"
+    result = run_ganzoo("run", RECIPE, *QUICK, "--out", run_dir, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(run_dir)  # the run directory, printed at the end
+    assert "epoch 2/2" in result.stderr  # plain progress lines when not on a terminal
+
+    npz = tmp_path / "samples.npz"
+    result = run_ganzoo("sample", run_dir, "-n", 300, "--out", npz, "--seed", 3)
+    assert result.returncode == 0, result.stderr
+    images = np.load(npz)["images"]
+    assert images.shape == (300, 28, 28) and images.dtype == np.uint8
+    again = tmp_path / "again.npz"
+    run_ganzoo("sample", run_dir, "-n", 300, "--out", again, "--seed", 3)
+    assert np.array_equal(np.load(again)["images"], images)  # seeded
+
+    png = tmp_path / "grid.png"
+    assert run_ganzoo("sample", run_dir, "-n", 9, "--out", png).returncode == 0
+    assert Image.open(png).size == (3 * 30 + 2, 3 * 30 + 2)
+
+
+def test_the_saved_recipe_reruns_the_run(mnist_root, tmp_path):
+    env = {"GANZOO_DATA": str(mnist_root)}
+    first, second = tmp_path / "first", tmp_path / "second"
+    assert run_ganzoo("run", RECIPE, *QUICK, "train.epochs=1", "--out", first, env=env).returncode == 0
+    result = run_ganzoo("run", first / "recipe.yaml", "--out", second, env=env)
+    assert result.returncode == 0, result.stderr
+    losses = lambda d: [(r["d_loss"], r["g_loss"]) for r in map(json.loads, (d / "metrics.jsonl").read_text().splitlines())]
+    assert losses(first) == losses(second)
+
+
+def test_list_shows_the_reference_components_and_their_plugin():
+    result = run_ganzoo("list")
+    assert result.returncode == 0, result.stderr
+    for word in ("generator", "discriminator", "loss", "dataset", "mlp", "bce", "mnist", "vanilla", "ganzoo 0.1.0"):
+        assert word in result.stdout
+    rows = json.loads(run_ganzoo("list", "--kind", "loss", "--json").stdout)["components"]
+    assert [(r["kind"], r["name"]) for r in rows] == [("loss", "bce")]
+
+
+def test_user_errors_are_one_line_exit_2_and_debug_shows_the_traceback(tmp_path):
+    result = run_ganzoo("run", RECIPE, "train.epohcs=1")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "ganzoo: error: overrides: unknown key 'train.epohcs': Key 'epohcs' not in 'TrainConfig'. "
+        "Did you mean: 'epochs'?"]
+    debug = run_ganzoo("run", RECIPE, "train.epohcs=1", "--debug")
+    assert debug.returncode != 0 and "Traceback" in debug.stderr
+
+
+def test_missing_data_offline_is_one_line(tmp_path):
+    result = run_ganzoo("run", RECIPE, "dataset.params.download=false", "--out", tmp_path / "run",
+                        env={"GANZOO_DATA": str(tmp_path / "empty")})
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "MNIST not found" in lines[0] and "train-images-idx3-ubyte" in lines[0]
+    assert not (tmp_path / "run").exists()
+
+
+def test_sample_errors_are_one_line(tmp_path):
+    result = run_ganzoo("sample", tmp_path, "-n", 5, "--out", tmp_path / "x.npz")
+    assert result.returncode == 2 and "holds no checkpoint" in result.stderr
+    result = run_ganzoo("sample", tmp_path, "-n", 5, "--out", tmp_path / "x.jpg")
+    assert result.returncode == 2 and "must end in .npz or .png" in result.stderr

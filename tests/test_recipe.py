@@ -1,0 +1,102 @@
+"""Recipes: the schema, overrides, and one-line errors for every kind of mistake."""
+
+import pytest
+from omegaconf import OmegaConf
+
+from ganzoo import GanzooError
+from ganzoo.recipe import load_recipe
+from ganzoo.registry import load_registry
+
+from conftest import RECIPE
+
+
+@pytest.fixture(scope="module")
+def registry():
+    return load_registry()
+
+
+def load(registry, *overrides, path=RECIPE):
+    return load_recipe(path, list(overrides), registry)
+
+
+def test_the_reference_recipe_is_the_founding_documents_setup(registry):
+    recipe = load(registry)
+    assert recipe.name == "vanilla_mnist"
+    assert recipe.params["generator"].hidden == [128, 64]
+    assert recipe.params["generator"].activation == "relu"
+    assert recipe.params["discriminator"].hidden == [64, 128]
+    assert recipe.config.loss.name == "bce"
+    assert recipe.config.optimizers.generator.name == "adam"
+    assert recipe.config.optimizers.generator.lr == pytest.approx(2e-4)
+    assert recipe.config.optimizers.discriminator.lr == pytest.approx(2e-4)
+    assert recipe.config.train.batch_size == 128
+    assert recipe.config.train.epochs == 5
+
+
+def test_overrides_are_merged_last_and_typed(registry):
+    recipe = load(registry, "train.epochs=1", "generator.params.hidden=[256,256]", "loss.params.non_saturating=false")
+    assert recipe.config.train.epochs == 1
+    assert recipe.params["generator"].hidden == [256, 256]
+    assert recipe.params["loss"].non_saturating is False
+
+
+def test_the_resolved_recipe_reloads_to_the_same_recipe(registry, tmp_path):
+    recipe = load(registry, "train.epochs=3", "generator.params.dropout=0.25")
+    saved = tmp_path / "recipe.yaml"
+    saved.write_text(recipe.to_yaml())
+    again = load_recipe(saved, [], registry)
+    assert again.to_yaml() == recipe.to_yaml()
+    assert again.name == "vanilla_mnist"  # not the file's stem "recipe"
+    # every default is written out, so the file alone reproduces the run
+    tree = OmegaConf.to_container(OmegaConf.load(saved))
+    assert tree["generator"]["params"]["batch_norm"] is False
+    assert tree["dataset"]["params"]["limit"] is None
+
+
+@pytest.mark.parametrize("overrides, expected", [
+    (["trian.epochs=1"], "unknown key 'trian'.*Did you mean: 'train'"),
+    (["train.epochz=1"], "unknown key 'train.epochz'.*Did you mean: 'epochs'"),
+    (["generator.params.hiden=[1]"], "unknown key 'generator.params.hiden'.*MLPGeneratorParams.*Did you mean: 'hidden'"),
+    (["train.epochs=abc"], "bad value for 'train.epochs'.*'abc'"),
+    (["generator.params.hidden=3"], "bad value for 'generator.params.hidden': expected a list"),
+    (["generator.params.latent_dim=big"], "bad value for 'generator.params.latent_dim'"),
+    (["loss.name=wgan"], "unknown loss 'wgan'; registered losses: bce"),
+    (["train.batch_size=0"], "train.batch_size = 0 is out of range"),
+    (["train.epochs=0"], "train.epochs = 0 is out of range"),
+    (["optimizers.generator.lr=-1"], "optimizers.generator.lr = -1.0 is out of range"),
+    (["optimizers.generator.name=lbfgs"], "must be one of adam"),
+    (["train.device=tpu"], "train.device = tpu is out of range"),
+    (["generator.params.activation=gelu"], "generator.params: activation must be one of relu, leaky_relu"),
+    (["epochs"], "override 'epochs' is not KEY=VALUE"),
+])
+def test_each_mistake_is_one_line_that_says_what_to_mend(registry, overrides, expected):
+    with pytest.raises(GanzooError, match=expected) as error:
+        load(registry, *overrides)
+    assert "\n" not in str(error.value)
+
+
+def test_malformed_yaml_names_the_line(registry, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("seed: 0\ngenerator: {name: mlp\n")
+    with pytest.raises(GanzooError, match=r"bad.yaml' is not valid YAML at line \d+"):
+        load(registry, path=bad)
+
+
+def test_a_recipe_must_be_a_mapping(registry, tmp_path):
+    bad = tmp_path / "list.yaml"
+    bad.write_text("- 1\n- 2\n")
+    with pytest.raises(GanzooError, match="must be a YAML mapping"):
+        load(registry, path=bad)
+
+
+def test_a_missing_recipe_file_is_named(registry, tmp_path):
+    with pytest.raises(GanzooError, match="recipe file '.*nope.yaml' not found"):
+        load(registry, path=tmp_path / "nope.yaml")
+
+
+def test_a_missing_value_is_named(registry, tmp_path):
+    partial = tmp_path / "partial.yaml"
+    partial.write_text("generator: {name: mlp}\ndiscriminator: {name: mlp}\nloss: {name: bce}\n")
+    with pytest.raises(GanzooError, match="no value for 'dataset.name'; set it in the recipe or add dataset.name=VALUE"):
+        load(registry, path=partial)
+    assert load(registry, "dataset.name=mnist", path=partial).config.dataset.name == "mnist"

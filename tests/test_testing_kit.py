@@ -1,0 +1,141 @@
+"""The contract kit fails, with a message that says what to fix, on components that break the contract."""
+
+import types
+from dataclasses import dataclass
+from typing import Tuple
+
+import pytest
+import torch
+from torch import nn
+
+from ganzoo import ImageData, hookimpl, testing
+from ganzoo.registry import PluginInfo, load_registry
+
+
+@dataclass
+class NoParams:
+    pass
+
+
+@dataclass
+class TupleParams:
+    sizes: Tuple[int, int] = (1, 2)
+    extra: object = None
+
+
+class WrongShapeGenerator(nn.Module):
+    latent_dim = 4
+
+    def __init__(self, params, data):
+        super().__init__()
+        self.linear = nn.Linear(4, 10)
+
+    def forward(self, z):
+        return torch.tanh(self.linear(z))  # (N, 10), not an image
+
+
+class UnboundedGenerator(WrongShapeGenerator):
+    def __init__(self, params, data):
+        super().__init__(params, data)
+        self.shape = tuple(data.image_shape)
+        self.linear = nn.Linear(4, int(torch.tensor(self.shape).prod()))
+
+    def forward(self, z):
+        return 10 * self.linear(z).view(z.shape[0], *self.shape)  # no tanh
+
+
+class DetachingDiscriminator(nn.Module):
+    def __init__(self, params, data):
+        super().__init__()
+        self.linear = nn.LazyLinear(1)
+
+    def forward(self, x):
+        return self.linear(x.detach().flatten(1))
+
+
+class VectorLoss:
+    def discriminator_loss(self, real_logits, fake_logits, ctx):
+        return real_logits - fake_logits  # not a scalar
+
+    def generator_loss(self, fake_logits, ctx):
+        return -fake_logits.mean()
+
+
+class DetachedLoss(VectorLoss):
+    def discriminator_loss(self, real_logits, fake_logits, ctx):
+        return (real_logits - fake_logits).mean()
+
+    def generator_loss(self, fake_logits, ctx):
+        return fake_logits.detach().mean()
+
+
+def byte_images(params):
+    return ImageData(images=torch.zeros(4, 1, 8, 8, dtype=torch.uint8))
+
+
+def labels_without_classes(params):
+    return ImageData(images=torch.zeros(4, 1, 8, 8), labels=torch.zeros(4, dtype=torch.long))
+
+
+@hookimpl
+def register_generators(register):
+    register("wrong-shape", WrongShapeGenerator, NoParams)
+    register("unbounded", UnboundedGenerator, NoParams)
+    register("tuple-params", WrongShapeGenerator, TupleParams)
+
+
+@hookimpl
+def register_discriminators(register):
+    register("detaching", DetachingDiscriminator, NoParams)
+
+
+@hookimpl
+def register_losses(register):
+    register("vector", lambda params: VectorLoss(), NoParams)
+    register("detached", lambda params: DetachedLoss(), NoParams)
+    register("no-methods", lambda params: object(), NoParams)
+
+
+@hookimpl
+def register_datasets(register):
+    register("bytes", byte_images, NoParams)
+    register("unclassed", labels_without_classes, NoParams)
+
+
+@pytest.fixture(scope="module")
+def registry():
+    plugin = types.SimpleNamespace(**{name: globals()[name] for name in
+                                      ("register_generators", "register_discriminators",
+                                       "register_losses", "register_datasets")})
+    return load_registry(extra_plugins=[(PluginInfo("bad", "ganzoo-bad", "0.0.1"), plugin)], strict=True)
+
+
+@pytest.mark.parametrize("check, name, message", [
+    (testing.check_generator, "wrong-shape", "output has shape (4, 10), expected (4, 1, 16, 16)"),
+    (testing.check_generator, "unbounded", "images must lie in [-1, 1]"),
+    (testing.check_generator, "tuple-params", "cannot type a recipe"),
+    (testing.check_discriminator, "detaching", "no finite gradient reaches the input images"),
+    (testing.check_loss, "vector", "discriminator_loss must return a scalar tensor"),
+    (testing.check_loss, "detached", "generator_loss has no gradient"),
+    (testing.check_loss, "no-methods", "has no discriminator_loss method"),
+    (testing.check_dataset, "bytes", "images must be a float tensor"),
+    (testing.check_dataset, "unclassed", "has labels but no num_classes"),
+    (testing.check_loss, "missing", "unknown loss 'missing'"),
+])
+def test_a_broken_component_fails_its_check_with_a_clear_message(registry, check, name, message):
+    with pytest.raises(testing.ContractError) as caught:
+        check(name, registry=registry)
+    assert message in str(caught.value)
+    assert isinstance(caught.value, AssertionError)
+
+
+def test_params_are_typed_as_in_a_recipe(registry):
+    with pytest.raises(testing.ContractError, match="unknown key 'generator.params.hiden'.*Did you mean: 'hidden'"):
+        testing.load_params("generator", "mlp", {"hiden": [8]})
+    params = testing.load_params("generator", "mlp", {"hidden": [8, 4]})
+    assert params.hidden == [8, 4]
+
+
+def test_a_missing_plugin_is_reported_with_what_is_installed():
+    with pytest.raises(testing.ContractError, match=r"no plugin named 'nosuch' is installed \(installed: vanilla"):
+        testing.check_plugin_loads("nosuch")
