@@ -60,5 +60,9 @@ def register_datasets(register):
     ``factory(params)`` returns a ``ganzoo.ImageData``: all images as one float
     tensor of shape ``(N, C, H, W)`` scaled to [-1, 1], with optional integer
     labels. The trainer holds it on the training device and shuffles it by index.
+    Data that are not pictures (e.g. 2-D points, shape ``(N, 2)``) set
+    ``ImageData.plot`` (samples -> PNG bytes, drawn in place of the per-epoch
+    image grid) and may set ``ImageData.figures`` (samples -> quality figures,
+    shown after every epoch).
     Raise ``ganzoo.GanzooError`` with a one-line message when the data is missing.
     """

@@ -50,6 +50,14 @@ def test_there_are_recipes():
     assert len(RECIPES) >= 8
 
 
+def test_the_zoo_plugin_registers_its_components():
+    registry = load_registry()
+    zoo = {(c.kind, c.name) for c in registry.of_kind() if c.plugin.name == "zoo"}
+    assert zoo == {("generator", "dcgan"), ("discriminator", "dcgan"), ("loss", "lsgan"), ("loss", "hinge"),
+                   ("loss", "wgan-gp"), ("dataset", "fashion-mnist"), ("dataset", "gaussians"),
+                   ("dataset", "image-folder")}
+
+
 @pytest.mark.parametrize("recipe_path", RECIPES, ids=lambda p: p.stem)
 def test_recipe_trains(recipe_path: Path, tiny_data, tmp_path):
     registry = load_registry()
