@@ -143,6 +143,7 @@ def cmd_run(args) -> int:
     try:
         run_dir = trainer.fit()
     except TrainingInterrupted as stop:
+        distributed.shutdown()
         if world.is_main:
             print(f"ganzoo: stopped at step {stop.step}; a checkpoint is saved. Resume with:\n"
                   f"  ganzoo run --resume {stop.run_dir}", file=sys.stderr)
@@ -150,7 +151,8 @@ def cmd_run(args) -> int:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        distributed.shutdown()
+    # Only after success: a rank that failed leaves without waiting for the others (torchrun stops them).
+    distributed.shutdown()
     if world.is_main:
         print(run_dir)
     return 0

@@ -89,7 +89,10 @@ def barrier(world: World) -> None:
 
 
 def shutdown() -> None:
+    """Leave the process group together: a rank that tears down its connections while a
+    peer still uses them can make gloo abort the peer."""
     if dist.is_initialized():
+        dist.barrier()
         dist.destroy_process_group()
 
 
