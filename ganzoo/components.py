@@ -63,9 +63,19 @@ def build_loss(registry: Registry, recipe: Recipe) -> AdversarialLoss:
     return loss
 
 
+FUSED = ("adam", "adamw", "sgd")  # optimisers torch has single-kernel (fused) updates for
+
+
 def build_optimizer(config, parameters, device: torch.device) -> torch.optim.Optimizer:
-    # foreach kernels update all tensors of a model at once: fewer, larger kernels
-    common = {"lr": config.lr, "weight_decay": config.weight_decay, "foreach": True}
+    """The recipe's optimiser. ``implementation: auto`` takes torch's fused update where it has
+    one (one kernel for all of a model's tensors), else its foreach update."""
+    implementation = config.implementation
+    if implementation == "auto":
+        implementation = "fused" if config.name in FUSED and device.type in ("cpu", "cuda") else "foreach"
+    if implementation == "fused" and config.name not in FUSED:
+        raise GanzooError(f"optimizer '{config.name}' has no fused implementation; use implementation: foreach")
+    common = {"lr": config.lr, "weight_decay": config.weight_decay,
+              **{"fused": {"fused": True}, "foreach": {"foreach": True}, "loop": {"foreach": False}}[implementation]}
     if config.name == "adam":
         return torch.optim.Adam(parameters, betas=tuple(config.betas), **common)
     if config.name == "adamw":

@@ -36,7 +36,7 @@ class OptimizerConfig:
     betas: List[float] = field(default_factory=lambda: [0.9, 0.999])
     weight_decay: float = 0.0
     momentum: float = 0.0
-
+    implementation: str = "auto"  # auto (fused where torch has it) | fused | foreach | loop
 
 @dataclass
 class OptimizersConfig:
@@ -53,6 +53,7 @@ class TrainConfig:
     log_every: int = 50  # steps between logged metrics; the only host syncs
     on_nonfinite: str = "stop"  # stop | skip: what a non-finite loss or gradient does (see ganzoo.divergence)
     ema_decay: float = 0.0  # EMA of the generator's weights for samples and checkpoints; 0 = off, e.g. 0.999
+    threads: Optional[int] = None  # CPU threads for torch's kernels; null: torch's default (one per core)
 
 
 @dataclass
@@ -241,6 +242,7 @@ def _check_ranges(config: DictConfig) -> None:
         ("train.epochs", config.train.epochs >= 1, "at least 1"),
         ("train.batch_size", config.train.batch_size >= 1, "at least 1"),
         ("train.d_steps", config.train.d_steps >= 1, "at least 1"),
+        ("train.threads", config.train.threads is None or config.train.threads >= 1, "at least 1, or null"),
         ("train.log_every", config.train.log_every >= 1, "at least 1"),
         ("train.ema_decay", 0.0 <= config.train.ema_decay < 1.0, "in [0, 1): 0 turns the EMA off"),
         ("output.grid_size", config.output.grid_size >= 1, "at least 1"),
@@ -255,6 +257,8 @@ def _check_ranges(config: DictConfig) -> None:
             (f"optimizers.{who}.betas", len(opt.betas) == 2 and all(0 <= b < 1 for b in opt.betas),
              "two numbers in [0, 1), e.g. [0.5, 0.999]"),
             (f"optimizers.{who}.weight_decay", opt.weight_decay >= 0, "at least 0"),
+            (f"optimizers.{who}.implementation", opt.implementation in ("auto", "fused", "foreach", "loop"),
+             "auto, fused, foreach or loop"),
         ]
     device = config.train.device
     checks.append(("train.device", re.fullmatch(r"auto|cpu|mps|cuda(:\d+)?", device) is not None,

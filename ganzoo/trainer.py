@@ -94,6 +94,8 @@ class Trainer:
         self.shard_size = self.batch_size // self.world.size  # this process's part of each batch
         self.skip_nonfinite = train.on_nonfinite == "skip"
 
+        if train.threads is not None:
+            torch.set_num_threads(train.threads)
         torch.manual_seed(self.config.seed)  # model initialisation
         data: ImageData = load_data(registry, recipe)
         self.spec = data.spec

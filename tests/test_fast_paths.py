@@ -1,0 +1,52 @@
+"""Every fast path gives the results of the plain path (up to float rounding)."""
+
+import pytest
+import torch
+
+from ganzoo import GanzooError
+from ganzoo.progress import PlainProgress
+from ganzoo.recipe import load_recipe
+from ganzoo.registry import load_registry
+from ganzoo.trainer import start_run
+
+from conftest import QUICK, RECIPE
+
+
+def trained(tmp_path, name, *overrides):
+    registry = load_registry()
+    recipe = load_recipe(RECIPE, QUICK + ["train.epochs=1", "train.device=cpu", *overrides], registry)
+    trainer = start_run(recipe, registry, tmp_path / name, PlainProgress())
+    trainer.fit()
+    return trainer
+
+
+@pytest.mark.parametrize("implementation", ["fused", "foreach"])
+def test_optimizer_implementations_match_the_plain_loop(data_env, tmp_path, implementation):
+    plain = trained(tmp_path, "loop", "optimizers.generator.implementation=loop",
+                    "optimizers.discriminator.implementation=loop")
+    fast = trained(tmp_path, implementation, f"optimizers.generator.implementation={implementation}",
+                   f"optimizers.discriminator.implementation={implementation}")
+    assert type(fast.opt_g).__name__ == "Adam"
+    assert fast.opt_g.defaults["fused" if implementation == "fused" else "foreach"] is True
+    for model in ("generator", "discriminator"):
+        for a, b in zip(getattr(plain, model).parameters(), getattr(fast, model).parameters()):
+            torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_auto_takes_the_fused_update_where_torch_has_one(data_env, tmp_path):
+    trainer = trained(tmp_path, "auto")
+    assert trainer.opt_g.defaults["fused"] is True and trainer.opt_d.defaults["fused"] is True
+
+
+def test_fused_is_refused_for_an_optimizer_without_one(data_env, tmp_path):
+    with pytest.raises(GanzooError, match="'rmsprop' has no fused implementation"):
+        trained(tmp_path, "x", "optimizers.generator.name=rmsprop", "optimizers.generator.implementation=fused")
+
+
+def test_thread_count_is_a_recipe_setting(data_env, tmp_path):
+    before = torch.get_num_threads()
+    try:
+        trained(tmp_path, "one", "train.threads=1")
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
