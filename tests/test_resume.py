@@ -89,10 +89,28 @@ def _wait_for(condition, process, timeout=120.0):
         time.sleep(0.01)
 
 
-def test_sigkill_during_training_then_resume_gives_the_uninterrupted_run(data_env, reference, tmp_path):
+LONG_EPOCHS = 150  # 1,200 steps: a kill within 0.3 s of the first checkpoint always lands mid-run
+
+
+@pytest.fixture(scope="module")
+def long_reference(mnist_root, tmp_path_factory):
+    """An uninterrupted run long enough that a kill cannot come after its end."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GANZOO_DATA", str(mnist_root))
+        run_dir = tmp_path_factory.mktemp("long-reference") / "run"
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            train(run_dir, [f"train.epochs={LONG_EPOCHS}"])
+        finally:
+            torch.set_num_threads(threads)
+    return run_dir
+
+
+def test_sigkill_during_training_then_resume_gives_the_uninterrupted_run(data_env, long_reference, tmp_path):
     """The user-level check: kill -9 a run mid-epoch, resume it, get the same final weights."""
     run_dir = tmp_path / "run"
-    process = _start(run_dir, "train.epochs=50")  # far more than it will get to do
+    process = _start(run_dir, f"train.epochs={LONG_EPOCHS}")
     try:
         _wait_for(lambda: checkpoint.list_checkpoints(run_dir), process)
         time.sleep(random.uniform(0.0, 0.3))  # anywhere: mid-step, mid-log, mid-checkpoint write
@@ -100,15 +118,14 @@ def test_sigkill_during_training_then_resume_gives_the_uninterrupted_run(data_en
         process.communicate(timeout=60)
     finally:
         process.kill()
-    assert process.returncode == -signal.SIGKILL
+    assert process.returncode == -signal.SIGKILL, "the run ended before the kill"
     latest = checkpoint.list_checkpoints(run_dir)[-1]
-    assert int(latest.stem.split("-")[1]) < EPOCHS * STEPS_PER_EPOCH, "killed too late to test a resume"
+    assert int(latest.stem.split("-")[1]) < LONG_EPOCHS * STEPS_PER_EPOCH
     checkpoint.load_checkpoint(latest)  # loadable, whenever the kill came
 
-    # Resume the killed run with the reference's length.
-    assert cli.main(["run", "--resume", str(run_dir), f"train.epochs={EPOCHS}", "--quiet"]) == 0
-    assert final_weights(run_dir).keys() == final_weights(reference).keys()
-    assert_same_run(run_dir, reference)
+    assert cli.main(["run", "--resume", str(run_dir), "--quiet"]) == 0
+    assert final_weights(run_dir).keys() == final_weights(long_reference).keys()
+    assert_same_run(run_dir, long_reference)
     assert not [p for p in (run_dir / "checkpoints").iterdir() if p.name.endswith(".tmp")]
 
 
