@@ -79,6 +79,11 @@ def machine(device: str) -> str:
     return "; ".join(parts)
 
 
+def classifier_sha256(results: list[dict]) -> str:
+    found = {r["eval"]["classifier_sha256"] for r in results if "eval" in r}
+    return ", ".join(sorted(found)) or "none used"
+
+
 def cell(value) -> str:
     from ganzoo.evaluation import format_value
 
@@ -115,6 +120,8 @@ def markdown(results: list[dict], n: int, seed: int, device: str, command: str) 
         f"Reproduce with `{command}` (written {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC).",
         "",
         f"Machine: {machine(device)}.",
+        "",
+        f"Classifier: `ganzoo/assets/mnist_classifier.pt`, SHA-256 `{classifier_sha256(results)}`.",
         "",
         header,
         rule,

@@ -138,9 +138,9 @@ def evaluate_run(run_dir: str | Path, n: Optional[int] = None, seed: int = 0, da
     check_image_shape(DataSpec.from_dict(state["data_spec"]))
     target = resolve_device(device)
     evaluator = Evaluator(registry, recipe, data_root, classifier, target)
+    real = evaluator.reference(n, seed)  # first: it checks that n fits the train set
     generator, spec = load_generator(run_dir, registry, str(target))
     generated = evaluator.score_generator(generator, spec, n, seed)
-    real = evaluator.reference(n, seed)
     report = {
         "run": str(run_dir),
         "checkpoint": state["path"],

@@ -82,3 +82,12 @@ def test_real_vs_real_on_mnist_looks_like_a_perfect_generator():
     assert scores["fid"] < 1.0
     assert scores["mnist_score"] > 9.5  # 2,000 images: splits of 200 bias the score a little low
     assert scores["modes"] == 10 and scores["mode_kl"] < 0.01
+
+
+def test_metrics_are_a_plugin_kind_that_recipes_do_not_have_to_name(capsys):
+    from ganzoo.recipe import load_recipe
+
+    assert main(["list", "--kind", "metric", "--json"]) == 0
+    listed = {c["name"] for c in json.loads(capsys.readouterr().out)["components"]}
+    assert listed == {"fid", "kid", "mnist_score", "modes", "precision_recall"}
+    assert "metric" not in load_recipe(RECIPE).params  # the recipe names no metric and still loads
