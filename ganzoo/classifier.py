@@ -23,7 +23,7 @@ from ganzoo.metrics import Features
 
 SHIPPED_WEIGHTS = Path(__file__).parent / "assets" / "mnist_classifier.pt"
 #: SHA-256 of the shipped weights; `ganzoo train-classifier` prints the hash of a new file.
-SHIPPED_SHA256 = "99fd1d7dd409213f352fa8774a4a046410f27697f4154998a3e7445febf9512f"
+SHIPPED_SHA256 = "dd64ecca2730511b8120c8fdcde79c85afd1ff88b7061d0098693d71f6fc5009"
 FORMAT = "ganzoo-mnist-classifier"
 VERSION = 1
 FEATURE_DIM = 128
@@ -144,7 +144,7 @@ def accuracy(model: MNISTClassifier, images: torch.Tensor, labels: torch.Tensor)
     return (probs.argmax(1) == labels).float().mean().item()
 
 
-def train_classifier(train: tuple[torch.Tensor, torch.Tensor], epochs: int = 3, seed: int = 0,
+def train_classifier(train: tuple[torch.Tensor, torch.Tensor], epochs: int = 5, seed: int = 0,
                      device: str | torch.device = "cpu", batch_size: int = 128, lr: float = 3e-3,
                      report: Optional[Callable[[str], None]] = None) -> MNISTClassifier:
     """Train a fresh classifier on uint8 images and labels; Adam with a one-cycle schedule."""
@@ -176,7 +176,7 @@ def train_classifier(train: tuple[torch.Tensor, torch.Tensor], epochs: int = 3, 
     return model.eval()
 
 
-def retrain(data_root: Optional[str], out: str | Path, epochs: int = 3, seed: int = 0, device: str = "auto",
+def retrain(data_root: Optional[str], out: str | Path, epochs: int = 5, seed: int = 0, device: str = "auto",
             report: Callable[[str], None] = print) -> tuple[float, str]:
     """``ganzoo train-classifier``: train on MNIST train, test on MNIST test, write the weights."""
     from ganzoo.components import resolve_device

@@ -65,7 +65,7 @@ def _parser() -> argparse.ArgumentParser:
                                   description="Train ganzoo's MNIST classifier on the MNIST train set, report its "
                                               "test accuracy and write its float16 weights and SHA-256.")
     retrain.add_argument("--data", metavar="ROOT", help="folder holding MNIST/raw/ (default $GANZOO_DATA or ./data)")
-    retrain.add_argument("--epochs", type=int, default=3, help="epochs (default 3)")
+    retrain.add_argument("--epochs", type=int, default=5, help="epochs (default 5)")
     retrain.add_argument("--seed", type=int, default=0, help="seed (default 0)")
     retrain.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
     retrain.add_argument("--out", default="mnist_classifier.pt", metavar="FILE",
