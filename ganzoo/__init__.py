@@ -7,15 +7,18 @@ need torch are imported on first use.
 from ganzoo.data import DataSpec, ImageData, default_data_root
 from ganzoo.errors import GanzooError
 from ganzoo.hookspecs import hookimpl
+from ganzoo.metrics import Features, Metric
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AdversarialLoss",
     "DataSpec",
+    "Features",
     "GanzooError",
     "ImageData",
     "LossContext",
+    "Metric",
     "default_data_root",
     "gradient_penalty",
     "hookimpl",

@@ -38,7 +38,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="train data-parallel in N processes on this machine (torchrun underneath)")
 
     listing = commands.add_parser("list", parents=[common], help="show the registered components")
-    listing.add_argument("--kind", help="only this kind: generator, discriminator, loss or dataset")
+    listing.add_argument("--kind", help="only this kind: generator, discriminator, loss, dataset or metric")
     listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
     sample = commands.add_parser("sample", parents=[common], help="draw images from a trained run")
@@ -64,6 +64,32 @@ def _parser() -> argparse.ArgumentParser:
     new_plugin.add_argument("--kind", action="append", metavar="KIND",
                             help="a kind to include an example of: generator, discriminator, loss or dataset; "
                                  "repeat or comma-separate (default: all four)")
+
+    evaluate = commands.add_parser("eval", parents=[common], help="score a run with the offline MNIST metrics",
+                                   description="Score a run's newest checkpoint with the metrics in the feature space "
+                                               "of ganzoo's MNIST classifier, beside the same metrics real-vs-real "
+                                               "(an MNIST train sample of the same size against the test set). "
+                                               "Writes RUN_DIR/eval.json.")
+    evaluate.add_argument("run_dir", metavar="RUN_DIR")
+    evaluate.add_argument("-n", type=int, help="generated images (default: the recipe's eval.n, 10000)")
+    evaluate.add_argument("--json", action="store_true", help="print the report as JSON instead of a table")
+    evaluate.add_argument("--seed", type=int, default=0, help="noise and sample seed (default 0)")
+    evaluate.add_argument("--data", metavar="ROOT", help="folder holding MNIST/raw/ (default: the run's dataset "
+                                                         "root, else $GANZOO_DATA, else ./data)")
+    evaluate.add_argument("--classifier", metavar="FILE", help="weights from `ganzoo train-classifier` "
+                                                               "(default: the ones shipped with ganzoo)")
+    evaluate.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
+
+    retrain = commands.add_parser("train-classifier", parents=[common],
+                                  help="train the MNIST classifier the metrics use, again",
+                                  description="Train ganzoo's MNIST classifier on the MNIST train set, report its "
+                                              "test accuracy and write its float16 weights and SHA-256.")
+    retrain.add_argument("--data", metavar="ROOT", help="folder holding MNIST/raw/ (default $GANZOO_DATA or ./data)")
+    retrain.add_argument("--epochs", type=int, default=5, help="epochs (default 5)")
+    retrain.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+    retrain.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
+    retrain.add_argument("--out", default="mnist_classifier.pt", metavar="FILE",
+                         help="weights file to write (default mnist_classifier.pt)")
     return parser
 
 
@@ -265,5 +291,23 @@ def _registry(args):
     return load_registry(strict=True if getattr(args, "strict", False) else None)
 
 
-COMMANDS = {"run": cmd_run, "list": cmd_list, "sample": cmd_sample, "plugins": cmd_plugins,
-            "new-plugin": cmd_new_plugin}
+def cmd_eval(args) -> int:
+    from ganzoo.evaluation import evaluate_run, print_report
+
+    report = evaluate_run(args.run_dir, n=args.n, seed=args.seed, data_root=args.data,
+                          classifier=args.classifier, device=args.device)
+    print_report(report, as_json=args.json)
+    return 0
+
+
+def cmd_train_classifier(args) -> int:
+    from ganzoo.classifier import retrain
+
+    if args.epochs < 1:
+        raise GanzooError(f"--epochs must be at least 1, got {args.epochs}")
+    retrain(args.data, args.out, epochs=args.epochs, seed=args.seed, device=args.device)
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "list": cmd_list, "sample": cmd_sample, "eval": cmd_eval,
+            "train-classifier": cmd_train_classifier, "plugins": cmd_plugins, "new-plugin": cmd_new_plugin}

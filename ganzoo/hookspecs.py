@@ -66,3 +66,16 @@ def register_datasets(register):
     shown after every epoch).
     Raise ``ganzoo.GanzooError`` with a one-line message when the data is missing.
     """
+
+
+@hookspec
+def register_metrics(register):
+    """Register evaluation metrics (``ganzoo eval``, and ``eval.every`` in a recipe).
+
+    ``factory(params)`` returns a ``ganzoo.Metric``: an object whose
+    ``compute(generated, real)`` returns a dict of named floats, and whose
+    ``better`` maps each of those names to ``"lower"`` or ``"higher"``.
+    ``generated`` and ``real`` are ``ganzoo.Features``: the activations
+    (``features``, N x 128) and class probabilities (``probs``, N x 10) of
+    ganzoo's MNIST classifier on the generated images and on the MNIST test set.
+    """

@@ -18,9 +18,10 @@ from omegaconf import MISSING, DictConfig, OmegaConf
 from omegaconf.errors import ConfigKeyError, MissingMandatoryValue, OmegaConfBaseException
 
 from ganzoo.errors import GanzooError
-from ganzoo.registry import KINDS, Registry
+from ganzoo.registry import RECIPE_KINDS, Registry
 
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
+MIN_EVAL_IMAGES = 10
 
 
 @dataclass
@@ -64,6 +65,14 @@ class OutputConfig:
 
 
 @dataclass
+class EvalConfig:
+    every: int = 0  # score the generator every K epochs (and after the last) into metrics.jsonl; 0: never
+    n: int = 10000  # generated images per evaluation (also `ganzoo eval`'s default -n)
+    seed: int = 0  # noise seed of the evaluated images
+    metrics: Dict[str, Any] = field(default_factory=dict)  # metric name -> params; empty: every registered metric
+
+
+@dataclass
 class RecipeSchema:
     name: Optional[str] = None  # defaults to the recipe file's stem
     seed: int = 0
@@ -74,6 +83,7 @@ class RecipeSchema:
     optimizers: OptimizersConfig = field(default_factory=OptimizersConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
 
 
 @dataclass
@@ -90,7 +100,7 @@ class Recipe:
     def to_yaml(self) -> str:
         """The fully resolved recipe; ``ganzoo run`` of it reproduces the run."""
         tree = OmegaConf.to_container(self.config, resolve=True)
-        for kind in KINDS:
+        for kind in RECIPE_KINDS:
             tree[kind]["params"] = OmegaConf.to_container(OmegaConf.structured(self.params[kind]))
         return OmegaConf.to_yaml(OmegaConf.create(tree))
 
@@ -133,7 +143,7 @@ def build_recipe(document: Any, overrides: Sequence[str] = (), registry: Registr
         raise GanzooError(f"{source}: no value for '{missing[0]}'; set it in the recipe or add {missing[0]}=VALUE")
 
     params = {}
-    for kind in KINDS:
+    for kind in RECIPE_KINDS:
         component = registry.get(kind, config[kind].name)
         typed = _merge(OmegaConf.structured(component.params), config[kind].params, source, f"{kind}.params")
         missing = sorted(OmegaConf.missing_keys(typed))
@@ -248,6 +258,8 @@ def _check_ranges(config: DictConfig) -> None:
         ("output.grid_size", config.output.grid_size >= 1, "at least 1"),
         ("output.keep_checkpoints", config.output.keep_checkpoints >= 1, "at least 1"),
         ("train.on_nonfinite", config.train.on_nonfinite in ("stop", "skip"), "stop or skip"),
+        ("eval.every", config.eval.every >= 0, "at least 0 (0 turns evaluation off)"),
+        ("eval.n", config.eval.n >= MIN_EVAL_IMAGES, f"at least {MIN_EVAL_IMAGES}"),
     ]
     for who in ("generator", "discriminator"):
         opt = config.optimizers[who]

@@ -43,9 +43,13 @@ HOOKS = {
     "discriminator": "register_discriminators",
     "loss": "register_losses",
     "dataset": "register_datasets",
+    "metric": "register_metrics",
 }
 KINDS = tuple(HOOKS)
-PLURALS = {"generator": "generators", "discriminator": "discriminators", "loss": "losses", "dataset": "datasets"}
+PLURALS = {"generator": "generators", "discriminator": "discriminators", "loss": "losses", "dataset": "datasets",
+           "metric": "metrics"}
+#: the kinds a recipe names one of each (metrics are chosen in its eval section)
+RECIPE_KINDS = ("generator", "discriminator", "loss", "dataset")
 
 _NAME = re.compile(r"^[a-z][a-z0-9_\-]*$")
 

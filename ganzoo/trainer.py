@@ -25,6 +25,7 @@ from ganzoo.errors import GanzooError
 from ganzoo.files import write_atomic, write_text_atomic
 from ganzoo.images import save_grid
 from ganzoo.losses import LossContext
+from ganzoo.plots import write_loss_plot
 from ganzoo.progress import PlainProgress
 from ganzoo.recipe import Recipe, build_recipe
 from ganzoo.registry import Registry
@@ -32,6 +33,7 @@ from ganzoo.registry import Registry
 RECIPE_FILE = "recipe.yaml"
 METRICS_FILE = "metrics.jsonl"
 SAMPLES_FOLDER = "samples"
+LOSS_PLOT_FILE = "losses.png"
 
 
 def new_run_dir(recipe: Recipe) -> Path:
@@ -130,6 +132,7 @@ class Trainer:
                             if self.spec.num_classes else None)
         self.step = 0
         self.window = _Window(self.device)
+        self.evaluator = _make_evaluator(registry, recipe, self.spec, self.device)  # None unless eval.every > 0
         self.stop_requested = False  # set from a signal handler; honoured between steps
 
     # ---------------------------------------------------------------- steps
@@ -206,6 +209,8 @@ class Trainer:
                     raise TrainingInterrupted(self.run_dir, self.step)
         finally:
             self.progress.close()
+        if self.world.is_main:
+            write_loss_plot(self.run_dir / METRICS_FILE, self.run_dir / LOSS_PLOT_FILE)
         return self.run_dir
 
     def must_stop(self, logged: bool) -> bool:
@@ -257,8 +262,22 @@ class Trainer:
     def end_epoch(self, epoch: int) -> None:
         self.log(epoch)
         if self.world.is_main:
+            self.evaluate(epoch)
             self.save_grid(self.run_dir / SAMPLES_FOLDER / f"epoch-{epoch:03d}.png")
         self.save_checkpoint()
+
+    def evaluate(self, epoch: int) -> None:
+        """Every ``eval.every`` epochs and after the last, log the generator's metrics into metrics.jsonl."""
+        every, last = self.config.eval.every, self.config.train.epochs
+        if self.evaluator is None or (epoch % every and epoch != last):
+            return
+        generator = self.ema.model if self.ema is not None else self.generator  # what samples come from
+        scores = self.evaluator.score_generator(generator, self.spec, self.config.eval.n, self.config.eval.seed)
+        record = {"step": self.step, "epoch": epoch, "eval": {key: entry["value"] for key, entry in scores.items()}}
+        with open(self.run_dir / METRICS_FILE, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(record) + "\n")
+        self.progress.message(f"epoch {epoch} eval ({self.config.eval.n} images): "
+                              + "  ".join(f"{key} {value:.4g}" for key, value in record["eval"].items()))
 
     def save_grid(self, path: Path) -> None:
         """The fixed-noise samples, from the EMA generator when on: an image grid, or the data's plot."""
@@ -336,6 +355,16 @@ class Trainer:
             raise GanzooError(f"checkpoint '{state.get('path')}' lacks a usable training state "
                               f"({type(error).__name__}: {str(error).strip()[:100]}); it cannot be resumed, "
                               "but `ganzoo sample` can still use its generator") from None
+
+
+def _make_evaluator(registry: Registry, recipe: Recipe, spec, device: torch.device):
+    from ganzoo.evaluation import Evaluator, build_metrics, check_image_shape
+
+    build_metrics(registry, recipe)  # a bad eval.metrics fails now, not after training
+    if recipe.config.eval.every == 0:
+        return None
+    check_image_shape(spec)
+    return Evaluator(registry, recipe, device=device)
 
 
 def _finite(value: float) -> bool:

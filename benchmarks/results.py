@@ -1,0 +1,203 @@
+"""Train every recipe in recipes/ with a fixed seed, score it, and write docs/results.md.
+
+    GANZOO_DATA=../shared/datasets python benchmarks/results.py
+
+Each recipe trains as written (its own epochs) with seed 0, evaluates itself after
+every epoch (eval.every=1) so the table shows how the scores move with training,
+and is scored at the end by `ganzoo eval` beside the real-vs-real reference.
+The reference recipe is also trained longer (--long-epochs, default 30), to show
+that a longer-trained run scores better than a shorter one.
+Runs go to benchmarks/runs/<recipe>/ (replaced on every call).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+COLUMNS = ("fid", "kid", "mnist_score", "modes", "mode_kl", "precision", "recall")
+
+
+def ganzoo(*args: str, env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "ganzoo", *args], cwd=ROOT, env=env, capture_output=True, text=True)
+
+
+def last_line(text: str) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def train_and_score(recipe: Path, runs: Path, n: int, seed: int, device: str, env: dict,
+                    overrides: list[str], name: str = "", every: int = 1) -> dict:
+    run_dir = runs / (name or recipe.stem)
+    shutil.rmtree(run_dir, ignore_errors=True)
+    common = [str(recipe), f"seed={seed}", f"train.device={device}", *overrides, "--out", str(run_dir), "--quiet"]
+    started = time.perf_counter()
+    trained = ganzoo("run", *common, f"eval.every={every}", f"eval.n={n}", env=env)
+    if trained.returncode == 2 and "1x28x28" in trained.stderr:  # not MNIST-shaped: train without scoring
+        shutil.rmtree(run_dir, ignore_errors=True)
+        started = time.perf_counter()
+        trained = ganzoo("run", *common, env=env)
+    wall = time.perf_counter() - started
+    result = {"recipe": name or recipe.name, "run": os.path.relpath(run_dir, ROOT), "wall_s": wall, "every": every}
+    if trained.returncode != 0:
+        return {**result, "error": f"training failed: {last_line(trained.stderr)}"}
+    records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines() if line.strip()]
+    result["epochs"] = max((r["epoch"] for r in records), default=0)
+    result["per_epoch"] = [{"epoch": r["epoch"], **r["eval"]} for r in records if "eval" in r]
+    scored = ganzoo("eval", str(run_dir), "-n", str(n), "--seed", str(seed), "--device", device, "--json", env=env)
+    if scored.returncode != 0:
+        return {**result, "error": f"not evaluated: {last_line(scored.stderr)}"}
+    result["eval"] = json.loads(scored.stdout)
+    return result
+
+
+def machine(device: str) -> str:
+    import torch
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    parts = [f"{cpu}, {os.cpu_count()} logical CPUs", f"{platform.system()} {platform.release()}",
+             f"Python {platform.python_version()}", f"torch {torch.__version__}"]
+    if device != "cpu" and torch.cuda.is_available():
+        parts.append(f"GPU {torch.cuda.get_device_name(0)}")
+    else:
+        parts.append("trained and evaluated on the CPU")
+    return "; ".join(parts)
+
+
+def classifier_sha256(results: list[dict]) -> str:
+    found = {r["eval"]["classifier_sha256"] for r in results if "eval" in r}
+    return ", ".join(sorted(found)) or "none used"
+
+
+def cell(value) -> str:
+    from ganzoo.evaluation import format_value
+
+    return format_value(value) if isinstance(value, (int, float)) else str(value)
+
+
+def training_verdict(per_epoch: list[dict]) -> str:
+    """One sentence: does the longer-trained generator (last epoch) score better than after the first?"""
+    first, last = per_epoch[0], per_epoch[-1]
+    if first is last or "fid" not in first:
+        return "One evaluation only: nothing to compare."
+    keys = [k for k in ("fid", "kid", "mode_kl") if k in first] + [k for k in ("mnist_score", "modes", "precision",
+                                                                              "recall") if k in first]
+    lower = {"fid", "kid", "mode_kl"}
+    better = [k for k in keys if (last[k] < first[k] if k in lower else last[k] > first[k])]
+    verdict = "better" if last["fid"] < first["fid"] else "not better"
+    return (f"After epoch {last['epoch']} against after epoch {first['epoch']}: FID {cell(first['fid'])} -> "
+            f"{cell(last['fid'])}, so the longer-trained generator scores {verdict} on FID; "
+            f"{len(better)} of {len(keys)} values improved ({', '.join(better) or 'none'}).")
+
+
+def markdown(results: list[dict], n: int, seed: int, device: str, command: str) -> str:
+    header = "| recipe | epochs | wall time | " + " | ".join(COLUMNS) + " |"
+    rule = "|" + " --- |" * (3 + len(COLUMNS))
+    arrows = {}
+    out = [
+        "# Results",
+        "",
+        f"Every recipe in `recipes/`, trained as written with seed {seed}, then scored by `ganzoo eval -n {n}`: "
+        f"{n} generated images against the MNIST test set (10,000 images) in the feature space "
+        "of ganzoo's own MNIST classifier (see `docs/metrics.md`). The real-vs-real row is the same metrics for "
+        f"{n} MNIST train images against the test set: what a perfect generator would score.",
+        "",
+        f"Reproduce with `{command}` (written {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC).",
+        "",
+        f"Machine: {machine(device)}.",
+        "",
+        f"Classifier: `ganzoo/assets/mnist_classifier.pt`, SHA-256 `{classifier_sha256(results)}`.",
+        "",
+        header,
+        rule,
+    ]
+    reference = None
+    for result in results:
+        if "error" in result:
+            out.append(f"| {result['recipe']} | {result.get('epochs', '')} | {result['wall_s']:.0f} s | "
+                       f"{result['error']} |" + " |" * (len(COLUMNS) - 1))
+            continue
+        metrics = result["eval"]["metrics"]
+        reference = reference or metrics
+        arrows.update({k: v["better"] for k, v in metrics.items()})
+        out.append(f"| {result['recipe']} | {result['epochs']} | {result['wall_s']:.0f} s | "
+                   + " | ".join(cell(metrics[c]["generated"]) if c in metrics else "" for c in COLUMNS) + " |")
+    if reference:
+        out.append("| *real vs real* | | | "
+                   + " | ".join(cell(reference[c]["real_vs_real"]) if c in reference else "" for c in COLUMNS) + " |")
+        out += ["", "Better: " + ", ".join(f"{c} {'lower' if arrows.get(c) == 'lower' else 'higher'}"
+                                          for c in COLUMNS if c in arrows) + ".",
+                "Wall time covers training and the per-epoch evaluations."]
+    for result in results:
+        if not result.get("per_epoch"):
+            continue
+        out += ["", f"## {result['recipe']}: scores during training", "",
+                f"`eval.every={result['every']}`, {n} images each; logged into `{result['run']}/metrics.jsonl`.", "",
+                "| epoch | " + " | ".join(COLUMNS) + " |", "|" + " --- |" * (1 + len(COLUMNS))]
+        for row in result["per_epoch"]:
+            out.append(f"| {row['epoch']} | " + " | ".join(cell(row.get(c, "")) for c in COLUMNS) + " |")
+        out += ["", training_verdict(result["per_epoch"])]
+    return "\n".join(out) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("recipes", nargs="*", help="recipe files (default: every recipes/*.yaml)")
+    parser.add_argument("-n", type=int, default=10000, help="images per evaluation (default 10000)")
+    parser.add_argument("--seed", type=int, default=0, help="training and evaluation seed (default 0)")
+    parser.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
+    parser.add_argument("--data", help="folder holding MNIST/raw/ (default $GANZOO_DATA, else ../shared/datasets)")
+    parser.add_argument("--runs", default=str(ROOT / "benchmarks" / "runs"), help="where the runs go")
+    parser.add_argument("--out", default=str(ROOT / "docs" / "results.md"), help="the Markdown file to write")
+    parser.add_argument("--long-epochs", type=int, default=30,
+                        help="also train recipes/vanilla_mnist.yaml this many epochs, scored every 5 (0: skip)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="a recipe override for every recipe, e.g. train.epochs=1 (for a quick check)")
+    args = parser.parse_args()
+
+    data = args.data or os.environ.get("GANZOO_DATA") or str((ROOT / ".." / "shared" / "datasets").resolve())
+    env = {**os.environ, "GANZOO_DATA": str(Path(data).resolve())}
+    recipes = [Path(r).resolve() for r in args.recipes] or sorted((ROOT / "recipes").glob("*.yaml"))
+    results = []
+    for recipe in recipes:
+        print(f"{recipe.name}: training and scoring ...", file=sys.stderr, flush=True)
+        result = train_and_score(recipe, Path(args.runs).resolve(), args.n, args.seed, args.device, env, args.set)
+        print(f"{recipe.name}: {result.get('error', 'done')} ({result['wall_s']:.0f} s)", file=sys.stderr, flush=True)
+        results.append(result)
+    vanilla = ROOT / "recipes" / "vanilla_mnist.yaml"
+    if args.long_epochs and vanilla.is_file():
+        name = f"vanilla_mnist.yaml, {args.long_epochs} epochs"
+        print(f"{name}: training and scoring ...", file=sys.stderr, flush=True)
+        result = train_and_score(vanilla, Path(args.runs).resolve(), args.n, args.seed, args.device, env,
+                                 [*args.set, f"train.epochs={args.long_epochs}"], name=f"vanilla_mnist-{args.long_epochs}",
+                                 every=5)
+        result["recipe"] = name
+        results.append(result)
+    command = " ".join(["python benchmarks/results.py"] + ([f"-n {args.n}"] if args.n != 10000 else [])
+                       + [f"--set {item}" for item in args.set])
+    text = markdown(results, args.n, args.seed, args.device, command)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(text, encoding="utf-8")
+    print(args.out)
+    return 0 if all("error" not in r for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,187 @@
+"""Scoring generators with the registered metrics, beside real-vs-real references.
+
+Every metric sees the generated images and the MNIST test set through ganzoo's
+own classifier (``ganzoo.classifier``). The same metrics computed on an MNIST
+train sample of the same size show what a perfect generator would score.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from pathlib import Path
+from typing import Any, Optional
+
+import torch
+from omegaconf import OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from ganzoo import checkpoint
+from ganzoo.classifier import embed_images, load_classifier
+from ganzoo.components import resolve_device
+from ganzoo.data import DataSpec
+from ganzoo.errors import GanzooError
+from ganzoo.files import write_text_atomic
+from ganzoo.metrics import BETTER, Features
+from ganzoo.mnist_data import mnist_root, read_mnist
+from ganzoo.recipe import MIN_EVAL_IMAGES, Recipe, _first_line, _merge, build_recipe
+from ganzoo.registry import Registry, load_registry
+from ganzoo.sampling import load_generator, sample_images
+
+EVAL_FILE = "eval.json"
+IMAGE_SHAPE = (1, 28, 28)
+
+
+def build_metrics(registry: Registry, recipe: Recipe) -> list[tuple[str, Any]]:
+    """The metrics the recipe's ``eval.metrics`` names (every registered one when empty), built with typed params."""
+    chosen = OmegaConf.to_container(recipe.config.eval.metrics, resolve=True) or {
+        c.name: {} for c in registry.of_kind("metric")}
+    if not chosen:
+        raise GanzooError("no metric is registered; reinstall ganzoo (its built-in metrics come from the "
+                          "'metrics' plugin) or install a metrics plugin")
+    metrics = []
+    for name, overrides in chosen.items():
+        component = registry.get("metric", name)
+        key = f"eval.metrics.{name}"
+        if overrides is not None and not isinstance(overrides, dict):
+            raise GanzooError(f"{key} must be a mapping of params (or {{}}), got {overrides!r}")
+        typed = _merge(OmegaConf.structured(component.params), overrides or {}, "recipe", key)
+        try:
+            params = OmegaConf.to_object(typed)
+            metric = component.factory(params)
+        except OmegaConfBaseException as error:
+            raise GanzooError(f"{key}: {_first_line(error)}") from None
+        except (TypeError, ValueError) as error:
+            raise GanzooError(f"{key}: {error}") from None
+        if not callable(getattr(metric, "compute", None)):
+            raise GanzooError(f"metric '{name}' ({component.plugin}) has no compute method; fix the plugin")
+        metrics.append((name, metric))
+    return metrics
+
+
+def check_image_shape(spec: DataSpec) -> None:
+    if tuple(spec.image_shape) != IMAGE_SHAPE:
+        shape = "x".join(map(str, spec.image_shape))
+        raise GanzooError(f"ganzoo's metrics use an MNIST classifier and need 1x28x28 images; this run makes {shape}")
+
+
+class Evaluator:
+    """Holds the classifier, the test-set features and the metrics; scores uint8 images or generators."""
+
+    def __init__(self, registry: Registry, recipe: Recipe, data_root: Optional[str] = None,
+                 classifier: Optional[str] = None, device: str | torch.device = "cpu"):
+        self.metrics = build_metrics(registry, recipe)
+        recipe_root = OmegaConf.select(recipe.config, "dataset.params.root", default=None)
+        self.data_root = mnist_root(data_root, recipe_root)
+        self.device = torch.device(device)
+        test_images, _ = read_mnist(self.data_root, "test")
+        self.model, self.classifier_sha256 = load_classifier(classifier, self.device)
+        self.real = embed_images(self.model, test_images)
+
+    def score(self, images: torch.Tensor) -> dict[str, dict[str, Any]]:
+        """Each metric value of uint8 images (N, 1, 28, 28) against the test set: {name: {value, better, metric}}."""
+        return self.score_features(embed_images(self.model, images))
+
+    def score_features(self, generated: Features) -> dict[str, dict[str, Any]]:
+        values: dict[str, dict[str, Any]] = {}
+        for name, metric in self.metrics:
+            try:
+                result = metric.compute(generated, self.real)
+            except ValueError as error:  # e.g. too few images for the metric
+                raise GanzooError(f"metric '{name}': {error}") from None
+            better = getattr(metric, "better", {}) or {}
+            for key, value in dict(result).items():
+                if key in values:
+                    raise GanzooError(f"metrics '{values[key]['metric']}' and '{name}' both report '{key}'; "
+                                      "choose one in eval.metrics")
+                values[key] = {"value": float(value), "better": better.get(key) if better.get(key) in BETTER else None,
+                               "metric": name}
+        return values
+
+    def score_generator(self, generator, spec: DataSpec, n: int, seed: int = 0) -> dict[str, dict[str, Any]]:
+        """Score ``n`` images of ``generator`` (put in eval mode for the draw, then restored)."""
+        check_image_shape(spec)
+        was_training = generator.training
+        generator.eval()
+        try:
+            images = sample_images(generator, spec, n, seed=seed)
+        finally:
+            generator.train(was_training)
+        return self.score(images)
+
+    def reference(self, n: int, seed: int = 0) -> dict[str, dict[str, Any]]:
+        """The metrics of ``n`` real MNIST train images against the test set: what "good" looks like."""
+        train_images, _ = read_mnist(self.data_root, "train")
+        if n > len(train_images):
+            raise GanzooError(f"-n {n} is more than the {len(train_images)} MNIST train images that the real-vs-real "
+                              f"reference draws from; use -n {len(train_images)} or fewer")
+        rng = torch.Generator().manual_seed(seed)
+        index = torch.randperm(len(train_images), generator=rng)[:n]
+        return self.score(train_images[index])
+
+
+def evaluate_run(run_dir: str | Path, n: Optional[int] = None, seed: int = 0, data_root: Optional[str] = None,
+                 classifier: Optional[str] = None, device: str = "auto",
+                 registry: Optional[Registry] = None) -> dict[str, Any]:
+    """``ganzoo eval``: score a run's newest checkpoint, beside real-vs-real; write RUN_DIR/eval.json."""
+    started = time.perf_counter()
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise GanzooError(f"run directory '{run_dir}' not found; give the folder `ganzoo run` printed")
+    registry = registry or load_registry()
+    state = checkpoint.load_checkpoint(run_dir)
+    recipe = build_recipe(OmegaConf.create(state["recipe"]), (), registry, source=state["path"])
+    n = recipe.config.eval.n if n is None else n
+    if n < MIN_EVAL_IMAGES:
+        raise GanzooError(f"-n must be at least {MIN_EVAL_IMAGES}, got {n}")
+    check_image_shape(DataSpec.from_dict(state["data_spec"]))
+    target = resolve_device(device)
+    evaluator = Evaluator(registry, recipe, data_root, classifier, target)
+    real = evaluator.reference(n, seed)  # first: it checks that n fits the train set
+    generator, spec = load_generator(run_dir, registry, str(target))
+    generated = evaluator.score_generator(generator, spec, n, seed)
+    report = {
+        "run": str(run_dir),
+        "checkpoint": state["path"],
+        "step": int(state["step"]),
+        "n": n,
+        "seed": seed,
+        "test_images": len(evaluator.real),
+        "data_root": str(evaluator.data_root),
+        "classifier_sha256": evaluator.classifier_sha256,
+        "metrics": {key: {"metric": entry["metric"], "generated": entry["value"],
+                          "real_vs_real": real[key]["value"], "better": entry["better"]}
+                    for key, entry in generated.items()},
+        "seconds": round(time.perf_counter() - started, 2),
+    }
+    write_text_atomic(run_dir / EVAL_FILE, json.dumps(report, indent=2) + "\n")
+    return report
+
+
+def format_value(value: float) -> str:
+    if not math.isfinite(value):
+        return str(value)
+    if float(value).is_integer() and abs(value) < 1e6:
+        return str(int(value))
+    return f"{value:.4g}" if abs(value) >= 1e-3 else f"{value:.2e}"
+
+
+def print_report(report: dict[str, Any], as_json: bool = False) -> None:
+    if as_json:
+        print(json.dumps(report, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{report['run']}  step {report['step']}  ({report['n']} images vs "
+                        f"{report['test_images']} MNIST test images)")
+    for column, justify in (("metric", "left"), ("generated", "right"), ("real vs real", "right"), ("better", "left")):
+        table.add_column(column, justify=justify)
+    arrows = {"lower": "lower ↓", "higher": "higher ↑", None: ""}
+    for key, entry in report["metrics"].items():
+        table.add_row(key, format_value(entry["generated"]), format_value(entry["real_vs_real"]), arrows[entry["better"]])
+    console = Console()
+    console.print(table)
+    console.print(f"real vs real: {report['n']} MNIST train images against the test set. "
+                  f"Written to {Path(report['run']) / EVAL_FILE}", highlight=False)

@@ -1,0 +1,55 @@
+"""The real MNIST files that evaluation compares against and the classifier learns from."""
+
+from __future__ import annotations
+
+import os
+import struct
+from pathlib import Path
+from typing import Optional
+
+from ganzoo.errors import GanzooError
+
+SPLIT_FILES = {
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+
+
+def mnist_root(explicit: Optional[str] = None, recipe_root: Optional[str] = None) -> Path:
+    """The folder holding MNIST/raw/: ``explicit``, else the recipe's dataset root, else $GANZOO_DATA, else ./data."""
+    return Path(explicit or recipe_root or os.environ.get("GANZOO_DATA") or "./data")
+
+
+def read_mnist(root: str | Path, split: str, why: str = "ganzoo eval compares against it"):
+    """``(images, labels)`` of a split: uint8 (N, 1, 28, 28) and int64 (N,). Never downloads."""
+    import torch
+
+    raw = Path(root) / "MNIST" / "raw"
+    names = SPLIT_FILES[split]
+    if not all((raw / name).is_file() for name in names):
+        raise GanzooError(
+            f"MNIST {split} set not found in {raw}/ (expected {' and '.join(names)}); {why}: "
+            "set GANZOO_DATA (or --data) to the folder that holds MNIST/raw/"
+        )
+    try:
+        images, labels = (read_idx(raw / name) for name in names)
+        if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
+            raise ValueError(f"shapes {images.shape} and {labels.shape} are not images and their labels")
+    except (OSError, ValueError) as error:
+        raise GanzooError(f"cannot read the MNIST {split} set in {raw}/ ({error}); the files may be corrupt") from None
+    return torch.from_numpy(images.copy()).unsqueeze(1), torch.from_numpy(labels.astype("int64"))
+
+
+def read_idx(path: Path):
+    """An IDX file of unsigned bytes (the MNIST format) as a numpy array."""
+    import numpy as np
+
+    data = path.read_bytes()
+    if len(data) < 4 or data[:3] != b"\x00\x00\x08":
+        raise ValueError(f"{path.name} is not an IDX file of unsigned bytes")
+    ndim = data[3]
+    shape = struct.unpack(f">{ndim}I", data[4:4 + 4 * ndim])
+    body = np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim)
+    if body.size != int(np.prod(shape)):
+        raise ValueError(f"{path.name} holds {body.size} bytes, expected {int(np.prod(shape))} (truncated?)")
+    return body.reshape(shape)

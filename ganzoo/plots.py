@@ -1,0 +1,99 @@
+"""The loss-curve picture of a run (losses.png), drawn with PIL: no plotting library needed."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from pathlib import Path
+from typing import Sequence
+
+from ganzoo.files import write_atomic
+
+WIDTH, PANEL_HEIGHT = 900, 300
+MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 70, 20, 30, 40
+COLOURS = ((31, 119, 180), (214, 39, 40), (44, 160, 44), (148, 103, 189))
+Series = tuple[str, list[float], list[float]]  # label, xs, ys
+
+
+def read_loss_records(metrics_path: str | Path) -> list[dict]:
+    """The training-loss lines of metrics.jsonl (evaluation lines left out)."""
+    path = Path(metrics_path)
+    if not path.is_file():
+        return []
+    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [r for r in records if "d_loss" in r]
+
+
+def write_loss_plot(metrics_path: str | Path, out: str | Path) -> bool:
+    """Draw the losses and D's outputs against the step; False (nothing written) when there is nothing logged."""
+    records = read_loss_records(metrics_path)
+    if not records:
+        return False
+
+    def series(key: str, label: str) -> Series:
+        kept = [r for r in records if r.get(key) is not None]
+        return label, [r["step"] for r in kept], [float(r[key]) for r in kept]
+
+    panels = [
+        ("losses", [series("d_loss", "D loss"), series("g_loss", "G loss")]),
+        ("discriminator outputs", [series("d_real", "D(x)"), series("d_fake", "D(G(z))")]),
+    ]
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (WIDTH, PANEL_HEIGHT * len(panels)), "white")
+    for index, (title, lines) in enumerate(panels):
+        draw_panel(ImageDraw.Draw(image), (0, index * PANEL_HEIGHT, WIDTH, (index + 1) * PANEL_HEIGHT), title, lines)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    write_atomic(out, lambda handle: handle.write(buffer.getvalue()))
+    return True
+
+
+def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
+    """Round tick values covering [low, high]."""
+    if high <= low:
+        high = low + 1.0
+    raw = (high - low) / count
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    first = math.ceil(low / step) * step
+    return [first + i * step for i in range(int((high - first) / step + 1e-9) + 1)]
+
+
+def draw_panel(draw, box: tuple[int, int, int, int], title: str, lines: Sequence[Series]) -> None:
+    x0, y0, x1, y1 = box[0] + MARGIN_LEFT, box[1] + MARGIN_TOP, box[2] - MARGIN_RIGHT, box[3] - MARGIN_BOTTOM
+    lines = [line for line in lines if line[1]]
+    xs = [x for _, line_xs, _ in lines for x in line_xs]
+    ys = [y for _, _, line_ys in lines for y in line_ys if math.isfinite(y)]
+    if not xs or not ys:
+        return
+    x_low, x_high = min(xs), max(max(xs), min(xs) + 1)
+    y_low, y_high = min(ys), max(ys)
+    pad = (y_high - y_low) * 0.05 or 0.5
+    y_low, y_high = y_low - pad, y_high + pad
+
+    def at(x: float, y: float) -> tuple[float, float]:
+        return (x0 + (x - x_low) / (x_high - x_low) * (x1 - x0), y1 - (y - y_low) / (y_high - y_low) * (y1 - y0))
+
+    draw.text((x0, box[1] + 8), title, fill="black")
+    for tick in nice_ticks(y_low, y_high):
+        _, y = at(x_low, tick)
+        draw.line([(x0, y), (x1, y)], fill=(230, 230, 230))
+        draw.text((x0 - 8, y), f"{tick:g}", fill="black", anchor="rm")
+    for tick in nice_ticks(x_low, x_high):
+        x, _ = at(tick, y_low)
+        draw.line([(x, y1), (x, y1 + 4)], fill="black")
+        draw.text((x, y1 + 6), f"{tick:g}", fill="black", anchor="mt")
+    draw.text(((x0 + x1) / 2, box[3] - 14), "step", fill="black", anchor="mt")
+    draw.rectangle([x0, y0, x1, y1], outline="black")
+    for number, (label, line_xs, line_ys) in enumerate(lines):
+        colour = COLOURS[number % len(COLOURS)]
+        points = [at(x, y) for x, y in zip(line_xs, line_ys) if math.isfinite(y)]
+        if len(points) > 1:
+            draw.line(points, fill=colour, width=2)
+        elif points:
+            draw.ellipse([points[0][0] - 2, points[0][1] - 2, points[0][0] + 2, points[0][1] + 2], fill=colour)
+        legend_y = y0 + 8 + 16 * number
+        draw.line([(x1 - 110, legend_y), (x1 - 85, legend_y)], fill=colour, width=3)
+        draw.text((x1 - 80, legend_y), label, fill="black", anchor="lm")

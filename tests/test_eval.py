@@ -1,0 +1,93 @@
+"""`ganzoo eval` and evaluation during training, end to end on the tiny MNIST fixture."""
+
+import json
+
+import pytest
+
+from conftest import QUICK, RECIPE, SHARED_DATA
+from ganzoo.cli import main
+
+METRICS = {"fid", "kid", "mnist_score", "modes", "mode_kl", "precision", "recall"}
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory, mnist_root):
+    """A two-epoch run that evaluates itself after every epoch on 64 images."""
+    run_dir = tmp_path_factory.mktemp("runs") / "tiny"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GANZOO_DATA", str(mnist_root))
+        assert main(["run", str(RECIPE), *QUICK, "eval.every=1", "eval.n=64", "train.device=cpu",
+                     "--out", str(run_dir), "--quiet"]) == 0
+    return run_dir
+
+
+def test_a_run_logs_its_metrics_every_k_epochs_and_draws_its_loss_curves(tiny_run):
+    records = [json.loads(line) for line in (tiny_run / "metrics.jsonl").read_text().splitlines()]
+    evals = [r for r in records if "eval" in r]
+    assert [r["epoch"] for r in evals] == [1, 2]
+    assert set(evals[0]["eval"]) == METRICS
+    assert (tiny_run / "losses.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_eval_prints_a_table_beside_real_vs_real_and_writes_eval_json(tiny_run, data_env, capsys):
+    assert main(["eval", str(tiny_run), "-n", "64", "--device", "cpu"]) == 0
+    table = capsys.readouterr().out
+    assert "real vs real" in table and "mnist_score" in table
+    report = json.loads((tiny_run / "eval.json").read_text())
+    assert report["n"] == 64 and report["test_images"] == 128
+    assert set(report["metrics"]) == METRICS
+    for key, entry in report["metrics"].items():
+        assert entry["better"] in ("lower", "higher")
+        assert entry["generated"] == entry["generated"] and entry["real_vs_real"] == entry["real_vs_real"]
+
+
+def test_eval_json_output_is_the_report(tiny_run, data_env, capsys):
+    assert main(["eval", str(tiny_run), "-n", "32", "--json", "--device", "cpu"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed == json.loads((tiny_run / "eval.json").read_text())
+    assert 0 <= printed["metrics"]["precision"]["real_vs_real"] <= 1
+
+
+def test_eval_without_the_test_set_is_a_one_line_error(tiny_run, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("GANZOO_DATA", str(tmp_path))
+    assert main(["eval", str(tiny_run), "-n", "32"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "MNIST test set not found" in err and "GANZOO_DATA" in err
+
+
+@pytest.mark.parametrize("args, message", [
+    (["-n", "3"], "-n must be at least 10"),
+    (["-n", "1000"], "real-vs-real reference draws from"),
+])
+def test_eval_rejects_bad_sizes(tiny_run, data_env, capsys, args, message):
+    assert main(["eval", str(tiny_run), *args, "--device", "cpu"]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_an_unknown_metric_in_the_recipe_fails_before_training(data_env, tmp_path, capsys):
+    assert main(["run", str(RECIPE), *QUICK, "eval.metrics={nope: {}}", "--out", str(tmp_path / "r")]) == 2
+    assert "unknown metric 'nope'" in capsys.readouterr().err
+    assert not (tmp_path / "r" / "recipe.yaml").exists()
+
+
+@pytest.mark.skipif(not (SHARED_DATA / "MNIST" / "raw").is_dir(), reason="real MNIST not present")
+def test_real_vs_real_on_mnist_looks_like_a_perfect_generator():
+    from ganzoo.evaluation import Evaluator
+    from ganzoo.recipe import load_recipe
+    from ganzoo.registry import load_registry
+
+    recipe = load_recipe(RECIPE, ["eval.metrics={fid: {}, mnist_score: {}, modes: {}}"])
+    reference = Evaluator(load_registry(), recipe, data_root=str(SHARED_DATA))
+    scores = {key: entry["value"] for key, entry in reference.reference(2000).items()}
+    assert scores["fid"] < 1.0
+    assert scores["mnist_score"] > 9.5  # 2,000 images: splits of 200 bias the score a little low
+    assert scores["modes"] == 10 and scores["mode_kl"] < 0.01
+
+
+def test_metrics_are_a_plugin_kind_that_recipes_do_not_have_to_name(capsys):
+    from ganzoo.recipe import load_recipe
+
+    assert main(["list", "--kind", "metric", "--json"]) == 0
+    listed = {c["name"] for c in json.loads(capsys.readouterr().out)["components"]}
+    assert listed == {"fid", "kid", "mnist_score", "modes", "precision_recall"}
+    assert "metric" not in load_recipe(RECIPE).params  # the recipe names no metric and still loads

@@ -1,0 +1,91 @@
+"""The metric maths on synthetic data with known answers."""
+
+import math
+
+import pytest
+import torch
+
+from ganzoo import Features
+from ganzoo_metrics import maths
+from ganzoo_metrics.metrics import FID, KID, KIDParams, MNISTScore, ModeParams, Modes, NoParams, PRParams, PrecisionRecall, ScoreParams
+
+
+def gaussian(n, dim=8, shift=0.0, seed=0):
+    return torch.randn(n, dim, generator=torch.Generator().manual_seed(seed), dtype=torch.float64) + shift
+
+
+def one_hot(labels, classes=10):
+    return torch.nn.functional.one_hot(torch.as_tensor(labels), classes).double()
+
+
+def test_frechet_distance_matches_the_closed_form_for_diagonal_gaussians():
+    mu1, mu2 = torch.tensor([0.0, 1.0, 2.0]), torch.tensor([1.0, 1.0, 0.0])
+    var1, var2 = torch.tensor([1.0, 4.0, 9.0]), torch.tensor([4.0, 1.0, 9.0])
+    expected = 1 + 0 + 4 + (1 - 2) ** 2 + (2 - 1) ** 2 + 0
+    assert maths.frechet_distance(mu1, torch.diag(var1), mu2, torch.diag(var2)) == pytest.approx(expected, abs=1e-9)
+
+
+def test_fid_of_identical_sets_is_zero_and_grows_with_a_mean_shift():
+    x = gaussian(2000)
+    fid = FID(NoParams())
+    assert fid.compute(Features(x, None), Features(x, None))["fid"] == pytest.approx(0.0, abs=1e-6)
+    shifted = fid.compute(Features(x + 1.0, None), Features(x, None))["fid"]
+    assert shifted == pytest.approx(8.0, rel=1e-6)  # ||(1,...,1)||² in 8 dimensions, same covariance
+
+
+def test_kid_is_near_zero_for_one_distribution_and_positive_for_two():
+    x, y = gaussian(600, seed=1), gaussian(600, seed=2)
+    kid = KID(KIDParams(subsets=20, subset_size=300))
+    same = kid.compute(Features(x, None), Features(y, None))["kid"]
+    apart = kid.compute(Features(x + 0.5, None), Features(y, None))["kid"]
+    assert abs(same) < 0.01
+    assert apart > 0.1
+    # Identical sets (one subset, the whole set): the unbiased estimate is -2 (mean k(x,x) - mean k(x,x')) / n,
+    # which vanishes as n grows.
+    identical = KID(KIDParams(subsets=1, subset_size=600)).compute(Features(x, None), Features(x, None))["kid"]
+    k = maths.polynomial_kernel(x, x)
+    off_diagonal = (k.sum() - k.diagonal().sum()) / (600 * 599)
+    assert identical == pytest.approx(float(-2 * (k.diagonal().mean() - off_diagonal) / 600), rel=1e-9)
+    assert abs(identical) < 0.1 * apart
+
+
+def test_unbiased_mmd_matches_a_direct_double_loop():
+    x, y = gaussian(7, dim=3, seed=3), gaussian(5, dim=3, shift=0.3, seed=4)
+    k = lambda a, b: (a @ b / 3 + 1) ** 3  # noqa: E731
+    xx = sum(k(x[i], x[j]) for i in range(7) for j in range(7) if i != j) / (7 * 6)
+    yy = sum(k(y[i], y[j]) for i in range(5) for j in range(5) if i != j) / (5 * 4)
+    xy = sum(k(x[i], y[j]) for i in range(7) for j in range(5)) / (7 * 5)
+    got = maths.mmd2_unbiased(maths.polynomial_kernel(x, x), maths.polynomial_kernel(y, y), maths.polynomial_kernel(x, y))
+    assert got == pytest.approx(float(xx + yy - 2 * xy), rel=1e-9)
+
+
+def test_mnist_score_is_ten_for_confident_balanced_predictions_and_one_for_a_single_class():
+    score = MNISTScore(ScoreParams(splits=1))
+    balanced = one_hot(torch.arange(1000) % 10)
+    assert score.compute(Features(None, balanced), None)["mnist_score"] == pytest.approx(10.0)
+    assert score.compute(Features(None, one_hot([3] * 1000)), None)["mnist_score"] == pytest.approx(1.0)
+    unsure = torch.full((1000, 10), 0.1, dtype=torch.float64)
+    assert score.compute(Features(None, unsure), None)["mnist_score"] == pytest.approx(1.0)
+
+
+def test_mode_coverage_counts_classes_above_two_percent_and_measures_kl_to_uniform():
+    modes = Modes(ModeParams())
+    single = modes.compute(Features(None, one_hot([7] * 500)), None)
+    assert single["modes"] == 1 and single["mode_kl"] == pytest.approx(math.log(10))
+    balanced = modes.compute(Features(None, one_hot(torch.arange(1000) % 10)), None)
+    assert balanced["modes"] == 10 and balanced["mode_kl"] == pytest.approx(0.0, abs=1e-12)
+    # 1.5% of the samples in class 9 does not count as producing it.
+    labels = [9] * 15 + [i % 9 for i in range(985)]
+    assert modes.compute(Features(None, one_hot(labels)), None)["modes"] == 9
+
+
+def test_precision_and_recall_with_knn_manifolds():
+    pr = PrecisionRecall(PRParams(k=3))
+    real = gaussian(400, dim=4, seed=5)
+    assert pr.compute(Features(real, None), Features(real, None)) == {"precision": 1.0, "recall": 1.0}
+    far = pr.compute(Features(real + 100.0, None), Features(real, None))
+    assert far == {"precision": 0.0, "recall": 0.0}
+    # Real data in two far-apart clusters; fakes cover only one of them: precise, half the recall.
+    two_clusters = torch.cat([real[:200], real[200:] + 100.0])
+    half = pr.compute(Features(real[:200], None), Features(two_clusters, None))
+    assert half["precision"] == 1.0 and half["recall"] == pytest.approx(0.5)
