@@ -52,7 +52,7 @@ def _common(args):
         [f"dataset.params.limit={args.limit}"] if args.limit else []) + ["train.log_every=1000000"]
 
 
-def worker_ganzoo(args) -> float:
+def worker_ganzoo(args, extra=()) -> float:
     from ganzoo.progress import PlainProgress
     from ganzoo.recipe import load_recipe
     from ganzoo.registry import load_registry
@@ -60,7 +60,7 @@ def worker_ganzoo(args) -> float:
 
     torch, overrides = _common(args)
     registry = load_registry()
-    recipe = load_recipe(RECIPE, overrides + SIZES[args.size][0] + args.override, registry)
+    recipe = load_recipe(RECIPE, overrides + SIZES[args.size][0] + args.override + list(extra), registry)
     with tempfile.TemporaryDirectory() as out:
         trainer = start_run(recipe, registry, Path(out) / "run", PlainProgress(open(os.devnull, "w")))
         start = time.perf_counter()
@@ -142,7 +142,9 @@ def worker_dataloader(args) -> float:
     return time.perf_counter() - start
 
 
-WORKERS = {"ganzoo": worker_ganzoo, "plain": worker_plain, "dataloader": worker_dataloader}
+WORKERS = {"ganzoo": worker_ganzoo, "plain": worker_plain, "dataloader": worker_dataloader,
+           # the one lever that changes numerics, so behind a recipe switch: bfloat16 autocast
+           "ganzoo-bf16": lambda args: worker_ganzoo(args, ["train.precision=bf16"])}
 
 
 # ---------------------------------------------------------------------------- driver
@@ -152,6 +154,25 @@ def run_worker(variant: str, size: str, args) -> dict:
     command += [f"--override={o}" for o in args.override]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     return json.loads(output.strip().splitlines()[-1])
+
+
+def _wall(command: list[str], repeats: int = 5) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        subprocess.run(command, capture_output=True, check=True, cwd=ROOT)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def startup_lines() -> list[str]:
+    """Command start-up: --help must not import torch; list pays for torch (and the plugins) once."""
+    help_s = _wall([sys.executable, "-m", "ganzoo", "--help"])
+    list_s = _wall([sys.executable, "-m", "ganzoo", "list"])
+    torch_s = _wall([sys.executable, "-c", "import torch, torchvision"])
+    return ["## Start-up", "", "| command | wall time (median of 5) |", "| --- | --- |",
+            f"| `ganzoo --help` | {help_s:.2f} s |", f"| `ganzoo list` | {list_s:.2f} s |",
+            f"| `python -c 'import torch, torchvision'` (for scale) | {torch_s:.2f} s |", ""]
 
 
 def machine() -> str:
@@ -189,7 +210,7 @@ def main() -> None:
     images = (args.limit or 60_000) // 128 * 128
     results = {}
     for size in SIZES:
-        variants = ["ganzoo", "plain"] + (["dataloader"] if size == "vanilla" else [])
+        variants = ["ganzoo", "ganzoo-bf16", "plain"] + (["dataloader"] if size == "vanilla" else [])
         times = {v: [] for v in variants}
         peaks = {v: [] for v in variants}
         for repeat in range(args.repeats):
@@ -222,6 +243,7 @@ def main() -> None:
             lines += ["", f"ganzoo is {variants['dataloader']['median_s'] / variants['ganzoo']['median_s']:.1f}x "
                           "faster than the DataLoader pattern."]
         lines.append("")
+    lines += startup_lines()
     Path(args.out).write_text("\n".join(lines))
     print("\n".join(lines))
 

@@ -244,20 +244,25 @@ def cmd_list(args) -> int:
 
 
 def cmd_sample(args) -> int:
-    from ganzoo.sampling import FORMATS, load_generator, sample_images, write_samples
+    from ganzoo.sampling import (FORMATS, dataset_plot, is_image, load_generator, sample_images, sample_raw,
+                                 write_points, write_samples)
 
     if args.n < 1:
         raise GanzooError(f"-n must be at least 1, got {args.n}")
     if not args.out.endswith(FORMATS):
         raise GanzooError(f"--out must end in {' or '.join(FORMATS)}, got '{args.out}'")
-    generator, spec = load_generator(args.source, _registry(args), args.device)
+    registry = _registry(args)
+    generator, spec = load_generator(args.source, registry, args.device)
     if args.label is not None:
         if not getattr(generator, "conditional", False):
             raise GanzooError("--label needs a conditional generator; this run's generator is unconditional")
         if not 0 <= args.label < (spec.num_classes or 0):
             raise GanzooError(f"--label must be in 0..{(spec.num_classes or 1) - 1}, got {args.label}")
-    images = sample_images(generator, spec, args.n, seed=args.seed, label=args.label)
-    write_samples(images, args.out)
+    if is_image(spec):
+        write_samples(sample_images(generator, spec, args.n, seed=args.seed, label=args.label), args.out)
+    else:  # e.g. 2-D points: raw floats, or the dataset's own plot
+        plot = dataset_plot(args.source, registry) if args.out.endswith(".png") else None
+        write_points(sample_raw(generator, spec, args.n, seed=args.seed, label=args.label), args.out, plot)
     print(args.out)
     return 0
 

@@ -41,10 +41,21 @@ def load_generator(source: str | Path, registry: Registry, device: str = "cpu", 
     return generator.eval(), spec
 
 
+def is_image(spec: DataSpec) -> bool:
+    return len(spec.image_shape) == 3
+
+
 @torch.no_grad()
 def sample_images(generator, spec: DataSpec, n: int, seed: int = 0, label: Optional[int] = None,
                   batch_size: int = 1000) -> torch.Tensor:
     """``n`` images as uint8, (N, C, H, W), drawn with a seeded noise generator."""
+    return to_uint8(sample_raw(generator, spec, n, seed, label, batch_size))
+
+
+@torch.no_grad()
+def sample_raw(generator, spec: DataSpec, n: int, seed: int = 0, label: Optional[int] = None,
+               batch_size: int = 1000) -> torch.Tensor:
+    """``n`` samples as the generator gives them (float, on the CPU), with a seeded noise generator."""
     device = next(generator.parameters()).device
     rng = torch.Generator(device).manual_seed(seed)
     out = []
@@ -55,8 +66,34 @@ def sample_images(generator, spec: DataSpec, n: int, seed: int = 0, label: Optio
         if spec.num_classes:
             labels = (torch.full((count,), label, device=device) if label is not None
                       else torch.randint(spec.num_classes, (count,), generator=rng, device=device))
-        out.append(to_uint8(generate(generator, z, labels)).cpu())
+        out.append(generate(generator, z, labels).float().cpu())
     return torch.cat(out)
+
+
+def dataset_plot(source: str | Path, registry: Registry):
+    """The plot function of the dataset a run trained on (for data that are not images), or None."""
+    from ganzoo.components import load_data
+
+    state = checkpoint.load_checkpoint(source)
+    recipe = build_recipe(OmegaConf.create(state["recipe"]), (), registry, source=state["path"])
+    return load_data(registry, recipe).plot
+
+
+def write_points(samples: torch.Tensor, out: str | Path, plot=None) -> None:
+    """Samples that are not images: ``.npz`` holds them as float32 ``samples``; ``.png`` is the dataset's plot."""
+    out = Path(out)
+    if out.suffix == ".npz":
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, samples=samples.numpy().astype(np.float32))
+        write_atomic(out, lambda handle: handle.write(buffer.getvalue()))
+    elif out.suffix == ".png":
+        if plot is None:
+            raise GanzooError(f"cannot draw '{out}': this run's samples are not images and its dataset has no plot; "
+                              "write .npz instead")
+        png = plot(samples)
+        write_atomic(out, lambda handle: handle.write(png))
+    else:
+        raise GanzooError(f"cannot write '{out}': the output must end in .npz or .png")
 
 
 def write_samples(images: torch.Tensor, out: str | Path) -> None:

@@ -8,6 +8,7 @@ steps. The only host syncs are at logging steps.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from datetime import datetime
@@ -146,12 +147,20 @@ class Trainer:
         z = torch.randn(self.batch_size, self.generator.latent_dim, device=self.device, generator=self.noise_rng)
         return self.shard(z)
 
+    def mixed_precision(self):
+        """bfloat16 autocast for the forward passes when ``train.precision: bf16``; else nothing."""
+        if self.config.train.precision == "bf16":
+            return torch.autocast(self.device.type, dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
     def train_step(self, real: torch.Tensor, labels: Optional[torch.Tensor]) -> None:
         G, D, loss = self.generator, self.discriminator, self.loss
         # Discriminator step: real batch against a fresh fake batch.
-        with torch.no_grad():
+        with torch.no_grad(), self.mixed_precision():
             fake = generate(G, self.noise(), labels)
-        real_logits, fake_logits = discriminate(self.d_train, real, labels), discriminate(self.d_train, fake, labels)
+        with self.mixed_precision():
+            real_logits, fake_logits = discriminate(self.d_train, real, labels), discriminate(self.d_train, fake, labels)
+        real_logits, fake_logits = real_logits.float(), fake_logits.float()  # losses are taken in float32
         d_loss = loss.discriminator_loss(real_logits, fake_logits, LossContext(D, real, fake, labels, self.step))
         self.opt_d.zero_grad(set_to_none=True)
         d_loss.backward()
@@ -165,9 +174,10 @@ class Trainer:
 
         # Generator step, once every d_steps discriminator steps.
         if (self.step + 1) % self.d_steps == 0:
-            fake = generate(self.g_train, self.noise(), labels)
             D.requires_grad_(False)  # G's step needs no gradients for D's weights
-            fake_logits = discriminate(D, fake, labels)
+            with self.mixed_precision():
+                fake = generate(self.g_train, self.noise(), labels)
+                fake_logits = discriminate(D, fake, labels).float()
             g_loss = loss.generator_loss(fake_logits, LossContext(D, real, fake, labels, self.step))
             D.requires_grad_(True)
             self.opt_g.zero_grad(set_to_none=True)

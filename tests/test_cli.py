@@ -74,3 +74,18 @@ def test_sample_errors_are_one_line(tmp_path):
     assert result.returncode == 2 and "holds no checkpoint" in result.stderr
     result = run_ganzoo("sample", tmp_path, "-n", 5, "--out", tmp_path / "x.jpg")
     assert result.returncode == 2 and "must end in .npz or .png" in result.stderr
+
+
+def test_sample_writes_points_for_a_gaussian_mixture_run(tmp_path):
+    run_dir = tmp_path / "ring"
+    result = run_ganzoo("run", "recipes/gaussians_ring.yaml", "train.epochs=1", "dataset.params.samples=512",
+                        "train.batch_size=64", "--out", run_dir)
+    assert result.returncode == 0, result.stderr
+    npz = tmp_path / "points.npz"
+    assert run_ganzoo("sample", run_dir, "-n", 200, "--out", npz).returncode == 0
+    points = np.load(npz)["samples"]
+    assert points.shape == (200, 2) and points.dtype == np.float32
+    png = tmp_path / "points.png"
+    result = run_ganzoo("sample", run_dir, "-n", 200, "--out", png)
+    assert result.returncode == 0, result.stderr
+    assert Image.open(png).size[0] > 100  # the dataset's scatter plot

@@ -50,3 +50,15 @@ def test_thread_count_is_a_recipe_setting(data_env, tmp_path):
         assert torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)
+
+
+def test_bf16_autocast_trains_close_to_float32(data_env, tmp_path):
+    import json
+
+    trained(tmp_path, "fp32")
+    half = trained(tmp_path, "bf16", "train.precision=bf16")
+    assert all(p.dtype == torch.float32 for p in half.generator.parameters())  # weights stay float32
+    read = lambda d: [json.loads(line) for line in (d / "metrics.jsonl").read_text().splitlines()]
+    for a, b in zip(read(tmp_path / "fp32"), read(tmp_path / "bf16")):
+        assert a["d_loss"] == pytest.approx(b["d_loss"], abs=0.05)
+        assert a["g_loss"] == pytest.approx(b["g_loss"], abs=0.05)
