@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import yaml
 from omegaconf import MISSING, DictConfig, OmegaConf
-from omegaconf.errors import ConfigKeyError, MissingMandatoryValue, OmegaConfBaseException
+from omegaconf.errors import ConfigKeyError, OmegaConfBaseException
 
 from ganzoo.errors import GanzooError
 from ganzoo.registry import RECIPE_KINDS, Registry
