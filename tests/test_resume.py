@@ -20,18 +20,24 @@ from runs import single_thread  # noqa: F401 (autouse fixture)
 from runs import EPOCHS, STEPS_PER_EPOCH, TINY, StopAt, assert_same_run, final_weights, logged, train
 
 
-@pytest.fixture(scope="module")
-def reference(mnist_root, tmp_path_factory):
-    """An uninterrupted run of the tiny recipe."""
+def _uninterrupted(mnist_root, tmp_path_factory, name, overrides=()):
+    """An uninterrupted run of the tiny recipe, trained single-threaded as the tests are."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("GANZOO_DATA", str(mnist_root))
-        run_dir = tmp_path_factory.mktemp("reference") / "run"
+        run_dir = tmp_path_factory.mktemp(name) / "run"
         threads = torch.get_num_threads()
         torch.set_num_threads(1)  # as single_thread does for the tests
         try:
-            train(run_dir)
+            train(run_dir, list(overrides))
         finally:
             torch.set_num_threads(threads)
+    return run_dir
+
+
+@pytest.fixture(scope="module")
+def reference(mnist_root, tmp_path_factory):
+    """An uninterrupted run of the tiny recipe."""
+    run_dir = _uninterrupted(mnist_root, tmp_path_factory, "reference")
     assert len(logged(run_dir)) >= EPOCHS * STEPS_PER_EPOCH // 3
     return run_dir
 
@@ -95,16 +101,7 @@ LONG_EPOCHS = 150  # 1,200 steps: a kill within 0.3 s of the first checkpoint al
 @pytest.fixture(scope="module")
 def long_reference(mnist_root, tmp_path_factory):
     """An uninterrupted run long enough that a kill cannot come after its end."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("GANZOO_DATA", str(mnist_root))
-        run_dir = tmp_path_factory.mktemp("long-reference") / "run"
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            train(run_dir, [f"train.epochs={LONG_EPOCHS}"])
-        finally:
-            torch.set_num_threads(threads)
-    return run_dir
+    return _uninterrupted(mnist_root, tmp_path_factory, "long-reference", [f"train.epochs={LONG_EPOCHS}"])
 
 
 def test_sigkill_during_training_then_resume_gives_the_uninterrupted_run(data_env, long_reference, tmp_path):
