@@ -144,19 +144,23 @@ def cmd_run(args) -> int:
     from ganzoo.recipe import load_recipe
     from ganzoo.trainer import TrainingInterrupted, resume_run, start_run
 
+    if args.resume:
+        # `run --resume DIR a.b=1`: the first override lands in the recipe slot
+        args.overrides = ([args.recipe] if args.recipe else []) + args.overrides
+        args.recipe = None
+        if any("=" not in item for item in args.overrides):
+            raise GanzooError("--resume takes the run directory alone (plus KEY=VALUE overrides), not a recipe file")
+    elif not args.recipe:
+        raise GanzooError("give a recipe file (e.g. ganzoo run recipes/vanilla_mnist.yaml) or --resume RUN_DIR")
+
     registry = _registry(args)
     world = distributed.world_from_env()
     if args.nproc is not None and not world.distributed:
         return _launch(args, registry)
     progress = make_progress(quiet=args.quiet) if world.is_main else PlainProgress()
     if args.resume:
-        overrides = ([args.recipe] if args.recipe else []) + args.overrides
-        if any("=" not in item for item in overrides):
-            raise GanzooError("--resume takes the run directory alone (plus KEY=VALUE overrides), not a recipe file")
-        trainer = resume_run(args.resume, registry, progress, overrides)
+        trainer = resume_run(args.resume, registry, progress, args.overrides)
     else:
-        if not args.recipe:
-            raise GanzooError("give a recipe file (e.g. ganzoo run recipes/vanilla_mnist.yaml) or --resume RUN_DIR")
         recipe = load_recipe(args.recipe, args.overrides, registry)
         trainer = start_run(recipe, registry, args.out, progress)
 
@@ -192,10 +196,8 @@ def _launch(args, registry) -> int:
 
     forwarded = list(args.overrides)
     if args.resume:
-        forwarded += ["--resume", args.resume] + ([args.recipe] if args.recipe else [])
+        forwarded += ["--resume", args.resume]
     else:
-        if not args.recipe:
-            raise GanzooError("give a recipe file (e.g. ganzoo run recipes/vanilla_mnist.yaml) or --resume RUN_DIR")
         recipe = load_recipe(args.recipe, args.overrides, registry)
         if recipe.config.train.batch_size % args.nproc:
             raise GanzooError(f"train.batch_size={recipe.config.train.batch_size} is the global batch: it must "

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import time
 from datetime import datetime
 from pathlib import Path
@@ -245,7 +246,7 @@ class Trainer:
                   "images_per_sec": window.images / elapsed if elapsed > 0 else 0.0}
         if self.skip_nonfinite:
             record["skipped"] = window.skipped
-        bad = [k for k in ("d_loss", "g_loss") if record[k] is not None and not _finite(record[k])]
+        bad = [k for k in ("d_loss", "g_loss") if record[k] is not None and not math.isfinite(record[k])]
         if bad:
             raise divergence.diverged(f"{bad[0]} ({record[bad[0]]})", window.start_step, self.step, self.run_dir)
         self.check_weights()
@@ -375,10 +376,6 @@ def _make_evaluator(registry: Registry, recipe: Recipe, spec, device: torch.devi
         return None
     check_image_shape(spec)
     return Evaluator(registry, recipe, device=device)
-
-
-def _finite(value: float) -> bool:
-    return value == value and value not in (float("inf"), float("-inf"))
 
 
 def start_run(recipe: Recipe, registry: Registry, out: str | Path | None = None, progress=None) -> Trainer:
