@@ -19,6 +19,7 @@ __all__ = [
     "ImageData",
     "LossContext",
     "Metric",
+    "Tanh",
     "default_data_root",
     "gradient_penalty",
     "hookimpl",
@@ -31,4 +32,8 @@ def __getattr__(name):
         from ganzoo import losses
 
         return getattr(losses, name)
+    if name == "Tanh":
+        from ganzoo.layers import Tanh
+
+        return Tanh
     raise AttributeError(f"module 'ganzoo' has no attribute {name!r}")

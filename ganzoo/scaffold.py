@@ -253,7 +253,7 @@ from math import prod
 
 from torch import nn
 
-from ganzoo import DataSpec
+from ganzoo import DataSpec, Tanh
 ''',
     "losses.py": '''"""Example loss. An AdversarialLoss gets the discriminator's logits on real and fake
 images (and a ganzoo.LossContext with the discriminator and the batches)."""
@@ -297,7 +297,7 @@ class Generator(nn.Module):
             nn.Linear(params.latent_dim, params.hidden),
             nn.ReLU(),
             nn.Linear(params.hidden, prod(self.image_shape)),
-            nn.Tanh(),  # images in [-1, 1], like the data
+            Tanh(),  # images in [-1, 1], like the data (torch.nn.Tanh's values, faster on CPU)
         )
 
     def forward(self, z):

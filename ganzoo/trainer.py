@@ -97,6 +97,7 @@ class Trainer:
                               f"among {self.world.size} processes")
         self.shard_size = self.batch_size // self.world.size  # this process's part of each batch
         self.skip_nonfinite = train.on_nonfinite == "skip"
+        self.bf16 = train.precision == "bf16"  # read once: recipe lookups cost microseconds per step
 
         if train.threads is not None:
             torch.set_num_threads(train.threads)
@@ -150,7 +151,7 @@ class Trainer:
 
     def mixed_precision(self):
         """bfloat16 autocast for the forward passes when ``train.precision: bf16``; else nothing."""
-        if self.config.train.precision == "bf16":
+        if self.bf16:
             return torch.autocast(self.device.type, dtype=torch.bfloat16)
         return contextlib.nullcontext()
 
@@ -206,7 +207,9 @@ class Trainer:
                 order = torch.randperm(len(self.images), generator=self.shuffle_rng).to(self.device)
                 for batch in range(first, self.steps_per_epoch):
                     index = self.shard(order[batch * self.batch_size:(batch + 1) * self.batch_size])
-                    self.train_step(self.images[index], self.labels[index] if self.labels is not None else None)
+                    # index_select copies whole rows: several times faster than images[index]
+                    self.train_step(self.images.index_select(0, index),
+                                    self.labels.index_select(0, index) if self.labels is not None else None)
                     self.progress.advance()
                     logged = self.step % self.log_every == 0
                     if logged:

@@ -12,10 +12,11 @@ from ganzoo.trainer import start_run
 from conftest import QUICK, RECIPE
 
 
-def trained(tmp_path, name, *overrides):
+def trained(tmp_path, name, *overrides, before_fit=lambda trainer: None):
     registry = load_registry()
     recipe = load_recipe(RECIPE, QUICK + ["train.epochs=1", "train.device=cpu", *overrides], registry)
     trainer = start_run(recipe, registry, tmp_path / name, PlainProgress())
+    before_fit(trainer)
     trainer.fit()
     return trainer
 
@@ -62,3 +63,16 @@ def test_bf16_autocast_trains_close_to_float32(data_env, tmp_path):
     for a, b in zip(read(tmp_path / "fp32"), read(tmp_path / "bf16")):
         assert a["d_loss"] == pytest.approx(b["d_loss"], abs=0.05)
         assert a["g_loss"] == pytest.approx(b["g_loss"], abs=0.05)
+
+
+def test_fast_tanh_trains_like_torch_tanh(data_env, tmp_path, monkeypatch):
+    from ganzoo import layers
+
+    fast = trained(tmp_path, "fast")
+    assert any(isinstance(m, layers.Tanh) for m in fast.generator.modules())
+    monkeypatch.setattr(layers, "tanh", torch.tanh)
+    plain = trained(tmp_path, "plain")
+    for model in ("generator", "discriminator"):
+        for a, b in zip(getattr(plain, model).parameters(), getattr(fast, model).parameters()):
+            torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+

@@ -6,7 +6,7 @@ from typing import List
 
 from torch import nn
 
-from ganzoo import DataSpec
+from ganzoo import DataSpec, Tanh
 
 ACTIVATIONS = ("relu", "leaky_relu")
 
@@ -75,7 +75,7 @@ class MLPGenerator(nn.Module):
         self.net = nn.Sequential(
             *_hidden_layers(params.latent_dim, params),
             nn.Linear(params.hidden[-1], prod(self.image_shape)),
-            nn.Tanh(),
+            Tanh(),  # torch.nn.Tanh's values, faster on the CPU
         )
 
     def forward(self, z):

@@ -19,7 +19,7 @@ import torch
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
-from ganzoo import DataSpec
+from ganzoo import DataSpec, Tanh
 
 NORMS = ("batch", "layer", "instance", "none")
 INITS = ("normal", "default")
@@ -126,7 +126,7 @@ class DCGANGenerator(nn.Module):
             blocks += [nn.ConvTranspose2d(width_in, width_out, 4, 2, 1, bias=not bn),
                        *([nn.BatchNorm2d(width_out)] if bn else []),
                        nn.ReLU()]
-        blocks += [nn.ConvTranspose2d(widths[-1], channels, 4, 2, 1), nn.Tanh()]
+        blocks += [nn.ConvTranspose2d(widths[-1], channels, 4, 2, 1), Tanh()]
         self.blocks = nn.Sequential(*blocks)
         if params.init == "normal":
             _init_weights(self)
