@@ -43,7 +43,8 @@ def train_and_score(recipe: Path, runs: Path, n: int, seed: int, device: str, en
     common = [str(recipe), f"seed={seed}", f"train.device={device}", *overrides, "--out", str(run_dir), "--quiet"]
     started = time.perf_counter()
     trained = ganzoo("run", *common, f"eval.every={every}", f"eval.n={n}", env=env)
-    if trained.returncode == 2 and "1x28x28" in trained.stderr:  # not MNIST-shaped: train without scoring
+    if trained.returncode == 2 and ("1x28x28" in trained.stderr or "MNIST digits" in trained.stderr):
+        # not MNIST (in shape or in kind): train without scoring
         shutil.rmtree(run_dir, ignore_errors=True)
         started = time.perf_counter()
         trained = ganzoo("run", *common, env=env)

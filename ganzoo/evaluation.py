@@ -66,6 +66,18 @@ def check_image_shape(spec: DataSpec) -> None:
         raise GanzooError(f"ganzoo's metrics use an MNIST classifier and need 1x28x28 images; this run makes {shape}")
 
 
+# The data ganzoo's metrics can score: the shipped classifier and the reference test set are MNIST's.
+SCORED_DATASETS = ("mnist",)
+
+
+def check_dataset(recipe: Recipe, fix: str) -> None:
+    """Refuse to score a run on other data: Fashion-MNIST, say, has MNIST's shape but not its digits."""
+    name = recipe.config.dataset.name
+    if name not in SCORED_DATASETS:
+        raise GanzooError(f"ganzoo's metrics compare images with MNIST digits (through an MNIST classifier, against "
+                          f"the MNIST test set); this run trains on '{name}', so its scores would mean nothing; {fix}")
+
+
 class Evaluator:
     """Holds the classifier, the test-set features and the metrics; scores uint8 images or generators."""
 
@@ -136,6 +148,7 @@ def evaluate_run(run_dir: str | Path, n: Optional[int] = None, seed: int = 0, da
     if n < MIN_EVAL_IMAGES:
         raise GanzooError(f"-n must be at least {MIN_EVAL_IMAGES}, got {n}")
     check_image_shape(DataSpec.from_dict(state["data_spec"]))
+    check_dataset(recipe, "`ganzoo sample` still draws images from its generator")
     target = resolve_device(device)
     evaluator = Evaluator(registry, recipe, data_root, classifier, target)
     real = evaluator.reference(n, seed)  # first: it checks that n fits the train set

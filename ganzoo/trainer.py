@@ -101,6 +101,7 @@ class Trainer:
 
         if train.threads is not None:
             torch.set_num_threads(train.threads)
+        _check_evaluation(registry, recipe)
         torch.manual_seed(self.config.seed)  # model initialisation
         data: ImageData = load_data(registry, recipe)
         self.spec = data.spec
@@ -371,10 +372,18 @@ class Trainer:
                               "but `ganzoo sample` can still use its generator") from None
 
 
-def _make_evaluator(registry: Registry, recipe: Recipe, spec, device: torch.device):
-    from ganzoo.evaluation import Evaluator, build_metrics, check_image_shape
+def _check_evaluation(registry: Registry, recipe: Recipe) -> None:
+    """A bad eval.metrics, or evaluation of data the metrics cannot score, fails before any work."""
+    from ganzoo.evaluation import build_metrics, check_dataset
 
-    build_metrics(registry, recipe)  # a bad eval.metrics fails now, not after training
+    build_metrics(registry, recipe)
+    if recipe.config.eval.every > 0:
+        check_dataset(recipe, "set eval.every=0 to train without evaluation")
+
+
+def _make_evaluator(registry: Registry, recipe: Recipe, spec, device: torch.device):
+    from ganzoo.evaluation import Evaluator, check_image_shape
+
     if recipe.config.eval.every == 0:
         return None
     check_image_shape(spec)

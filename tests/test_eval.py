@@ -91,3 +91,39 @@ def test_metrics_are_a_plugin_kind_that_recipes_do_not_have_to_name(capsys):
     listed = {c["name"] for c in json.loads(capsys.readouterr().out)["components"]}
     assert listed == {"fid", "kid", "mnist_score", "modes", "precision_recall"}
     assert "metric" not in load_recipe(RECIPE).params  # the recipe names no metric and still loads
+
+
+FASHION = ["dataset.name=fashion-mnist", "dataset.params={download: false, source: /nonexistent}"]
+
+
+def test_a_run_on_other_28x28_data_refuses_evaluation_before_any_work(tmp_path, capsys):
+    """Fashion-MNIST has MNIST's shape: scored against MNIST digits its numbers would mean nothing."""
+    out = tmp_path / "fashion"
+    assert main(["run", str(RECIPE), *QUICK, *FASHION, "eval.every=1", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "this run trains on 'fashion-mnist', so its scores would mean nothing" in err[0]
+    assert "set eval.every=0" in err[0]
+    assert not (out / "recipe.yaml").exists()  # failed before loading data (the source does not exist)
+
+
+def test_eval_refuses_a_run_on_other_data(tiny_run, tmp_path, data_env, capsys):
+    import shutil
+
+    import torch
+    from omegaconf import OmegaConf
+
+    from ganzoo import checkpoint
+
+    run_dir = tmp_path / "relabelled"
+    shutil.copytree(tiny_run, run_dir)
+    (run_dir / "eval.json").unlink(missing_ok=True)
+    path = checkpoint.list_checkpoints(run_dir)[-1]
+    state = torch.load(path, weights_only=True)
+    recipe = OmegaConf.create(state["recipe"])
+    recipe.dataset = {"name": "fashion-mnist", "params": {"download": False}}
+    state["recipe"] = OmegaConf.to_yaml(recipe)
+    torch.save(state, path)
+    assert main(["eval", str(run_dir), "-n", "64", "--device", "cpu"]) == 2
+    err = capsys.readouterr().err
+    assert "trains on 'fashion-mnist'" in err and "`ganzoo sample` still draws images" in err
+    assert not (run_dir / "eval.json").exists()
