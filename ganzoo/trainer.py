@@ -156,6 +156,12 @@ class Trainer:
             return torch.autocast(self.device.type, dtype=torch.bfloat16)
         return contextlib.nullcontext()
 
+    def update_is_finite(self, loss: torch.Tensor, model: torch.nn.Module) -> bool:
+        """Whether to apply this update (train.on_nonfinite=skip). Each process sees its own loss,
+        so all of them agree to skip when any would: otherwise their weights would part ways."""
+        finite = divergence.update_is_finite(loss, model)
+        return not distributed.any_rank(not finite, self.world, self.device)
+
     def train_step(self, real: torch.Tensor, labels: Optional[torch.Tensor]) -> None:
         G, D, loss = self.generator, self.discriminator, self.loss
         # Discriminator step: real batch against a fresh fake batch.
@@ -167,7 +173,7 @@ class Trainer:
         d_loss = loss.discriminator_loss(real_logits, fake_logits, LossContext(D, real, fake, labels, self.step))
         self.opt_d.zero_grad(set_to_none=True)
         d_loss.backward()
-        if self.skip_nonfinite and not divergence.update_is_finite(d_loss, D):
+        if self.skip_nonfinite and not self.update_is_finite(d_loss, D):
             self.window.skipped += 1
         else:
             self.opt_d.step()
@@ -185,7 +191,7 @@ class Trainer:
             D.requires_grad_(True)
             self.opt_g.zero_grad(set_to_none=True)
             g_loss.backward()
-            if self.skip_nonfinite and not divergence.update_is_finite(g_loss, G):
+            if self.skip_nonfinite and not self.update_is_finite(g_loss, G):
                 self.window.skipped += 1
             else:
                 self.opt_g.step()

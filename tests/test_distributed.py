@@ -46,3 +46,55 @@ def test_the_global_batch_must_divide_among_processes(mnist_root, tmp_path):
                         env={"GANZOO_DATA": str(mnist_root)})
     assert result.returncode == 2
     assert "must divide evenly among --nproc 2" in result.stderr
+
+
+def _skip_worker(rank, port, data_root, out):
+    """One of two processes; only rank 1's D loss is +inf at step 3, with finite gradients."""
+    import math
+    import os
+    from pathlib import Path
+
+    import torch
+
+    import ganzoo.trainer
+    from ganzoo import distributed
+
+    os.environ.update(RANK=str(rank), WORLD_SIZE="2", LOCAL_RANK=str(rank), MASTER_ADDR="127.0.0.1",
+                      MASTER_PORT=str(port), GANZOO_DATA=data_root)
+    torch.set_num_threads(1)
+    build = ganzoo.trainer.build_loss
+
+    class InfOnRankOne:
+        def __init__(self, loss):
+            self.loss = loss
+
+        def discriminator_loss(self, real_logits, fake_logits, ctx):
+            value = self.loss.discriminator_loss(real_logits, fake_logits, ctx)
+            return value + math.inf if rank == 1 and ctx.step == 3 else value
+
+        def generator_loss(self, fake_logits, ctx):
+            return self.loss.generator_loss(fake_logits, ctx)
+
+    ganzoo.trainer.build_loss = lambda *args: InfOnRankOne(build(*args))
+    registry = load_registry()
+    recipe = load_recipe(RECIPE, SETTINGS + ["train.epochs=1", "train.log_every=4", "train.on_nonfinite=skip"], registry)
+    trainer = start_run(recipe, registry, Path(out) / "run", PlainProgress(open(os.devnull, "w")))
+    trainer.fit()
+    torch.save([p.detach().clone() for p in trainer.discriminator.parameters()], Path(out) / f"rank{rank}.pt")
+    distributed.shutdown()
+
+
+def test_skipping_a_non_finite_step_is_decided_by_all_processes_alike(mnist_root, tmp_path):
+    """One process's loss alone goes non-finite: every process skips that update, so their weights stay equal."""
+    import socket
+
+    import torch
+    import torch.multiprocessing as mp
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    mp.spawn(_skip_worker, args=(port, str(mnist_root), str(tmp_path)), nprocs=2, join=True)
+    first, second = torch.load(tmp_path / "rank0.pt"), torch.load(tmp_path / "rank1.pt")
+    assert all(torch.equal(a, b) for a, b in zip(first, second))
+    assert sum(r.get("skipped", 0) for r in rows(tmp_path / "run")) >= 1
