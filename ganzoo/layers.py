@@ -36,8 +36,8 @@ def tanh(x: torch.Tensor) -> torch.Tensor:
     return torch.tanh(x)
 
 
-class Tanh(nn.Module):
-    """Drop-in for ``torch.nn.Tanh`` (no parameters, same state dict), faster on the CPU."""
+class Tanh(nn.Tanh):
+    """Drop-in for ``torch.nn.Tanh`` (a subclass: no parameters, same state dict), faster on the CPU."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return tanh(x)

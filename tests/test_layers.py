@@ -54,5 +54,6 @@ def test_it_is_a_drop_in_for_nn_tanh():
     b = torch.nn.Sequential(torch.nn.Linear(3, 4), Tanh())
     b.load_state_dict(a.state_dict())  # no parameters of its own: checkpoints stay compatible
     assert a.state_dict().keys() == b.state_dict().keys()
+    assert isinstance(b[1], torch.nn.Tanh)  # code that looks for nn.Tanh layers still finds it
     x = torch.randn(8, 3)
     torch.testing.assert_close(a(x), b(x), rtol=0, atol=3e-7)

@@ -33,9 +33,10 @@ def test_two_epochs_on_real_mnist(tmp_path, monkeypatch):
     rows = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     assert rows[-1]["step"] == 2 * (60_000 // 128)
     late = rows[len(rows) // 2:]
-    # neither network has won outright: D is unsure of both real and fake
+    # neither network has won outright: D is unsure of both real and fake. At the equilibrium
+    # both are 0.5 (d_loss 2 ln 2 = 1.386), and log windows near it fall either side.
     assert all(0.3 < r["d_loss"] < 1.6 and 0.5 < r["g_loss"] < 4 for r in late)
-    assert all(0.5 < r["d_real"] < 0.95 and 0.05 < r["d_fake"] < 0.5 for r in late)
+    assert all(0.4 < r["d_real"] < 0.95 and 0.05 < r["d_fake"] < 0.6 for r in late)
 
     images = sample_images(trainer.generator.eval(), trainer.spec, 1000, seed=0).float() / 255
     assert images.shape == (1000, 1, 28, 28)
