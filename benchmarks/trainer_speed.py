@@ -334,14 +334,34 @@ def _wall(command: list[str], repeats: int = 5) -> float:
     return statistics.median(times)
 
 
-def startup_lines() -> list[str]:
+def startup() -> dict[str, float]:
     """Command start-up: --help must not import torch; list pays for torch (and the plugins) once."""
-    help_s = _wall([sys.executable, "-m", "ganzoo", "--help"])
-    list_s = _wall([sys.executable, "-m", "ganzoo", "list"])
-    torch_s = _wall([sys.executable, "-c", "import torch, torchvision"])
+    return {"help": _wall([sys.executable, "-m", "ganzoo", "--help"]),
+            "list": _wall([sys.executable, "-m", "ganzoo", "list"]),
+            "torch": _wall([sys.executable, "-c", "import torch, torchvision"])}
+
+
+def startup_lines(times: dict[str, float]) -> list[str]:
     return ["## Start-up", "", "| command | wall time (median of 5) |", "| --- | --- |",
-            f"| `ganzoo --help` | {help_s:.2f} s |", f"| `ganzoo list` | {list_s:.2f} s |",
-            f"| `python -c 'import torch, torchvision'` (for scale) | {torch_s:.2f} s |", ""]
+            f"| `ganzoo --help` | {times['help']:.2f} s |", f"| `ganzoo list` | {times['list']:.2f} s |",
+            f"| `python -c 'import torch, torchvision'` (for scale) | {times['torch']:.2f} s |", ""]
+
+
+def target_lines(vanilla: dict, times: dict[str, float]) -> list[str]:
+    """The targets of the performance issue, each against this run's best times: about one process in
+    five on these VMs runs a whole epoch some 60% slower, for every variant alike, and a median of five
+    can still land on such a run."""
+    ganzoo, loader = vanilla["ganzoo"]["best_ratio"], vanilla["dataloader"]["best_ratio"] / vanilla["ganzoo"]["best_ratio"]
+    rows = [("epoch time <= 1.05x the plain loop (the framework costs nothing)", f"{ganzoo:.2f}x", ganzoo <= 1.05),
+            ("epoch time <= 0.6x the plain loop (beat it)", f"{ganzoo:.2f}x (floor {vanilla['floor']['best_ratio']:.2f}x)",
+             ganzoo <= 0.6),
+            (">= 3x faster than the DataLoader pattern", f"{loader:.1f}x", loader >= 3),
+            ("`ganzoo --help` under 0.5 s", f"{times['help']:.2f} s", times["help"] < 0.5),
+            ("`ganzoo list` pays for importing torch once and nothing more",
+             f"{times['list']:.2f} s (torch and torchvision alone: {times['torch']:.2f} s)", times["list"] <= times["torch"])]
+    return ["## Targets (vanilla recipe, this run, ratios of best times)", "", "| target | measured | met |",
+            "| --- | --- | --- |",
+            *[f"| {target} | {measured} | {'yes' if met else 'no'} |" for target, measured, met in rows], ""]
 
 
 def machine() -> str:
@@ -400,8 +420,9 @@ def main() -> None:
              "Epoch time of ganzoo's trainer against a plain PyTorch loop of the same models, loss, optimiser",
              "and batch size on the same in-memory data, and against the usual `DataLoader` over torchvision's",
              "MNIST with `ToTensor`/`Normalize`. Each figure is the median of interleaved repeats, each variant",
-             "in a fresh process, in alternating order; ratios are taken within this one run. Bursts of load",
-             "from other machines' jobs only ever add time, so the ratio of best times is shown as well.", "",
+             "in a fresh process, in alternating order; ratios are taken within this one run. On these VMs",
+             "about one process in five runs its whole epoch some 60% slower, whatever the variant, so the",
+             "best of the repeats is shown too, and the targets are judged on it.", "",
              f"- Machine: {machine()}",
              f"- Data: {images:,} MNIST images per epoch, batch 128, {args.repeats} repeats",
              f"- Command: `python benchmarks/trainer_speed.py{' --repeats ' + str(args.repeats) if args.repeats != 5 else ''}"
@@ -412,14 +433,16 @@ def main() -> None:
         for name, r in variants.items():
             lines.append(f"| {name} | {r['median_s']:.2f} s | {r['images_per_s']:,.0f} | {r['peak_mb']:.0f} MB "
                          f"| {r['ratio']:.2f} | {r['best_s']:.2f} s | {r['best_ratio']:.2f} |")
-        if "dataloader" in variants:
-            lines += ["", f"ganzoo is {variants['dataloader']['ratio'] / variants['ganzoo']['ratio']:.1f}x "
-                          "faster than the DataLoader pattern."]
         if "floor" in variants:
-            lines += ["", f"The hand-derived step (`floor`, see below) takes {variants['floor']['ratio']:.2f}x "
-                          f"the plain loop's time; ganzoo {variants['ganzoo']['ratio']:.2f}x."]
+            lines += ["", f"Best times: the hand-derived step (`floor`, see below) takes "
+                          f"{variants['floor']['best_ratio']:.2f}x the plain loop's time, ganzoo "
+                          f"{variants['ganzoo']['best_ratio']:.2f}x, and ganzoo is "
+                          f"{variants['dataloader']['best_s'] / variants['ganzoo']['best_s']:.1f}x faster than the "
+                          "DataLoader pattern."]
         lines.append("")
-    lines += startup_lines() + LEVERS
+    times = startup()
+    lines[lines.index("## vanilla"):lines.index("## vanilla")] = target_lines(results["vanilla"], times)
+    lines += startup_lines(times) + LEVERS
     Path(args.out).write_text("\n".join(lines))
     print("\n".join(lines))
 
