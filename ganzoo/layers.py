@@ -31,9 +31,11 @@ class _SigmoidTanh(torch.autograd.Function):
 
 def tanh(x: torch.Tensor) -> torch.Tensor:
     """``torch.tanh(x)``, about three times faster for float32 tensors on the CPU."""
-    if x.device.type == "cpu" and x.dtype == torch.float32:
+    if x.device.type != "cpu" or x.dtype != torch.float32 or torch.jit.is_tracing():
+        return torch.tanh(x)  # a traced or exported model gets the plain op
+    if torch.is_grad_enabled() and x.requires_grad:
         return _SigmoidTanh.apply(x)
-    return torch.tanh(x)
+    return torch.sigmoid(x * 2).mul_(2).sub_(1)  # no gradient wanted: no autograd node either
 
 
 class Tanh(nn.Tanh):

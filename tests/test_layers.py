@@ -1,5 +1,6 @@
 """ganzoo.Tanh: torch.tanh's values and gradients, computed the fast way on the CPU."""
 
+import pytest
 import torch
 
 from ganzoo import Tanh
@@ -57,3 +58,20 @@ def test_it_is_a_drop_in_for_nn_tanh():
     assert isinstance(b[1], torch.nn.Tanh)  # code that looks for nn.Tanh layers still finds it
     x = torch.randn(8, 3)
     torch.testing.assert_close(a(x), b(x), rtol=0, atol=3e-7)
+
+
+def test_no_grad_path_gives_torch_tanh_values():
+    x = _inputs()
+    with torch.no_grad():
+        torch.testing.assert_close(layers.tanh(x.clone().requires_grad_()), torch.tanh(x), rtol=0, atol=3e-7)
+
+
+@pytest.mark.filterwarnings("ignore:`torch.jit.trace")
+def test_traced_and_exported_models_compute_tanh():
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4), Tanh())
+    probe = torch.randn(5, 3)
+    traced = torch.jit.trace(model, torch.randn(2, 3))
+    assert "aten::tanh" in str(traced.inlined_graph)  # a traced model holds the standard op
+    exported = torch.export.export(model, (probe,)).module()
+    for other in (traced, exported):
+        torch.testing.assert_close(other(probe), model(probe), rtol=0, atol=3e-7)
