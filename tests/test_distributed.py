@@ -95,6 +95,7 @@ def test_skipping_a_non_finite_step_is_decided_by_all_processes_alike(mnist_root
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     mp.spawn(_skip_worker, args=(port, str(mnist_root), str(tmp_path)), nprocs=2, join=True)
-    first, second = torch.load(tmp_path / "rank0.pt"), torch.load(tmp_path / "rank1.pt")
+    first = torch.load(tmp_path / "rank0.pt", weights_only=True)
+    second = torch.load(tmp_path / "rank1.pt", weights_only=True)
     assert all(torch.equal(a, b) for a, b in zip(first, second))
     assert sum(r.get("skipped", 0) for r in rows(tmp_path / "run")) >= 1
