@@ -12,7 +12,7 @@ per generator step is the recipe's ``train.d_steps``, not the loss's business.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Callable, Optional, Tuple
 
 import torch
 
@@ -52,6 +52,19 @@ class AdversarialLoss:
 
     def generator_loss(self, fake_logits: torch.Tensor, ctx: LossContext) -> torch.Tensor:
         raise NotImplementedError
+
+    # Optional. The trainer's fused steps (ganzoo.fused_step) differentiate the loss by the
+    # logits; a loss that knows those gradients in closed form saves them a pass through
+    # autograd. ``ganzoo.testing.check_loss`` checks them against autograd.
+    def discriminator_logit_gradients(self, real_logits: torch.Tensor, fake_logits: torch.Tensor,
+                                      ctx: LossContext) -> Optional[Tuple[torch.Tensor, torch.Tensor]]:
+        """d discriminator_loss / d real_logits and / d fake_logits, computed without autograd;
+        None when the loss needs autograd for them (e.g. it has a penalty), as by default."""
+        return None
+
+    def generator_logit_gradients(self, fake_logits: torch.Tensor, ctx: LossContext) -> Optional[torch.Tensor]:
+        """d generator_loss / d fake_logits, computed without autograd; None (the default) for autograd."""
+        return None
 
 
 def gradient_penalty(ctx: LossContext) -> torch.Tensor:

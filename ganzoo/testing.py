@@ -236,7 +236,8 @@ def check_loss(name: str, params: Optional[Mapping[str, Any]] = None, *, data: D
     """Build the loss and check, with a small linear discriminator and the trainer's call
     pattern: ``discriminator_loss`` and ``generator_loss`` return finite float scalars whose
     gradients reach the discriminator's weights and the fake images respectively (the
-    discriminator's weights are frozen during the generator's loss, as in training).
+    discriminator's weights are frozen during the generator's loss, as in training); and the
+    optional ``*_logit_gradients`` methods, where they give gradients, agree with autograd's.
     Returns the loss object."""
     component = _component("loss", name, registry)
     who = f"loss '{name}' ({component.plugin})"
@@ -270,7 +271,30 @@ def check_loss(name: str, params: Optional[Mapping[str, Any]] = None, *, data: D
         discriminator.requires_grad_(True)
     if source.grad is None or not torch.isfinite(source.grad).all() or not source.grad.abs().sum() > 0:
         raise _fail(who, "generator_loss gives the fake images no finite, non-zero gradient")
+    _check_logit_gradients(who, loss, LossContext(discriminator, real, fake.detach(), labels, step=2), batch_size)
     return loss
+
+
+def _check_logit_gradients(who: str, loss, ctx: LossContext, batch_size: int) -> None:
+    """The optional closed-form gradients by the logits (for the fused steps) must be autograd's."""
+    rng = torch.Generator().manual_seed(1)
+    real_logits, fake_logits = (torch.randn(batch_size, generator=rng) * 3 for _ in range(2))
+    checks = [("discriminator", (real_logits, fake_logits)), ("generator", (fake_logits,))]
+    for kind, logits in checks:
+        method = getattr(loss, f"{kind}_logit_gradients", None)
+        direct = method(*[x.clone() for x in logits], ctx) if method is not None else None
+        if direct is None:
+            continue
+        direct = (direct,) if kind == "generator" else tuple(direct)
+        inputs = [x.clone().requires_grad_(True) for x in logits]
+        value = getattr(loss, f"{kind}_loss")(*inputs, ctx)
+        expected = torch.autograd.grad(value, inputs, allow_unused=True)
+        for mine, theirs, x in zip(direct, expected, inputs):
+            theirs = torch.zeros_like(x) if theirs is None else theirs
+            if mine.shape != theirs.shape or not torch.allclose(mine, theirs, rtol=1e-4, atol=1e-7):
+                worst = (mine - theirs).abs().max().item() if mine.shape == theirs.shape else "a shape"
+                raise _fail(who, f"{kind}_logit_gradients differs from autograd's gradient of {kind}_loss "
+                                 f"(by {worst}); fix it, or return None to leave it to autograd")
 
 
 def check_dataset(name: str, params: Optional[Mapping[str, Any]] = None, *,
