@@ -3,11 +3,14 @@
 Times, in one command, interleaved over repeats, each variant in its own fresh
 process (so peak memory is per variant):
 
-  ganzoo      ganzoo's Trainer on recipes/vanilla_mnist.yaml (in-memory data on the device)
+  ganzoo      ganzoo's Trainer on recipes/vanilla_mnist.yaml (in-memory data on the device),
+              fused steps where the models allow (train.step: auto), its whole fit(): steps,
+              logging, and the checkpoint, sample grid and loss plot it writes each epoch
+  ganzoo-autograd   the same with train.step=autograd
   plain       a plain PyTorch loop of the same models, loss, optimiser and batch size,
               written here, on the same in-memory tensor, shuffled by index
   dataloader  the usual pattern: DataLoader over torchvision's MNIST with ToTensor/Normalize
-  floor       the vanilla step written out by hand, no autograd: the least these shapes cost
+  floor       the vanilla step written out by hand in this file, no framework: a reference
 
 and the same comparison at PyTorch-GAN's MLP sizes (through recipe overrides).
 Reports median epoch times, ratios, images/s and peak RSS, and writes docs/performance.md.
@@ -53,20 +56,34 @@ def _common(args):
         [f"dataset.params.limit={args.limit}"] if args.limit else []) + ["train.log_every=1000000"]
 
 
-def worker_ganzoo(args, extra=()) -> float:
+def worker_ganzoo(args, extra=()) -> dict:
+    from ganzoo import trainer as trainer_module
     from ganzoo.progress import PlainProgress
     from ganzoo.recipe import load_recipe
     from ganzoo.registry import load_registry
-    from ganzoo.trainer import start_run
 
     torch, overrides = _common(args)
     registry = load_registry()
     recipe = load_recipe(RECIPE, overrides + SIZES[args.size][0] + args.override + list(extra), registry)
+    outputs = []  # seconds spent writing the epoch's checkpoint, samples and loss plot
+
+    def timed(function):
+        def wrapper(*a, **k):
+            start = time.perf_counter()
+            try:
+                return function(*a, **k)
+            finally:
+                outputs.append(time.perf_counter() - start)
+        return wrapper
+
+    trainer_module.write_loss_plot = timed(trainer_module.write_loss_plot)
     with tempfile.TemporaryDirectory() as out:
-        trainer = start_run(recipe, registry, Path(out) / "run", PlainProgress(open(os.devnull, "w")))
+        trainer = trainer_module.start_run(recipe, registry, Path(out) / "run", PlainProgress(open(os.devnull, "w")))
+        trainer.end_epoch = timed(trainer.end_epoch)
         start = time.perf_counter()
         trainer.fit()
-        return time.perf_counter() - start
+        return {"seconds": time.perf_counter() - start, "outputs_s": sum(outputs),
+                "step": "fused" if trainer.fused is not None else "autograd"}
 
 
 def _plain_models(torch, widths):
@@ -145,12 +162,12 @@ def worker_dataloader(args) -> float:
 
 # ---------------------------------------------------------------------------- the floor
 class HandDerivedStep:
-    """The vanilla step with no autograd and no optimiser objects: what these shapes cost at least.
+    """The vanilla step with no autograd, no optimiser objects and no framework around it.
 
     Forward passes keep their activations; the backward passes are written out as matrix
     products (the gradients autograd would compute, in the same order); Adam is torch's fused
-    kernel called directly. Only for MLPs with a tanh output, ReLU-family activations and the BCE
-    loss, which is why it is a measurement here and not a code path of the trainer.
+    kernel called directly. Written for these two networks and BCE alone, it is the reference
+    that ganzoo's general fused steps (ganzoo.fused_step) are measured against.
     """
 
     def __init__(self, torch, G, D, latent, slopes):
@@ -260,6 +277,7 @@ def worker_floor(args) -> float:
 
 
 WORKERS = {"ganzoo": worker_ganzoo, "plain": worker_plain, "dataloader": worker_dataloader, "floor": worker_floor,
+           "ganzoo-autograd": lambda args: worker_ganzoo(args, ["train.step=autograd"]),
            # the one lever that changes numerics, so behind a recipe switch: bfloat16 autocast
            "ganzoo-bf16": lambda args: worker_ganzoo(args, ["train.precision=bf16"])}
 
@@ -391,26 +409,33 @@ def main() -> None:
     args = parser.parse_args()
 
     if args.worker:
-        seconds = WORKERS[args.worker](args)
-        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(json.dumps({"seconds": seconds, "peak_mb": peak_mb}))
+        result = WORKERS[args.worker](args)
+        result = result if isinstance(result, dict) else {"seconds": result}
+        result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(json.dumps(result))
         return
 
     images = (args.limit or 60_000) // 128 * 128
     results = {}
     for size in SIZES:
-        variants = ["plain", "ganzoo", "ganzoo-bf16"] + (["floor", "dataloader"] if size == "vanilla" else [])
+        variants = ["plain", "ganzoo", "ganzoo-autograd", "ganzoo-bf16"] + (
+            ["floor", "dataloader"] if size == "vanilla" else [])
         times = {v: [] for v in variants}
         peaks = {v: [] for v in variants}
+        outputs = {v: [] for v in variants}
+        steps = {}
         for repeat in range(args.repeats):
             # Interleaved, in alternating order, so drifts in machine load hit all alike.
             for variant in variants if repeat % 2 == 0 else variants[::-1]:
                 result = run_worker(variant, size, args)
                 times[variant].append(result["seconds"])
                 peaks[variant].append(result["peak_mb"])
+                outputs[variant].append(result.get("outputs_s", 0.0))
+                steps[variant] = result.get("step")
                 print(f"{size:16s} {variant:10s} repeat {repeat + 1}: {result['seconds']:.2f} s", file=sys.stderr)
         results[size] = {v: {"median_s": statistics.median(times[v]), "best_s": min(times[v]), "all_s": times[v],
-                             "images_per_s": images / statistics.median(times[v]), "peak_mb": max(peaks[v])}
+                             "images_per_s": images / statistics.median(times[v]), "peak_mb": max(peaks[v]),
+                             "outputs_s": statistics.median(outputs[v]), "step": steps[v]}
                          for v in variants}
         for r in results[size].values():
             r["ratio"] = r["median_s"] / results[size]["plain"]["median_s"]
@@ -431,8 +456,12 @@ def main() -> None:
         lines += [f"## {size}", "", "| variant | epoch time (median) | images/s | peak RSS | ratio to plain "
                   "| best time | ratio of best times |", "| --- | --- | --- | --- | --- | --- | --- |"]
         for name, r in variants.items():
-            lines.append(f"| {name} | {r['median_s']:.2f} s | {r['images_per_s']:,.0f} | {r['peak_mb']:.0f} MB "
+            label = f"{name} ({r['step']} steps)" if r["step"] else name
+            lines.append(f"| {label} | {r['median_s']:.2f} s | {r['images_per_s']:,.0f} | {r['peak_mb']:.0f} MB "
                          f"| {r['ratio']:.2f} | {r['best_s']:.2f} s | {r['best_ratio']:.2f} |")
+        lines += ["", f"ganzoo's times are those of its whole `fit()`, which includes writing the epoch's checkpoint, "
+                      f"sample grid and loss plot ({variants['ganzoo']['outputs_s'] * 1000:.0f} ms); the other rows "
+                      "write nothing."]
         if "floor" in variants:
             lines += ["", f"Best times: the hand-derived step (`floor`, see below) takes "
                           f"{variants['floor']['best_ratio']:.2f}x the plain loop's time, ganzoo "

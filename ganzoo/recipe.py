@@ -56,6 +56,7 @@ class TrainConfig:
     ema_decay: float = 0.0  # EMA of the generator's weights for samples and checkpoints; 0 = off, e.g. 0.999
     threads: Optional[int] = None  # CPU threads for torch's kernels; null: torch's default (one per core)
     precision: str = "fp32"  # fp32 | bf16: bfloat16 autocast for forward passes (faster for larger models)
+    step: str = "auto"  # auto | fused | autograd: fused (hand-written) steps for MLPs on the CPU where they apply
 
 
 @dataclass
@@ -255,6 +256,7 @@ def _check_ranges(config: DictConfig) -> None:
         ("train.d_steps", config.train.d_steps >= 1, "at least 1"),
         ("train.threads", config.train.threads is None or config.train.threads >= 1, "at least 1, or null"),
         ("train.precision", config.train.precision in ("fp32", "bf16"), "fp32 or bf16"),
+        ("train.step", config.train.step in ("auto", "fused", "autograd"), "auto, fused or autograd"),
         ("train.log_every", config.train.log_every >= 1, "at least 1"),
         ("train.ema_decay", 0.0 <= config.train.ema_decay < 1.0, "in [0, 1): 0 turns the EMA off"),
         ("output.grid_size", config.output.grid_size >= 1, "at least 1"),

@@ -18,15 +18,16 @@ from typing import Any, Optional
 
 import torch
 
-from ganzoo import checkpoint, distributed, divergence
+from ganzoo import checkpoint, distributed, divergence, fused_step
 from ganzoo.components import (build_loss, build_models, build_optimizer, discriminate, generate,
-                               load_data, resolve_device)
+                               is_conditional, load_data, resolve_device)
 from ganzoo.data import ImageData
 from ganzoo.ema import GeneratorEMA
 from ganzoo.errors import GanzooError
 from ganzoo.files import write_atomic, write_text_atomic
 from ganzoo.images import save_grid
 from ganzoo.losses import LossContext
+from ganzoo.optimizer_step import OptimizerStep
 from ganzoo.plots import write_loss_plot
 from ganzoo.progress import PlainProgress
 from ganzoo.recipe import Recipe, build_recipe
@@ -117,6 +118,8 @@ class Trainer:
         self.loss = build_loss(registry, recipe)
         self.opt_g = build_optimizer(self.config.optimizers.generator, self.generator.parameters(), self.device)
         self.opt_d = build_optimizer(self.config.optimizers.discriminator, self.discriminator.parameters(), self.device)
+        self.d_params = list(self.discriminator.parameters())
+        self.step_g, self.step_d = OptimizerStep(self.opt_g), OptimizerStep(self.opt_d)  # opt.step(), faster
         # The modules that take training steps: DDP wrappers that average gradients across
         # processes, or the models themselves in a single process.
         self.g_train, self.d_train = self.generator, self.discriminator
@@ -124,6 +127,8 @@ class Trainer:
             from torch.nn.parallel import DistributedDataParallel as DDP
 
             self.g_train, self.d_train = DDP(self.generator), DDP(self.discriminator)
+
+        self.fused, self.fused_reason = self._plan_fused_step(train.step)
 
         seed = self.config.seed
         self.noise_rng = torch.Generator(self.device).manual_seed(seed + 1)
@@ -139,11 +144,43 @@ class Trainer:
         self.evaluator = _make_evaluator(registry, recipe, self.spec, self.device)  # None unless eval.every > 0
         self.stop_requested = False  # set from a signal handler; honoured between steps
 
+    def _plan_fused_step(self, setting: str):
+        """ganzoo.fused_step's hand-written steps where they apply, else None and why not.
+        ``train.step: fused`` makes a run that cannot have them fail instead."""
+        if setting == "autograd":
+            return None, "train.step is autograd"
+        found, reason = self._fused_steps()
+        if found is None and setting == "fused":
+            raise GanzooError(f"train.step=fused, but {reason}; use train.step=auto or autograd")
+        return found, reason
+
+    def _fused_steps(self):
+        if self.device.type != "cpu":
+            return None, f"fused steps run on the CPU only, not on {self.device.type}"
+        if self.world.distributed:
+            return None, "fused steps do not run under --nproc"
+        if self.bf16:
+            return None, "fused steps compute in float32, not under train.precision=bf16"
+        if is_conditional(self.generator) or is_conditional(self.discriminator):
+            return None, "the models take labels, which fused steps do not"
+        found = fused_step.plan(self.generator, self.discriminator, self.generator.latent_dim,
+                                self.spec.image_shape, self.device)
+        return (None, found) if isinstance(found, str) else (found, None)
+
     # ---------------------------------------------------------------- steps
     def shard(self, batch: torch.Tensor) -> torch.Tensor:
         """This process's part of a global batch (all of it in a single process)."""
+        if not self.world.distributed:
+            return batch
         start = self.world.rank * self.shard_size
         return batch[start:start + self.shard_size]
+
+    def gather(self, index: torch.Tensor) -> torch.Tensor:
+        """The images at ``index``: a copy of whole rows (several times faster than images[index]),
+        made where the fused step reads them when it runs."""
+        if self.fused is not None:
+            return self.fused.gather_real(self.images, index)
+        return self.images.index_select(0, index)
 
     def noise(self) -> torch.Tensor:
         """This process's part of a fresh global batch of noise: the same numbers in any world size."""
@@ -163,44 +200,66 @@ class Trainer:
         return not distributed.any_rank(not finite, self.world, self.device)
 
     def train_step(self, real: torch.Tensor, labels: Optional[torch.Tensor]) -> None:
-        G, D, loss = self.generator, self.discriminator, self.loss
         # Discriminator step: real batch against a fresh fake batch.
+        d_loss, real_logits, fake_logits = self.discriminator_gradients(real, labels)
+        if self.apply_update(self.opt_d, self.discriminator, d_loss):
+            self.window.d += torch.stack([d_loss, torch.sigmoid(real_logits).mean(), torch.sigmoid(fake_logits).mean()])
+            self.window.d_count += 1
+
+        # Generator step, once every d_steps discriminator steps.
+        if (self.step + 1) % self.d_steps == 0:
+            g_loss = self.generator_gradients(real, labels)
+            if self.apply_update(self.opt_g, self.generator, g_loss):
+                if self.ema is not None:
+                    self.ema.update(self.generator)
+                self.window.g += g_loss
+                self.window.g_count += 1
+        self.step += 1
+        self.window.images += self.batch_size
+
+    def discriminator_gradients(self, real, labels):
+        """D's loss, with its gradients left on D's parameters; returns (d_loss, real_logits, fake_logits)."""
+        G, D, loss = self.generator, self.discriminator, self.loss
+        context = lambda real, fake: LossContext(D, real, fake, labels, self.step)  # noqa: E731
+        if self.fused is not None:
+            with torch.no_grad():
+                return self.fused.discriminator_step(real, self.noise(), loss, context)
         with torch.no_grad(), self.mixed_precision():
             fake = generate(G, self.noise(), labels)
         with self.mixed_precision():
             real_logits, fake_logits = discriminate(self.d_train, real, labels), discriminate(self.d_train, fake, labels)
         real_logits, fake_logits = real_logits.float(), fake_logits.float()  # losses are taken in float32
-        d_loss = loss.discriminator_loss(real_logits, fake_logits, LossContext(D, real, fake, labels, self.step))
+        d_loss = loss.discriminator_loss(real_logits, fake_logits, context(real, fake))
         self.opt_d.zero_grad(set_to_none=True)
         d_loss.backward()
-        if self.skip_nonfinite and not self.update_is_finite(d_loss, D):
-            self.window.skipped += 1
-        else:
-            self.opt_d.step()
-            self.window.d += torch.stack([d_loss.detach(), torch.sigmoid(real_logits.detach()).mean(),
-                                          torch.sigmoid(fake_logits.detach()).mean()])
-            self.window.d_count += 1
+        return d_loss.detach(), real_logits.detach(), fake_logits.detach()
 
-        # Generator step, once every d_steps discriminator steps.
-        if (self.step + 1) % self.d_steps == 0:
-            D.requires_grad_(False)  # G's step needs no gradients for D's weights
+    def generator_gradients(self, real, labels):
+        """G's loss, with its gradients left on G's parameters (none on D's)."""
+        D, loss = self.discriminator, self.loss
+        context = lambda fake: LossContext(D, real, fake, labels, self.step)  # noqa: E731
+        if self.fused is not None:  # differentiates by the logits and images only: no gradients for D's weights
+            with torch.no_grad():
+                return self.fused.generator_step(self.noise(), loss, context)
+        _set_requires_grad(self.d_params, False)  # G's step needs no gradients for D's weights
+        try:
             with self.mixed_precision():
                 fake = generate(self.g_train, self.noise(), labels)
                 fake_logits = discriminate(D, fake, labels).float()
-            g_loss = loss.generator_loss(fake_logits, LossContext(D, real, fake, labels, self.step))
-            D.requires_grad_(True)
-            self.opt_g.zero_grad(set_to_none=True)
-            g_loss.backward()
-            if self.skip_nonfinite and not self.update_is_finite(g_loss, G):
-                self.window.skipped += 1
-            else:
-                self.opt_g.step()
-                if self.ema is not None:
-                    self.ema.update(G)
-                self.window.g += g_loss.detach()
-                self.window.g_count += 1
-        self.step += 1
-        self.window.images += self.batch_size
+            g_loss = loss.generator_loss(fake_logits, context(fake))
+        finally:
+            _set_requires_grad(self.d_params, True)
+        self.opt_g.zero_grad(set_to_none=True)
+        g_loss.backward()
+        return g_loss.detach()
+
+    def apply_update(self, optimizer, model, loss) -> bool:
+        """Step the optimiser on the gradients the model holds, unless train.on_nonfinite=skip refuses them."""
+        if self.skip_nonfinite and not self.update_is_finite(loss, model):
+            self.window.skipped += 1
+            return False
+        (self.step_g if optimizer is self.opt_g else self.step_d)()
+        return True
 
     # ---------------------------------------------------------------- loop
     def fit(self) -> Path:
@@ -214,8 +273,7 @@ class Trainer:
                 order = torch.randperm(len(self.images), generator=self.shuffle_rng).to(self.device)
                 for batch in range(first, self.steps_per_epoch):
                     index = self.shard(order[batch * self.batch_size:(batch + 1) * self.batch_size])
-                    # index_select copies whole rows: several times faster than images[index]
-                    self.train_step(self.images.index_select(0, index),
+                    self.train_step(self.gather(index),
                                     self.labels.index_select(0, index) if self.labels is not None else None)
                     self.progress.advance()
                     logged = self.step % self.log_every == 0
@@ -376,6 +434,12 @@ class Trainer:
             raise GanzooError(f"checkpoint '{state.get('path')}' lacks a usable training state "
                               f"({type(error).__name__}: {str(error).strip()[:100]}); it cannot be resumed, "
                               "but `ganzoo sample` can still use its generator") from None
+
+
+def _set_requires_grad(params, flag: bool) -> None:
+    """``module.requires_grad_(flag)`` on a list of its parameters: no walk over the modules each step."""
+    for param in params:
+        param.requires_grad_(flag)
 
 
 def _check_evaluation(registry: Registry, recipe: Recipe) -> None:

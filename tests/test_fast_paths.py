@@ -76,3 +76,92 @@ def test_fast_tanh_trains_like_torch_tanh(data_env, tmp_path, monkeypatch):
         for a, b in zip(getattr(plain, model).parameters(), getattr(fast, model).parameters()):
             torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
 
+
+
+# ------------------------------------------------------------------ the direct optimiser step
+def _twins(make):
+    import copy
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(5, 4), torch.nn.Tanh(), torch.nn.Linear(4, 3))
+    twin = copy.deepcopy(model)
+    return model, make(model.parameters()), twin, make(twin.parameters())
+
+
+def _backward(model, x):
+    model.zero_grad(set_to_none=True)
+    model(x).pow(2).sum().backward()
+
+
+OPTIMIZERS = {
+    "adam": lambda params: torch.optim.Adam(params, lr=1e-2, betas=(0.5, 0.999), fused=True),
+    "adam, weight decay": lambda params: torch.optim.Adam(params, lr=1e-2, weight_decay=0.1, fused=True),
+    "adamw": lambda params: torch.optim.AdamW(params, lr=1e-2, weight_decay=0.1, fused=True),
+}
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_the_direct_optimizer_step_is_torchs_own(name):
+    from ganzoo.optimizer_step import OptimizerStep
+
+    model, optimizer, twin, twin_optimizer = _twins(OPTIMIZERS[name])
+    step = OptimizerStep(twin_optimizer)
+    assert step.direct
+    for i in range(6):
+        x = torch.randn(8, 5)
+        _backward(model, x)
+        _backward(twin, x)
+        optimizer.step()
+        step()
+        if i == 2:  # as a learning-rate schedule would
+            for group in optimizer.param_groups + twin_optimizer.param_groups:
+                group["lr"] = 3e-3
+    for a, b in zip(model.parameters(), twin.parameters()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    ours, theirs = optimizer.state_dict()["state"], twin_optimizer.state_dict()["state"]
+    for key in ours:
+        for field in ("step", "exp_avg", "exp_avg_sq"):
+            torch.testing.assert_close(ours[key][field], theirs[key][field], rtol=0, atol=0)
+
+
+def test_the_direct_step_follows_a_loaded_state():
+    import copy
+
+    from ganzoo.optimizer_step import OptimizerStep
+
+    model, optimizer, twin, twin_optimizer = _twins(OPTIMIZERS["adam"])
+    step = OptimizerStep(twin_optimizer)
+    x = torch.randn(8, 5)
+    for _ in range(2):
+        _backward(model, x)
+        optimizer.step()
+    twin.load_state_dict(model.state_dict())
+    twin_optimizer.load_state_dict(copy.deepcopy(optimizer.state_dict()))  # new state tensors, as on resume
+    for _ in range(2):
+        _backward(model, x)
+        _backward(twin, x)
+        optimizer.step()
+        step()
+    for a, b in zip(model.parameters(), twin.parameters()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("make", [
+    lambda params: torch.optim.SGD(params, lr=0.1, momentum=0.9),
+    lambda params: torch.optim.Adam(params, lr=1e-2, amsgrad=True, fused=True),
+    lambda params: torch.optim.Adam(params, lr=1e-2, foreach=True),
+])
+def test_other_optimizers_take_their_own_step(make):
+    from ganzoo.optimizer_step import OptimizerStep
+
+    model, optimizer, twin, twin_optimizer = _twins(make)
+    step = OptimizerStep(twin_optimizer)
+    assert not step.direct
+    for _ in range(3):
+        x = torch.randn(8, 5)
+        _backward(model, x)
+        _backward(twin, x)
+        optimizer.step()
+        step()
+    for a, b in zip(model.parameters(), twin.parameters()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)

@@ -1,0 +1,384 @@
+"""Training steps without autograd for MLP generators and discriminators.
+
+A vanilla GAN step on MNIST is a few dozen small matrix products; on a CPU most
+of its time goes to the bookkeeping around them (autograd's graph, module calls,
+the optimiser's per-step Python), not to the arithmetic. When both models are
+chains of ``nn.Linear`` layers and element-wise activations (ReLU, LeakyReLU,
+tanh, sigmoid) with reshapes between them, the trainer reads them into
+``MLPChain``s and runs each step by hand: forward passes that keep their
+activations, backward passes written out as matrix products (the gradients
+autograd computes, up to float rounding), the optimisers' kernels called
+directly (``ganzoo.optimizer_step``). The loss itself still runs through autograd, on the logits
+only, so any loss plugin works unchanged, penalties included; gradients land in
+``param.grad`` and the recipe's optimiser takes its step as usual, so checkpoints
+and resumes are those of the autograd path.
+
+Models are read with ``torch.fx``; a model that does anything else (batch norm,
+dropout, convolutions, branches, hooks, parametrisations, labels) is left to
+autograd, and ``read_chain`` says why. A read model is checked once on a probe
+batch against its own ``forward`` before it is trusted. ``train.step: autograd``
+turns the path off.
+"""
+
+from __future__ import annotations
+
+import itertools
+import operator
+from dataclasses import dataclass
+from typing import Callable, List, Optional, Sequence, Tuple, Union
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ganzoo import layers
+from ganzoo.losses import AdversarialLoss, LossContext
+
+_aten = torch.ops.aten
+_MINUS_ONE = torch.tensor(-1.0)
+
+# Modules fx keeps whole (its default keeps torch.nn's own; ganzoo.Tanh lives elsewhere).
+_LEAVES = (nn.Linear, nn.ReLU, nn.LeakyReLU, nn.Tanh, nn.Sigmoid, nn.Identity, nn.Flatten)
+_RESHAPE_METHODS = {"view", "reshape", "flatten"}
+_SHAPE_METHODS = {"size", "dim"}
+_ACTIVATION_FUNCTIONS = {F.relu: "relu", torch.relu: "relu", F.leaky_relu: "leaky_relu", torch.tanh: "tanh",
+                         layers.tanh: "fast_tanh", torch.sigmoid: "sigmoid"}
+_ACTIVATION_METHODS = {"relu": "relu", "tanh": "tanh", "sigmoid": "sigmoid"}
+
+
+@dataclass
+class Layer:
+    kind: str  # linear | relu | leaky_relu | tanh | fast_tanh | sigmoid
+    linear: Optional[nn.Linear] = None
+    slope: float = 0.0  # of leaky_relu
+
+
+class MLPChain:
+    """A model as a chain of layers on (batch, features) matrices, with a hand-written backward.
+
+    It holds the model's own parameter tensors (as its optimiser does), so it sees every update
+    and every ``load_state_dict``; replacing a parameter object would leave it behind.
+    """
+
+    def __init__(self, model: nn.Module, chain: List[Layer], out_shape: Tuple[int, ...]):
+        self.model = model
+        self.layers = chain
+        self.out_shape = out_shape  # of one sample of the model's output
+        self.parameters = [p for layer in chain if layer.kind == "linear"
+                           for p in (layer.linear.weight, layer.linear.bias) if p is not None]
+        kinds = [layer.kind for layer in chain]
+        # (kind, weight, bias, slope, in place): a layer may overwrite its input when that is a
+        # linear layer's output, which no backward needs. A linear layer before ganzoo.Tanh (which
+        # computes 2 sigmoid(2x) - 1) gives 2x itself: scaling by 2 is exact in floating point.
+        self.ops = []
+        self.transposed: List[torch.Tensor] = []
+        for i, layer in enumerate(chain):
+            after_linear = i > 0 and kinds[i - 1] == "linear"
+            if layer.kind == "linear":
+                doubled = i + 1 < len(kinds) and kinds[i + 1] == "fast_tanh"
+                self.ops.append(("linear_2x" if doubled else "linear", layer.linear.weight, layer.linear.bias, 0.0,
+                                 False))
+                self.transposed.append(layer.linear.weight.t())  # a view: it follows every in-place update
+            elif layer.kind == "fast_tanh" and after_linear:
+                self.ops.append(("sigmoid_2x", None, None, 0.0, True))
+            else:
+                self.ops.append((layer.kind, None, None, layer.slope, after_linear))
+        self.first_linear = kinds.index("linear")
+        # the last layer writes into a given buffer when it is linear, or in place after a linear one
+        self.writes_out = kinds[-1] == "linear" or self.ops[-1][4]
+
+    def forward(self, x: torch.Tensor, out: Optional[torch.Tensor] = None) -> List[torch.Tensor]:
+        """The input as a matrix, then every layer's output; the last (the model's, flattened) in ``out``
+        when given, a (batch, features) matrix."""
+        outputs = [x if x.dim() == 2 else x.reshape(x.shape[0], -1)]
+        last = len(self.ops) - 1
+        into = last if out is not None and self.ops[last][0].startswith("linear") else last - 1
+        transposed = iter(self.transposed)
+        for i, (kind, w, b, slope, in_place) in enumerate(self.ops):
+            h = outputs[-1]
+            target = out if (i == into and out is not None and self.writes_out) else None
+            if kind == "linear":
+                wt = next(transposed)
+                h = torch.addmm(b, h, wt, out=target) if b is not None else torch.mm(h, wt, out=target)
+            elif kind == "linear_2x":
+                wt = next(transposed)
+                h = (torch.addmm(b, h, wt, beta=2, alpha=2, out=target) if b is not None
+                     else torch.mm(h, wt, out=target).mul_(2))
+            elif kind == "sigmoid_2x":
+                h = torch.add(_MINUS_ONE, h.sigmoid_(), alpha=2, out=h)  # 2 sigmoid(2x) - 1 in one pass
+            elif kind == "fast_tanh":
+                h = layers.tanh(h)
+            elif kind == "relu":
+                h = h.relu_() if in_place else h.relu()
+            elif kind == "leaky_relu":
+                h = F.leaky_relu(h, slope, inplace=in_place)
+            elif kind == "tanh":
+                h = torch.tanh(h)
+            else:
+                h = torch.sigmoid(h)
+            outputs.append(h)
+        if out is not None and outputs[-1] is not out:
+            outputs[-1] = out.copy_(outputs[-1])
+        return outputs
+
+    def output(self, outputs: List[torch.Tensor]) -> torch.Tensor:
+        """The model's output, shaped as its ``forward`` shapes it."""
+        return outputs[-1].view(outputs[-1].shape[0], *self.out_shape)
+
+    def backward(self, outputs: List[torch.Tensor], grad: torch.Tensor, weights: bool = True,
+                 input_grad: bool = False) -> Tuple[Optional[List[torch.Tensor]], Optional[torch.Tensor]]:
+        """Gradients of ``self.parameters`` (if ``weights``) and of the input matrix (if ``input_grad``),
+        given the gradient of the loss with respect to the flattened output."""
+        grads: List[torch.Tensor] = []
+        grad = grad.view(outputs[-1].shape)
+        for i in range(len(self.ops) - 1, -1, -1):
+            kind, w, b, slope, _ = self.ops[i]
+            if kind in ("linear", "linear_2x"):
+                if weights:
+                    w_grad = grad.t().mm(outputs[i])
+                    grads[:0] = [w_grad, grad.sum(0)] if b is not None else [w_grad]
+                if i == self.first_linear and not input_grad:
+                    break
+                grad = grad.mm(w)
+            elif kind == "relu":
+                grad = _aten.threshold_backward(grad, outputs[i + 1], 0)
+            elif kind == "leaky_relu":
+                grad = _aten.leaky_relu_backward(grad, outputs[i + 1], slope, True)
+            elif kind in ("tanh", "fast_tanh", "sigmoid_2x"):
+                grad = _aten.tanh_backward(grad, outputs[i + 1])
+            else:
+                grad = _aten.sigmoid_backward(grad, outputs[i + 1])
+        return (grads if weights else None), (grad if input_grad else None)
+
+
+class _Tracer(torch.fx.Tracer):
+    def is_leaf_module(self, module: nn.Module, qualname: str) -> bool:
+        return isinstance(module, _LEAVES) or super().is_leaf_module(module, qualname)
+
+
+def read_chain(model: nn.Module, probe: torch.Tensor) -> Union[MLPChain, str]:
+    """``model`` as an MLPChain, or the reason it cannot be one. ``probe``: a batch of its inputs."""
+    for module in model.modules():
+        if module._forward_hooks or module._forward_pre_hooks or module._backward_hooks:
+            return "a module in it has hooks"
+        if torch.nn.utils.parametrize.is_parametrized(module):
+            return "a module in it is parametrised (e.g. spectral norm)"
+    if not all(p.requires_grad for p in model.parameters()):
+        return "some of its parameters are frozen (requires_grad=False)"
+    try:
+        graph = _Tracer(autowrap_functions=(layers.tanh,)).trace(model)
+    except Exception as error:  # noqa: BLE001 (fx fails in many ways on models it cannot read)
+        return f"torch.fx cannot trace it ({type(error).__name__})"
+    chain: List[Layer] = []
+    current = None  # the node that holds the data
+    shape_nodes = set()
+    for node in graph.nodes:
+        uses_data = [arg for arg in node.all_input_nodes if arg not in shape_nodes]
+        if node.op == "placeholder":
+            if current is not None:
+                return "its forward takes more than one input"
+            current = node
+            continue
+        if node.op == "output":
+            if uses_data != [current]:
+                return "its output is not the end of one chain of layers"
+            break
+        if node.op == "get_attr":
+            return f"its forward reads '{node.target}' directly"
+        if _is_shape_access(node):
+            shape_nodes.add(node)
+            continue
+        if uses_data != [current] or node.args[0] is not current:
+            return f"'{node.name}' is not one step of a single chain of layers"
+        layer = _layer_of(node, model)
+        if isinstance(layer, str):
+            return layer
+        if layer is not None:
+            chain.append(layer)
+        current = node
+    if not any(layer.kind == "linear" for layer in chain):
+        return "it has no linear layer"
+    parameters = [p for layer in chain if layer.kind == "linear"
+                  for p in (layer.linear.weight, layer.linear.bias) if p is not None]
+    if len(parameters) != len(list(model.parameters())) or any(
+            a is not b for a, b in zip(parameters, model.parameters())):
+        return "its parameters are not all the weights of its linear layers, in order"
+    try:
+        with torch.no_grad():
+            expected = model(probe)
+            found = MLPChain(model, chain, tuple(expected.shape[1:]))
+            got = found.output(found.forward(probe))
+    except Exception as error:  # noqa: BLE001 (e.g. a reshape that needs a fixed batch size)
+        return f"its layers, read by torch.fx, fail on a probe batch ({type(error).__name__})"
+    if expected.shape != got.shape or not torch.allclose(expected, got, rtol=1e-4, atol=1e-5):
+        return "its layers, read by torch.fx, do not reproduce its output"
+    return found
+
+
+def _is_shape_access(node: torch.fx.Node) -> bool:
+    if node.op == "call_function" and node.target is getattr and node.args[1] == "shape":
+        return True
+    if node.op == "call_method" and node.target in _SHAPE_METHODS:
+        return True
+    # an element of a shape: x.shape[0], x.size(0)
+    return (node.op == "call_function" and node.target is operator.getitem
+            and isinstance(node.args[0], torch.fx.Node) and _is_shape_access(node.args[0]))
+
+
+def _layer_of(node: torch.fx.Node, model: nn.Module) -> Union[Layer, None, str]:
+    """The layer a node computes; None for a reshape that keeps the batch; a reason when unsupported."""
+    if node.op == "call_module":
+        module = model.get_submodule(node.target)
+        if isinstance(module, nn.Linear):
+            return Layer("linear", linear=module)
+        if isinstance(module, nn.ReLU):
+            return Layer("relu")
+        if isinstance(module, nn.LeakyReLU):
+            return Layer("leaky_relu", slope=module.negative_slope)
+        if isinstance(module, layers.Tanh):
+            return Layer("fast_tanh")
+        if isinstance(module, nn.Tanh):
+            return Layer("tanh")
+        if isinstance(module, nn.Sigmoid):
+            return Layer("sigmoid")
+        if isinstance(module, nn.Identity):
+            return None
+        if isinstance(module, nn.Flatten) and module.start_dim == 1:
+            return None
+        return f"it has a {type(module).__name__} layer"
+    extra = list(node.args[1:]) + list(node.kwargs.values())
+    if node.op == "call_function" and node.target in _ACTIVATION_FUNCTIONS:
+        kind = _ACTIVATION_FUNCTIONS[node.target]
+        if kind == "leaky_relu":
+            slope = node.kwargs.get("negative_slope", node.args[1] if len(node.args) > 1 else 0.01)
+            if not isinstance(slope, float) or node.kwargs.get("inplace") or (len(node.args) > 2 and node.args[2]):
+                return "its leaky_relu call is not one the fused step reads"
+            return Layer("leaky_relu", slope=slope)
+        return Layer(kind) if not extra else f"its {node.target.__name__} call has extra arguments"
+    if node.op == "call_method" and node.target in _ACTIVATION_METHODS and not extra:
+        return Layer(_ACTIVATION_METHODS[node.target])
+    if node.op == "call_method" and node.target in _RESHAPE_METHODS:
+        return None  # checked on the probe batch: the batch dimension must survive
+    if node.op == "call_function" and node.target is torch.flatten:
+        return None
+    name = getattr(node.target, "__name__", node.target)
+    return f"its forward calls '{name}'"
+
+
+class FusedSteps:
+    """The discriminator and generator steps of ``Trainer.train_step``, by hand (see the module's doc)."""
+
+    def __init__(self, generator: MLPChain, discriminator: MLPChain):
+        self.G, self.D = generator, discriminator
+        self.pair: Optional[tuple] = None
+
+    def discriminator_step(self, real: torch.Tensor, z: torch.Tensor, loss: AdversarialLoss,
+                           context: Callable[[torch.Tensor, torch.Tensor], LossContext]):
+        """Gradients on D's parameters from one D step; returns (d_loss, real_logits, fake_logits).
+
+        D sees real and fake images as one batch of twice the size (fewer, larger kernels): the
+        generator writes its images straight below the real ones.
+        """
+        G, D = self.G, self.D
+        n = real.shape[0]
+        both, real_rows, fake_rows, fake_images, _ = self._pair(n, real[0])
+        if real.data_ptr() != both.data_ptr():  # not gathered there by gather_real
+            real_rows.copy_(real.view(n, -1))
+        G.forward(z, out=fake_rows)
+        outputs = D.forward(both)
+        logits = outputs[-1].view(-1)
+        half = logits.shape[0] // 2
+        real_logits, fake_logits = logits[:half], logits[half:]
+        ctx = context(real, fake_images)
+        penalty: List[Optional[torch.Tensor]] = []
+        direct = _closed_form(loss, "discriminator_logit_gradients", real_logits, fake_logits, ctx)
+        if direct is not None:
+            grad = torch.cat(direct)
+            d_loss = loss.discriminator_loss(real_logits, fake_logits, ctx)  # its value, for the log
+        else:  # autograd differentiates the loss, by the logits and by D's weights (for penalties)
+            real_logits, fake_logits = real_logits.detach().requires_grad_(True), fake_logits.detach().requires_grad_(True)
+            with torch.enable_grad():
+                d_loss = loss.discriminator_loss(real_logits, fake_logits, ctx)
+                real_grad, fake_grad, *penalty = torch.autograd.grad(
+                    d_loss, [real_logits, fake_logits, *D.parameters], allow_unused=True)
+            grad = torch.cat([_or_zeros(real_grad, real_logits), _or_zeros(fake_grad, fake_logits)])
+            d_loss, real_logits, fake_logits = d_loss.detach(), real_logits.detach(), fake_logits.detach()
+        grads, _ = D.backward(outputs, grad)
+        for param, own, more in itertools.zip_longest(D.parameters, grads, penalty):
+            param.grad = own if more is None else own.add_(more)
+        return d_loss, real_logits, fake_logits
+
+    def gather_real(self, images: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+        """``images.index_select(0, index)``, gathered straight into the rows D reads real images from."""
+        real_images = self._pair(index.shape[0], images[0])[4]
+        return torch.index_select(images, 0, index, out=real_images)
+
+    def _pair(self, n: int, image: torch.Tensor):
+        """The (2n, features) buffer of real over fake images, kept from step to step, and views of it:
+        (buffer, real rows, fake rows, fake images, real images). ``image``: one real image."""
+        if self.pair is None or self.pair[0].shape[0] != 2 * n or self.pair[0].device != image.device:
+            both = torch.empty(2 * n, image.numel(), dtype=image.dtype, device=image.device)
+            self.pair = (both, both[:n], both[n:], both[n:].view(n, *self.G.out_shape), both[:n].view(n, *image.shape))
+        return self.pair
+
+    def generator_step(self, z: torch.Tensor, loss: AdversarialLoss,
+                       context: Callable[[torch.Tensor], LossContext]) -> torch.Tensor:
+        """Gradients on G's parameters from one G step (D's weights untouched); returns g_loss."""
+        G, D = self.G, self.D
+        g_outputs = G.forward(z)
+        fake = G.output(g_outputs)
+        d_outputs = D.forward(g_outputs[-1])
+        logits = d_outputs[-1].view(-1)
+        ctx = context(fake)
+        fake_grad = None
+        logit_grad = _closed_form(loss, "generator_logit_gradients", logits, ctx)
+        if logit_grad is not None:
+            g_loss = loss.generator_loss(logits, ctx)
+        else:  # autograd differentiates the loss, by the logits and by the fake images it may read
+            logits.requires_grad_(True)
+            ctx.fake = fake = fake.detach().requires_grad_(True)
+            _set_requires_grad(D.parameters, False)  # as documented: D is frozen in G's loss
+            try:
+                with torch.enable_grad():
+                    g_loss = loss.generator_loss(logits, ctx)
+                    logit_grad, fake_grad = torch.autograd.grad(g_loss, [logits, fake], allow_unused=True)
+            finally:
+                _set_requires_grad(D.parameters, True)
+            logit_grad, g_loss = _or_zeros(logit_grad, logits), g_loss.detach()
+        _, grad = D.backward(d_outputs, logit_grad, weights=False, input_grad=True)
+        if fake_grad is not None:
+            grad = grad + fake_grad.reshape(grad.shape)
+        grads, _ = G.backward(g_outputs, grad)
+        for param, own in zip(G.parameters, grads):
+            param.grad = own
+        return g_loss
+
+
+def _set_requires_grad(params: List[torch.Tensor], flag: bool) -> None:
+    for param in params:
+        param.requires_grad_(flag)
+
+
+def _closed_form(loss, method: str, *args):
+    """The loss's own gradients by the logits, or None (also for losses without the optional method)."""
+    function = getattr(loss, method, None)
+    return function(*args) if function is not None else None
+
+
+def _or_zeros(grad: Optional[torch.Tensor], like: torch.Tensor) -> torch.Tensor:
+    return grad if grad is not None else torch.zeros_like(like)
+
+
+def plan(generator: nn.Module, discriminator: nn.Module, latent_dim: int, image_shape: Sequence[int],
+         device: torch.device) -> Union[FusedSteps, str]:
+    """FusedSteps for these models, or the reason they need autograd."""
+    probe_rng = torch.Generator(device).manual_seed(0)
+    z = torch.randn(4, latent_dim, device=device, generator=probe_rng)
+    images = torch.rand(4, *image_shape, device=device, generator=probe_rng) * 2 - 1
+    found = []
+    for kind, model, probe in (("generator", generator, z), ("discriminator", discriminator, images)):
+        chain = read_chain(model, probe)
+        if isinstance(chain, str):
+            return f"the {kind} cannot be fused: {chain}"
+        found.append(chain)
+    return FusedSteps(*found)

@@ -1,0 +1,81 @@
+"""``optimizer.step()`` for torch's fused Adam and AdamW, with less Python around the kernel.
+
+``torch.optim.Adam(fused=True).step()`` spends about 115 us per call on a CPU in
+Python bookkeeping (profiler ranges, grad-mode guards, lazy-state checks,
+grouping tensors by device) around a kernel that takes about 40 us for the
+vanilla GAN's models: for a small model, that is most of the update. ``OptimizerStep``
+calls the same kernel, ``torch._fused_adam_`` (``_fused_adamw_`` for decoupled
+weight decay), on the optimiser's own state tensors, with the optimiser's own
+hyper-parameters read from its param groups at every step, exactly as
+``Adam.step`` would: the state dict, checkpoints and learning-rate changes are
+untouched. Anything it does not cover (the first step, which creates the state;
+other optimisers; AMSGrad, hooks, tensors on several devices or dtypes) goes
+to ``optimizer.step()``.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch.optim import optimizer as torch_optimizer
+
+_GROUP_KEYS = {"lr", "betas", "eps", "weight_decay", "amsgrad", "maximize", "foreach", "capturable",
+               "differentiable", "fused", "decoupled_weight_decay"}
+
+
+class OptimizerStep:
+    def __init__(self, optimizer: torch.optim.Optimizer):
+        self.optimizer = optimizer
+        self.direct = _kernel_applies(optimizer)
+
+    def __call__(self) -> None:
+        if not self.direct or _has_hooks(self.optimizer):
+            self.optimizer.step()
+            return
+        state = self.optimizer.state
+        for group in self.optimizer.param_groups:
+            params, grads, exp_avgs, exp_avg_sqs, steps = [], [], [], [], []
+            for param in group["params"]:
+                if param.grad is None:
+                    continue
+                param_state = state.get(param)
+                if not param_state:  # no state yet: torch creates it, in its own layout
+                    self.optimizer.step()
+                    return
+                params.append(param)
+                grads.append(param.grad)
+                exp_avgs.append(param_state["exp_avg"])
+                exp_avg_sqs.append(param_state["exp_avg_sq"])
+                steps.append(param_state["step"])
+            if not params:
+                continue
+            beta1, beta2 = group["betas"]
+            kernel = torch._fused_adamw_ if group["decoupled_weight_decay"] else torch._fused_adam_
+            torch._foreach_add_(steps, 1)
+            kernel(params, grads, exp_avgs, exp_avg_sqs, [], steps, lr=group["lr"], beta1=beta1, beta2=beta2,
+                   weight_decay=group["weight_decay"], eps=group["eps"], amsgrad=False,
+                   maximize=group["maximize"])
+
+
+def _has_hooks(optimizer: torch.optim.Optimizer) -> bool:
+    return bool(optimizer._optimizer_step_pre_hooks or optimizer._optimizer_step_post_hooks
+                or torch_optimizer._global_optimizer_pre_hooks
+                or torch_optimizer._global_optimizer_post_hooks)
+
+
+def _kernel_applies(optimizer: torch.optim.Optimizer) -> bool:
+    """Whether every step of ``optimizer`` after the first is one fused kernel call on float state."""
+    if type(optimizer) not in (torch.optim.Adam, torch.optim.AdamW):
+        return False
+    if getattr(optimizer, "grad_scale", None) is not None or getattr(optimizer, "found_inf", None) is not None:
+        return False
+    for group in optimizer.param_groups:
+        if not _GROUP_KEYS <= group.keys():  # a torch whose Adam keeps other settings
+            return False
+        if not group["fused"] or group["amsgrad"] or group["capturable"] or group["differentiable"]:
+            return False
+        if torch.is_tensor(group["lr"]) or any(torch.is_tensor(beta) for beta in group["betas"]):
+            return False
+        kinds = {(p.device, p.dtype) for p in group["params"]}
+        if len(kinds) != 1 or any(p.is_complex() for p in group["params"]):
+            return False
+    return True

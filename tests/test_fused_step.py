@@ -1,0 +1,231 @@
+"""The fused (hand-written) training steps train exactly as autograd does, and are used only where they apply."""
+
+import json
+
+import pytest
+import torch
+import torch.nn.functional as F
+import yaml
+from torch import nn
+
+import ganzoo
+from ganzoo import GanzooError
+from ganzoo.fused_step import MLPChain, read_chain
+from ganzoo.progress import PlainProgress
+from ganzoo.recipe import load_recipe
+from ganzoo.registry import load_registry
+from ganzoo.trainer import start_run
+
+from conftest import QUICK, RECIPE, run_ganzoo
+
+
+def recipe_file(tmp_path, loss=None):
+    """The vanilla recipe, with another loss section when given."""
+    document = yaml.safe_load(RECIPE.read_text())
+    if loss is not None:
+        document["loss"] = loss
+    path = tmp_path / "recipe.yaml"
+    path.write_text(yaml.safe_dump(document))
+    return path
+
+
+def trained(tmp_path, name, *overrides, loss=None):
+    registry = load_registry()
+    recipe = load_recipe(recipe_file(tmp_path, loss), QUICK + ["train.device=cpu", *overrides], registry)
+    trainer = start_run(recipe, registry, tmp_path / name, PlainProgress())
+    trainer.fit()
+    return trainer
+
+
+def metrics(trainer):
+    lines = (trainer.run_dir / "metrics.jsonl").read_text().splitlines()
+    return [json.loads(line) for line in lines]
+
+
+CASES = {
+    "vanilla": ([], None),
+    "other activations": (["generator.params.activation=leaky_relu", "discriminator.params.activation=relu",
+                           "generator.params.hidden=[32,16,48]"], None),
+    "minimax, smoothed labels": (["loss.params.non_saturating=false", "loss.params.real_label=0.9"], None),
+    "R1 penalty (autograd for the loss)": (["loss.params.r1_gamma=1.0"], None),
+    "lsgan": ([], {"name": "lsgan", "params": {}}),
+    "hinge": ([], {"name": "hinge", "params": {}}),
+    "wgan-gp (penalty through autograd)": (["train.d_steps=2"], {"name": "wgan-gp", "params": {"drift": 0.001}}),
+}
+
+
+def gradients(trainer, real, fused: bool):
+    """Losses and gradients of one D step and one G step from the trainer's current state, by the
+    fused steps or by autograd, with the same noise (and the same random numbers for penalties)."""
+    steps, trainer.fused = trainer.fused, (trainer.fused if fused else None)
+    noise = trainer.noise_rng.get_state()
+    torch.manual_seed(5)
+    try:
+        d_loss = trainer.discriminator_gradients(real.clone(), None)[0]
+        d_grads = [p.grad.clone() for p in trainer.discriminator.parameters()]
+        g_loss = trainer.generator_gradients(real.clone(), None)
+        g_grads = [p.grad.clone() for p in trainer.generator.parameters()]
+    finally:
+        trainer.fused = steps
+        trainer.noise_rng.set_state(noise)
+    return [d_loss.reshape(1), g_loss.reshape(1), *d_grads, *g_grads]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_fused_gradients_are_autograds(data_env, tmp_path, case):
+    overrides, loss = CASES[case]
+    registry = load_registry()
+    recipe = load_recipe(recipe_file(tmp_path, loss), QUICK + ["train.device=cpu", "train.step=fused", *overrides],
+                         registry)
+    trainer = start_run(recipe, registry, tmp_path / "run", PlainProgress())
+    assert trainer.fused is not None
+    for step in range(3):  # at the start, and after some training
+        index = torch.randperm(len(trainer.images))[:trainer.batch_size]
+        real = trainer.images.index_select(0, index)
+        for mine, autograds in zip(gradients(trainer, real, fused=True), gradients(trainer, real, fused=False)):
+            torch.testing.assert_close(mine, autograds, rtol=1e-4, atol=1e-7)
+        for _ in range(3):
+            trainer.train_step(trainer.gather(index), None)
+
+
+@pytest.mark.parametrize("overrides", [[], ["generator.params.activation=leaky_relu", "discriminator.params.activation=relu",
+                                            "train.ema_decay=0.9", "train.on_nonfinite=skip"]])
+def test_fused_steps_train_as_autograd_does(data_env, tmp_path, overrides):
+    fused = trained(tmp_path, "fused", "train.step=fused", *overrides)
+    plain = trained(tmp_path, "autograd", "train.step=autograd", *overrides)
+    assert fused.fused is not None and plain.fused is None
+    for model in ("generator", "discriminator"):
+        for a, b in zip(getattr(plain, model).parameters(), getattr(fused, model).parameters()):
+            torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+    for a, b in zip(metrics(plain), metrics(fused)):
+        for key in ("d_loss", "g_loss", "d_real", "d_fake"):
+            assert a[key] == pytest.approx(b[key], rel=1e-4, abs=1e-5), key
+    if plain.ema is not None:
+        for a, b in zip(plain.ema.model.parameters(), fused.ema.model.parameters()):
+            torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_auto_takes_the_fused_steps_for_the_vanilla_recipe(data_env, tmp_path):
+    trainer = trained(tmp_path, "auto")
+    assert trainer.fused is not None and trainer.fused_reason is None
+
+
+@pytest.mark.parametrize("overrides, reason", [
+    (["generator.params.batch_norm=true"], "the generator cannot be fused: it has a BatchNorm1d layer"),
+    (["discriminator.params.dropout=0.3"], "the discriminator cannot be fused: it has a Dropout layer"),
+    (["train.precision=bf16"], "fused steps compute in float32"),
+])
+def test_auto_falls_back_to_autograd_and_says_why(data_env, tmp_path, overrides, reason):
+    trainer = trained(tmp_path, "auto", *overrides)
+    assert trainer.fused is None
+    assert reason in trainer.fused_reason
+
+
+def test_step_fused_fails_in_one_line_where_it_cannot_run(data_env, tmp_path):
+    result = run_ganzoo("run", RECIPE, *QUICK, "train.step=fused", "generator.params.batch_norm=true",
+                        "--out", tmp_path / "run", env={"GANZOO_DATA": str(data_env)})
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "ganzoo: error: train.step=fused, but the generator cannot be fused: it has a BatchNorm1d layer; "
+        "use train.step=auto or autograd")
+
+
+def test_resume_of_a_fused_run_continues_as_if_never_stopped(data_env, tmp_path):
+    from ganzoo.trainer import resume_run
+
+    whole = trained(tmp_path, "whole", "train.epochs=2")
+    registry = load_registry()
+    recipe = load_recipe(recipe_file(tmp_path), QUICK + ["train.device=cpu", "train.epochs=1"], registry)
+    start_run(recipe, registry, tmp_path / "half", PlainProgress()).fit()
+    resumed = resume_run(tmp_path / "half", registry, PlainProgress(), ["train.epochs=2"])
+    assert resumed.fused is not None
+    resumed.fit()
+    for a, b in zip(whole.generator.parameters(), resumed.generator.parameters()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+# ------------------------------------------------------------------ reading models
+class Functional(nn.Module):
+    """An MLP written with functional calls and methods instead of activation modules."""
+
+    def __init__(self):
+        super().__init__()
+        self.a, self.b, self.c = nn.Linear(6, 5), nn.Linear(5, 4, bias=False), nn.Linear(4, 3)
+        self.out = ganzoo.Tanh()
+
+    def forward(self, x):
+        h = F.leaky_relu(self.a(x.flatten(1)), 0.1)
+        h = torch.sigmoid(self.b(h)).tanh()
+        return self.out(self.c(h)).view(x.shape[0], 3)
+
+
+class Residual(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Linear(6, 6)
+
+    def forward(self, x):
+        return x + self.a(x)
+
+
+class RawWeight(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.randn(3, 6))
+
+    def forward(self, x):
+        return F.linear(x, self.w)
+
+
+def test_a_functional_mlp_is_read_and_its_backward_is_autograds():
+    torch.manual_seed(0)
+    model = Functional()
+    x = torch.randn(8, 2, 3)
+    chain = read_chain(model, x[:4])
+    assert isinstance(chain, MLPChain), chain
+    assert [layer.kind for layer in chain.layers] == ["linear", "leaky_relu", "linear", "sigmoid", "tanh",
+                                                      "linear", "fast_tanh"]
+    out_grad = torch.randn(8, 3)
+    inputs = x.clone().requires_grad_(True)
+    (model(inputs) * out_grad).sum().backward()
+    with torch.no_grad():
+        outputs = chain.forward(x)
+        torch.testing.assert_close(chain.output(outputs), model(x))
+        grads, input_grad = chain.backward(outputs, out_grad, input_grad=True)
+    for param, grad in zip(model.parameters(), grads):
+        torch.testing.assert_close(grad, param.grad)
+    torch.testing.assert_close(input_grad.view_as(x), inputs.grad)
+
+
+@pytest.mark.parametrize("make, reason", [
+    (Residual, "is not one step of a single chain of layers"),
+    (RawWeight, "its forward reads 'w' directly"),
+    (lambda: nn.Sequential(nn.Linear(6, 4), nn.BatchNorm1d(4)), "it has a BatchNorm1d layer"),
+    (lambda: nn.utils.parametrizations.spectral_norm(nn.Linear(6, 3)), "parametrised"),
+    (lambda: nn.Sequential(nn.Linear(6, 3)).requires_grad_(False), "frozen"),
+])
+def test_models_that_are_not_plain_mlps_are_left_to_autograd(make, reason):
+    found = read_chain(make(), torch.randn(4, 6))
+    assert isinstance(found, str) and reason in found
+
+
+def test_a_model_with_a_hook_is_left_to_autograd():
+    model = nn.Sequential(nn.Linear(6, 3))
+    model[0].register_forward_hook(lambda module, args, out: out * 2)
+    assert "hooks" in read_chain(model, torch.randn(4, 6))
+
+
+def test_the_fused_step_raises_no_error_for_a_loss_without_the_optional_methods(data_env, tmp_path):
+    class Minimal:  # duck-typed: no AdversarialLoss base, no *_logit_gradients
+        def discriminator_loss(self, real_logits, fake_logits, ctx):
+            return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
+
+        def generator_loss(self, fake_logits, ctx):
+            return F.softplus(-fake_logits).mean()
+
+    registry = load_registry()
+    recipe = load_recipe(recipe_file(tmp_path), QUICK + ["train.device=cpu", "train.step=fused"], registry)
+    trainer = start_run(recipe, registry, tmp_path / "run", PlainProgress())
+    trainer.loss = Minimal()
+    trainer.fit()
+    assert all(torch.isfinite(p).all() for p in trainer.generator.parameters())
