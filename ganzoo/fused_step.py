@@ -1,23 +1,24 @@
 """Training steps without autograd for MLP generators and discriminators.
 
-A vanilla GAN step on MNIST is a few dozen small matrix products; on a CPU most
+A vanilla GAN step on MNIST is a few dozen small matrix products; on a CPU much
 of its time goes to the bookkeeping around them (autograd's graph, module calls,
 the optimiser's per-step Python), not to the arithmetic. When both models are
 chains of ``nn.Linear`` layers and element-wise activations (ReLU, LeakyReLU,
 tanh, sigmoid) with reshapes between them, the trainer reads them into
 ``MLPChain``s and runs each step by hand: forward passes that keep their
 activations, backward passes written out as matrix products (the gradients
-autograd computes, up to float rounding), the optimisers' kernels called
-directly (``ganzoo.optimizer_step``). The loss itself still runs through autograd, on the logits
-only, so any loss plugin works unchanged, penalties included; gradients land in
-``param.grad`` and the recipe's optimiser takes its step as usual, so checkpoints
-and resumes are those of the autograd path.
+autograd computes, up to float rounding), D run once on real and fake images
+stacked in one batch. The loss is differentiated by its logits only: in closed
+form where the loss gives it (``AdversarialLoss.*_logit_gradients``), else
+through autograd, so any loss plugin works unchanged, penalties included.
+Gradients land in ``param.grad`` and the recipe's optimiser takes its step as
+usual, so checkpoints and resumes are those of the autograd path.
 
 Models are read with ``torch.fx``; a model that does anything else (batch norm,
-dropout, convolutions, branches, hooks, parametrisations, labels) is left to
-autograd, and ``read_chain`` says why. A read model is checked once on a probe
-batch against its own ``forward`` before it is trusted. ``train.step: autograd``
-turns the path off.
+dropout, convolutions, branches, hooks, parametrisations, frozen weights,
+labels) is left to autograd, and ``read_chain`` says why. A read model is
+checked once on a probe batch against its own ``forward`` before it is trusted.
+``train.step: autograd`` turns the path off.
 """
 
 from __future__ import annotations
@@ -270,26 +271,34 @@ class FusedSteps:
 
     def __init__(self, generator: MLPChain, discriminator: MLPChain):
         self.G, self.D = generator, discriminator
-        self.pair: Optional[tuple] = None
+        self.rows: Optional[_Rows] = None
+        self.prepared: Optional[List[torch.Tensor]] = None  # G's pass for the next G step
 
     def discriminator_step(self, real: torch.Tensor, z: torch.Tensor, loss: AdversarialLoss,
-                           context: Callable[[torch.Tensor, torch.Tensor], LossContext]):
+                           context: Callable[[torch.Tensor, torch.Tensor], LossContext],
+                           z_next: Optional[torch.Tensor] = None):
         """Gradients on D's parameters from one D step; returns (d_loss, real_logits, fake_logits).
 
         D sees real and fake images as one batch of twice the size (fewer, larger kernels): the
-        generator writes its images straight below the real ones.
+        generator writes its images straight below the real ones. ``z_next``, the noise of the G
+        step that follows, goes through G in the same pass: G's weights do not change in between.
         """
         G, D = self.G, self.D
         n = real.shape[0]
-        both, real_rows, fake_rows, fake_images, _ = self._pair(n, real[0])
-        if real.data_ptr() != both.data_ptr():  # not gathered there by gather_real
-            real_rows.copy_(real.view(n, -1))
-        G.forward(z, out=fake_rows)
-        outputs = D.forward(both)
+        rows = self._rows(n, real.shape[1:], real)
+        if real.data_ptr() != rows.all.data_ptr():  # not gathered there by gather_real
+            rows.real.copy_(real.view(n, -1))
+        if z_next is None:
+            G.forward(z, out=rows.fake)
+            self.prepared = None
+        else:  # both fake batches in one pass, into rows n..3n; the G step takes the second
+            outputs = G.forward(torch.cat([z, z_next]), out=rows.fakes)
+            self.prepared = [out[n:] for out in outputs]
+        outputs = D.forward(rows.pair)
         logits = outputs[-1].view(-1)
         half = logits.shape[0] // 2
         real_logits, fake_logits = logits[:half], logits[half:]
-        ctx = context(real, fake_images)
+        ctx = context(real, rows.fake_images)
         penalty: List[Optional[torch.Tensor]] = []
         direct = _closed_form(loss, "discriminator_logit_gradients", real_logits, fake_logits, ctx)
         if direct is not None:
@@ -310,22 +319,23 @@ class FusedSteps:
 
     def gather_real(self, images: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
         """``images.index_select(0, index)``, gathered straight into the rows D reads real images from."""
-        real_images = self._pair(index.shape[0], images[0])[4]
+        real_images = self._rows(index.shape[0], images.shape[1:], images).real_images
         return torch.index_select(images, 0, index, out=real_images)
 
-    def _pair(self, n: int, image: torch.Tensor):
-        """The (2n, features) buffer of real over fake images, kept from step to step, and views of it:
-        (buffer, real rows, fake rows, fake images, real images). ``image``: one real image."""
-        if self.pair is None or self.pair[0].shape[0] != 2 * n or self.pair[0].device != image.device:
-            both = torch.empty(2 * n, image.numel(), dtype=image.dtype, device=image.device)
-            self.pair = (both, both[:n], both[n:], both[n:].view(n, *self.G.out_shape), both[:n].view(n, *image.shape))
-        return self.pair
+    def _rows(self, n: int, image_shape: torch.Size, like: torch.Tensor) -> "_Rows":
+        """The buffer of real images over two fake batches, kept from step to step (``like``'s dtype and device)."""
+        rows = self.rows
+        if rows is None or rows.all.shape[0] != 3 * n or rows.all.device != like.device:
+            self.rows = rows = _Rows(torch.empty(3 * n, image_shape.numel(), dtype=like.dtype, device=like.device),
+                                     n, image_shape, self.G.out_shape)
+        return rows
 
-    def generator_step(self, z: torch.Tensor, loss: AdversarialLoss,
-                       context: Callable[[torch.Tensor], LossContext]) -> torch.Tensor:
-        """Gradients on G's parameters from one G step (D's weights untouched); returns g_loss."""
+    def generator_step(self, loss: AdversarialLoss, context: Callable[[torch.Tensor], LossContext],
+                       noise: Callable[[], torch.Tensor]) -> torch.Tensor:
+        """Gradients on G's parameters from one G step (D's weights untouched); returns g_loss. G's pass
+        is the one the D step made, else one on ``noise()``."""
         G, D = self.G, self.D
-        g_outputs = G.forward(z)
+        g_outputs, self.prepared = self.prepared or G.forward(noise()), None
         fake = G.output(g_outputs)
         d_outputs = D.forward(g_outputs[-1])
         logits = d_outputs[-1].view(-1)
@@ -354,6 +364,16 @@ class FusedSteps:
         return g_loss
 
 
+class _Rows:
+    """Views of one (3n, features) buffer: real images, the D step's fake ones, the G step's."""
+
+    def __init__(self, all_rows: torch.Tensor, n: int, image_shape, fake_shape):
+        self.all = all_rows
+        self.real, self.fake, self.fakes, self.pair = all_rows[:n], all_rows[n:2 * n], all_rows[n:], all_rows[:2 * n]
+        self.real_images = self.real.view(n, *image_shape)
+        self.fake_images = self.fake.view(n, *fake_shape)
+
+
 def _set_requires_grad(params: List[torch.Tensor], flag: bool) -> None:
     for param in params:
         param.requires_grad_(flag)
@@ -373,8 +393,8 @@ def plan(generator: nn.Module, discriminator: nn.Module, latent_dim: int, image_
          device: torch.device) -> Union[FusedSteps, str]:
     """FusedSteps for these models, or the reason they need autograd."""
     probe_rng = torch.Generator(device).manual_seed(0)
-    z = torch.randn(4, latent_dim, device=device, generator=probe_rng)
-    images = torch.rand(4, *image_shape, device=device, generator=probe_rng) * 2 - 1
+    z = torch.randn(5, latent_dim, device=device, generator=probe_rng)
+    images = torch.rand(5, *image_shape, device=device, generator=probe_rng) * 2 - 1
     found = []
     for kind, model, probe in (("generator", generator, z), ("discriminator", discriminator, images)):
         chain = read_chain(model, probe)

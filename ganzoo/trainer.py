@@ -222,8 +222,12 @@ class Trainer:
         G, D, loss = self.generator, self.discriminator, self.loss
         context = lambda real, fake: LossContext(D, real, fake, labels, self.step)  # noqa: E731
         if self.fused is not None:
+            # The G step's noise too, when one follows: drawn now, it is the same numbers, as nothing
+            # else draws from noise_rng in between.
+            z = self.noise()
+            z_next = self.noise() if (self.step + 1) % self.d_steps == 0 else None
             with torch.no_grad():
-                return self.fused.discriminator_step(real, self.noise(), loss, context)
+                return self.fused.discriminator_step(real, z, loss, context, z_next)
         with torch.no_grad(), self.mixed_precision():
             fake = generate(G, self.noise(), labels)
         with self.mixed_precision():
@@ -240,7 +244,7 @@ class Trainer:
         context = lambda fake: LossContext(D, real, fake, labels, self.step)  # noqa: E731
         if self.fused is not None:  # differentiates by the logits and images only: no gradients for D's weights
             with torch.no_grad():
-                return self.fused.generator_step(self.noise(), loss, context)
+                return self.fused.generator_step(loss, context, self.noise)
         _set_requires_grad(self.d_params, False)  # G's step needs no gradients for D's weights
         try:
             with self.mixed_precision():
