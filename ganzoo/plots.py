@@ -45,7 +45,7 @@ def write_loss_plot(metrics_path: str | Path, out: str | Path) -> bool:
     for index, (title, lines) in enumerate(panels):
         draw_panel(ImageDraw.Draw(image), (0, index * PANEL_HEIGHT, WIDTH, (index + 1) * PANEL_HEIGHT), title, lines)
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
+    image.save(buffer, format="PNG", compress_level=1)  # fast: a few ms instead of ~10
     write_atomic(out, lambda handle: handle.write(buffer.getvalue()))
     return True
 

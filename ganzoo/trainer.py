@@ -85,6 +85,7 @@ class _Window:
 class Trainer:
     def __init__(self, recipe: Recipe, registry: Registry, run_dir: str | Path, progress=None):
         self.recipe = recipe
+        self.recipe_yaml = recipe.to_yaml()  # for checkpoints: resolving it takes ~20 ms, once is enough
         self.config = recipe.config
         self.run_dir = Path(run_dir)
         self.progress = progress or PlainProgress()
@@ -382,7 +383,7 @@ class Trainer:
     # ---------------------------------------------------------------- state
     def state(self) -> dict[str, Any]:
         return {
-            "recipe": self.recipe.to_yaml(),
+            "recipe": self.recipe_yaml,
             "data_spec": self.spec.to_dict(),
             "step": self.step,
             "generator": self.generator.state_dict(),
@@ -473,7 +474,7 @@ def start_run(recipe: Recipe, registry: Registry, out: str | Path | None = None,
     trainer = Trainer(recipe, registry, run_dir, progress)  # builds everything before touching the disk
     trainer.run_dir = run_dir = Path(distributed.broadcast_object(str(run_dir), world))  # one folder for all
     if world.is_main:
-        write_text_atomic(run_dir / RECIPE_FILE, recipe.to_yaml())
+        write_text_atomic(run_dir / RECIPE_FILE, trainer.recipe_yaml)
     return trainer
 
 
@@ -493,7 +494,7 @@ def resume_run(run_dir: str | Path, registry: Registry, progress=None, overrides
     if trainer.world.is_main:
         _truncate_metrics(run_dir / METRICS_FILE, trainer.step)
         if overrides:  # e.g. train.epochs=10 to train on: the run's recipe says so from now on
-            write_text_atomic(recipe_path, recipe.to_yaml())
+            write_text_atomic(recipe_path, trainer.recipe_yaml)
     return trainer
 
 
