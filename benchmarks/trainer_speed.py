@@ -499,7 +499,7 @@ def main() -> None:
     times = startup()
     lines[lines.index("## vanilla"):lines.index("## vanilla")] = target_lines(results["vanilla"], times)
     lines += startup_lines(times) + LEVERS
-    Path(args.out).write_text("\n".join(lines))
+    Path(args.out).write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 
