@@ -86,6 +86,13 @@ def build_optimizer(config, parameters, device: torch.device) -> torch.optim.Opt
     raise GanzooError(f"unknown optimizer '{config.name}'")
 
 
+def set_requires_grad(params, flag: bool) -> None:
+    """``module.requires_grad_(flag)`` on a list of the module's parameters, without walking its
+    submodules: cheap enough for every training step."""
+    for param in params:
+        param.requires_grad_(flag)
+
+
 def generate(generator: nn.Module, z: torch.Tensor, labels: Optional[torch.Tensor]) -> torch.Tensor:
     return generator(z, labels) if is_conditional(generator) else generator(z)
 

@@ -33,6 +33,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ganzoo import layers
+from ganzoo.components import set_requires_grad
 from ganzoo.losses import AdversarialLoss, LossContext
 
 _aten = torch.ops.aten
@@ -347,13 +348,13 @@ class FusedSteps:
         else:  # autograd differentiates the loss, by the logits and by the fake images it may read
             logits.requires_grad_(True)
             ctx.fake = fake = fake.detach().requires_grad_(True)
-            _set_requires_grad(D.parameters, False)  # as documented: D is frozen in G's loss
+            set_requires_grad(D.parameters, False)  # as documented: D is frozen in G's loss
             try:
                 with torch.enable_grad():
                     g_loss = loss.generator_loss(logits, ctx)
                     logit_grad, fake_grad = torch.autograd.grad(g_loss, [logits, fake], allow_unused=True)
             finally:
-                _set_requires_grad(D.parameters, True)
+                set_requires_grad(D.parameters, True)
             logit_grad, g_loss = _or_zeros(logit_grad, logits), g_loss.detach()
         _, grad = D.backward(d_outputs, logit_grad, weights=False, input_grad=True)
         if fake_grad is not None:
@@ -372,11 +373,6 @@ class _Rows:
         self.real, self.fake, self.fakes, self.pair = all_rows[:n], all_rows[n:2 * n], all_rows[n:], all_rows[:2 * n]
         self.real_images = self.real.view(n, *image_shape)
         self.fake_images = self.fake.view(n, *fake_shape)
-
-
-def _set_requires_grad(params: List[torch.Tensor], flag: bool) -> None:
-    for param in params:
-        param.requires_grad_(flag)
 
 
 def _closed_form(loss, method: str, *args):

@@ -20,7 +20,8 @@ import torch
 
 from ganzoo import checkpoint, distributed, divergence, fused_step
 from ganzoo.components import (build_loss, build_models, build_optimizer, discriminate, generate,
-                               is_conditional, load_data, resolve_device)
+                               is_conditional, load_data, resolve_device,
+                               set_requires_grad)
 from ganzoo.data import ImageData
 from ganzoo.ema import GeneratorEMA
 from ganzoo.errors import GanzooError
@@ -203,14 +204,14 @@ class Trainer:
     def train_step(self, real: torch.Tensor, labels: Optional[torch.Tensor]) -> None:
         # Discriminator step: real batch against a fresh fake batch.
         d_loss, real_logits, fake_logits = self.discriminator_gradients(real, labels)
-        if self.apply_update(self.opt_d, self.discriminator, d_loss):
+        if self.apply_update(self.step_d, self.discriminator, d_loss):
             self.window.d += torch.stack([d_loss, torch.sigmoid(real_logits).mean(), torch.sigmoid(fake_logits).mean()])
             self.window.d_count += 1
 
         # Generator step, once every d_steps discriminator steps.
         if (self.step + 1) % self.d_steps == 0:
             g_loss = self.generator_gradients(real, labels)
-            if self.apply_update(self.opt_g, self.generator, g_loss):
+            if self.apply_update(self.step_g, self.generator, g_loss):
                 if self.ema is not None:
                     self.ema.update(self.generator)
                 self.window.g += g_loss
@@ -246,24 +247,24 @@ class Trainer:
         if self.fused is not None:  # differentiates by the logits and images only: no gradients for D's weights
             with torch.no_grad():
                 return self.fused.generator_step(loss, context, self.noise)
-        _set_requires_grad(self.d_params, False)  # G's step needs no gradients for D's weights
+        set_requires_grad(self.d_params, False)  # G's step needs no gradients for D's weights
         try:
             with self.mixed_precision():
                 fake = generate(self.g_train, self.noise(), labels)
                 fake_logits = discriminate(D, fake, labels).float()
             g_loss = loss.generator_loss(fake_logits, context(fake))
         finally:
-            _set_requires_grad(self.d_params, True)
+            set_requires_grad(self.d_params, True)
         self.opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         return g_loss.detach()
 
-    def apply_update(self, optimizer, model, loss) -> bool:
+    def apply_update(self, optimizer_step: OptimizerStep, model, loss) -> bool:
         """Step the optimiser on the gradients the model holds, unless train.on_nonfinite=skip refuses them."""
         if self.skip_nonfinite and not self.update_is_finite(loss, model):
             self.window.skipped += 1
             return False
-        (self.step_g if optimizer is self.opt_g else self.step_d)()
+        optimizer_step()
         return True
 
     # ---------------------------------------------------------------- loop
@@ -439,12 +440,6 @@ class Trainer:
             raise GanzooError(f"checkpoint '{state.get('path')}' lacks a usable training state "
                               f"({type(error).__name__}: {str(error).strip()[:100]}); it cannot be resumed, "
                               "but `ganzoo sample` can still use its generator") from None
-
-
-def _set_requires_grad(params, flag: bool) -> None:
-    """``module.requires_grad_(flag)`` on a list of its parameters: no walk over the modules each step."""
-    for param in params:
-        param.requires_grad_(flag)
 
 
 def _check_evaluation(registry: Registry, recipe: Recipe) -> None:

@@ -93,6 +93,19 @@ def _backward(model, x):
     model(x).pow(2).sum().backward()
 
 
+def _step_both(model, optimizer, twin, step, x):
+    """One update of the model by torch's optimizer.step() and of its twin by the OptimizerStep."""
+    _backward(model, x)
+    _backward(twin, x)
+    optimizer.step()
+    step()
+
+
+def _assert_same_weights(model, twin):
+    for a, b in zip(model.parameters(), twin.parameters()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
 OPTIMIZERS = {
     "adam": lambda params: torch.optim.Adam(params, lr=1e-2, betas=(0.5, 0.999), fused=True),
     "adam, weight decay": lambda params: torch.optim.Adam(params, lr=1e-2, weight_decay=0.1, fused=True),
@@ -108,16 +121,11 @@ def test_the_direct_optimizer_step_is_torchs_own(name):
     step = OptimizerStep(twin_optimizer)
     assert step.direct
     for i in range(6):
-        x = torch.randn(8, 5)
-        _backward(model, x)
-        _backward(twin, x)
-        optimizer.step()
-        step()
+        _step_both(model, optimizer, twin, step, torch.randn(8, 5))
         if i == 2:  # as a learning-rate schedule would
             for group in optimizer.param_groups + twin_optimizer.param_groups:
                 group["lr"] = 3e-3
-    for a, b in zip(model.parameters(), twin.parameters()):
-        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    _assert_same_weights(model, twin)
     ours, theirs = optimizer.state_dict()["state"], twin_optimizer.state_dict()["state"]
     for key in ours:
         for field in ("step", "exp_avg", "exp_avg_sq"):
@@ -138,12 +146,8 @@ def test_the_direct_step_follows_a_loaded_state():
     twin.load_state_dict(model.state_dict())
     twin_optimizer.load_state_dict(copy.deepcopy(optimizer.state_dict()))  # new state tensors, as on resume
     for _ in range(2):
-        _backward(model, x)
-        _backward(twin, x)
-        optimizer.step()
-        step()
-    for a, b in zip(model.parameters(), twin.parameters()):
-        torch.testing.assert_close(a, b, rtol=0, atol=0)
+        _step_both(model, optimizer, twin, step, x)
+    _assert_same_weights(model, twin)
 
 
 @pytest.mark.parametrize("make", [
@@ -158,10 +162,5 @@ def test_other_optimizers_take_their_own_step(make):
     step = OptimizerStep(twin_optimizer)
     assert not step.direct
     for _ in range(3):
-        x = torch.randn(8, 5)
-        _backward(model, x)
-        _backward(twin, x)
-        optimizer.step()
-        step()
-    for a, b in zip(model.parameters(), twin.parameters()):
-        torch.testing.assert_close(a, b, rtol=0, atol=0)
+        _step_both(model, optimizer, twin, step, torch.randn(8, 5))
+    _assert_same_weights(model, twin)
