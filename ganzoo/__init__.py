@@ -20,6 +20,7 @@ __all__ = [
     "LossContext",
     "Metric",
     "Tanh",
+    "closed_form_covers",
     "default_data_root",
     "gradient_penalty",
     "hookimpl",
@@ -28,7 +29,7 @@ __all__ = [
 
 
 def __getattr__(name):
-    if name in ("AdversarialLoss", "LossContext", "gradient_penalty", "r1_penalty"):
+    if name in ("AdversarialLoss", "LossContext", "closed_form_covers", "gradient_penalty", "r1_penalty"):
         from ganzoo import losses
 
         return getattr(losses, name)

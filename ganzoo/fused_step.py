@@ -34,7 +34,7 @@ from torch import nn
 
 from ganzoo import layers
 from ganzoo.components import set_requires_grad
-from ganzoo.losses import AdversarialLoss, LossContext
+from ganzoo.losses import AdversarialLoss, LossContext, closed_form_covers
 
 _aten = torch.ops.aten
 _MINUS_ONE = torch.tensor(-1.0)
@@ -301,7 +301,7 @@ class FusedSteps:
         real_logits, fake_logits = logits[:half], logits[half:]
         ctx = context(real, rows.fake_images)
         penalty: List[Optional[torch.Tensor]] = []
-        direct = _closed_form(loss, "discriminator_logit_gradients", real_logits, fake_logits, ctx)
+        direct = _closed_form(loss, "discriminator", real_logits, fake_logits, ctx)
         if direct is not None:
             grad = torch.cat(direct)
             d_loss = loss.discriminator_loss(real_logits, fake_logits, ctx)  # its value, for the log
@@ -342,7 +342,7 @@ class FusedSteps:
         logits = d_outputs[-1].view(-1)
         ctx = context(fake)
         fake_grad = None
-        logit_grad = _closed_form(loss, "generator_logit_gradients", logits, ctx)
+        logit_grad = _closed_form(loss, "generator", logits, ctx)
         if logit_grad is not None:
             g_loss = loss.generator_loss(logits, ctx)
         else:  # autograd differentiates the loss, by the logits and by the fake images it may read
@@ -375,10 +375,13 @@ class _Rows:
         self.fake_images = self.fake.view(n, *fake_shape)
 
 
-def _closed_form(loss, method: str, *args):
-    """The loss's own gradients by the logits, or None (also for losses without the optional method)."""
-    function = getattr(loss, method, None)
-    return function(*args) if function is not None else None
+def _closed_form(loss, kind: str, *args):
+    """The loss's own gradients by the logits (``kind``: discriminator or generator), or None: for losses
+    without the optional method, and for a subclass that changed the loss but not its gradients."""
+    method = f"{kind}_logit_gradients"
+    if not closed_form_covers(loss, f"{kind}_loss", method):
+        return None
+    return getattr(loss, method)(*args)
 
 
 def _or_zeros(grad: Optional[torch.Tensor], like: torch.Tensor) -> torch.Tensor:

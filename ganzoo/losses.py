@@ -11,6 +11,7 @@ per generator step is the recipe's ``train.d_steps``, not the loss's business.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Callable, Optional, Tuple
 
@@ -55,7 +56,9 @@ class AdversarialLoss:
 
     # Optional. The trainer's fused steps (ganzoo.fused_step) differentiate the loss by the
     # logits; a loss that knows those gradients in closed form saves them a pass through
-    # autograd. ``ganzoo.testing.check_loss`` checks them against autograd.
+    # autograd. ``ganzoo.testing.check_loss`` checks them against autograd. They are used only
+    # where the class defining them also defines (or inherits from the definer of) the loss
+    # method: see ``closed_form_covers``.
     def discriminator_logit_gradients(self, real_logits: torch.Tensor, fake_logits: torch.Tensor,
                                       ctx: LossContext) -> Optional[Tuple[torch.Tensor, torch.Tensor]]:
         """d discriminator_loss / d real_logits and / d fake_logits, computed without autograd;
@@ -65,6 +68,23 @@ class AdversarialLoss:
     def generator_logit_gradients(self, fake_logits: torch.Tensor, ctx: LossContext) -> Optional[torch.Tensor]:
         """d generator_loss / d fake_logits, computed without autograd; None (the default) for autograd."""
         return None
+
+
+def closed_form_covers(loss, loss_method: str, gradients_method: str) -> bool:
+    """Whether ``loss``'s ``gradients_method`` (e.g. ``discriminator_logit_gradients``) belongs to its
+    ``loss_method``: defined by the class that defines the loss method, or by a subclass of it. A
+    subclass that changes the loss but not the gradients must not get its parent's gradients."""
+    cls = type(loss)
+    return _covers(cls, loss_method, gradients_method)
+
+
+@functools.lru_cache(maxsize=None)
+def _covers(cls: type, loss_method: str, gradients_method: str) -> bool:
+    def owner(name):
+        return next((klass for klass in cls.__mro__ if name in vars(klass)), None)
+
+    loss_owner, gradients_owner = owner(loss_method), owner(gradients_method)
+    return gradients_owner is not None and loss_owner is not None and issubclass(gradients_owner, loss_owner)
 
 
 def gradient_penalty(ctx: LossContext) -> torch.Tensor:

@@ -35,7 +35,7 @@ from torch import nn
 from ganzoo.components import generate
 from ganzoo.data import DataSpec, ImageData
 from ganzoo.errors import GanzooError
-from ganzoo.losses import LossContext, discriminate
+from ganzoo.losses import LossContext, closed_form_covers, discriminate
 from ganzoo.registry import KINDS, Component, PluginInfo, Registry, load_registry
 
 __all__ = [
@@ -281,8 +281,9 @@ def _check_logit_gradients(who: str, loss, ctx: LossContext, batch_size: int) ->
     real_logits, fake_logits = (torch.randn(batch_size, generator=rng) * 3 for _ in range(2))
     checks = [("discriminator", (real_logits, fake_logits)), ("generator", (fake_logits,))]
     for kind, logits in checks:
-        method = getattr(loss, f"{kind}_logit_gradients", None)
-        direct = method(*[x.clone() for x in logits], ctx) if method is not None else None
+        if not closed_form_covers(loss, f"{kind}_loss", f"{kind}_logit_gradients"):
+            continue  # none, or a parent's that the trainer does not use for this loss
+        direct = getattr(loss, f"{kind}_logit_gradients")(*[x.clone() for x in logits], ctx)
         if direct is None:
             continue
         direct = (direct,) if kind == "generator" else tuple(direct)

@@ -88,6 +88,22 @@ def test_fused_gradients_are_autograds(data_env, tmp_path, case):
             trainer.train_step(trainer.gather(index), None)
 
 
+def test_a_loss_that_changes_its_parents_loss_does_not_get_its_parents_gradients(data_env, tmp_path):
+    from ganzoo_vanilla.bce import BCELoss
+
+    class Penalised(BCELoss):  # a new D loss, BCE's closed-form D gradients no longer apply
+        def discriminator_loss(self, real_logits, fake_logits, ctx):
+            return super().discriminator_loss(real_logits, fake_logits, ctx) + real_logits.pow(2).mean()
+
+    registry = load_registry()
+    recipe = load_recipe(recipe_file(tmp_path), QUICK + ["train.device=cpu", "train.step=fused"], registry)
+    trainer = start_run(recipe, registry, tmp_path / "run", PlainProgress())
+    trainer.loss = Penalised(recipe.params["loss"])
+    real = trainer.images[:trainer.batch_size]
+    for mine, autograds in zip(gradients(trainer, real, fused=True), gradients(trainer, real, fused=False)):
+        torch.testing.assert_close(mine, autograds, rtol=1e-4, atol=1e-7)
+
+
 @pytest.mark.parametrize("overrides", [[], ["generator.params.activation=leaky_relu", "discriminator.params.activation=relu",
                                             "train.ema_decay=0.9", "train.on_nonfinite=skip"]])
 def test_fused_steps_train_as_autograd_does(data_env, tmp_path, overrides):

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from ganzoo import AdversarialLoss, gradient_penalty, r1_penalty
+from ganzoo import AdversarialLoss, closed_form_covers, gradient_penalty, r1_penalty
 
 
 def _check_r1(params) -> None:
@@ -36,7 +36,7 @@ class _PenalisedLoss(AdversarialLoss):
     # Gradients by the logits in closed form, for ganzoo's fused steps (ganzoo.testing.check_loss
     # checks them against autograd). None where a penalty needs autograd.
     def discriminator_logit_gradients(self, real_logits, fake_logits, ctx):
-        if self.r1_gamma > 0:
+        if self.r1_gamma > 0 or not closed_form_covers(self, "critic_loss", "critic_logit_gradients"):
             return None
         return self.critic_logit_gradients(real_logits, fake_logits)
 
