@@ -271,6 +271,10 @@ class Trainer:
     def fit(self) -> Path:
         epochs = self.config.train.epochs
         total = epochs * self.steps_per_epoch
+        if self.world.is_main:
+            self.progress.message(f"training on {self.device.type}: " + (
+                "fused steps (train.step in docs/recipes.md)" if self.fused is not None
+                else f"autograd steps ({self.fused_reason})"))
         self.progress.start(epochs, total, self.step)
         try:
             while self.step < total:

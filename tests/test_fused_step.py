@@ -245,3 +245,11 @@ def test_the_fused_step_raises_no_error_for_a_loss_without_the_optional_methods(
     trainer.loss = Minimal()
     trainer.fit()
     assert all(torch.isfinite(p).all() for p in trainer.generator.parameters())
+
+
+def test_a_run_says_which_steps_it_takes_and_why(data_env, tmp_path):
+    result = run_ganzoo("run", RECIPE, *QUICK, "train.epochs=1", "generator.params.batch_norm=true", "--quiet",
+                        "--out", tmp_path / "run", env={"GANZOO_DATA": str(data_env)})
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines()[0] == (
+        "training on cpu: autograd steps (the generator cannot be fused: it has a BatchNorm1d layer)")
