@@ -62,8 +62,7 @@ class MLPChain:
     and every ``load_state_dict``; replacing a parameter object would leave it behind.
     """
 
-    def __init__(self, model: nn.Module, chain: List[Layer], out_shape: Tuple[int, ...]):
-        self.model = model
+    def __init__(self, chain: List[Layer], out_shape: Tuple[int, ...]):
         self.layers = chain
         self.out_shape = out_shape  # of one sample of the model's output
         self.parameters = [p for layer in chain if layer.kind == "linear"
@@ -208,7 +207,7 @@ def read_chain(model: nn.Module, probe: torch.Tensor) -> Union[MLPChain, str]:
     try:
         with torch.no_grad():
             expected = model(probe)
-            found = MLPChain(model, chain, tuple(expected.shape[1:]))
+            found = MLPChain(chain, tuple(expected.shape[1:]))
             got = found.output(found.forward(probe))
     except Exception as error:  # noqa: BLE001 (e.g. a reshape that needs a fixed batch size)
         return f"its layers, read by torch.fx, fail on a probe batch ({type(error).__name__})"

@@ -25,35 +25,49 @@ _GROUP_KEYS = {"lr", "betas", "eps", "weight_decay", "amsgrad", "maximize", "for
 class OptimizerStep:
     def __init__(self, optimizer: torch.optim.Optimizer):
         self.optimizer = optimizer
-        self.direct = _kernel_applies(optimizer)
+        self._groups = None  # the param_groups list ``direct`` was judged on (load_state_dict replaces it)
+        self._direct = False
+
+    @property
+    def direct(self) -> bool:
+        """Whether steps (after the first) call the kernel directly, judged on the current param groups."""
+        if self._groups is not self.optimizer.param_groups:
+            self._groups, self._direct = self.optimizer.param_groups, _kernel_applies(self.optimizer)
+        return self._direct
 
     def __call__(self) -> None:
-        if not self.direct or _has_hooks(self.optimizer):
+        calls = self._kernel_calls() if self.direct and not _has_hooks(self.optimizer) else None
+        if calls is None:
             self.optimizer.step()
             return
-        state = self.optimizer.state
-        for group in self.optimizer.param_groups:
-            params, grads, exp_avgs, exp_avg_sqs, steps = [], [], [], [], []
-            for param in group["params"]:
-                if param.grad is None:
-                    continue
-                param_state = state.get(param)
-                if not param_state:  # no state yet: torch creates it, in its own layout
-                    self.optimizer.step()
-                    return
-                params.append(param)
-                grads.append(param.grad)
-                exp_avgs.append(param_state["exp_avg"])
-                exp_avg_sqs.append(param_state["exp_avg_sq"])
-                steps.append(param_state["step"])
-            if not params:
-                continue
+        for group, params, grads, exp_avgs, exp_avg_sqs, steps in calls:
             beta1, beta2 = group["betas"]
             kernel = torch._fused_adamw_ if group["decoupled_weight_decay"] else torch._fused_adam_
             torch._foreach_add_(steps, 1)
             kernel(params, grads, exp_avgs, exp_avg_sqs, [], steps, lr=group["lr"], beta1=beta1, beta2=beta2,
                    weight_decay=group["weight_decay"], eps=group["eps"], amsgrad=False,
                    maximize=group["maximize"])
+
+    def _kernel_calls(self):
+        """Per group, the tensors of one kernel call; None when a tensor with a gradient has no state
+        yet (torch creates it, in its own layout), gathered before any group is updated."""
+        state, calls = self.optimizer.state, []
+        for group in self.optimizer.param_groups:
+            params, grads, exp_avgs, exp_avg_sqs, steps = [], [], [], [], []
+            for param in group["params"]:
+                if param.grad is None:
+                    continue
+                param_state = state.get(param)
+                if not param_state:
+                    return None
+                params.append(param)
+                grads.append(param.grad)
+                exp_avgs.append(param_state["exp_avg"])
+                exp_avg_sqs.append(param_state["exp_avg_sq"])
+                steps.append(param_state["step"])
+            if params:
+                calls.append((group, params, grads, exp_avgs, exp_avg_sqs, steps))
+        return calls
 
 
 def _has_hooks(optimizer: torch.optim.Optimizer) -> bool:

@@ -164,3 +164,32 @@ def test_other_optimizers_take_their_own_step(make):
     for _ in range(3):
         _step_both(model, optimizer, twin, step, torch.randn(8, 5))
     _assert_same_weights(model, twin)
+
+
+def test_the_direct_step_with_a_group_that_starts_late_is_torchs_own():
+    """A param group whose tensors get their first gradients after the others' state exists."""
+    import copy
+
+    from ganzoo.optimizer_step import OptimizerStep
+
+    torch.manual_seed(0)
+    first, second = torch.nn.Linear(5, 4), torch.nn.Linear(4, 3)
+    twin_first, twin_second = copy.deepcopy(first), copy.deepcopy(second)
+
+    def make(a, b):
+        return torch.optim.Adam([{"params": a.parameters()}, {"params": b.parameters(), "lr": 1e-3}],
+                                lr=1e-2, fused=True)
+
+    optimizer, twin_optimizer = make(first, second), make(twin_first, twin_second)
+    step = OptimizerStep(twin_optimizer)
+    for i in range(4):
+        x = torch.randn(8, 5)
+        for a, b in ((first, second), (twin_first, twin_second)):
+            a.zero_grad(set_to_none=True)
+            b.zero_grad(set_to_none=True)
+            out = a(x)
+            (b(out) if i >= 2 else out).pow(2).sum().backward()  # the second group joins at step 2
+        optimizer.step()
+        step()
+    for a, b in zip([*first.parameters(), *second.parameters()], [*twin_first.parameters(), *twin_second.parameters()]):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
