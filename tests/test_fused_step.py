@@ -29,10 +29,15 @@ def recipe_file(tmp_path, loss=None):
     return path
 
 
-def trained(tmp_path, name, *overrides, loss=None):
+def new_trainer(tmp_path, name, *overrides, loss=None):
+    """A started (not yet trained) run of the vanilla recipe, or of it with another loss."""
     registry = load_registry()
     recipe = load_recipe(recipe_file(tmp_path, loss), QUICK + ["train.device=cpu", *overrides], registry)
-    trainer = start_run(recipe, registry, tmp_path / name, PlainProgress())
+    return start_run(recipe, registry, tmp_path / name, PlainProgress())
+
+
+def trained(tmp_path, name, *overrides, loss=None):
+    trainer = new_trainer(tmp_path, name, *overrides, loss=loss)
     trainer.fit()
     return trainer
 
@@ -74,10 +79,7 @@ def gradients(trainer, real, fused: bool):
 @pytest.mark.parametrize("case", CASES)
 def test_fused_gradients_are_autograds(data_env, tmp_path, case):
     overrides, loss = CASES[case]
-    registry = load_registry()
-    recipe = load_recipe(recipe_file(tmp_path, loss), QUICK + ["train.device=cpu", "train.step=fused", *overrides],
-                         registry)
-    trainer = start_run(recipe, registry, tmp_path / "run", PlainProgress())
+    trainer = new_trainer(tmp_path, "run", "train.step=fused", *overrides, loss=loss)
     assert trainer.fused is not None
     for step in range(3):  # at the start, and after some training
         index = torch.randperm(len(trainer.images))[:trainer.batch_size]
@@ -95,10 +97,8 @@ def test_a_loss_that_changes_its_parents_loss_does_not_get_its_parents_gradients
         def discriminator_loss(self, real_logits, fake_logits, ctx):
             return super().discriminator_loss(real_logits, fake_logits, ctx) + real_logits.pow(2).mean()
 
-    registry = load_registry()
-    recipe = load_recipe(recipe_file(tmp_path), QUICK + ["train.device=cpu", "train.step=fused"], registry)
-    trainer = start_run(recipe, registry, tmp_path / "run", PlainProgress())
-    trainer.loss = Penalised(recipe.params["loss"])
+    trainer = new_trainer(tmp_path, "run", "train.step=fused")
+    trainer.loss = Penalised(trainer.recipe.params["loss"])
     real = trainer.images[:trainer.batch_size]
     for mine, autograds in zip(gradients(trainer, real, fused=True), gradients(trainer, real, fused=False)):
         torch.testing.assert_close(mine, autograds, rtol=1e-4, atol=1e-7)
@@ -150,10 +150,8 @@ def test_resume_of_a_fused_run_continues_as_if_never_stopped(data_env, tmp_path)
     from ganzoo.trainer import resume_run
 
     whole = trained(tmp_path, "whole", "train.epochs=2")
-    registry = load_registry()
-    recipe = load_recipe(recipe_file(tmp_path), QUICK + ["train.device=cpu", "train.epochs=1"], registry)
-    start_run(recipe, registry, tmp_path / "half", PlainProgress()).fit()
-    resumed = resume_run(tmp_path / "half", registry, PlainProgress(), ["train.epochs=2"])
+    trained(tmp_path, "half", "train.epochs=1")
+    resumed = resume_run(tmp_path / "half", load_registry(), PlainProgress(), ["train.epochs=2"])
     assert resumed.fused is not None
     resumed.fit()
     for a, b in zip(whole.generator.parameters(), resumed.generator.parameters()):
@@ -239,9 +237,7 @@ def test_the_fused_step_raises_no_error_for_a_loss_without_the_optional_methods(
         def generator_loss(self, fake_logits, ctx):
             return F.softplus(-fake_logits).mean()
 
-    registry = load_registry()
-    recipe = load_recipe(recipe_file(tmp_path), QUICK + ["train.device=cpu", "train.step=fused"], registry)
-    trainer = start_run(recipe, registry, tmp_path / "run", PlainProgress())
+    trainer = new_trainer(tmp_path, "run", "train.step=fused")
     trainer.loss = Minimal()
     trainer.fit()
     assert all(torch.isfinite(p).all() for p in trainer.generator.parameters())
