@@ -13,14 +13,18 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AdversarialLoss",
+    "Algorithm",
+    "Batch",
     "DataSpec",
     "Features",
+    "GAN",
+    "GANParams",
     "GanzooError",
     "ImageData",
     "LossContext",
     "Metric",
     "Tanh",
-    "closed_form_covers",
+    "TrainStep",
     "default_data_root",
     "gradient_penalty",
     "hookimpl",
@@ -29,12 +33,20 @@ __all__ = [
 
 
 def __getattr__(name):
-    if name in ("AdversarialLoss", "LossContext", "closed_form_covers", "gradient_penalty", "r1_penalty"):
+    if name in ("Algorithm", "Batch", "TrainStep"):
+        from ganzoo import algorithm
+
+        return getattr(algorithm, name)
+    if name in ("GAN", "GANParams"):
+        from ganzoo import gan
+
+        return getattr(gan, name)
+    if name in ("AdversarialLoss", "LossContext", "gradient_penalty", "r1_penalty"):
         from ganzoo import losses
 
         return getattr(losses, name)
     if name == "Tanh":
-        from ganzoo.layers import Tanh
+        from ganzoo.fast.tanh import Tanh
 
         return Tanh
     raise AttributeError(f"module 'ganzoo' has no attribute {name!r}")

@@ -15,7 +15,7 @@ from ganzoo.errors import GanzooError
 from ganzoo.files import write_atomic
 
 FORMAT = "ganzoo-checkpoint"
-VERSION = 1
+VERSION = 2  # 2: models, optimisers and EMAs by role, the algorithm's state; 1 had generator/discriminator
 FOLDER = "checkpoints"
 _NAME = re.compile(r"^step-(\d+)\.pt$")
 
@@ -95,7 +95,37 @@ def _load_file(path: Path, map_location) -> dict[str, Any]:
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise GanzooError(f"'{path}' is not a ganzoo checkpoint")
     state["path"] = str(path)
+    return _upgrade(state)
+
+
+def _upgrade(state: dict[str, Any]) -> dict[str, Any]:
+    """A version-1 checkpoint (written before algorithms were plugins) in today's layout."""
+    if "models" in state or "generator" not in state:
+        return state
+    state["models"] = {role: state.pop(role) for role in ("generator", "discriminator") if role in state}
+    if "generator_ema" in state:
+        state["ema"] = {"generator": state.pop("generator_ema")}
+    state.setdefault("sample_role", "generator")
+    window = state.get("window")
+    if isinstance(window, dict) and "d" in window:  # sums of d_loss, D(x), D(G(z)) and of g_loss
+        d, g, d_count, g_count = window["d"], window["g"], window["d_count"], window["g_count"]
+        state["window"] = {"names": ["d_loss", "g_loss", "d_real", "d_fake"],
+                           "sums": torch.stack([d[0], g[0], d[1], d[2]]),
+                           "counts": torch.tensor([d_count, g_count, d_count, d_count], dtype=torch.float32),
+                           "skipped": window.get("skipped", 0), "start_step": window.get("start_step", 0)}
     return state
+
+
+def recipe_of(state: dict[str, Any], registry, overrides=()):
+    """The recipe a checkpoint was written by (with ``overrides``): the one way every command
+    rebuilds a run from its checkpoint."""
+    from omegaconf import OmegaConf
+
+    from ganzoo.recipe import build_recipe
+
+    if not isinstance(state.get("recipe"), str):
+        raise GanzooError(f"checkpoint '{state.get('path')}' holds no recipe; it was not written by `ganzoo run`")
+    return build_recipe(OmegaConf.create(state["recipe"]), overrides, registry, source=state["path"])
 
 
 def _first_line(error: BaseException) -> str:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Dict, Optional, Sequence
 
 import torch
 from torch import nn
 
 from ganzoo.data import DataSpec, ImageData
 from ganzoo.errors import GanzooError
-from ganzoo.losses import AdversarialLoss, discriminate, is_conditional  # noqa: F401 (re-exported)
+from ganzoo.algorithm import Algorithm
+from ganzoo.losses import AdversarialLoss
+from ganzoo.models import discriminate, generate, is_conditional, set_requires_grad  # noqa: F401 (re-exported)
 from ganzoo.recipe import Recipe
 from ganzoo.registry import Registry
 
@@ -24,15 +26,17 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def build(registry: Registry, recipe: Recipe, kind: str, *args):
-    """Call the factory of the recipe's component of ``kind`` with its typed params."""
-    component = registry.get(kind, recipe.config[kind].name)
+def build(registry: Registry, recipe: Recipe, section: str, *args):
+    """Call the factory of the recipe's component in ``section`` (dataset, algorithm or a role)
+    with its typed params."""
+    kind = recipe.roles.get(section, section)
+    component = registry.get(kind, recipe.config[section].name)
     try:
-        return component.factory(recipe.params[kind], *args)
+        return component.factory(recipe.params[section], *args)
     except GanzooError:
         raise
     except (ValueError, TypeError) as error:
-        raise GanzooError(f"{kind} '{component.name}' ({component.plugin}) cannot be built: {error}") from None
+        raise GanzooError(f"{section} '{component.name}' ({component.plugin}) cannot be built: {error}") from None
 
 
 def load_data(registry: Registry, recipe: Recipe) -> ImageData:
@@ -43,23 +47,35 @@ def load_data(registry: Registry, recipe: Recipe) -> ImageData:
     return data
 
 
-def build_models(registry: Registry, recipe: Recipe, spec: DataSpec, device: torch.device):
-    generator = build(registry, recipe, "generator", spec)
-    discriminator = build(registry, recipe, "discriminator", spec)
-    for kind, module in (("generator", generator), ("discriminator", discriminator)):
+def build_algorithm(registry: Registry, recipe: Recipe) -> Algorithm:
+    return build(registry, recipe, "algorithm")
+
+
+def build_models(registry: Registry, recipe: Recipe, spec: DataSpec, device: torch.device,
+                 roles: Optional[Sequence[str]] = None) -> Dict[str, nn.Module]:
+    """The recipe's models by role (or only ``roles``), on ``device``."""
+    models = {}
+    for role in roles if roles is not None else recipe.model_roles:
+        module = build(registry, recipe, role, spec)
         if not isinstance(module, nn.Module):
-            raise GanzooError(f"{kind} '{recipe.config[kind].name}' returned {type(module).__name__}, not a torch.nn.Module")
-    if not isinstance(getattr(generator, "latent_dim", None), int):
-        raise GanzooError(f"generator '{recipe.config.generator.name}' has no integer latent_dim attribute; fix the plugin")
-    return generator.to(device), discriminator.to(device)
+            raise GanzooError(f"{role} '{recipe.config[role].name}' returned {type(module).__name__}, "
+                              "not a torch.nn.Module; fix the plugin")
+        models[role] = module.to(device)
+    return models
 
 
-def build_loss(registry: Registry, recipe: Recipe) -> AdversarialLoss:
-    loss = build(registry, recipe, "loss")
-    for method in ("discriminator_loss", "generator_loss"):
-        if not callable(getattr(loss, method, None)):
-            raise GanzooError(f"loss '{recipe.config.loss.name}' has no {method} method; fix the plugin")
-    return loss
+def build_losses(registry: Registry, recipe: Recipe) -> Dict[str, AdversarialLoss]:
+    """The recipe's losses by role."""
+    losses = {}
+    for role, kind in recipe.roles.items():
+        if kind != "loss":
+            continue
+        loss = build(registry, recipe, role)
+        for method in ("discriminator_loss", "generator_loss"):
+            if not callable(getattr(loss, method, None)):
+                raise GanzooError(f"{role} '{recipe.config[role].name}' has no {method} method; fix the plugin")
+        losses[role] = loss
+    return losses
 
 
 FUSED = ("adam", "adamw", "sgd")  # optimisers torch has single-kernel (fused) updates for
@@ -84,15 +100,3 @@ def build_optimizer(config, parameters, device: torch.device) -> torch.optim.Opt
     if config.name == "rmsprop":
         return torch.optim.RMSprop(parameters, momentum=config.momentum, **common)
     raise GanzooError(f"unknown optimizer '{config.name}'")
-
-
-def set_requires_grad(params, flag: bool) -> None:
-    """``module.requires_grad_(flag)`` on a list of the module's parameters, without walking its
-    submodules: cheap enough for every training step."""
-    for param in params:
-        param.requires_grad_(flag)
-
-
-def generate(generator: nn.Module, z: torch.Tensor, labels: Optional[torch.Tensor]) -> torch.Tensor:
-    return generator(z, labels) if is_conditional(generator) else generator(z)
-

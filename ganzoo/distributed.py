@@ -67,11 +67,28 @@ def broadcast_object(value: Any, world: World) -> Any:
     return box[0]
 
 
-def mean_over_ranks(tensor: torch.Tensor, world: World) -> torch.Tensor:
+def sum_over_ranks(tensor: torch.Tensor, world: World) -> torch.Tensor:
     if world.distributed:
         dist.all_reduce(tensor)
-        tensor /= world.size
     return tensor
+
+
+def average_gradients(params, world: World) -> None:
+    """Replace each parameter's gradient by its mean over all processes, in one all-reduce:
+    with each process's loss a mean over its share of the batch, that is the gradient of the
+    whole batch. (What DistributedDataParallel does in buckets during the backward pass; done
+    after it here, so any algorithm's graph, penalties and frozen models included, is averaged
+    alike.)"""
+    grads = [p.grad for p in params if p.grad is not None]
+    if not world.distributed or not grads:
+        return
+    from torch._utils import _flatten_dense_tensors, _unflatten_dense_tensors
+
+    flat = _flatten_dense_tensors(grads)
+    dist.all_reduce(flat)
+    flat /= world.size
+    for grad, mean in zip(grads, _unflatten_dense_tensors(flat, grads)):
+        grad.copy_(mean)
 
 
 def any_rank(flag: bool, world: World, device: torch.device) -> bool:

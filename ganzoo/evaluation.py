@@ -15,7 +15,6 @@ from typing import Any, Optional
 
 import torch
 from omegaconf import OmegaConf
-from omegaconf.errors import OmegaConfBaseException
 
 from ganzoo import checkpoint
 from ganzoo.classifier import embed_images, load_classifier
@@ -25,7 +24,7 @@ from ganzoo.errors import GanzooError
 from ganzoo.files import write_text_atomic
 from ganzoo.metrics import BETTER, Features
 from ganzoo.mnist_data import mnist_root, read_mnist
-from ganzoo.recipe import MIN_EVAL_IMAGES, Recipe, _first_line, _merge, build_recipe
+from ganzoo.recipe import MIN_EVAL_IMAGES, Recipe, type_params
 from ganzoo.registry import Registry, load_registry
 from ganzoo.sampling import load_generator, sample_images
 
@@ -46,14 +45,11 @@ def build_metrics(registry: Registry, recipe: Recipe) -> list[tuple[str, Any]]:
         key = f"eval.metrics.{name}"
         if overrides is not None and not isinstance(overrides, dict):
             raise GanzooError(f"{key} must be a mapping of params (or {{}}), got {overrides!r}")
-        typed = _merge(OmegaConf.structured(component.params), overrides or {}, "recipe", key)
+        params = type_params(component, overrides or {}, key)
         try:
-            params = OmegaConf.to_object(typed)
             metric = component.factory(params)
-        except OmegaConfBaseException as error:
-            raise GanzooError(f"{key}: {_first_line(error)}") from None
         except (TypeError, ValueError) as error:
-            raise GanzooError(f"{key}: {error}") from None
+            raise GanzooError(f"metric '{name}' ({component.plugin}) cannot be built: {error}") from error
         if not callable(getattr(metric, "compute", None)):
             raise GanzooError(f"metric '{name}' ({component.plugin}) has no compute method; fix the plugin")
         metrics.append((name, metric))
@@ -143,7 +139,7 @@ def evaluate_run(run_dir: str | Path, n: Optional[int] = None, seed: int = 0, da
         raise GanzooError(f"run directory '{run_dir}' not found; give the folder `ganzoo run` printed")
     registry = registry or load_registry()
     state = checkpoint.load_checkpoint(run_dir)
-    recipe = build_recipe(OmegaConf.create(state["recipe"]), (), registry, source=state["path"])
+    recipe = checkpoint.recipe_of(state, registry)
     n = recipe.config.eval.n if n is None else n
     if n < MIN_EVAL_IMAGES:
         raise GanzooError(f"-n must be at least {MIN_EVAL_IMAGES}, got {n}")
@@ -152,7 +148,7 @@ def evaluate_run(run_dir: str | Path, n: Optional[int] = None, seed: int = 0, da
     target = resolve_device(device)
     evaluator = Evaluator(registry, recipe, data_root, classifier, target)
     real = evaluator.reference(n, seed)  # first: it checks that n fits the train set
-    generator, spec = load_generator(run_dir, registry, str(target))
+    generator, spec = load_generator(run_dir, registry, str(target), state=state)
     generated = evaluator.score_generator(generator, spec, n, seed)
     report = {
         "run": str(run_dir),

@@ -16,6 +16,24 @@ hookimpl = pluggy.HookimplMarker("ganzoo")
 
 
 @hookspec
+def register_algorithms(register):
+    """Register training algorithms: the update rule of a GAN.
+
+    ``factory`` is a subclass of ``ganzoo.Algorithm``, called with the params
+    dataclass instance. Its ``roles`` (role -> kind: generator, discriminator or
+    loss) name the components a recipe gives it, one recipe section per role;
+    its ``train_step(batch, step)`` runs one training step with the
+    ``ganzoo.TrainStep`` the trainer hands it (models and losses by role, fresh
+    latents, ``step.update(role, loss)`` for each optimiser step,
+    ``step.log(...)`` for the scalars named in its ``scalars``). The trainer
+    keeps devices, data, precision, checkpoints, resume and logging. A recipe
+    picks one with ``algorithm: {name: gan, params: {...}}``; ``gan`` (the
+    built-in ``ganzoo.GAN``) is the default. See docs/writing-plugins.md,
+    "Writing a training algorithm".
+    """
+
+
+@hookspec
 def register_generators(register):
     """Register generators.
 

@@ -1,21 +1,22 @@
 """The adversarial loss interface.
 
-The trainer computes the discriminator's logits on the real and fake batches and
-hands them to the loss, together with a ``LossContext`` that holds the
+The training algorithm (``ganzoo.GAN`` by default) computes the discriminator's
+logits on the real and fake batches and hands them to the loss, together with a ``LossContext`` that holds the
 discriminator and the batches themselves. That is enough for every loss in
 common use: BCE, least-squares, hinge and Wasserstein read the logits; gradient
 penalties (WGAN-GP, R1) call ``ctx.discriminator`` on interpolates or on real
 images; conditional losses read ``ctx.labels``. How many discriminator steps run
-per generator step is the recipe's ``train.d_steps``, not the loss's business.
+per generator step is the algorithm's business (``algorithm.params.d_steps``), not the loss's.
 """
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
-from typing import Callable, Optional, Tuple
+from typing import Callable, Optional
 
 import torch
+
+from ganzoo.models import discriminate, generate, is_conditional  # noqa: F401 (re-exported)
 
 
 @dataclass
@@ -25,23 +26,11 @@ class LossContext:
     fake: torch.Tensor
     labels: Optional[torch.Tensor] = None
     step: int = 0
+    latent: Optional[torch.Tensor] = None  # the generator's input for ``fake``, where the algorithm gives it
 
     def discriminate(self, images: torch.Tensor) -> torch.Tensor:
         """Logits of the discriminator on ``images`` (labels passed when it is conditional)."""
         return discriminate(self.discriminator, images, self.labels)
-
-
-def is_conditional(module) -> bool:
-    """Whether a model (or the model inside a DistributedDataParallel wrapper) takes labels."""
-    if isinstance(module, torch.nn.parallel.DistributedDataParallel):
-        module = module.module
-    return bool(getattr(module, "conditional", False))
-
-
-def discriminate(discriminator, images: torch.Tensor, labels: Optional[torch.Tensor]) -> torch.Tensor:
-    """One logit per image, shape (N,); labels are passed to a conditional discriminator."""
-    out = discriminator(images, labels) if is_conditional(discriminator) else discriminator(images)
-    return out.reshape(-1)
 
 
 class AdversarialLoss:
@@ -53,38 +42,6 @@ class AdversarialLoss:
 
     def generator_loss(self, fake_logits: torch.Tensor, ctx: LossContext) -> torch.Tensor:
         raise NotImplementedError
-
-    # Optional. The trainer's fused steps (ganzoo.fused_step) differentiate the loss by the
-    # logits; a loss that knows those gradients in closed form saves them a pass through
-    # autograd. ``ganzoo.testing.check_loss`` checks them against autograd. They are used only
-    # where the class defining them also defines (or inherits from the definer of) the loss
-    # method: see ``closed_form_covers``.
-    def discriminator_logit_gradients(self, real_logits: torch.Tensor, fake_logits: torch.Tensor,
-                                      ctx: LossContext) -> Optional[Tuple[torch.Tensor, torch.Tensor]]:
-        """d discriminator_loss / d real_logits and / d fake_logits, computed without autograd;
-        None when the loss needs autograd for them (e.g. it has a penalty), as by default."""
-        return None
-
-    def generator_logit_gradients(self, fake_logits: torch.Tensor, ctx: LossContext) -> Optional[torch.Tensor]:
-        """d generator_loss / d fake_logits, computed without autograd; None (the default) for autograd."""
-        return None
-
-
-def closed_form_covers(loss, loss_method: str, gradients_method: str) -> bool:
-    """Whether ``loss``'s ``gradients_method`` (e.g. ``discriminator_logit_gradients``) belongs to its
-    ``loss_method``: defined by the class that defines the loss method, or by a subclass of it. A
-    subclass that changes the loss but not the gradients must not get its parent's gradients."""
-    cls = type(loss)
-    return _covers(cls, loss_method, gradients_method)
-
-
-@functools.lru_cache(maxsize=None)
-def _covers(cls: type, loss_method: str, gradients_method: str) -> bool:
-    def owner(name):
-        return next((klass for klass in cls.__mro__ if name in vars(klass)), None)
-
-    loss_owner, gradients_owner = owner(loss_method), owner(gradients_method)
-    return gradients_owner is not None and loss_owner is not None and issubclass(gradients_owner, loss_owner)
 
 
 def gradient_penalty(ctx: LossContext) -> torch.Tensor:

@@ -1,24 +1,27 @@
 """Recipes: YAML files, typed by a schema, with ``key=value`` overrides.
 
-The skeleton (seed, components, optimisers, schedule, output) is typed by the
-dataclasses below; each component's ``params`` is typed by the params dataclass
-its plugin registered. Every mistake becomes a one-line ``GanzooError``.
+The skeleton (seed, algorithm, dataset, optimisers, train, output, eval) is typed
+by the dataclasses below, plus one section per role of the recipe's algorithm
+(``generator``, ``discriminator`` and ``loss`` for the default ``gan``); each
+component's ``params`` is typed by the params dataclass its plugin registered.
+Every mistake becomes a one-line ``GanzooError``.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass, make_dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
 import yaml
-from omegaconf import MISSING, DictConfig, OmegaConf
+from omegaconf import MISSING, DictConfig, OmegaConf, open_dict
 from omegaconf.errors import ConfigKeyError, OmegaConfBaseException
 
 from ganzoo.errors import GanzooError
-from ganzoo.registry import RECIPE_KINDS, Registry
+from ganzoo.algorithm import MODEL_KINDS
+from ganzoo.registry import Registry
 
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
 MIN_EVAL_IMAGES = 10
@@ -40,16 +43,9 @@ class OptimizerConfig:
     implementation: str = "auto"  # auto (fused where torch has it) | fused | foreach | loop
 
 @dataclass
-class OptimizersConfig:
-    generator: OptimizerConfig = field(default_factory=OptimizerConfig)
-    discriminator: OptimizerConfig = field(default_factory=OptimizerConfig)
-
-
-@dataclass
 class TrainConfig:
     epochs: int = 5
     batch_size: int = 128
-    d_steps: int = 1  # discriminator steps per generator step
     device: str = "auto"  # auto | cpu | cuda | cuda:N
     log_every: int = 50  # steps between logged metrics; the only host syncs
     on_nonfinite: str = "stop"  # stop | skip: what a non-finite loss or gradient does (see ganzoo.divergence)
@@ -74,18 +70,33 @@ class EvalConfig:
     metrics: Dict[str, Any] = field(default_factory=dict)  # metric name -> params; empty: every registered metric
 
 
+DEFAULT_ALGORITHM = "gan"
+
+
 @dataclass
-class RecipeSchema:
+class AlgorithmConfig:
+    name: str = DEFAULT_ALGORITHM
+    params: Dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class RecipeBase:
+    """The sections every recipe has; ``schema_for`` adds one per role of its algorithm."""
+
     name: Optional[str] = None  # defaults to the recipe file's stem
     seed: int = 0
+    algorithm: AlgorithmConfig = field(default_factory=AlgorithmConfig)
     dataset: ComponentConfig = field(default_factory=ComponentConfig)
-    generator: ComponentConfig = field(default_factory=ComponentConfig)
-    discriminator: ComponentConfig = field(default_factory=ComponentConfig)
-    loss: ComponentConfig = field(default_factory=ComponentConfig)
-    optimizers: OptimizersConfig = field(default_factory=OptimizersConfig)
+    optimizers: Dict[str, OptimizerConfig] = field(default_factory=dict)  # model role -> optimiser
     train: TrainConfig = field(default_factory=TrainConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
+
+
+def schema_for(roles: Dict[str, str]) -> type:
+    """The recipe schema of an algorithm with these roles: ``RecipeBase`` plus a section per role."""
+    return make_dataclass("RecipeSchema", [(role, ComponentConfig, field(default_factory=ComponentConfig))
+                                           for role in roles], bases=(RecipeBase,))
 
 
 @dataclass
@@ -93,17 +104,23 @@ class Recipe:
     """A validated recipe: the skeleton config and each component's typed params."""
 
     config: DictConfig
-    params: Dict[str, Any]  # kind -> params dataclass instance
+    params: Dict[str, Any]  # section (algorithm, dataset, each role) -> params dataclass instance
+    roles: Dict[str, str] = field(default_factory=dict)  # role -> kind, from the algorithm
 
     @property
     def name(self) -> str:
         return self.config.name
 
+    @property
+    def model_roles(self) -> list[str]:
+        """The roles that are trained models (each has an optimiser), in the algorithm's order."""
+        return [role for role, kind in self.roles.items() if kind in MODEL_KINDS]
+
     def to_yaml(self) -> str:
         """The fully resolved recipe; ``ganzoo run`` of it reproduces the run."""
         tree = OmegaConf.to_container(self.config, resolve=True)
-        for kind in RECIPE_KINDS:
-            tree[kind]["params"] = OmegaConf.to_container(OmegaConf.structured(self.params[kind]))
+        for section, params in self.params.items():
+            tree[section]["params"] = OmegaConf.to_container(OmegaConf.structured(params))
         return OmegaConf.to_yaml(OmegaConf.create(tree))
 
 
@@ -133,9 +150,14 @@ def build_recipe(document: Any, overrides: Sequence[str] = (), registry: Registr
         from ganzoo.registry import load_registry
 
         registry = load_registry()
-    config = OmegaConf.structured(RecipeSchema)
+    document = upgrade_layout(document.copy() if isinstance(document, DictConfig) else document)
+    changes = upgrade_layout(parse_overrides(overrides))
+    algorithm = registry.get("algorithm", _algorithm_name(document, changes))
+    roles = dict(algorithm.factory.roles)
+    _drop_params_of_renamed(document, changes, registry, roles)
+    config = OmegaConf.structured(schema_for(roles))
     config = _merge(config, document, source)
-    config = _merge(config, parse_overrides(overrides), "overrides")
+    config = _merge(config, changes, "overrides")
     _resolve(config, source)
     if config.name is None:
         config.name = default_name
@@ -143,23 +165,93 @@ def build_recipe(document: Any, overrides: Sequence[str] = (), registry: Registr
     missing = sorted(OmegaConf.missing_keys(config))
     if missing:
         raise GanzooError(f"{source}: no value for '{missing[0]}'; set it in the recipe or add {missing[0]}=VALUE")
+    _fill_optimizers(config, roles, source)
 
-    params = {}
-    for kind in RECIPE_KINDS:
-        component = registry.get(kind, config[kind].name)
-        typed = _merge(OmegaConf.structured(component.params), config[kind].params, source, f"{kind}.params")
-        missing = sorted(OmegaConf.missing_keys(typed))
-        if missing:
-            key = f"{kind}.params.{missing[0]}"
-            raise GanzooError(f"{source}: no value for '{key}'; set it in the recipe or add {key}=VALUE")
-        try:
-            params[kind] = OmegaConf.to_object(typed)
-        except OmegaConfBaseException as error:
-            raise GanzooError(f"{source}: {kind}.params: {_first_line(error)}") from None
-        except (TypeError, ValueError) as error:  # raised by a params dataclass's __post_init__
-            raise GanzooError(f"{source}: {kind}.params: {error}") from None
+    sections = {"algorithm": "algorithm", "dataset": "dataset", **roles}  # section -> kind
+    params = {section: type_params(registry.get(kind, config[section].name), config[section].params,
+                                   f"{section}.params", source)
+              for section, kind in sections.items()}
     _check_ranges(config)
-    return Recipe(config=config, params=params)
+    return Recipe(config=config, params=params, roles=roles)
+
+
+def type_params(component, values: Any, key: str, source: str = "recipe") -> Any:
+    """``values`` (a mapping, as under ``KEY`` in a recipe) typed by the component's params
+    dataclass: the dataclass instance, or a one-line ``GanzooError`` naming ``key``."""
+    try:
+        schema = OmegaConf.structured(component.params)
+    except OmegaConfBaseException as error:
+        raise GanzooError(f"{component.kind} '{component.name}' ({component.plugin}): its params dataclass "
+                          f"{component.params.__name__} cannot type a recipe: {_first_line(error)}; use int, float, "
+                          "bool, str, Optional, List or Dict fields") from None
+    typed = _merge(schema, values if values is not None else {}, source, key)
+    missing = sorted(OmegaConf.missing_keys(typed))
+    if missing:
+        raise GanzooError(f"{source}: no value for '{key}.{missing[0]}'; set it in the recipe or add "
+                          f"{key}.{missing[0]}=VALUE")
+    try:
+        return OmegaConf.to_object(typed)
+    except OmegaConfBaseException as error:
+        raise GanzooError(f"{source}: {key}: {_first_line(error)}") from None
+    except (TypeError, ValueError) as error:  # raised by a params dataclass's __post_init__
+        raise GanzooError(f"{source}: {key}: {error}") from None
+
+
+def upgrade_layout(tree: Any) -> Any:
+    """A recipe (or overrides) in an older layout, in today's: ``train.d_steps`` is the gan
+    algorithm's ``algorithm.params.d_steps``. Recipes written before algorithms were plugins
+    keep working; the run's recipe.yaml is written in today's layout."""
+    if not isinstance(tree, DictConfig) or "train" not in tree or not isinstance(tree.train, DictConfig):
+        return tree
+    if "d_steps" in tree.train:
+        tree = tree.copy()
+        with open_dict(tree):
+            value = tree.train.pop("d_steps")
+            OmegaConf.update(tree, "algorithm.params.d_steps", value, force_add=True)
+    return tree
+
+
+def _algorithm_name(document: Any, changes: DictConfig) -> str:
+    for tree in (changes, document):
+        if isinstance(tree, DictConfig):
+            name = OmegaConf.select(tree, "algorithm.name", default=None, throw_on_missing=False)
+            if name is not None:
+                if not isinstance(name, str):
+                    raise GanzooError(f"algorithm.name must be a name, e.g. gan, got {name!r}")
+                return name
+    return DEFAULT_ALGORITHM
+
+
+def _drop_params_of_renamed(document: Any, changes: DictConfig, registry: Registry, roles: Dict[str, str]) -> None:
+    """An override of a component's name (``discriminator.name=dcgan``) keeps only the recipe's
+    params that the new component has: the old component's params would not type."""
+    if not isinstance(document, DictConfig):
+        return
+    for section, kind in {"dataset": "dataset", **roles}.items():
+        new = OmegaConf.select(changes, f"{section}.name", default=None, throw_on_missing=False)
+        old = OmegaConf.select(document, f"{section}.name", default=None, throw_on_missing=False)
+        params = OmegaConf.select(document, f"{section}.params", default=None, throw_on_missing=False)
+        if not isinstance(new, str) or new == old or not isinstance(params, DictConfig):
+            continue
+        keep = {f.name for f in fields(registry.get(kind, new).params)}
+        with open_dict(document):
+            for key in [key for key in params if key not in keep]:
+                params.pop(key)
+
+
+def _fill_optimizers(config: DictConfig, roles: Dict[str, str], source: str) -> None:
+    """Every model role gets an optimiser (adam with its defaults unless the recipe says otherwise);
+    an optimiser for a role the algorithm does not have is a mistake."""
+    model_roles = [role for role, kind in roles.items() if kind in MODEL_KINDS]
+    for role in list(config.optimizers):
+        if role not in model_roles:
+            close = difflib.get_close_matches(str(role), model_roles, n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            raise GanzooError(f"{source}: unknown key 'optimizers.{role}': {hint}the algorithm "
+                              f"'{config.algorithm.name}' trains {', '.join(model_roles)}")
+    for role in model_roles:
+        if role not in config.optimizers:
+            config.optimizers[role] = OmegaConf.structured(OptimizerConfig)
 
 
 def parse_overrides(overrides: Sequence[str]) -> DictConfig:
@@ -253,7 +345,6 @@ def _check_ranges(config: DictConfig) -> None:
     checks = [
         ("train.epochs", config.train.epochs >= 1, "at least 1"),
         ("train.batch_size", config.train.batch_size >= 1, "at least 1"),
-        ("train.d_steps", config.train.d_steps >= 1, "at least 1"),
         ("train.threads", config.train.threads is None or config.train.threads >= 1, "at least 1, or null"),
         ("train.precision", config.train.precision in ("fp32", "bf16"), "fp32 or bf16"),
         ("train.step", config.train.step in ("auto", "fused", "autograd"), "auto, fused or autograd"),
@@ -265,7 +356,7 @@ def _check_ranges(config: DictConfig) -> None:
         ("eval.every", config.eval.every >= 0, "at least 0 (0 turns evaluation off)"),
         ("eval.n", config.eval.n >= MIN_EVAL_IMAGES, f"at least {MIN_EVAL_IMAGES}"),
     ]
-    for who in ("generator", "discriminator"):
+    for who in config.optimizers:
         opt = config.optimizers[who]
         checks += [
             (f"optimizers.{who}.name", opt.name in OPTIMIZERS, f"one of {', '.join(OPTIMIZERS)}"),

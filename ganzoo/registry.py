@@ -39,6 +39,7 @@ ALLOW_ENV = "GANZOO_PLUGINS"
 
 #: kind -> the hook that registers components of that kind
 HOOKS = {
+    "algorithm": "register_algorithms",
     "generator": "register_generators",
     "discriminator": "register_discriminators",
     "loss": "register_losses",
@@ -46,10 +47,10 @@ HOOKS = {
     "metric": "register_metrics",
 }
 KINDS = tuple(HOOKS)
-PLURALS = {"generator": "generators", "discriminator": "discriminators", "loss": "losses", "dataset": "datasets",
+PLURALS = {"algorithm": "algorithms", "generator": "generators", "discriminator": "discriminators", "loss": "losses", "dataset": "datasets",
            "metric": "metrics"}
-#: the kinds a recipe names one of each (metrics are chosen in its eval section)
-RECIPE_KINDS = ("generator", "discriminator", "loss", "dataset")
+#: the kinds whose components fill an algorithm's roles (a recipe section per role)
+ROLE_KINDS = ("generator", "discriminator", "loss")
 
 _NAME = re.compile(r"^[a-z][a-z0-9_\-]*$")
 
@@ -147,10 +148,38 @@ def _make_register(registry: Registry, kind: str, plugin: PluginInfo) -> Callabl
             raise GanzooError(f"{where}: the params of {kind} '{name}' must be a dataclass type")
         if not isinstance(description, str):
             raise GanzooError(f"{where}: the description of {kind} '{name}' must be a string")
+        if kind == "algorithm":
+            _check_algorithm(where, name, factory)
         summary = description.strip().splitlines()[0] if description.strip() else ""
         registry.add(Component(kind, name, factory, params, summary, plugin))
 
     return register
+
+
+def _check_algorithm(where: str, name: str, factory: Any) -> None:
+    """An algorithm's factory is its ``ganzoo.Algorithm`` subclass: recipes are typed by its roles."""
+    from ganzoo.algorithm import Algorithm
+
+    if not (isinstance(factory, type) and issubclass(factory, Algorithm)):
+        raise GanzooError(f"{where}: the factory of algorithm '{name}' must be a subclass of ganzoo.Algorithm "
+                          "(its roles type the recipe before anything is built)")
+    roles = getattr(factory, "roles", None)
+    if not isinstance(roles, dict) or not roles:
+        raise GanzooError(f"{where}: algorithm '{name}' declares no roles; set roles = {{'generator': 'generator', ...}}")
+    for role, kind in roles.items():
+        if not isinstance(role, str) or not re.match(r"^[a-z][a-z0-9_]*$", role) or role in RESERVED_SECTIONS:
+            raise GanzooError(f"{where}: algorithm '{name}' has a role named {role!r}: roles are lower-case "
+                              f"identifiers other than {', '.join(RESERVED_SECTIONS)}")
+        if kind not in ROLE_KINDS:
+            raise GanzooError(f"{where}: algorithm '{name}' gives role '{role}' the kind {kind!r}; "
+                              f"roles are of kind {', '.join(ROLE_KINDS)}")
+    scalars = getattr(factory, "scalars", ())
+    if not isinstance(scalars, tuple) or not all(isinstance(s, str) and s.isidentifier() for s in scalars):
+        raise GanzooError(f"{where}: algorithm '{name}' must declare scalars as a tuple of names, e.g. ('d_loss', 'g_loss')")
+
+
+#: recipe sections that are not roles
+RESERVED_SECTIONS = ("name", "seed", "algorithm", "dataset", "optimizers", "train", "output", "eval")
 
 
 def _plugin_info(entry_point: metadata.EntryPoint) -> PluginInfo:

@@ -8,36 +8,36 @@ from typing import Optional
 
 import numpy as np
 import torch
-from omegaconf import OmegaConf
 
 from ganzoo import checkpoint
-from ganzoo.components import build_models, generate, resolve_device
+from ganzoo.components import build_models, resolve_device
+from ganzoo.models import draw_latent, generate
 from ganzoo.data import DataSpec
 from ganzoo.errors import GanzooError
 from ganzoo.files import write_atomic
 from ganzoo.images import save_grid, to_uint8
-from ganzoo.recipe import build_recipe
 from ganzoo.registry import Registry
 
 FORMATS = (".npz", ".png")
 
 
-def load_generator(source: str | Path, registry: Registry, device: str = "cpu", ema: bool = True):
-    """The generator of a run directory's newest checkpoint (or of a checkpoint file), in eval mode.
+def load_generator(source: str | Path, registry: Registry, device: str = "cpu", ema: bool = True, state=None):
+    """The generator of a run directory's newest checkpoint (or of a checkpoint file, or of the
+    checkpoint ``state`` already loaded), in eval mode; the algorithm's ``sample_role``.
 
     When the run kept an EMA of the generator's weights (``train.ema_decay``), those
     weights are loaded, unless ``ema`` is false.
     """
-    state = checkpoint.load_checkpoint(source)
-    recipe = build_recipe(OmegaConf.create(state["recipe"]), (), registry, source=state["path"])
+    state = state if state is not None else checkpoint.load_checkpoint(source)
+    recipe = checkpoint.recipe_of(state, registry)
     spec = DataSpec.from_dict(state["data_spec"])
-    target = resolve_device(device)
-    generator, _ = build_models(registry, recipe, spec, target)
+    role = state.get("sample_role", "generator")
+    (generator,) = build_models(registry, recipe, spec, resolve_device(device), roles=[role]).values()
     try:
-        weights = state["generator_ema"]["model"] if ema and "generator_ema" in state else state["generator"]
-        generator.load_state_dict(weights)
-    except RuntimeError as error:
-        raise GanzooError(f"checkpoint '{state['path']}' does not fit its generator: {str(error).splitlines()[0]}") from None
+        averaged = state.get("ema", {}).get(role)
+        generator.load_state_dict(averaged["model"] if ema and averaged else state["models"][role])
+    except (RuntimeError, KeyError) as error:
+        raise GanzooError(f"checkpoint '{state['path']}' does not fit its {role}: {str(error).splitlines()[0]}") from error
     return generator.eval(), spec
 
 
@@ -61,7 +61,7 @@ def sample_raw(generator, spec: DataSpec, n: int, seed: int = 0, label: Optional
     out = []
     for start in range(0, n, batch_size):
         count = min(batch_size, n - start)
-        z = torch.randn(count, generator.latent_dim, generator=rng, device=device)
+        z = draw_latent(generator, count, rng)
         labels = None
         if spec.num_classes:
             labels = (torch.full((count,), label, device=device) if label is not None
@@ -74,8 +74,7 @@ def dataset_plot(source: str | Path, registry: Registry):
     """The plot function of the dataset a run trained on (for data that are not images), or None."""
     from ganzoo.components import load_data
 
-    state = checkpoint.load_checkpoint(source)
-    recipe = build_recipe(OmegaConf.create(state["recipe"]), (), registry, source=state["path"])
+    recipe = checkpoint.recipe_of(checkpoint.load_checkpoint(source), registry)
     return load_data(registry, recipe).plot
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Iterable, Optional
 
 from ganzoo.errors import GanzooError
-from ganzoo.registry import RECIPE_KINDS as KINDS  # the kinds a scaffold writes examples of
+KINDS = ("generator", "discriminator", "loss", "dataset")  # the kinds a scaffold writes examples of
 
 _PLUGIN_NAME = re.compile(r"^[a-z][a-z0-9]*([_-][a-z0-9]+)*$")
 

@@ -35,7 +35,7 @@ from torch import nn
 from ganzoo.components import generate
 from ganzoo.data import DataSpec, ImageData
 from ganzoo.errors import GanzooError
-from ganzoo.losses import LossContext, closed_form_covers, discriminate
+from ganzoo.losses import LossContext, discriminate
 from ganzoo.registry import KINDS, Component, PluginInfo, Registry, load_registry
 
 __all__ = [
@@ -126,32 +126,19 @@ def load_params(kind: str, name: str, params: Optional[Mapping[str, Any]] = None
     params dataclass, exactly as a recipe does, and check the result survives the
     round trip through a run's saved ``recipe.yaml``. Returns the dataclass instance."""
     from omegaconf import OmegaConf
-    from omegaconf.errors import OmegaConfBaseException
 
-    from ganzoo.recipe import _merge
+    from ganzoo.recipe import type_params
 
     if kind not in KINDS:
         raise ContractError(f"unknown kind '{kind}'; kinds are: {', '.join(KINDS)}")
     component = _component(kind, name, registry)
     who = f"{kind} '{name}' ({component.plugin})"
     try:
-        schema = OmegaConf.structured(component.params)
-    except OmegaConfBaseException as error:
-        raise _fail(who, f"its params dataclass {component.params.__name__} cannot type a recipe: "
-                         f"{str(error).splitlines()[0]}; use int, float, bool, str, Optional, List or Dict fields") from None
-    try:
-        typed = _merge(schema, dict(params or {}), f"{kind} '{name}'", f"{kind}.params")
-        missing = sorted(OmegaConf.missing_keys(typed))
-        if missing:
-            raise _fail(who, f"no value for required param '{missing[0]}'; pass it in params")
-        instance = OmegaConf.to_object(typed)
+        instance = type_params(component, dict(params or {}), f"{kind}.params", f"{kind} '{name}'")
     except GanzooError as error:
         raise _fail(who, str(error)) from None
-    except (TypeError, ValueError) as error:
-        raise _fail(who, f"the params were rejected: {error}") from None
     saved = OmegaConf.to_container(OmegaConf.structured(instance))  # what recipe.yaml holds
-    again = OmegaConf.to_container(OmegaConf.structured(
-        OmegaConf.to_object(_merge(OmegaConf.structured(component.params), saved, who))))
+    again = OmegaConf.to_container(OmegaConf.structured(type_params(component, saved, f"{kind}.params", who)))
     if again != saved:
         raise _fail(who, f"params do not survive a save and reload: {saved} became {again}")
     return instance
@@ -236,8 +223,7 @@ def check_loss(name: str, params: Optional[Mapping[str, Any]] = None, *, data: D
     """Build the loss and check, with a small linear discriminator and the trainer's call
     pattern: ``discriminator_loss`` and ``generator_loss`` return finite float scalars whose
     gradients reach the discriminator's weights and the fake images respectively (the
-    discriminator's weights are frozen during the generator's loss, as in training); and the
-    optional ``*_logit_gradients`` methods, where they give gradients, agree with autograd's.
+    discriminator's weights are frozen during the generator's loss, as in training).
     Returns the loss object."""
     component = _component("loss", name, registry)
     who = f"loss '{name}' ({component.plugin})"
@@ -271,31 +257,7 @@ def check_loss(name: str, params: Optional[Mapping[str, Any]] = None, *, data: D
         discriminator.requires_grad_(True)
     if source.grad is None or not torch.isfinite(source.grad).all() or not source.grad.abs().sum() > 0:
         raise _fail(who, "generator_loss gives the fake images no finite, non-zero gradient")
-    _check_logit_gradients(who, loss, LossContext(discriminator, real, fake.detach(), labels, step=2), batch_size)
     return loss
-
-
-def _check_logit_gradients(who: str, loss, ctx: LossContext, batch_size: int) -> None:
-    """The optional closed-form gradients by the logits (for the fused steps) must be autograd's."""
-    rng = torch.Generator().manual_seed(1)
-    real_logits, fake_logits = (torch.randn(batch_size, generator=rng) * 3 for _ in range(2))
-    checks = [("discriminator", (real_logits, fake_logits)), ("generator", (fake_logits,))]
-    for kind, logits in checks:
-        if not closed_form_covers(loss, f"{kind}_loss", f"{kind}_logit_gradients"):
-            continue  # none, or a parent's that the trainer does not use for this loss
-        direct = getattr(loss, f"{kind}_logit_gradients")(*[x.clone() for x in logits], ctx)
-        if direct is None:
-            continue
-        direct = (direct,) if kind == "generator" else tuple(direct)
-        inputs = [x.clone().requires_grad_(True) for x in logits]
-        value = getattr(loss, f"{kind}_loss")(*inputs, ctx)
-        expected = torch.autograd.grad(value, inputs, allow_unused=True)
-        for mine, theirs, x in zip(direct, expected, inputs):
-            theirs = torch.zeros_like(x) if theirs is None else theirs
-            if mine.shape != theirs.shape or not torch.allclose(mine, theirs, rtol=1e-4, atol=1e-7):
-                worst = (mine - theirs).abs().max().item() if mine.shape == theirs.shape else "a shape"
-                raise _fail(who, f"{kind}_logit_gradients differs from autograd's gradient of {kind}_loss "
-                                 f"(by {worst}); fix it, or return None to leave it to autograd")
 
 
 def check_dataset(name: str, params: Optional[Mapping[str, Any]] = None, *,
@@ -354,6 +316,7 @@ def check_training_step(*, generator: str = "mlp", discriminator: str = "mlp", l
     """
     from omegaconf import OmegaConf
 
+    from ganzoo.algorithm import Batch
     from ganzoo.recipe import build_recipe
     from ganzoo.trainer import Trainer
 
@@ -370,8 +333,9 @@ def check_training_step(*, generator: str = "mlp", discriminator: str = "mlp", l
     for kind, name in names.items():
         _component(kind, name, base)
     document = {kind: {"name": name, "params": params.get(kind, {})} for kind, name in names.items()}
-    document.update(train={"device": "cpu", "batch_size": batch_size, "d_steps": d_steps, "epochs": 1,
-                           "log_every": 1}, output={"grid_size": 4})
+    document.update(algorithm={"name": "gan", "params": {"d_steps": d_steps}},
+                    train={"device": "cpu", "batch_size": batch_size, "epochs": 1, "log_every": 1},
+                    output={"grid_size": 4})
     who = f"training step with {', '.join(f'{k} {n!r}' for k, n in names.items())}"
     try:
         recipe = build_recipe(OmegaConf.create(document), registry=base, source="contract recipe")
@@ -381,17 +345,17 @@ def check_training_step(*, generator: str = "mlp", discriminator: str = "mlp", l
         raise ContractError(f"{who}: {error}") from None
     if len(trainer.images) < batch_size * d_steps:
         raise _fail(who, f"the dataset has {len(trainer.images)} images; give it at least {batch_size * d_steps}")
-    before = {who_: copy.deepcopy(module.state_dict())
-              for who_, module in (("generator", trainer.generator), ("discriminator", trainer.discriminator))}
+    before = {role: copy.deepcopy(module.state_dict()) for role, module in trainer.models.items()}
     for index in range(d_steps):
         batch = slice(index * batch_size, (index + 1) * batch_size)
         labels = trainer.labels[batch] if trainer.labels is not None else None
-        trainer.train_step(trainer.images[batch], labels)
-    sums = torch.cat([trainer.window.d, trainer.window.g])
-    if trainer.window.g_count != 1 or not torch.isfinite(sums).all():
-        raise _fail(who, f"the losses are not finite: d_loss sum {trainer.window.d[0].item()}, "
-                         f"g_loss sum {trainer.window.g.item()}")
-    for which, module in (("generator", trainer.generator), ("discriminator", trainer.discriminator)):
+        trainer.take_step(Batch(trainer.images[batch], labels))
+    window = trainer.window
+    sums = dict(zip(window.names, window.sums.tolist()))
+    g_updates = window.counts[window.names.index("g_loss")].item()
+    if g_updates != 1 or not torch.isfinite(window.sums).all():
+        raise _fail(who, f"the losses are not finite: d_loss sum {sums['d_loss']}, g_loss sum {sums['g_loss']}")
+    for which, module in trainer.models.items():
         after = module.state_dict()
         if all(torch.equal(before[which][key], after[key]) for key in after):
             raise _fail(who, f"the {which}'s weights did not change in one step")

@@ -81,7 +81,7 @@ def train(run_dir: Path, overrides=(), stop_at: int | None = None, resume: bool 
 
 def final_weights(run_dir: Path) -> dict[str, torch.Tensor]:
     state = checkpoint.load_checkpoint(run_dir)
-    return {f"{who}.{k}": v for who in ("generator", "discriminator") for k, v in state[who].items()}
+    return {f"{role}.{k}": v for role, weights in state["models"].items() for k, v in weights.items()}
 
 
 def logged(run_dir: Path) -> list[dict]:

@@ -62,7 +62,7 @@ def _skip_worker(rank, port, data_root, out):
     os.environ.update(RANK=str(rank), WORLD_SIZE="2", LOCAL_RANK=str(rank), MASTER_ADDR="127.0.0.1",
                       MASTER_PORT=str(port), GANZOO_DATA=data_root)
     torch.set_num_threads(1)
-    build = ganzoo.trainer.build_loss
+    build = ganzoo.trainer.build_losses
 
     class InfOnRankOne:
         def __init__(self, loss):
@@ -75,12 +75,12 @@ def _skip_worker(rank, port, data_root, out):
         def generator_loss(self, fake_logits, ctx):
             return self.loss.generator_loss(fake_logits, ctx)
 
-    ganzoo.trainer.build_loss = lambda *args: InfOnRankOne(build(*args))
+    ganzoo.trainer.build_losses = lambda *args: {role: InfOnRankOne(loss) for role, loss in build(*args).items()}
     registry = load_registry()
     recipe = load_recipe(RECIPE, SETTINGS + ["train.epochs=1", "train.log_every=4", "train.on_nonfinite=skip"], registry)
     trainer = start_run(recipe, registry, Path(out) / "run", PlainProgress(open(os.devnull, "w")))
     trainer.fit()
-    torch.save([p.detach().clone() for p in trainer.discriminator.parameters()], Path(out) / f"rank{rank}.pt")
+    torch.save([p.detach().clone() for p in trainer.models["discriminator"].parameters()], Path(out) / f"rank{rank}.pt")
     distributed.shutdown()
 
 

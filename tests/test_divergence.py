@@ -32,8 +32,9 @@ class NaNAt:
 @pytest.fixture
 def nan_at(monkeypatch):
     def install(**steps):
-        build = ganzoo.trainer.build_loss
-        monkeypatch.setattr(ganzoo.trainer, "build_loss", lambda *args: NaNAt(build(*args), **steps))
+        build = ganzoo.trainer.build_losses
+        monkeypatch.setattr(ganzoo.trainer, "build_losses",
+                            lambda *args: {role: NaNAt(loss, **steps) for role, loss in build(*args).items()})
     return install
 
 
@@ -81,7 +82,7 @@ def test_skip_leaves_the_bad_step_out_and_carries_on(data_env, tmp_path, nan_at)
     class Watch(StopAt):
         def advance(self, steps=1):
             if self.trainer.step in (10, 12):
-                seen[self.trainer.step] = [p.detach().clone() for p in self.trainer.discriminator.parameters()]
+                seen[self.trainer.step] = [p.detach().clone() for p in self.trainer.models["discriminator"].parameters()]
 
     start(tmp_path / "run", ["train.on_nonfinite=skip"], Watch()).fit()
     # D's two NaN updates were not applied: its weights did not move over steps 11 and 12.

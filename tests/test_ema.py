@@ -58,11 +58,11 @@ def _fit(overrides, out):
 def test_checkpoints_hold_the_ema_and_sampling_uses_it(data_env, tmp_path):
     trainer, registry = _fit(TINY, tmp_path / "run")
     state = load_checkpoint(tmp_path / "run")
-    assert state["generator_ema"]["updates"] == trainer.step  # one update per generator step
+    assert state["ema"]["generator"]["updates"] == trainer.step  # one update per generator step
     ema_generator, _ = load_generator(tmp_path / "run", registry)
     raw_generator, _ = load_generator(tmp_path / "run", registry, ema=False)
     for name, value in ema_generator.state_dict().items():
-        assert torch.equal(value, state["generator_ema"]["model"][name])
+        assert torch.equal(value, state["ema"]["generator"]["model"][name])
     assert not all(torch.equal(a, b) for a, b in zip(ema_generator.parameters(), raw_generator.parameters()))
 
 
@@ -79,4 +79,4 @@ def test_a_resumed_run_continues_the_ema_exactly(data_env, tmp_path):
 
 def test_without_ema_checkpoints_hold_none(data_env, tmp_path):
     _fit([*TINY, "train.ema_decay=0"], tmp_path / "run")
-    assert "generator_ema" not in load_checkpoint(tmp_path / "run")
+    assert "ema" not in load_checkpoint(tmp_path / "run")

@@ -27,16 +27,16 @@ def test_optimizer_implementations_match_the_plain_loop(data_env, tmp_path, impl
                     "optimizers.discriminator.implementation=loop")
     fast = trained(tmp_path, implementation, f"optimizers.generator.implementation={implementation}",
                    f"optimizers.discriminator.implementation={implementation}")
-    assert type(fast.opt_g).__name__ == "Adam"
-    assert fast.opt_g.defaults["fused" if implementation == "fused" else "foreach"] is True
+    assert type(fast.optimizers["generator"]).__name__ == "Adam"
+    assert fast.optimizers["generator"].defaults["fused" if implementation == "fused" else "foreach"] is True
     for model in ("generator", "discriminator"):
-        for a, b in zip(getattr(plain, model).parameters(), getattr(fast, model).parameters()):
+        for a, b in zip(plain.models[model].parameters(), fast.models[model].parameters()):
             torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
 
 
 def test_auto_takes_the_fused_update_where_torch_has_one(data_env, tmp_path):
     trainer = trained(tmp_path, "auto")
-    assert trainer.opt_g.defaults["fused"] is True and trainer.opt_d.defaults["fused"] is True
+    assert trainer.optimizers["generator"].defaults["fused"] is True and trainer.optimizers["discriminator"].defaults["fused"] is True
 
 
 def test_fused_is_refused_for_an_optimizer_without_one(data_env, tmp_path):
@@ -66,14 +66,14 @@ def test_bf16_autocast_trains_close_to_float32(data_env, tmp_path):
 
 
 def test_fast_tanh_trains_like_torch_tanh(data_env, tmp_path, monkeypatch):
-    from ganzoo import layers
+    from ganzoo.fast import tanh as layers
 
     fast = trained(tmp_path, "fast")
     assert any(isinstance(m, layers.Tanh) for m in fast.generator.modules())
     monkeypatch.setattr(layers, "tanh", torch.tanh)
     plain = trained(tmp_path, "plain")
     for model in ("generator", "discriminator"):
-        for a, b in zip(getattr(plain, model).parameters(), getattr(fast, model).parameters()):
+        for a, b in zip(plain.models[model].parameters(), fast.models[model].parameters()):
             torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
 
 
@@ -115,7 +115,7 @@ OPTIMIZERS = {
 
 @pytest.mark.parametrize("name", OPTIMIZERS)
 def test_the_direct_optimizer_step_is_torchs_own(name):
-    from ganzoo.optimizer_step import OptimizerStep
+    from ganzoo.fast.optimizer_step import OptimizerStep
 
     model, optimizer, twin, twin_optimizer = _twins(OPTIMIZERS[name])
     step = OptimizerStep(twin_optimizer)
@@ -135,7 +135,7 @@ def test_the_direct_optimizer_step_is_torchs_own(name):
 def test_the_direct_step_follows_a_loaded_state():
     import copy
 
-    from ganzoo.optimizer_step import OptimizerStep
+    from ganzoo.fast.optimizer_step import OptimizerStep
 
     model, optimizer, twin, twin_optimizer = _twins(OPTIMIZERS["adam"])
     step = OptimizerStep(twin_optimizer)
@@ -156,7 +156,7 @@ def test_the_direct_step_follows_a_loaded_state():
     lambda params: torch.optim.Adam(params, lr=1e-2, foreach=True),
 ])
 def test_other_optimizers_take_their_own_step(make):
-    from ganzoo.optimizer_step import OptimizerStep
+    from ganzoo.fast.optimizer_step import OptimizerStep
 
     model, optimizer, twin, twin_optimizer = _twins(make)
     step = OptimizerStep(twin_optimizer)
@@ -170,7 +170,7 @@ def test_the_direct_step_with_a_group_that_starts_late_is_torchs_own():
     """A param group whose tensors get their first gradients after the others' state exists."""
     import copy
 
-    from ganzoo.optimizer_step import OptimizerStep
+    from ganzoo.fast.optimizer_step import OptimizerStep
 
     torch.manual_seed(0)
     first, second = torch.nn.Linear(5, 4), torch.nn.Linear(4, 3)

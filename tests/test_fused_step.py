@@ -10,7 +10,8 @@ from torch import nn
 
 import ganzoo
 from ganzoo import GanzooError
-from ganzoo.fused_step import MLPChain, read_chain
+from ganzoo.algorithm import Batch
+from ganzoo.fast.fused_gan import MLPChain, read_chain
 from ganzoo.progress import PlainProgress
 from ganzoo.recipe import load_recipe
 from ganzoo.registry import load_registry
@@ -55,50 +56,53 @@ CASES = {
     "R1 penalty (autograd for the loss)": (["loss.params.r1_gamma=1.0"], None),
     "lsgan": ([], {"name": "lsgan", "params": {}}),
     "hinge": ([], {"name": "hinge", "params": {}}),
-    "wgan-gp (penalty through autograd)": (["train.d_steps=2"], {"name": "wgan-gp", "params": {"drift": 0.001}}),
+    "wgan-gp (penalty through autograd)": (["algorithm.params.d_steps=2"], {"name": "wgan-gp", "params": {"drift": 0.001}}),
 }
 
 
 def gradients(trainer, real, fused: bool):
-    """Losses and gradients of one D step and one G step from the trainer's current state, by the
-    fused steps or by autograd, with the same noise (and the same random numbers for penalties)."""
-    steps, trainer.fused = trainer.fused, (trainer.fused if fused else None)
+    """The gradients of one D step and one G step from the trainer's current state, by the fused
+    step or by the gan algorithm's own (autograd), with the same noise (and the same random
+    numbers for penalties): caught where the optimisers would step, which they do not."""
+    step, caught = trainer.step_context, []
+    optimizer_steps = dict(step.optimizer_steps)
+    for role, model in trainer.models.items():
+        step.optimizer_steps[role] = lambda model=model: caught.extend(p.grad.clone() for p in model.parameters())
     noise = trainer.noise_rng.get_state()
     torch.manual_seed(5)
     try:
-        d_loss = trainer.discriminator_gradients(real.clone(), None)[0]
-        d_grads = [p.grad.clone() for p in trainer.discriminator.parameters()]
-        g_loss = trainer.generator_gradients(real.clone(), None)
-        g_grads = [p.grad.clone() for p in trainer.generator.parameters()]
+        step.index = trainer.algorithm.params.d_steps - 1  # a step with a G update
+        (trainer.fast_step if fused else trainer.algorithm).train_step(Batch(real.clone()), step)
     finally:
-        trainer.fused = steps
+        step.optimizer_steps.update(optimizer_steps)
         trainer.noise_rng.set_state(noise)
-    return [d_loss.reshape(1), g_loss.reshape(1), *d_grads, *g_grads]
+    assert len(caught) == sum(len(list(m.parameters())) for m in trainer.models.values())
+    return caught
 
 
 @pytest.mark.parametrize("case", CASES)
 def test_fused_gradients_are_autograds(data_env, tmp_path, case):
     overrides, loss = CASES[case]
     trainer = new_trainer(tmp_path, "run", "train.step=fused", *overrides, loss=loss)
-    assert trainer.fused is not None
+    assert trainer.fast_step is not None
     for step in range(3):  # at the start, and after some training
         index = torch.randperm(len(trainer.images))[:trainer.batch_size]
         real = trainer.images.index_select(0, index)
         for mine, autograds in zip(gradients(trainer, real, fused=True), gradients(trainer, real, fused=False)):
             torch.testing.assert_close(mine, autograds, rtol=1e-4, atol=1e-7)
         for _ in range(3):
-            trainer.train_step(trainer.gather(index), None)
+            trainer.take_step(Batch(trainer.gather(trainer.images, index)))
 
 
-def test_a_loss_that_changes_its_parents_loss_does_not_get_its_parents_gradients(data_env, tmp_path):
+def test_a_loss_of_a_plugin_trains_alike_on_fused_and_autograd_steps(data_env, tmp_path):
     from ganzoo_vanilla.bce import BCELoss
 
-    class Penalised(BCELoss):  # a new D loss, BCE's closed-form D gradients no longer apply
+    class Penalised(BCELoss):  # a new D loss: the fused step differentiates it by its logits with autograd
         def discriminator_loss(self, real_logits, fake_logits, ctx):
             return super().discriminator_loss(real_logits, fake_logits, ctx) + real_logits.pow(2).mean()
 
     trainer = new_trainer(tmp_path, "run", "train.step=fused")
-    trainer.loss = Penalised(trainer.recipe.params["loss"])
+    trainer.losses["loss"] = Penalised(trainer.recipe.params["loss"])
     real = trainer.images[:trainer.batch_size]
     for mine, autograds in zip(gradients(trainer, real, fused=True), gradients(trainer, real, fused=False)):
         torch.testing.assert_close(mine, autograds, rtol=1e-4, atol=1e-7)
@@ -109,9 +113,9 @@ def test_a_loss_that_changes_its_parents_loss_does_not_get_its_parents_gradients
 def test_fused_steps_train_as_autograd_does(data_env, tmp_path, overrides):
     fused = trained(tmp_path, "fused", "train.step=fused", *overrides)
     plain = trained(tmp_path, "autograd", "train.step=autograd", *overrides)
-    assert fused.fused is not None and plain.fused is None
+    assert fused.fast_step is not None and plain.fast_step is None
     for model in ("generator", "discriminator"):
-        for a, b in zip(getattr(plain, model).parameters(), getattr(fused, model).parameters()):
+        for a, b in zip(plain.models[model].parameters(), fused.models[model].parameters()):
             torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
     for a, b in zip(metrics(plain), metrics(fused)):
         for key in ("d_loss", "g_loss", "d_real", "d_fake"):
@@ -123,7 +127,7 @@ def test_fused_steps_train_as_autograd_does(data_env, tmp_path, overrides):
 
 def test_auto_takes_the_fused_steps_for_the_vanilla_recipe(data_env, tmp_path):
     trainer = trained(tmp_path, "auto")
-    assert trainer.fused is not None and trainer.fused_reason is None
+    assert trainer.fast_step is not None and trainer.step_reason.startswith("fused steps")
 
 
 @pytest.mark.parametrize("overrides, reason", [
@@ -133,8 +137,8 @@ def test_auto_takes_the_fused_steps_for_the_vanilla_recipe(data_env, tmp_path):
 ])
 def test_auto_falls_back_to_autograd_and_says_why(data_env, tmp_path, overrides, reason):
     trainer = trained(tmp_path, "auto", *overrides)
-    assert trainer.fused is None
-    assert reason in trainer.fused_reason
+    assert trainer.fast_step is None
+    assert reason in trainer.step_reason
 
 
 def test_step_fused_fails_in_one_line_where_it_cannot_run(data_env, tmp_path):
@@ -152,7 +156,7 @@ def test_resume_of_a_fused_run_continues_as_if_never_stopped(data_env, tmp_path)
     whole = trained(tmp_path, "whole", "train.epochs=2")
     trained(tmp_path, "half", "train.epochs=1")
     resumed = resume_run(tmp_path / "half", load_registry(), PlainProgress(), ["train.epochs=2"])
-    assert resumed.fused is not None
+    assert resumed.fast_step is not None
     resumed.fit()
     for a, b in zip(whole.generator.parameters(), resumed.generator.parameters()):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
@@ -229,8 +233,8 @@ def test_a_model_with_a_hook_is_left_to_autograd():
     assert "hooks" in read_chain(model, torch.randn(4, 6))
 
 
-def test_the_fused_step_raises_no_error_for_a_loss_without_the_optional_methods(data_env, tmp_path):
-    class Minimal:  # duck-typed: no AdversarialLoss base, no *_logit_gradients
+def test_the_fused_step_takes_a_duck_typed_loss(data_env, tmp_path):
+    class Minimal:  # no AdversarialLoss base
         def discriminator_loss(self, real_logits, fake_logits, ctx):
             return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
 
@@ -238,7 +242,7 @@ def test_the_fused_step_raises_no_error_for_a_loss_without_the_optional_methods(
             return F.softplus(-fake_logits).mean()
 
     trainer = new_trainer(tmp_path, "run", "train.step=fused")
-    trainer.loss = Minimal()
+    trainer.losses["loss"] = Minimal()
     trainer.fit()
     assert all(torch.isfinite(p).all() for p in trainer.generator.parameters())
 

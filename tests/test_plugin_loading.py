@@ -134,7 +134,7 @@ def test_list_and_plugins_show_an_installed_broken_plugin_as_failed(installed, c
 
     rows = plugins_json(capsys)
     assert rows["vanilla"]["builtin"] and rows["vanilla"]["status"] == "loaded"
-    assert rows["vanilla"]["registered"] == {"generator": ["mlp"], "discriminator": ["mlp"],
+    assert rows["vanilla"]["registered"] == {"algorithm": ["gan"], "generator": ["mlp"], "discriminator": ["mlp"],
                                              "loss": ["bce"], "dataset": ["mnist"]}
     assert rows["goodplug"] == {"name": "goodplug", "distribution": "ganzoo-goodplug", "version": "2.0.0",
                                 "builtin": False, "status": "loaded", "error": None,

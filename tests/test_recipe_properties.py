@@ -20,7 +20,7 @@ from runs import registry
 SETTINGS = settings(max_examples=int(os.environ.get("GANZOO_HYPOTHESIS_EXAMPLES", "40")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 BASE = OmegaConf.load(RECIPE)
 
-KEYS = ["seed", "name", "train.epochs", "train.batch_size", "train.d_steps", "train.device", "train.log_every",
+KEYS = ["seed", "name", "algorithm.name", "algorithm.params.d_steps", "train.d_steps", "train.epochs", "train.batch_size", "train.device", "train.log_every",
         "train.on_nonfinite", "output.root", "output.grid_size", "output.keep_checkpoints",
         "optimizers.generator.lr", "optimizers.generator.betas", "optimizers.discriminator.name",
         "generator.name", "generator.params.hidden", "generator.params.latent_dim", "generator.params.dropout",

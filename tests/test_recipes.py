@@ -21,7 +21,7 @@ from idx import TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS, idx_bytes,
 
 RECIPES = sorted((ROOT / "recipes").glob("*.yaml"))
 BATCH = 16
-STEPS = 5  # enough for one generator step at train.d_steps=5
+STEPS = 5  # enough for one generator step at algorithm.params.d_steps=5
 SHRINK = ["train.epochs=1", f"train.batch_size={BATCH}", "train.log_every=1", "output.grid_size=4",
           "train.device=cpu"]
 

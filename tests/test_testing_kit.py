@@ -69,16 +69,6 @@ class DetachedLoss(VectorLoss):
         return fake_logits.detach().mean()
 
 
-class WrongGradientLoss(VectorLoss):
-    """Right losses, but a closed-form generator gradient with the sign flipped."""
-
-    def discriminator_loss(self, real_logits, fake_logits, ctx):
-        return (fake_logits - real_logits).mean()
-
-    def generator_logit_gradients(self, fake_logits, ctx):
-        return torch.full_like(fake_logits, 1.0 / fake_logits.numel())  # should be -1/n
-
-
 def byte_images(params):
     return ImageData(images=torch.zeros(4, 1, 8, 8, dtype=torch.uint8))
 
@@ -104,7 +94,6 @@ def register_losses(register):
     register("vector", lambda params: VectorLoss(), NoParams)
     register("detached", lambda params: DetachedLoss(), NoParams)
     register("no-methods", lambda params: object(), NoParams)
-    register("wrong-gradients", lambda params: WrongGradientLoss(), NoParams)
 
 
 @hookimpl
@@ -129,7 +118,6 @@ def registry():
     (testing.check_loss, "vector", "discriminator_loss must return a scalar tensor"),
     (testing.check_loss, "detached", "generator_loss has no gradient"),
     (testing.check_loss, "no-methods", "has no discriminator_loss method"),
-    (testing.check_loss, "wrong-gradients", "generator_logit_gradients differs from autograd's gradient"),
     (testing.check_dataset, "bytes", "images must be a float tensor"),
     (testing.check_dataset, "unclassed", "has labels but no num_classes"),
     (testing.check_loss, "missing", "unknown loss 'missing'"),

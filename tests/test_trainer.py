@@ -67,18 +67,18 @@ def test_the_same_seed_gives_the_same_run_and_another_seed_does_not(registry, da
 
 
 def test_a_run_stopped_mid_epoch_and_resumed_matches_one_run_straight_through(registry, data_env, tmp_path):
-    straight = train(registry, tmp_path / "straight", "train.d_steps=2")
+    straight = train(registry, tmp_path / "straight", "algorithm.params.d_steps=2")
 
-    recipe = load_recipe(RECIPE, QUICK + ["train.d_steps=2"], registry)
+    recipe = load_recipe(RECIPE, QUICK + ["algorithm.params.d_steps=2"], registry)
     stopped = start_run(recipe, registry, tmp_path / "resumed", PlainProgress())
-    original_step = stopped.train_step
+    original_step = stopped.take_step
 
     def stop_after_11(*args):
         original_step(*args)
         if stopped.step == 11:  # mid-epoch (8 steps per epoch), mid log window, on a D-only step
             stopped.stop_requested = True
 
-    stopped.train_step = stop_after_11
+    stopped.take_step = stop_after_11
     with pytest.raises(TrainingInterrupted):
         stopped.fit()
     resumed = resume_run(tmp_path / "resumed", registry, PlainProgress())
@@ -87,17 +87,17 @@ def test_a_run_stopped_mid_epoch_and_resumed_matches_one_run_straight_through(re
 
     for x, y in zip(straight.generator.state_dict().values(), resumed.generator.state_dict().values()):
         assert torch.equal(x, y)
-    for x, y in zip(straight.discriminator.state_dict().values(), resumed.discriminator.state_dict().values()):
+    for x, y in zip(straight.models["discriminator"].state_dict().values(), resumed.models["discriminator"].state_dict().values()):
         assert torch.equal(x, y)
     strip = lambda rows: [{k: v for k, v in r.items() if k != "images_per_sec"} for r in rows]
     assert strip(metrics(tmp_path / "resumed")) == strip(metrics(tmp_path / "straight"))
 
 
 def test_several_d_steps_per_g_step(registry, data_env, tmp_path):
-    trainer = train(registry, tmp_path / "run", "train.d_steps=4", "train.epochs=1")
-    state = trainer.opt_g.state_dict()["state"]
+    trainer = train(registry, tmp_path / "run", "algorithm.params.d_steps=4", "train.epochs=1")
+    state = trainer.optimizers["generator"].state_dict()["state"]
     assert int(state[0]["step"]) == 8 // 4
-    assert int(trainer.opt_d.state_dict()["state"][0]["step"]) == 8
+    assert int(trainer.optimizers["discriminator"].state_dict()["state"][0]["step"]) == 8
 
 
 def test_a_dataset_smaller_than_a_batch_is_a_clear_error(registry, data_env, tmp_path):

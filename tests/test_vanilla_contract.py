@@ -3,10 +3,10 @@
 from ganzoo import DataSpec, testing
 
 
-def test_vanilla_plugin_loads_and_registers_all_four_kinds():
+def test_vanilla_plugin_loads_and_registers_its_five_components():
     components = testing.check_plugin_loads("vanilla")
     assert {(c.kind, c.name) for c in components} == {
-        ("generator", "mlp"), ("discriminator", "mlp"), ("loss", "bce"), ("dataset", "mnist")}
+        ("algorithm", "gan"), ("generator", "mlp"), ("discriminator", "mlp"), ("loss", "bce"), ("dataset", "mnist")}
 
 
 def test_mlp_generator_honours_the_contract():

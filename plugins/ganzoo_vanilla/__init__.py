@@ -4,11 +4,17 @@ It uses only ganzoo's public API and is registered through the ``ganzoo``
 entry-point group, exactly as a third-party plugin is.
 """
 
-from ganzoo import hookimpl
+from ganzoo import GAN, GANParams, hookimpl
 
 from ganzoo_vanilla.bce import BCEParams, make_bce
 from ganzoo_vanilla.mlp import MLPDiscriminatorParams, MLPGeneratorParams, make_mlp_discriminator, make_mlp_generator
 from ganzoo_vanilla.mnist import MNISTParams, load_mnist
+
+
+@hookimpl
+def register_algorithms(register):
+    register("gan", GAN, GANParams,
+             "Alternating D and G updates (Goodfellow et al. 2014): d_steps D steps per G step.")
 
 
 @hookimpl

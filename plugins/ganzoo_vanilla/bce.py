@@ -9,7 +9,6 @@ finite where a sigmoid followed by a log would not.
 
 from dataclasses import dataclass
 
-import torch
 import torch.nn.functional as F
 
 from ganzoo import AdversarialLoss, r1_penalty
@@ -46,20 +45,6 @@ class BCELoss(AdversarialLoss):
         if self.non_saturating:
             return F.softplus(-fake_logits).mean()  # -log D(G(z))
         return -F.softplus(fake_logits).mean()  # log(1 - D(G(z)))
-
-
-    # The gradients by the logits, for ganzoo's fused steps: those of the formulas above, as
-    # torch's own backward of binary_cross_entropy_with_logits and softplus computes them.
-    def discriminator_logit_gradients(self, real_logits, fake_logits, ctx):
-        if self.r1_gamma > 0:
-            return None  # the penalty differentiates D: autograd's job
-        real_grad = torch.sigmoid(real_logits).sub_(self.real_label).div_(real_logits.numel())
-        return real_grad, torch.sigmoid(fake_logits).div_(fake_logits.numel())
-
-    def generator_logit_gradients(self, fake_logits, ctx):
-        if self.non_saturating:  # d/dl softplus(-l) = -sigmoid(-l)
-            return torch.sigmoid(-fake_logits).div_(-fake_logits.numel())
-        return torch.sigmoid(fake_logits).div_(-fake_logits.numel())
 
 
 def make_bce(params: BCEParams) -> BCELoss:

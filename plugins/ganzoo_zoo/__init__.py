@@ -34,7 +34,7 @@ def register_losses(register):
     register("hinge", make_hinge, HingeParams,
              "Hinge loss (SNGAN, SAGAN); R1 option.")
     register("wgan-gp", make_wgan_gp, WGANGPParams,
-             "Wasserstein loss with gradient penalty (Gulrajani et al. 2017); use train.d_steps=5.")
+             "Wasserstein loss with gradient penalty (Gulrajani et al. 2017); use algorithm.params.d_steps=5.")
 
 
 @hookimpl

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from ganzoo import AdversarialLoss, closed_form_covers, gradient_penalty, r1_penalty
+from ganzoo import AdversarialLoss, gradient_penalty, r1_penalty
 
 
 def _check_r1(params) -> None:
@@ -32,16 +32,6 @@ class _PenalisedLoss(AdversarialLoss):
 
     def critic_loss(self, real_logits, fake_logits, ctx) -> torch.Tensor:
         raise NotImplementedError
-
-    # Gradients by the logits in closed form, for ganzoo's fused steps (ganzoo.testing.check_loss
-    # checks them against autograd). None where a penalty needs autograd.
-    def discriminator_logit_gradients(self, real_logits, fake_logits, ctx):
-        if self.r1_gamma > 0 or not closed_form_covers(self, "critic_loss", "critic_logit_gradients"):
-            return None
-        return self.critic_logit_gradients(real_logits, fake_logits)
-
-    def critic_logit_gradients(self, real_logits, fake_logits):
-        return None
 
 
 # ------------------------------------------------------------------ LSGAN
@@ -73,14 +63,6 @@ class LSGANLoss(_PenalisedLoss):
     def generator_loss(self, fake_logits, ctx):
         return 0.5 * (fake_logits - self.params.generator_target).pow(2).mean()
 
-    def critic_logit_gradients(self, real_logits, fake_logits):
-        p = self.params
-        return (real_logits.sub(p.real_target).div_(real_logits.numel()),
-                fake_logits.sub(p.fake_target).div_(fake_logits.numel()))
-
-    def generator_logit_gradients(self, fake_logits, ctx):
-        return fake_logits.sub(self.params.generator_target).div_(fake_logits.numel())
-
 
 # ------------------------------------------------------------------ hinge
 @dataclass
@@ -103,20 +85,12 @@ class HingeLoss(_PenalisedLoss):
     def generator_loss(self, fake_logits, ctx):
         return -fake_logits.mean()
 
-    def critic_logit_gradients(self, real_logits, fake_logits):
-        # relu's gradient is 1 where its output is positive, 0 elsewhere (0 included, as torch's)
-        return ((1.0 - real_logits > 0).to(real_logits.dtype).div_(-real_logits.numel()),
-                (1.0 + fake_logits > 0).to(fake_logits.dtype).div_(fake_logits.numel()))
-
-    def generator_logit_gradients(self, fake_logits, ctx):
-        return torch.full_like(fake_logits, -1.0 / fake_logits.numel())
-
 
 # ------------------------------------------------------------------ WGAN-GP
 @dataclass
 class WGANGPParams:
     # Gulrajani et al. 2017: critic loss E[D(G(z))] - E[D(x)] + gp_weight * GP,
-    # trained with several critic steps per generator step (train.d_steps: 5)
+    # trained with several critic steps per generator step (algorithm.params.d_steps: 5)
     # and Adam(lr 1e-4, betas [0, 0.9]). Avoid batch norm in the critic.
     gp_weight: float = 10.0
     drift: float = 0.0  # weight of E[D(x)^2], which keeps the scores near 0 (Karras et al. 2018 use 0.001)
@@ -145,17 +119,6 @@ class WGANGPLoss(_PenalisedLoss):
 
     def generator_loss(self, fake_logits, ctx):
         return -fake_logits.mean()
-
-    def critic_logit_gradients(self, real_logits, fake_logits):
-        if self.params.gp_weight > 0:
-            return None  # the gradient penalty differentiates D: autograd's job
-        real_grad = torch.full_like(real_logits, -1.0 / real_logits.numel())
-        if self.params.drift > 0:
-            real_grad += real_logits * (2.0 * self.params.drift / real_logits.numel())
-        return real_grad, torch.full_like(fake_logits, 1.0 / fake_logits.numel())
-
-    def generator_logit_gradients(self, fake_logits, ctx):
-        return torch.full_like(fake_logits, -1.0 / fake_logits.numel())
 
 
 def make_lsgan(params: LSGANParams) -> LSGANLoss:

@@ -1,4 +1,4 @@
-"""Training steps without autograd for MLP generators and discriminators.
+"""``ganzoo.GAN``'s training step without autograd's graph, for MLP generators and discriminators.
 
 A vanilla GAN step on MNIST is a few dozen small matrix products; on a CPU much
 of its time goes to the bookkeeping around them (autograd's graph, module calls,
@@ -8,11 +8,16 @@ tanh, sigmoid) with reshapes between them, the trainer reads them into
 ``MLPChain``s and runs each step by hand: forward passes that keep their
 activations, backward passes written out as matrix products (the gradients
 autograd computes, up to float rounding), D run once on real and fake images
-stacked in one batch. The loss is differentiated by its logits only: in closed
-form where the loss gives it (``AdversarialLoss.*_logit_gradients``), else
-through autograd, so any loss plugin works unchanged, penalties included.
-Gradients land in ``param.grad`` and the recipe's optimiser takes its step as
-usual, so checkpoints and resumes are those of the autograd path.
+stacked in one batch. Autograd differentiates the loss by its logits only (a
+few element-wise ops on N numbers), so any loss plugin works unchanged,
+penalties included, and a loss author writes nothing for this path.
+Gradients land in ``param.grad`` and the run's optimisers take their steps
+through the same ``step.apply`` as every algorithm's updates, so checkpoints,
+skips, EMA and callbacks are those of the autograd path.
+
+The trainer picks this step once, in place of ``GAN.train_step``, only for
+``ganzoo.GAN`` itself (a subclass may change the step), one process, the CPU,
+float32 and unconditional models (see ``ganzoo.fast.choose_step``).
 
 Models are read with ``torch.fx``; a model that does anything else (batch norm,
 dropout, convolutions, branches, hooks, parametrisations, frozen weights,
@@ -26,15 +31,15 @@ from __future__ import annotations
 import itertools
 import operator
 from dataclasses import dataclass
-from typing import Callable, List, Optional, Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ganzoo import layers
-from ganzoo.components import set_requires_grad
-from ganzoo.losses import AdversarialLoss, LossContext, closed_form_covers
+from ganzoo.fast import tanh as layers
+from ganzoo.losses import LossContext
+from ganzoo.models import set_requires_grad
 
 _aten = torch.ops.aten
 _MINUS_ONE = torch.tensor(-1.0)
@@ -62,7 +67,8 @@ class MLPChain:
     and every ``load_state_dict``; replacing a parameter object would leave it behind.
     """
 
-    def __init__(self, chain: List[Layer], out_shape: Tuple[int, ...]):
+    def __init__(self, chain: List[Layer], out_shape: Tuple[int, ...], module: nn.Module):
+        self.module = module  # the model it was read from (losses' penalties call it)
         self.layers = chain
         self.out_shape = out_shape  # of one sample of the model's output
         self.parameters = [p for layer in chain if layer.kind == "linear"
@@ -207,7 +213,7 @@ def read_chain(model: nn.Module, probe: torch.Tensor) -> Union[MLPChain, str]:
     try:
         with torch.no_grad():
             expected = model(probe)
-            found = MLPChain(chain, tuple(expected.shape[1:]))
+            found = MLPChain(chain, tuple(expected.shape[1:]), model)
             got = found.output(found.forward(probe))
     except Exception as error:  # noqa: BLE001 (e.g. a reshape that needs a fixed batch size)
         return f"its layers, read by torch.fx, fail on a probe batch ({type(error).__name__})"
@@ -266,27 +272,47 @@ def _layer_of(node: torch.fx.Node, model: nn.Module) -> Union[Layer, None, str]:
     return f"its forward calls '{name}'"
 
 
-class FusedSteps:
-    """The discriminator and generator steps of ``Trainer.train_step``, by hand (see the module's doc)."""
+class FusedGAN:
+    """``ganzoo.GAN``'s training step, by hand for MLP chains (see the module's doc): the same
+    ``train_step(batch, step)`` as the algorithm's, with the same noise, updates and logs."""
 
-    def __init__(self, generator: MLPChain, discriminator: MLPChain):
+    def __init__(self, algorithm, generator: MLPChain, discriminator: MLPChain):
+        self.algorithm = algorithm
         self.G, self.D = generator, discriminator
         self.rows: Optional[_Rows] = None
         self.prepared: Optional[List[torch.Tensor]] = None  # G's pass for the next G step
 
-    def discriminator_step(self, real: torch.Tensor, z: torch.Tensor, loss: AdversarialLoss,
-                           context: Callable[[torch.Tensor, torch.Tensor], LossContext],
-                           z_next: Optional[torch.Tensor] = None):
+    def train_step(self, batch, step) -> None:
+        loss = step.losses["loss"]
+        real = batch.images
+        with torch.no_grad():
+            # The G step's noise too, when one follows: drawn now, it is the same numbers, as nothing
+            # else draws from the noise stream in between.
+            z = step.latent()
+            g_step = self.algorithm.generator_steps_after(step.index)
+            z_next = step.latent() if g_step else None
+            d_loss, real_logits, fake_logits = self.discriminator_gradients(real, z, loss, step.index, z_next)
+        if step.apply("discriminator", d_loss):
+            step.log(d_loss=d_loss, d_real=torch.sigmoid(real_logits).mean(), d_fake=torch.sigmoid(fake_logits).mean())
+        if g_step:
+            with torch.no_grad():
+                g_loss = self.generator_gradients(real, loss, step.index)
+            if step.apply("generator", g_loss):
+                step.log(g_loss=g_loss)
+
+    def discriminator_gradients(self, real: torch.Tensor, z: torch.Tensor, loss, index: int,
+                                z_next: Optional[torch.Tensor] = None):
         """Gradients on D's parameters from one D step; returns (d_loss, real_logits, fake_logits).
 
         D sees real and fake images as one batch of twice the size (fewer, larger kernels): the
         generator writes its images straight below the real ones. ``z_next``, the noise of the G
         step that follows, goes through G in the same pass: G's weights do not change in between.
+        Autograd differentiates the loss by the logits (and by D's weights, for penalties).
         """
         G, D = self.G, self.D
         n = real.shape[0]
         rows = self._rows(n, real.shape[1:], real)
-        if real.data_ptr() != rows.all.data_ptr():  # not gathered there by gather_real
+        if real.data_ptr() != rows.all.data_ptr():  # not gathered there by gather
             rows.real.copy_(real.view(n, -1))
         if z_next is None:
             G.forward(z, out=rows.fake)
@@ -297,27 +323,20 @@ class FusedSteps:
         outputs = D.forward(rows.pair)
         logits = outputs[-1].view(-1)
         half = logits.shape[0] // 2
-        real_logits, fake_logits = logits[:half], logits[half:]
-        ctx = context(real, rows.fake_images)
-        penalty: List[Optional[torch.Tensor]] = []
-        direct = _closed_form(loss, "discriminator", real_logits, fake_logits, ctx)
-        if direct is not None:
-            grad = torch.cat(direct)
-            d_loss = loss.discriminator_loss(real_logits, fake_logits, ctx)  # its value, for the log
-        else:  # autograd differentiates the loss, by the logits and by D's weights (for penalties)
-            real_logits, fake_logits = real_logits.detach().requires_grad_(True), fake_logits.detach().requires_grad_(True)
-            with torch.enable_grad():
-                d_loss = loss.discriminator_loss(real_logits, fake_logits, ctx)
-                real_grad, fake_grad, *penalty = torch.autograd.grad(
-                    d_loss, [real_logits, fake_logits, *D.parameters], allow_unused=True)
-            grad = torch.cat([_or_zeros(real_grad, real_logits), _or_zeros(fake_grad, fake_logits)])
-            d_loss, real_logits, fake_logits = d_loss.detach(), real_logits.detach(), fake_logits.detach()
+        real_logits = logits[:half].detach().requires_grad_(True)
+        fake_logits = logits[half:].detach().requires_grad_(True)
+        ctx = LossContext(self.D.module, real, rows.fake_images, None, index)
+        with torch.enable_grad():
+            d_loss = loss.discriminator_loss(real_logits, fake_logits, ctx)
+            real_grad, fake_grad, *penalty = torch.autograd.grad(
+                d_loss, [real_logits, fake_logits, *D.parameters], allow_unused=True)
+        grad = torch.cat([_or_zeros(real_grad, real_logits), _or_zeros(fake_grad, fake_logits)])
         grads, _ = D.backward(outputs, grad)
         for param, own, more in itertools.zip_longest(D.parameters, grads, penalty):
             param.grad = own if more is None else own.add_(more)
-        return d_loss, real_logits, fake_logits
+        return d_loss.detach(), real_logits.detach(), fake_logits.detach()
 
-    def gather_real(self, images: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+    def gather(self, images: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
         """``images.index_select(0, index)``, gathered straight into the rows D reads real images from."""
         real_images = self._rows(index.shape[0], images.shape[1:], images).real_images
         return torch.index_select(images, 0, index, out=real_images)
@@ -330,38 +349,31 @@ class FusedSteps:
                                      n, image_shape, self.G.out_shape)
         return rows
 
-    def generator_step(self, loss: AdversarialLoss, context: Callable[[torch.Tensor], LossContext],
-                       noise: Callable[[], torch.Tensor]) -> torch.Tensor:
+    def generator_gradients(self, real: torch.Tensor, loss, index: int) -> torch.Tensor:
         """Gradients on G's parameters from one G step (D's weights untouched); returns g_loss. G's pass
-        is the one the D step made, else one on ``noise()``."""
+        is the one the D step made. Autograd differentiates the loss by the logits and by the fake
+        images it may read."""
         G, D = self.G, self.D
-        g_outputs, self.prepared = self.prepared or G.forward(noise()), None
-        fake = G.output(g_outputs)
+        g_outputs, self.prepared = self.prepared, None
+        z, fake = g_outputs[0], G.output(g_outputs)
         d_outputs = D.forward(g_outputs[-1])
-        logits = d_outputs[-1].view(-1)
-        ctx = context(fake)
-        fake_grad = None
-        logit_grad = _closed_form(loss, "generator", logits, ctx)
-        if logit_grad is not None:
-            g_loss = loss.generator_loss(logits, ctx)
-        else:  # autograd differentiates the loss, by the logits and by the fake images it may read
-            logits.requires_grad_(True)
-            ctx.fake = fake = fake.detach().requires_grad_(True)
-            set_requires_grad(D.parameters, False)  # as documented: D is frozen in G's loss
-            try:
-                with torch.enable_grad():
-                    g_loss = loss.generator_loss(logits, ctx)
-                    logit_grad, fake_grad = torch.autograd.grad(g_loss, [logits, fake], allow_unused=True)
-            finally:
-                set_requires_grad(D.parameters, True)
-            logit_grad, g_loss = _or_zeros(logit_grad, logits), g_loss.detach()
-        _, grad = D.backward(d_outputs, logit_grad, weights=False, input_grad=True)
+        logits = d_outputs[-1].view(-1).detach().requires_grad_(True)
+        fake = fake.detach().requires_grad_(True)
+        ctx = LossContext(D.module, real, fake, None, index, latent=z)
+        set_requires_grad(D.parameters, False)  # as documented: D is frozen in G's loss
+        try:
+            with torch.enable_grad():
+                g_loss = loss.generator_loss(logits, ctx)
+                logit_grad, fake_grad = torch.autograd.grad(g_loss, [logits, fake], allow_unused=True)
+        finally:
+            set_requires_grad(D.parameters, True)
+        _, grad = D.backward(d_outputs, _or_zeros(logit_grad, logits), weights=False, input_grad=True)
         if fake_grad is not None:
             grad = grad + fake_grad.reshape(grad.shape)
         grads, _ = G.backward(g_outputs, grad)
         for param, own in zip(G.parameters, grads):
             param.grad = own
-        return g_loss
+        return g_loss.detach()
 
 
 class _Rows:
@@ -374,24 +386,15 @@ class _Rows:
         self.fake_images = self.fake.view(n, *fake_shape)
 
 
-def _closed_form(loss, kind: str, *args):
-    """The loss's own gradients by the logits (``kind``: discriminator or generator), or None: for losses
-    without the optional method, and for a subclass that changed the loss but not its gradients."""
-    method = f"{kind}_logit_gradients"
-    if not closed_form_covers(loss, f"{kind}_loss", method):
-        return None
-    return getattr(loss, method)(*args)
-
-
 def _or_zeros(grad: Optional[torch.Tensor], like: torch.Tensor) -> torch.Tensor:
     return grad if grad is not None else torch.zeros_like(like)
 
 
-def plan(generator: nn.Module, discriminator: nn.Module, latent_dim: int, image_shape: Sequence[int],
-         device: torch.device) -> Union[FusedSteps, str]:
-    """FusedSteps for these models, or the reason they need autograd."""
+def plan(algorithm, generator: nn.Module, discriminator: nn.Module, image_shape: Sequence[int],
+         device: torch.device) -> Union[FusedGAN, str]:
+    """FusedGAN for these models, or the reason they need autograd."""
     probe_rng = torch.Generator(device).manual_seed(0)
-    z = torch.randn(5, latent_dim, device=device, generator=probe_rng)
+    z = torch.randn(5, generator.latent_dim, device=device, generator=probe_rng)
     images = torch.rand(5, *image_shape, device=device, generator=probe_rng) * 2 - 1
     found = []
     for kind, model, probe in (("generator", generator, z), ("discriminator", discriminator, images)):
@@ -399,4 +402,4 @@ def plan(generator: nn.Module, discriminator: nn.Module, latent_dim: int, image_
         if isinstance(chain, str):
             return f"the {kind} cannot be fused: {chain}"
         found.append(chain)
-    return FusedSteps(*found)
+    return FusedGAN(algorithm, *found)

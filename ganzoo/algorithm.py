@@ -1,0 +1,121 @@
+"""Training algorithms: the update rule of a GAN, as a plugin.
+
+An algorithm names the components it needs by *role* (``roles``: role -> kind),
+and writes one training step, ``train_step(batch, step)``, in plain PyTorch:
+forward passes, losses, and ``step.update(role, loss)`` for each optimiser step.
+Everything that is not the update rule stays with the trainer and applies to
+every algorithm alike: devices, data order, data-parallel gradient averaging,
+bf16 autocast, non-finite checks, optimisers and their schedules, EMA, step
+callbacks, checkpoints and exact resume, logging, sample grids, evaluation.
+
+    class WGANClip(ganzoo.GAN): ...          # reuse the GAN step and change one thing
+
+    class MyAlgorithm(ganzoo.Algorithm):
+        roles = {"generator": "generator", "discriminator": "discriminator", "loss": "loss"}
+        scalars = ("d_loss", "g_loss")
+
+        def train_step(self, batch, step):
+            G, D, loss = step.models["generator"], step.models["discriminator"], step.losses["loss"]
+            ...
+            step.update("discriminator", d_loss)
+            step.log(d_loss=d_loss)
+
+``ganzoo.GAN`` is the default algorithm (``algorithm: {name: gan}``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Dict, Mapping, Optional, Sequence, Tuple, Union
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
+
+#: the component kinds a role may be filled with
+ROLE_KINDS = ("generator", "discriminator", "loss")
+#: the kinds whose roles are trained models (each gets an optimiser)
+MODEL_KINDS = ("generator", "discriminator")
+
+
+@dataclass
+class Batch:
+    """One step's share of the data on the training device: ``images`` (N, C, H, W) in [-1, 1]
+    (or (N, D) for data that are not pictures) and ``labels`` (N,) long, or None."""
+
+    images: "torch.Tensor"
+    labels: Optional["torch.Tensor"] = None
+
+    def __len__(self) -> int:
+        return self.images.shape[0]
+
+
+class TrainStep:
+    """What ``Algorithm.train_step`` gets from the trainer (the contract; the trainer implements it).
+
+    - ``models``: role -> ``nn.Module`` (on the training device, in train mode);
+    - ``losses``: role -> loss object;
+    - ``index``: the number of training steps done before this one (0, 1, 2, ...);
+    - ``latent(role="generator")``: a fresh latent batch for that generator, drawn from the run's
+      seeded noise stream (the same numbers in any number of processes);
+    - ``update(roles, loss)``: back-propagate ``loss`` and step the optimisers of ``roles``
+      (a role or a list of roles); returns False when the update was refused (a non-finite loss or
+      gradient under ``train.on_nonfinite: skip``);
+    - ``frozen(*roles)``: a context in which those models' weights get no gradients;
+    - ``log(name=value, ...)``: add scalars (0-d tensors or floats) to the running means the
+      trainer logs; names must be in ``Algorithm.scalars``.
+    """
+
+    models: Mapping[str, "nn.Module"]
+    losses: Mapping[str, Any]
+    index: int
+
+    def latent(self, role: str = "generator") -> "torch.Tensor":
+        raise NotImplementedError
+
+    def update(self, roles: Union[str, Sequence[str]], loss: "torch.Tensor") -> bool:
+        raise NotImplementedError
+
+    def frozen(self, *roles: str):
+        raise NotImplementedError
+
+    def log(self, **scalars: Any) -> None:
+        raise NotImplementedError
+
+
+class Algorithm:
+    """Base class of training algorithms. Subclasses set ``roles`` and ``scalars`` and implement
+    ``train_step``; the factory registered with ``register_algorithms`` is the subclass itself,
+    called with the params dataclass instance.
+
+    ``roles``: role -> kind (generator, discriminator or loss). Each role is a section of the
+    recipe (``generator: {name: mlp, params: {...}}``), typed by its component's params; each
+    model role gets an optimiser (``optimizers.<role>``).
+
+    ``scalars``: the names ``step.log`` may be given, in the order ``metrics.jsonl`` shows them.
+
+    ``sample_role``: the generator whose samples the run's grids, ``ganzoo sample`` and
+    ``ganzoo eval`` show.
+    """
+
+    roles: ClassVar[Dict[str, str]] = {}
+    scalars: ClassVar[Tuple[str, ...]] = ()
+    sample_role: ClassVar[str] = "generator"
+
+    def __init__(self, params: Any = None):
+        self.params = params
+
+    def setup(self, models: Mapping[str, "nn.Module"], losses: Mapping[str, Any], data: Any) -> None:
+        """Called once the models are built and on the device, before the first step; check what
+        the algorithm needs of them here (raise ``ganzoo.GanzooError`` with one line) or build its
+        own state. ``data`` is the run's ``ganzoo.DataSpec``."""
+
+    def train_step(self, batch: Batch, step: TrainStep) -> None:
+        raise NotImplementedError
+
+    def state_dict(self) -> Dict[str, Any]:
+        """The algorithm's own state (tensors and plain data) for checkpoints; none by default."""
+        return {}
+
+    def load_state_dict(self, state: Dict[str, Any]) -> None:
+        """Restore what ``state_dict`` returned."""

@@ -1,0 +1,52 @@
+"""Speed paths that keep the maths: chosen once by the trainer, invisible to plugins.
+
+- ``fused_gan``: ``ganzoo.GAN``'s step for MLP models on the CPU, without autograd's graph.
+- ``optimizer_step``: torch's fused Adam/AdamW kernel called without ``Optimizer.step``'s overhead.
+- ``tanh``: ``ganzoo.Tanh``, tanh through sigmoid on CPU float32 (3x faster than torch's kernel).
+
+``train.step: auto | fused | autograd`` chooses; ``ganzoo run`` prints which step runs and why.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Optional, Tuple
+
+import torch
+
+from ganzoo.errors import GanzooError
+from ganzoo.models import is_conditional
+
+
+def choose_step(setting: str, algorithm: Any, models: Mapping[str, torch.nn.Module], image_shape,
+                device: torch.device, distributed: bool, bf16: bool) -> Tuple[Optional[Any], str]:
+    """A faster implementation of ``algorithm.train_step`` (an object with ``train_step`` and
+    ``gather``) and the reason it was or was not chosen. ``setting`` is ``train.step``:
+    ``fused`` makes a run that cannot have it fail instead."""
+    if setting == "autograd":
+        return None, "train.step is autograd"
+    found, reason = _fused(algorithm, models, image_shape, device, distributed, bf16)
+    if found is None and setting == "fused":
+        raise GanzooError(f"train.step=fused, but {reason}; use train.step=auto or autograd")
+    return found, reason
+
+
+def _fused(algorithm, models, image_shape, device, distributed, bf16):
+    from ganzoo.gan import GAN
+
+    if type(algorithm) is not GAN:
+        return None, f"fused steps serve the gan algorithm alone, not {type(algorithm).__name__}"
+    if device.type != "cpu":
+        return None, f"fused steps run on the CPU only, not on {device.type}"
+    if distributed:
+        return None, "fused steps do not run under --nproc"
+    if bf16:
+        return None, "fused steps compute in float32, not under train.precision=bf16"
+    generator, discriminator = models["generator"], models["discriminator"]
+    if is_conditional(generator) or is_conditional(discriminator):
+        return None, "the models take labels, which fused steps do not"
+    if getattr(generator, "sample_latent", None) is not None:
+        return None, "the generator draws its own latent, which fused steps do not"
+    from ganzoo.fast import fused_gan
+
+    found = fused_gan.plan(algorithm, generator, discriminator, image_shape, device)
+    return (None, found) if isinstance(found, str) else (found, "fused steps (train.step in docs/recipes.md)")

@@ -1,0 +1,165 @@
+"""The trainer's side of ``ganzoo.TrainStep``: what an algorithm's ``train_step`` calls.
+
+``update(roles, loss)`` is where the trainer's concerns meet every algorithm's
+updates alike: gradients zeroed and back-propagated outside autocast, averaged
+over processes, checked for non-finite values (``train.on_nonfinite``), the
+optimisers stepped, then the after-update work (EMA of the sampled generator).
+``log`` keeps running sums on the device: the only host syncs are at logging.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from typing import Any, Callable, Dict, List, Mapping, Sequence, Union
+
+import torch
+
+from ganzoo import distributed, divergence
+from ganzoo.algorithm import TrainStep
+from ganzoo.errors import GanzooError
+from ganzoo.models import set_requires_grad
+
+
+class Window:
+    """Running sums of the logged scalars since the last log, on the device (no host sync)."""
+
+    def __init__(self, names: Sequence[str], device: torch.device, start_step: int = 0):
+        self.names = tuple(names)
+        self.position = {name: i for i, name in enumerate(self.names)}
+        self.sums = torch.zeros(len(self.names), device=device)
+        self.counts = torch.zeros(len(self.names), device=device)
+        self.skipped = 0  # updates left out for non-finite values (train.on_nonfinite=skip)
+        self.start_step = start_step  # the step the window opened after
+        self.images = 0
+        self.started = time.perf_counter()
+        self._index: Dict[tuple, torch.Tensor] = {}  # names logged together -> their positions
+
+    def add(self, scalars: Mapping[str, Any], finite_only: bool) -> None:
+        """Add one value per name; with ``finite_only``, non-finite values are left out of the means."""
+        names = tuple(scalars)
+        index = self._index.get(names)
+        if index is None:
+            unknown = [name for name in names if name not in self.position]
+            if unknown:
+                raise GanzooError(f"the algorithm logged '{unknown[0]}', which is not among the scalars it declares "
+                                  f"({', '.join(self.names) or 'none'}); add it to the algorithm's scalars")
+            index = self._index[names] = torch.tensor([self.position[name] for name in names],
+                                                      device=self.sums.device)
+        values = torch.stack([_as_scalar(value, name, self.sums) for name, value in scalars.items()])
+        if finite_only:
+            finite = torch.isfinite(values)
+            self.sums.index_add_(0, index, torch.where(finite, values, torch.zeros_like(values)))
+            self.counts.index_add_(0, index, finite.float())
+        else:
+            self.sums.index_add_(0, index, values)
+            self.counts.index_add_(0, index, torch.ones_like(values))
+
+    def state(self) -> dict:
+        return {"names": list(self.names), "sums": self.sums.cpu(), "counts": self.counts.cpu(),
+                "skipped": self.skipped, "start_step": self.start_step}
+
+    def load(self, state: dict) -> None:
+        if tuple(state["names"]) != self.names:
+            raise ValueError(f"the checkpoint logs {', '.join(state['names'])}, this algorithm "
+                             f"{', '.join(self.names)}")
+        self.sums.copy_(state["sums"])
+        self.counts.copy_(state["counts"])
+        self.skipped = int(state.get("skipped", 0))
+        self.start_step = int(state.get("start_step", self.start_step))
+
+
+def _as_scalar(value: Any, name: str, like: torch.Tensor) -> torch.Tensor:
+    if isinstance(value, torch.Tensor):
+        if value.numel() != 1:
+            raise GanzooError(f"the algorithm logged '{name}' as a tensor of shape {tuple(value.shape)}; "
+                              "log scalars (e.g. loss.mean())")
+        return value.detach().reshape(()).to(like.dtype)
+    try:
+        return torch.tensor(float(value), device=like.device)
+    except (TypeError, ValueError):
+        raise GanzooError(f"the algorithm logged '{name}' as {type(value).__name__}; log numbers or "
+                          "0-d tensors") from None
+
+
+class Step(TrainStep):
+    """One run's ``TrainStep``: the trainer builds it once and moves ``index`` along."""
+
+    def __init__(self, *, models: Mapping[str, torch.nn.Module], losses: Mapping[str, Any],
+                 optimizer_steps: Mapping[str, Callable[[], None]], optimizers: Mapping[str, torch.optim.Optimizer],
+                 latent: Callable[[str], torch.Tensor], window: Callable[[], Window], world: distributed.World,
+                 device: torch.device, skip_nonfinite: bool, autocast: bool = False,
+                 after_update: Sequence[Callable[[Sequence[str]], None]] = ()):
+        self.models, self.losses = models, losses
+        self.optimizer_steps, self.optimizers = optimizer_steps, optimizers
+        self._latent, self._window = latent, window
+        self.world, self.device, self.skip_nonfinite = world, device, skip_nonfinite
+        self.autocast = autocast  # the step runs under autocast: backward passes leave it
+        self.after_update: List[Callable[[Sequence[str]], None]] = list(after_update)
+        self.index = 0
+        # the parameters each role trains, read once: freezing and unfreezing must not walk modules every step
+        self.trained = {role: [p for p in model.parameters() if p.requires_grad] for role, model in models.items()}
+
+    def latent(self, role: str = "generator") -> torch.Tensor:
+        return self._latent(role)
+
+    def update(self, roles: Union[str, Sequence[str]], loss: torch.Tensor) -> bool:
+        roles = self._roles(roles)
+        if not isinstance(loss, torch.Tensor) or loss.dim() != 0:
+            what = f"shape {tuple(loss.shape)}" if isinstance(loss, torch.Tensor) else type(loss).__name__
+            raise GanzooError(f"step.update({', '.join(roles)}) was given a loss of {what}; give a scalar tensor "
+                              "(e.g. loss.mean())")
+        if not loss.requires_grad:
+            raise GanzooError(f"step.update({', '.join(roles)}) was given a loss without gradients: it does not "
+                              "depend on any trained weights (was it computed under torch.no_grad or detached?)")
+        for role in roles:
+            self.optimizers[role].zero_grad(set_to_none=True)
+        if self.autocast:
+            with torch.autocast(self.device.type, enabled=False):
+                loss.backward()
+        else:
+            loss.backward()
+        if self.world.distributed:
+            distributed.average_gradients([p for role in roles for p in self.trained[role]], self.world)
+        return self.apply(roles, loss.detach())
+
+    def apply(self, roles: Union[str, Sequence[str]], loss: torch.Tensor) -> bool:
+        """Step the optimisers of ``roles`` on the gradients their models hold (``update`` without the
+        backward pass, for steps that compute gradients themselves), unless train.on_nonfinite=skip
+        refuses them."""
+        roles = self._roles(roles)
+        if self.skip_nonfinite and not self._finite(roles, loss):
+            self._window().skipped += 1
+            return False
+        for role in roles:
+            self.optimizer_steps[role]()
+        for hook in self.after_update:
+            hook(roles)
+        return True
+
+    def _finite(self, roles: Sequence[str], loss: torch.Tensor) -> bool:
+        """Whether to apply this update. Each process sees its own loss, so all of them agree to skip
+        when any would: otherwise their weights would part ways."""
+        grads = [p.grad for role in roles for p in self.trained[role] if p.grad is not None]
+        finite = divergence.all_finite([loss.reshape(1), *grads])
+        return not distributed.any_rank(not finite, self.world, self.device)
+
+    @contextlib.contextmanager
+    def frozen(self, *roles: str):
+        params = [p for role in self._roles(roles) for p in self.trained[role]]
+        set_requires_grad(params, False)
+        try:
+            yield
+        finally:
+            set_requires_grad(params, True)
+
+    def log(self, **scalars: Any) -> None:
+        self._window().add(scalars, finite_only=self.skip_nonfinite)
+
+    def _roles(self, roles: Union[str, Sequence[str]]) -> Sequence[str]:
+        roles = (roles,) if isinstance(roles, str) else tuple(roles)
+        for role in roles:
+            if role not in self.optimizers:
+                trained = ", ".join(self.optimizers)
+                raise GanzooError(f"the algorithm updated '{role}', which is not one of its trained roles ({trained})")
+        return roles
