@@ -27,10 +27,14 @@ def resolve_device(name: str) -> torch.device:
 
 
 def build(registry: Registry, recipe: Recipe, section: str, *args):
-    """Call the factory of the recipe's component in ``section`` (dataset, algorithm or a role)
-    with its typed params."""
-    kind = recipe.roles.get(section, section)
-    component = registry.get(kind, recipe.config[section].name)
+    """Call the factory of the recipe's component at ``section`` (a dotted key: dataset, algorithm,
+    a role, optimizers.<role>...) with its typed params."""
+    from omegaconf import OmegaConf
+
+    from ganzoo.recipe import component_sections
+
+    kind = component_sections(recipe.config, recipe.roles)[section]
+    component = registry.get(kind, OmegaConf.select(recipe.config, f"{section}.name"))
     try:
         return component.factory(recipe.params[section], *args)
     except GanzooError:
@@ -78,25 +82,22 @@ def build_losses(registry: Registry, recipe: Recipe) -> Dict[str, AdversarialLos
     return losses
 
 
-FUSED = ("adam", "adamw", "sgd")  # optimisers torch has single-kernel (fused) updates for
+def build_optimizer(registry: Registry, recipe: Recipe, role: str, parameters) -> torch.optim.Optimizer:
+    """The optimiser of a model role, from the recipe's ``optimizers.<role>``."""
+    optimizer = build(registry, recipe, f"optimizers.{role}", list(parameters))
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        name = recipe.config.optimizers[role].name
+        raise GanzooError(f"optimizer '{name}' returned {type(optimizer).__name__}, not a torch.optim.Optimizer; "
+                          "fix the plugin")
+    return optimizer
 
 
-def build_optimizer(config, parameters, device: torch.device) -> torch.optim.Optimizer:
-    """The recipe's optimiser. ``implementation: auto`` takes torch's fused update where it has
-    one (one kernel for all of a model's tensors), else its foreach update."""
-    implementation = config.implementation
-    if implementation == "auto":
-        implementation = "fused" if config.name in FUSED and device.type in ("cpu", "cuda") else "foreach"
-    if implementation == "fused" and config.name not in FUSED:
-        raise GanzooError(f"optimizer '{config.name}' has no fused implementation; use implementation: foreach")
-    common = {"lr": config.lr, "weight_decay": config.weight_decay,
-              **{"fused": {"fused": True}, "foreach": {"foreach": True}, "loop": {"foreach": False}}[implementation]}
-    if config.name == "adam":
-        return torch.optim.Adam(parameters, betas=tuple(config.betas), **common)
-    if config.name == "adamw":
-        return torch.optim.AdamW(parameters, betas=tuple(config.betas), **common)
-    if config.name == "sgd":
-        return torch.optim.SGD(parameters, momentum=config.momentum, **common)
-    if config.name == "rmsprop":
-        return torch.optim.RMSprop(parameters, momentum=config.momentum, **common)
-    raise GanzooError(f"unknown optimizer '{config.name}'")
+def build_schedule(registry: Registry, recipe: Recipe, role: str, optimizer, total_steps: int):
+    """The learning-rate schedule of a model role's optimiser (``optimizers.<role>.schedule``)."""
+    schedule = build(registry, recipe, f"optimizers.{role}.schedule", optimizer, total_steps)
+    for method in ("step", "state_dict", "load_state_dict"):
+        if not callable(getattr(schedule, method, None)):
+            name = recipe.config.optimizers[role].schedule.name
+            raise GanzooError(f"schedule '{name}' returned {type(schedule).__name__}, which has no {method} method; "
+                              "return a torch.optim.lr_scheduler scheduler")
+    return schedule

@@ -72,6 +72,31 @@ def register_losses(register):
 
 
 @hookspec
+def register_optimizers(register):
+    """Register optimisers.
+
+    ``factory(params, parameters)`` receives the params dataclass instance and the
+    parameters of one model (already on the training device) and returns a
+    ``torch.optim.Optimizer``. A recipe gives each model role one:
+    ``optimizers: {generator: {name: adam, params: {lr: 2.0e-4}}}``. Its state is
+    saved in checkpoints with ``state_dict()``.
+    """
+
+
+@hookspec
+def register_schedules(register):
+    """Register learning-rate schedules.
+
+    ``factory(params, optimizer, total_steps)`` returns a torch learning-rate
+    scheduler (an object with ``step()``, ``state_dict()`` and
+    ``load_state_dict()``, such as ``torch.optim.lr_scheduler.LambdaLR``) for the
+    optimiser of one role; the trainer calls its ``step()`` after every training
+    step, ``total_steps`` times in the run, and saves its state in checkpoints. A
+    recipe names one per optimiser: ``optimizers.generator.schedule: {name: linear}``.
+    """
+
+
+@hookspec
 def register_datasets(register):
     """Register datasets.
 

@@ -45,10 +45,12 @@ HOOKS = {
     "loss": "register_losses",
     "dataset": "register_datasets",
     "metric": "register_metrics",
+    "optimizer": "register_optimizers",
+    "schedule": "register_schedules",
 }
 KINDS = tuple(HOOKS)
-PLURALS = {"algorithm": "algorithms", "generator": "generators", "discriminator": "discriminators", "loss": "losses", "dataset": "datasets",
-           "metric": "metrics"}
+PLURALS = {"algorithm": "algorithms", "generator": "generators", "discriminator": "discriminators", "loss": "losses",
+           "dataset": "datasets", "metric": "metrics", "optimizer": "optimizers", "schedule": "schedules"}
 #: the kinds whose components fill an algorithm's roles (a recipe section per role)
 ROLE_KINDS = ("generator", "discriminator", "loss")
 

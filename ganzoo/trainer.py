@@ -16,6 +16,7 @@ import contextlib
 import json
 import math
 import time
+import warnings
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Optional
@@ -24,8 +25,8 @@ import torch
 
 from ganzoo import checkpoint, distributed, divergence, fast
 from ganzoo.algorithm import Batch
-from ganzoo.components import (build_algorithm, build_losses, build_models, build_optimizer, generate,
-                               load_data, resolve_device)
+from ganzoo.components import (build_algorithm, build_losses, build_models, build_optimizer, build_schedule,
+                               generate, load_data, resolve_device)
 from ganzoo.data import ImageData
 from ganzoo.models import draw_latent
 from ganzoo.ema import GeneratorEMA
@@ -101,8 +102,14 @@ class Trainer:
         self.algorithm = build_algorithm(registry, recipe)
         self.algorithm.setup(self.models, self.losses, self.spec)
         self.sample_role = self.algorithm.sample_role
-        self.optimizers = {role: build_optimizer(self.config.optimizers[role], model.parameters(), self.device)
+        self.optimizers = {role: build_optimizer(registry, recipe, role, model.parameters())
                            for role, model in self.models.items()}
+        # Schedules are stepped after every training step; the trainer's direct optimiser steps
+        # (ganzoo.fast.optimizer_step) bypass Optimizer.step, which torch's schedulers watch for.
+        warnings.filterwarnings("ignore", message=r"Detected call of `lr_scheduler\.step\(\)` before")
+        self.schedules = {role: build_schedule(registry, recipe, role, optimizer,
+                                               train.epochs * self.steps_per_epoch)
+                          for role, optimizer in self.optimizers.items()}
         self.ema = (GeneratorEMA(self.models[self.sample_role], train.ema_decay)
                     if train.ema_decay > 0 and self.sample_role in self.models else None)
 
@@ -171,6 +178,8 @@ class Trainer:
                 self.run_step(batch, self.step_context)
         else:
             self.run_step(batch, self.step_context)
+        for schedule in self.schedules.values():
+            schedule.step()
         self.step += 1
         self.window.images += self.batch_size
 
@@ -232,7 +241,8 @@ class Trainer:
         elapsed = time.perf_counter() - window.started
         record = {"step": self.step, "epoch": epoch,
                   **{name: (value if count else None) for name, value, count in zip(window.names, values, counts)},
-                  "images_per_sec": window.images / elapsed if elapsed > 0 else 0.0}
+                  "images_per_sec": window.images / elapsed if elapsed > 0 else 0.0,
+                  "lr": {role: optimizer.param_groups[0]["lr"] for role, optimizer in self.optimizers.items()}}
         if self.skip_nonfinite:
             record["skipped"] = window.skipped
         bad = [name for name in window.names if record[name] is not None and not math.isfinite(record[name])]
@@ -308,6 +318,7 @@ class Trainer:
             "sample_role": self.sample_role,
             "models": {role: model.state_dict() for role, model in self.models.items()},
             "optimizers": {role: opt.state_dict() for role, opt in self.optimizers.items()},
+            "schedules": {role: schedule.state_dict() for role, schedule in self.schedules.items()},
             "algorithm": self.algorithm.state_dict(),
             "rng": {
                 "torch": torch.get_rng_state(),
@@ -339,6 +350,9 @@ class Trainer:
                 model.load_state_dict(state["models"][role])
             for role, optimizer in self.optimizers.items():
                 optimizer.load_state_dict(state["optimizers"][role])
+            for role, schedule in self.schedules.items():
+                if role in state.get("schedules", {}):  # version-1 checkpoints had none: constant
+                    schedule.load_state_dict(state["schedules"][role])
             if self.ema is not None:
                 # a run that turns the EMA on when resumed starts it from the current weights
                 self.ema.load_state_dict(state.get("ema", {}).get(self.sample_role) or

@@ -79,7 +79,7 @@ def test_unknown_key(data_env, tmp_path, capsys, override, expected):
 
 @pytest.mark.parametrize("override, key", [
     ("train.epochs=three", "train.epochs"),
-    ("optimizers.generator.lr=fast", "optimizers.generator.lr"),
+    ("optimizers.generator.lr=fast", "optimizers.generator.params.lr"),
     ("generator.params.hidden=wide", "generator.params.hidden"),
 ])
 def test_wrong_type(data_env, tmp_path, capsys, override, key):
@@ -89,7 +89,7 @@ def test_wrong_type(data_env, tmp_path, capsys, override, key):
 
 @pytest.mark.parametrize("override, expected", [
     ("train.batch_size=0", "train.batch_size = 0 is out of range; it must be at least 1"),
-    ("optimizers.generator.lr=-0.001", "optimizers.generator.lr = -0.001 is out of range; it must be greater than 0"),
+    ("optimizers.generator.lr=-0.001", "optimizers.generator.params: lr must be greater than 0, got -0.001"),
     ("train.epochs=0", "train.epochs = 0 is out of range; it must be at least 1"),
     ("train.on_nonfinite=ignore", "it must be stop or skip"),
 ])

@@ -40,7 +40,7 @@ def test_auto_takes_the_fused_update_where_torch_has_one(data_env, tmp_path):
 
 
 def test_fused_is_refused_for_an_optimizer_without_one(data_env, tmp_path):
-    with pytest.raises(GanzooError, match="'rmsprop' has no fused implementation"):
+    with pytest.raises(GanzooError, match="no fused implementation of RMSprop"):
         trained(tmp_path, "x", "optimizers.generator.name=rmsprop", "optimizers.generator.implementation=fused")
 
 
