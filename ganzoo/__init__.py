@@ -15,6 +15,8 @@ __all__ = [
     "AdversarialLoss",
     "Algorithm",
     "Batch",
+    "Callback",
+    "ContractViolation",
     "DataSpec",
     "Features",
     "GAN",
@@ -23,6 +25,7 @@ __all__ = [
     "ImageData",
     "LossContext",
     "Metric",
+    "RunInfo",
     "Tanh",
     "TrainStep",
     "default_data_root",
@@ -33,10 +36,14 @@ __all__ = [
 
 
 def __getattr__(name):
-    if name in ("Algorithm", "Batch", "TrainStep"):
+    if name in ("Algorithm", "Batch", "Callback", "RunInfo", "TrainStep"):
         from ganzoo import algorithm
 
         return getattr(algorithm, name)
+    if name == "ContractViolation":
+        from ganzoo.failures import ContractViolation
+
+        return ContractViolation
     if name in ("GAN", "GANParams"):
         from ganzoo import gan
 

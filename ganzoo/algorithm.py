@@ -119,3 +119,53 @@ class Algorithm:
 
     def load_state_dict(self, state: Dict[str, Any]) -> None:
         """Restore what ``state_dict`` returned."""
+
+
+class Callback:
+    """Base class of step callbacks: code that runs at points of training without being part of
+    the update rule (weight clipping, an adaptive augmentation probability, a tracker). Override
+    what you need; each method gets ``run``, a ``ganzoo.RunInfo`` (models and optimisers by role,
+    the step, the run folder). A recipe lists callbacks: ``callbacks: [{name: clip-weights}]``.
+    They run in that order, in every process of a data-parallel run.
+    """
+
+    def setup(self, run: "RunInfo") -> None:
+        """Once, after the models and optimisers are built (and restored, on resume)."""
+
+    def after_update(self, run: "RunInfo", roles: Tuple[str, ...]) -> None:
+        """After each optimiser step of ``roles`` (``step.update``), inside the training step."""
+
+    def after_step(self, run: "RunInfo") -> None:
+        """After each training step."""
+
+    def on_log(self, run: "RunInfo", record: Dict[str, Any]) -> None:
+        """After each logged record (a line of metrics.jsonl: step, epoch, the scalars, lr)."""
+
+    def end_epoch(self, run: "RunInfo", epoch: int) -> None:
+        """After each epoch (its sample grid is written; its checkpoint follows)."""
+
+    def state_dict(self) -> Dict[str, Any]:
+        """The callback's own state (tensors and plain data), saved in checkpoints."""
+        return {}
+
+    def load_state_dict(self, state: Dict[str, Any]) -> None:
+        """Restore what ``state_dict`` returned, on resume."""
+
+
+@dataclass
+class RunInfo:
+    """What callbacks see of a run."""
+
+    models: Mapping[str, "nn.Module"]
+    optimizers: Mapping[str, Any]
+    run_dir: Any  # pathlib.Path
+    data: Any  # ganzoo.DataSpec
+    total_steps: int
+    steps_per_epoch: int
+    step: int = 0  # training steps done
+    is_main: bool = True  # the process that writes files (rank 0)
+
+    @property
+    def epoch(self) -> int:
+        """The epoch the next step belongs to (1-based)."""
+        return self.step // self.steps_per_epoch + 1

@@ -39,8 +39,13 @@ def build(registry: Registry, recipe: Recipe, section: str, *args):
         return component.factory(recipe.params[section], *args)
     except GanzooError:
         raise
-    except (ValueError, TypeError) as error:
-        raise GanzooError(f"{section} '{component.name}' ({component.plugin}) cannot be built: {error}") from None
+    except (ValueError, TypeError) as error:  # the plugin's word on its params
+        raise GanzooError(f"{describe(registry, recipe, section)} cannot be built: {error}") from error
+    except Exception as error:  # anything else a plugin raises: one line naming it; --debug has the traceback
+        text = str(error).strip().splitlines()[0][:300] if str(error).strip() else ""
+        raise GanzooError(f"{describe(registry, recipe, section)} cannot be built: {type(error).__name__}"
+                          f"{': ' + text if text else ''}; fix the plugin, or run with --debug for the "
+                          "traceback") from error
 
 
 def load_data(registry: Registry, recipe: Recipe) -> ImageData:
@@ -80,6 +85,23 @@ def build_losses(registry: Registry, recipe: Recipe) -> Dict[str, AdversarialLos
                 raise GanzooError(f"{role} '{recipe.config[role].name}' has no {method} method; fix the plugin")
         losses[role] = loss
     return losses
+
+
+def build_callbacks(registry: Registry, recipe: Recipe) -> list:
+    """The recipe's step callbacks, in order."""
+    return [build(registry, recipe, f"callbacks.{index}") for index in range(len(recipe.config.callbacks))]
+
+
+def describe(registry: Registry, recipe: Recipe, section: str) -> str:
+    """How messages name the component at ``section``: ``discriminator 'dcgan' (ganzoo 0.1.0)``."""
+    from omegaconf import OmegaConf
+
+    from ganzoo.recipe import component_sections
+
+    kind = component_sections(recipe.config, recipe.roles)[section]
+    component = registry.get(kind, OmegaConf.select(recipe.config, f"{section}.name"))
+    where = section if section in recipe.roles or section in ("algorithm", "dataset") else kind
+    return f"{where} '{component.name}' ({component.plugin})"
 
 
 def build_optimizer(registry: Registry, recipe: Recipe, role: str, parameters) -> torch.optim.Optimizer:

@@ -97,6 +97,22 @@ def register_schedules(register):
 
 
 @hookspec
+def register_callbacks(register):
+    """Register step callbacks.
+
+    ``factory(params)`` returns a ``ganzoo.Callback``: an object whose optional
+    methods ``setup(run)``, ``after_update(run, roles)`` (after each optimiser
+    step), ``after_step(run)``, ``on_log(run, record)`` and ``end_epoch(run,
+    epoch)`` the trainer calls, with ``run`` a ``ganzoo.RunInfo`` (models and
+    optimisers by role, the step, the run folder); ``state_dict()`` and
+    ``load_state_dict(state)`` save and restore its own state in checkpoints.
+    Enough for weight clipping, an adaptive augmentation probability or an
+    experiment tracker. A recipe lists them: ``callbacks: [{name: clip-weights,
+    params: {clip: 0.01}}]``; they run in that order.
+    """
+
+
+@hookspec
 def register_datasets(register):
     """Register datasets.
 

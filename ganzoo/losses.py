@@ -11,11 +11,12 @@ per generator step is the algorithm's business (``algorithm.params.d_steps``), n
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable, Optional
+from dataclasses import dataclass, field
+from typing import Callable, Dict, Optional
 
 import torch
 
+from ganzoo.failures import ContractViolation
 from ganzoo.models import discriminate, generate, is_conditional  # noqa: F401 (re-exported)
 
 
@@ -27,10 +28,20 @@ class LossContext:
     labels: Optional[torch.Tensor] = None
     step: int = 0
     latent: Optional[torch.Tensor] = None  # the generator's input for ``fake``, where the algorithm gives it
+    real_extras: Dict[str, torch.Tensor] = field(default_factory=dict)  # D's extra outputs on ``real``
+    fake_extras: Dict[str, torch.Tensor] = field(default_factory=dict)  # and on ``fake`` (e.g. class logits)
 
     def discriminate(self, images: torch.Tensor) -> torch.Tensor:
         """Logits of the discriminator on ``images`` (labels passed when it is conditional)."""
         return discriminate(self.discriminator, images, self.labels)
+
+
+def scalar(value, loss, method: str) -> torch.Tensor:
+    """``value``, returned by ``loss.<method>``, if it is the scalar tensor losses return."""
+    if not isinstance(value, torch.Tensor) or value.dim() != 0:
+        what = f"a tensor of shape {tuple(value.shape)}" if isinstance(value, torch.Tensor) else type(value).__name__
+        raise ContractViolation(f"{method} returned {what}; it must return a scalar tensor (e.g. .mean())", loss)
+    return value
 
 
 class AdversarialLoss:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Iterable, Optional
+from typing import Dict, Iterable, Optional, Tuple
 
 import torch
+
+from ganzoo.failures import ContractViolation
 
 
 def is_conditional(module) -> bool:
@@ -17,13 +19,44 @@ def is_conditional(module) -> bool:
 def discriminate(discriminator, images: torch.Tensor, labels: Optional[torch.Tensor]) -> torch.Tensor:
     """One logit per image, shape (N,), in float32 (losses are taken in float32, also under bf16
     autocast); labels are passed to a conditional discriminator."""
+    return discriminator_outputs(discriminator, images, labels)[0]
+
+
+def discriminator_outputs(discriminator, images: torch.Tensor,
+                          labels: Optional[torch.Tensor]) -> Tuple[torch.Tensor, Dict[str, torch.Tensor]]:
+    """The adversarial logits, (N,) float32, and the discriminator's extra outputs by name.
+
+    A discriminator returns its logits, ``(N,)`` or ``(N, 1)``, or a dict holding them under
+    ``"logits"`` beside extra outputs (class logits for ACGAN, code logits for InfoGAN, features),
+    which algorithms and losses read (``LossContext.real_extras``).
+    """
     out = discriminator(images, labels) if is_conditional(discriminator) else discriminator(images)
-    return out.reshape(-1).float()
+    extras: Dict[str, torch.Tensor] = {}
+    if isinstance(out, dict):
+        if "logits" not in out:
+            raise ContractViolation(f"returned a dict without 'logits' (keys: {', '.join(map(str, out)) or 'none'}); "
+                                    "put the adversarial logits under 'logits'", discriminator)
+        extras = {key: value for key, value in out.items() if key != "logits"}
+        out = out["logits"]
+    n = images.shape[0]
+    if not isinstance(out, torch.Tensor):
+        raise ContractViolation(f"returned {type(out).__name__} where a tensor of logits belongs; return one logit per "
+                                f"image, shape ({n},) or ({n}, 1), or a dict with them under 'logits'", discriminator)
+    if out.shape not in ((n,), (n, 1)):
+        raise ContractViolation(f"returned logits of shape {tuple(out.shape)} for {n} images; it must return one "
+                                f"logit per image, ({n},) or ({n}, 1) (extra outputs go in a dict beside "
+                                "'logits')", discriminator)
+    return out.reshape(-1).float(), extras
 
 
 def generate(generator, z: torch.Tensor, labels: Optional[torch.Tensor]) -> torch.Tensor:
     """The generator's images for latent ``z``; labels are passed to a conditional generator."""
-    return generator(z, labels) if is_conditional(generator) else generator(z)
+    out = generator(z, labels) if is_conditional(generator) else generator(z)
+    if not isinstance(out, torch.Tensor) or out.shape[:1] != z.shape[:1]:
+        what = f"shape {tuple(out.shape)}" if isinstance(out, torch.Tensor) else type(out).__name__
+        raise ContractViolation(f"returned {what} for a latent batch of {z.shape[0]}; a generator returns a tensor "
+                                "of images, one per latent", generator)
+    return out
 
 
 def set_requires_grad(params: Iterable[torch.nn.Parameter], flag: bool) -> None:

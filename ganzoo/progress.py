@@ -6,15 +6,23 @@ import sys
 from typing import Any, Optional
 
 
+#: what a record holds besides the algorithm's scalars
+NOT_SCALARS = ("step", "epoch", "images_per_sec", "lr", "skipped", "eval")
+#: how the gan algorithm's D outputs are shown
+LABELS = {"d_real": "D(x)", "d_fake": "D(G(z))"}
+
+
 def format_record(record: dict[str, Any]) -> str:
-    parts = [
-        f"d_loss {record['d_loss']:.4f}",
-        f"g_loss {record['g_loss']:.4f}" if record.get("g_loss") is not None else "g_loss -",
-        f"D(x) {record['d_real']:.3f}",
-        f"D(G(z)) {record['d_fake']:.3f}",
-        f"{record['images_per_sec']:.0f} img/s",
-    ]
-    return "  ".join(parts)
+    """The algorithm's scalars of a logged record and the speed, on one line."""
+    parts = [f"{LABELS.get(name, name)} {_number(value, name)}" for name, value in record.items()
+             if name not in NOT_SCALARS]
+    return "  ".join(parts + [f"{record['images_per_sec']:.0f} img/s"])
+
+
+def _number(value: Any, name: str) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.3f}" if name in LABELS else f"{value:.4f}"
 
 
 class PlainProgress:

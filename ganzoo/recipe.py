@@ -13,7 +13,7 @@ import difflib
 import re
 from dataclasses import dataclass, field, fields, is_dataclass, make_dataclass
 from pathlib import Path
-from typing import Any, Dict, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 import yaml
 from omegaconf import MISSING, DictConfig, OmegaConf, open_dict
@@ -90,6 +90,7 @@ class RecipeBase:
     algorithm: AlgorithmConfig = field(default_factory=AlgorithmConfig)
     dataset: ComponentConfig = field(default_factory=ComponentConfig)
     optimizers: Dict[str, OptimizerConfig] = field(default_factory=dict)  # model role -> optimiser
+    callbacks: List[ComponentConfig] = field(default_factory=list)  # step callbacks, run in this order
     train: TrainConfig = field(default_factory=TrainConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
@@ -204,6 +205,8 @@ def component_sections(config: DictConfig, roles: Dict[str, str]) -> Dict[str, s
     for role in config.optimizers:
         sections[f"optimizers.{role}"] = "optimizer"
         sections[f"optimizers.{role}.schedule"] = "schedule"
+    for index in range(len(config.callbacks)):
+        sections[f"callbacks.{index}"] = "callback"
     return sections
 
 
@@ -298,6 +301,8 @@ def _kind_at(key: str, roles: Dict[str, str]) -> Optional[str]:
     parts = key.split(".")
     if parts[0] == "optimizers":
         return {2: "optimizer", 3: "schedule"}.get(len(parts))
+    if parts[0] == "callbacks":
+        return "callback" if len(parts) == 2 else None
     if len(parts) == 1:
         return {"algorithm": "algorithm", "dataset": "dataset", **roles}.get(key)
     return None

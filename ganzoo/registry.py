@@ -47,10 +47,12 @@ HOOKS = {
     "metric": "register_metrics",
     "optimizer": "register_optimizers",
     "schedule": "register_schedules",
+    "callback": "register_callbacks",
 }
 KINDS = tuple(HOOKS)
 PLURALS = {"algorithm": "algorithms", "generator": "generators", "discriminator": "discriminators", "loss": "losses",
-           "dataset": "datasets", "metric": "metrics", "optimizer": "optimizers", "schedule": "schedules"}
+           "dataset": "datasets", "metric": "metrics", "optimizer": "optimizers", "schedule": "schedules",
+           "callback": "callbacks"}
 #: the kinds whose components fill an algorithm's roles (a recipe section per role)
 ROLE_KINDS = ("generator", "discriminator", "loss")
 
@@ -181,7 +183,7 @@ def _check_algorithm(where: str, name: str, factory: Any) -> None:
 
 
 #: recipe sections that are not roles
-RESERVED_SECTIONS = ("name", "seed", "algorithm", "dataset", "optimizers", "train", "output", "eval")
+RESERVED_SECTIONS = ("name", "seed", "algorithm", "dataset", "optimizers", "callbacks", "train", "output", "eval")
 
 
 def _plugin_info(entry_point: metadata.EntryPoint) -> PluginInfo:

@@ -25,12 +25,14 @@ import torch
 
 from ganzoo import checkpoint, distributed, divergence, fast
 from ganzoo.algorithm import Batch
-from ganzoo.components import (build_algorithm, build_losses, build_models, build_optimizer, build_schedule,
-                               generate, load_data, resolve_device)
+from ganzoo.algorithm import Callback, RunInfo
+from ganzoo.components import (build_algorithm, build_callbacks, build_losses, build_models, build_optimizer,
+                               build_schedule, describe, generate, load_data, resolve_device)
 from ganzoo.data import ImageData
 from ganzoo.models import draw_latent
 from ganzoo.ema import GeneratorEMA
 from ganzoo.errors import GanzooError
+from ganzoo.failures import Components, ContractViolation
 from ganzoo.fast.optimizer_step import OptimizerStep
 from ganzoo.files import write_atomic, write_text_atomic
 from ganzoo.images import save_grid
@@ -100,7 +102,6 @@ class Trainer:
         self.models = build_models(registry, recipe, self.spec, self.device)
         self.losses = build_losses(registry, recipe)
         self.algorithm = build_algorithm(registry, recipe)
-        self.algorithm.setup(self.models, self.losses, self.spec)
         self.sample_role = self.algorithm.sample_role
         self.optimizers = {role: build_optimizer(registry, recipe, role, model.parameters())
                            for role, model in self.models.items()}
@@ -112,7 +113,20 @@ class Trainer:
                           for role, optimizer in self.optimizers.items()}
         self.ema = (GeneratorEMA(self.models[self.sample_role], train.ema_decay)
                     if train.ema_decay > 0 and self.sample_role in self.models else None)
-
+        self.callbacks = build_callbacks(registry, recipe)
+        self.total_steps = train.epochs * self.steps_per_epoch
+        self.run_info = RunInfo(models=self.models, optimizers=self.optimizers, run_dir=self.run_dir, data=self.spec,
+                                total_steps=self.total_steps, steps_per_epoch=self.steps_per_epoch,
+                                is_main=self.world.is_main)
+        self.components = self._name_components(registry, recipe)
+        try:
+            self.algorithm.setup(self.models, self.losses, self.spec)
+        except ContractViolation as error:
+            raise self.components.explain(error, self.components.describe(self.algorithm), "before training") from error
+        except GanzooError:
+            raise
+        except Exception as error:
+            raise self.components.explain(error, self.components.describe(self.algorithm), "before training") from error
         seed = self.config.seed
         self.noise_rng = torch.Generator(self.device).manual_seed(seed + 1)
         self.shuffle_rng = torch.Generator().manual_seed(seed + 2)
@@ -124,7 +138,10 @@ class Trainer:
             optimizer_steps={role: OptimizerStep(opt) for role, opt in self.optimizers.items()},  # opt.step(), faster
             latent=self.latent, window=lambda: self.window, world=self.world, device=self.device,
             skip_nonfinite=self.skip_nonfinite, autocast=self.bf16,
-            after_update=[self._update_ema] if self.ema is not None else [])
+            after_update=([self._update_ema] if self.ema is not None else [])
+            + [lambda roles, cb=cb: cb.after_update(self.run_info, roles) for cb in _overriding(self.callbacks, "after_update")])
+        self.after_step = _overriding(self.callbacks, "after_step")
+        self.on_log = _overriding(self.callbacks, "on_log")
         self.fast_step, self.step_reason = fast.choose_step(train.step, self.algorithm, self.models,
                                                             self.spec.image_shape, self.device,
                                                             self.world.distributed, self.bf16)
@@ -134,6 +151,20 @@ class Trainer:
         self.grid_noise, self.grid_labels = self._grid_inputs(seed)
         self.evaluator = _make_evaluator(registry, recipe, self.spec, self.device)  # None unless eval.every > 0
         self.stop_requested = False  # set from a signal handler; honoured between steps
+        self.doing: int | str = "before the first step"
+
+    def _name_components(self, registry: Registry, recipe: Recipe) -> Components:
+        """Each built component with the words that name it in messages."""
+        named = Components()
+        named.add(self.algorithm, describe(registry, recipe, "algorithm"))
+        for role, part in {**self.models, **self.losses}.items():
+            named.add(part, describe(registry, recipe, role))
+        for role in self.optimizers:
+            named.add(self.optimizers[role], describe(registry, recipe, f"optimizers.{role}"))
+            named.add(self.schedules[role], describe(registry, recipe, f"optimizers.{role}.schedule"))
+        for index, callback in enumerate(self.callbacks):
+            named.add(callback, describe(registry, recipe, f"callbacks.{index}"))
+        return named
 
     @property
     def generator(self) -> torch.nn.Module:
@@ -173,6 +204,7 @@ class Trainer:
     def take_step(self, batch: Batch) -> None:
         """One training step of the algorithm on ``batch``."""
         self.step_context.index = self.step
+        self.doing = self.step + 1  # the step a failure happens in (1-based), for its message
         if self.bf16:
             with self.mixed_precision():
                 self.run_step(batch, self.step_context)
@@ -182,6 +214,10 @@ class Trainer:
             schedule.step()
         self.step += 1
         self.window.images += self.batch_size
+        if self.after_step:
+            self.run_info.step = self.step
+            for callback in self.after_step:
+                callback.after_step(self.run_info)
 
     def _update_ema(self, roles) -> None:
         if self.sample_role in roles:
@@ -189,37 +225,52 @@ class Trainer:
 
     # ---------------------------------------------------------------- loop
     def fit(self) -> Path:
-        epochs = self.config.train.epochs
-        total = epochs * self.steps_per_epoch
+        epochs, total = self.config.train.epochs, self.total_steps
         if self.world.is_main:
             self.progress.message(f"training on {self.device.type}: " + (
                 self.step_reason if self.fast_step is not None else f"autograd steps ({self.step_reason})"))
         self.progress.start(epochs, total, self.step)
         try:
-            while self.step < total:
-                epoch, first = divmod(self.step, self.steps_per_epoch)
-                self.shuffle_rng.set_state(self.epoch_shuffle_state)
-                order = torch.randperm(len(self.images), generator=self.shuffle_rng).to(self.device)
-                for batch in range(first, self.steps_per_epoch):
-                    index = self.shard(order[batch * self.batch_size:(batch + 1) * self.batch_size])
-                    self.take_step(Batch(self.gather(self.images, index),
-                                         self.labels.index_select(0, index) if self.labels is not None else None))
-                    self.progress.advance()
-                    logged = self.step % self.log_every == 0
-                    if logged:
-                        self.log(epoch + 1)
-                    if self.must_stop(logged) and batch + 1 < self.steps_per_epoch:
-                        self.save_checkpoint()
-                        raise TrainingInterrupted(self.run_dir, self.step)
-                self.epoch_shuffle_state = self.shuffle_rng.get_state()
-                self.end_epoch(epoch + 1)  # writes the checkpoint a stop at the epoch's last step needs
-                if self.must_stop(True) and self.step < total:
-                    raise TrainingInterrupted(self.run_dir, self.step)
+            self._train(total)
+        except ContractViolation as error:
+            raise self.components.explain(error, self.components.describe(self.algorithm), self._when()) from error
+        except (GanzooError, TrainingInterrupted):
+            raise
+        except Exception as error:  # a plugin's: one line naming it, the traceback chained for --debug
+            raise self.components.explain(error, self.components.describe(self.algorithm), self._when()) from error
         finally:
             self.progress.close()
         if self.world.is_main:
             write_loss_plot(self.run_dir / METRICS_FILE, self.run_dir / LOSS_PLOT_FILE)
         return self.run_dir
+
+    def _when(self) -> str:
+        return f"at step {self.doing}" if isinstance(self.doing, int) else self.doing
+
+    def _train(self, total: int) -> None:
+        self.run_info.step = self.step
+        for callback in self.callbacks:
+            if callable(getattr(callback, "setup", None)):
+                callback.setup(self.run_info)
+        while self.step < total:
+            epoch, first = divmod(self.step, self.steps_per_epoch)
+            self.shuffle_rng.set_state(self.epoch_shuffle_state)
+            order = torch.randperm(len(self.images), generator=self.shuffle_rng).to(self.device)
+            for batch in range(first, self.steps_per_epoch):
+                index = self.shard(order[batch * self.batch_size:(batch + 1) * self.batch_size])
+                self.take_step(Batch(self.gather(self.images, index),
+                                     self.labels.index_select(0, index) if self.labels is not None else None))
+                self.progress.advance()
+                logged = self.step % self.log_every == 0
+                if logged:
+                    self.log(epoch + 1)
+                if self.must_stop(logged) and batch + 1 < self.steps_per_epoch:
+                    self.save_checkpoint()
+                    raise TrainingInterrupted(self.run_dir, self.step)
+            self.epoch_shuffle_state = self.shuffle_rng.get_state()
+            self.end_epoch(epoch + 1)  # writes the checkpoint a stop at the epoch's last step needs
+            if self.must_stop(True) and self.step < total:
+                raise TrainingInterrupted(self.run_dir, self.step)
 
     def must_stop(self, logged: bool) -> bool:
         if not self.world.distributed:
@@ -257,9 +308,11 @@ class Trainer:
                 raise GanzooError(f"cannot write {self.run_dir / METRICS_FILE}: {error.strerror or error}; "
                                   "free disk space or fix the folder's permissions, then resume the run") from None
             self.progress.log(record)
-            if window.skipped:
-                self.progress.message(f"skipped {window.skipped} updates with non-finite losses or gradients "
-                                      f"in steps {window.start_step + 1} to {self.step}")
+        for callback in self.on_log:
+            callback.on_log(self.run_info, record)
+        if self.world.is_main and window.skipped:
+            self.progress.message(f"skipped {window.skipped} updates with non-finite losses or gradients "
+                                  f"in steps {window.start_step + 1} to {self.step}")
         self.window = Window(self.algorithm.scalars, self.device, self.step)
         return record
 
@@ -270,10 +323,14 @@ class Trainer:
             raise divergence.diverged(f"the {broken}'s weights", self.window.start_step, self.step, self.run_dir)
 
     def end_epoch(self, epoch: int) -> None:
+        self.doing = f"at the end of epoch {epoch}"
         self.log(epoch)
         if self.world.is_main:
             self.evaluate(epoch)
             self.save_grid(self.run_dir / SAMPLES_FOLDER / f"epoch-{epoch:03d}.png")
+        self.run_info.step = self.step
+        for callback in _overriding(self.callbacks, "end_epoch"):
+            callback.end_epoch(self.run_info, epoch)
         self.save_checkpoint()
 
     def sampler(self) -> torch.nn.Module:
@@ -320,6 +377,7 @@ class Trainer:
             "optimizers": {role: opt.state_dict() for role, opt in self.optimizers.items()},
             "schedules": {role: schedule.state_dict() for role, schedule in self.schedules.items()},
             "algorithm": self.algorithm.state_dict(),
+            "callbacks": [_state_of(callback) for callback in self.callbacks],
             "rng": {
                 "torch": torch.get_rng_state(),
                 "cuda": torch.cuda.get_rng_state_all() if self.device.type == "cuda" else [],
@@ -358,6 +416,10 @@ class Trainer:
                 self.ema.load_state_dict(state.get("ema", {}).get(self.sample_role) or
                                          {"model": self.generator.state_dict(), "updates": 0})
             self.algorithm.load_state_dict(state.get("algorithm") or {})
+            saved = state.get("callbacks") or []
+            for index, callback in enumerate(self.callbacks):  # a callback added on resume starts afresh
+                if index < len(saved) and saved[index] and callable(getattr(callback, "load_state_dict", None)):
+                    callback.load_state_dict(saved[index])
         except (RuntimeError, KeyError, ValueError, TypeError) as error:
             raise GanzooError(f"checkpoint '{state.get('path')}' does not fit this recipe's models "
                               f"({str(error).strip().splitlines()[0][:200]}); resume with the recipe it was written by") from error
@@ -374,6 +436,17 @@ class Trainer:
             raise GanzooError(f"checkpoint '{state.get('path')}' lacks a usable training state "
                               f"({type(error).__name__}: {str(error).strip()[:100]}); it cannot be resumed, "
                               "but `ganzoo sample` can still use its generator") from error
+
+
+def _overriding(callbacks, method: str) -> list:
+    """The callbacks that do something at ``method``: the others cost nothing on the hot path."""
+    return [callback for callback in callbacks
+            if callable(getattr(callback, method, None))
+            and getattr(type(callback), method, None) is not getattr(Callback, method)]
+
+
+def _state_of(callback) -> dict:
+    return callback.state_dict() if callable(getattr(callback, "state_dict", None)) else {}
 
 
 def _check_evaluation(registry: Registry, recipe: Recipe) -> None:

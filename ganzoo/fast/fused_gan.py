@@ -38,7 +38,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ganzoo.fast import tanh as layers
-from ganzoo.losses import LossContext
+from ganzoo.losses import LossContext, scalar
 from ganzoo.models import set_requires_grad
 
 _aten = torch.ops.aten
@@ -327,7 +327,7 @@ class FusedGAN:
         fake_logits = logits[half:].detach().requires_grad_(True)
         ctx = LossContext(self.D.module, real, rows.fake_images, None, index)
         with torch.enable_grad():
-            d_loss = loss.discriminator_loss(real_logits, fake_logits, ctx)
+            d_loss = scalar(loss.discriminator_loss(real_logits, fake_logits, ctx), loss, "discriminator_loss")
             real_grad, fake_grad, *penalty = torch.autograd.grad(
                 d_loss, [real_logits, fake_logits, *D.parameters], allow_unused=True)
         grad = torch.cat([_or_zeros(real_grad, real_logits), _or_zeros(fake_grad, fake_logits)])
@@ -363,7 +363,7 @@ class FusedGAN:
         set_requires_grad(D.parameters, False)  # as documented: D is frozen in G's loss
         try:
             with torch.enable_grad():
-                g_loss = loss.generator_loss(logits, ctx)
+                g_loss = scalar(loss.generator_loss(logits, ctx), loss, "generator_loss")
                 logit_grad, fake_grad = torch.autograd.grad(g_loss, [logits, fake], allow_unused=True)
         finally:
             set_requires_grad(D.parameters, True)

@@ -7,12 +7,14 @@ the ``ganzoo`` entry-point group, exactly as a third-party plugin is.
 
 from ganzoo import hookimpl
 
+from ganzoo_zoo.callbacks import ClipWeights, ClipWeightsParams
 from ganzoo_zoo.dcgan import (DCGANDiscriminatorParams, DCGANGeneratorParams, make_dcgan_discriminator,
                               make_dcgan_generator)
 from ganzoo_zoo.fashion_mnist import FashionMNISTParams, load_fashion_mnist
 from ganzoo_zoo.gaussians import GaussianMixtureParams, load_gaussian_mixture
 from ganzoo_zoo.image_folder import ImageFolderParams, load_image_folder
-from ganzoo_zoo.losses import HingeParams, LSGANParams, WGANGPParams, make_hinge, make_lsgan, make_wgan_gp
+from ganzoo_zoo.losses import (HingeParams, LSGANParams, WassersteinParams, WGANGPParams, make_hinge, make_lsgan,
+                               make_wasserstein, make_wgan_gp)
 
 
 @hookimpl
@@ -33,6 +35,8 @@ def register_losses(register):
              "Least-squares GAN (Mao et al. 2017); R1 option.")
     register("hinge", make_hinge, HingeParams,
              "Hinge loss (SNGAN, SAGAN); R1 option.")
+    register("wasserstein", make_wasserstein, WassersteinParams,
+             "Wasserstein critic loss (Arjovsky et al. 2017); pair with the clip-weights callback.")
     register("wgan-gp", make_wgan_gp, WGANGPParams,
              "Wasserstein loss with gradient penalty (Gulrajani et al. 2017); use algorithm.params.d_steps=5.")
 
@@ -45,3 +49,9 @@ def register_datasets(register):
              "2-D mixture of Gaussians (ring of 8, grid of 25): modes covered, high-quality share, scatter plots.")
     register("image-folder", load_image_folder, ImageFolderParams,
              "A folder of PNG/JPEG images, resized to a square; subfolders become classes.")
+
+
+@hookimpl
+def register_callbacks(register):
+    register("clip-weights", ClipWeights, ClipWeightsParams,
+             "Clamp a model's weights to [-clip, clip] after each of its updates (WGAN).")

@@ -121,6 +121,23 @@ class WGANGPLoss(_PenalisedLoss):
         return -fake_logits.mean()
 
 
+# ------------------------------------------------------------------ WGAN (weight clipping)
+@dataclass
+class WassersteinParams:
+    # Arjovsky et al. 2017: critic loss E[D(G(z))] - E[D(x)], generator loss -E[D(G(z))]. The
+    # critic must be kept Lipschitz by other means: the clip-weights callback (the paper's),
+    # or use wgan-gp. RMSprop lr 5e-5 and 5 critic steps per generator step in the paper.
+    drift: float = 0.0  # weight of E[D(x)^2]
+
+    def __post_init__(self):
+        if self.drift < 0:
+            raise ValueError(f"drift must be at least 0, got {self.drift}")
+
+
+def make_wasserstein(params: WassersteinParams) -> "WGANGPLoss":
+    return WGANGPLoss(WGANGPParams(gp_weight=0.0, drift=params.drift))
+
+
 def make_lsgan(params: LSGANParams) -> LSGANLoss:
     return LSGANLoss(params)
 

@@ -1,0 +1,55 @@
+"""Naming the component behind a failure: whatever a plugin raises, the user reads one line
+that says which component (and which plugin) failed, and ``--debug`` shows the traceback.
+"""
+
+from __future__ import annotations
+
+import traceback
+from typing import Any, Dict, Iterable, Optional, Tuple
+
+from ganzoo.errors import GanzooError
+
+
+class ContractViolation(GanzooError):
+    """A component returned something the contract does not allow (a tuple for a tensor, logits of
+    the wrong shape...). ``component`` is the object that did, so the message can name it."""
+
+    def __init__(self, message: str, component: Any = None):
+        super().__init__(message)
+        self.component = component
+
+
+class Components:
+    """The run's components by object identity, with the words that name each one."""
+
+    def __init__(self) -> None:
+        self._named: Dict[int, Tuple[Any, str]] = {}
+
+    def add(self, obj: Any, description: str) -> None:
+        self._named[id(obj)] = (obj, description)  # holds obj: its id stays unique
+        if hasattr(obj, "modules") and callable(obj.modules):  # the submodules of a model are that model
+            for module in obj.modules():
+                self._named.setdefault(id(module), (module, description))
+
+    def describe(self, obj: Any) -> Optional[str]:
+        found = self._named.get(id(obj))
+        return found[1] if found is not None else None
+
+    def explain(self, error: BaseException, fallback: str, when: str) -> GanzooError:
+        """One line for ``error``: the component it came from (the innermost frame that runs a
+        method of one, else ``fallback``), what it raised, and ``when``."""
+        if isinstance(error, ContractViolation):
+            who = self.describe(error.component) or fallback
+            return GanzooError(f"{who}: {error} ({when}); fix the plugin")
+        who = next((name for name in map(self.describe, _selves(error)) if name), fallback)
+        text = str(error).strip().splitlines()[0][:300] if str(error).strip() else ""
+        raised = f"{type(error).__name__}: {text}" if text else type(error).__name__
+        return GanzooError(f"{who} failed {when}: {raised}; fix the plugin, or run with --debug for the traceback")
+
+
+def _selves(error: BaseException) -> Iterable[Any]:
+    """``self`` of each frame of the error's traceback, innermost first."""
+    frames = [frame for frame, _ in traceback.walk_tb(error.__traceback__)]
+    for frame in reversed(frames):
+        if "self" in frame.f_locals:
+            yield frame.f_locals["self"]
