@@ -144,14 +144,7 @@ def cmd_run(args) -> int:
     from ganzoo.recipe import load_recipe
     from ganzoo.trainer import TrainingInterrupted, resume_run, start_run
 
-    if args.resume:
-        # `run --resume DIR a.b=1`: the first override lands in the recipe slot
-        args.overrides = ([args.recipe] if args.recipe else []) + args.overrides
-        args.recipe = None
-        if any("=" not in item for item in args.overrides):
-            raise GanzooError("--resume takes the run directory alone (plus KEY=VALUE overrides), not a recipe file")
-    elif not args.recipe:
-        raise GanzooError("give a recipe file (e.g. ganzoo run recipes/vanilla_mnist.yaml) or --resume RUN_DIR")
+    _check_run_arguments(args)
 
     registry = _registry(args)
     world = distributed.world_from_env()
@@ -186,6 +179,39 @@ def cmd_run(args) -> int:
     if world.is_main:
         print(run_dir)
     return 0
+
+
+def _check_run_arguments(args) -> None:
+    """What `ganzoo run` was given makes sense together; a mistake is one line."""
+    from pathlib import Path
+
+    from ganzoo.trainer import RECIPE_FILE
+
+    if args.resume:
+        if args.out:
+            raise GanzooError(f"--out does not go with --resume: a resumed run stays in its folder ({args.resume})")
+        # `run --resume DIR a.b=1`: the first override lands in the recipe slot
+        args.overrides = ([args.recipe] if args.recipe else []) + args.overrides
+        args.recipe = None
+        if any("=" not in item for item in args.overrides):
+            raise GanzooError("--resume takes the run directory alone (plus KEY=VALUE overrides), not a recipe file")
+    elif not args.recipe:
+        raise GanzooError("give a recipe file (e.g. ganzoo run recipes/vanilla_mnist.yaml) or --resume RUN_DIR")
+    elif Path(args.recipe).is_dir():
+        if (Path(args.recipe) / RECIPE_FILE).is_file():
+            raise GanzooError(f"'{args.recipe}' is a run folder; resume it with: ganzoo run --resume {args.recipe}")
+        raise GanzooError(f"'{args.recipe}' is a folder, not a recipe file; give a .yaml recipe (see recipes/)")
+    if args.nproc is not None and not 1 <= args.nproc <= _max_processes():
+        raise GanzooError(f"--nproc must be between 1 and {_max_processes()} on this machine, got {args.nproc}")
+
+
+def _max_processes() -> int:
+    """At most four training processes per CPU core, or one per GPU where there are more GPUs."""
+    import os
+
+    import torch
+
+    return max(4 * (os.cpu_count() or 1), torch.cuda.device_count())
 
 
 def _launch(args, registry) -> int:

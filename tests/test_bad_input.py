@@ -191,3 +191,41 @@ def test_disk_full_during_a_checkpoint_write(data_env, run_copy, monkeypatch, ca
     monkeypatch.undo()
     after = final_weights(run_copy)
     assert all(torch.equal(before[k], after[k]) for k in before)
+
+
+# ---------------------------------------------------------------- more one-line errors (issue 16)
+
+@pytest.mark.parametrize("overrides, expected", [
+    (["train=5"], "bad value for 'train': expected a mapping"),
+    (["seed=99999999999999999999999"], "seed = 99999999999999999999999 is out of range"),
+    (["optimizers.generator.name=sgd", "optimizers.generator.momentum=-1"],
+     "optimizers.generator.momentum = -1.0 is out of range"),
+    (["train.threads=100000"], "train.threads = 100000 is out of range; it must be between 1 and 1024"),
+    (["output.grid_size=100000000"], "output.grid_size = 100000000 is out of range; it must be between 1 and 1024"),
+])
+def test_absurd_overrides(data_env, tmp_path, capsys, overrides, expected):
+    assert expected in fails(capsys, *run_args(tmp_path / "run", *overrides))
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_recipe_of_random_bytes(tmp_path, capsys):
+    recipe = tmp_path / "random.yaml"
+    recipe.write_bytes(bytes(range(256)) * 4)
+    assert "is not UTF-8 text (byte 0x80 at offset 128)" in fails(capsys, "run", recipe)
+
+
+def test_a_run_folder_given_as_the_recipe(trained, capsys):
+    line = fails(capsys, "run", trained)
+    assert f"is a run folder; resume it with: ganzoo run --resume {trained}" in line
+
+
+def test_resume_with_out(trained, tmp_path, capsys):
+    line = fails(capsys, "run", "--resume", trained, "--out", tmp_path / "elsewhere")
+    assert "--out does not go with --resume" in line
+    assert not (tmp_path / "elsewhere").exists()
+
+
+@pytest.mark.parametrize("nproc", ["0", "-3", "100000"])
+def test_bad_nproc(data_env, tmp_path, capsys, nproc):
+    line = fails(capsys, *run_args(tmp_path / "run"), "--nproc", nproc)
+    assert f"--nproc must be between 1 and" in line and f"got {nproc}" in line
