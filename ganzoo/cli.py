@@ -139,7 +139,7 @@ def _rank_prefix() -> str:
 def cmd_run(args) -> int:
     import signal
 
-    from ganzoo import distributed
+    from ganzoo import distributed, runlock
     from ganzoo.progress import PlainProgress, make_progress
     from ganzoo.recipe import load_recipe
     from ganzoo.trainer import TrainingInterrupted, resume_run, start_run
@@ -174,6 +174,7 @@ def cmd_run(args) -> int:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        runlock.release(trainer.run_dir)
     # Only after success: a rank that failed leaves without waiting for the others (torchrun stops them).
     distributed.shutdown()
     if world.is_main:

@@ -347,11 +347,11 @@ def _check_ranges(config: DictConfig) -> None:
         opt = config.optimizers[who]
         checks += [
             (f"optimizers.{who}.name", opt.name in OPTIMIZERS, f"one of {', '.join(OPTIMIZERS)}"),
-            (f"optimizers.{who}.lr", 0 < opt.lr < math.inf, "a finite number greater than 0"),
+            (f"optimizers.{who}.lr", 0 < opt.lr < math.inf, "greater than 0 (and finite)"),
             (f"optimizers.{who}.betas", len(opt.betas) == 2 and all(0 <= b < 1 for b in opt.betas),
              "two numbers in [0, 1), e.g. [0.5, 0.999]"),
-            (f"optimizers.{who}.weight_decay", 0 <= opt.weight_decay < math.inf, "a finite number, at least 0"),
-            (f"optimizers.{who}.momentum", 0 <= opt.momentum < math.inf, "a finite number, at least 0"),
+            (f"optimizers.{who}.weight_decay", 0 <= opt.weight_decay < math.inf, "at least 0 (and finite)"),
+            (f"optimizers.{who}.momentum", 0 <= opt.momentum < math.inf, "at least 0 (and finite)"),
             (f"optimizers.{who}.implementation", opt.implementation in ("auto", "fused", "foreach", "loop"),
              "auto, fused, foreach or loop"),
         ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import os
 import shutil
 
 import pytest
@@ -136,12 +137,68 @@ def test_corrupt_or_truncated_checkpoint(data_env, run_copy, tmp_path, capsys, d
         assert f"cannot load checkpoint '{latest}'" in line and "corrupt, truncated" in line
 
 
-def test_corrupt_newest_checkpoint_names_the_previous_one(data_env, run_copy, capsys):
+def test_a_damaged_newest_checkpoint_falls_back_to_the_previous_one(data_env, run_copy, capsys):
     first = checkpoint.list_checkpoints(run_copy)[-1]
     newer = checkpoint.checkpoint_path(run_copy, 16)
     newer.write_bytes(first.read_bytes()[:100])
+    assert cli.main(["run", "--resume", str(run_copy), "train.epochs=3", "--quiet"]) == 0
+    warning = [line for line in capsys.readouterr().err.splitlines() if line.startswith("ganzoo: warning: ")]
+    assert len(warning) == 1
+    assert f"cannot load checkpoint '{newer}'" in warning[0] and f"using the one before it, {first.name}" in warning[0]
+    assert newer.with_name(newer.name + ".damaged").exists()  # set aside, never loaded again
+    assert checkpoint.load_checkpoint(run_copy)["step"] == 24
+
+
+def flip_a_weight_bit(path):
+    """Flip one bit in the bytes of the generator's first weight, where torch keeps it in the zip."""
+    data = bytearray(path.read_bytes())
+    weight = torch.load(path, weights_only=True)["generator"]
+    first = next(iter(weight.values())).flatten()[:4].numpy().tobytes()
+    at = data.index(first)
+    data[at + 1] ^= 0x10
+    path.write_bytes(bytes(data))
+
+
+def nan_weights(path):
+    state = torch.load(path, weights_only=True)
+    next(iter(state["generator"].values())).fill_(float("nan"))
+    del state["checksum"]  # as an older ganzoo, which wrote no checksum, would have
+    torch.save(state, path)
+
+
+def without(key):
+    def damage(path):
+        state = torch.load(path, weights_only=True)
+        del state[key]
+        state["checksum"] = checkpoint.content_checksum(state)
+        torch.save(state, path)
+    return damage
+
+
+@pytest.mark.parametrize("damage, expected", [
+    (flip_a_weight_bit, "is damaged: its content does not match its checksum"),
+    (nan_weights, "is damaged: generator."),
+    (without("recipe"), "lacks 'recipe'"),
+    (without("data_spec"), "lacks 'data_spec'"),
+], ids=["one flipped bit", "NaN weights", "no recipe", "no data_spec"])
+def test_a_damaged_checkpoint_is_never_used(data_env, run_copy, tmp_path, capsys, damage, expected):
+    latest = checkpoint.list_checkpoints(run_copy)[-1]
+    damage(latest)
+    for argv in (["sample", run_copy, "--out", tmp_path / "s.png"], ["run", "--resume", run_copy]):
+        line = fails(capsys, *argv)
+        assert f"checkpoint '{latest}'" in line and expected in line
+    assert not (tmp_path / "s.png").exists()
+
+
+def test_an_unreadable_checkpoint_says_only_what_the_user_can_do(data_env, run_copy, capsys):
+    import tarfile
+
+    latest = checkpoint.list_checkpoints(run_copy)[-1]
+    with tarfile.open(latest, "w") as old_format:  # what torch calls the legacy .tar format
+        old_format.addfile(tarfile.TarInfo("storages"))
     line = fails(capsys, "run", "--resume", run_copy)
-    assert f"move this one away ({first.name} stays)" in line
+    assert f"cannot load checkpoint '{latest}': an old .tar-format file" in line
+    assert "weights_only" not in line and "PyTorch" not in line
 
 
 def test_checkpoint_from_a_recipe_with_different_shapes(data_env, run_copy, tmp_path, capsys):
@@ -155,6 +212,7 @@ def test_checkpoint_from_a_recipe_with_different_shapes(data_env, run_copy, tmp_
     foreign = checkpoint.list_checkpoints(run_copy)[-1]
     state = torch.load(foreign, weights_only=True)
     state["recipe"] = checkpoint.load_checkpoint(other)["recipe"]  # claims the other recipe
+    state["checksum"] = checkpoint.content_checksum(state)  # and is otherwise intact
     torch.save(state, checkpoint.checkpoint_path(other, 100))
     line = fails(capsys, "sample", other, "--out", tmp_path / "s.png")
     assert "does not fit its generator" in line
@@ -199,7 +257,7 @@ def test_disk_full_during_a_checkpoint_write(data_env, run_copy, monkeypatch, ca
     (["train=5"], "bad value for 'train': expected a mapping"),
     (["seed=99999999999999999999999"], "seed = 99999999999999999999999 is out of range"),
     (["optimizers.generator.name=sgd", "optimizers.generator.momentum=-1"],
-     "optimizers.generator.momentum = -1.0 is out of range"),
+     "optimizers.generator.momentum = -1.0 is out of range; it must be at least 0"),
     (["train.threads=100000"], "train.threads = 100000 is out of range; it must be between 1 and 1024"),
     (["output.grid_size=100000000"], "output.grid_size = 100000000 is out of range; it must be between 1 and 1024"),
 ])
@@ -229,3 +287,39 @@ def test_resume_with_out(trained, tmp_path, capsys):
 def test_bad_nproc(data_env, tmp_path, capsys, nproc):
     line = fails(capsys, *run_args(tmp_path / "run"), "--nproc", nproc)
     assert f"--nproc must be between 1 and" in line and f"got {nproc}" in line
+
+
+class FullDisk:
+    """A file on a disk that fills up after ``room`` bytes, as a real one does under torch.save."""
+
+    def __init__(self, handle, room=4096):
+        self.handle, self.room = handle, room
+
+    def write(self, data):
+        self.room -= len(data)
+        if self.room < 0:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return self.handle.write(data)
+
+    def __getattr__(self, name):
+        return getattr(self.handle, name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return self.handle.__exit__(*exc)
+
+
+def test_a_real_full_disk_while_torch_writes_a_checkpoint(data_env, run_copy, monkeypatch, capsys):
+    import ganzoo.files
+
+    good = checkpoint.list_checkpoints(run_copy)
+    real_fdopen = ganzoo.files.os.fdopen
+    monkeypatch.setattr(ganzoo.files.os, "fdopen",
+                        lambda fd, *a: FullDisk(real_fdopen(fd, *a)) if ".step-" in os.readlink(f"/proc/self/fd/{fd}")
+                        else real_fdopen(fd, *a))
+    line = fails(capsys, "run", "--resume", run_copy, "train.epochs=2", "--quiet")
+    assert "step-000000016.pt: No space left on device" in line
+    assert f"the last good checkpoint, {good[-1].name}, is intact: resume with ganzoo run --resume {run_copy}" in line
+    assert checkpoint.list_checkpoints(run_copy) == good
