@@ -137,3 +137,13 @@ def test_what_a_run_writes_has_the_usual_permissions(data_env, tmp_path):
     written = [p for p in (tmp_path / "run").rglob("*") if p.is_file() and p.name != runlock.LOCK_FILE]
     assert {p.name for p in written} >= {"recipe.yaml", "metrics.jsonl", "epoch-001.png", "losses.png"}
     assert {oct(stat.S_IMODE(p.stat().st_mode)) for p in written} == {oct(0o644)}
+
+
+@pytest.mark.parametrize("garbage", ['{"step": 4, "epoch": 1, "d_loss": "abc", "g_loss": 1.0}', '{"step": "x"}',
+                                     '[1, 2]', '{"step": 5, "d_loss": {"a": 1}}', 'not json at all'])
+def test_garbage_in_metrics_jsonl_does_not_stop_the_run(data_env, run_copy, capsys, garbage):
+    lines = (run_copy / "metrics.jsonl").read_text().splitlines()
+    (run_copy / "metrics.jsonl").write_text("\n".join([lines[0], garbage, *lines[1:]]) + "\n")
+    (run_copy / "losses.png").unlink()
+    assert cli.main(["run", "--resume", str(run_copy), "train.epochs=2", "--quiet"]) == 0, capsys.readouterr().err
+    assert (run_copy / "losses.png").stat().st_size > 0
