@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Optional
 
 import torch
@@ -31,8 +32,22 @@ def build(registry: Registry, recipe: Recipe, kind: str, *args):
         return component.factory(recipe.params[kind], *args)
     except GanzooError:
         raise
-    except (ValueError, TypeError) as error:
-        raise GanzooError(f"{kind} '{component.name}' ({component.plugin}) cannot be built: {error}") from None
+    except Exception as error:  # noqa: BLE001 - a plugin's factory may raise anything; the user sees one line
+        raise GanzooError(f"{kind} '{component.name}' of plugin '{component.plugin.name}' ({component.plugin}) "
+                          f"cannot be built: {_describe(error)}") from None
+
+
+def _describe(error: Exception) -> str:
+    """One line for an error a factory raised: its own message for the usual mistakes, else its type too;
+    an allocation failure says what to lower."""
+    text = " ".join(str(error).split())
+    if isinstance(error, MemoryError) or "can't allocate memory" in text or "out of memory" in text.lower():
+        found = re.search(r"allocate (\d+) bytes", text)
+        size = f" ({int(found.group(1)) / 2**30:.3g} GiB asked for)" if found else ""
+        return f"out of memory{size}; make the model smaller (e.g. its latent_dim or layer widths)"
+    if isinstance(error, (ValueError, TypeError)) and text:
+        return text[:300]
+    return f"{type(error).__name__}: {text[:300]}" if text else type(error).__name__
 
 
 def load_data(registry: Registry, recipe: Recipe) -> ImageData:

@@ -323,3 +323,9 @@ def test_a_real_full_disk_while_torch_writes_a_checkpoint(data_env, run_copy, mo
     assert "step-000000016.pt: No space left on device" in line
     assert f"the last good checkpoint, {good[-1].name}, is intact: resume with ganzoo run --resume {run_copy}" in line
     assert checkpoint.list_checkpoints(run_copy) == good
+
+
+def test_a_model_too_large_for_memory(data_env, tmp_path, capsys):
+    line = fails(capsys, *run_args(tmp_path / "run", "generator.params.latent_dim=1000000000"))
+    assert "generator 'mlp' of plugin 'vanilla'" in line and "cannot be built: out of memory" in line
+    assert "latent_dim" in line
