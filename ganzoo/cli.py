@@ -273,15 +273,17 @@ def cmd_list(args) -> int:
 
 
 def cmd_sample(args) -> int:
-    from ganzoo.sampling import (FORMATS, dataset_plot, is_image, load_generator, sample_images, sample_raw,
-                                 write_points, write_samples)
+    from ganzoo.sampling import (FORMATS, check_memory, dataset_plot, is_image, load_generator, sample_images,
+                                 sample_raw, write_points, write_samples)
 
     if args.n < 1:
         raise GanzooError(f"-n must be at least 1, got {args.n}")
     if not args.out.endswith(FORMATS):
         raise GanzooError(f"--out must end in {' or '.join(FORMATS)}, got '{args.out}'")
+    _check_options(args, "--device", "--seed")
     registry = _registry(args)
     generator, spec = load_generator(args.source, registry, args.device)
+    check_memory(args.n, spec, args.out)
     if args.label is not None:
         if not getattr(generator, "conditional", False):
             raise GanzooError("--label needs a conditional generator; this run's generator is unconditional")
@@ -325,9 +327,17 @@ def _registry(args):
     return load_registry(strict=True if getattr(args, "strict", False) else None)
 
 
+def _check_options(args, *options: str) -> None:
+    from ganzoo.recipe import check_option
+
+    for option in options:
+        check_option(option, getattr(args, option.lstrip("-")))
+
+
 def cmd_eval(args) -> int:
     from ganzoo.evaluation import evaluate_run, print_report
 
+    _check_options(args, "--device", "--seed")
     report = evaluate_run(args.run_dir, n=args.n, seed=args.seed, data_root=args.data,
                           classifier=args.classifier, device=args.device)
     print_report(report, as_json=args.json)
@@ -339,6 +349,7 @@ def cmd_train_classifier(args) -> int:
 
     if args.epochs < 1:
         raise GanzooError(f"--epochs must be at least 1, got {args.epochs}")
+    _check_options(args, "--device", "--seed")
     retrain(args.data, args.out, epochs=args.epochs, seed=args.seed, device=args.device)
     return 0
 

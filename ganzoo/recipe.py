@@ -27,7 +27,7 @@ OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
 MIN_EVAL_IMAGES = 10
 MAX_SEED = 2**62  # torch takes 64-bit seeds; runs use seed+1..seed+3 too
 MAX_THREADS = 1024  # far more kill libgomp (100000 segfaults)
-MAX_GRID = 1024  # images in the per-epoch sample grid
+MAX_GRID = 10000  # samples in the per-epoch grid (2-D point plots use thousands)
 
 
 @dataclass
@@ -324,6 +324,19 @@ def _suggestion(key: Any, object_type: Any) -> str:
     return f". Did you mean: '{close[0]}'?" if close else ""
 
 
+def is_device_name(name: str) -> bool:
+    """Whether ``name`` names a device ganzoo can train or sample on: auto, cpu, mps, cuda, cuda:N."""
+    return re.fullmatch(r"auto|cpu|mps|cuda(:\d+)?", name) is not None
+
+
+def check_option(option: str, value: Any) -> None:
+    """A --device or --seed option of the CLI is in range, or a one-line error."""
+    if option == "--device" and not (isinstance(value, str) and is_device_name(value)):
+        raise GanzooError(f"--device must be auto, cpu, cuda or cuda:N, got '{value}'")
+    if option == "--seed" and not 0 <= value <= MAX_SEED:
+        raise GanzooError(f"--seed must be between 0 and {MAX_SEED} (2**62), got {value}")
+
+
 def _check_ranges(config: DictConfig) -> None:
     checks = [
         ("seed", 0 <= config.seed <= MAX_SEED, f"between 0 and {MAX_SEED} (2**62)"),
@@ -355,9 +368,7 @@ def _check_ranges(config: DictConfig) -> None:
             (f"optimizers.{who}.implementation", opt.implementation in ("auto", "fused", "foreach", "loop"),
              "auto, fused, foreach or loop"),
         ]
-    device = config.train.device
-    checks.append(("train.device", re.fullmatch(r"auto|cpu|mps|cuda(:\d+)?", device) is not None,
-                   "auto, cpu, cuda or cuda:N"))
+    checks.append(("train.device", is_device_name(config.train.device), "auto, cpu, cuda or cuda:N"))
     name = config.name
     checks.append(("name", name not in ("", ".", "..") and not re.search(r"[/\\\x00]", name),
                    "a plain folder name, without / or \\"))

@@ -259,7 +259,7 @@ def test_disk_full_during_a_checkpoint_write(data_env, run_copy, monkeypatch, ca
     (["optimizers.generator.name=sgd", "optimizers.generator.momentum=-1"],
      "optimizers.generator.momentum = -1.0 is out of range; it must be at least 0"),
     (["train.threads=100000"], "train.threads = 100000 is out of range; it must be between 1 and 1024"),
-    (["output.grid_size=100000000"], "output.grid_size = 100000000 is out of range; it must be between 1 and 1024"),
+    (["output.grid_size=100000000"], "output.grid_size = 100000000 is out of range; it must be between 1 and 10000"),
 ])
 def test_absurd_overrides(data_env, tmp_path, capsys, overrides, expected):
     assert expected in fails(capsys, *run_args(tmp_path / "run", *overrides))
@@ -329,3 +329,25 @@ def test_a_model_too_large_for_memory(data_env, tmp_path, capsys):
     line = fails(capsys, *run_args(tmp_path / "run", "generator.params.latent_dim=1000000000"))
     assert "generator 'mlp' of plugin 'vanilla'" in line and "cannot be built: out of memory" in line
     assert "latent_dim" in line
+
+
+# ---------------------------------------------------------------- ganzoo sample
+
+@pytest.mark.parametrize("option, expected", [
+    (["--device", "banana"], "--device must be auto, cpu, cuda or cuda:N, got 'banana'"),
+    (["--seed", "99999999999999999999999"], "--seed must be between 0 and"),
+    (["--seed", "-1"], "--seed must be between 0 and"),
+])
+def test_sample_options_out_of_range(trained, tmp_path, capsys, option, expected):
+    assert expected in fails(capsys, "sample", trained, "--out", tmp_path / "s.npz", *option)
+    assert not (tmp_path / "s.npz").exists()
+
+
+@pytest.mark.parametrize("out", ["s.npz", "s.png"])
+def test_sample_n_larger_than_memory_is_refused_before_drawing(trained, tmp_path, monkeypatch, capsys, out):
+    import ganzoo.sampling
+
+    monkeypatch.setattr(ganzoo.sampling, "available_memory", lambda: 8 * 2**30)  # this machine has 8 GiB free
+    monkeypatch.setattr(ganzoo.sampling, "_batches", lambda *a: pytest.fail("drew samples"))
+    line = fails(capsys, "sample", trained, "-n", "100000000", "--out", tmp_path / out)
+    assert "-n 100000000 needs about" in line and "more than the 8 GiB available; draw fewer" in line
