@@ -217,22 +217,31 @@ def _max_processes() -> int:
 
 def _launch(args, registry) -> int:
     """``ganzoo run --nproc N``: check the recipe here, then start N processes that share one run directory."""
+    from pathlib import Path
+
     from ganzoo import distributed
     from ganzoo.recipe import load_recipe
-    from ganzoo.trainer import new_run_dir
+    from ganzoo.trainer import RECIPE_FILE, new_run_dir
 
     forwarded = list(args.overrides)
     if args.resume:
+        recipe_path = Path(args.resume) / RECIPE_FILE
+        if not recipe_path.is_file():
+            raise GanzooError(f"{args.resume} is not a ganzoo run directory (no {RECIPE_FILE}); "
+                              "give the folder `ganzoo run` printed")
+        recipe = load_recipe(recipe_path, args.overrides, registry)
+        run_dir = args.resume
         forwarded += ["--resume", args.resume]
     else:
         recipe = load_recipe(args.recipe, args.overrides, registry)
-        if recipe.config.train.batch_size % args.nproc:
-            raise GanzooError(f"train.batch_size={recipe.config.train.batch_size} is the global batch: it must "
-                              f"divide evenly among --nproc {args.nproc} processes")
-        forwarded = [args.recipe, *forwarded, "--out", args.out or str(new_run_dir(recipe))]
+        run_dir = args.out or str(new_run_dir(recipe))
+        forwarded = [args.recipe, *forwarded, "--out", run_dir]
+    if recipe.config.train.batch_size % args.nproc:
+        raise GanzooError(f"train.batch_size={recipe.config.train.batch_size} is the global batch: it must "
+                          f"divide evenly among --nproc {args.nproc} processes")
     forwarded += ["--quiet"] * args.quiet + ["--debug"] * bool(getattr(args, "debug", False))
     forwarded += ["--strict"] * bool(getattr(args, "strict", False))
-    return distributed.launch(args.nproc, forwarded)
+    return distributed.launch(args.nproc, forwarded, run_dir)
 
 
 def cmd_list(args) -> int:
