@@ -35,7 +35,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its newest checkpoint")
     run.add_argument("--quiet", action="store_true", help="plain log lines instead of a live progress bar")
     run.add_argument("--nproc", type=int, metavar="N",
-                     help="train data-parallel in N processes on this machine (torchrun underneath)")
+                     help="train data-parallel in N processes on this machine")
 
     listing = commands.add_parser("list", parents=[common], help="show the registered components")
     listing.add_argument("--kind", help="only this kind: generator, discriminator, loss, dataset or metric")
