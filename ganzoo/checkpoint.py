@@ -1,8 +1,15 @@
-"""Checkpoints: written atomically, the last K kept, loaded with ``weights_only=True``."""
+"""Checkpoints: written atomically, the last K kept, checksummed, loaded with ``weights_only=True``.
+
+Each checkpoint carries a checksum of its content (every tensor's bytes, dtype and shape,
+and the plain data beside them): torch does not check its zip's CRCs, so a flipped bit
+in a weight would otherwise load silently. A damaged newest checkpoint is passed over
+for the one before it, with a warning.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import pickle
 import re
 import warnings
@@ -15,7 +22,10 @@ from ganzoo.errors import GanzooError
 from ganzoo.files import write_atomic
 
 FORMAT = "ganzoo-checkpoint"
-VERSION = 2  # 2: models, optimisers and EMAs by role, the algorithm's state; 1 had generator/discriminator
+VERSION = 2  # models, optimisers and EMAs by role, the algorithm's state, a content checksum
+CHECKSUM = "checksum"
+#: what every checkpoint holds (version 1 upgraded), and the type it holds it as
+REQUIRED = {"recipe": str, "data_spec": dict, "step": int, "models": dict}
 FOLDER = "checkpoints"
 _NAME = re.compile(r"^step-(\d+)\.pt$")
 
@@ -46,30 +56,122 @@ def save_checkpoint(run_dir: str | Path, state: dict[str, Any], keep: int) -> Pa
     """Write ``state`` as the checkpoint of ``state['step']``; keep the newest ``keep``."""
     path = checkpoint_path(run_dir, int(state["step"]))
     payload = {"format": FORMAT, "version": VERSION, **state}
-    write_atomic(path, lambda handle: torch.save(payload, handle))
+    payload[CHECKSUM] = content_checksum(payload)
+    recorder = _WriteErrors()
+    try:
+        write_atomic(path, lambda handle: recorder.save(payload, handle))
+    except GanzooError as error:
+        raise GanzooError(f"{error}; {_last_good(run_dir, path)}") from None
     for old in list_checkpoints(run_dir)[:-keep]:
         with contextlib.suppress(OSError):
             old.unlink()
     return path
 
 
+class _WriteErrors:
+    """torch.save, with the file's own error passed on: torch turns a failed write (a full disk)
+    into a RuntimeError ("unexpected pos"), which would hide the OSError and its errno."""
+
+    def __init__(self):
+        self.error: OSError | None = None
+
+    def save(self, payload: dict[str, Any], handle) -> None:
+        try:
+            torch.save(payload, _Recording(handle, self))
+        except RuntimeError:
+            if self.error is not None:
+                raise self.error from None
+            raise
+
+
+class _Recording:
+    def __init__(self, handle, errors: _WriteErrors):
+        self.handle, self.errors = handle, errors
+
+    def write(self, data) -> int:
+        try:
+            return self.handle.write(data)
+        except OSError as error:
+            self.errors.error = error
+            raise
+
+    def flush(self) -> None:
+        self.handle.flush()
+
+
+def _last_good(run_dir: str | Path, failed: Path) -> str:
+    """What a user can still do after a failed checkpoint write."""
+    kept = [p for p in list_checkpoints(run_dir) if p != failed]
+    if not kept:
+        return "no checkpoint of this run was written yet"
+    return (f"the last good checkpoint, {kept[-1].name}, is intact: resume with "
+            f"ganzoo run --resume {Path(run_dir)}")
+
+
+def content_checksum(payload: dict[str, Any]) -> str:
+    """A BLAKE2b digest of a checkpoint's content: its plain data and every tensor's dtype, shape and bytes."""
+    digest = hashlib.blake2b(digest_size=32)
+    _feed(digest, {key: value for key, value in payload.items() if key not in (CHECKSUM, "path")})
+    return digest.hexdigest()
+
+
+def _feed(digest, value: Any) -> None:
+    if isinstance(value, dict):
+        digest.update(b"{%d" % len(value))
+        for key in sorted(value, key=repr):
+            _feed(digest, key)
+            _feed(digest, value[key])
+    elif isinstance(value, (list, tuple)):
+        digest.update(b"[%d" % len(value))
+        for item in value:
+            _feed(digest, item)
+    elif isinstance(value, torch.Tensor):
+        tensor = value.detach().cpu().contiguous()
+        digest.update(f"T{tensor.dtype}{tuple(tensor.shape)}".encode())
+        digest.update(tensor.reshape(-1).view(torch.uint8).numpy())
+    elif isinstance(value, float):
+        digest.update(b"F" + value.hex().encode())
+    elif isinstance(value, (str, bytes)):
+        raw = value.encode("utf-8", "surrogatepass") if isinstance(value, str) else value
+        digest.update(b"S" if isinstance(value, str) else b"B")
+        digest.update(b"%d:" % len(raw) + raw)
+    else:  # None, bool, int, and anything else torch's weights-only loader gives back
+        digest.update(f"{type(value).__name__}:{value!r}".encode())
+
+
+class RefusedCheckpoint(GanzooError):
+    """A checkpoint that holds more than tensors and plain data: it is never loaded, nor passed over."""
+
+
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    """Load a checkpoint file, or the newest checkpoint of a run directory."""
+    """Load a checkpoint file, or the newest loadable checkpoint of a run directory.
+
+    In a run directory, a damaged newest checkpoint is passed over for the one before it, with a
+    one-line warning; the state's ``passed_over`` lists the checkpoints that were.
+    """
     path = Path(path)
-    older = ""
-    if path.is_dir():
-        found = list_checkpoints(path)
-        if not found:
-            raise GanzooError(f"{path} holds no checkpoint (expected {FOLDER}/step-*.pt); is it a ganzoo run directory?")
-        path = found[-1]
-        if len(found) > 1:
-            older = f"; to go back to the previous checkpoint, move this one away ({found[-2].name} stays)"
-    if not path.is_file():
-        raise GanzooError(f"checkpoint '{path}' not found; give a run directory or a .pt file")
-    try:
+    if not path.is_dir():
+        if not path.is_file():
+            raise GanzooError(f"checkpoint '{path}' not found; give a run directory or a .pt file")
         return _load_file(path, map_location)
-    except GanzooError as error:
-        raise GanzooError(f"{error}{older}") from None
+    found = list_checkpoints(path)
+    if not found:
+        raise GanzooError(f"{path} holds no checkpoint (expected {FOLDER}/step-*.pt); is it a ganzoo run directory?")
+    failures: list[GanzooError] = []
+    for candidate in reversed(found):
+        try:
+            state = _load_file(candidate, map_location)
+        except RefusedCheckpoint:
+            raise
+        except GanzooError as error:
+            failures.append(error)
+            continue
+        if failures:
+            warnings.warn(f"{failures[0]}; using the one before it, {candidate.name} (step {state['step']})")
+        state["passed_over"] = [str(p) for p in found[len(found) - len(failures):]]
+        return state
+    more = f"; the {len(found) - 1} older checkpoints are damaged too" if len(found) > 1 else ""
+    raise GanzooError(f"{failures[0]}{more}")
 
 
 def _load_file(path: Path, map_location) -> dict[str, Any]:
@@ -79,23 +181,22 @@ def _load_file(path: Path, map_location) -> dict[str, Any]:
             state = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as error:
         if "unsupported global" not in str(error).lower():  # not a refused import: just bad bytes
-            raise GanzooError(f"cannot load checkpoint '{path}': {_unpickling_problem(error)} "
-                              "(corrupt, truncated, or not a ganzoo checkpoint; only tensors and plain data "
-                              "are loaded)") from None
-        raise GanzooError(
+            raise _unreadable(path, f"{_unpickling_problem(error)} in its pickled data") from None
+        raise RefusedCheckpoint(
             f"refused to load checkpoint '{path}': it holds more than tensors and plain data "
             f"({_refused_global(error)}), "
             "and loading it could run code; use checkpoints written by ganzoo"
         ) from None
-    except Exception as error:
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise GanzooError(
-            f"cannot load checkpoint '{path}': {reason[:200]} (corrupt, truncated, or not a ganzoo checkpoint)"
-        ) from None
+    except EOFError:
+        raise _unreadable(path, "the file is empty") from None
+    except Exception as error:  # torch's own texts suggest weights_only=False, which is never the remedy
+        raise _unreadable(path, _damage(error)) from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise GanzooError(f"'{path}' is not a ganzoo checkpoint")
+    state = _upgrade(state)
+    _check_content(path, state)
     state["path"] = str(path)
-    return _upgrade(state)
+    return state
 
 
 def _upgrade(state: dict[str, Any]) -> dict[str, Any]:
@@ -128,16 +229,53 @@ def recipe_of(state: dict[str, Any], registry, overrides=()):
     return build_recipe(OmegaConf.create(state["recipe"]), overrides, registry, source=state["path"])
 
 
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0][:200] if text else type(error).__name__
+def _unreadable(path: Path, why: str) -> GanzooError:
+    return GanzooError(f"cannot load checkpoint '{path}': {why} (corrupt, truncated, or not a ganzoo checkpoint)")
+
+
+def _damage(error: Exception) -> str:
+    """What is wrong with a file torch cannot read, in words that do not send the user to unsafe options."""
+    text = str(error)
+    if "zip archive" in text or "central directory" in text:
+        return "not a complete zip archive"
+    if "legacy .tar format" in text:
+        return "an old .tar-format file, not the zip archive ganzoo writes"
+    return f"unreadable ({type(error).__name__})"
+
+
+def _check_content(path: Path, state: dict[str, Any]) -> None:
+    """Every part a checkpoint needs is there, matches its checksum, and its weights are finite."""
+    for key, kind in REQUIRED.items():
+        if not isinstance(state.get(key), kind):
+            raise GanzooError(f"checkpoint '{path}' lacks '{key}' (or holds it as the wrong type): "
+                              "it is damaged or was not written by ganzoo")
+    if CHECKSUM in state and state[CHECKSUM] != content_checksum(state):
+        raise GanzooError(f"checkpoint '{path}' is damaged: its content does not match its checksum")
+    models = dict(state["models"])
+    for role, ema in (state.get("ema") or {}).items():
+        if isinstance(ema, dict) and isinstance(ema.get("model"), dict):
+            models[f"{role} (EMA)"] = ema["model"]
+    for who, weights in models.items():
+        if not isinstance(weights, dict):
+            raise GanzooError(f"checkpoint '{path}' is damaged: the weights of '{who}' are not a state dict")
+        for name, tensor in weights.items():
+            if isinstance(tensor, torch.Tensor) and tensor.is_floating_point() and not torch.isfinite(tensor).all():
+                raise GanzooError(f"checkpoint '{path}' is damaged: {who}.{name} holds NaN or infinite values "
+                                  "(ganzoo never writes a checkpoint of non-finite weights)")
+
+
+def set_aside(paths: list[str]) -> None:
+    """Rename damaged checkpoints to ``*.damaged``: kept for a look, never loaded or rotated again."""
+    for path in paths:
+        with contextlib.suppress(OSError):
+            Path(path).rename(f"{path}.damaged")
 
 
 def _unpickling_problem(error: BaseException) -> str:
     """The useful line of an unpickling error (torch's start with a long generic preamble)."""
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
     useful = [line for line in lines if line.startswith("Unsupported") or "load key" in line]
-    return (useful or lines or [type(error).__name__])[0][:200]
+    return useful[0][:200] if useful else "unreadable data"
 
 
 def _refused_global(error: BaseException) -> str:

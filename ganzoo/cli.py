@@ -35,7 +35,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its newest checkpoint")
     run.add_argument("--quiet", action="store_true", help="plain log lines instead of a live progress bar")
     run.add_argument("--nproc", type=int, metavar="N",
-                     help="train data-parallel in N processes on this machine (torchrun underneath)")
+                     help="train data-parallel in N processes on this machine")
 
     listing = commands.add_parser("list", parents=[common], help="show the registered components")
     listing.add_argument("--kind", help="only this kind: generator, discriminator, loss, dataset or metric")
@@ -139,19 +139,12 @@ def _rank_prefix() -> str:
 def cmd_run(args) -> int:
     import signal
 
-    from ganzoo import distributed
+    from ganzoo import distributed, runlock
     from ganzoo.progress import PlainProgress, make_progress
     from ganzoo.recipe import load_recipe
     from ganzoo.trainer import TrainingInterrupted, resume_run, start_run
 
-    if args.resume:
-        # `run --resume DIR a.b=1`: the first override lands in the recipe slot
-        args.overrides = ([args.recipe] if args.recipe else []) + args.overrides
-        args.recipe = None
-        if any("=" not in item for item in args.overrides):
-            raise GanzooError("--resume takes the run directory alone (plus KEY=VALUE overrides), not a recipe file")
-    elif not args.recipe:
-        raise GanzooError("give a recipe file (e.g. ganzoo run recipes/vanilla_mnist.yaml) or --resume RUN_DIR")
+    _check_run_arguments(args)
 
     registry = _registry(args)
     world = distributed.world_from_env()
@@ -181,6 +174,7 @@ def cmd_run(args) -> int:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        runlock.release(trainer.run_dir)
     # Only after success: a rank that failed leaves without waiting for the others (torchrun stops them).
     distributed.shutdown()
     if world.is_main:
@@ -188,24 +182,66 @@ def cmd_run(args) -> int:
     return 0
 
 
+def _check_run_arguments(args) -> None:
+    """What `ganzoo run` was given makes sense together; a mistake is one line."""
+    from pathlib import Path
+
+    from ganzoo.trainer import RECIPE_FILE
+
+    if args.resume:
+        if args.out:
+            raise GanzooError(f"--out does not go with --resume: a resumed run stays in its folder ({args.resume})")
+        # `run --resume DIR a.b=1`: the first override lands in the recipe slot
+        args.overrides = ([args.recipe] if args.recipe else []) + args.overrides
+        args.recipe = None
+        if any("=" not in item for item in args.overrides):
+            raise GanzooError("--resume takes the run directory alone (plus KEY=VALUE overrides), not a recipe file")
+    elif not args.recipe:
+        raise GanzooError("give a recipe file (e.g. ganzoo run recipes/vanilla_mnist.yaml) or --resume RUN_DIR")
+    elif Path(args.recipe).is_dir():
+        if (Path(args.recipe) / RECIPE_FILE).is_file():
+            raise GanzooError(f"'{args.recipe}' is a run folder; resume it with: ganzoo run --resume {args.recipe}")
+        raise GanzooError(f"'{args.recipe}' is a folder, not a recipe file; give a .yaml recipe (see recipes/)")
+    if args.nproc is not None and not 1 <= args.nproc <= _max_processes():
+        raise GanzooError(f"--nproc must be between 1 and {_max_processes()} on this machine, got {args.nproc}")
+
+
+def _max_processes() -> int:
+    """At most four training processes per CPU core, or one per GPU where there are more GPUs."""
+    import os
+
+    import torch
+
+    return max(4 * (os.cpu_count() or 1), torch.cuda.device_count())
+
+
 def _launch(args, registry) -> int:
     """``ganzoo run --nproc N``: check the recipe here, then start N processes that share one run directory."""
+    from pathlib import Path
+
     from ganzoo import distributed
     from ganzoo.recipe import load_recipe
-    from ganzoo.trainer import new_run_dir
+    from ganzoo.trainer import RECIPE_FILE, new_run_dir
 
     forwarded = list(args.overrides)
     if args.resume:
+        recipe_path = Path(args.resume) / RECIPE_FILE
+        if not recipe_path.is_file():
+            raise GanzooError(f"{args.resume} is not a ganzoo run directory (no {RECIPE_FILE}); "
+                              "give the folder `ganzoo run` printed")
+        recipe = load_recipe(recipe_path, args.overrides, registry)
+        run_dir = args.resume
         forwarded += ["--resume", args.resume]
     else:
         recipe = load_recipe(args.recipe, args.overrides, registry)
-        if recipe.config.train.batch_size % args.nproc:
-            raise GanzooError(f"train.batch_size={recipe.config.train.batch_size} is the global batch: it must "
-                              f"divide evenly among --nproc {args.nproc} processes")
-        forwarded = [args.recipe, *forwarded, "--out", args.out or str(new_run_dir(recipe))]
+        run_dir = args.out or str(new_run_dir(recipe))
+        forwarded = [args.recipe, *forwarded, "--out", run_dir]
+    if recipe.config.train.batch_size % args.nproc:
+        raise GanzooError(f"train.batch_size={recipe.config.train.batch_size} is the global batch: it must "
+                          f"divide evenly among --nproc {args.nproc} processes")
     forwarded += ["--quiet"] * args.quiet + ["--debug"] * bool(getattr(args, "debug", False))
     forwarded += ["--strict"] * bool(getattr(args, "strict", False))
-    return distributed.launch(args.nproc, forwarded)
+    return distributed.launch(args.nproc, forwarded, run_dir)
 
 
 def cmd_list(args) -> int:
@@ -246,15 +282,17 @@ def cmd_list(args) -> int:
 
 
 def cmd_sample(args) -> int:
-    from ganzoo.sampling import (FORMATS, dataset_plot, is_image, load_generator, sample_images, sample_raw,
-                                 write_points, write_samples)
+    from ganzoo.sampling import (FORMATS, check_memory, dataset_plot, is_image, load_generator, sample_images,
+                                 sample_raw, write_points, write_samples)
 
     if args.n < 1:
         raise GanzooError(f"-n must be at least 1, got {args.n}")
     if not args.out.endswith(FORMATS):
         raise GanzooError(f"--out must end in {' or '.join(FORMATS)}, got '{args.out}'")
+    _check_options(args, "--device", "--seed")
     registry = _registry(args)
     generator, spec = load_generator(args.source, registry, args.device)
+    check_memory(args.n, spec, args.out)
     if args.label is not None:
         if not getattr(generator, "conditional", False):
             raise GanzooError("--label needs a conditional generator; this run's generator is unconditional")
@@ -298,9 +336,17 @@ def _registry(args):
     return load_registry(strict=True if getattr(args, "strict", False) else None)
 
 
+def _check_options(args, *options: str) -> None:
+    from ganzoo.recipe import check_option
+
+    for option in options:
+        check_option(option, getattr(args, option.lstrip("-")))
+
+
 def cmd_eval(args) -> int:
     from ganzoo.evaluation import evaluate_run, print_report
 
+    _check_options(args, "--device", "--seed")
     report = evaluate_run(args.run_dir, n=args.n, seed=args.seed, data_root=args.data,
                           classifier=args.classifier, device=args.device)
     print_report(report, as_json=args.json)
@@ -312,6 +358,7 @@ def cmd_train_classifier(args) -> int:
 
     if args.epochs < 1:
         raise GanzooError(f"--epochs must be at least 1, got {args.epochs}")
+    _check_options(args, "--device", "--seed")
     retrain(args.data, args.out, epochs=args.epochs, seed=args.seed, device=args.device)
     return 0
 

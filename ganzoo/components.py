@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Dict, Optional, Sequence
 
 import torch
@@ -11,7 +12,6 @@ from ganzoo.data import DataSpec, ImageData
 from ganzoo.errors import GanzooError
 from ganzoo.algorithm import Algorithm
 from ganzoo.losses import AdversarialLoss
-from ganzoo.models import discriminate, generate, is_conditional, set_requires_grad  # noqa: F401 (re-exported)
 from ganzoo.recipe import Recipe
 from ganzoo.registry import Registry
 
@@ -39,13 +39,22 @@ def build(registry: Registry, recipe: Recipe, section: str, *args):
         return component.factory(recipe.params[section], *args)
     except GanzooError:
         raise
-    except (ValueError, TypeError) as error:  # the plugin's word on its params
-        raise GanzooError(f"{describe(registry, recipe, section)} cannot be built: {error}") from error
-    except Exception as error:  # anything else a plugin raises: one line naming it; --debug has the traceback
-        text = str(error).strip().splitlines()[0][:300] if str(error).strip() else ""
-        raise GanzooError(f"{describe(registry, recipe, section)} cannot be built: {type(error).__name__}"
-                          f"{': ' + text if text else ''}; fix the plugin, or run with --debug for the "
-                          "traceback") from error
+    except Exception as error:  # noqa: BLE001 - a plugin's factory may raise anything; the user sees one line
+        raise GanzooError(f"{describe(registry, recipe, section)} cannot be built: {_describe(error)}") from error
+
+
+def _describe(error: Exception) -> str:
+    """One line for an error a factory raised: its own message for the usual mistakes, else its type too;
+    an allocation failure says what to lower."""
+    text = " ".join(str(error).split())
+    if isinstance(error, MemoryError) or "can't allocate memory" in text or "out of memory" in text.lower():
+        found = re.search(r"allocate (\d+) bytes", text)
+        size = f" ({int(found.group(1)) / 2**30:.3g} GiB asked for)" if found else ""
+        return f"out of memory{size}; make the model smaller (e.g. its latent_dim or layer widths)"
+    if isinstance(error, (ValueError, TypeError)) and text:
+        return text[:300]
+    return f"{type(error).__name__}: {text[:300]}; fix the plugin, or run with --debug for the traceback" if text \
+        else type(error).__name__
 
 
 def load_data(registry: Registry, recipe: Recipe) -> ImageData:

@@ -1,16 +1,21 @@
 """Data-parallel training on torch.distributed: who this process is, and launching N of them.
 
 A process learns its place from the variables torch's launcher (torchrun) sets:
-RANK, WORLD_SIZE, LOCAL_RANK. ``ganzoo run --nproc N`` starts N processes on this
-machine through the same launcher; across machines, users call torchrun themselves.
+RANK, WORLD_SIZE, LOCAL_RANK (and MASTER_ADDR/MASTER_PORT to meet). ``ganzoo run --nproc N``
+starts N processes on this machine with the same variables, and supervises them itself so
+that signals reach every one; across machines, users call torchrun themselves.
 """
 
 from __future__ import annotations
 
 import os
+import signal
+import socket
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Sequence
 
 import torch
@@ -113,13 +118,81 @@ def shutdown() -> None:
         dist.destroy_process_group()
 
 
-def launch(nproc: int, run_args: Sequence[str]) -> int:
-    """Run ``ganzoo run RUN_ARGS`` in ``nproc`` processes on this machine, through torchrun."""
+def launch(nproc: int, run_args: Sequence[str], run_dir: str | Path) -> int:
+    """Run ``ganzoo run RUN_ARGS`` in ``nproc`` processes on this machine and wait for all of them.
+
+    The launcher is the processes' supervisor, as torchrun would be, with signals handled the
+    way a single process handles them: the first SIGINT or SIGTERM reaches every rank once
+    (they agree on a step, write a checkpoint and exit 130), a second one kills them at once.
+    When a rank fails, the others are stopped (they would wait for it forever). Should the
+    launcher itself be killed, the kernel sends each rank SIGTERM (Linux), so none is orphaned.
+    The launcher holds the run folder's lock for its ranks.
+    """
     if nproc < 1:
         raise GanzooError(f"--nproc must be at least 1, got {nproc}")
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}",
-               "-m", "ganzoo", "run", *run_args]
-    env = dict(os.environ)
+    from ganzoo import runlock
+
+    runlock.acquire(run_dir)
+    env = dict(os.environ, MASTER_ADDR="127.0.0.1", MASTER_PORT=str(_free_port()), WORLD_SIZE=str(nproc),
+               LOCAL_WORLD_SIZE=str(nproc), **{runlock.HELD_ENV: str(Path(run_dir).resolve())})
     env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // nproc)))
-    env.setdefault("LOGLEVEL", "ERROR")
-    return subprocess.call(command, env=env)
+    command = [sys.executable, "-m", "ganzoo", "run", *run_args]
+    ranks: list[subprocess.Popen] = []
+    try:
+        for rank in range(nproc):
+            ranks.append(subprocess.Popen(command, env=dict(env, RANK=str(rank), LOCAL_RANK=str(rank)),
+                                          start_new_session=True, preexec_fn=_stop_with_the_launcher))
+        return _supervise(ranks, run_dir)
+    finally:
+        for process in ranks:  # only if the launcher itself failed: none may outlive it
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        runlock.release(run_dir)
+
+
+def _supervise(ranks: list[subprocess.Popen], run_dir: str | Path) -> int:
+    """Wait for every rank, forwarding SIGINT/SIGTERM; the exit code is 130 after a signal, else the first failure's."""
+    received: list[int] = []
+
+    def forward(signum, frame):
+        received.append(signum)
+        for process in ranks:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM if len(received) == 1 else signal.SIGKILL)
+
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
+    failure = 0
+    try:
+        while any(process.poll() is None for process in ranks):
+            code = next((p.returncode for p in ranks if p.returncode not in (None, 0)), 0)
+            if code and not failure and not received:
+                failure = code
+                for process in ranks:  # the others would wait for the failed rank forever
+                    if process.poll() is None:
+                        process.kill()
+            time.sleep(0.05)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if received:
+        if len(received) > 1:
+            print(f"ganzoo: stopped at once; resume from the last checkpoint with:\n  ganzoo run --resume {run_dir}",
+                  file=sys.stderr)
+        return 130
+    failure = failure or next((p.returncode for p in ranks if p.returncode), 0)
+    return failure if failure >= 0 else 128 - failure  # a rank killed by signal N: 128 + N, as a shell says
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _stop_with_the_launcher() -> None:
+    """In a rank, before it starts: SIGTERM when the launcher dies (Linux prctl PR_SET_PDEATHSIG)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG = 1

@@ -23,6 +23,7 @@ def atomic_writer(path: str | Path) -> Iterator[BinaryIO]:
         raise GanzooError(f"cannot write {path}: {error.strerror or error}; choose a writable folder") from None
     try:
         with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), _mode_for(path))  # mkstemp makes 0600; open() would honour the umask
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
@@ -36,6 +37,28 @@ def atomic_writer(path: str | Path) -> Iterator[BinaryIO]:
             raise GanzooError(f"cannot write {path}: {error.strerror or error}{hint}") from None
         raise
     _fsync_dir(path.parent)
+
+
+def _mode_for(path: Path) -> int:
+    """The permissions ``open(path, "w")`` would leave: an existing file's own, else 0666 less the umask."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except OSError:
+        return 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    """The process's umask: from /proc on Linux; elsewhere set and put back at once (reading it means setting it)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def write_atomic(path: str | Path, write: Callable[[BinaryIO], None]) -> None:

@@ -17,7 +17,7 @@ from typing import Callable, Dict, Optional
 import torch
 
 from ganzoo.failures import ContractViolation
-from ganzoo.models import discriminate, generate, is_conditional  # noqa: F401 (re-exported)
+from ganzoo.models import discriminate
 
 
 @dataclass

@@ -17,12 +17,34 @@ Series = tuple[str, list[float], list[float]]  # label, xs, ys
 
 
 def read_loss_records(metrics_path: str | Path) -> list[dict]:
-    """The training-loss lines of metrics.jsonl (evaluation lines left out)."""
+    """The training-loss lines of metrics.jsonl (evaluation lines left out).
+
+    Lines that are not JSON objects with a numeric step are skipped, and so is any value that is
+    not a number: a damaged or hand-edited line never stops the plot (nor the run that draws it).
+    """
     path = Path(metrics_path)
     if not path.is_file():
         return []
-    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return []
+    records = [record for record in map(_parse, lines) if record is not None]
     return [r for r in records if "d_loss" in r]
+
+
+def _parse(line: str) -> dict | None:
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(record, dict) or not _is_number(record.get("step")):
+        return None
+    return {key: value if _is_number(value) else None for key, value in record.items()}
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def write_loss_plot(metrics_path: str | Path, out: str | Path) -> bool:

@@ -9,6 +9,7 @@ Every mistake becomes a one-line ``GanzooError``.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import re
 from dataclasses import dataclass, field, fields, is_dataclass, make_dataclass
@@ -16,14 +17,18 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
 import yaml
-from omegaconf import MISSING, DictConfig, OmegaConf, open_dict
-from omegaconf.errors import ConfigKeyError, OmegaConfBaseException
+from omegaconf import MISSING, DictConfig, ListConfig, OmegaConf, open_dict
+from omegaconf.basecontainer import BaseContainer
+from omegaconf.errors import ConfigKeyError, OmegaConfBaseException, UnsupportedInterpolationType
 
 from ganzoo.errors import GanzooError
 from ganzoo.algorithm import MODEL_KINDS
 from ganzoo.registry import Registry
 
 MIN_EVAL_IMAGES = 10
+MAX_SEED = 2**62  # torch takes 64-bit seeds; runs use seed+1..seed+3 too
+MAX_THREADS = 1024  # far more kill libgomp (100000 segfaults)
+MAX_GRID = 10000  # samples in the per-epoch grid (2-D point plots use thousands)
 
 
 @dataclass
@@ -138,6 +143,9 @@ def load_recipe(path: str | Path, overrides: Sequence[str] = (), registry: Regis
         at = f" at line {where.line + 1}, column {where.column + 1}" if where else ""
         problem = getattr(error, "problem", None) or str(error).splitlines()[0]
         raise GanzooError(f"recipe '{path}' is not valid YAML{at}: {problem}") from None
+    except UnicodeDecodeError as error:
+        raise GanzooError(f"recipe '{path}' is not UTF-8 text (byte 0x{error.object[error.start]:02x} at offset "
+                          f"{error.start}); give a YAML recipe file") from None
     except OSError as error:
         raise GanzooError(f"cannot read recipe '{path}': {error.strerror or error}") from None
     except OmegaConfBaseException as error:  # e.g. a malformed ${...} interpolation
@@ -164,6 +172,7 @@ def build_recipe(document: Any, overrides: Sequence[str] = (), registry: Registr
     _resolve(config, source)
     if config.name is None:
         config.name = default_name
+        _refuse_interpolations(config, source)  # a recipe file named '${...}.yaml'
 
     missing = sorted(OmegaConf.missing_keys(config))
     if missing:
@@ -345,7 +354,7 @@ def _merge(base: DictConfig, update: Any, source: str, prefix: str = "") -> Dict
             message += _suggestion(error.key, getattr(error, "object_type", None))
         raise GanzooError(f"{source}: unknown key '{key}': {message}") from None
     except OmegaConfBaseException as error:
-        key = _full_key(prefix, error)
+        key = _full_key(prefix, error) or _key_of_wrong_shape(base, update, prefix)
         message = _first_line(error)
         if "is not a ListConfig" in message:
             message = "expected a list, e.g. [128, 64]"
@@ -356,6 +365,25 @@ def _merge(base: DictConfig, update: Any, source: str, prefix: str = "") -> Dict
         where = f" under '{prefix}'" if prefix else ""
         raise GanzooError(f"{source}: a value{where} has the wrong shape ({error}): "
                           "give a list where the recipe has a list and a mapping where it has a mapping") from None
+
+
+def _key_of_wrong_shape(base: Any, update: Any, prefix: str = "") -> str:
+    """The first key where ``update`` gives a scalar for a mapping or list of ``base``, or the other way round
+    (OmegaConf names no key when that happens at the top level, e.g. the override ``train=5``)."""
+    if not (isinstance(base, DictConfig) and isinstance(update, (DictConfig, dict))):
+        return prefix
+    for key in update:
+        if key not in base:
+            continue
+        dotted = f"{prefix}.{key}" if prefix else str(key)
+        mine, theirs = base._get_node(key), update[key] if isinstance(update, dict) else update._get_node(key)
+        if isinstance(mine, (DictConfig, ListConfig)) != isinstance(theirs, (DictConfig, ListConfig, dict, list)):
+            return dotted
+        if isinstance(mine, DictConfig):
+            found = _key_of_wrong_shape(mine, theirs, dotted)
+            if found != dotted:
+                return found
+    return prefix
 
 
 #: OmegaConf's own resolvers: they read data (other keys, environment variables) and never run code.
@@ -369,17 +397,63 @@ def _resolve(config: DictConfig, source: str) -> None:
 
     Only OmegaConf's data resolvers may be used: a recipe never runs code, even when some
     installed package has registered a resolver that would (e.g. an expression evaluator).
+    The literal text is checked for a clear message; resolving itself sees only the safe
+    resolvers, so an interpolation that ``oc.decode`` builds at resolve time cannot reach
+    another one; and a value that resolves to a new ``${...}`` is refused, since reading it
+    later would resolve it with every registered resolver.
     """
     for key, value in _string_leaves(OmegaConf.to_container(config, resolve=False)):
         for name in _RESOLVER_CALL.findall(value):
             if name not in SAFE_RESOLVERS:
-                raise GanzooError(f"{source}: '{key}' uses the resolver '{name}', which recipes may not use; "
-                                  f"recipes may use {', '.join(sorted(SAFE_RESOLVERS))} and plain ${{key}} references")
+                raise _forbidden_resolver(source, key, name)
     try:
-        OmegaConf.resolve(config)
+        with _only_safe_resolvers():
+            OmegaConf.resolve(config)
+    except UnsupportedInterpolationType as error:
+        raise _forbidden_resolver(source, _full_key("", error), _resolver_named(error)) from None
     except OmegaConfBaseException as error:
         key = _full_key("", error)
         raise GanzooError(f"{source}: cannot resolve '{key}': {_first_line(error)}") from None
+    _refuse_interpolations(config, source)
+
+
+def _forbidden_resolver(source: str, key: str, name: str) -> GanzooError:
+    return GanzooError(f"{source}: '{key}' uses the resolver '{name}', which recipes may not use; "
+                       f"recipes may use {', '.join(sorted(SAFE_RESOLVERS))} and plain ${{key}} references")
+
+
+def _resolver_named(error: UnsupportedInterpolationType) -> str:
+    found = re.search(r"Unsupported interpolation type (\S+)", str(error))
+    return found.group(1) if found else "?"
+
+
+@contextlib.contextmanager
+def _only_safe_resolvers():
+    """While resolving a recipe, OmegaConf sees only the allow-listed resolvers.
+
+    OmegaConf keeps its resolvers in one class-level table; it is swapped for the allow-listed
+    part and put back. Recipes are loaded in the main thread, before training starts.
+    """
+    everything = BaseContainer._resolvers
+    BaseContainer._resolvers = {name: resolver for name, resolver in everything.items() if name in SAFE_RESOLVERS}
+    try:
+        yield
+    finally:
+        BaseContainer._resolvers = everything
+
+
+def _refuse_interpolations(config: Any, source: str, prefix: str = "") -> None:
+    """No value may still be an interpolation once the recipe is resolved (e.g. one that
+    oc.decode or an escaped \\${...} produced): it would be resolved later, outside the allow-list."""
+    keys = config.keys() if isinstance(config, DictConfig) else range(len(config))
+    for key in keys:
+        dotted = f"{prefix}.{key}" if prefix else str(key)
+        if OmegaConf.is_interpolation(config, key):
+            raise GanzooError(f"{source}: '{dotted}' resolves to another ${{...}} interpolation, which recipes may "
+                              "not build; write the value itself")
+        child = config._get_node(key)
+        if isinstance(child, (DictConfig, ListConfig)) and not child._is_none() and not child._is_missing():
+            _refuse_interpolations(child, source, dotted)
 
 
 def _string_leaves(tree: Any, prefix: str = ""):
@@ -410,24 +484,38 @@ def _suggestion(key: Any, object_type: Any) -> str:
     return f". Did you mean: '{close[0]}'?" if close else ""
 
 
+def is_device_name(name: str) -> bool:
+    """Whether ``name`` names a device ganzoo can train or sample on: auto, cpu, mps, cuda, cuda:N."""
+    return re.fullmatch(r"auto|cpu|mps|cuda(:\d+)?", name) is not None
+
+
+def check_option(option: str, value: Any) -> None:
+    """A --device or --seed option of the CLI is in range, or a one-line error."""
+    if option == "--device" and not (isinstance(value, str) and is_device_name(value)):
+        raise GanzooError(f"--device must be auto, cpu, cuda or cuda:N, got '{value}'")
+    if option == "--seed" and not 0 <= value <= MAX_SEED:
+        raise GanzooError(f"--seed must be between 0 and {MAX_SEED} (2**62), got {value}")
+
+
 def _check_ranges(config: DictConfig) -> None:
     checks = [
+        ("seed", 0 <= config.seed <= MAX_SEED, f"between 0 and {MAX_SEED} (2**62)"),
+        ("eval.seed", 0 <= config.eval.seed <= MAX_SEED, f"between 0 and {MAX_SEED} (2**62)"),
         ("train.epochs", config.train.epochs >= 1, "at least 1"),
         ("train.batch_size", config.train.batch_size >= 1, "at least 1"),
-        ("train.threads", config.train.threads is None or config.train.threads >= 1, "at least 1, or null"),
+        ("train.threads", config.train.threads is None or 1 <= config.train.threads <= MAX_THREADS,
+         f"between 1 and {MAX_THREADS}, or null for torch's default"),
         ("train.precision", config.train.precision in ("fp32", "bf16"), "fp32 or bf16"),
         ("train.step", config.train.step in ("auto", "fused", "autograd"), "auto, fused or autograd"),
         ("train.log_every", config.train.log_every >= 1, "at least 1"),
         ("train.ema_decay", 0.0 <= config.train.ema_decay < 1.0, "in [0, 1): 0 turns the EMA off"),
-        ("output.grid_size", config.output.grid_size >= 1, "at least 1"),
+        ("output.grid_size", 1 <= config.output.grid_size <= MAX_GRID, f"between 1 and {MAX_GRID}"),
         ("output.keep_checkpoints", config.output.keep_checkpoints >= 1, "at least 1"),
         ("train.on_nonfinite", config.train.on_nonfinite in ("stop", "skip"), "stop or skip"),
         ("eval.every", config.eval.every >= 0, "at least 0 (0 turns evaluation off)"),
         ("eval.n", config.eval.n >= MIN_EVAL_IMAGES, f"at least {MIN_EVAL_IMAGES}"),
     ]
-    device = config.train.device
-    checks.append(("train.device", re.fullmatch(r"auto|cpu|mps|cuda(:\d+)?", device) is not None,
-                   "auto, cpu, cuda or cuda:N"))
+    checks.append(("train.device", is_device_name(config.train.device), "auto, cpu, cuda or cuda:N"))
     name = config.name
     checks.append(("name", name not in ("", ".", "..") and not re.search(r"[/\\\x00]", name),
                    "a plain folder name, without / or \\"))

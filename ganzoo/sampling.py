@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import math
+import os
 from pathlib import Path
 from typing import Optional
 
@@ -48,17 +50,20 @@ def is_image(spec: DataSpec) -> bool:
 @torch.no_grad()
 def sample_images(generator, spec: DataSpec, n: int, seed: int = 0, label: Optional[int] = None,
                   batch_size: int = 1000) -> torch.Tensor:
-    """``n`` images as uint8, (N, C, H, W), drawn with a seeded noise generator."""
-    return to_uint8(sample_raw(generator, spec, n, seed, label, batch_size))
+    """``n`` images as uint8, (N, C, H, W), drawn with a seeded noise generator (one float batch at a time)."""
+    return torch.cat([to_uint8(batch) for batch in _batches(generator, spec, n, seed, label, batch_size)])
 
 
 @torch.no_grad()
 def sample_raw(generator, spec: DataSpec, n: int, seed: int = 0, label: Optional[int] = None,
                batch_size: int = 1000) -> torch.Tensor:
     """``n`` samples as the generator gives them (float, on the CPU), with a seeded noise generator."""
+    return torch.cat(list(_batches(generator, spec, n, seed, label, batch_size)))
+
+
+def _batches(generator, spec: DataSpec, n: int, seed: int, label: Optional[int], batch_size: int):
     device = next(generator.parameters()).device
     rng = torch.Generator(device).manual_seed(seed)
-    out = []
     for start in range(0, n, batch_size):
         count = min(batch_size, n - start)
         z = draw_latent(generator, count, rng)
@@ -66,8 +71,40 @@ def sample_raw(generator, spec: DataSpec, n: int, seed: int = 0, label: Optional
         if spec.num_classes:
             labels = (torch.full((count,), label, device=device) if label is not None
                       else torch.randint(spec.num_classes, (count,), generator=rng, device=device))
-        out.append(generate(generator, z, labels).float().cpu())
-    return torch.cat(out)
+        yield generate(generator, z, labels).float().cpu()
+
+
+#: bytes held per sample value at the peak of writing: .npz images keep uint8 values and their
+#: compressed copy; samples that are not images keep float32; a .png grid makes float copies
+BYTES_PER_VALUE = {("image", ".npz"): 2, ("image", ".png"): 16, ("points", ".npz"): 8, ("points", ".png"): 16}
+
+
+def check_memory(n: int, spec: DataSpec, out: str | Path) -> None:
+    """Refuse a sample that would not fit in memory, before drawing any of it."""
+    available = available_memory()
+    if available is None:
+        return
+    values = n * math.prod(spec.image_shape)
+    need = values * BYTES_PER_VALUE[("image" if is_image(spec) else "points", Path(out).suffix)]
+    if need > 0.8 * available:
+        raise GanzooError(f"-n {n} needs about {need / 2**30:.3g} GiB of memory, more than the "
+                          f"{available / 2**30:.3g} GiB available; draw fewer, e.g. several files with "
+                          "different --seed")
+
+
+def available_memory() -> Optional[int]:
+    """Bytes of memory available to this process now (Linux: MemAvailable), or None when unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
 
 
 def dataset_plot(source: str | Path, registry: Registry):

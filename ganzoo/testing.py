@@ -32,10 +32,11 @@ from typing import Any, Mapping, Optional, Sequence
 import torch
 from torch import nn
 
-from ganzoo.components import generate
+from ganzoo.models import generate
 from ganzoo.data import DataSpec, ImageData
 from ganzoo.errors import GanzooError
-from ganzoo.losses import LossContext, discriminate
+from ganzoo.losses import LossContext
+from ganzoo.models import discriminate
 from ganzoo.registry import KINDS, Component, PluginInfo, Registry, load_registry
 
 __all__ = [

@@ -23,13 +23,12 @@ from typing import Any, Optional
 
 import torch
 
-from ganzoo import checkpoint, distributed, divergence, fast
-from ganzoo.algorithm import Batch
-from ganzoo.algorithm import Callback, RunInfo
+from ganzoo import checkpoint, distributed, divergence, fast, runlock
+from ganzoo.algorithm import Batch, Callback, RunInfo
 from ganzoo.components import (build_algorithm, build_callbacks, build_losses, build_models, build_optimizer,
-                               build_schedule, describe, generate, load_data, resolve_device)
+                               build_schedule, describe, load_data, resolve_device)
 from ganzoo.data import ImageData
-from ganzoo.models import draw_latent
+from ganzoo.models import draw_latent, generate
 from ganzoo.ema import GeneratorEMA
 from ganzoo.errors import GanzooError
 from ganzoo.failures import Components, ContractViolation
@@ -38,7 +37,7 @@ from ganzoo.files import write_atomic, write_text_atomic
 from ganzoo.images import save_grid
 from ganzoo.plots import write_loss_plot
 from ganzoo.progress import PlainProgress
-from ganzoo.recipe import Recipe
+from ganzoo.recipe import Recipe, load_recipe
 from ganzoo.registry import Registry
 from ganzoo.step import Step, Window
 
@@ -468,41 +467,148 @@ def _make_evaluator(registry: Registry, recipe: Recipe, spec, device: torch.devi
 
 
 def start_run(recipe: Recipe, registry: Registry, out: str | Path | None = None, progress=None) -> Trainer:
-    """Create the run directory, write the resolved recipe, and return a ready trainer."""
+    """Create the run directory, write the resolved recipe, and return a ready trainer.
+
+    The run folder's lock (ganzoo.runlock) is held from here on; ``runlock.release`` lets go of it.
+    """
     world = distributed.world_from_env()
     run_dir = Path(out) if out else new_run_dir(recipe)
-    if world.is_main and (run_dir / RECIPE_FILE).exists():
-        raise GanzooError(f"{run_dir} already holds a run; resume it with --resume {run_dir} or choose another --out")
+    if world.is_main:
+        _refuse_a_used_folder(run_dir)
     trainer = Trainer(recipe, registry, run_dir, progress)  # builds everything before touching the disk
     trainer.run_dir = run_dir = Path(distributed.broadcast_object(str(run_dir), world))  # one folder for all
     if world.is_main:
-        write_text_atomic(run_dir / RECIPE_FILE, trainer.recipe_yaml)
+        with _released_on_error(run_dir):
+            runlock.acquire(run_dir)
+            _refuse_a_used_folder(run_dir)  # again, now that no other process can start a run here
+            write_text_atomic(run_dir / RECIPE_FILE, trainer.recipe_yaml)
     return trainer
 
 
+def _refuse_a_used_folder(run_dir: Path) -> None:
+    if not (run_dir / RECIPE_FILE).exists():
+        return
+    if checkpoint.list_checkpoints(run_dir):
+        raise GanzooError(f"{run_dir} already holds a run; resume it with --resume {run_dir} or choose another --out")
+    raise GanzooError(f"{run_dir} holds a run that stopped before its first checkpoint; resume it with "
+                      f"--resume {run_dir} (it starts again from step 0) or choose another --out")
+
+
+@contextlib.contextmanager
+def _released_on_error(run_dir: Path):
+    """The run folder's lock is let go when setting up the run fails."""
+    try:
+        yield
+    except BaseException:
+        runlock.release(run_dir)
+        raise
+
+
 def resume_run(run_dir: str | Path, registry: Registry, progress=None, overrides=()) -> Trainer:
-    """Rebuild a run from its directory and restore its newest checkpoint."""
+    """Rebuild a run from its directory and restore its newest loadable checkpoint.
+
+    A run that stopped before its first checkpoint starts again from step 0. The run
+    folder's lock is held from here on; ``runlock.release`` lets go of it.
+    """
     run_dir = Path(run_dir)
     recipe_path = run_dir / RECIPE_FILE
     if not recipe_path.is_file():
         raise GanzooError(f"{run_dir} is not a ganzoo run directory (no {RECIPE_FILE}); give the folder `ganzoo run` printed")
-    checkpoint.remove_partial_writes(run_dir)
+    world = distributed.world_from_env()
+    if world.is_main:
+        runlock.acquire(run_dir)
+    with _released_on_error(run_dir):
+        _check_metrics_file(run_dir / METRICS_FILE)
+        checkpoint.remove_partial_writes(run_dir)
+        if not checkpoint.list_checkpoints(run_dir):
+            return _restart_run(run_dir, registry, progress, overrides)
+        return _continue_run(run_dir, registry, progress, overrides)
+
+
+def _restart_run(run_dir: Path, registry: Registry, progress, overrides) -> Trainer:
+    """A run killed (or failed) before its first checkpoint: train it again from step 0, from its recipe.yaml."""
+    recipe = load_recipe(run_dir / RECIPE_FILE, overrides, registry)
+    trainer = Trainer(recipe, registry, run_dir, progress)
+    if trainer.world.is_main:
+        warnings.warn(f"{run_dir} has no checkpoint yet (the run stopped before its first one); "
+                      "it starts again from step 0")
+        _truncate_metrics(run_dir / METRICS_FILE, 0)
+        write_text_atomic(run_dir / RECIPE_FILE, trainer.recipe_yaml)
+    return trainer
+
+
+def _continue_run(run_dir: Path, registry: Registry, progress, overrides) -> Trainer:
+    recipe_path = run_dir / RECIPE_FILE
     state = checkpoint.load_checkpoint(run_dir)
     recipe = checkpoint.recipe_of(state, registry, overrides)
     trainer = Trainer(recipe, registry, run_dir, progress)
     trainer.load_state(state)
+    _refuse_fewer_epochs(trainer, overrides)
     if trainer.world.is_main:
+        checkpoint.set_aside(state["passed_over"])  # damaged: never loaded or rotated again
+        edited = _edited_recipe(recipe_path, state["recipe"])
+        if edited:
+            warnings.warn(f"{recipe_path} was edited ({edited}); the run goes on with the recipe in its "
+                          f"checkpoint{' and the overrides' if overrides else ''}, and {RECIPE_FILE} is written "
+                          "back to match: give changes as KEY=VALUE overrides to --resume")
         _truncate_metrics(run_dir / METRICS_FILE, trainer.step)
-        if overrides:  # e.g. train.epochs=10 to train on: the run's recipe says so from now on
+        if overrides or edited:  # e.g. train.epochs=10 to train on: the run's recipe says so from now on
             write_text_atomic(recipe_path, trainer.recipe_yaml)
+        if trainer.step == trainer.config.train.epochs * trainer.steps_per_epoch:
+            warnings.warn(f"{run_dir} has trained all its {trainer.config.train.epochs} epochs: nothing to train; "
+                          f"give train.epochs=N (more than {trainer.config.train.epochs}) to train on")
     return trainer
+
+
+def _refuse_fewer_epochs(trainer: Trainer, overrides) -> None:
+    """Resuming with fewer epochs than the run has done would train nothing: say so, before writing anything."""
+    epochs = trainer.config.train.epochs
+    if trainer.step <= epochs * trainer.steps_per_epoch:
+        return
+    done = trainer.step / trainer.steps_per_epoch
+    raise GanzooError(f"{trainer.run_dir} has trained {done:g} epochs (step {trainer.step}), more than "
+                      f"train.epochs={epochs}: nothing would be trained; give train.epochs={math.ceil(done) + 1} "
+                      "or more to train on")
+
+
+def _edited_recipe(recipe_path: Path, checkpoint_recipe: str) -> Optional[str]:
+    """Where the run folder's recipe.yaml differs from the recipe its checkpoint was written with; None if nowhere."""
+    from omegaconf import OmegaConf
+
+    try:
+        on_disk = OmegaConf.to_container(OmegaConf.load(recipe_path), resolve=False)
+    except Exception as error:  # noqa: BLE001 - any unreadable file counts as edited
+        return f"it no longer reads as a recipe: {type(error).__name__}"
+    return _first_difference(on_disk, OmegaConf.to_container(OmegaConf.create(checkpoint_recipe), resolve=False))
+
+
+def _first_difference(edited: Any, original: Any, prefix: str = "") -> Optional[str]:
+    if isinstance(edited, dict) and isinstance(original, dict):
+        for key in sorted(set(edited) | set(original), key=str):
+            dotted = f"{prefix}.{key}" if prefix else str(key)
+            found = _first_difference(edited.get(key), original.get(key), dotted)
+            if found:
+                return found
+        return None
+    if edited != original:
+        return f"{prefix or 'the whole file'}: {edited!r} there, {original!r} in the checkpoint"
+    return None
+
+
+def _check_metrics_file(path: Path) -> None:
+    if path.exists() and not path.is_file():
+        raise GanzooError(f"{path} is not a file (a folder?); move it out of the way, then run again")
 
 
 def _truncate_metrics(path: Path, step: int) -> None:
     """Drop metric lines logged after ``step``: the resumed run logs them again."""
     if not path.exists():
         return
-    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    _check_metrics_file(path)
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError as error:
+        raise GanzooError(f"cannot read {path}: {error.strerror or error}; fix its permissions or move it away") from None
     keep = [line for line in lines if (logged := _logged_step(line)) is not None and logged <= step]
     write_text_atomic(path, "".join(line + "\n" for line in keep))
 
@@ -511,5 +617,5 @@ def _logged_step(line: str) -> Optional[int]:
     """The step of a metrics line; None for a line a killed process left half-written."""
     try:
         return int(json.loads(line)["step"])
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, OverflowError):
         return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import os
 import shutil
 
 import pytest
@@ -89,7 +90,7 @@ def test_wrong_type(data_env, tmp_path, capsys, override, key):
 
 @pytest.mark.parametrize("override, expected", [
     ("train.batch_size=0", "train.batch_size = 0 is out of range; it must be at least 1"),
-    ("optimizers.generator.lr=-0.001", "optimizers.generator.params: lr must be greater than 0, got -0.001"),
+    ("optimizers.generator.lr=-0.001", "optimizers.generator.params: lr must be greater than 0 (and finite), got -0.001"),
     ("train.epochs=0", "train.epochs = 0 is out of range; it must be at least 1"),
     ("train.on_nonfinite=ignore", "it must be stop or skip"),
 ])
@@ -136,12 +137,68 @@ def test_corrupt_or_truncated_checkpoint(data_env, run_copy, tmp_path, capsys, d
         assert f"cannot load checkpoint '{latest}'" in line and "corrupt, truncated" in line
 
 
-def test_corrupt_newest_checkpoint_names_the_previous_one(data_env, run_copy, capsys):
+def test_a_damaged_newest_checkpoint_falls_back_to_the_previous_one(data_env, run_copy, capsys):
     first = checkpoint.list_checkpoints(run_copy)[-1]
     newer = checkpoint.checkpoint_path(run_copy, 16)
     newer.write_bytes(first.read_bytes()[:100])
+    assert cli.main(["run", "--resume", str(run_copy), "train.epochs=3", "--quiet"]) == 0
+    warning = [line for line in capsys.readouterr().err.splitlines() if line.startswith("ganzoo: warning: ")]
+    assert len(warning) == 1
+    assert f"cannot load checkpoint '{newer}'" in warning[0] and f"using the one before it, {first.name}" in warning[0]
+    assert newer.with_name(newer.name + ".damaged").exists()  # set aside, never loaded again
+    assert checkpoint.load_checkpoint(run_copy)["step"] == 24
+
+
+def flip_a_weight_bit(path):
+    """Flip one bit in the bytes of the generator's first weight, where torch keeps it in the zip."""
+    data = bytearray(path.read_bytes())
+    weight = torch.load(path, weights_only=True)["models"]["generator"]
+    first = next(iter(weight.values())).flatten()[:4].numpy().tobytes()
+    at = data.index(first)
+    data[at + 1] ^= 0x10
+    path.write_bytes(bytes(data))
+
+
+def nan_weights(path):
+    state = torch.load(path, weights_only=True)
+    next(iter(state["models"]["generator"].values())).fill_(float("nan"))
+    del state["checksum"]  # as an older ganzoo, which wrote no checksum, would have
+    torch.save(state, path)
+
+
+def without(key):
+    def damage(path):
+        state = torch.load(path, weights_only=True)
+        del state[key]
+        state["checksum"] = checkpoint.content_checksum(state)
+        torch.save(state, path)
+    return damage
+
+
+@pytest.mark.parametrize("damage, expected", [
+    (flip_a_weight_bit, "is damaged: its content does not match its checksum"),
+    (nan_weights, "is damaged: generator."),
+    (without("recipe"), "lacks 'recipe'"),
+    (without("data_spec"), "lacks 'data_spec'"),
+], ids=["one flipped bit", "NaN weights", "no recipe", "no data_spec"])
+def test_a_damaged_checkpoint_is_never_used(data_env, run_copy, tmp_path, capsys, damage, expected):
+    latest = checkpoint.list_checkpoints(run_copy)[-1]
+    damage(latest)
+    for argv in (["sample", run_copy, "--out", tmp_path / "s.png"], ["run", "--resume", run_copy]):
+        line = fails(capsys, *argv)
+        assert f"checkpoint '{latest}'" in line and expected in line
+    assert not (tmp_path / "s.png").exists()
+
+
+def test_an_unreadable_checkpoint_says_only_what_the_user_can_do(data_env, run_copy, capsys):
+    import tarfile
+
+    latest = checkpoint.list_checkpoints(run_copy)[-1]
+    with tarfile.open(latest, "w") as old_format:  # what torch calls the legacy .tar format
+        old_format.addfile(tarfile.TarInfo("storages"))
     line = fails(capsys, "run", "--resume", run_copy)
-    assert f"move this one away ({first.name} stays)" in line
+    assert f"cannot load checkpoint '{latest}': an old .tar-format file" in line
+    assert "weights_only" not in line and "PyTorch" not in line
 
 
 def test_checkpoint_from_a_recipe_with_different_shapes(data_env, run_copy, tmp_path, capsys):
@@ -155,6 +212,7 @@ def test_checkpoint_from_a_recipe_with_different_shapes(data_env, run_copy, tmp_
     foreign = checkpoint.list_checkpoints(run_copy)[-1]
     state = torch.load(foreign, weights_only=True)
     state["recipe"] = checkpoint.load_checkpoint(other)["recipe"]  # claims the other recipe
+    state["checksum"] = checkpoint.content_checksum(state)  # and is otherwise intact
     torch.save(state, checkpoint.checkpoint_path(other, 100))
     line = fails(capsys, "sample", other, "--out", tmp_path / "s.png")
     assert "does not fit its generator" in line
@@ -191,3 +249,105 @@ def test_disk_full_during_a_checkpoint_write(data_env, run_copy, monkeypatch, ca
     monkeypatch.undo()
     after = final_weights(run_copy)
     assert all(torch.equal(before[k], after[k]) for k in before)
+
+
+# ---------------------------------------------------------------- more one-line errors (issue 16)
+
+@pytest.mark.parametrize("overrides, expected", [
+    (["train=5"], "bad value for 'train': expected a mapping"),
+    (["seed=99999999999999999999999"], "seed = 99999999999999999999999 is out of range"),
+    (["optimizers.generator.name=sgd", "optimizers.generator.momentum=-1"],
+     "optimizers.generator.params: momentum must be at least 0 (and finite), got -1.0"),
+    (["train.threads=100000"], "train.threads = 100000 is out of range; it must be between 1 and 1024"),
+    (["output.grid_size=100000000"], "output.grid_size = 100000000 is out of range; it must be between 1 and 10000"),
+])
+def test_absurd_overrides(data_env, tmp_path, capsys, overrides, expected):
+    assert expected in fails(capsys, *run_args(tmp_path / "run", *overrides))
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_recipe_of_random_bytes(tmp_path, capsys):
+    recipe = tmp_path / "random.yaml"
+    recipe.write_bytes(bytes(range(256)) * 4)
+    assert "is not UTF-8 text (byte 0x80 at offset 128)" in fails(capsys, "run", recipe)
+
+
+def test_a_run_folder_given_as_the_recipe(trained, capsys):
+    line = fails(capsys, "run", trained)
+    assert f"is a run folder; resume it with: ganzoo run --resume {trained}" in line
+
+
+def test_resume_with_out(trained, tmp_path, capsys):
+    line = fails(capsys, "run", "--resume", trained, "--out", tmp_path / "elsewhere")
+    assert "--out does not go with --resume" in line
+    assert not (tmp_path / "elsewhere").exists()
+
+
+@pytest.mark.parametrize("nproc", ["0", "-3", "100000"])
+def test_bad_nproc(data_env, tmp_path, capsys, nproc):
+    line = fails(capsys, *run_args(tmp_path / "run"), "--nproc", nproc)
+    assert f"--nproc must be between 1 and" in line and f"got {nproc}" in line
+
+
+class FullDisk:
+    """A file on a disk that fills up after ``room`` bytes, as a real one does under torch.save."""
+
+    def __init__(self, handle, room=4096):
+        self.handle, self.room = handle, room
+
+    def write(self, data):
+        self.room -= len(data)
+        if self.room < 0:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return self.handle.write(data)
+
+    def __getattr__(self, name):
+        return getattr(self.handle, name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return self.handle.__exit__(*exc)
+
+
+def test_a_real_full_disk_while_torch_writes_a_checkpoint(data_env, run_copy, monkeypatch, capsys):
+    import ganzoo.files
+
+    good = checkpoint.list_checkpoints(run_copy)
+    real_fdopen = ganzoo.files.os.fdopen
+    monkeypatch.setattr(ganzoo.files.os, "fdopen",
+                        lambda fd, *a: FullDisk(real_fdopen(fd, *a)) if ".step-" in os.readlink(f"/proc/self/fd/{fd}")
+                        else real_fdopen(fd, *a))
+    line = fails(capsys, "run", "--resume", run_copy, "train.epochs=2", "--quiet")
+    assert "step-000000016.pt: No space left on device" in line
+    assert f"the last good checkpoint, {good[-1].name}, is intact: resume with ganzoo run --resume {run_copy}" in line
+    assert checkpoint.list_checkpoints(run_copy) == good
+
+
+def test_a_model_too_large_for_memory(data_env, tmp_path, capsys):
+    line = fails(capsys, *run_args(tmp_path / "run", "generator.params.latent_dim=1000000000"))
+    assert "generator 'mlp' (ganzoo 0.1.0)" in line and "cannot be built: out of memory" in line
+    assert "latent_dim" in line
+
+
+# ---------------------------------------------------------------- ganzoo sample
+
+@pytest.mark.parametrize("option, expected", [
+    (["--device", "banana"], "--device must be auto, cpu, cuda or cuda:N, got 'banana'"),
+    (["--seed", "99999999999999999999999"], "--seed must be between 0 and"),
+    (["--seed", "-1"], "--seed must be between 0 and"),
+])
+def test_sample_options_out_of_range(trained, tmp_path, capsys, option, expected):
+    assert expected in fails(capsys, "sample", trained, "--out", tmp_path / "s.npz", *option)
+    assert not (tmp_path / "s.npz").exists()
+
+
+@pytest.mark.parametrize("out", ["s.npz", "s.png"])
+def test_sample_n_larger_than_memory_is_refused_before_drawing(trained, tmp_path, monkeypatch, capsys, out):
+    import ganzoo.sampling
+
+    monkeypatch.setattr(ganzoo.sampling, "available_memory", lambda: 8 * 2**30)  # this machine has 8 GiB free
+    monkeypatch.setattr(ganzoo.sampling, "_batches", lambda *a: pytest.fail("drew samples"))
+    line = fails(capsys, "sample", trained, "-n", "100000000", "--out", tmp_path / out)
+    assert "-n 100000000 needs about" in line and "more than the 8 GiB available; draw fewer" in line

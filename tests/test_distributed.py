@@ -1,6 +1,7 @@
 """Data-parallel training: two gloo processes on the CPU match one process at the same global batch."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -99,3 +100,58 @@ def test_skipping_a_non_finite_step_is_decided_by_all_processes_alike(mnist_root
     second = torch.load(tmp_path / "rank1.pt", weights_only=True)
     assert all(torch.equal(a, b) for a, b in zip(first, second))
     assert sum(r.get("skipped", 0) for r in rows(tmp_path / "run")) >= 1
+
+
+def _processes_mentioning(text: str) -> list[int]:
+    """Pids of the live processes whose command line holds ``text`` (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if text in (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"):
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def test_sigterm_to_the_launcher_stops_every_rank_with_a_checkpoint(mnist_root, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from conftest import ROOT
+    from ganzoo import checkpoint
+
+    run_dir = tmp_path / "run"
+    launcher = subprocess.Popen([sys.executable, "-m", "ganzoo", "run", str(RECIPE), *SETTINGS, "train.epochs=500",
+                                 "--nproc", "2", "--out", str(run_dir), "--quiet"], cwd=ROOT, text=True,
+                                env={**os.environ, "GANZOO_DATA": str(mnist_root)},
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 120
+        while not (run_dir / "metrics.jsonl").exists():  # training has begun in both ranks
+            assert launcher.poll() is None, launcher.communicate()[1][-2000:]
+            assert time.monotonic() < deadline, "the run made no progress"
+            time.sleep(0.05)
+        launcher.send_signal(signal.SIGTERM)  # to the launcher alone, as `kill PID` would
+        out, err = launcher.communicate(timeout=120)
+    finally:
+        launcher.kill()
+    assert launcher.returncode == 130, err
+    assert f"ganzoo run --resume {run_dir}" in err and "Traceback" not in err
+    assert _processes_mentioning(str(run_dir)) == []  # no rank goes on training, orphaned
+    step = int(err.split("stopped at step ")[1].split(";")[0])
+    assert checkpoint.list_checkpoints(run_dir)[-1] == checkpoint.checkpoint_path(run_dir, step)
+
+
+def test_resume_under_nproc_checks_the_batch_first(mnist_root, tmp_path):
+    env = {"GANZOO_DATA": str(mnist_root)}
+    run_dir = tmp_path / "run"
+    assert run_ganzoo("run", RECIPE, *SETTINGS, "train.epochs=1", "--out", run_dir, env=env).returncode == 0
+    result = run_ganzoo("run", "--resume", run_dir, "train.epochs=2", "--nproc", 3, env=env)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "ganzoo: error: train.batch_size=64 is the global batch: it must divide evenly among --nproc 3 processes"]

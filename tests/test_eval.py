@@ -122,6 +122,7 @@ def test_eval_refuses_a_run_on_other_data(tiny_run, tmp_path, data_env, capsys):
     recipe = OmegaConf.create(state["recipe"])
     recipe.dataset = {"name": "fashion-mnist", "params": {"download": False}}
     state["recipe"] = OmegaConf.to_yaml(recipe)
+    state["checksum"] = checkpoint.content_checksum(state)
     torch.save(state, path)
     assert main(["eval", str(run_dir), "-n", "64", "--device", "cpu"]) == 2
     err = capsys.readouterr().err

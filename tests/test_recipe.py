@@ -63,7 +63,7 @@ def test_the_resolved_recipe_reloads_to_the_same_recipe(registry, tmp_path):
     (["loss.name=wgan"], "unknown loss 'wgan'; registered losses: bce"),
     (["train.batch_size=0"], "train.batch_size = 0 is out of range"),
     (["train.epochs=0"], "train.epochs = 0 is out of range"),
-    (["optimizers.generator.lr=-1"], "optimizers.generator.params: lr must be greater than 0, got -1.0"),
+    (["optimizers.generator.lr=-1"], "optimizers.generator.params: lr must be greater than 0 \\(and finite\\), got -1.0"),
     (["optimizers.generator.name=lbfgs"], "unknown optimizer 'lbfgs'; registered optimizers: adam, adamw, rmsprop, sgd"),
     (["train.device=tpu"], "train.device = tpu is out of range"),
     (["generator.params.activation=gelu"], "generator.params: activation must be one of relu, leaky_relu"),

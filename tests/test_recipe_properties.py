@@ -7,6 +7,7 @@ import os
 import tempfile
 from pathlib import Path
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -99,4 +100,41 @@ def test_random_recipe_text_loads_or_raises_the_one_line_error(text):
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "recipe.yaml"
         path.write_text(RECIPE.read_text()[:200] + text, encoding="utf-8")
+        loads_or_one_line_error(lambda: load_recipe(path, (), registry()))
+
+
+class WouldTrain(Exception):
+    """Raised in place of training: the overrides made a valid recipe."""
+
+
+@SETTINGS
+@given(st.lists(OVERRIDES.filter(lambda item: not item.startswith("-")), max_size=4))
+def test_random_overrides_on_the_command_line_give_exit_2_and_one_line(overrides):
+    import contextlib
+    import io
+
+    import ganzoo.trainer
+    from ganzoo import cli
+
+    def would_train(*args, **kwargs):
+        raise WouldTrain
+
+    stderr = io.StringIO()
+    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stderr(stderr):
+        patch.setattr(ganzoo.trainer, "start_run", would_train)
+        patch.setattr(cli, "_registry", lambda args: registry())
+        try:
+            code = cli.main(["run", str(RECIPE), *overrides, "--out", os.devnull + "/never"])
+        except WouldTrain:
+            return
+    lines = stderr.getvalue().strip().splitlines()
+    assert code == 2 and len(lines) == 1 and lines[0].startswith("ganzoo: error: "), (code, lines)
+
+
+@SETTINGS
+@given(st.binary(max_size=300))
+def test_random_recipe_bytes_load_or_raise_the_one_line_error(data):
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "recipe.yaml"
+        path.write_bytes(data)
         loads_or_one_line_error(lambda: load_recipe(path, (), registry()))

@@ -89,3 +89,39 @@ def test_components_come_only_from_registered_names(override):
 def test_plugins_come_only_from_installed_entry_points():
     installed = {ep.name for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)}
     assert {c.plugin.name for c in registry().components.values()} <= installed
+
+
+@pytest.fixture
+def eval_resolver(tmp_path):
+    """An `eval` resolver, as some installed package might register: it runs any Python expression."""
+    OmegaConf.register_resolver("eval", eval)
+    yield
+    OmegaConf.clear_resolver("eval")
+
+
+@pytest.mark.parametrize("document", [
+    # oc.decode rebuilds ${eval:...} at resolve time from pieces that are not a resolver call
+    {"output": {"root": "$"}, "name": '${oc.decode:"${output.root}{eval:\'__import__(\\"os\\").system(\\"touch MARK\\")\'}"}'},
+    # a plain reference builds the same text; reading the value later would resolve it
+    {"output": {"root": "$"}, "name": "${output.root}{eval:'__import__(\"os\").system(\"touch MARK\")'}"},
+], ids=["oc.decode", "reference"])
+def test_a_resolver_call_built_at_resolve_time_runs_nothing(tmp_path, eval_resolver, capsys, document):
+    marker = tmp_path / "PWNED"
+    merged = {**yaml.safe_load(RECIPE.read_text()), **document}
+    recipe = tmp_path / "evil.yaml"
+    recipe.write_text(yaml.safe_dump(merged).replace("MARK", str(marker)))
+    assert cli.main(["run", str(recipe), "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("ganzoo: error: ") and "\n" not in err and "'name'" in err
+    assert not marker.exists()
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_recipe_file_named_like_an_interpolation_runs_nothing(tmp_path, eval_resolver, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    marker = tmp_path / "PWNED"
+    recipe = tmp_path / "${eval:'__import__(\"os\").system(\"touch PWNED\")'}.yaml"
+    recipe.write_text(RECIPE.read_text())
+    with pytest.raises(GanzooError):
+        load_recipe(recipe, [], registry())
+    assert not marker.exists()

@@ -135,3 +135,31 @@ def test_image_folder_problems_are_one_line_errors(tmp_path, setup, words):
     with pytest.raises(GanzooError, match=words) as error:
         load_image_folder(ImageFolderParams(path=str(root)))
     assert "\n" not in str(error.value)
+
+
+def _claiming(path: Path, width: int, height: int) -> None:
+    """A small PNG whose header claims width x height pixels (a decompression bomb's header)."""
+    import struct
+    import zlib
+
+    _save(path, (1, 1), (0, 0, 0))
+    data = bytearray(path.read_bytes())
+    header = b"IHDR" + struct.pack(">II", width, height) + bytes(data[24:29])
+    data[12:29] = header
+    data[29:33] = struct.pack(">I", zlib.crc32(header))
+    path.write_bytes(bytes(data))
+
+
+def test_an_image_that_claims_20000_by_20000_pixels_is_a_one_line_error(tmp_path, capsys):
+    from ganzoo import cli
+
+    import yaml
+
+    _claiming(tmp_path / "images" / "bomb.png", 20000, 20000)
+    recipe = yaml.safe_load((Path(__file__).parents[1] / "recipes" / "dcgan_mnist.yaml").read_text())
+    recipe["dataset"] = {"name": "image-folder", "params": {"path": str(tmp_path / "images"), "size": 28, "channels": 1}}
+    (tmp_path / "bomb.yaml").write_text(yaml.safe_dump(recipe))
+    code = cli.main(["run", str(tmp_path / "bomb.yaml"), "--out", str(tmp_path / "run")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "\n" not in err, err
+    assert "bomb.png' is too large to read safely (400,000,000 pixels)" in err

@@ -6,6 +6,7 @@
 All three compute the same update, up to float rounding.
 """
 
+import math
 from dataclasses import dataclass, field
 from typing import List
 
@@ -15,16 +16,16 @@ IMPLEMENTATIONS = ("auto", "fused", "foreach", "loop")
 
 
 def _check(params, fused_ok: bool = True) -> None:
-    if not params.lr > 0:
-        raise ValueError(f"lr must be greater than 0, got {params.lr}")
-    if params.weight_decay < 0:
-        raise ValueError(f"weight_decay must be at least 0, got {params.weight_decay}")
+    if not 0 < params.lr < math.inf:
+        raise ValueError(f"lr must be greater than 0 (and finite), got {params.lr}")
+    if not 0 <= params.weight_decay < math.inf:
+        raise ValueError(f"weight_decay must be at least 0 (and finite), got {params.weight_decay}")
     if params.implementation not in IMPLEMENTATIONS:
         raise ValueError(f"implementation must be auto, fused, foreach or loop, got '{params.implementation}'")
     if params.implementation == "fused" and not fused_ok:
         raise ValueError("torch has no fused implementation of RMSprop; use implementation: auto or foreach")
-    if hasattr(params, "momentum") and params.momentum < 0:
-        raise ValueError(f"momentum must be at least 0, got {params.momentum}")
+    if hasattr(params, "momentum") and not 0 <= params.momentum < math.inf:
+        raise ValueError(f"momentum must be at least 0 (and finite), got {params.momentum}")
 
 
 @dataclass

@@ -7,6 +7,7 @@ Each image is scaled so its shorter side is ``size`` and centre-cropped (or,
 with ``crop: false``, stretched) to ``size`` x ``size``.
 """
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Optional
@@ -59,6 +60,11 @@ def load_image_folder(params: ImageFolderParams) -> ImageData:
         try:
             with Image.open(path) as image:
                 arrays.append(np.asarray(_square(image.convert(mode), params.size, params.crop), dtype=np.uint8))
+        except Image.DecompressionBombError as error:
+            size = re.search(r"\((\d+) pixels\)", str(error))
+            pixels = f" ({int(size.group(1)):,} pixels)" if size else ""
+            raise GanzooError(f"image '{path}' is too large to read safely{pixels}; it may be a decompression "
+                              "bomb: remove it, or scale it down first") from None
         except (OSError, UnidentifiedImageError) as error:
             raise GanzooError(f"cannot read image '{path}': {str(error).splitlines()[0]}; "
                               "remove it or replace it") from None
