@@ -16,6 +16,7 @@ __all__ = [
     "Algorithm",
     "Batch",
     "Callback",
+    "ComponentSpec",
     "ContractViolation",
     "DataSpec",
     "Features",
@@ -28,6 +29,8 @@ __all__ = [
     "RunInfo",
     "Tanh",
     "TrainStep",
+    "build_component",
+    "component_field",
     "default_data_root",
     "gradient_penalty",
     "hookimpl",
@@ -40,6 +43,10 @@ def __getattr__(name):
         from ganzoo import algorithm
 
         return getattr(algorithm, name)
+    if name in ("ComponentSpec", "build_component", "component_field"):
+        from ganzoo import composition
+
+        return getattr(composition, name)
     if name == "ContractViolation":
         from ganzoo.failures import ContractViolation
 

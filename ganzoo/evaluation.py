@@ -45,7 +45,7 @@ def build_metrics(registry: Registry, recipe: Recipe) -> list[tuple[str, Any]]:
         key = f"eval.metrics.{name}"
         if overrides is not None and not isinstance(overrides, dict):
             raise GanzooError(f"{key} must be a mapping of params (or {{}}), got {overrides!r}")
-        params = type_params(component, overrides or {}, key)
+        params = type_params(component, overrides or {}, key, registry=registry)
         try:
             metric = component.factory(params)
         except (TypeError, ValueError) as error:

@@ -21,6 +21,7 @@ from omegaconf import MISSING, DictConfig, ListConfig, OmegaConf, open_dict
 from omegaconf.basecontainer import BaseContainer
 from omegaconf.errors import ConfigKeyError, OmegaConfBaseException, UnsupportedInterpolationType
 
+from ganzoo.composition import plain, type_inner
 from ganzoo.errors import GanzooError
 from ganzoo.algorithm import MODEL_KINDS
 from ganzoo.registry import Registry
@@ -128,7 +129,7 @@ class Recipe:
         """The fully resolved recipe; ``ganzoo run`` of it reproduces the run."""
         tree = OmegaConf.create(OmegaConf.to_container(self.config, resolve=True))
         for section, params in self.params.items():
-            OmegaConf.update(tree, f"{section}.params", OmegaConf.structured(params), merge=False)
+            OmegaConf.update(tree, f"{section}.params", plain(params), merge=False)
         return OmegaConf.to_yaml(tree)
 
 
@@ -180,15 +181,17 @@ def build_recipe(document: Any, overrides: Sequence[str] = (), registry: Registr
     _fill_optimizers(config, roles, source)
 
     params = {section: type_params(registry.get(kind, OmegaConf.select(config, f"{section}.name")),
-                                   OmegaConf.select(config, f"{section}.params"), f"{section}.params", source)
+                                   OmegaConf.select(config, f"{section}.params"), f"{section}.params", source,
+                                   registry)
               for section, kind in component_sections(config, roles).items()}
     _check_ranges(config)
     return Recipe(config=config, params=params, roles=roles)
 
 
-def type_params(component, values: Any, key: str, source: str = "recipe") -> Any:
+def type_params(component, values: Any, key: str, source: str = "recipe", registry: Registry | None = None) -> Any:
     """``values`` (a mapping, as under ``KEY`` in a recipe) typed by the component's params
-    dataclass: the dataclass instance, or a one-line ``GanzooError`` naming ``key``."""
+    dataclass: the dataclass instance, or a one-line ``GanzooError`` naming ``key``. Components
+    named inside it (``ganzoo.component_field``) are typed too, through ``registry``."""
     try:
         schema = OmegaConf.structured(component.params)
     except OmegaConfBaseException as error:
@@ -201,11 +204,12 @@ def type_params(component, values: Any, key: str, source: str = "recipe") -> Any
         raise GanzooError(f"{source}: no value for '{key}.{missing[0]}'; set it in the recipe or add "
                           f"{key}.{missing[0]}=VALUE")
     try:
-        return OmegaConf.to_object(typed)
+        instance = OmegaConf.to_object(typed)
     except OmegaConfBaseException as error:
         raise GanzooError(f"{source}: {key}: {_first_line(error)}") from None
     except (TypeError, ValueError) as error:  # raised by a params dataclass's __post_init__
         raise GanzooError(f"{source}: {key}: {error}") from None
+    return type_inner(instance, key, registry, source)
 
 
 def component_sections(config: DictConfig, roles: Dict[str, str]) -> Dict[str, str]:

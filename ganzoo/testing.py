@@ -126,8 +126,7 @@ def load_params(kind: str, name: str, params: Optional[Mapping[str, Any]] = None
     """Type ``params`` (a mapping, as under ``KIND.params`` in a recipe) with the component's
     params dataclass, exactly as a recipe does, and check the result survives the
     round trip through a run's saved ``recipe.yaml``. Returns the dataclass instance."""
-    from omegaconf import OmegaConf
-
+    from ganzoo.composition import plain
     from ganzoo.recipe import type_params
 
     if kind not in KINDS:
@@ -135,11 +134,12 @@ def load_params(kind: str, name: str, params: Optional[Mapping[str, Any]] = None
     component = _component(kind, name, registry)
     who = f"{kind} '{name}' ({component.plugin})"
     try:
-        instance = type_params(component, dict(params or {}), f"{kind}.params", f"{kind} '{name}'")
+        instance = type_params(component, dict(params or {}), f"{kind}.params", f"{kind} '{name}'",
+                               _registry(registry))
     except GanzooError as error:
         raise _fail(who, str(error)) from None
-    saved = OmegaConf.to_container(OmegaConf.structured(instance))  # what recipe.yaml holds
-    again = OmegaConf.to_container(OmegaConf.structured(type_params(component, saved, f"{kind}.params", who)))
+    saved = plain(instance)  # what recipe.yaml holds
+    again = plain(type_params(component, saved, f"{kind}.params", who, _registry(registry)))
     if again != saved:
         raise _fail(who, f"params do not survive a save and reload: {saved} became {again}")
     return instance

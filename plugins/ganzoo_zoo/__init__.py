@@ -10,6 +10,7 @@ from ganzoo import hookimpl
 from ganzoo_zoo.callbacks import ClipWeights, ClipWeightsParams
 from ganzoo_zoo.dcgan import (DCGANDiscriminatorParams, DCGANGeneratorParams, make_dcgan_discriminator,
                               make_dcgan_generator)
+from ganzoo_zoo.diffaugment import DiffAugmentParams, make_diffaugment
 from ganzoo_zoo.fashion_mnist import FashionMNISTParams, load_fashion_mnist
 from ganzoo_zoo.gaussians import GaussianMixtureParams, load_gaussian_mixture
 from ganzoo_zoo.image_folder import ImageFolderParams, load_image_folder
@@ -27,6 +28,8 @@ def register_generators(register):
 def register_discriminators(register):
     register("dcgan", make_dcgan_discriminator, DCGANDiscriminatorParams,
              "DCGAN discriminator: batch/layer/instance norm, spectral norm, projection or concat conditioning.")
+    register("diffaugment", make_diffaugment, DiffAugmentParams,
+             "DiffAugment (Zhao et al. 2020): translation, cutout, colour around any discriminator.")
 
 
 @hookimpl
