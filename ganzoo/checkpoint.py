@@ -61,7 +61,7 @@ def save_checkpoint(run_dir: str | Path, state: dict[str, Any], keep: int) -> Pa
     try:
         write_atomic(path, lambda handle: recorder.save(payload, handle))
     except GanzooError as error:
-        raise GanzooError(f"{error}; {_last_good(run_dir, path)}") from None
+        raise GanzooError(f"{error}; {_last_good(run_dir, path)}") from error
     for old in list_checkpoints(run_dir)[:-keep]:
         with contextlib.suppress(OSError):
             old.unlink()
@@ -181,16 +181,16 @@ def _load_file(path: Path, map_location) -> dict[str, Any]:
             state = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as error:
         if "unsupported global" not in str(error).lower():  # not a refused import: just bad bytes
-            raise _unreadable(path, f"{_unpickling_problem(error)} in its pickled data") from None
+            raise _unreadable(path, f"{_unpickling_problem(error)} in its pickled data") from error
         raise RefusedCheckpoint(
             f"refused to load checkpoint '{path}': it holds more than tensors and plain data "
             f"({_refused_global(error)}), "
             "and loading it could run code; use checkpoints written by ganzoo"
-        ) from None
+        ) from error
     except EOFError:
         raise _unreadable(path, "the file is empty") from None
     except Exception as error:  # torch's own texts suggest weights_only=False, which is never the remedy
-        raise _unreadable(path, _damage(error)) from None
+        raise _unreadable(path, _damage(error)) from error
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise GanzooError(f"'{path}' is not a ganzoo checkpoint")
     state = _upgrade(state)

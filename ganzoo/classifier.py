@@ -101,8 +101,8 @@ def load_classifier(path: Optional[str | Path] = None, device: str | torch.devic
     except OSError as error:
         if shipped:
             raise GanzooError(f"ganzoo's classifier weights are missing ({path}: {error.strerror}); "
-                              "reinstall ganzoo, or train them again with `ganzoo train-classifier`") from None
-        raise GanzooError(f"cannot read classifier weights '{path}': {error.strerror or error}") from None
+                              "reinstall ganzoo, or train them again with `ganzoo train-classifier`") from error
+        raise GanzooError(f"cannot read classifier weights '{path}': {error.strerror or error}") from error
     digest = sha256_of(data)
     if shipped and digest != SHIPPED_SHA256:
         raise GanzooError(f"ganzoo's classifier weights {path} do not match their pinned SHA-256 "
@@ -112,7 +112,7 @@ def load_classifier(path: Optional[str | Path] = None, device: str | torch.devic
         payload = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except Exception as error:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise GanzooError(f"cannot load classifier weights '{path}': {reason[:200]}") from None
+        raise GanzooError(f"cannot load classifier weights '{path}': {reason[:200]}") from error
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise GanzooError(f"'{path}' is not a ganzoo MNIST classifier (write one with `ganzoo train-classifier`)")
     model = MNISTClassifier()
@@ -120,7 +120,7 @@ def load_classifier(path: Optional[str | Path] = None, device: str | torch.devic
         model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in payload["state_dict"].items()})
     except (RuntimeError, KeyError) as error:
         raise GanzooError(f"classifier weights '{path}' do not fit ganzoo's classifier: "
-                          f"{str(error).strip().splitlines()[0][:200]}") from None
+                          f"{str(error).strip().splitlines()[0][:200]}") from error
     return model.to(device).eval(), digest
 
 

@@ -97,7 +97,7 @@ class Evaluator:
             try:
                 result = metric.compute(generated, self.real)
             except ValueError as error:  # e.g. too few images for the metric
-                raise GanzooError(f"metric '{name}': {error}") from None
+                raise GanzooError(f"metric '{name}': {error}") from error
             better = getattr(metric, "better", {}) or {}
             for key, value in dict(result).items():
                 if key in values:

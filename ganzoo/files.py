@@ -20,7 +20,7 @@ def atomic_writer(path: str | Path) -> Iterator[BinaryIO]:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as error:
-        raise GanzooError(f"cannot write {path}: {error.strerror or error}; choose a writable folder") from None
+        raise GanzooError(f"cannot write {path}: {error.strerror or error}; choose a writable folder") from error
     try:
         with os.fdopen(fd, "wb") as handle:
             os.fchmod(handle.fileno(), _mode_for(path))  # mkstemp makes 0600; open() would honour the umask
@@ -34,7 +34,7 @@ def atomic_writer(path: str | Path) -> Iterator[BinaryIO]:
         if isinstance(error, OSError):
             hint = ("; free some disk space or choose another folder" if error.errno in (errno.ENOSPC, errno.EDQUOT)
                     else "; check the folder's permissions and free space")
-            raise GanzooError(f"cannot write {path}: {error.strerror or error}{hint}") from None
+            raise GanzooError(f"cannot write {path}: {error.strerror or error}{hint}") from error
         raise
     _fsync_dir(path.parent)
 

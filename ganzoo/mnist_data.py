@@ -36,7 +36,7 @@ def read_mnist(root: str | Path, split: str, why: str = "ganzoo eval compares ag
         if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
             raise ValueError(f"shapes {images.shape} and {labels.shape} are not images and their labels")
     except (OSError, ValueError) as error:
-        raise GanzooError(f"cannot read the MNIST {split} set in {raw}/ ({error}); the files may be corrupt") from None
+        raise GanzooError(f"cannot read the MNIST {split} set in {raw}/ ({error}); the files may be corrupt") from error
     return torch.from_numpy(images.copy()).unsqueeze(1), torch.from_numpy(labels.astype("int64"))
 
 

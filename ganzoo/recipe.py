@@ -143,14 +143,14 @@ def load_recipe(path: str | Path, overrides: Sequence[str] = (), registry: Regis
         where = getattr(error, "problem_mark", None)
         at = f" at line {where.line + 1}, column {where.column + 1}" if where else ""
         problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-        raise GanzooError(f"recipe '{path}' is not valid YAML{at}: {problem}") from None
+        raise GanzooError(f"recipe '{path}' is not valid YAML{at}: {problem}") from error
     except UnicodeDecodeError as error:
         raise GanzooError(f"recipe '{path}' is not UTF-8 text (byte 0x{error.object[error.start]:02x} at offset "
-                          f"{error.start}); give a YAML recipe file") from None
+                          f"{error.start}); give a YAML recipe file") from error
     except OSError as error:
-        raise GanzooError(f"cannot read recipe '{path}': {error.strerror or error}") from None
+        raise GanzooError(f"cannot read recipe '{path}': {error.strerror or error}") from error
     except OmegaConfBaseException as error:  # e.g. a malformed ${...} interpolation
-        raise GanzooError(f"recipe '{path}': bad value for '{_full_key('', error)}': {_first_line(error)}") from None
+        raise GanzooError(f"recipe '{path}': bad value for '{_full_key('', error)}': {_first_line(error)}") from error
     if not isinstance(document, DictConfig):
         raise GanzooError(f"recipe '{path}' must be a YAML mapping (key: value), not a list or a scalar")
     return build_recipe(document, overrides, registry, default_name=path.stem, source=str(path))
@@ -197,7 +197,7 @@ def type_params(component, values: Any, key: str, source: str = "recipe", regist
     except OmegaConfBaseException as error:
         raise GanzooError(f"{component.kind} '{component.name}' ({component.plugin}): its params dataclass "
                           f"{component.params.__name__} cannot type a recipe: {_first_line(error)}; use int, float, "
-                          "bool, str, Optional, List or Dict fields") from None
+                          "bool, str, Optional, List or Dict fields") from error
     typed = _merge(schema, values if values is not None else {}, source, key)
     missing = sorted(OmegaConf.missing_keys(typed))
     if missing:
@@ -206,9 +206,9 @@ def type_params(component, values: Any, key: str, source: str = "recipe", regist
     try:
         instance = OmegaConf.to_object(typed)
     except OmegaConfBaseException as error:
-        raise GanzooError(f"{source}: {key}: {_first_line(error)}") from None
+        raise GanzooError(f"{source}: {key}: {_first_line(error)}") from error
     except (TypeError, ValueError) as error:  # raised by a params dataclass's __post_init__
-        raise GanzooError(f"{source}: {key}: {error}") from None
+        raise GanzooError(f"{source}: {key}: {error}") from error
     return type_inner(instance, key, registry, source)
 
 
@@ -343,9 +343,9 @@ def parse_overrides(overrides: Sequence[str]) -> DictConfig:
     try:
         return OmegaConf.from_dotlist(list(overrides))
     except OmegaConfBaseException as error:
-        raise GanzooError(f"cannot parse overrides: {_first_line(error)}") from None
+        raise GanzooError(f"cannot parse overrides: {_first_line(error)}") from error
     except yaml.YAMLError as error:
-        raise GanzooError(f"cannot parse overrides: {str(error).splitlines()[0]}") from None
+        raise GanzooError(f"cannot parse overrides: {str(error).splitlines()[0]}") from error
 
 
 def _merge(base: DictConfig, update: Any, source: str, prefix: str = "") -> DictConfig:
@@ -356,7 +356,7 @@ def _merge(base: DictConfig, update: Any, source: str, prefix: str = "") -> Dict
         message = _first_line(error)
         if "Did you mean" not in message:
             message += _suggestion(error.key, getattr(error, "object_type", None))
-        raise GanzooError(f"{source}: unknown key '{key}': {message}") from None
+        raise GanzooError(f"{source}: unknown key '{key}': {message}") from error
     except OmegaConfBaseException as error:
         key = _full_key(prefix, error) or _key_of_wrong_shape(base, update, prefix)
         message = _first_line(error)
@@ -364,11 +364,11 @@ def _merge(base: DictConfig, update: Any, source: str, prefix: str = "") -> Dict
             message = "expected a list, e.g. [128, 64]"
         elif "is not a subclass of" in message or "is not a DictConfig" in message:
             message = "expected a mapping (key: value)"
-        raise GanzooError(f"{source}: bad value for '{key}': {message}") from None
+        raise GanzooError(f"{source}: bad value for '{key}': {message}") from error
     except (TypeError, ValueError) as error:  # OmegaConf merging a list into a mapping or the other way round
         where = f" under '{prefix}'" if prefix else ""
         raise GanzooError(f"{source}: a value{where} has the wrong shape ({error}): "
-                          "give a list where the recipe has a list and a mapping where it has a mapping") from None
+                          "give a list where the recipe has a list and a mapping where it has a mapping") from error
 
 
 def _key_of_wrong_shape(base: Any, update: Any, prefix: str = "") -> str:
@@ -414,10 +414,10 @@ def _resolve(config: DictConfig, source: str) -> None:
         with _only_safe_resolvers():
             OmegaConf.resolve(config)
     except UnsupportedInterpolationType as error:
-        raise _forbidden_resolver(source, _full_key("", error), _resolver_named(error)) from None
+        raise _forbidden_resolver(source, _full_key("", error), _resolver_named(error)) from error
     except OmegaConfBaseException as error:
         key = _full_key("", error)
-        raise GanzooError(f"{source}: cannot resolve '{key}': {_first_line(error)}") from None
+        raise GanzooError(f"{source}: cannot resolve '{key}': {_first_line(error)}") from error
     _refuse_interpolations(config, source)
 
 

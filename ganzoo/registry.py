@@ -293,9 +293,9 @@ def _register_plugin(manager: pluggy.PluginManager, plugin: Any, info: PluginInf
     try:
         manager.register(plugin, name=info.name)
     except pluggy.PluginValidationError as error:
-        raise PluginError("; ".join(str(error).splitlines())) from None
+        raise PluginError("; ".join(str(error).splitlines())) from error
     except ValueError as error:  # pluggy: the name or the object is registered already
-        raise PluginError(f"{error}; another installed plugin uses the entry-point name '{info.name}'") from None
+        raise PluginError(f"{error}; another installed plugin uses the entry-point name '{info.name}'") from error
     try:
         staged = Registry()
         for kind, hook_name in HOOKS.items():

@@ -36,16 +36,16 @@ def acquire(run_dir: str | Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
     except OSError as error:
-        raise GanzooError(f"cannot write {path}: {error.strerror or error}; choose a writable folder") from None
+        raise GanzooError(f"cannot write {path}: {error.strerror or error}; choose a writable folder") from error
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError as error:
         holder = _holder(fd)
         os.close(fd)
         if error.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-            raise GanzooError(f"cannot lock {path}: {error.strerror or error}") from None
+            raise GanzooError(f"cannot lock {path}: {error.strerror or error}") from error
         raise GanzooError(f"{run_dir} is in use by another ganzoo process{holder}: one run folder takes one "
-                          "process at a time; wait for it to end, or stop it (Ctrl-C) and resume") from None
+                          "process at a time; wait for it to end, or stop it (Ctrl-C) and resume") from error
     os.ftruncate(fd, 0)
     os.write(fd, f"{os.getpid()}\n".encode())
     _held[key] = fd

@@ -43,7 +43,7 @@ def write_plugin(name: str, folder: Optional[str] = None, kinds: Optional[Iterab
         root.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{root.name}.", suffix=".tmp", dir=root.parent))
     except OSError as error:
-        raise GanzooError(f"cannot write {root}: {error.strerror or error}; choose a writable --dir") from None
+        raise GanzooError(f"cannot write {root}: {error.strerror or error}; choose a writable --dir") from error
     try:
         for path, text in files.items():
             (staging / path).parent.mkdir(parents=True, exist_ok=True)
@@ -53,7 +53,7 @@ def write_plugin(name: str, folder: Optional[str] = None, kinds: Optional[Iterab
         os.replace(staging, root)
     except OSError as error:
         shutil.rmtree(staging, ignore_errors=True)
-        raise GanzooError(f"cannot write {root}: {error.strerror or error}") from None
+        raise GanzooError(f"cannot write {root}: {error.strerror or error}") from error
     return root
 
 

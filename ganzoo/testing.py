@@ -78,7 +78,7 @@ def _component(kind: str, name: str, registry: Optional[Registry]) -> Component:
     except GanzooError as error:
         failed = "".join(f"; plugin '{f.plugin.name}' ({f.plugin}) failed to load: {f.error}"
                          for f in registry.failures)
-        raise ContractError(f"{error}{failed}. Is the plugin installed (pip install -e .)?") from None
+        raise ContractError(f"{error}{failed}. Is the plugin installed (pip install -e .)?") from error
 
 
 def _devices(devices: Optional[Sequence[str]]) -> list[torch.device]:
@@ -137,7 +137,7 @@ def load_params(kind: str, name: str, params: Optional[Mapping[str, Any]] = None
         instance = type_params(component, dict(params or {}), f"{kind}.params", f"{kind} '{name}'",
                                _registry(registry))
     except GanzooError as error:
-        raise _fail(who, str(error)) from None
+        raise _fail(who, str(error)) from error
     saved = plain(instance)  # what recipe.yaml holds
     again = plain(type_params(component, saved, f"{kind}.params", who, _registry(registry)))
     if again != saved:
@@ -343,7 +343,7 @@ def check_training_step(*, generator: str = "mlp", discriminator: str = "mlp", l
         with tempfile.TemporaryDirectory() as folder:  # the trainer writes nothing before fit()
             trainer = Trainer(recipe, base, folder)
     except GanzooError as error:
-        raise ContractError(f"{who}: {error}") from None
+        raise ContractError(f"{who}: {error}") from error
     if len(trainer.images) < batch_size * d_steps:
         raise _fail(who, f"the dataset has {len(trainer.images)} images; give it at least {batch_size * d_steps}")
     before = {role: copy.deepcopy(module.state_dict()) for role, module in trainer.models.items()}
@@ -366,7 +366,7 @@ def check_training_step(*, generator: str = "mlp", discriminator: str = "mlp", l
     try:
         torch.load(buffer, weights_only=True)
     except Exception as error:
-        raise _fail(who, f"the checkpoint does not load with weights_only=True: {str(error).splitlines()[0]}") from None
+        raise _fail(who, f"the checkpoint does not load with weights_only=True: {str(error).splitlines()[0]}") from error
     return trainer
 
 

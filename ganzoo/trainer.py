@@ -305,7 +305,7 @@ class Trainer:
                     handle.write(json.dumps(record) + "\n")
             except OSError as error:
                 raise GanzooError(f"cannot write {self.run_dir / METRICS_FILE}: {error.strerror or error}; "
-                                  "free disk space or fix the folder's permissions, then resume the run") from None
+                                  "free disk space or fix the folder's permissions, then resume the run") from error
             self.progress.log(record)
         for callback in self.on_log:
             callback.on_log(self.run_info, record)
@@ -608,7 +608,7 @@ def _truncate_metrics(path: Path, step: int) -> None:
     try:
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError as error:
-        raise GanzooError(f"cannot read {path}: {error.strerror or error}; fix its permissions or move it away") from None
+        raise GanzooError(f"cannot read {path}: {error.strerror or error}; fix its permissions or move it away") from error
     keep = [line for line in lines if (logged := _logged_step(line)) is not None and logged <= step]
     write_text_atomic(path, "".join(line + "\n" for line in keep))
 

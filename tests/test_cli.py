@@ -58,6 +58,8 @@ def test_user_errors_are_one_line_exit_2_and_debug_shows_the_traceback(tmp_path)
         "Did you mean: 'epochs'?"]
     debug = run_ganzoo("run", RECIPE, "train.epohcs=1", "--debug")
     assert debug.returncode != 0 and "Traceback" in debug.stderr
+    # the real cause, chained: OmegaConf's own error comes first, then ganzoo's line
+    assert "ConfigKeyError" in debug.stderr and "The above exception was the direct cause" in debug.stderr
 
 
 def test_missing_data_offline_is_one_line(tmp_path):

@@ -49,7 +49,7 @@ def load_mnist(params: MNISTParams) -> ImageData:
         raise GanzooError(
             f"cannot read MNIST in {raw}/ ({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}); "
             "the files may be corrupt or truncated: delete them and download again"
-        ) from None
+        ) from error
     images, labels = dataset.data, dataset.targets
     if params.limit is not None:
         images, labels = images[: params.limit], labels[: params.limit]
@@ -69,4 +69,4 @@ def _download(MNIST, root: Path, raw: Path) -> None:
         raise GanzooError(
             f"MNIST not found in {raw}/ (expected {', '.join(FILES)}) and the download failed ({reason}); "
             "copy the files there, or set dataset.params.root (or GANZOO_DATA) to the folder that holds MNIST/raw/"
-        ) from None
+        ) from error

@@ -67,7 +67,7 @@ def load_fashion_mnist(params: FashionMNISTParams) -> ImageData:
     except Exception as error:  # torchvision raises assorted errors on bad files
         reason = str(error).splitlines()[0] if str(error) else ""
         raise GanzooError(f"cannot read Fashion-MNIST in {raw}/ ({type(error).__name__}: {reason}); "
-                          "the files may be corrupt: delete them and run again") from None
+                          "the files may be corrupt: delete them and run again") from error
     images, labels = dataset.data, dataset.targets
     if params.limit is not None:
         images, labels = images[: params.limit], labels[: params.limit]
@@ -86,7 +86,7 @@ def _gunzip(source: Path, target: Path) -> None:
     except (OSError, EOFError) as error:
         with contextlib.suppress(OSError):
             partial.unlink()
-        raise GanzooError(f"cannot decompress {source} into {target.parent}/: {error}") from None
+        raise GanzooError(f"cannot decompress {source} into {target.parent}/: {error}") from error
 
 
 def _download(FashionMNIST, root: Path, raw: Path) -> None:
@@ -96,4 +96,4 @@ def _download(FashionMNIST, root: Path, raw: Path) -> None:
     except Exception as error:
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise GanzooError(f"Fashion-MNIST not found in {raw}/ and the download failed ({reason}); "
-                          "install it with `apt-get install dataset-fashion-mnist`") from None
+                          "install it with `apt-get install dataset-fashion-mnist`") from error

@@ -64,10 +64,10 @@ def load_image_folder(params: ImageFolderParams) -> ImageData:
             size = re.search(r"\((\d+) pixels\)", str(error))
             pixels = f" ({int(size.group(1)):,} pixels)" if size else ""
             raise GanzooError(f"image '{path}' is too large to read safely{pixels}; it may be a decompression "
-                              "bomb: remove it, or scale it down first") from None
+                              "bomb: remove it, or scale it down first") from error
         except (OSError, UnidentifiedImageError) as error:
             raise GanzooError(f"cannot read image '{path}': {str(error).splitlines()[0]}; "
-                              "remove it or replace it") from None
+                              "remove it or replace it") from error
     batch = torch.from_numpy(np.stack(arrays))
     batch = batch.unsqueeze(1) if params.channels == 1 else batch.permute(0, 3, 1, 2)
     images = batch.float().div_(127.5).sub_(1.0).contiguous()
