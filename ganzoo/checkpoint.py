@@ -20,13 +20,14 @@ import torch
 
 from ganzoo.errors import GanzooError
 from ganzoo.files import write_atomic
+from ganzoo.run_folder import CHECKPOINTS_FOLDER
 
 FORMAT = "ganzoo-checkpoint"
 VERSION = 2  # models, optimisers and EMAs by role, the algorithm's state, a content checksum
 CHECKSUM = "checksum"
 #: what every checkpoint holds (version 1 upgraded), and the type it holds it as
 REQUIRED = {"recipe": str, "data_spec": dict, "step": int, "models": dict}
-FOLDER = "checkpoints"
+FOLDER = CHECKPOINTS_FOLDER
 _NAME = re.compile(r"^step-(\d+)\.pt$")
 
 

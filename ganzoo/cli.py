@@ -186,7 +186,7 @@ def _check_run_arguments(args) -> None:
     """What `ganzoo run` was given makes sense together; a mistake is one line."""
     from pathlib import Path
 
-    from ganzoo.trainer import RECIPE_FILE
+    from ganzoo.run_folder import RECIPE_FILE
 
     if args.resume:
         if args.out:
@@ -221,7 +221,8 @@ def _launch(args, registry) -> int:
 
     from ganzoo import distributed
     from ganzoo.recipe import load_recipe
-    from ganzoo.trainer import RECIPE_FILE, new_run_dir
+    from ganzoo.run_folder import RECIPE_FILE
+    from ganzoo.trainer import new_run_dir
 
     forwarded = list(args.overrides)
     if args.resume:

@@ -26,9 +26,9 @@ from ganzoo.metrics import BETTER, Features
 from ganzoo.mnist_data import mnist_root, read_mnist
 from ganzoo.recipe import MIN_EVAL_IMAGES, Recipe, type_params
 from ganzoo.registry import Registry, load_registry
+from ganzoo.run_folder import EVAL_FILE
 from ganzoo.sampling import load_generator, sample_images
 
-EVAL_FILE = "eval.json"
 IMAGE_SHAPE = (1, 28, 28)
 
 

@@ -14,13 +14,13 @@ import os
 from pathlib import Path
 
 from ganzoo.errors import GanzooError
+from ganzoo.run_folder import LOCK_FILE
 
 try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows
     fcntl = None
 
-LOCK_FILE = ".lock"
 HELD_ENV = "GANZOO_RUN_LOCK_HELD"
 
 _held: dict[str, int] = {}  # resolved run folder -> the open lock file of this process

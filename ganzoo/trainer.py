@@ -13,7 +13,6 @@ host syncs are at logging steps.
 from __future__ import annotations
 
 import contextlib
-import json
 import math
 import time
 import warnings
@@ -39,12 +38,10 @@ from ganzoo.plots import write_loss_plot
 from ganzoo.progress import PlainProgress
 from ganzoo.recipe import Recipe, load_recipe
 from ganzoo.registry import Registry
+from ganzoo.run_folder import (LOSS_PLOT_FILE, METRICS_FILE, RECIPE_FILE, append_metrics, check_metrics_file,  # noqa: F401
+                               grid_path, truncate_metrics)
 from ganzoo.step import Step, Window
 
-RECIPE_FILE = "recipe.yaml"
-METRICS_FILE = "metrics.jsonl"
-SAMPLES_FOLDER = "samples"
-LOSS_PLOT_FILE = "losses.png"
 
 
 def new_run_dir(recipe: Recipe) -> Path:
@@ -300,12 +297,7 @@ class Trainer:
             raise divergence.diverged(f"{bad[0]} ({record[bad[0]]})", window.start_step, self.step, self.run_dir)
         self.check_weights()
         if self.world.is_main:
-            try:
-                with open(self.run_dir / METRICS_FILE, "a", encoding="utf-8") as handle:
-                    handle.write(json.dumps(record) + "\n")
-            except OSError as error:
-                raise GanzooError(f"cannot write {self.run_dir / METRICS_FILE}: {error.strerror or error}; "
-                                  "free disk space or fix the folder's permissions, then resume the run") from error
+            append_metrics(self.run_dir, record)
             self.progress.log(record)
         for callback in self.on_log:
             callback.on_log(self.run_info, record)
@@ -326,7 +318,7 @@ class Trainer:
         self.log(epoch)
         if self.world.is_main:
             self.evaluate(epoch)
-            self.save_grid(self.run_dir / SAMPLES_FOLDER / f"epoch-{epoch:03d}.png")
+            self.save_grid(grid_path(self.run_dir, epoch))
         self.run_info.step = self.step
         for callback in _overriding(self.callbacks, "end_epoch"):
             callback.end_epoch(self.run_info, epoch)
@@ -343,8 +335,7 @@ class Trainer:
             return
         scores = self.evaluator.score_generator(self.sampler(), self.spec, self.config.eval.n, self.config.eval.seed)
         record = {"step": self.step, "epoch": epoch, "eval": {key: entry["value"] for key, entry in scores.items()}}
-        with open(self.run_dir / METRICS_FILE, "a", encoding="utf-8") as handle:
-            handle.write(json.dumps(record) + "\n")
+        append_metrics(self.run_dir, record)
         self.progress.message(f"epoch {epoch} eval ({self.config.eval.n} images): "
                               + "  ".join(f"{key} {value:.4g}" for key, value in record["eval"].items()))
 
@@ -518,7 +509,7 @@ def resume_run(run_dir: str | Path, registry: Registry, progress=None, overrides
     if world.is_main:
         runlock.acquire(run_dir)
     with _released_on_error(run_dir):
-        _check_metrics_file(run_dir / METRICS_FILE)
+        check_metrics_file(run_dir)
         checkpoint.remove_partial_writes(run_dir)
         if not checkpoint.list_checkpoints(run_dir):
             return _restart_run(run_dir, registry, progress, overrides)
@@ -532,7 +523,7 @@ def _restart_run(run_dir: Path, registry: Registry, progress, overrides) -> Trai
     if trainer.world.is_main:
         warnings.warn(f"{run_dir} has no checkpoint yet (the run stopped before its first one); "
                       "it starts again from step 0")
-        _truncate_metrics(run_dir / METRICS_FILE, 0)
+        truncate_metrics(run_dir, 0)
         write_text_atomic(run_dir / RECIPE_FILE, trainer.recipe_yaml)
     return trainer
 
@@ -551,7 +542,7 @@ def _continue_run(run_dir: Path, registry: Registry, progress, overrides) -> Tra
             warnings.warn(f"{recipe_path} was edited ({edited}); the run goes on with the recipe in its "
                           f"checkpoint{' and the overrides' if overrides else ''}, and {RECIPE_FILE} is written "
                           "back to match: give changes as KEY=VALUE overrides to --resume")
-        _truncate_metrics(run_dir / METRICS_FILE, trainer.step)
+        truncate_metrics(run_dir, trainer.step)
         if overrides or edited:  # e.g. train.epochs=10 to train on: the run's recipe says so from now on
             write_text_atomic(recipe_path, trainer.recipe_yaml)
         if trainer.step == trainer.config.train.epochs * trainer.steps_per_epoch:
@@ -593,29 +584,3 @@ def _first_difference(edited: Any, original: Any, prefix: str = "") -> Optional[
     if edited != original:
         return f"{prefix or 'the whole file'}: {edited!r} there, {original!r} in the checkpoint"
     return None
-
-
-def _check_metrics_file(path: Path) -> None:
-    if path.exists() and not path.is_file():
-        raise GanzooError(f"{path} is not a file (a folder?); move it out of the way, then run again")
-
-
-def _truncate_metrics(path: Path, step: int) -> None:
-    """Drop metric lines logged after ``step``: the resumed run logs them again."""
-    if not path.exists():
-        return
-    _check_metrics_file(path)
-    try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError as error:
-        raise GanzooError(f"cannot read {path}: {error.strerror or error}; fix its permissions or move it away") from error
-    keep = [line for line in lines if (logged := _logged_step(line)) is not None and logged <= step]
-    write_text_atomic(path, "".join(line + "\n" for line in keep))
-
-
-def _logged_step(line: str) -> Optional[int]:
-    """The step of a metrics line; None for a line a killed process left half-written."""
-    try:
-        return int(json.loads(line)["step"])
-    except (ValueError, KeyError, TypeError, OverflowError):
-        return None
