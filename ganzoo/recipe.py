@@ -168,8 +168,10 @@ def build_recipe(document: Any, overrides: Sequence[str] = (), registry: Registr
     roles = dict(algorithm.factory.roles)
     _drop_params_of_renamed(document, changes, registry, roles)
     config = OmegaConf.structured(schema_for(roles))
-    config = _merge(config, document, source)
-    config = _merge(config, changes, "overrides")
+    sections = (f"; the algorithm '{algorithm.name}' takes the sections {', '.join(roles)} "
+                f"(see `ganzoo list --kind algorithm`)")
+    config = _merge(config, document, source, hint=sections)
+    config = _merge(config, changes, "overrides", hint=sections)
     _resolve(config, source)
     if config.name is None:
         config.name = default_name
@@ -348,7 +350,8 @@ def parse_overrides(overrides: Sequence[str]) -> DictConfig:
         raise GanzooError(f"cannot parse overrides: {str(error).splitlines()[0]}") from error
 
 
-def _merge(base: DictConfig, update: Any, source: str, prefix: str = "") -> DictConfig:
+def _merge(base: DictConfig, update: Any, source: str, prefix: str = "", hint: str = "") -> DictConfig:
+    """``update`` merged into ``base``; ``hint`` is added to the message for an unknown top-level key."""
     try:
         return OmegaConf.merge(base, update)
     except ConfigKeyError as error:
@@ -356,7 +359,8 @@ def _merge(base: DictConfig, update: Any, source: str, prefix: str = "") -> Dict
         message = _first_line(error)
         if "Did you mean" not in message:
             message += _suggestion(error.key, getattr(error, "object_type", None))
-        raise GanzooError(f"{source}: unknown key '{key}': {message}") from error
+        top = "." not in key
+        raise GanzooError(f"{source}: unknown key '{key}': {message}{hint if top else ''}") from error
     except OmegaConfBaseException as error:
         key = _full_key(prefix, error) or _key_of_wrong_shape(base, update, prefix)
         message = _first_line(error)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import copy
 import functools
 import io
+import math
 import tempfile
 from dataclasses import dataclass
 from math import prod
@@ -304,16 +305,23 @@ def _random_data(params: RandomDataParams) -> ImageData:
     return ImageData(images=images, labels=labels, num_classes=params.num_classes)
 
 
-def check_training_step(*, generator: str = "mlp", discriminator: str = "mlp", loss: str = "bce",
-                        dataset: Optional[str] = None, params: Optional[Mapping[str, Mapping[str, Any]]] = None,
-                        batch_size: int = 8, d_steps: int = 1, registry: Optional[Registry] = None):
-    """Run ganzoo's trainer for one generator step (``d_steps`` discriminator steps) on CPU
-    with these components, by name, and check both networks' weights changed, the losses
-    are finite, and the checkpoint state loads with ``torch.load(weights_only=True)``.
+def check_training_step(*, algorithm: str = "gan", generator: str = "mlp", discriminator: str = "mlp",
+                        loss: str = "bce", roles: Optional[Mapping[str, str]] = None, dataset: Optional[str] = None,
+                        params: Optional[Mapping[str, Mapping[str, Any]]] = None, batch_size: int = 8,
+                        steps: Optional[int] = None, d_steps: Optional[int] = None,
+                        registry: Optional[Registry] = None):
+    """Run ganzoo's trainer for a few training steps on CPU with these components, by name, and
+    check: every trained model's weights changed, the logged scalars are finite, and the
+    checkpoint (the algorithm's and callbacks' state included) loads with
+    ``torch.load(weights_only=True)``.
 
-    ``params`` maps a kind to its params mapping. With no ``dataset``, random images
-    (``params['dataset']``: n, channels, size, num_classes) stand in for one. Returns the
-    trainer, whose run folder was never written.
+    ``algorithm`` is any registered algorithm; ``roles`` maps its roles to component names
+    (default: the gan algorithm's ``generator``, ``discriminator`` and ``loss``, from the
+    arguments of those names). ``params`` maps a recipe section (a role, ``algorithm``,
+    ``dataset``) to its params mapping. ``steps`` training steps are run (default 1; with
+    ``d_steps``, the gan algorithm's discriminator steps per generator step, that many). With no
+    ``dataset``, random images (``params['dataset']``: n, channels, size, num_classes) stand in
+    for one. Returns the trainer, whose run folder was never written.
     """
     from omegaconf import OmegaConf
 
@@ -322,51 +330,58 @@ def check_training_step(*, generator: str = "mlp", discriminator: str = "mlp", l
     from ganzoo.trainer import Trainer
 
     base = _registry(registry)
-    params = {kind: dict(value) for kind, value in (params or {}).items()}
+    params = {section: dict(value) for section, value in (params or {}).items()}
+    if d_steps is not None:
+        params.setdefault("algorithm", {})["d_steps"] = d_steps
+    steps = steps if steps is not None else (d_steps or 1)
     if dataset is None:
         base = Registry(components=dict(base.components), plugins=list(base.plugins),
                         failures=list(base.failures), disabled=list(base.disabled))
         base.add(Component("dataset", RANDOM_DATASET, _random_data, RandomDataParams, "Random images for checks.",
                            PluginInfo("ganzoo.testing", "ganzoo", "")))
         dataset = RANDOM_DATASET
-        params.setdefault("dataset", {}).setdefault("n", batch_size * d_steps)
-    names = {"generator": generator, "discriminator": discriminator, "loss": loss, "dataset": dataset}
-    for kind, name in names.items():
-        _component(kind, name, base)
-    document = {kind: {"name": name, "params": params.get(kind, {})} for kind, name in names.items()}
-    document.update(algorithm={"name": "gan", "params": {"d_steps": d_steps}},
-                    train={"device": "cpu", "batch_size": batch_size, "epochs": 1, "log_every": 1},
+        params.setdefault("dataset", {}).setdefault("n", batch_size * steps)
+    _component("algorithm", algorithm, base)
+    names = dict(roles) if roles is not None else {"generator": generator, "discriminator": discriminator, "loss": loss}
+    document = {section: {"name": name, "params": params.get(section, {})}
+                for section, name in {**names, "dataset": dataset, "algorithm": algorithm}.items()}
+    document.update(train={"device": "cpu", "batch_size": batch_size, "epochs": 1, "log_every": 1},
                     output={"grid_size": 4})
-    who = f"training step with {', '.join(f'{k} {n!r}' for k, n in names.items())}"
+    who = f"training step of algorithm {algorithm!r} with {', '.join(f'{k} {n!r}' for k, n in names.items())}"
     try:
         recipe = build_recipe(OmegaConf.create(document), registry=base, source="contract recipe")
         with tempfile.TemporaryDirectory() as folder:  # the trainer writes nothing before fit()
             trainer = Trainer(recipe, base, folder)
     except GanzooError as error:
         raise ContractError(f"{who}: {error}") from error
-    if len(trainer.images) < batch_size * d_steps:
-        raise _fail(who, f"the dataset has {len(trainer.images)} images; give it at least {batch_size * d_steps}")
+    if len(trainer.images) < batch_size * steps:
+        raise _fail(who, f"the dataset has {len(trainer.images)} images; give it at least {batch_size * steps}")
     before = {role: copy.deepcopy(module.state_dict()) for role, module in trainer.models.items()}
-    for index in range(d_steps):
+    for index in range(steps):
         batch = slice(index * batch_size, (index + 1) * batch_size)
         labels = trainer.labels[batch] if trainer.labels is not None else None
-        trainer.take_step(Batch(trainer.images[batch], labels))
+        try:
+            trainer.take_step(Batch(trainer.images[batch], labels))
+        except GanzooError as error:
+            raise _fail(who, str(error)) from error
     window = trainer.window
-    sums = dict(zip(window.names, window.sums.tolist()))
-    g_updates = window.counts[window.names.index("g_loss")].item()
-    if g_updates != 1 or not torch.isfinite(window.sums).all():
-        raise _fail(who, f"the losses are not finite: d_loss sum {sums['d_loss']}, g_loss sum {sums['g_loss']}")
+    logged = {name: total for name, total, count in zip(window.names, window.sums.tolist(), window.counts.tolist())
+              if count}
+    if not all(math.isfinite(total) for total in logged.values()):
+        raise _fail(who, f"the logged scalars are not finite: sums {logged}")
     for which, module in trainer.models.items():
         after = module.state_dict()
         if all(torch.equal(before[which][key], after[key]) for key in after):
-            raise _fail(who, f"the {which}'s weights did not change in one step")
+            raise _fail(who, f"the {which}'s weights did not change in {steps} step(s); give steps=N if the "
+                             "algorithm updates it less often")
     buffer = io.BytesIO()
-    torch.save(trainer.state(), buffer)
-    buffer.seek(0)
     try:
+        torch.save(trainer.state(), buffer)
+        buffer.seek(0)
         torch.load(buffer, weights_only=True)
     except Exception as error:
-        raise _fail(who, f"the checkpoint does not load with weights_only=True: {str(error).splitlines()[0]}") from error
+        raise _fail(who, f"the checkpoint does not load with weights_only=True (the algorithm's or a callback's "
+                         f"state_dict must hold tensors and plain data): {str(error).splitlines()[0]}") from error
     return trainer
 
 
