@@ -85,7 +85,7 @@ def worker_ganzoo(args, extra=()) -> dict:
         whole = time.perf_counter() - start
         # the training itself, the plain loop's equal: fit() less the files it writes
         return {"seconds": whole - sum(outputs), "fit_s": whole, "outputs_s": sum(outputs),
-                "step": "fused" if trainer.fused is not None else "autograd"}
+                "step": "fused" if trainer.fast_step is not None else "autograd"}
 
 
 def _plain_models(torch, widths):
@@ -169,7 +169,7 @@ class HandDerivedStep:
     Forward passes keep their activations; the backward passes are written out as matrix
     products (the gradients autograd would compute, in the same order); Adam is torch's fused
     kernel called directly. Written for these two networks and BCE alone, it is the reference
-    that ganzoo's general fused steps (ganzoo.fused_step) are measured against.
+    that ganzoo's general fused steps (ganzoo.fast.fused_gan) are measured against.
     """
 
     def __init__(self, torch, G, D, latent, slopes):
@@ -289,12 +289,16 @@ LEVERS = """## What the trainer does to be fast
 Always on, because they leave the maths unchanged (up to float rounding; `tests/test_fused_step.py`
 and `tests/test_fast_paths.py` hold each to autograd's gradients and `torch.optim`'s updates):
 
-- fused steps (`ganzoo.fused_step`, `train.step: auto`). When G and D are MLPs (chains of
-  `nn.Linear` and element-wise activations, read with `torch.fx` and checked on a probe batch
-  against their own `forward`) and the run is on the CPU, each step is written out by hand:
-  forward passes keep their activations, backward passes are matrix products, and the loss is
-  differentiated by its logits only, in closed form where the loss gives it (all built-in losses
-  do) or else through autograd, penalties included. D runs once on real and fake images stacked
+- fused steps (`ganzoo.fast.fused_gan`, `train.step: auto`). When the algorithm is `gan`
+  itself (`ganzoo.GAN`, not a subclass), G and D are MLPs (chains of `nn.Linear` and
+  element-wise activations, read with `torch.fx` and checked on a probe batch against their own
+  `forward`) and the run is on the CPU, the trainer runs this implementation of the gan step in
+  place of `GAN.train_step`, chosen once (`ganzoo.fast.choose_step`): forward passes keep their
+  activations, backward passes are matrix products, and autograd differentiates the loss by its
+  logits only (a few element-wise ops on 128 numbers), penalties included: any loss plugin works
+  and a loss author writes nothing for it. (Losses used to be able to give those gradients in
+  closed form, which saved that small autograd pass; the option was dropped from the loss
+  contract, at the cost measured in the `ganzoo` row against the `floor`.) D runs once on real and fake images stacked
   in one buffer: the real batch is gathered into its top half, G writes its images below. G's
   weights do not change between a D step and the G step after it, so G runs once on both steps'
   noise batches (256 rows) and the G step reuses the second half. The linear layer before
@@ -304,7 +308,7 @@ and `tests/test_fast_paths.py` hold each to autograd's gradients and `torch.opti
   `pytorch-gan-mlp` rows do (its generator has batch norm); `train.step: fused` makes such a run
   fail and say why;
 - the optimiser's update calls torch's fused Adam/AdamW kernel directly on the optimiser's own state
-  (`ganzoo.optimizer_step`): `Adam(fused=True).step()` spends about 115 us of Python around a
+  (`ganzoo.fast.optimizer_step`): `Adam(fused=True).step()` spends about 115 us of Python around a
   40 us kernel. Checkpoints and learning-rate changes are untouched; anything it does not cover
   goes to `optimizer.step()`;
 - the whole dataset is one tensor on the training device, shuffled by index each epoch and
