@@ -68,15 +68,19 @@ class TwoCritics(ganzoo.Algorithm):
         self.steps_seen = int(state["steps_seen"])
 
 
-class Plugin:
-    @staticmethod
-    @hookimpl
-    def register_algorithms(register):
-        register("two-critics", TwoCritics, TwoCriticParams, "One generator, two critics.")
+def registry_with(name, factory, params=None):
+    """The installed plugins and a test plugin registering one algorithm."""
+    class Plugin:
+        @staticmethod
+        @hookimpl
+        def register_algorithms(register):
+            register(name, factory, params)
+
+    return load_registry(extra_plugins=[(PLUGIN, Plugin)])
 
 
 def registry():
-    return load_registry(extra_plugins=[(PLUGIN, Plugin)])
+    return registry_with("two-critics", TwoCritics, TwoCriticParams)
 
 
 ROLES = {"generator": "mlp", "critic": "mlp", "small_critic": "mlp", "loss": "hinge"}
@@ -93,15 +97,9 @@ def test_the_kit_fails_an_algorithm_whose_state_is_not_plain_data():
         def state_dict(self):
             return {"me": self}
 
-    class Plugin2:
-        @staticmethod
-        @hookimpl
-        def register_algorithms(register):
-            register("pickled", Pickled, TwoCriticParams)
-
     with pytest.raises(testing.ContractError, match="does not load with weights_only=True"):
         testing.check_training_step(algorithm="pickled", roles=ROLES,
-                                    registry=load_registry(extra_plugins=[(PLUGIN, Plugin2)]))
+                                    registry=registry_with("pickled", Pickled, TwoCriticParams))
 
 
 RECIPE_TEXT = """
@@ -158,15 +156,9 @@ def test_a_subclass_of_gan_trains_through_autograd_and_says_why(data_env, tmp_pa
     class Louder(ganzoo.GAN):
         pass
 
-    class Plugin3:
-        @staticmethod
-        @hookimpl
-        def register_algorithms(register):
-            register("louder", Louder, ganzoo.GANParams)
-
     from ganzoo.trainer import start_run
 
-    reg = load_registry(extra_plugins=[(PLUGIN, Plugin3)])
+    reg = registry_with("louder", Louder, ganzoo.GANParams)
     trainer = start_run(load_recipe(RECIPE, [*TINY, "algorithm.name=louder"], reg), reg, tmp_path / "run")
     assert trainer.fast_step is None and "fused steps serve the gan algorithm alone, not Louder" in trainer.step_reason
 
@@ -181,15 +173,9 @@ def test_an_algorithm_misusing_the_step_gets_one_line(data_env, tmp_path, body, 
         def train_step(self, batch, step):
             exec(body, {"torch": torch}, {"step": step})
 
-    class Plugin4:
-        @staticmethod
-        @hookimpl
-        def register_algorithms(register):
-            register("broken", Broken, ganzoo.GANParams)
-
     from ganzoo.trainer import start_run
 
-    reg = load_registry(extra_plugins=[(PLUGIN, Plugin4)])
+    reg = registry_with("broken", Broken, ganzoo.GANParams)
     trainer = start_run(load_recipe(RECIPE, [*TINY, "algorithm.name=broken"], reg), reg, tmp_path / "run")
     with pytest.raises(GanzooError, match=message):
         trainer.fit()
@@ -204,14 +190,8 @@ def test_an_algorithm_misusing_the_step_gets_one_line(data_env, tmp_path, body, 
 def test_a_malformed_algorithm_fails_its_plugin_in_one_line(factory, problem):
     made = eval(factory, {"ganzoo": ganzoo})
 
-    class Plugin5:
-        @staticmethod
-        @hookimpl
-        def register_algorithms(register):
-            register("bad", made, None)
-
     with pytest.warns(UserWarning) as caught:
-        reg = load_registry(extra_plugins=[(PLUGIN, Plugin5)])
+        reg = registry_with("bad", made)
     assert problem in reg.failures[0].error and any(problem in str(w.message) for w in caught)
 
 
