@@ -1,0 +1,89 @@
+"""Train the zoo's algorithm recipes (and the runs they are compared with), score them, and write
+the section "Training algorithms of the zoo" of docs/results.md.
+
+    GANZOO_DATA=../shared/datasets python benchmarks/zoo_results.py
+
+Each case trains as its recipe says (seed 0, no evaluation during training) and is scored by
+`ganzoo eval -n 10000` at the end; train_and_score is the one of benchmarks/results.py. The
+rest of docs/results.md is left as it is. Runs go to benchmarks/runs/<case>/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from results import COLUMNS, ROOT, cell, machine, train_and_score  # noqa: E402
+
+BEGIN, END = "<!-- zoo_results.py: begin -->", "<!-- zoo_results.py: end -->"
+
+#: (name, recipe, overrides, what it shows)
+CASES = [
+    ("wgan", "wgan_mnist.yaml", [], "WGAN, weight clipping (clip-weights callback), RMSprop, 5 critic steps"),
+    ("dcgan", "dcgan_mnist.yaml", [], "the DCGAN the next row changes"),
+    ("dcgan-decay", "dcgan_decay_mnist.yaml", [], "the same with both learning rates decaying linearly to 0"),
+    ("diffaugment", "diffaugment_mnist.yaml", [], "DCGAN on 2,000 digits, DiffAugment around D"),
+    ("no-diffaugment", "diffaugment_mnist.yaml", ["discriminator.name=dcgan"], "the same without DiffAugment"),
+    ("acgan", "acgan_mnist.yaml", [], "ACGAN: D classifies too, the auxiliary loss in both updates"),
+    ("infogan", "infogan_mnist.yaml", [], "InfoGAN: a categorical code the generator must make readable"),
+]
+
+
+def section(results: list[dict], n: int) -> str:
+    lines = [BEGIN, "## Training algorithms of the zoo", "",
+             "Each trained as its recipe says (seed 0, training only, then `ganzoo eval -n "
+             f"{n}`); reproduce with `python benchmarks/zoo_results.py`.", "",
+             f"Machine: {machine('cpu')}.", "",
+             "| case | what it shows | epochs | wall time | " + " | ".join(COLUMNS) + " |",
+             "|" + " --- |" * (4 + len(COLUMNS))]
+    for result in results:
+        start = f"| `{result['recipe']}` | {result['what']} | {result.get('epochs', '')} | {result['wall_s']:.0f} s | "
+        if "error" in result:
+            lines.append(start + result["error"] + " |" * len(COLUMNS))
+            continue
+        metrics = result["eval"]["metrics"]
+        lines.append(start + " | ".join(cell(metrics[c]["generated"]) if c in metrics else "" for c in COLUMNS) + " |")
+    lines += ["", "Wall time is training only (the machine was shared with other work: compare scores, not times).",
+              END]
+    return "\n".join(lines) + "\n"
+
+
+def write_section(path: Path, text: str) -> None:
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    if BEGIN in old and END in old:
+        head, rest = old.split(BEGIN, 1)
+        new = head + text.rstrip("\n") + rest.split(END, 1)[1]
+    else:
+        new = old.rstrip("\n") + "\n\n" + text
+    path.write_text(new, encoding="utf-8")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("cases", nargs="*", help=f"cases to run (default: all of {', '.join(c[0] for c in CASES)})")
+    parser.add_argument("-n", type=int, default=10000, help="images per evaluation (default 10000)")
+    parser.add_argument("--runs", default=str(ROOT / "benchmarks" / "runs"))
+    parser.add_argument("--out", default=str(ROOT / "docs" / "results.md"))
+    args = parser.parse_args()
+    data = os.environ.get("GANZOO_DATA") or str((ROOT / ".." / "shared" / "datasets").resolve())
+    env = {**os.environ, "GANZOO_DATA": str(Path(data).resolve())}
+    results = []
+    for name, recipe, overrides, what in CASES:
+        if args.cases and name not in args.cases:
+            continue
+        print(f"{name}: training and scoring ...", file=sys.stderr, flush=True)
+        result = train_and_score(ROOT / "recipes" / recipe, Path(args.runs).resolve(), args.n, 0, "cpu", env,
+                                 overrides, name=name, every=0)
+        result["recipe"], result["what"] = name, what
+        print(f"{name}: {result.get('error', 'done')} ({result['wall_s']:.0f} s)", file=sys.stderr, flush=True)
+        results.append(result)
+    write_section(Path(args.out), section(results, args.n))
+    print(args.out)
+    return 0 if all("error" not in r for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
