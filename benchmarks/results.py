@@ -88,7 +88,7 @@ def classifier_sha256(results: list[dict]) -> str:
 
 
 def cell(value) -> str:
-    from ganzoo.evaluation import format_value
+    from ganzoo.eval.evaluation import format_value
 
     return format_value(value) if isinstance(value, (int, float)) else str(value)
 

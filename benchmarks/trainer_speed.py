@@ -57,10 +57,10 @@ def _common(args):
 
 
 def worker_ganzoo(args, extra=()) -> dict:
-    from ganzoo import trainer as trainer_module
-    from ganzoo.progress import PlainProgress
+    from ganzoo.train import trainer as trainer_module
+    from ganzoo.train.progress import PlainProgress
     from ganzoo.recipe import load_recipe
-    from ganzoo.registry import load_registry
+    from ganzoo.plugins.registry import load_registry
 
     torch, overrides = _common(args)
     registry = load_registry()

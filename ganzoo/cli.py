@@ -139,10 +139,10 @@ def _rank_prefix() -> str:
 def cmd_run(args) -> int:
     import signal
 
-    from ganzoo import distributed, runlock
-    from ganzoo.progress import PlainProgress, make_progress
+    from ganzoo.train import distributed, runlock
+    from ganzoo.train.progress import PlainProgress, make_progress
     from ganzoo.recipe import load_recipe
-    from ganzoo.trainer import TrainingInterrupted, resume_run, start_run
+    from ganzoo.train.trainer import TrainingInterrupted, resume_run, start_run
 
     _check_run_arguments(args)
 
@@ -186,7 +186,7 @@ def _check_run_arguments(args) -> None:
     """What `ganzoo run` was given makes sense together; a mistake is one line."""
     from pathlib import Path
 
-    from ganzoo.run_folder import RECIPE_FILE
+    from ganzoo.train.run_folder import RECIPE_FILE
 
     if args.resume:
         if args.out:
@@ -219,10 +219,10 @@ def _launch(args, registry) -> int:
     """``ganzoo run --nproc N``: check the recipe here, then start N processes that share one run directory."""
     from pathlib import Path
 
-    from ganzoo import distributed
+    from ganzoo.train import distributed
     from ganzoo.recipe import load_recipe
-    from ganzoo.run_folder import RECIPE_FILE
-    from ganzoo.trainer import new_run_dir
+    from ganzoo.train.run_folder import RECIPE_FILE
+    from ganzoo.train.trainer import new_run_dir
 
     forwarded = list(args.overrides)
     if args.resume:
@@ -248,7 +248,7 @@ def _launch(args, registry) -> int:
 def cmd_list(args) -> int:
     import json
 
-    from ganzoo.registry import KINDS
+    from ganzoo.plugins.registry import KINDS
 
     if args.kind is not None and args.kind not in KINDS:
         raise GanzooError(f"unknown kind '{args.kind}'; kinds are: {', '.join(KINDS)}")
@@ -283,7 +283,7 @@ def cmd_list(args) -> int:
 
 
 def cmd_sample(args) -> int:
-    from ganzoo.sampling import (FORMATS, check_memory, dataset_plot, is_image, load_generator, sample_images,
+    from ganzoo.output.sampling import (FORMATS, check_memory, dataset_plot, is_image, load_generator, sample_images,
                                  sample_raw, write_points, write_samples)
 
     if args.n < 1:
@@ -309,7 +309,7 @@ def cmd_sample(args) -> int:
 
 
 def cmd_plugins(args) -> int:
-    from ganzoo.plugin_report import plugin_report, print_plugin_report
+    from ganzoo.plugins.report import plugin_report, print_plugin_report
 
     report = plugin_report(_registry(args))
     if args.json:
@@ -322,7 +322,7 @@ def cmd_plugins(args) -> int:
 
 
 def cmd_new_plugin(args) -> int:
-    from ganzoo.scaffold import write_plugin
+    from ganzoo.plugins.scaffold import write_plugin
 
     kinds = [kind.strip() for item in (args.kind or []) for kind in item.split(",") if kind.strip()]
     folder = write_plugin(args.name, args.dir, kinds or None)
@@ -332,7 +332,7 @@ def cmd_new_plugin(args) -> int:
 
 def _registry(args):
     """The plugin registry, strict when --strict was given (else as GANZOO_STRICT_PLUGINS says)."""
-    from ganzoo.registry import load_registry
+    from ganzoo.plugins.registry import load_registry
 
     return load_registry(strict=True if getattr(args, "strict", False) else None)
 
@@ -345,7 +345,7 @@ def _check_options(args, *options: str) -> None:
 
 
 def cmd_eval(args) -> int:
-    from ganzoo.evaluation import evaluate_run, print_report
+    from ganzoo.eval.evaluation import evaluate_run, print_report
 
     _check_options(args, "--device", "--seed")
     report = evaluate_run(args.run_dir, n=args.n, seed=args.seed, data_root=args.data,
@@ -355,7 +355,7 @@ def cmd_eval(args) -> int:
 
 
 def cmd_train_classifier(args) -> int:
-    from ganzoo.classifier import retrain
+    from ganzoo.eval.classifier import retrain
 
     if args.epochs < 1:
         raise GanzooError(f"--epochs must be at least 1, got {args.epochs}")

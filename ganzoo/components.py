@@ -13,7 +13,7 @@ from ganzoo.errors import GanzooError
 from ganzoo.algorithm import Algorithm
 from ganzoo.losses import AdversarialLoss
 from ganzoo.recipe import Recipe
-from ganzoo.registry import Registry
+from ganzoo.plugins.registry import Registry
 
 
 def resolve_device(name: str) -> torch.device:

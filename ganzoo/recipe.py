@@ -24,7 +24,7 @@ from omegaconf.errors import ConfigKeyError, OmegaConfBaseException, Unsupported
 from ganzoo.composition import plain, type_inner
 from ganzoo.errors import GanzooError
 from ganzoo.algorithm import MODEL_KINDS
-from ganzoo.registry import Registry
+from ganzoo.plugins.registry import Registry
 
 MIN_EVAL_IMAGES = 10
 MAX_SEED = 2**62  # torch takes 64-bit seeds; runs use seed+1..seed+3 too
@@ -56,7 +56,7 @@ class TrainConfig:
     batch_size: int = 128
     device: str = "auto"  # auto | cpu | cuda | cuda:N
     log_every: int = 50  # steps between logged metrics; the only host syncs
-    on_nonfinite: str = "stop"  # stop | skip: what a non-finite loss or gradient does (see ganzoo.divergence)
+    on_nonfinite: str = "stop"  # stop | skip: what a non-finite loss or gradient does (see ganzoo.train.divergence)
     ema_decay: float = 0.0  # EMA of the generator's weights for samples and checkpoints; 0 = off, e.g. 0.999
     threads: Optional[int] = None  # CPU threads for torch's kernels; null: torch's default (one per core)
     precision: str = "fp32"  # fp32 | bf16: bfloat16 autocast for forward passes (faster for larger models)
@@ -159,7 +159,7 @@ def load_recipe(path: str | Path, overrides: Sequence[str] = (), registry: Regis
 def build_recipe(document: Any, overrides: Sequence[str] = (), registry: Registry | None = None,
                  default_name: str = "recipe", source: str = "recipe") -> Recipe:
     if registry is None:
-        from ganzoo.registry import load_registry
+        from ganzoo.plugins.registry import load_registry
 
         registry = load_registry()
     document = upgrade_layout(document.copy() if isinstance(document, DictConfig) else document, registry)

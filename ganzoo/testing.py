@@ -38,7 +38,7 @@ from ganzoo.data import DataSpec, ImageData
 from ganzoo.errors import GanzooError
 from ganzoo.losses import LossContext
 from ganzoo.models import discriminate
-from ganzoo.registry import KINDS, Component, PluginInfo, Registry, load_registry
+from ganzoo.plugins.registry import KINDS, Component, PluginInfo, Registry, load_registry
 
 __all__ = [
     "ContractError",
@@ -327,7 +327,7 @@ def check_training_step(*, algorithm: str = "gan", generator: str = "mlp", discr
 
     from ganzoo.algorithm import Batch
     from ganzoo.recipe import build_recipe
-    from ganzoo.trainer import Trainer
+    from ganzoo.train.trainer import Trainer
 
     base = _registry(registry)
     params = {section: dict(value) for section, value in (params or {}).items()}

@@ -9,9 +9,10 @@ import shutil
 import pytest
 import torch
 
-import ganzoo.checkpoint
+import ganzoo.train.checkpoint
 from conftest import RECIPE
-from ganzoo import checkpoint, cli
+from ganzoo import cli
+from ganzoo.train import checkpoint
 from idx import TRAIN_IMAGES, TRAIN_LABELS, write_mnist
 from runs import single_thread  # noqa: F401 (autouse fixture)
 from runs import TINY, final_weights
@@ -241,7 +242,7 @@ def test_disk_full_during_a_checkpoint_write(data_env, run_copy, monkeypatch, ca
         handle.write(b"PK\x03\x04 half a checkpoint")
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(ganzoo.checkpoint.torch, "save", full_disk)
+    monkeypatch.setattr(ganzoo.train.checkpoint.torch, "save", full_disk)
     line = fails(capsys, "run", "--resume", run_copy, "train.epochs=2", "--quiet")
     assert "step-000000016.pt: No space left on device; free some disk space" in line
     assert checkpoint.list_checkpoints(run_copy) == good  # nothing half-written, nothing lost
@@ -312,11 +313,11 @@ class FullDisk:
 
 
 def test_a_real_full_disk_while_torch_writes_a_checkpoint(data_env, run_copy, monkeypatch, capsys):
-    import ganzoo.files
+    import ganzoo.output.files
 
     good = checkpoint.list_checkpoints(run_copy)
-    real_fdopen = ganzoo.files.os.fdopen
-    monkeypatch.setattr(ganzoo.files.os, "fdopen",
+    real_fdopen = ganzoo.output.files.os.fdopen
+    monkeypatch.setattr(ganzoo.output.files.os, "fdopen",
                         lambda fd, *a: FullDisk(real_fdopen(fd, *a)) if ".step-" in os.readlink(f"/proc/self/fd/{fd}")
                         else real_fdopen(fd, *a))
     line = fails(capsys, "run", "--resume", run_copy, "train.epochs=2", "--quiet")
@@ -345,9 +346,9 @@ def test_sample_options_out_of_range(trained, tmp_path, capsys, option, expected
 
 @pytest.mark.parametrize("out", ["s.npz", "s.png"])
 def test_sample_n_larger_than_memory_is_refused_before_drawing(trained, tmp_path, monkeypatch, capsys, out):
-    import ganzoo.sampling
+    import ganzoo.output.sampling
 
-    monkeypatch.setattr(ganzoo.sampling, "available_memory", lambda: 8 * 2**30)  # this machine has 8 GiB free
-    monkeypatch.setattr(ganzoo.sampling, "_batches", lambda *a: pytest.fail("drew samples"))
+    monkeypatch.setattr(ganzoo.output.sampling, "available_memory", lambda: 8 * 2**30)  # this machine has 8 GiB free
+    monkeypatch.setattr(ganzoo.output.sampling, "_batches", lambda *a: pytest.fail("drew samples"))
     line = fails(capsys, "sample", trained, "-n", "100000000", "--out", tmp_path / out)
     assert "-n 100000000 needs about" in line and "more than the 8 GiB available; draw fewer" in line

@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from conftest import SHARED_DATA
-from ganzoo import GanzooError, classifier
+from ganzoo import GanzooError
+from ganzoo.eval import classifier
 from ganzoo.cli import main
 
 
@@ -64,7 +65,7 @@ def test_train_classifier_without_data_is_a_one_line_error(tmp_path, capsys):
 
 @pytest.mark.skipif(not (SHARED_DATA / "MNIST" / "raw").is_dir(), reason="real MNIST not present")
 def test_the_shipped_classifier_is_at_least_99_percent_accurate_on_the_mnist_test_set():
-    from ganzoo.mnist_data import read_mnist
+    from ganzoo.eval.mnist_data import read_mnist
 
     model, _ = classifier.load_classifier()
     assert classifier.accuracy(model, *read_mnist(SHARED_DATA, "test")) >= 0.99

@@ -7,9 +7,10 @@ import math
 import pytest
 import torch
 
-import ganzoo.trainer
+import ganzoo.train.trainer
 from conftest import RECIPE
-from ganzoo import GanzooError, checkpoint, cli
+from ganzoo import GanzooError, cli
+from ganzoo.train import checkpoint
 from runs import single_thread  # noqa: F401 (autouse fixture)
 from runs import TINY, StopAt, final_weights, logged, start, train
 
@@ -32,8 +33,8 @@ class NaNAt:
 @pytest.fixture
 def nan_at(monkeypatch):
     def install(**steps):
-        build = ganzoo.trainer.build_losses
-        monkeypatch.setattr(ganzoo.trainer, "build_losses",
+        build = ganzoo.train.trainer.build_losses
+        monkeypatch.setattr(ganzoo.train.trainer, "build_losses",
                             lambda *args: {role: NaNAt(loss, **steps) for role, loss in build(*args).items()})
     return install
 

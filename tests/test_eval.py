@@ -72,9 +72,9 @@ def test_an_unknown_metric_in_the_recipe_fails_before_training(data_env, tmp_pat
 
 @pytest.mark.skipif(not (SHARED_DATA / "MNIST" / "raw").is_dir(), reason="real MNIST not present")
 def test_real_vs_real_on_mnist_looks_like_a_perfect_generator():
-    from ganzoo.evaluation import Evaluator
+    from ganzoo.eval.evaluation import Evaluator
     from ganzoo.recipe import load_recipe
-    from ganzoo.registry import load_registry
+    from ganzoo.plugins.registry import load_registry
 
     recipe = load_recipe(RECIPE, ["eval.metrics={fid: {}, mnist_score: {}, modes: {}}"])
     reference = Evaluator(load_registry(), recipe, data_root=str(SHARED_DATA))
@@ -112,7 +112,7 @@ def test_eval_refuses_a_run_on_other_data(tiny_run, tmp_path, data_env, capsys):
     import torch
     from omegaconf import OmegaConf
 
-    from ganzoo import checkpoint
+    from ganzoo.train import checkpoint
 
     run_dir = tmp_path / "relabelled"
     shutil.copytree(tiny_run, run_dir)

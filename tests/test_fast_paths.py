@@ -4,10 +4,10 @@ import pytest
 import torch
 
 from ganzoo import GanzooError
-from ganzoo.progress import PlainProgress
+from ganzoo.train.progress import PlainProgress
 from ganzoo.recipe import load_recipe
-from ganzoo.registry import load_registry
-from ganzoo.trainer import start_run
+from ganzoo.plugins.registry import load_registry
+from ganzoo.train.trainer import start_run
 
 from conftest import QUICK, RECIPE
 

@@ -7,7 +7,7 @@ import stat
 
 import pytest
 
-from ganzoo.files import write_text_atomic
+from ganzoo.output.files import write_text_atomic
 
 
 @pytest.fixture

@@ -4,8 +4,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ganzoo import hookdocs, hookspecs
-from ganzoo.registry import HOOKS
+from ganzoo import hookspecs
+
+from ganzoo.plugins import hookdocs
+from ganzoo.plugins.registry import HOOKS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -14,7 +16,7 @@ def test_every_hook_is_documented_and_docs_hooks_md_is_up_to_date():
     names = [name for name, _, _ in hookdocs.hook_specs()]
     assert sorted(names) == sorted(HOOKS.values())  # every spec is loaded by the registry and vice versa
     assert hookdocs.main(["--check", str(ROOT / "docs" / "hooks.md")]) == 0, \
-        "docs/hooks.md is stale: run python -m ganzoo.hookdocs docs/hooks.md"
+        "docs/hooks.md is stale: run python -m ganzoo.plugins.hookdocs docs/hooks.md"
 
 
 def test_the_tutorial_covers_every_hook_and_every_kit_check():
@@ -52,7 +54,7 @@ def test_import_ganzoo_and_help_do_not_import_torch_or_plugins():
             "            main(argv)\n"
             "        except SystemExit:\n"
             "            pass\n"
-            "heavy = ('torch', 'torchvision', 'numpy', 'omegaconf', 'rich', 'ganzoo_vanilla', 'ganzoo.registry')\n"
+            "heavy = ('torch', 'torchvision', 'numpy', 'omegaconf', 'rich', 'ganzoo_vanilla', 'ganzoo.plugins.registry')\n"
             "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy or m in heavy))\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 import ganzoo.cli
 from conftest import RECIPE
 from ganzoo import cli, hookimpl
-from ganzoo.registry import PluginInfo, load_registry
+from ganzoo.plugins.registry import PluginInfo, load_registry
 from runs import single_thread  # noqa: F401 (autouse fixture)
 from runs import TINY
 

@@ -5,11 +5,11 @@ import json
 import pytest
 import torch
 
-from ganzoo.progress import PlainProgress
+from ganzoo.train.progress import PlainProgress
 from ganzoo.recipe import load_recipe
-from ganzoo.registry import load_registry
-from ganzoo.sampling import sample_images
-from ganzoo.trainer import start_run
+from ganzoo.plugins.registry import load_registry
+from ganzoo.output.sampling import sample_images
+from ganzoo.train.trainer import start_run
 
 from conftest import RECIPE, SHARED_DATA
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pytest
 
 import ganzoo
-from ganzoo.registry import NoParams, PluginInfo, load_registry
+from ganzoo.plugins.registry import NoParams, PluginInfo, load_registry
 
 from conftest import run_ganzoo
 

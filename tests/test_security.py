@@ -12,9 +12,10 @@ import yaml
 from omegaconf import OmegaConf
 
 from conftest import RECIPE
-from ganzoo import GanzooError, checkpoint, cli
+from ganzoo import GanzooError, cli
+from ganzoo.train import checkpoint
 from ganzoo.recipe import SAFE_RESOLVERS, load_recipe
-from ganzoo.registry import ENTRY_POINT_GROUP
+from ganzoo.plugins.registry import ENTRY_POINT_GROUP
 from runs import registry
 
 

@@ -19,8 +19,8 @@ from typing import Any
 import torch
 
 from ganzoo.errors import GanzooError
-from ganzoo.files import write_atomic
-from ganzoo.run_folder import CHECKPOINTS_FOLDER
+from ganzoo.output.files import write_atomic
+from ganzoo.train.run_folder import CHECKPOINTS_FOLDER
 
 FORMAT = "ganzoo-checkpoint"
 VERSION = 2  # models, optimisers and EMAs by role, the algorithm's state, a content checksum

@@ -4,10 +4,10 @@
       recipe.yaml           the fully resolved recipe
       metrics.jsonl         one JSON record per log step (and per evaluation)
       samples/epoch-NNN.png the fixed-noise grid after each epoch
-      checkpoints/step-N.pt checkpoints (ganzoo.checkpoint)
+      checkpoints/step-N.pt checkpoints (ganzoo.train.checkpoint)
       losses.png            the loss plot
       eval.json             the scores of `ganzoo eval`
-      .lock                 held by the process training in it (ganzoo.runlock)
+      .lock                 held by the process training in it (ganzoo.train.runlock)
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from ganzoo.errors import GanzooError
-from ganzoo.files import write_text_atomic
+from ganzoo.output.files import write_text_atomic
 
 RECIPE_FILE = "recipe.yaml"
 METRICS_FILE = "metrics.jsonl"

@@ -22,25 +22,27 @@ from typing import Any, Optional
 
 import torch
 
-from ganzoo import checkpoint, distributed, divergence, fast, runlock
+from ganzoo import fast
+
+from ganzoo.train import checkpoint, distributed, divergence, runlock
 from ganzoo.algorithm import Batch, Callback, RunInfo
 from ganzoo.components import (build_algorithm, build_callbacks, build_losses, build_models, build_optimizer,
                                build_schedule, describe, load_data, resolve_device)
 from ganzoo.data import ImageData
 from ganzoo.models import draw_latent, generate
-from ganzoo.ema import GeneratorEMA
+from ganzoo.train.ema import GeneratorEMA
 from ganzoo.errors import GanzooError
 from ganzoo.failures import Components, ContractViolation
 from ganzoo.fast.optimizer_step import OptimizerStep
-from ganzoo.files import write_atomic, write_text_atomic
-from ganzoo.images import save_grid
-from ganzoo.plots import write_loss_plot
-from ganzoo.progress import PlainProgress
+from ganzoo.output.files import write_atomic, write_text_atomic
+from ganzoo.output.images import save_grid
+from ganzoo.output.plots import write_loss_plot
+from ganzoo.train.progress import PlainProgress
 from ganzoo.recipe import Recipe, load_recipe
-from ganzoo.registry import Registry
-from ganzoo.run_folder import (LOSS_PLOT_FILE, METRICS_FILE, RECIPE_FILE, append_metrics, check_metrics_file,  # noqa: F401
+from ganzoo.plugins.registry import Registry
+from ganzoo.train.run_folder import (LOSS_PLOT_FILE, METRICS_FILE, RECIPE_FILE, append_metrics, check_metrics_file,  # noqa: F401
                                grid_path, truncate_metrics)
-from ganzoo.step import Step, Window
+from ganzoo.train.step import Step, Window
 
 
 
@@ -441,7 +443,7 @@ def _state_of(callback) -> dict:
 
 def _check_evaluation(registry: Registry, recipe: Recipe) -> None:
     """A bad eval.metrics, or evaluation of data the metrics cannot score, fails before any work."""
-    from ganzoo.evaluation import build_metrics, check_dataset
+    from ganzoo.eval.evaluation import build_metrics, check_dataset
 
     build_metrics(registry, recipe)
     if recipe.config.eval.every > 0:
@@ -449,7 +451,7 @@ def _check_evaluation(registry: Registry, recipe: Recipe) -> None:
 
 
 def _make_evaluator(registry: Registry, recipe: Recipe, spec, device: torch.device):
-    from ganzoo.evaluation import Evaluator, check_image_shape
+    from ganzoo.eval.evaluation import Evaluator, check_image_shape
 
     if recipe.config.eval.every == 0:
         return None
@@ -460,7 +462,7 @@ def _make_evaluator(registry: Registry, recipe: Recipe, spec, device: torch.devi
 def start_run(recipe: Recipe, registry: Registry, out: str | Path | None = None, progress=None) -> Trainer:
     """Create the run directory, write the resolved recipe, and return a ready trainer.
 
-    The run folder's lock (ganzoo.runlock) is held from here on; ``runlock.release`` lets go of it.
+    The run folder's lock (ganzoo.train.runlock) is held from here on; ``runlock.release`` lets go of it.
     """
     world = distributed.world_from_env()
     run_dir = Path(out) if out else new_run_dir(recipe)

@@ -18,10 +18,10 @@ import torch
 from torch import nn
 
 from ganzoo.errors import GanzooError
-from ganzoo.files import write_atomic
+from ganzoo.output.files import write_atomic
 from ganzoo.metrics import Features
 
-SHIPPED_WEIGHTS = Path(__file__).parent / "assets" / "mnist_classifier.pt"
+SHIPPED_WEIGHTS = Path(__file__).parents[1] / "assets" / "mnist_classifier.pt"
 #: SHA-256 of the shipped weights; `ganzoo train-classifier` prints the hash of a new file.
 SHIPPED_SHA256 = "dd64ecca2730511b8120c8fdcde79c85afd1ff88b7061d0098693d71f6fc5009"
 FORMAT = "ganzoo-mnist-classifier"
@@ -180,7 +180,7 @@ def retrain(data_root: Optional[str], out: str | Path, epochs: int = 5, seed: in
             report: Callable[[str], None] = print) -> tuple[float, str]:
     """``ganzoo train-classifier``: train on MNIST train, test on MNIST test, write the weights."""
     from ganzoo.components import resolve_device
-    from ganzoo.mnist_data import mnist_root, read_mnist
+    from ganzoo.eval.mnist_data import mnist_root, read_mnist
 
     root = mnist_root(data_root)
     why = "the classifier is trained on it"
@@ -194,7 +194,7 @@ def retrain(data_root: Optional[str], out: str | Path, epochs: int = 5, seed: in
                                           "torch": str(torch.__version__)})
     report(f"test accuracy {100 * test_accuracy:.2f}% after {epochs} epochs ({time.perf_counter() - started:.0f} s)")
     report(f"wrote {out}, sha256 {digest}")
-    report("to ship it: copy it to ganzoo/assets/mnist_classifier.pt and set SHIPPED_SHA256 in ganzoo/classifier.py")
+    report("to ship it: copy it to ganzoo/assets/mnist_classifier.pt and set SHIPPED_SHA256 in ganzoo/eval/classifier.py")
     if test_accuracy < 0.99:
         report("warning: below 99% test accuracy; train longer (--epochs) before shipping it")
     return test_accuracy, digest

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import torch
 
-from ganzoo.files import write_atomic
+from ganzoo.output.files import write_atomic
 
 
 def to_uint8(images: torch.Tensor) -> torch.Tensor:

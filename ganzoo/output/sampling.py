@@ -11,14 +11,14 @@ from typing import Optional
 import numpy as np
 import torch
 
-from ganzoo import checkpoint
+from ganzoo.train import checkpoint
 from ganzoo.components import build_models, resolve_device
 from ganzoo.models import draw_latent, generate
 from ganzoo.data import DataSpec
 from ganzoo.errors import GanzooError
-from ganzoo.files import write_atomic
-from ganzoo.images import save_grid, to_uint8
-from ganzoo.registry import Registry
+from ganzoo.output.files import write_atomic
+from ganzoo.output.images import save_grid, to_uint8
+from ganzoo.plugins.registry import Registry
 
 FORMATS = (".npz", ".png")
 

@@ -1,7 +1,7 @@
 """Scoring generators with the registered metrics, beside real-vs-real references.
 
 Every metric sees the generated images and the MNIST test set through ganzoo's
-own classifier (``ganzoo.classifier``). The same metrics computed on an MNIST
+own classifier (``ganzoo.eval.classifier``). The same metrics computed on an MNIST
 train sample of the same size show what a perfect generator would score.
 """
 
@@ -16,18 +16,18 @@ from typing import Any, Optional
 import torch
 from omegaconf import OmegaConf
 
-from ganzoo import checkpoint
-from ganzoo.classifier import embed_images, load_classifier
+from ganzoo.train import checkpoint
+from ganzoo.eval.classifier import embed_images, load_classifier
 from ganzoo.components import resolve_device
 from ganzoo.data import DataSpec
 from ganzoo.errors import GanzooError
-from ganzoo.files import write_text_atomic
+from ganzoo.output.files import write_text_atomic
 from ganzoo.metrics import BETTER, Features
-from ganzoo.mnist_data import mnist_root, read_mnist
+from ganzoo.eval.mnist_data import mnist_root, read_mnist
 from ganzoo.recipe import MIN_EVAL_IMAGES, Recipe, type_params
-from ganzoo.registry import Registry, load_registry
-from ganzoo.run_folder import EVAL_FILE
-from ganzoo.sampling import load_generator, sample_images
+from ganzoo.plugins.registry import Registry, load_registry
+from ganzoo.train.run_folder import EVAL_FILE
+from ganzoo.output.sampling import load_generator, sample_images
 
 IMAGE_SHAPE = (1, 28, 28)
 

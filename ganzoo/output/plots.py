@@ -8,7 +8,7 @@ import math
 from pathlib import Path
 from typing import Sequence
 
-from ganzoo.files import write_atomic
+from ganzoo.output.files import write_atomic
 
 WIDTH, PANEL_HEIGHT = 900, 300
 MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 70, 20, 30, 40

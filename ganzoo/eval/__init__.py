@@ -1,0 +1,1 @@
+"""Scoring generators offline: ganzoo's MNIST classifier, its features, and `ganzoo eval`."""
