@@ -11,6 +11,11 @@ combination of its losses against each:
   loss against it), the more it counts. ``lam: 0`` is the mean; a large ``lam``
   follows the harshest discriminator alone (the paper's GMAN-max).
 
+The weights are computed from the whole batch's losses and held constant in the
+generator's gradient (the paper's objective differentiates through them too):
+the gradient is then the weighted sum of the gradients against each
+discriminator, and ``--nproc N`` trains the same weights as one process.
+
 Written against ganzoo's public API alone, as any third-party algorithm is.
 """
 
@@ -74,7 +79,7 @@ class GMAN(Algorithm):
             fake = generate(G, z, labels)
             each = torch.stack([self.generator_loss(step.models[role], loss, real, fake, labels, z, step.index)
                                 for role in self.discriminators])
-            weights = self.weights(each)
+            weights = self.weights(whole_batch_mean(each.detach()))
             g_loss = (weights * each).sum()
         if step.update("generator", g_loss):
             step.log(g_loss=g_loss, weight_2=weights[1])
@@ -85,10 +90,25 @@ class GMAN(Algorithm):
         return loss.generator_loss(ctx.discriminate(fake), ctx)
 
     def weights(self, each: torch.Tensor) -> torch.Tensor:
-        """The weight of each discriminator in the generator's loss (they sum to 1)."""
+        """The weight of each discriminator in the generator's loss, from the generator's losses
+        against each (they sum to 1)."""
         if self.params.combine == "mean":
             return torch.full_like(each, 1.0 / len(each))
         return torch.softmax(self.params.lam * each, dim=0)
+
+
+def whole_batch_mean(values: torch.Tensor) -> torch.Tensor:
+    """``values``, each a mean over this process's share of the batch, as means over the whole batch.
+
+    Under ``ganzoo run --nproc N`` each process holds 1/N of every batch, and the trainer averages
+    gradients, nothing else: a number that weighs the loss must be agreed on by every process,
+    or the processes would train other weights than one process does.
+    """
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        values = values.clone()
+        torch.distributed.all_reduce(values)
+        values /= torch.distributed.get_world_size()
+    return values
 
 
 def generate(G, z, labels):
