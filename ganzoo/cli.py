@@ -41,6 +41,15 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument("--kind", help="only this kind: generator, discriminator, loss, dataset or metric")
     listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
+    params = commands.add_parser("params", parents=[common], help="show a component's params: types, defaults, comments",
+                                 description="The params a recipe can give a component (KIND.params), each with its "
+                                             "type, its default and the comment beside it in the plugin's code. "
+                                             "Without NAME, every component of KIND.")
+    params.add_argument("kind", metavar="KIND", help="algorithm, generator, discriminator, loss, dataset, metric, "
+                                                     "optimizer, schedule or callback")
+    params.add_argument("name", nargs="?", metavar="NAME", help="the component's name, as `ganzoo list` shows it")
+    params.add_argument("--json", action="store_true", help="print JSON instead of tables")
+
     sample = commands.add_parser("sample", parents=[common], help="draw images from a trained run")
     sample.add_argument("source", metavar="RUN_DIR_OR_CHECKPOINT")
     sample.add_argument("-n", type=int, default=64, help="number of images (default 64)")
@@ -282,6 +291,25 @@ def cmd_list(args) -> int:
     return 0
 
 
+def cmd_params(args) -> int:
+    import json
+
+    from ganzoo.params_doc import as_json, check_kind, find_component, print_params
+
+    check_kind(args.kind)
+    registry = _registry(args)
+    if args.name is None:
+        components = registry.of_kind(args.kind)
+    else:
+        components = [find_component(registry, args.kind, args.name)]
+    if args.json:
+        found = [as_json(component) for component in components]
+        print(json.dumps(found[0] if args.name is not None else found, indent=2))
+    else:
+        print_params(components)
+    return 0
+
+
 def cmd_sample(args) -> int:
     from ganzoo.output.sampling import (FORMATS, check_memory, dataset_plot, is_image, load_generator, sample_images,
                                  sample_raw, write_points, write_samples)
@@ -364,5 +392,5 @@ def cmd_train_classifier(args) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "list": cmd_list, "sample": cmd_sample, "eval": cmd_eval,
+COMMANDS = {"run": cmd_run, "list": cmd_list, "params": cmd_params, "sample": cmd_sample, "eval": cmd_eval,
             "train-classifier": cmd_train_classifier, "plugins": cmd_plugins, "new-plugin": cmd_new_plugin}

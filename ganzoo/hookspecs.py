@@ -53,8 +53,10 @@ def register_discriminators(register):
     ``factory(params, data)`` receives the params dataclass instance and a
     ``ganzoo.DataSpec`` and returns a ``torch.nn.Module`` whose ``forward(x)``
     maps images of shape ``(N, *data.image_shape)`` to one logit per image,
-    shape ``(N,)`` or ``(N, 1)``. A module with ``conditional = True`` is called
-    as ``forward(x, labels)``.
+    shape ``(N,)`` or ``(N, 1)``, or to a dict holding those logits under
+    ``"logits"`` beside extra outputs (class logits, code logits, features) that
+    algorithms and losses read (``LossContext.real_extras``/``fake_extras``). A
+    module with ``conditional = True`` is called as ``forward(x, labels)``.
     """
 
 

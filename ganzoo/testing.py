@@ -16,6 +16,9 @@ it as a plain test failure) with a message that says what to fix::
     def test_one_training_step():
         testing.check_training_step(loss="my-loss")   # with the built-in mlp G/D
 
+    def test_my_algorithm():
+        testing.check_algorithm("my-algorithm", steps=2)   # its roles filled with mlp/bce
+
 ganzoo's own built-in plugins are tested with these same functions.
 """
 
@@ -24,7 +27,6 @@ from __future__ import annotations
 import copy
 import functools
 import io
-import math
 import tempfile
 from dataclasses import dataclass
 from math import prod
@@ -33,6 +35,7 @@ from typing import Any, Mapping, Optional, Sequence
 import torch
 from torch import nn
 
+from ganzoo.algorithm import Batch
 from ganzoo.models import generate
 from ganzoo.data import DataSpec, ImageData
 from ganzoo.errors import GanzooError
@@ -42,6 +45,7 @@ from ganzoo.plugins.registry import KINDS, Component, PluginInfo, Registry, load
 
 __all__ = [
     "ContractError",
+    "check_algorithm",
     "check_dataset",
     "check_discriminator",
     "check_generator",
@@ -305,84 +309,150 @@ def _random_data(params: RandomDataParams) -> ImageData:
     return ImageData(images=images, labels=labels, num_classes=params.num_classes)
 
 
-def check_training_step(*, algorithm: str = "gan", generator: str = "mlp", discriminator: str = "mlp",
-                        loss: str = "bce", roles: Optional[Mapping[str, str]] = None, dataset: Optional[str] = None,
-                        params: Optional[Mapping[str, Mapping[str, Any]]] = None, batch_size: int = 8,
-                        steps: Optional[int] = None, d_steps: Optional[int] = None,
-                        registry: Optional[Registry] = None):
-    """Run ganzoo's trainer for a few training steps on CPU with these components, by name, and
-    check: every trained model's weights changed, the logged scalars are finite, and the
-    checkpoint (the algorithm's and callbacks' state included) loads with
-    ``torch.load(weights_only=True)``.
+def check_training_step(*, generator: str = "mlp", discriminator: str = "mlp", loss: str = "bce",
+                        dataset: Optional[str] = None, params: Optional[Mapping[str, Mapping[str, Any]]] = None,
+                        batch_size: int = 8, d_steps: int = 1, registry: Optional[Registry] = None):
+    """Run ganzoo's trainer with the gan algorithm for one generator step (``d_steps``
+    discriminator steps) on CPU with these components, by name, and check both networks'
+    weights changed, the losses are finite, and the checkpoint state loads with
+    ``torch.load(weights_only=True)``. (``check_algorithm`` does the same for any algorithm.)
 
-    ``algorithm`` is any registered algorithm; ``roles`` maps its roles to component names
-    (default: the gan algorithm's ``generator``, ``discriminator`` and ``loss``, from the
-    arguments of those names). ``params`` maps a recipe section (a role, ``algorithm``,
-    ``dataset``) to its params mapping. ``steps`` training steps are run (default 1; with
-    ``d_steps``, the gan algorithm's discriminator steps per generator step, that many). With no
-    ``dataset``, random images (``params['dataset']``: n, channels, size, num_classes) stand in
-    for one. Returns the trainer, whose run folder was never written.
+    ``params`` maps a kind to its params mapping. With no ``dataset``, random images
+    (``params['dataset']``: n, channels, size, num_classes) stand in for one. Returns the
+    trainer, whose run folder was never written.
     """
-    from omegaconf import OmegaConf
-
     from ganzoo.algorithm import Batch
-    from ganzoo.recipe import build_recipe
-    from ganzoo.train.trainer import Trainer
 
     base = _registry(registry)
-    params = {section: dict(value) for section, value in (params or {}).items()}
-    if d_steps is not None:
-        params.setdefault("algorithm", {})["d_steps"] = d_steps
-    steps = steps if steps is not None else (d_steps or 1)
+    params = {kind: dict(value) for kind, value in (params or {}).items()}
     if dataset is None:
-        base = Registry(components=dict(base.components), plugins=list(base.plugins),
-                        failures=list(base.failures), disabled=list(base.disabled))
-        base.add(Component("dataset", RANDOM_DATASET, _random_data, RandomDataParams, "Random images for checks.",
-                           PluginInfo("ganzoo.testing", "ganzoo", "")))
+        base = _with_random_data(base)
         dataset = RANDOM_DATASET
-        params.setdefault("dataset", {}).setdefault("n", batch_size * steps)
-    _component("algorithm", algorithm, base)
-    names = dict(roles) if roles is not None else {"generator": generator, "discriminator": discriminator, "loss": loss}
-    document = {section: {"name": name, "params": params.get(section, {})}
-                for section, name in {**names, "dataset": dataset, "algorithm": algorithm}.items()}
-    document.update(train={"device": "cpu", "batch_size": batch_size, "epochs": 1, "log_every": 1},
+        params.setdefault("dataset", {}).setdefault("n", batch_size * d_steps)
+    names = {"generator": generator, "discriminator": discriminator, "loss": loss, "dataset": dataset}
+    for kind, name in names.items():
+        _component(kind, name, base)
+    document = {kind: {"name": name, "params": params.get(kind, {})} for kind, name in names.items()}
+    document.update(algorithm={"name": "gan", "params": {"d_steps": d_steps}},
+                    train={"device": "cpu", "batch_size": batch_size, "epochs": 1, "log_every": 1},
                     output={"grid_size": 4})
-    who = f"training step of algorithm {algorithm!r} with {', '.join(f'{k} {n!r}' for k, n in names.items())}"
-    try:
-        recipe = build_recipe(OmegaConf.create(document), registry=base, source="contract recipe")
-        with tempfile.TemporaryDirectory() as folder:  # the trainer writes nothing before fit()
-            trainer = Trainer(recipe, base, folder)
-    except GanzooError as error:
-        raise ContractError(f"{who}: {error}") from error
-    if len(trainer.images) < batch_size * steps:
-        raise _fail(who, f"the dataset has {len(trainer.images)} images; give it at least {batch_size * steps}")
+    who = f"training step with {', '.join(f'{k} {n!r}' for k, n in names.items())}"
+    trainer = _trainer(document, base, who)
+    if len(trainer.images) < batch_size * d_steps:
+        raise _fail(who, f"the dataset has {len(trainer.images)} images; give it at least {batch_size * d_steps}")
+    before = {role: copy.deepcopy(module.state_dict()) for role, module in trainer.models.items()}
+    for index in range(d_steps):
+        batch = slice(index * batch_size, (index + 1) * batch_size)
+        labels = trainer.labels[batch] if trainer.labels is not None else None
+        trainer.take_step(Batch(trainer.images[batch], labels))
+    window = trainer.window
+    sums = dict(zip(window.names, window.sums.tolist()))
+    g_updates = window.counts[window.names.index("g_loss")].item()
+    if g_updates != 1 or not torch.isfinite(window.sums).all():
+        raise _fail(who, f"the losses are not finite: d_loss sum {sums['d_loss']}, g_loss sum {sums['g_loss']}")
+    for which, module in trainer.models.items():
+        after = module.state_dict()
+        if all(torch.equal(before[which][key], after[key]) for key in after):
+            raise _fail(who, f"the {which}'s weights did not change in one step")
+    _reloaded(trainer.state(), who)
+    return trainer
+
+
+#: what check_algorithm fills a role with when it is given nothing for it, by the role's kind
+DEFAULT_ROLE_COMPONENTS = {"generator": "mlp", "discriminator": "mlp", "loss": "bce"}
+
+
+def check_algorithm(name: str, params: Optional[Mapping[str, Any]] = None, *,
+                    components: Optional[Mapping[str, str]] = None,
+                    component_params: Optional[Mapping[str, Mapping[str, Any]]] = None,
+                    steps: int = 1, batch_size: int = 8, data: DataSpec = DEFAULT_SPEC,
+                    registry: Optional[Registry] = None):
+    """Build a run of the algorithm on random images, as ``ganzoo run`` would on CPU, take
+    ``steps`` training steps with the trainer's ``TrainStep`` and check: every model role's
+    weights changed; it logged something, only names among its ``scalars``, all finite; the
+    checkpoint state (its ``state_dict`` included) loads with ``torch.load(weights_only=True)``
+    and restores into a fresh run of the same recipe.
+
+    ``components`` names the component of a role (default by kind: mlp, mlp, bce);
+    ``component_params`` maps a role to its params. Returns the trainer, whose run folder was
+    never written.
+    """
+    algorithm = _component("algorithm", name, registry)
+    who = f"algorithm '{name}'"
+    roles = dict(algorithm.factory.roles)
+    components, role_params = dict(components or {}), dict(component_params or {})
+    unknown = sorted(set(components) - set(roles)) + sorted(set(role_params) - set(roles))
+    if unknown:
+        raise _fail(who, f"has no role '{unknown[0]}'; its roles are {', '.join(roles)}")
+    document = {role: {"name": components.get(role, DEFAULT_ROLE_COMPONENTS[kind]), "params": role_params.get(role, {})}
+                for role, kind in roles.items()}
+    channels, size = data.image_shape[0], data.image_shape[-1]
+    document.update(algorithm={"name": name, "params": dict(params or {})},
+                    dataset={"name": RANDOM_DATASET, "params": {"n": batch_size * steps, "channels": channels,
+                                                                "size": size, "num_classes": data.num_classes or 1}},
+                    train={"device": "cpu", "batch_size": batch_size, "epochs": 1, "log_every": 1},
+                    output={"grid_size": 4})
+    base = _with_random_data(_registry(registry))
+    trainer = _trainer(document, base, who)
     before = {role: copy.deepcopy(module.state_dict()) for role, module in trainer.models.items()}
     for index in range(steps):
         batch = slice(index * batch_size, (index + 1) * batch_size)
         labels = trainer.labels[batch] if trainer.labels is not None else None
-        try:
-            trainer.take_step(Batch(trainer.images[batch], labels))
-        except GanzooError as error:
-            raise _fail(who, str(error)) from error
+        trainer.take_step(Batch(trainer.images[batch], labels))
     window = trainer.window
-    logged = {name: total for name, total, count in zip(window.names, window.sums.tolist(), window.counts.tolist())
-              if count}
-    if not all(math.isfinite(total) for total in logged.values()):
-        raise _fail(who, f"the logged scalars are not finite: sums {logged}")
-    for which, module in trainer.models.items():
+    if window.counts.sum().item() == 0:
+        raise _fail(who, f"logged nothing in {steps} step(s); call step.log(...) with its scalars")
+    if not torch.isfinite(window.sums).all():
+        raise _fail(who, "logged non-finite values: " + ", ".join(
+            f"{k} {v}" for k, v in zip(window.names, window.sums.tolist())))
+    for role, module in trainer.models.items():
         after = module.state_dict()
-        if all(torch.equal(before[which][key], after[key]) for key in after):
-            raise _fail(who, f"the {which}'s weights did not change in {steps} step(s); give steps=N if the "
-                             "algorithm updates it less often")
+        if all(torch.equal(before[role][key], after[key]) for key in after):
+            raise _fail(who, f"the {role}'s weights did not change in {steps} step(s); does train_step call "
+                             f"step.update('{role}', ...)?")
+    state = _reloaded(trainer.state(), who)
+    again = _trainer(document, base, who)
+    try:
+        again.load_state(state)
+    except GanzooError as error:
+        raise _fail(who, f"its checkpoint does not restore: {error}") from error
+    return trainer
+
+
+def _with_random_data(registry: Registry) -> Registry:
+    """``registry`` plus the random-images dataset the checks train on."""
+    base = Registry(components=dict(registry.components), plugins=list(registry.plugins),
+                    failures=list(registry.failures), disabled=list(registry.disabled))
+    base.add(Component("dataset", RANDOM_DATASET, _random_data, RandomDataParams, "Random images for checks.",
+                       PluginInfo("ganzoo.testing", "ganzoo", "")))
+    return base
+
+
+def _trainer(document: Mapping[str, Any], registry: Registry, who: str):
+    """A trainer for the recipe ``document`` (nothing written to disk), or a ContractError."""
+    from omegaconf import OmegaConf
+
+    from ganzoo.recipe import build_recipe
+    from ganzoo.train.trainer import Trainer
+
+    try:
+        recipe = build_recipe(OmegaConf.create(dict(document)), registry=registry, source="contract recipe")
+        with tempfile.TemporaryDirectory() as folder:  # the trainer writes nothing before fit()
+            return Trainer(recipe, registry, folder)
+    except GanzooError as error:
+        raise ContractError(f"{who}: {error}") from error
+
+
+def _reloaded(state: dict, who: str) -> dict:
+    """``state`` through torch.save and torch.load(weights_only=True), as checkpoints go."""
     buffer = io.BytesIO()
     try:
-        torch.save(trainer.state(), buffer)
+        torch.save(state, buffer)
         buffer.seek(0)
-        torch.load(buffer, weights_only=True)
+        return torch.load(buffer, weights_only=True)
     except Exception as error:
-        raise _fail(who, f"the checkpoint does not load with weights_only=True (the algorithm's or a callback's "
+        raise _fail(who, f"the checkpoint does not load with weights_only=True (the algorithm's and callbacks' "
                          f"state_dict must hold tensors and plain data): {str(error).splitlines()[0]}") from error
-    return trainer
 
 
 # ---------------------------------------------------------------- helpers

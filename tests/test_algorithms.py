@@ -87,7 +87,7 @@ ROLES = {"generator": "mlp", "critic": "mlp", "small_critic": "mlp", "loss": "hi
 
 
 def test_the_contract_kit_checks_a_third_party_algorithm():
-    trainer = testing.check_training_step(algorithm="two-critics", roles=ROLES, registry=registry())
+    trainer = testing.check_algorithm("two-critics", components=ROLES, registry=registry())
     assert set(trainer.models) == {"generator", "critic", "small_critic"}
     assert trainer.algorithm.steps_seen == 1
 
@@ -98,8 +98,7 @@ def test_the_kit_fails_an_algorithm_whose_state_is_not_plain_data():
             return {"me": self}
 
     with pytest.raises(testing.ContractError, match="does not load with weights_only=True"):
-        testing.check_training_step(algorithm="pickled", roles=ROLES,
-                                    registry=registry_with("pickled", Pickled, TwoCriticParams))
+        testing.check_algorithm("pickled", components=ROLES, registry=registry_with("pickled", Pickled, TwoCriticParams))
 
 
 RECIPE_TEXT = """

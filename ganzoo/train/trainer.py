@@ -201,7 +201,7 @@ class Trainer:
 
     def take_step(self, batch: Batch) -> None:
         """One training step of the algorithm on ``batch``."""
-        self.step_context.index = self.step
+        self.step_context.index = self.run_info.step = self.step
         self.doing = self.step + 1  # the step a failure happens in (1-based), for its message
         if self.bf16:
             with self.mixed_precision():
@@ -213,7 +213,7 @@ class Trainer:
         self.step += 1
         self.window.images += self.batch_size
         if self.after_step:
-            self.run_info.step = self.step
+            self.run_info.step = self.step  # the steps done, this one included
             for callback in self.after_step:
                 callback.after_step(self.run_info)
 
