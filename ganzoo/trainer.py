@@ -25,7 +25,7 @@ import torch
 from ganzoo import checkpoint, distributed, divergence, fast, runlock
 from ganzoo.algorithm import Batch, Callback, RunInfo
 from ganzoo.components import (build_algorithm, build_callbacks, build_losses, build_models, build_optimizer,
-                               build_schedule, describe, load_data, resolve_device)
+                               build_schedule, callback_sections, describe, load_data, resolve_device)
 from ganzoo.data import ImageData
 from ganzoo.models import draw_latent, generate
 from ganzoo.ema import GeneratorEMA
@@ -158,8 +158,8 @@ class Trainer:
         for role in self.optimizers:
             named.add(self.optimizers[role], describe(registry, recipe, f"optimizers.{role}"))
             named.add(self.schedules[role], describe(registry, recipe, f"optimizers.{role}.schedule"))
-        for index, callback in enumerate(self.callbacks):
-            named.add(callback, describe(registry, recipe, f"callbacks.{index}"))
+        for section, callback in zip(callback_sections(recipe), self.callbacks):
+            named.add(callback, describe(registry, recipe, section))
         return named
 
     @property
@@ -299,6 +299,7 @@ class Trainer:
         if self.world.is_main:
             append_metrics(self.run_dir, record)
             self.progress.log(record)
+        self.run_info.step = self.step
         for callback in self.on_log:
             callback.on_log(self.run_info, record)
         if self.world.is_main and window.skipped:
@@ -336,6 +337,9 @@ class Trainer:
         scores = self.evaluator.score_generator(self.sampler(), self.spec, self.config.eval.n, self.config.eval.seed)
         record = {"step": self.step, "epoch": epoch, "eval": {key: entry["value"] for key, entry in scores.items()}}
         append_metrics(self.run_dir, record)
+        self.run_info.step = self.step
+        for callback in self.on_log:  # in the main process only, where evaluation runs
+            callback.on_log(self.run_info, record)
         self.progress.message(f"epoch {epoch} eval ({self.config.eval.n} images): "
                               + "  ".join(f"{key} {value:.4g}" for key, value in record["eval"].items()))
 
