@@ -283,8 +283,8 @@ def cmd_list(args) -> int:
 
 
 def cmd_sample(args) -> int:
-    from ganzoo.sampling import (FORMATS, check_memory, dataset_plot, is_image, load_generator, sample_images,
-                                 sample_raw, write_points, write_samples)
+    from ganzoo.sampling import (FORMATS, check_label, check_memory, dataset_plot, is_image, load_generator,
+                                 sample_images, sample_raw, write_points, write_samples)
 
     if args.n < 1:
         raise GanzooError(f"-n must be at least 1, got {args.n}")
@@ -294,11 +294,7 @@ def cmd_sample(args) -> int:
     registry = _registry(args)
     generator, spec = load_generator(args.source, registry, args.device)
     check_memory(args.n, spec, args.out)
-    if args.label is not None:
-        if not getattr(generator, "conditional", False):
-            raise GanzooError("--label needs a conditional generator; this run's generator is unconditional")
-        if not 0 <= args.label < (spec.num_classes or 0):
-            raise GanzooError(f"--label must be in 0..{(spec.num_classes or 1) - 1}, got {args.label}")
+    check_label(generator, spec, args.label)
     if is_image(spec):
         write_samples(sample_images(generator, spec, args.n, seed=args.seed, label=args.label), args.out)
     else:  # e.g. 2-D points: raw floats, or the dataset's own plot

@@ -43,6 +43,16 @@ def load_generator(source: str | Path, registry: Registry, device: str = "cpu", 
     return generator.eval(), spec
 
 
+def check_label(generator, spec: DataSpec, label: Optional[int], option: str = "--label") -> None:
+    """A label to sample is given only to a conditional generator, and names one of its classes."""
+    if label is None:
+        return
+    if not getattr(generator, "conditional", False):
+        raise GanzooError(f"{option} needs a conditional generator; this run's generator is unconditional")
+    if not 0 <= label < (spec.num_classes or 0):
+        raise GanzooError(f"{option} must be in 0..{(spec.num_classes or 1) - 1}, got {label}")
+
+
 def is_image(spec: DataSpec) -> bool:
     return len(spec.image_shape) == 3
 
