@@ -34,8 +34,9 @@ class TrainedRun:
     """A trained run's generator (its EMA weights when the run kept them), ready to sample."""
 
     def __init__(self, run_dir: Path, generator: torch.nn.Module, spec: DataSpec, recipe: Recipe,
-                 step: int, registry: Registry):
+                 step: int, registry: Registry, sample_role: str = "generator"):
         self.run_dir, self.generator, self.spec, self.recipe, self.step = run_dir, generator, spec, recipe, step
+        self.sample_role = sample_role  # the recipe section of the generator
         self._registry = registry
 
     def __repr__(self) -> str:
@@ -71,6 +72,13 @@ class TrainedRun:
             write_points(samples, out, dataset_plot(self.run_dir, self._registry) if str(out).endswith(".png") else None)
         return Path(out)
 
+    def export(self, out: Union[str, Path], format: Optional[str] = None) -> Path:  # noqa: A002
+        """Write the generator to ``out`` as ``format`` (torchscript, onnx or safetensors; default:
+        the one ``out``'s suffix names), as ``ganzoo export`` does. See ganzoo.export."""
+        from ganzoo import export
+
+        return export.export(self, export.format_of(format, out), out)
+
     def metrics(self) -> List[dict]:
         """The run's metrics.jsonl records (training logs and evaluations), in order."""
         path = self.run_dir / METRICS_FILE
@@ -97,7 +105,8 @@ def load(source: Union[str, Path], device: str = "cpu", ema: bool = True,
     recipe = checkpoint.recipe_of(state, registry)
     path = Path(state["path"])
     run_dir = path.parent.parent if path.parent.name == "checkpoints" else path.parent
-    return TrainedRun(run_dir, generator, spec, recipe, int(state.get("step", 0)), registry)
+    return TrainedRun(run_dir, generator, spec, recipe, int(state.get("step", 0)), registry,
+                      state.get("sample_role", "generator"))
 
 
 def make_recipe(source: RecipeLike, overrides: Sequence[str] = (), registry: Optional[Registry] = None) -> Recipe:

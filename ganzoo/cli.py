@@ -49,6 +49,17 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("--label", type=int, help="class to sample, for conditional generators")
     sample.add_argument("--device", default="cpu", help="cpu (default), cuda or auto")
 
+    export = commands.add_parser("export", parents=[common], help="write a trained generator as TorchScript, ONNX or safetensors",
+                                 description="Write a run's generator (its EMA weights when kept): a TorchScript or "
+                                             "ONNX module mapping latents z (N, latent_dim), and labels (N,) for a "
+                                             "conditional generator, to images (N, C, H, W) in [-1, 1]; or its weights "
+                                             "as safetensors, with the recipe in the metadata.")
+    export.add_argument("source", metavar="RUN_DIR_OR_CHECKPOINT")
+    export.add_argument("--format", choices=("torchscript", "onnx", "safetensors"),
+                        help="default: from --out's suffix (.pt, .onnx, .safetensors)")
+    export.add_argument("--out", required=True, metavar="FILE", help="file to write")
+    export.add_argument("--no-ema", action="store_true", help="the trained weights, not their moving average")
+
     plugins = commands.add_parser("plugins", parents=[common], help="show the installed plugins and what each registered",
                                   description="Each plugin (entry point of the 'ganzoo' group): distribution, version, "
                                               "status (loaded, failed with its error, or disabled by GANZOO_PLUGINS) "
@@ -304,6 +315,16 @@ def cmd_sample(args) -> int:
     return 0
 
 
+def cmd_export(args) -> int:
+    from ganzoo.api import load
+    from ganzoo.export import format_of
+
+    fmt = format_of(args.format, args.out)  # a bad --out fails before loading anything
+    run = load(args.source, ema=not args.no_ema, registry=_registry(args))
+    print(run.export(args.out, fmt))
+    return 0
+
+
 def cmd_plugins(args) -> int:
     from ganzoo.plugin_report import plugin_report, print_plugin_report
 
@@ -361,4 +382,4 @@ def cmd_train_classifier(args) -> int:
 
 
 COMMANDS = {"run": cmd_run, "list": cmd_list, "sample": cmd_sample, "eval": cmd_eval,
-            "train-classifier": cmd_train_classifier, "plugins": cmd_plugins, "new-plugin": cmd_new_plugin}
+            "train-classifier": cmd_train_classifier, "plugins": cmd_plugins, "export": cmd_export, "new-plugin": cmd_new_plugin}
