@@ -57,8 +57,8 @@ def _common(args):
 
 
 def worker_ganzoo(args, extra=()) -> dict:
-    from ganzoo.train import trainer as trainer_module
-    from ganzoo.train.progress import PlainProgress
+    from ganzoo.training import trainer as trainer_module
+    from ganzoo.training.progress import PlainProgress
     from ganzoo.recipe import load_recipe
     from ganzoo.plugins.registry import load_registry
 

@@ -29,16 +29,24 @@ __all__ = [
     "RunInfo",
     "Tanh",
     "TrainStep",
+    "TrainedRun",
     "build_component",
     "component_field",
     "default_data_root",
     "gradient_penalty",
     "hookimpl",
+    "load",
+    "make_recipe",
     "r1_penalty",
+    "train",
 ]
 
 
 def __getattr__(name):
+    if name in ("load", "make_recipe", "train", "TrainedRun"):  # the Python API (docs/api.md)
+        from ganzoo import api
+
+        return getattr(api, name)
     if name in ("Algorithm", "Batch", "Callback", "RunInfo", "TrainStep"):
         from ganzoo import algorithm
 

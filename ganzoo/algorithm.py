@@ -139,7 +139,9 @@ class Callback:
         """After each training step."""
 
     def on_log(self, run: "RunInfo", record: Dict[str, Any]) -> None:
-        """After each logged record (a line of metrics.jsonl: step, epoch, the scalars, lr)."""
+        """After each logged record (a line of metrics.jsonl: step, epoch, the scalars, images_per_sec,
+        lr per role). Evaluation records (step, epoch, ``eval``: metric -> value) come too, in the
+        main process only, where evaluation runs."""
 
     def end_epoch(self, run: "RunInfo", epoch: int) -> None:
         """After each epoch (its sample grid is written; its checkpoint follows)."""

@@ -58,6 +58,17 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("--label", type=int, help="class to sample, for conditional generators")
     sample.add_argument("--device", default="cpu", help="cpu (default), cuda or auto")
 
+    export = commands.add_parser("export", parents=[common], help="write a trained generator as TorchScript, ONNX or safetensors",
+                                 description="Write a run's generator (its EMA weights when kept): a TorchScript or "
+                                             "ONNX module mapping latents z (N, latent_dim), and labels (N,) for a "
+                                             "conditional generator, to images (N, C, H, W) in [-1, 1]; or its weights "
+                                             "as safetensors, with the recipe in the metadata.")
+    export.add_argument("source", metavar="RUN_DIR_OR_CHECKPOINT")
+    export.add_argument("--format", choices=("torchscript", "onnx", "safetensors"),
+                        help="default: from --out's suffix (.pt, .onnx, .safetensors)")
+    export.add_argument("--out", required=True, metavar="FILE", help="file to write")
+    export.add_argument("--no-ema", action="store_true", help="the trained weights, not their moving average")
+
     plugins = commands.add_parser("plugins", parents=[common], help="show the installed plugins and what each registered",
                                   description="Each plugin (entry point of the 'ganzoo' group): distribution, version, "
                                               "status (loaded, failed with its error, or disabled by GANZOO_PLUGINS) "
@@ -148,10 +159,10 @@ def _rank_prefix() -> str:
 def cmd_run(args) -> int:
     import signal
 
-    from ganzoo.train import distributed, runlock
-    from ganzoo.train.progress import PlainProgress, make_progress
+    from ganzoo.training import distributed, runlock
+    from ganzoo.training.progress import PlainProgress, make_progress
     from ganzoo.recipe import load_recipe
-    from ganzoo.train.trainer import TrainingInterrupted, resume_run, start_run
+    from ganzoo.training.trainer import TrainingInterrupted, resume_run, start_run
 
     _check_run_arguments(args)
 
@@ -195,7 +206,7 @@ def _check_run_arguments(args) -> None:
     """What `ganzoo run` was given makes sense together; a mistake is one line."""
     from pathlib import Path
 
-    from ganzoo.train.run_folder import RECIPE_FILE
+    from ganzoo.training.run_folder import RECIPE_FILE
 
     if args.resume:
         if args.out:
@@ -228,10 +239,10 @@ def _launch(args, registry) -> int:
     """``ganzoo run --nproc N``: check the recipe here, then start N processes that share one run directory."""
     from pathlib import Path
 
-    from ganzoo.train import distributed
+    from ganzoo.training import distributed
     from ganzoo.recipe import load_recipe
-    from ganzoo.train.run_folder import RECIPE_FILE
-    from ganzoo.train.trainer import new_run_dir
+    from ganzoo.training.run_folder import RECIPE_FILE
+    from ganzoo.training.trainer import new_run_dir
 
     forwarded = list(args.overrides)
     if args.resume:
@@ -311,8 +322,8 @@ def cmd_params(args) -> int:
 
 
 def cmd_sample(args) -> int:
-    from ganzoo.output.sampling import (FORMATS, check_memory, dataset_plot, is_image, load_generator, sample_images,
-                                 sample_raw, write_points, write_samples)
+    from ganzoo.output.sampling import (FORMATS, check_label, check_memory, dataset_plot, is_image, load_generator,
+                                        sample_images, sample_raw, write_points, write_samples)
 
     if args.n < 1:
         raise GanzooError(f"-n must be at least 1, got {args.n}")
@@ -322,17 +333,23 @@ def cmd_sample(args) -> int:
     registry = _registry(args)
     generator, spec = load_generator(args.source, registry, args.device)
     check_memory(args.n, spec, args.out)
-    if args.label is not None:
-        if not getattr(generator, "conditional", False):
-            raise GanzooError("--label needs a conditional generator; this run's generator is unconditional")
-        if not 0 <= args.label < (spec.num_classes or 0):
-            raise GanzooError(f"--label must be in 0..{(spec.num_classes or 1) - 1}, got {args.label}")
+    check_label(generator, spec, args.label)
     if is_image(spec):
         write_samples(sample_images(generator, spec, args.n, seed=args.seed, label=args.label), args.out)
     else:  # e.g. 2-D points: raw floats, or the dataset's own plot
         plot = dataset_plot(args.source, registry) if args.out.endswith(".png") else None
         write_points(sample_raw(generator, spec, args.n, seed=args.seed, label=args.label), args.out, plot)
     print(args.out)
+    return 0
+
+
+def cmd_export(args) -> int:
+    from ganzoo.api import load
+    from ganzoo.output.export import format_of
+
+    fmt = format_of(args.format, args.out)  # a bad --out fails before loading anything
+    run = load(args.source, ema=not args.no_ema, registry=_registry(args))
+    print(run.export(args.out, fmt))
     return 0
 
 
@@ -393,4 +410,5 @@ def cmd_train_classifier(args) -> int:
 
 
 COMMANDS = {"run": cmd_run, "list": cmd_list, "params": cmd_params, "sample": cmd_sample, "eval": cmd_eval,
-            "train-classifier": cmd_train_classifier, "plugins": cmd_plugins, "new-plugin": cmd_new_plugin}
+            "train-classifier": cmd_train_classifier, "plugins": cmd_plugins, "export": cmd_export,
+            "new-plugin": cmd_new_plugin}

@@ -96,9 +96,15 @@ def build_losses(registry: Registry, recipe: Recipe) -> Dict[str, AdversarialLos
     return losses
 
 
+def callback_sections(recipe: Recipe) -> list[str]:
+    """Where the recipe names its step callbacks, in the order they run: ``callbacks``, then ``loggers``."""
+    return ([f"callbacks.{index}" for index in range(len(recipe.config.callbacks))]
+            + [f"loggers.{index}" for index in range(len(recipe.config.loggers))])
+
+
 def build_callbacks(registry: Registry, recipe: Recipe) -> list:
-    """The recipe's step callbacks, in order."""
-    return [build(registry, recipe, f"callbacks.{index}") for index in range(len(recipe.config.callbacks))]
+    """The recipe's step callbacks and loggers (loggers are callbacks), in order."""
+    return [build(registry, recipe, section) for section in callback_sections(recipe)]
 
 
 def describe(registry: Registry, recipe: Recipe, section: str) -> str:

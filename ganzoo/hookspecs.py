@@ -110,7 +110,10 @@ def register_callbacks(register):
     ``load_state_dict(state)`` save and restore its own state in checkpoints.
     Enough for weight clipping, an adaptive augmentation probability or an
     experiment tracker. A recipe lists them: ``callbacks: [{name: clip-weights,
-    params: {clip: 0.01}}]``; they run in that order.
+    params: {clip: 0.01}}]``; they run in that order. Loggers are callbacks too
+    (the built-in tensorboard, mlflow and wandb): a recipe's second list,
+    ``loggers: [tensorboard]``, names them (a name or ``{name, params}``) and they
+    run after ``callbacks``, so an override of one list leaves the other alone.
     """
 
 

@@ -56,7 +56,7 @@ class TrainConfig:
     batch_size: int = 128
     device: str = "auto"  # auto | cpu | cuda | cuda:N
     log_every: int = 50  # steps between logged metrics; the only host syncs
-    on_nonfinite: str = "stop"  # stop | skip: what a non-finite loss or gradient does (see ganzoo.train.divergence)
+    on_nonfinite: str = "stop"  # stop | skip: what a non-finite loss or gradient does (see ganzoo.training.divergence)
     ema_decay: float = 0.0  # EMA of the generator's weights for samples and checkpoints; 0 = off, e.g. 0.999
     threads: Optional[int] = None  # CPU threads for torch's kernels; null: torch's default (one per core)
     precision: str = "fp32"  # fp32 | bf16: bfloat16 autocast for forward passes (faster for larger models)
@@ -97,6 +97,8 @@ class RecipeBase:
     dataset: ComponentConfig = field(default_factory=ComponentConfig)
     optimizers: Dict[str, OptimizerConfig] = field(default_factory=dict)  # model role -> optimiser
     callbacks: List[ComponentConfig] = field(default_factory=list)  # step callbacks, run in this order
+    # callbacks that log (tensorboard, mlflow, wandb), run after ``callbacks``; a name is short for {name: NAME}
+    loggers: List[ComponentConfig] = field(default_factory=list)
     train: TrainConfig = field(default_factory=TrainConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
@@ -222,6 +224,8 @@ def component_sections(config: DictConfig, roles: Dict[str, str]) -> Dict[str, s
         sections[f"optimizers.{role}.schedule"] = "schedule"
     for index in range(len(config.callbacks)):
         sections[f"callbacks.{index}"] = "callback"
+    for index in range(len(config.loggers)):
+        sections[f"loggers.{index}"] = "callback"
     return sections
 
 
@@ -239,6 +243,8 @@ def upgrade_layout(tree: Any, registry: Registry) -> Any:
       ``optimizers.<role>.params.lr``: the short form stays a shorthand. A setting the named
       optimiser does not take is dropped where it holds the old schema's default (SGD's
       momentum of 0 written into every resolved Adam recipe), else refused as any unknown key.
+    - a name in ``loggers`` (``loggers: [tensorboard]``, the override ``loggers=[tensorboard,mlflow]``)
+      is short for ``{name: NAME}``.
     """
     if not isinstance(tree, DictConfig):
         return tree
@@ -253,6 +259,9 @@ def upgrade_layout(tree: Any, registry: Registry) -> Any:
             for config in optimizers.values():
                 if isinstance(config, DictConfig):
                     _upgrade_optimizer(config, registry)
+    loggers = tree.get("loggers") if "loggers" in tree else None
+    if isinstance(loggers, ListConfig):
+        tree.loggers = [{"name": entry} if isinstance(entry, str) else entry for entry in loggers]
     return tree
 
 
@@ -316,7 +325,7 @@ def _kind_at(key: str, roles: Dict[str, str]) -> Optional[str]:
     parts = key.split(".")
     if parts[0] == "optimizers":
         return {2: "optimizer", 3: "schedule"}.get(len(parts))
-    if parts[0] == "callbacks":
+    if parts[0] in ("callbacks", "loggers"):
         return "callback" if len(parts) == 2 else None
     if len(parts) == 1:
         return {"algorithm": "algorithm", "dataset": "dataset", **roles}.get(key)

@@ -433,7 +433,7 @@ def _trainer(document: Mapping[str, Any], registry: Registry, who: str):
     from omegaconf import OmegaConf
 
     from ganzoo.recipe import build_recipe
-    from ganzoo.train.trainer import Trainer
+    from ganzoo.training.trainer import Trainer
 
     try:
         recipe = build_recipe(OmegaConf.create(dict(document)), registry=registry, source="contract recipe")

@@ -130,7 +130,7 @@ def test_a_recipe_names_the_algorithm_and_gets_one_section_per_role(data_env, tm
 
 
 def test_a_third_party_algorithm_trains_and_resumes_exactly(data_env, tmp_path):
-    from ganzoo.train.trainer import TrainingInterrupted, resume_run, start_run
+    from ganzoo.training.trainer import TrainingInterrupted, resume_run, start_run
     from runs import StopAt, assert_same_run
 
     path = tmp_path / "two.yaml"
@@ -155,7 +155,7 @@ def test_a_subclass_of_gan_trains_through_autograd_and_says_why(data_env, tmp_pa
     class Louder(ganzoo.GAN):
         pass
 
-    from ganzoo.train.trainer import start_run
+    from ganzoo.training.trainer import start_run
 
     reg = registry_with("louder", Louder, ganzoo.GANParams)
     trainer = start_run(load_recipe(RECIPE, [*TINY, "algorithm.name=louder"], reg), reg, tmp_path / "run")
@@ -172,7 +172,7 @@ def test_an_algorithm_misusing_the_step_gets_one_line(data_env, tmp_path, body, 
         def train_step(self, batch, step):
             exec(body, {"torch": torch}, {"step": step})
 
-    from ganzoo.train.trainer import start_run
+    from ganzoo.training.trainer import start_run
 
     reg = registry_with("broken", Broken, ganzoo.GANParams)
     trainer = start_run(load_recipe(RECIPE, [*TINY, "algorithm.name=broken"], reg), reg, tmp_path / "run")

@@ -9,10 +9,10 @@ import shutil
 import pytest
 import torch
 
-import ganzoo.train.checkpoint
+import ganzoo.training.checkpoint
 from conftest import RECIPE
 from ganzoo import cli
-from ganzoo.train import checkpoint
+from ganzoo.training import checkpoint
 from idx import TRAIN_IMAGES, TRAIN_LABELS, write_mnist
 from runs import single_thread  # noqa: F401 (autouse fixture)
 from runs import TINY, final_weights
@@ -242,7 +242,7 @@ def test_disk_full_during_a_checkpoint_write(data_env, run_copy, monkeypatch, ca
         handle.write(b"PK\x03\x04 half a checkpoint")
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(ganzoo.train.checkpoint.torch, "save", full_disk)
+    monkeypatch.setattr(ganzoo.training.checkpoint.torch, "save", full_disk)
     line = fails(capsys, "run", "--resume", run_copy, "train.epochs=2", "--quiet")
     assert "step-000000016.pt: No space left on device; free some disk space" in line
     assert checkpoint.list_checkpoints(run_copy) == good  # nothing half-written, nothing lost

@@ -10,10 +10,10 @@ import torch
 
 from conftest import RECIPE
 from ganzoo import Callback, GanzooError, cli, hookimpl
-from ganzoo.train.progress import PlainProgress
+from ganzoo.training.progress import PlainProgress
 from ganzoo.recipe import load_recipe
 from ganzoo.plugins.registry import PluginInfo, load_registry
-from ganzoo.train.trainer import TrainingInterrupted, resume_run, start_run
+from ganzoo.training.trainer import TrainingInterrupted, resume_run, start_run
 from runs import single_thread  # noqa: F401 (autouse fixture)
 from runs import TINY, StopAt, train
 

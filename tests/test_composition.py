@@ -11,7 +11,7 @@ from conftest import RECIPE
 from ganzoo import GanzooError
 from ganzoo.recipe import build_recipe, load_recipe
 from runs import single_thread  # noqa: F401 (autouse fixture)
-from ganzoo.train.trainer import TrainingInterrupted, resume_run, start_run
+from ganzoo.training.trainer import TrainingInterrupted, resume_run, start_run
 from runs import TINY, StopAt, assert_same_run, registry
 
 AROUND_MLP = ["discriminator.name=diffaugment", "discriminator.params.discriminator.name=mlp",

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from ganzoo.train.progress import PlainProgress
+from ganzoo.training.progress import PlainProgress
 from ganzoo.recipe import load_recipe
 from ganzoo.plugins.registry import load_registry
-from ganzoo.train.trainer import start_run
+from ganzoo.training.trainer import start_run
 
 from conftest import QUICK, RECIPE, run_ganzoo
 
@@ -57,13 +57,13 @@ def _skip_worker(rank, port, data_root, out):
 
     import torch
 
-    import ganzoo.train.trainer
-    from ganzoo.train import distributed
+    import ganzoo.training.trainer
+    from ganzoo.training import distributed
 
     os.environ.update(RANK=str(rank), WORLD_SIZE="2", LOCAL_RANK=str(rank), MASTER_ADDR="127.0.0.1",
                       MASTER_PORT=str(port), GANZOO_DATA=data_root)
     torch.set_num_threads(1)
-    build = ganzoo.train.trainer.build_losses
+    build = ganzoo.training.trainer.build_losses
 
     class InfOnRankOne:
         def __init__(self, loss):
@@ -76,7 +76,7 @@ def _skip_worker(rank, port, data_root, out):
         def generator_loss(self, fake_logits, ctx):
             return self.loss.generator_loss(fake_logits, ctx)
 
-    ganzoo.train.trainer.build_losses = lambda *args: {role: InfOnRankOne(loss) for role, loss in build(*args).items()}
+    ganzoo.training.trainer.build_losses = lambda *args: {role: InfOnRankOne(loss) for role, loss in build(*args).items()}
     registry = load_registry()
     recipe = load_recipe(RECIPE, SETTINGS + ["train.epochs=1", "train.log_every=4", "train.on_nonfinite=skip"], registry)
     trainer = start_run(recipe, registry, Path(out) / "run", PlainProgress(open(os.devnull, "w")))
@@ -123,7 +123,7 @@ def test_sigterm_to_the_launcher_stops_every_rank_with_a_checkpoint(mnist_root, 
     import time
 
     from conftest import ROOT
-    from ganzoo.train import checkpoint
+    from ganzoo.training import checkpoint
 
     run_dir = tmp_path / "run"
     launcher = subprocess.Popen([sys.executable, "-m", "ganzoo", "run", str(RECIPE), *SETTINGS, "train.epochs=500",

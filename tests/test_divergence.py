@@ -7,10 +7,10 @@ import math
 import pytest
 import torch
 
-import ganzoo.train.trainer
+import ganzoo.training.trainer
 from conftest import RECIPE
 from ganzoo import GanzooError, cli
-from ganzoo.train import checkpoint
+from ganzoo.training import checkpoint
 from runs import single_thread  # noqa: F401 (autouse fixture)
 from runs import TINY, StopAt, final_weights, logged, start, train
 
@@ -33,8 +33,8 @@ class NaNAt:
 @pytest.fixture
 def nan_at(monkeypatch):
     def install(**steps):
-        build = ganzoo.train.trainer.build_losses
-        monkeypatch.setattr(ganzoo.train.trainer, "build_losses",
+        build = ganzoo.training.trainer.build_losses
+        monkeypatch.setattr(ganzoo.training.trainer, "build_losses",
                             lambda *args: {role: NaNAt(loss, **steps) for role, loss in build(*args).items()})
     return install
 

@@ -6,13 +6,13 @@ from torch import nn
 
 from conftest import QUICK, RECIPE
 from ganzoo import GanzooError
-from ganzoo.train.checkpoint import load_checkpoint
-from ganzoo.train.ema import GeneratorEMA
-from ganzoo.train.progress import PlainProgress
+from ganzoo.training.checkpoint import load_checkpoint
+from ganzoo.training.ema import GeneratorEMA
+from ganzoo.training.progress import PlainProgress
 from ganzoo.recipe import load_recipe
 from ganzoo.plugins.registry import load_registry
 from ganzoo.output.sampling import load_generator
-from ganzoo.train.trainer import resume_run, start_run
+from ganzoo.training.trainer import resume_run, start_run
 
 TINY = [*QUICK, "generator.params.hidden=[16]", "discriminator.params.hidden=[16]", "dataset.params.limit=128",
         "train.ema_decay=0.9"]

@@ -112,7 +112,7 @@ def test_eval_refuses_a_run_on_other_data(tiny_run, tmp_path, data_env, capsys):
     import torch
     from omegaconf import OmegaConf
 
-    from ganzoo.train import checkpoint
+    from ganzoo.training import checkpoint
 
     run_dir = tmp_path / "relabelled"
     shutil.copytree(tiny_run, run_dir)

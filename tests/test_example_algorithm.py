@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from conftest import RECIPE, ROOT, run_ganzoo
-from ganzoo.train.checkpoint import checkpoint_path, list_checkpoints, load_checkpoint
+from ganzoo.training.checkpoint import checkpoint_path, list_checkpoints, load_checkpoint
 from plugin_dists import path_env, write_distribution
 
 EXAMPLE = ROOT / "examples" / "ganzoo-gman"

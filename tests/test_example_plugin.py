@@ -9,7 +9,7 @@ import pytest
 
 from conftest import run_ganzoo
 from ganzoo import testing
-from ganzoo.train.checkpoint import checkpoint_path, list_checkpoints
+from ganzoo.training.checkpoint import checkpoint_path, list_checkpoints
 from plugin_dists import BROKEN_IMPORT_PLUGIN, path_env, write_distribution
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -4,10 +4,10 @@ import pytest
 import torch
 
 from ganzoo import GanzooError
-from ganzoo.train.progress import PlainProgress
+from ganzoo.training.progress import PlainProgress
 from ganzoo.recipe import load_recipe
 from ganzoo.plugins.registry import load_registry
-from ganzoo.train.trainer import start_run
+from ganzoo.training.trainer import start_run
 
 from conftest import QUICK, RECIPE
 

@@ -12,10 +12,10 @@ import ganzoo
 from ganzoo import GanzooError
 from ganzoo.algorithm import Batch
 from ganzoo.fast.fused_gan import MLPChain, read_chain
-from ganzoo.train.progress import PlainProgress
+from ganzoo.training.progress import PlainProgress
 from ganzoo.recipe import load_recipe
 from ganzoo.plugins.registry import load_registry
-from ganzoo.train.trainer import start_run
+from ganzoo.training.trainer import start_run
 
 from conftest import QUICK, RECIPE, run_ganzoo
 
@@ -151,7 +151,7 @@ def test_step_fused_fails_in_one_line_where_it_cannot_run(data_env, tmp_path):
 
 
 def test_resume_of_a_fused_run_continues_as_if_never_stopped(data_env, tmp_path):
-    from ganzoo.train.trainer import resume_run
+    from ganzoo.training.trainer import resume_run
 
     whole = trained(tmp_path, "whole", "train.epochs=2")
     trained(tmp_path, "half", "train.epochs=1")

@@ -5,11 +5,11 @@ import json
 import pytest
 import torch
 
-from ganzoo.train.progress import PlainProgress
+from ganzoo.training.progress import PlainProgress
 from ganzoo.recipe import load_recipe
 from ganzoo.plugins.registry import load_registry
 from ganzoo.output.sampling import sample_images
-from ganzoo.train.trainer import start_run
+from ganzoo.training.trainer import start_run
 
 from conftest import RECIPE, SHARED_DATA
 

@@ -113,7 +113,7 @@ def test_random_overrides_on_the_command_line_give_exit_2_and_one_line(overrides
     import contextlib
     import io
 
-    import ganzoo.train.trainer
+    import ganzoo.training.trainer
     from ganzoo import cli
 
     def would_train(*args, **kwargs):
@@ -121,7 +121,7 @@ def test_random_overrides_on_the_command_line_give_exit_2_and_one_line(overrides
 
     stderr = io.StringIO()
     with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stderr(stderr):
-        patch.setattr(ganzoo.train.trainer, "start_run", would_train)
+        patch.setattr(ganzoo.training.trainer, "start_run", would_train)
         patch.setattr(cli, "_registry", lambda args: registry())
         try:
             code = cli.main(["run", str(RECIPE), *overrides, "--out", os.devnull + "/never"])

@@ -12,11 +12,11 @@ import pytest
 from PIL import Image
 
 from conftest import ROOT
-from ganzoo.train.checkpoint import list_checkpoints
-from ganzoo.train.progress import PlainProgress
+from ganzoo.training.checkpoint import list_checkpoints
+from ganzoo.training.progress import PlainProgress
 from ganzoo.recipe import load_recipe
 from ganzoo.plugins.registry import load_registry
-from ganzoo.train.trainer import start_run
+from ganzoo.training.trainer import start_run
 from idx import TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS, idx_bytes, synthetic_digits
 
 RECIPES = sorted((ROOT / "recipes").glob("*.yaml"))

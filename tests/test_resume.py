@@ -12,11 +12,11 @@ import time
 import pytest
 import torch
 
-import ganzoo.train.progress
+import ganzoo.training.progress
 from conftest import RECIPE, ROOT
 from ganzoo import cli
-from ganzoo.train import checkpoint
-from ganzoo.train.trainer import TrainingInterrupted
+from ganzoo.training import checkpoint
+from ganzoo.training.trainer import TrainingInterrupted
 from runs import single_thread  # noqa: F401 (autouse fixture)
 from runs import EPOCHS, STEPS_PER_EPOCH, TINY, StopAt, assert_same_run, final_weights, logged, train
 
@@ -67,7 +67,7 @@ def test_signal_finishes_the_step_saves_and_exits_130(data_env, reference, tmp_p
             if self.steps == self.signal_step:
                 os.kill(os.getpid(), signum)  # arrives mid-step; the trainer stops after it
 
-    monkeypatch.setattr(ganzoo.train.progress, "make_progress", lambda quiet: SignalAt(11))
+    monkeypatch.setattr(ganzoo.training.progress, "make_progress", lambda quiet: SignalAt(11))
     run_dir = tmp_path / "run"
     handler = signal.getsignal(signum)
     code = cli.main(["run", str(RECIPE), *TINY, "--out", str(run_dir), "--quiet"])
@@ -77,7 +77,7 @@ def test_signal_finishes_the_step_saves_and_exits_130(data_env, reference, tmp_p
     assert checkpoint.list_checkpoints(run_dir)[-1] == checkpoint.checkpoint_path(run_dir, 11)
     assert signal.getsignal(signum) is handler  # the run put the handler back
 
-    monkeypatch.setattr(ganzoo.train.progress, "make_progress", lambda quiet: StopAt())
+    monkeypatch.setattr(ganzoo.training.progress, "make_progress", lambda quiet: StopAt())
     assert cli.main(["run", "--resume", str(run_dir)]) == 0
     assert_same_run(run_dir, reference)
 

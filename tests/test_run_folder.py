@@ -13,14 +13,14 @@ import pytest
 
 from conftest import RECIPE, ROOT
 from ganzoo import cli
-from ganzoo.train import checkpoint, runlock
+from ganzoo.training import checkpoint, runlock
 from runs import single_thread  # noqa: F401 (autouse fixture)
 from runs import TINY
 from test_bad_input import fails, run_args, run_copy, trained  # noqa: F401 (fixtures)
 
 HOLD_LOCK = """
 import sys, time
-from ganzoo.train import runlock
+from ganzoo.training import runlock
 runlock.acquire(sys.argv[1])
 print("locked", flush=True)
 sys.stdin.read()  # hold it until the test closes stdin

@@ -13,7 +13,7 @@ from omegaconf import OmegaConf
 
 from conftest import RECIPE
 from ganzoo import GanzooError, cli
-from ganzoo.train import checkpoint
+from ganzoo.training import checkpoint
 from ganzoo.recipe import SAFE_RESOLVERS, load_recipe
 from ganzoo.plugins.registry import ENTRY_POINT_GROUP
 from runs import registry

@@ -6,11 +6,11 @@ import pytest
 import torch
 from PIL import Image
 
-from ganzoo.train import checkpoint
-from ganzoo.train.progress import PlainProgress
+from ganzoo.training import checkpoint
+from ganzoo.training.progress import PlainProgress
 from ganzoo.recipe import load_recipe
 from ganzoo.plugins.registry import load_registry
-from ganzoo.train.trainer import TrainingInterrupted, resume_run, start_run
+from ganzoo.training.trainer import TrainingInterrupted, resume_run, start_run
 
 from conftest import QUICK, RECIPE
 

@@ -16,7 +16,7 @@ from typing import Any, Optional
 import torch
 from omegaconf import OmegaConf
 
-from ganzoo.train import checkpoint
+from ganzoo.training import checkpoint
 from ganzoo.eval.classifier import embed_images, load_classifier
 from ganzoo.components import resolve_device
 from ganzoo.data import DataSpec
@@ -26,7 +26,7 @@ from ganzoo.metrics import BETTER, Features
 from ganzoo.eval.mnist_data import mnist_root, read_mnist
 from ganzoo.recipe import MIN_EVAL_IMAGES, Recipe, type_params
 from ganzoo.plugins.registry import Registry, load_registry
-from ganzoo.train.run_folder import EVAL_FILE
+from ganzoo.training.run_folder import EVAL_FILE
 from ganzoo.output.sampling import load_generator, sample_images
 
 IMAGE_SHAPE = (1, 28, 28)

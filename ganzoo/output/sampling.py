@@ -11,7 +11,7 @@ from typing import Optional
 import numpy as np
 import torch
 
-from ganzoo.train import checkpoint
+from ganzoo.training import checkpoint
 from ganzoo.components import build_models, resolve_device
 from ganzoo.models import draw_latent, generate
 from ganzoo.data import DataSpec
@@ -41,6 +41,16 @@ def load_generator(source: str | Path, registry: Registry, device: str = "cpu", 
     except (RuntimeError, KeyError) as error:
         raise GanzooError(f"checkpoint '{state['path']}' does not fit its {role}: {str(error).splitlines()[0]}") from error
     return generator.eval(), spec
+
+
+def check_label(generator, spec: DataSpec, label: Optional[int], option: str = "--label") -> None:
+    """A label to sample is given only to a conditional generator, and names one of its classes."""
+    if label is None:
+        return
+    if not getattr(generator, "conditional", False):
+        raise GanzooError(f"{option} needs a conditional generator; this run's generator is unconditional")
+    if not 0 <= label < (spec.num_classes or 0):
+        raise GanzooError(f"{option} must be in 0..{(spec.num_classes or 1) - 1}, got {label}")
 
 
 def is_image(spec: DataSpec) -> bool:

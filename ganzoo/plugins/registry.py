@@ -183,7 +183,7 @@ def _check_algorithm(where: str, name: str, factory: Any) -> None:
 
 
 #: recipe sections that are not roles
-RESERVED_SECTIONS = ("name", "seed", "algorithm", "dataset", "optimizers", "callbacks", "train", "output", "eval")
+RESERVED_SECTIONS = ("name", "seed", "algorithm", "dataset", "optimizers", "callbacks", "loggers", "train", "output", "eval")
 
 
 def _plugin_info(entry_point: metadata.EntryPoint) -> PluginInfo:

@@ -130,7 +130,7 @@ def launch(nproc: int, run_args: Sequence[str], run_dir: str | Path) -> int:
     """
     if nproc < 1:
         raise GanzooError(f"--nproc must be at least 1, got {nproc}")
-    from ganzoo.train import runlock
+    from ganzoo.training import runlock
 
     runlock.acquire(run_dir)
     env = dict(os.environ, MASTER_ADDR="127.0.0.1", MASTER_PORT=str(_free_port()), WORLD_SIZE=str(nproc),

@@ -18,7 +18,7 @@ from typing import Iterable, Optional
 import torch
 from torch import nn
 
-from ganzoo.train import checkpoint
+from ganzoo.training import checkpoint
 from ganzoo.errors import GanzooError
 
 ON_NONFINITE = ("stop", "skip")

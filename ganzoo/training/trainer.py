@@ -24,25 +24,25 @@ import torch
 
 from ganzoo import fast
 
-from ganzoo.train import checkpoint, distributed, divergence, runlock
+from ganzoo.training import checkpoint, distributed, divergence, runlock
 from ganzoo.algorithm import Batch, Callback, RunInfo
 from ganzoo.components import (build_algorithm, build_callbacks, build_losses, build_models, build_optimizer,
-                               build_schedule, describe, load_data, resolve_device)
+                               build_schedule, callback_sections, describe, load_data, resolve_device)
 from ganzoo.data import ImageData
 from ganzoo.models import draw_latent, generate
-from ganzoo.train.ema import GeneratorEMA
+from ganzoo.training.ema import GeneratorEMA
 from ganzoo.errors import GanzooError
 from ganzoo.failures import Components, ContractViolation
 from ganzoo.fast.optimizer_step import OptimizerStep
 from ganzoo.output.files import write_atomic, write_text_atomic
 from ganzoo.output.images import save_grid
 from ganzoo.output.plots import write_loss_plot
-from ganzoo.train.progress import PlainProgress
+from ganzoo.training.progress import PlainProgress
 from ganzoo.recipe import Recipe, load_recipe
 from ganzoo.plugins.registry import Registry
-from ganzoo.train.run_folder import (LOSS_PLOT_FILE, METRICS_FILE, RECIPE_FILE, append_metrics, check_metrics_file,  # noqa: F401
+from ganzoo.training.run_folder import (LOSS_PLOT_FILE, METRICS_FILE, RECIPE_FILE, append_metrics, check_metrics_file,  # noqa: F401
                                grid_path, truncate_metrics)
-from ganzoo.train.step import Step, Window
+from ganzoo.training.step import Step, Window
 
 
 
@@ -160,8 +160,8 @@ class Trainer:
         for role in self.optimizers:
             named.add(self.optimizers[role], describe(registry, recipe, f"optimizers.{role}"))
             named.add(self.schedules[role], describe(registry, recipe, f"optimizers.{role}.schedule"))
-        for index, callback in enumerate(self.callbacks):
-            named.add(callback, describe(registry, recipe, f"callbacks.{index}"))
+        for section, callback in zip(callback_sections(recipe), self.callbacks):
+            named.add(callback, describe(registry, recipe, section))
         return named
 
     @property
@@ -301,6 +301,7 @@ class Trainer:
         if self.world.is_main:
             append_metrics(self.run_dir, record)
             self.progress.log(record)
+        self.run_info.step = self.step
         for callback in self.on_log:
             callback.on_log(self.run_info, record)
         if self.world.is_main and window.skipped:
@@ -338,6 +339,9 @@ class Trainer:
         scores = self.evaluator.score_generator(self.sampler(), self.spec, self.config.eval.n, self.config.eval.seed)
         record = {"step": self.step, "epoch": epoch, "eval": {key: entry["value"] for key, entry in scores.items()}}
         append_metrics(self.run_dir, record)
+        self.run_info.step = self.step
+        for callback in self.on_log:  # in the main process only, where evaluation runs
+            callback.on_log(self.run_info, record)
         self.progress.message(f"epoch {epoch} eval ({self.config.eval.n} images): "
                               + "  ".join(f"{key} {value:.4g}" for key, value in record["eval"].items()))
 
@@ -462,7 +466,7 @@ def _make_evaluator(registry: Registry, recipe: Recipe, spec, device: torch.devi
 def start_run(recipe: Recipe, registry: Registry, out: str | Path | None = None, progress=None) -> Trainer:
     """Create the run directory, write the resolved recipe, and return a ready trainer.
 
-    The run folder's lock (ganzoo.train.runlock) is held from here on; ``runlock.release`` lets go of it.
+    The run folder's lock (ganzoo.training.runlock) is held from here on; ``runlock.release`` lets go of it.
     """
     world = distributed.world_from_env()
     run_dir = Path(out) if out else new_run_dir(recipe)

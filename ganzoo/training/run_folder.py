@@ -4,10 +4,10 @@
       recipe.yaml           the fully resolved recipe
       metrics.jsonl         one JSON record per log step (and per evaluation)
       samples/epoch-NNN.png the fixed-noise grid after each epoch
-      checkpoints/step-N.pt checkpoints (ganzoo.train.checkpoint)
+      checkpoints/step-N.pt checkpoints (ganzoo.training.checkpoint)
       losses.png            the loss plot
       eval.json             the scores of `ganzoo eval`
-      .lock                 held by the process training in it (ganzoo.train.runlock)
+      .lock                 held by the process training in it (ganzoo.training.runlock)
 """
 
 from __future__ import annotations

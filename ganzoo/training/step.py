@@ -15,7 +15,7 @@ from typing import Any, Callable, Dict, List, Mapping, Sequence, Union
 
 import torch
 
-from ganzoo.train import distributed, divergence
+from ganzoo.training import distributed, divergence
 from ganzoo.algorithm import TrainStep
 from ganzoo.errors import GanzooError
 from ganzoo.models import set_requires_grad

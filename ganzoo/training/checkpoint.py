@@ -20,7 +20,7 @@ import torch
 
 from ganzoo.errors import GanzooError
 from ganzoo.output.files import write_atomic
-from ganzoo.train.run_folder import CHECKPOINTS_FOLDER
+from ganzoo.training.run_folder import CHECKPOINTS_FOLDER
 
 FORMAT = "ganzoo-checkpoint"
 VERSION = 2  # models, optimisers and EMAs by role, the algorithm's state, a content checksum

@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 
 from ganzoo.errors import GanzooError
-from ganzoo.train.run_folder import LOCK_FILE
+from ganzoo.training.run_folder import LOCK_FILE
 
 try:
     import fcntl
