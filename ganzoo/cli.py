@@ -47,6 +47,8 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("--out", required=True, metavar="FILE", help=".npz (uint8 array 'images') or .png (a grid)")
     sample.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
     sample.add_argument("--label", type=int, help="class to sample, for conditional generators")
+    sample.add_argument("--code", type=int, help="categorical latent code to fix, for generators that have one "
+                                                 "(InfoGAN)")
     sample.add_argument("--device", default="cpu", help="cpu (default), cuda or auto")
 
     plugins = commands.add_parser("plugins", parents=[common], help="show the installed plugins and what each registered",
@@ -298,13 +300,28 @@ def cmd_sample(args) -> int:
             raise GanzooError("--label needs a conditional generator; this run's generator is unconditional")
         if not 0 <= args.label < (spec.num_classes or 0):
             raise GanzooError(f"--label must be in 0..{(spec.num_classes or 1) - 1}, got {args.label}")
+    if args.code is not None:
+        _check_code(args.code, generator)
+    chosen = dict(seed=args.seed, label=args.label, code=args.code)
     if is_image(spec):
-        write_samples(sample_images(generator, spec, args.n, seed=args.seed, label=args.label), args.out)
+        write_samples(sample_images(generator, spec, args.n, **chosen), args.out)
     else:  # e.g. 2-D points: raw floats, or the dataset's own plot
         plot = dataset_plot(args.source, registry) if args.out.endswith(".png") else None
-        write_points(sample_raw(generator, spec, args.n, seed=args.seed, label=args.label), args.out, plot)
+        write_points(sample_raw(generator, spec, args.n, **chosen), args.out, plot)
     print(args.out)
     return 0
+
+
+def _check_code(code: int, generator) -> None:
+    """--code names one value of the generator's categorical latent code."""
+    from ganzoo.models import code_categories
+
+    categories = code_categories(generator)
+    if not categories:
+        raise GanzooError("--code needs a generator with a categorical latent code (InfoGAN's, e.g. "
+                          "generator.params.code_categories: 10); this run's generator has none")
+    if not 0 <= code < categories:
+        raise GanzooError(f"--code must be in 0..{categories - 1}, got {code}")
 
 
 def cmd_plugins(args) -> int:

@@ -49,24 +49,26 @@ def is_image(spec: DataSpec) -> bool:
 
 @torch.no_grad()
 def sample_images(generator, spec: DataSpec, n: int, seed: int = 0, label: Optional[int] = None,
-                  batch_size: int = 1000) -> torch.Tensor:
-    """``n`` images as uint8, (N, C, H, W), drawn with a seeded noise generator (one float batch at a time)."""
-    return torch.cat([to_uint8(batch) for batch in _batches(generator, spec, n, seed, label, batch_size)])
+                  batch_size: int = 1000, code: Optional[int] = None) -> torch.Tensor:
+    """``n`` images as uint8, (N, C, H, W), drawn with a seeded noise generator (one float batch at a time);
+    ``label`` fixes the class of a conditional generator, ``code`` the categorical code of one that has it."""
+    return torch.cat([to_uint8(batch) for batch in _batches(generator, spec, n, seed, label, batch_size, code)])
 
 
 @torch.no_grad()
 def sample_raw(generator, spec: DataSpec, n: int, seed: int = 0, label: Optional[int] = None,
-               batch_size: int = 1000) -> torch.Tensor:
+               batch_size: int = 1000, code: Optional[int] = None) -> torch.Tensor:
     """``n`` samples as the generator gives them (float, on the CPU), with a seeded noise generator."""
-    return torch.cat(list(_batches(generator, spec, n, seed, label, batch_size)))
+    return torch.cat(list(_batches(generator, spec, n, seed, label, batch_size, code)))
 
 
-def _batches(generator, spec: DataSpec, n: int, seed: int, label: Optional[int], batch_size: int):
+def _batches(generator, spec: DataSpec, n: int, seed: int, label: Optional[int], batch_size: int,
+             code: Optional[int] = None):
     device = next(generator.parameters()).device
     rng = torch.Generator(device).manual_seed(seed)
     for start in range(0, n, batch_size):
         count = min(batch_size, n - start)
-        z = draw_latent(generator, count, rng)
+        z = draw_latent(generator, count, rng, code)
         labels = None
         if spec.num_classes:
             labels = (torch.full((count,), label, device=device) if label is not None
