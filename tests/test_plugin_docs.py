@@ -56,3 +56,26 @@ def test_import_ganzoo_and_help_do_not_import_torch_or_plugins():
             "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy or m in heavy))\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_the_tutorials_generator_with_codes_honours_the_contract():
+    import re
+    import types
+
+    from ganzoo import testing
+    from ganzoo.registry import PluginInfo, load_registry
+
+    tutorial = (ROOT / "docs" / "writing-plugins.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", tutorial, flags=re.S)
+    namespace = {}
+    for marker in ("class Generator(nn.Module)", "class CodeGenerator"):  # the second builds on the first
+        exec(next(block for block in blocks if marker in block), namespace)
+
+    def register_generators(register):
+        register("tutorial-codes", namespace["CodeGenerator"], namespace["GeneratorParams"])
+
+    register_generators = hookspecs.hookimpl(register_generators)
+    plugin = types.SimpleNamespace(register_generators=register_generators)
+    registry = load_registry(extra_plugins=[(PluginInfo("tutorial", "tutorial", "0"), plugin)], strict=True)
+    generator = testing.check_generator("tutorial-codes", registry=registry)  # with code=0..9 where the layout says
+    assert generator.latent_dim == 64 + 10 + 2
