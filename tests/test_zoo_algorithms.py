@@ -71,8 +71,8 @@ def test_stop_and_resume_gives_the_uninterrupted_run(name, data_env, tmp_path):
     reference = tmp_path / "reference"
     run(name, reference)
     run_dir = tmp_path / "run"
-    stopped = run(name, run_dir, stop_at=3)  # mid-epoch, between logs
-    assert isinstance(stopped, TrainingInterrupted) and stopped.step == 3
+    stopped = run(name, run_dir, stop_at=5)  # mid-epoch (4 steps each), between logs (every 3)
+    assert isinstance(stopped, TrainingInterrupted) and stopped.step == 5
     assert run(name, run_dir, resume=True).step == STEPS
     assert_same_run(run_dir, reference)
     assert final_weights(run_dir).keys() == final_weights(reference).keys()
