@@ -56,6 +56,8 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("--out", required=True, metavar="FILE", help=".npz (uint8 array 'images') or .png (a grid)")
     sample.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
     sample.add_argument("--label", type=int, help="class to sample, for conditional generators")
+    sample.add_argument("--code", type=int, help="categorical latent code to fix, for generators that have one "
+                                                 "(InfoGAN)")
     sample.add_argument("--device", default="cpu", help="cpu (default), cuda or auto")
 
     export = commands.add_parser("export", parents=[common], help="write a trained generator as TorchScript, ONNX or safetensors",
@@ -322,7 +324,7 @@ def cmd_params(args) -> int:
 
 
 def cmd_sample(args) -> int:
-    from ganzoo.output.sampling import (FORMATS, check_label, check_memory, dataset_plot, is_image, load_generator,
+    from ganzoo.output.sampling import (FORMATS, check_code, check_label, check_memory, dataset_plot, is_image, load_generator,
                                         sample_images, sample_raw, write_points, write_samples)
 
     if args.n < 1:
@@ -334,11 +336,13 @@ def cmd_sample(args) -> int:
     generator, spec = load_generator(args.source, registry, args.device)
     check_memory(args.n, spec, args.out)
     check_label(generator, spec, args.label)
+    check_code(generator, args.code)
+    chosen = dict(seed=args.seed, label=args.label, code=args.code)
     if is_image(spec):
-        write_samples(sample_images(generator, spec, args.n, seed=args.seed, label=args.label), args.out)
+        write_samples(sample_images(generator, spec, args.n, **chosen), args.out)
     else:  # e.g. 2-D points: raw floats, or the dataset's own plot
         plot = dataset_plot(args.source, registry) if args.out.endswith(".png") else None
-        write_points(sample_raw(generator, spec, args.n, seed=args.seed, label=args.label), args.out, plot)
+        write_points(sample_raw(generator, spec, args.n, **chosen), args.out, plot)
     print(args.out)
     return 0
 

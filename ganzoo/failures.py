@@ -12,11 +12,13 @@ from ganzoo.errors import GanzooError
 
 class ContractViolation(GanzooError):
     """A component returned something the contract does not allow (a tuple for a tensor, logits of
-    the wrong shape...). ``component`` is the object that did, so the message can name it."""
+    the wrong shape...). ``component`` is the object that did, so the message can name it;
+    ``remedy`` is what the user should do, when that is not to fix the plugin (a recipe setting)."""
 
-    def __init__(self, message: str, component: Any = None):
+    def __init__(self, message: str, component: Any = None, remedy: Optional[str] = None):
         super().__init__(message)
         self.component = component
+        self.remedy = remedy
 
 
 class Components:
@@ -40,7 +42,7 @@ class Components:
         method of one, else ``fallback``), what it raised, and ``when``."""
         if isinstance(error, ContractViolation):
             who = self.describe(error.component) or fallback
-            return GanzooError(f"{who}: {error} ({when}); fix the plugin")
+            return GanzooError(f"{who}: {error} ({when}); {error.remedy or 'fix the plugin'}")
         who = next((name for name in map(self.describe, _selves(error)) if name), fallback)
         text = str(error).strip().splitlines()[0][:300] if str(error).strip() else ""
         raised = f"{type(error).__name__}: {text}" if text else type(error).__name__

@@ -59,9 +59,15 @@ class GAN(Algorithm):
                 if tuple(images.shape[1:]) != tuple(data.image_shape):
                     raise ContractViolation(f"makes samples of shape {tuple(images.shape[1:])}, but the data's are "
                                             f"{tuple(data.image_shape)}", G)
-                discriminator_outputs(D, images, labels)
+                _, extras = discriminator_outputs(D, images, labels)
+            self.check_extras(extras, models, data)
         finally:
             G.train(modes[0]), D.train(modes[1])
+
+    def check_extras(self, extras, models, data) -> None:
+        """Called by ``setup`` with the discriminator's extra outputs on two fake images (a dict,
+        empty for a discriminator that returns logits alone): a subclass that reads extras checks
+        here that they are there, raising ``ganzoo.ContractViolation(message, component)``."""
 
     def train_step(self, batch: Batch, step: TrainStep) -> None:
         self.discriminator_step(batch, step)

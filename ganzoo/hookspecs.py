@@ -43,6 +43,16 @@ def register_generators(register):
     ``forward(z)`` maps noise of shape ``(N, latent_dim)`` to images of shape
     ``(N, *data.image_shape)`` in [-1, 1]. A module with ``conditional = True``
     is called as ``forward(z, labels)``.
+
+    A generator may own how its latent is drawn: ``sample_latent(n, rng)``
+    returns the whole ``(n, latent_dim)`` batch on ``rng.device``, every random
+    number drawn from ``rng`` (a ``torch.Generator``), so runs reproduce and
+    resume exactly. One with latent codes (InfoGAN) declares them:
+    ``code_categories`` (K >= 2 values of a categorical code) and
+    ``continuous_codes`` (C >= 0), laid out last in z as
+    ``[noise, one_hot(code, K), C continuous codes]``; its
+    ``sample_latent(n, rng, code=None)`` fixes the categorical code of every row
+    to ``code`` when given, which ``ganzoo sample --code K`` uses.
     """
 
 
@@ -53,10 +63,11 @@ def register_discriminators(register):
     ``factory(params, data)`` receives the params dataclass instance and a
     ``ganzoo.DataSpec`` and returns a ``torch.nn.Module`` whose ``forward(x)``
     maps images of shape ``(N, *data.image_shape)`` to one logit per image,
-    shape ``(N,)`` or ``(N, 1)``, or to a dict holding those logits under
-    ``"logits"`` beside extra outputs (class logits, code logits, features) that
-    algorithms and losses read (``LossContext.real_extras``/``fake_extras``). A
-    module with ``conditional = True`` is called as ``forward(x, labels)``.
+    shape ``(N,)`` or ``(N, 1)``. A module with ``conditional = True`` is called
+    as ``forward(x, labels)``. It may return a dict instead, the logits under
+    ``"logits"`` beside extra outputs with one row per image (ACGAN's
+    ``class_logits``, InfoGAN's ``code_logits`` and ``code_values``), which the
+    algorithm and the loss read (``LossContext.real_extras``, ``fake_extras``).
     """
 
 

@@ -66,10 +66,33 @@ def set_requires_grad(params: Iterable[torch.nn.Parameter], flag: bool) -> None:
         param.requires_grad_(flag)
 
 
-def draw_latent(generator, n: int, rng: torch.Generator) -> torch.Tensor:
+def draw_latent(generator, n: int, rng: torch.Generator, code: Optional[int] = None) -> torch.Tensor:
     """``n`` latents for ``generator``: its own ``sample_latent(n, rng)`` when it has one (noise plus
-    codes, say), else standard normal noise of its ``latent_dim``; on ``rng``'s device."""
+    codes, say), else standard normal noise of its ``latent_dim``; on ``rng``'s device.
+
+    ``code`` fixes the categorical code of a generator that has one (``code_categories``; see
+    ``code_categories``) to that value in every row: ``sample_latent(n, rng, code=code)``.
+    """
     sample_latent = getattr(generator, "sample_latent", None)
+    if code is not None:
+        if sample_latent is None or not code_categories(generator):
+            raise ContractViolation("has no categorical code to fix (no code_categories and sample_latent)",
+                                    generator)
+        return sample_latent(n, rng, code=code)
     if sample_latent is not None:
         return sample_latent(n, rng)
     return torch.randn(n, generator.latent_dim, device=rng.device, generator=rng)
+
+
+def code_categories(generator) -> int:
+    """How many values the generator's categorical latent code takes (InfoGAN's c), 0 when it has none.
+
+    A generator with a code says so with an integer attribute ``code_categories`` (K >= 2) and a
+    ``sample_latent(n, rng, code=None)`` that fixes the code to ``code`` when given; the code sits
+    in the last columns of its latent, one-hot, followed by its ``continuous_codes`` (C >= 0) columns:
+    ``z = [noise, one_hot(c, K), continuous (C)]``.
+    """
+    if isinstance(generator, torch.nn.parallel.DistributedDataParallel):
+        generator = generator.module
+    count = getattr(generator, "code_categories", 0)
+    return count if isinstance(count, int) and not isinstance(count, bool) and count > 0 else 0

@@ -36,11 +36,10 @@ import torch
 from torch import nn
 
 from ganzoo.algorithm import Batch
-from ganzoo.models import generate
 from ganzoo.data import DataSpec, ImageData
 from ganzoo.errors import GanzooError
 from ganzoo.losses import LossContext
-from ganzoo.models import discriminate
+from ganzoo.models import code_categories, discriminator_outputs, draw_latent, generate
 from ganzoo.plugins.registry import KINDS, Component, PluginInfo, Registry, load_registry
 
 __all__ = [
@@ -154,10 +153,13 @@ def load_params(kind: str, name: str, params: Optional[Mapping[str, Any]] = None
 def check_generator(name: str, params: Optional[Mapping[str, Any]] = None, *, data: DataSpec = DEFAULT_SPEC,
                     batch_size: int = 4, devices: Optional[Sequence[str]] = None,
                     registry: Optional[Registry] = None) -> nn.Module:
-    """Build the generator and check: an ``nn.Module`` with an integer ``latent_dim``; noise
-    ``(N, latent_dim)`` gives finite float images ``(N, *data.image_shape)`` in [-1, 1] on
-    each device it is moved to (cpu, and cuda when present); gradients reach its weights;
-    eval mode works on a batch of one (sample grids). Returns the module (on cpu)."""
+    """Build the generator and check: an ``nn.Module`` with an integer ``latent_dim``; its latent
+    (``sample_latent(n, rng)`` when it draws its own, else noise ``(N, latent_dim)``) gives finite
+    float images ``(N, *data.image_shape)`` in [-1, 1] on each device it is moved to (cpu, and
+    cuda when present); gradients reach its weights; eval mode works on a batch of one (sample
+    grids). A generator that draws its own latent must draw ``(N, latent_dim)`` on the rng's
+    device, the same for the same seed; one with ``code_categories`` must fix its code with
+    ``sample_latent(n, rng, code=k)``. Returns the module (on cpu)."""
     component = _component("generator", name, registry)
     who = f"generator '{name}' ({component.plugin})"
     generator = component.factory(load_params("generator", name, params, registry), data)
@@ -173,7 +175,7 @@ def check_generator(name: str, params: Optional[Mapping[str, Any]] = None, *, da
     for device in _devices(devices):
         generator.to(device).train()
         _check_on_device(who, generator, device)
-        z = torch.randn(batch_size, latent, device=device)
+        z = _check_latent(who, generator, batch_size, latent, device)
         labels = torch.randint(0, data.num_classes, (batch_size,), device=device) if data.num_classes else None
         images = generate(generator, z, labels)
         _check_tensor(who, "output", images, expected, device)
@@ -194,9 +196,10 @@ def check_discriminator(name: str, params: Optional[Mapping[str, Any]] = None, *
                         batch_size: int = 4, devices: Optional[Sequence[str]] = None,
                         registry: Optional[Registry] = None) -> nn.Module:
     """Build the discriminator and check: an ``nn.Module`` that maps images
-    ``(N, *data.image_shape)`` to one finite float logit each, shape ``(N,)`` or ``(N, 1)``,
-    on each device; gradients reach its weights and its input (gradient penalties need
-    them). Returns the module (on cpu)."""
+    ``(N, *data.image_shape)`` to one finite float logit each, shape ``(N,)`` or ``(N, 1)``
+    (or a dict with them under ``"logits"`` beside extra outputs, each a finite float tensor
+    with one row per image), on each device; gradients reach its weights and its input
+    (gradient penalties need them). Returns the module (on cpu)."""
     component = _component("discriminator", name, registry)
     who = f"discriminator '{name}' ({component.plugin})"
     discriminator = component.factory(load_params("discriminator", name, params, registry), data)
@@ -210,13 +213,19 @@ def check_discriminator(name: str, params: Optional[Mapping[str, Any]] = None, *
         _check_on_device(who, discriminator, device)
         images = (torch.rand(batch_size, *data.image_shape, device=device) * 2 - 1).requires_grad_(True)
         labels = torch.randint(0, data.num_classes, (batch_size,), device=device) if data.num_classes else None
-        logits = discriminator(images, labels) if conditional else discriminator(images)
+        out = discriminator(images, labels) if conditional else discriminator(images)
+        logits, extras = (out.get("logits"), {k: v for k, v in out.items() if k != "logits"}) \
+            if isinstance(out, dict) else (out, {})
         if not isinstance(logits, torch.Tensor) or tuple(logits.shape) not in ((batch_size,), (batch_size, 1)):
             shape = tuple(logits.shape) if isinstance(logits, torch.Tensor) else type(logits).__name__
-            raise _fail(who, f"must return one logit per image, shape ({batch_size},) or ({batch_size}, 1); got {shape}")
+            raise _fail(who, f"must return one logit per image, shape ({batch_size},) or ({batch_size}, 1), or a "
+                             f"dict with them under 'logits'; got {shape}")
         _check_tensor(who, "logits", logits, tuple(logits.shape), device)
+        for key, value in extras.items():
+            shape = tuple(value.shape) if isinstance(value, torch.Tensor) else ()
+            _check_tensor(who, f"extra output '{key}'", value, (batch_size, *shape[1:]), device)
         discriminator.zero_grad(set_to_none=True)
-        logits.sum().backward()
+        sum([logits.sum(), *(value.sum() for value in extras.values())]).backward()
         _check_gradients(who, discriminator)
         if images.grad is None or not torch.isfinite(images.grad).all():
             raise _fail(who, "no finite gradient reaches the input images; do not detach them inside forward")
@@ -225,12 +234,16 @@ def check_discriminator(name: str, params: Optional[Mapping[str, Any]] = None, *
 
 # ---------------------------------------------------------------- losses and data
 def check_loss(name: str, params: Optional[Mapping[str, Any]] = None, *, data: DataSpec = DEFAULT_SPEC,
-               batch_size: int = 4, registry: Optional[Registry] = None) -> Any:
+               batch_size: int = 4, discriminator_extras: Optional[Mapping[str, int]] = None,
+               registry: Optional[Registry] = None) -> Any:
     """Build the loss and check, with a small linear discriminator and the trainer's call
     pattern: ``discriminator_loss`` and ``generator_loss`` return finite float scalars whose
     gradients reach the discriminator's weights and the fake images respectively (the
     discriminator's weights are frozen during the generator's loss, as in training).
-    Returns the loss object."""
+
+    ``discriminator_extras`` (name -> width, e.g. ``{"class_logits": 10}``) gives the test
+    discriminator extra linear heads, returned beside its logits, which the loss reads from
+    ``ctx.real_extras`` and ``ctx.fake_extras`` as in training. Returns the loss object."""
     component = _component("loss", name, registry)
     who = f"loss '{name}' ({component.plugin})"
     loss = component.factory(load_params("loss", name, params, registry))
@@ -239,15 +252,16 @@ def check_loss(name: str, params: Optional[Mapping[str, Any]] = None, *, data: D
             raise _fail(who, f"the factory returned {type(loss).__name__}, which has no {method} method; "
                              "subclass ganzoo.AdversarialLoss")
     torch.manual_seed(0)
-    discriminator = nn.Sequential(nn.Flatten(), nn.Linear(prod(data.image_shape), 1))
+    discriminator = _LinearDiscriminator(prod(data.image_shape), dict(discriminator_extras or {}))
     real = torch.rand(batch_size, *data.image_shape) * 2 - 1
     labels = torch.randint(0, data.num_classes, (batch_size,)) if data.num_classes else None
     source = torch.randn(batch_size, *data.image_shape, requires_grad=True)  # stands in for G's weights
 
     fake = torch.tanh(source).detach()
-    ctx = LossContext(discriminator, real, fake, labels, step=0)
-    d_loss = loss.discriminator_loss(discriminate(discriminator, real, labels),
-                                     discriminate(discriminator, fake, labels), ctx)
+    (real_logits, real_extras), (fake_logits, fake_extras) = (discriminator_outputs(discriminator, real, labels),
+                                                              discriminator_outputs(discriminator, fake, labels))
+    ctx = LossContext(discriminator, real, fake, labels, step=0, real_extras=real_extras, fake_extras=fake_extras)
+    d_loss = loss.discriminator_loss(real_logits, fake_logits, ctx)
     _check_scalar(who, "discriminator_loss", d_loss)
     d_loss.backward()
     _check_gradients(who, discriminator)
@@ -255,8 +269,9 @@ def check_loss(name: str, params: Optional[Mapping[str, Any]] = None, *, data: D
     fake = torch.tanh(source)
     discriminator.requires_grad_(False)
     try:
-        ctx = LossContext(discriminator, real, fake, labels, step=1)
-        g_loss = loss.generator_loss(discriminate(discriminator, fake, labels), ctx)
+        fake_logits, fake_extras = discriminator_outputs(discriminator, fake, labels)
+        ctx = LossContext(discriminator, real, fake, labels, step=1, fake_extras=fake_extras)
+        g_loss = loss.generator_loss(fake_logits, ctx)
         _check_scalar(who, "generator_loss", g_loss)
         g_loss.backward()
     finally:
@@ -456,6 +471,56 @@ def _reloaded(state: dict, who: str) -> dict:
 
 
 # ---------------------------------------------------------------- helpers
+class _LinearDiscriminator(nn.Module):
+    """check_loss's discriminator: one linear logit per image, and a linear head per extra output."""
+
+    def __init__(self, features: int, extras: Mapping[str, int]):
+        super().__init__()
+        for key, width in extras.items():
+            if key == "logits" or not isinstance(width, int) or isinstance(width, bool) or width < 1:
+                raise ContractError(f"discriminator_extras maps names other than 'logits' to positive widths, "
+                                    f"got {key!r}: {width!r}")
+        self.logit = nn.Sequential(nn.Flatten(), nn.Linear(features, 1))
+        self.heads = nn.ModuleDict({key: nn.Sequential(nn.Flatten(), nn.Linear(features, width))
+                                    for key, width in extras.items()})
+
+    def forward(self, x: torch.Tensor):
+        logits = self.logit(x)
+        if not self.heads:
+            return logits
+        return {"logits": logits, **{key: head(x) for key, head in self.heads.items()}}
+
+
+def _check_latent(who: str, generator: nn.Module, n: int, latent: int, device: torch.device) -> torch.Tensor:
+    """``n`` latents for the generator, drawn as a run draws them; its own ``sample_latent`` checked."""
+    if getattr(generator, "sample_latent", None) is None:
+        return torch.randn(n, latent, device=device)
+    z = draw_latent(generator, n, torch.Generator(device).manual_seed(0))
+    _check_tensor(who, "sample_latent(n, rng)", z, (n, latent), device)
+    if not torch.equal(z, draw_latent(generator, n, torch.Generator(device).manual_seed(0))):
+        raise _fail(who, "sample_latent(n, rng) draws other numbers from the same seed; draw every random number "
+                         "from rng (torch.randn(..., generator=rng)), so runs reproduce and resume exactly")
+    categories = code_categories(generator)
+    if categories:
+        _check_code(who, generator, n, latent, categories, device)
+    return z
+
+
+def _check_code(who: str, generator: nn.Module, n: int, latent: int, categories: int, device: torch.device) -> None:
+    """``sample_latent(n, rng, code=k)`` puts the one-hot of k in every row, where the layout says:
+    z = [noise, one_hot(code, code_categories), continuous_codes columns]."""
+    continuous = getattr(generator, "continuous_codes", 0)
+    start = latent - categories - continuous
+    for code in range(categories):
+        z = draw_latent(generator, n, torch.Generator(device).manual_seed(0), code)
+        _check_tensor(who, f"sample_latent(n, rng, code={code})", z, (n, latent), device)
+        want = torch.nn.functional.one_hot(torch.full((n,), code, device=device), categories).to(z.dtype)
+        if start < 0 or not torch.equal(z[:, start:start + categories], want):
+            raise _fail(who, f"sample_latent(n, rng, code={code}) must put the one-hot code in columns "
+                             f"{max(start, 0)}..{start + categories - 1} of every row, followed by its {continuous} "
+                             "continuous_codes: z = [noise, one-hot code, continuous codes]")
+
+
 def _check_on_device(who: str, module: nn.Module, device: torch.device) -> None:
     for tensor in list(module.parameters()) + list(module.buffers()):
         if tensor.device.type != device.type:

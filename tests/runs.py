@@ -57,21 +57,24 @@ class StopAt(PlainProgress):
         self.stream.close()
 
 
-def start(run_dir: Path, overrides=(), progress: StopAt | None = None, resume: bool = False):
-    """A ready trainer for the tiny recipe (or for resuming ``run_dir``), watched by ``progress``."""
+def start(run_dir: Path, overrides=(), progress: StopAt | None = None, resume: bool = False,
+          recipe: Path = RECIPE, base=TINY):
+    """A ready trainer for the tiny recipe (or ``recipe`` with the ``base`` overrides that make it
+    tiny; or for resuming ``run_dir``), watched by ``progress``."""
     progress = progress or StopAt()
     if resume:
         trainer = resume_run(run_dir, registry(), progress, list(overrides))
     else:
-        recipe = load_recipe(RECIPE, [*TINY, *overrides], registry())
+        recipe = load_recipe(recipe, [*base, *overrides], registry())
         trainer = start_run(recipe, registry(), run_dir, progress)
     progress.trainer = trainer
     return trainer
 
 
-def train(run_dir: Path, overrides=(), stop_at: int | None = None, resume: bool = False):
-    """Train (or resume) in this process; returns the trainer, or the TrainingInterrupted raised."""
-    trainer = start(run_dir, overrides, StopAt(stop_at), resume)
+def train(run_dir: Path, overrides=(), stop_at: int | None = None, resume: bool = False, **recipe):
+    """Train (or resume) in this process; returns the trainer, or the TrainingInterrupted raised.
+    ``recipe`` and ``base`` (keywords) train another recipe than the tiny vanilla one."""
+    trainer = start(run_dir, overrides, StopAt(stop_at), resume, **recipe)
     try:
         trainer.fit()
     except TrainingInterrupted as stop:

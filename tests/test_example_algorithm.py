@@ -124,7 +124,7 @@ def test_gman_is_listed_as_an_algorithm_of_its_distribution(env):
     result = run_ganzoo("list", "--kind", "algorithm", "--json", env=env)
     assert result.returncode == 0, result.stderr
     found = {c["name"]: c["plugin"]["distribution"] for c in json.loads(result.stdout)["components"]}
-    assert found == {"gan": "ganzoo", "gman": "ganzoo-gman"}
+    assert found == {"gan": "ganzoo", "acgan": "ganzoo", "infogan": "ganzoo", "gman": "ganzoo-gman"}
 
 
 def test_gman_trains_two_discriminators_from_its_recipe(reference):

@@ -146,3 +146,26 @@ def _run_tests_of(namespace: dict) -> None:
         patch.setattr(testing, "default_registry", lambda: registry)
         for test in tests:
             test()
+
+
+def test_the_tutorials_generator_with_codes_honours_the_contract():
+    import re
+    import types
+
+    from ganzoo import testing
+    from ganzoo.plugins.registry import PluginInfo, load_registry
+
+    tutorial = (ROOT / "docs" / "writing-plugins.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", tutorial, flags=re.S)
+    namespace = {}
+    for marker in ("class Generator(nn.Module)", "class CodeGenerator"):  # the second builds on the first
+        exec(next(block for block in blocks if marker in block), namespace)
+
+    def register_generators(register):
+        register("tutorial-codes", namespace["CodeGenerator"], namespace["GeneratorParams"])
+
+    register_generators = hookspecs.hookimpl(register_generators)
+    plugin = types.SimpleNamespace(register_generators=register_generators)
+    registry = load_registry(extra_plugins=[(PluginInfo("tutorial", "tutorial", "0"), plugin)], strict=True)
+    generator = testing.check_generator("tutorial-codes", registry=registry)  # with code=0..9 where the layout says
+    assert generator.latent_dim == 64 + 10 + 2

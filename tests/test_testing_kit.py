@@ -69,6 +69,55 @@ class DetachedLoss(VectorLoss):
         return fake_logits.detach().mean()
 
 
+class UnseededCodeGenerator(nn.Module):
+    """Draws its own latent with torch's global generator instead of the rng it is given."""
+    latent_dim = 6
+    code_categories = 3
+    continuous_codes = 0
+
+    def __init__(self, params, data):
+        super().__init__()
+        self.shape = tuple(data.image_shape)
+        self.linear = nn.Linear(6, int(torch.tensor(self.shape).prod()))
+
+    def forward(self, z):
+        return torch.tanh(self.linear(z)).view(z.shape[0], *self.shape)
+
+    def sample_latent(self, n, rng, code=None):
+        codes = torch.full((n,), code) if code is not None else torch.randint(3, (n,), generator=rng)
+        return torch.cat([torch.randn(n, 3), nn.functional.one_hot(codes, 3).float()], 1)
+
+
+class MisplacedCodeGenerator(UnseededCodeGenerator):
+    """Puts its code first in z, where the layout says last."""
+
+    def sample_latent(self, n, rng, code=None):
+        codes = torch.full((n,), code) if code is not None else torch.randint(3, (n,), generator=rng)
+        return torch.cat([nn.functional.one_hot(codes, 3).float(), torch.randn(n, 3, generator=rng)], 1)
+
+
+class RaggedExtrasDiscriminator(nn.Module):
+    def __init__(self, params, data):
+        super().__init__()
+        self.linear = nn.LazyLinear(1)
+
+    def forward(self, x):
+        logits = self.linear(x.flatten(1))
+        return {"logits": logits, "class_logits": logits[:1].expand(1, 10)}  # one row, not one per image
+
+
+class ClassLoss(VectorLoss):
+    """An ACGAN-style loss: BCE plus the cross-entropy of D's class logits."""
+
+    def discriminator_loss(self, real_logits, fake_logits, ctx):
+        adversarial = nn.functional.softplus(-real_logits).mean() + nn.functional.softplus(fake_logits).mean()
+        return adversarial + nn.functional.cross_entropy(ctx.real_extras["class_logits"], ctx.labels)
+
+    def generator_loss(self, fake_logits, ctx):
+        classes = nn.functional.cross_entropy(ctx.fake_extras["class_logits"], ctx.labels)
+        return nn.functional.softplus(-fake_logits).mean() + classes
+
+
 def byte_images(params):
     return ImageData(images=torch.zeros(4, 1, 8, 8, dtype=torch.uint8))
 
@@ -82,11 +131,14 @@ def register_generators(register):
     register("wrong-shape", WrongShapeGenerator, NoParams)
     register("unbounded", UnboundedGenerator, NoParams)
     register("tuple-params", WrongShapeGenerator, TupleParams)
+    register("unseeded-code", UnseededCodeGenerator, NoParams)
+    register("misplaced-code", MisplacedCodeGenerator, NoParams)
 
 
 @hookimpl
 def register_discriminators(register):
     register("detaching", DetachingDiscriminator, NoParams)
+    register("ragged-extras", RaggedExtrasDiscriminator, NoParams)
 
 
 @hookimpl
@@ -94,6 +146,7 @@ def register_losses(register):
     register("vector", lambda params: VectorLoss(), NoParams)
     register("detached", lambda params: DetachedLoss(), NoParams)
     register("no-methods", lambda params: object(), NoParams)
+    register("class-loss", lambda params: ClassLoss(), NoParams)
 
 
 @hookimpl
@@ -114,7 +167,11 @@ def registry():
     (testing.check_generator, "wrong-shape", "output has shape (4, 10), expected (4, 1, 16, 16)"),
     (testing.check_generator, "unbounded", "images must lie in [-1, 1]"),
     (testing.check_generator, "tuple-params", "cannot type a recipe"),
+    (testing.check_generator, "unseeded-code", "sample_latent(n, rng) draws other numbers from the same seed"),
+    (testing.check_generator, "misplaced-code", "sample_latent(n, rng, code=0) must put the one-hot code in "
+                                                "columns 3..5 of every row"),
     (testing.check_discriminator, "detaching", "no finite gradient reaches the input images"),
+    (testing.check_discriminator, "ragged-extras", "extra output 'class_logits' has shape (1, 10), expected (4, 10)"),
     (testing.check_loss, "vector", "discriminator_loss must return a scalar tensor"),
     (testing.check_loss, "detached", "generator_loss has no gradient"),
     (testing.check_loss, "no-methods", "has no discriminator_loss method"),
@@ -127,6 +184,15 @@ def test_a_broken_component_fails_its_check_with_a_clear_message(registry, check
         check(name, registry=registry)
     assert message in str(caught.value)
     assert isinstance(caught.value, AssertionError)
+
+
+def test_check_loss_gives_a_loss_the_discriminator_extras_it_reads(registry):
+    with pytest.raises(KeyError, match="class_logits"):  # its test discriminator returns logits alone
+        testing.check_loss("class-loss", registry=registry)
+    assert isinstance(testing.check_loss("class-loss", discriminator_extras={"class_logits": 10}, registry=registry),
+                      ClassLoss)
+    with pytest.raises(testing.ContractError, match="discriminator_extras maps names other than 'logits'"):
+        testing.check_loss("class-loss", discriminator_extras={"class_logits": 0}, registry=registry)
 
 
 def test_params_are_typed_as_in_a_recipe(registry):

@@ -23,6 +23,10 @@ def test_dcgan_models_honour_the_contract(shape):
                                 data=data)
     testing.check_discriminator("dcgan", {"norm": "layer", "conditional": True, "conditioning": "concat",
                                           **SMALL}, data=data)
+    testing.check_generator("dcgan", {"latent_dim": 8, "code_categories": 10, "continuous_codes": 2, **SMALL},
+                            data=data)
+    testing.check_discriminator("dcgan", {"class_head": True, **SMALL}, data=data)
+    testing.check_discriminator("dcgan", {"code_categories": 10, "continuous_codes": 2, **SMALL}, data=data)
 
 
 @pytest.mark.parametrize("name, params", [("lsgan", {}), ("hinge", {"r1_gamma": 1.0}), ("wgan-gp", {}),

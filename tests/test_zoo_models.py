@@ -84,3 +84,59 @@ def test_discriminator_norm_option_chooses_the_layer(norm, layer):
     assert sum(isinstance(m, layer) for m in D.modules()) == 1  # every convolution but the first
     none = make_dcgan_discriminator(DCGANDiscriminatorParams(norm="none", **SMALL), DataSpec((1, 28, 28)))
     assert not any(isinstance(m, layer) for m in none.modules())
+
+
+def test_class_head_returns_class_logits_beside_the_logit():
+    spec = DataSpec((1, 28, 28), num_classes=10)
+    D = make_dcgan_discriminator(DCGANDiscriminatorParams(class_head=True, **SMALL), spec)
+    out = D(torch.randn(3, 1, 28, 28))
+    assert set(out) == {"logits", "class_logits"}
+    assert out["logits"].shape == (3,) and out["class_logits"].shape == (3, 10)
+    with pytest.raises(ValueError, match="class_head: true needs a dataset with class labels"):
+        make_dcgan_discriminator(DCGANDiscriminatorParams(class_head=True), DataSpec((1, 28, 28)))
+
+
+def test_code_generator_draws_noise_then_a_one_hot_code_then_continuous_codes():
+    G = make_dcgan_generator(DCGANGeneratorParams(latent_dim=6, code_categories=4, continuous_codes=2, **SMALL),
+                             DataSpec((1, 28, 28)))
+    assert G.latent_dim == 12 and G.code_categories == 4 and G.continuous_codes == 2
+    z = G.sample_latent(500, torch.Generator().manual_seed(0))
+    assert z.shape == (500, 12)
+    codes = z[:, 6:10]
+    assert torch.equal(codes.sum(1), torch.ones(500)) and set(codes.argmax(1).tolist()) == {0, 1, 2, 3}
+    assert z[:, 10:].abs().max() <= 1.0 and z[:, 10:].min() < -0.9 and z[:, 10:].max() > 0.9
+    assert torch.equal(z, G.sample_latent(500, torch.Generator().manual_seed(0)))  # every number from rng
+    fixed = G.sample_latent(500, torch.Generator().manual_seed(0), code=3)
+    assert torch.equal(fixed[:, 6:10].argmax(1), torch.full((500,), 3))
+    assert torch.equal(fixed[:, :6], z[:, :6]) and torch.equal(fixed[:, 10:], z[:, 10:])  # only the code changes
+    assert G(z[:2]).shape == (2, 1, 28, 28)
+    with pytest.raises(ValueError, match="code must be in 0..3, got 4"):
+        G.sample_latent(2, torch.Generator(), code=4)
+
+
+def test_plain_dcgan_draws_no_latent_of_its_own():
+    G = make_dcgan_generator(DCGANGeneratorParams(latent_dim=16, **SMALL), DataSpec((1, 28, 28)))
+    assert G.latent_dim == 16 and not hasattr(G, "sample_latent") and not hasattr(G, "code_categories")
+
+
+def test_q_head_returns_the_codes_of_the_generator():
+    D = make_dcgan_discriminator(DCGANDiscriminatorParams(code_categories=10, continuous_codes=2, **SMALL),
+                                 DataSpec((1, 28, 28)))
+    out = D(torch.randn(3, 1, 28, 28))
+    assert set(out) == {"logits", "code_logits", "code_values"}
+    assert out["code_logits"].shape == (3, 10) and out["code_values"].shape == (3, 2)
+    only_continuous = make_dcgan_discriminator(DCGANDiscriminatorParams(continuous_codes=3, **SMALL),
+                                               DataSpec((1, 28, 28)))
+    assert set(only_continuous(torch.randn(2, 1, 28, 28))) == {"logits", "code_values"}
+
+
+@pytest.mark.parametrize("params, message", [
+    (dict(code_categories=1), "code_categories must be 0 .no code. or at least 2, got 1"),
+    (dict(code_categories=-2), "code_categories must be 0"),
+    (dict(continuous_codes=-1), "continuous_codes must be at least 0, got -1"),
+])
+def test_code_params_are_checked(params, message):
+    with pytest.raises(ValueError, match=message):
+        DCGANGeneratorParams(**params)
+    with pytest.raises(ValueError, match=message):
+        DCGANDiscriminatorParams(**params)

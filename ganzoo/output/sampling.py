@@ -53,30 +53,46 @@ def check_label(generator, spec: DataSpec, label: Optional[int], option: str = "
         raise GanzooError(f"{option} must be in 0..{(spec.num_classes or 1) - 1}, got {label}")
 
 
+def check_code(generator, code: Optional[int], option: str = "--code") -> None:
+    """A code to sample is given only to a generator with a categorical latent code, and names one of its values."""
+    from ganzoo.models import code_categories
+
+    if code is None:
+        return
+    categories = code_categories(generator)
+    if not categories:
+        raise GanzooError(f"{option} needs a generator with a categorical latent code (InfoGAN's, e.g. "
+                          "generator.params.code_categories: 10); this run's generator has none")
+    if not 0 <= code < categories:
+        raise GanzooError(f"{option} must be in 0..{categories - 1}, got {code}")
+
+
 def is_image(spec: DataSpec) -> bool:
     return len(spec.image_shape) == 3
 
 
 @torch.no_grad()
 def sample_images(generator, spec: DataSpec, n: int, seed: int = 0, label: Optional[int] = None,
-                  batch_size: int = 1000) -> torch.Tensor:
-    """``n`` images as uint8, (N, C, H, W), drawn with a seeded noise generator (one float batch at a time)."""
-    return torch.cat([to_uint8(batch) for batch in _batches(generator, spec, n, seed, label, batch_size)])
+                  batch_size: int = 1000, code: Optional[int] = None) -> torch.Tensor:
+    """``n`` images as uint8, (N, C, H, W), drawn with a seeded noise generator (one float batch at a time);
+    ``label`` fixes the class of a conditional generator, ``code`` the categorical code of one that has it."""
+    return torch.cat([to_uint8(batch) for batch in _batches(generator, spec, n, seed, label, batch_size, code)])
 
 
 @torch.no_grad()
 def sample_raw(generator, spec: DataSpec, n: int, seed: int = 0, label: Optional[int] = None,
-               batch_size: int = 1000) -> torch.Tensor:
+               batch_size: int = 1000, code: Optional[int] = None) -> torch.Tensor:
     """``n`` samples as the generator gives them (float, on the CPU), with a seeded noise generator."""
-    return torch.cat(list(_batches(generator, spec, n, seed, label, batch_size)))
+    return torch.cat(list(_batches(generator, spec, n, seed, label, batch_size, code)))
 
 
-def _batches(generator, spec: DataSpec, n: int, seed: int, label: Optional[int], batch_size: int):
+def _batches(generator, spec: DataSpec, n: int, seed: int, label: Optional[int], batch_size: int,
+             code: Optional[int] = None):
     device = next(generator.parameters()).device
     rng = torch.Generator(device).manual_seed(seed)
     for start in range(0, n, batch_size):
         count = min(batch_size, n - start)
-        z = draw_latent(generator, count, rng)
+        z = draw_latent(generator, count, rng, code)
         labels = None
         if spec.num_classes:
             labels = (torch.full((count,), label, device=device) if label is not None

@@ -1,5 +1,6 @@
-"""ganzoo's zoo: DCGAN (conditional, spectral norm), LSGAN, hinge and WGAN-GP
-losses, Fashion-MNIST, a 2-D Gaussian mixture and image folders.
+"""ganzoo's zoo: DCGAN (conditional, spectral norm, ACGAN's class head, InfoGAN's codes),
+the ACGAN and InfoGAN algorithms, LSGAN, hinge and WGAN-GP losses, Fashion-MNIST,
+a 2-D Gaussian mixture and image folders.
 
 Like the vanilla set, it uses only ganzoo's public API and is registered through
 the ``ganzoo`` entry-point group, exactly as a third-party plugin is.
@@ -7,6 +8,7 @@ the ``ganzoo`` entry-point group, exactly as a third-party plugin is.
 
 from ganzoo import hookimpl
 
+from ganzoo_zoo.acgan import ACGAN, ACGANParams
 from ganzoo_zoo.callbacks import ClipWeights, ClipWeightsParams
 from ganzoo_zoo.dcgan import (DCGANDiscriminatorParams, DCGANGeneratorParams, make_dcgan_discriminator,
                               make_dcgan_generator)
@@ -14,20 +16,29 @@ from ganzoo_zoo.diffaugment import DiffAugmentParams, make_diffaugment
 from ganzoo_zoo.fashion_mnist import FashionMNISTParams, load_fashion_mnist
 from ganzoo_zoo.gaussians import GaussianMixtureParams, load_gaussian_mixture
 from ganzoo_zoo.image_folder import ImageFolderParams, load_image_folder
+from ganzoo_zoo.infogan import InfoGAN, InfoGANParams
 from ganzoo_zoo.losses import (HingeParams, LSGANParams, WassersteinParams, WGANGPParams, make_hinge, make_lsgan,
                                make_wasserstein, make_wgan_gp)
 
 
 @hookimpl
+def register_algorithms(register):
+    register("acgan", ACGAN, ACGANParams,
+             "ACGAN (Odena et al. 2017): D also classifies; a class loss on real and fake in both updates.")
+    register("infogan", InfoGAN, InfoGANParams,
+             "InfoGAN (Chen et al. 2016): G's latent codes, recovered by D's Q head (mutual information).")
+
+
+@hookimpl
 def register_generators(register):
     register("dcgan", make_dcgan_generator, DCGANGeneratorParams,
-             "DCGAN generator for square images (28, 32, 64...), any channels; class-conditional option.")
+             "DCGAN generator for square images (28, 32, 64...), any channels; class-conditional, InfoGAN codes.")
 
 
 @hookimpl
 def register_discriminators(register):
     register("dcgan", make_dcgan_discriminator, DCGANDiscriminatorParams,
-             "DCGAN discriminator: batch/layer/instance norm, spectral norm, projection or concat conditioning.")
+             "DCGAN discriminator: norms, spectral norm, conditioning; ACGAN class head, InfoGAN Q head options.")
     register("diffaugment", make_diffaugment, DiffAugmentParams,
              "DiffAugment (Zhao et al. 2020): translation, cutout, colour around any discriminator.")
 

@@ -10,6 +10,14 @@ Conditioning (labels come from the dataset through the trainer):
 - the generator concatenates a learned label embedding to z;
 - the discriminator either projects (Miyato & Koyama 2018: logit += <embed(y), features>)
   or concatenates one-hot label planes to the input image (the classic cDCGAN).
+
+Heads and codes for the zoo's algorithms:
+- ``class_head``: the discriminator also returns ``class_logits`` (N, classes), ACGAN's
+  auxiliary classifier, from the same features;
+- ``code_categories`` / ``continuous_codes``: the generator draws InfoGAN's latent,
+  z = [noise, one-hot categorical code, continuous codes in [-1, 1]], and the
+  discriminator gets InfoGAN's Q head on its features, returning ``code_logits`` (N, K)
+  and ``code_values`` (N, C), the predicted codes.
 """
 
 from dataclasses import dataclass
@@ -34,10 +42,13 @@ class DCGANGeneratorParams:
     init: str = "normal"  # normal: N(0, 0.02) as in the DCGAN paper | default: PyTorch's
     conditional: bool = False  # class-conditional: forward(z, labels); needs a labelled dataset
     embed_dim: int = 32  # size of the label embedding concatenated to z
+    code_categories: int = 0  # InfoGAN: values of a categorical code appended to z one-hot (0: none)
+    continuous_codes: int = 0  # InfoGAN: continuous codes, uniform in [-1, 1], appended after it
 
     def __post_init__(self):
         _check_positive(self, "latent_dim", "base_channels", "embed_dim")
         _check_choice("init", self.init, INITS)
+        _check_codes(self)
 
 
 @dataclass
@@ -50,20 +61,32 @@ class DCGANDiscriminatorParams:
     init: str = "normal"
     conditional: bool = False  # class-conditional: forward(x, labels); needs a labelled dataset
     conditioning: str = "projection"  # projection | concat
+    class_head: bool = False  # ACGAN: also return class_logits (N, classes); needs a labelled dataset
+    code_categories: int = 0  # InfoGAN's Q head: predict a categorical code of this many values (0: none)
+    continuous_codes: int = 0  # and this many continuous codes; match the generator's
+    code_hidden: int = 128  # width of the Q head's hidden layer
 
     def __post_init__(self):
-        _check_positive(self, "base_channels")
+        _check_positive(self, "base_channels", "code_hidden")
         _check_choice("norm", self.norm, NORMS)
         _check_choice("init", self.init, INITS)
         _check_choice("conditioning", self.conditioning, CONDITIONINGS)
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+        _check_codes(self)
 
 
 def _check_positive(params, *names: str) -> None:
     for name in names:
         if getattr(params, name) < 1:
             raise ValueError(f"{name} must be at least 1, got {getattr(params, name)}")
+
+
+def _check_codes(params) -> None:
+    if params.code_categories == 1 or params.code_categories < 0:
+        raise ValueError(f"code_categories must be 0 (no code) or at least 2, got {params.code_categories}")
+    if params.continuous_codes < 0:
+        raise ValueError(f"continuous_codes must be at least 0, got {params.continuous_codes}")
 
 
 def _check_choice(name: str, value: str, choices) -> None:
@@ -110,10 +133,10 @@ class DCGANGenerator(nn.Module):
         super().__init__()
         channels, start, steps, widths = _layout(data, params)
         classes = _conditional_classes(params, data)
-        self.latent_dim = params.latent_dim
+        self.latent_dim = params.latent_dim + params.code_categories + params.continuous_codes  # the width of z
         self.conditional = classes is not None
         self.embed = nn.Embedding(classes, params.embed_dim) if classes else None
-        in_features = params.latent_dim + (params.embed_dim if classes else 0)
+        in_features = self.latent_dim + (params.embed_dim if classes else 0)
         bn = params.batch_norm
         self.project = nn.Sequential(
             nn.Linear(in_features, widths[0] * start * start, bias=not bn),
@@ -135,6 +158,38 @@ class DCGANGenerator(nn.Module):
         if self.conditional:
             z = torch.cat([z, self.embed(labels)], dim=1)
         return self.blocks(self.project(z))
+
+
+class DCGANCodeGenerator(DCGANGenerator):
+    """A DCGAN generator whose latent carries InfoGAN's codes: it draws z itself."""
+
+    def __init__(self, params: DCGANGeneratorParams, data: DataSpec):
+        super().__init__(params, data)
+        self.noise_dim = params.latent_dim
+        self.code_categories = params.code_categories  # ganzoo sample --code picks one of these
+        self.continuous_codes = params.continuous_codes
+
+    def sample_latent(self, n: int, rng: torch.Generator, code: Optional[int] = None) -> torch.Tensor:
+        """[noise (N(0, 1)), one-hot code (uniform over the categories, or ``code``), continuous codes
+        (uniform in [-1, 1])], every number from ``rng``, in that order."""
+        device = rng.device
+        parts = [torch.randn(n, self.noise_dim, device=device, generator=rng)]
+        if self.code_categories:
+            codes = torch.randint(self.code_categories, (n,), device=device, generator=rng)
+            if code is not None:  # drawn all the same, so the continuous codes do not depend on it
+                codes.fill_(_code_value(code, self.code_categories))
+            parts.append(nn.functional.one_hot(codes, self.code_categories).float())
+        elif code is not None:
+            raise ValueError("this generator has no categorical code to fix")
+        if self.continuous_codes:
+            parts.append(torch.rand(n, self.continuous_codes, device=device, generator=rng) * 2 - 1)
+        return torch.cat(parts, dim=1)
+
+
+def _code_value(code: int, categories: int) -> int:
+    if not 0 <= code < categories:
+        raise ValueError(f"code must be in 0..{categories - 1}, got {code}")
+    return code
 
 
 class DCGANDiscriminator(nn.Module):
@@ -162,6 +217,12 @@ class DCGANDiscriminator(nn.Module):
         self.logit = sn(nn.Linear(features, 1))
         self.project = (sn(nn.Embedding(classes, features))
                         if self.conditional and not self.concat else None)
+        self.classify = sn(nn.Linear(features, _head_classes(params, data))) if params.class_head else None
+        self.code_categories, self.continuous_codes = params.code_categories, params.continuous_codes
+        codes = params.code_categories + params.continuous_codes
+        self.q_head = (nn.Sequential(sn(nn.Linear(features, params.code_hidden)), nn.LeakyReLU(params.negative_slope),
+                                     sn(nn.Linear(params.code_hidden, codes)))
+                       if codes else None)
         if params.init == "normal":
             _init_weights(self)
 
@@ -173,7 +234,22 @@ class DCGANDiscriminator(nn.Module):
         out = self.logit(h).view(-1)
         if self.project is not None:
             out = out + (self.project(labels) * h).sum(dim=1)
-        return out
+        if self.classify is None and self.q_head is None:
+            return out
+        return {"logits": out, **self.heads(h)}
+
+    def heads(self, h: torch.Tensor) -> dict:
+        """The extra outputs on features ``h``: class logits (ACGAN), code logits and values (InfoGAN's Q)."""
+        extras = {}
+        if self.classify is not None:
+            extras["class_logits"] = self.classify(h)
+        if self.q_head is not None:
+            q = self.q_head(h)
+            if self.code_categories:
+                extras["code_logits"] = q[:, :self.code_categories]
+            if self.continuous_codes:
+                extras["code_values"] = q[:, self.code_categories:]
+        return extras
 
 
 def _norm(kind: str, channels: int) -> List[nn.Module]:
@@ -186,7 +262,15 @@ def _norm(kind: str, channels: int) -> List[nn.Module]:
     return []
 
 
+def _head_classes(params, data: DataSpec) -> int:
+    if not data.num_classes:
+        raise ValueError("class_head: true needs a dataset with class labels")
+    return data.num_classes
+
+
 def make_dcgan_generator(params: DCGANGeneratorParams, data: DataSpec) -> DCGANGenerator:
+    if params.code_categories or params.continuous_codes:
+        return DCGANCodeGenerator(params, data)
     return DCGANGenerator(params, data)
 
 
