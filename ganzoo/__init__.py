@@ -4,7 +4,7 @@ The public API that plugins import. ``import ganzoo`` stays light: the parts tha
 need torch are imported on first use.
 """
 
-from ganzoo.data import DataSpec, ImageData, default_data_root
+from ganzoo.data import DataSource, DataSpec, ImageData, default_data_root
 from ganzoo.errors import GanzooError
 from ganzoo.hookspecs import hookimpl
 from ganzoo.metrics import Features, Metric
@@ -13,6 +13,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AdversarialLoss",
+    "DataSource",
     "DataSpec",
     "Features",
     "GanzooError",

@@ -31,6 +31,25 @@ class ComponentConfig:
 
 
 @dataclass
+class FileRecord:
+    bytes: int = MISSING
+    sha256: str = MISSING
+
+
+@dataclass
+class DataSourceRecord:
+    """Written by ``ganzoo run``: the files the run trained on (see ganzoo.data_record)."""
+
+    param: str = "root"  # the dataset param that names their folder
+    files: Dict[str, FileRecord] = field(default_factory=dict)  # path relative to that folder -> size, SHA-256
+
+
+@dataclass
+class DatasetConfig(ComponentConfig):
+    source: Optional[DataSourceRecord] = None  # null in a recipe; a run's recipe.yaml records its data here
+
+
+@dataclass
 class OptimizerConfig:
     name: str = "adam"
     lr: float = 2e-4
@@ -78,7 +97,7 @@ class EvalConfig:
 class RecipeSchema:
     name: Optional[str] = None  # defaults to the recipe file's stem
     seed: int = 0
-    dataset: ComponentConfig = field(default_factory=ComponentConfig)
+    dataset: DatasetConfig = field(default_factory=DatasetConfig)
     generator: ComponentConfig = field(default_factory=ComponentConfig)
     discriminator: ComponentConfig = field(default_factory=ComponentConfig)
     loss: ComponentConfig = field(default_factory=ComponentConfig)

@@ -20,9 +20,10 @@ import torch
 
 from ganzoo import checkpoint, distributed, divergence, fused_step
 from ganzoo.components import (build_loss, build_models, build_optimizer, discriminate, generate,
-                               is_conditional, load_data, resolve_device,
+                               is_conditional, resolve_device,
                                set_requires_grad)
 from ganzoo.data import ImageData
+from ganzoo.data_record import load_recorded_data
 from ganzoo.ema import GeneratorEMA
 from ganzoo.errors import GanzooError
 from ganzoo.files import write_atomic, write_text_atomic
@@ -106,7 +107,8 @@ class Trainer:
             torch.set_num_threads(train.threads)
         _check_evaluation(registry, recipe)
         torch.manual_seed(self.config.seed)  # model initialisation
-        data: ImageData = load_data(registry, recipe)
+        data: ImageData = load_recorded_data(registry, recipe)
+        self.recipe_yaml = recipe.to_yaml()  # now naming the data it read (ganzoo.data_record)
         self.spec = data.spec
         self.steps_per_epoch = len(data) // self.batch_size
         if self.steps_per_epoch == 0:

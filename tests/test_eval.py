@@ -48,11 +48,10 @@ def test_eval_json_output_is_the_report(tiny_run, data_env, capsys):
     assert 0 <= printed["metrics"]["precision"]["real_vs_real"] <= 1
 
 
-def test_eval_without_the_test_set_is_a_one_line_error(tiny_run, tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("GANZOO_DATA", str(tmp_path))
-    assert main(["eval", str(tiny_run), "-n", "32"]) == 2
+def test_eval_without_the_test_set_is_a_one_line_error(tiny_run, tmp_path, capsys):
+    assert main(["eval", str(tiny_run), "-n", "32", "--data", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and "MNIST test set not found" in err and "GANZOO_DATA" in err
+    assert len(err.splitlines()) == 1 and "MNIST test set not found" in err and "--data" in err
 
 
 @pytest.mark.parametrize("args, message", [
