@@ -7,7 +7,7 @@ import shutil
 import pytest
 from omegaconf import OmegaConf
 
-from conftest import QUICK, RECIPE
+from conftest import QUICK, RECIPE, real_mnist_missing
 from ganzoo.cli import main
 from runs import TINY
 
@@ -112,3 +112,11 @@ def test_quick_runs_are_unchanged_by_the_record(data_env, tmp_path):
     """The record is written after the data are read: a recipe without one trains as before."""
     assert main(["run", str(RECIPE), *QUICK, "train.epochs=1", "--out", str(tmp_path / "r"), "--quiet"]) == 0
     assert recipe_of(tmp_path / "r").dataset.params.root == str(data_env.resolve())
+
+
+def test_the_real_mnist_tests_skip_when_the_files_are_missing_not_only_the_folder(tmp_path, mnist_root):
+    """A failed first run used to leave an empty MNIST/raw/, and the tests on real data then failed."""
+    (tmp_path / "MNIST" / "raw").mkdir(parents=True)
+    reason = real_mnist_missing(tmp_path)
+    assert "t10k-images-idx3-ubyte" in reason and str(tmp_path / "MNIST" / "raw") in reason
+    assert real_mnist_missing(mnist_root) == ""

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from conftest import QUICK, RECIPE, SHARED_DATA
+from conftest import QUICK, RECIPE, SHARED_DATA, needs_real_mnist
 from ganzoo.cli import main
 
 METRICS = {"fid", "kid", "mnist_score", "modes", "mode_kl", "precision", "recall"}
@@ -69,7 +69,7 @@ def test_an_unknown_metric_in_the_recipe_fails_before_training(data_env, tmp_pat
     assert not (tmp_path / "r" / "recipe.yaml").exists()
 
 
-@pytest.mark.skipif(not (SHARED_DATA / "MNIST" / "raw").is_dir(), reason="real MNIST not present")
+@needs_real_mnist
 def test_real_vs_real_on_mnist_looks_like_a_perfect_generator():
     from ganzoo.evaluation import Evaluator
     from ganzoo.recipe import load_recipe
