@@ -353,8 +353,10 @@ class Trainer:
     def end_epoch(self, epoch: int) -> None:
         self.log(epoch)
         if self.world.is_main:
+            self.progress.end_epoch(epoch)  # a summary line that stays on the terminal
             self.evaluate(epoch)
             self.save_grid(self.run_dir / SAMPLES_FOLDER / f"epoch-{epoch:03d}.png")
+            write_loss_plot(self.run_dir / METRICS_FILE, self.run_dir / LOSS_PLOT_FILE)  # to watch as it trains
         self.save_checkpoint()
 
     def evaluate(self, epoch: int) -> None:
