@@ -1,4 +1,4 @@
-"""Train every recipe in recipes/ with a fixed seed, score it, and write docs/results.md.
+"""Train every built-in recipe (ganzoo/recipes/) with a fixed seed, score it, and write docs/results.md.
 
     GANZOO_DATA=../shared/datasets python benchmarks/results.py
 
@@ -115,7 +115,7 @@ def markdown(results: list[dict], n: int, seed: int, device: str, command: str) 
     out = [
         "# Results",
         "",
-        f"Every recipe in `recipes/`, trained as written with seed {seed}, then scored by `ganzoo eval -n {n}`: "
+        f"Every recipe in `ganzoo/recipes/`, trained as written with seed {seed}, then scored by `ganzoo eval -n {n}`: "
         f"{n} generated images against the MNIST test set (10,000 images) in the feature space "
         "of ganzoo's own MNIST classifier (see `docs/metrics.md`). The real-vs-real row is the same metrics for "
         f"{n} MNIST train images against the test set: what a perfect generator would score.",
@@ -159,8 +159,10 @@ def markdown(results: list[dict], n: int, seed: int, device: str, command: str) 
 
 
 def main() -> int:
+    from ganzoo.recipe import builtin_recipes, recipe_path
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("recipes", nargs="*", help="recipe files (default: every recipes/*.yaml)")
+    parser.add_argument("recipes", nargs="*", help="recipe names or files (default: every built-in recipe)")
     parser.add_argument("-n", type=int, default=10000, help="images per evaluation (default 10000)")
     parser.add_argument("--seed", type=int, default=0, help="training and evaluation seed (default 0)")
     parser.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
@@ -168,22 +170,22 @@ def main() -> int:
     parser.add_argument("--runs", default=str(ROOT / "benchmarks" / "runs"), help="where the runs go")
     parser.add_argument("--out", default=str(ROOT / "docs" / "results.md"), help="the Markdown file to write")
     parser.add_argument("--long-epochs", type=int, default=30,
-                        help="also train recipes/vanilla_mnist.yaml this many epochs, scored every 5 (0: skip)")
+                        help="also train vanilla_mnist this many epochs, scored every 5 (0: skip)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="a recipe override for every recipe, e.g. train.epochs=1 (for a quick check)")
     args = parser.parse_args()
 
     data = args.data or os.environ.get("GANZOO_DATA") or str((ROOT / ".." / "shared" / "datasets").resolve())
     env = {**os.environ, "GANZOO_DATA": str(Path(data).resolve())}
-    recipes = [Path(r).resolve() for r in args.recipes] or sorted((ROOT / "recipes").glob("*.yaml"))
+    recipes = [recipe_path(r).resolve() for r in args.recipes] or list(builtin_recipes().values())
     results = []
     for recipe in recipes:
         print(f"{recipe.name}: training and scoring ...", file=sys.stderr, flush=True)
         result = train_and_score(recipe, Path(args.runs).resolve(), args.n, args.seed, args.device, env, args.set)
         print(f"{recipe.name}: {result.get('error', 'done')} ({result['wall_s']:.0f} s)", file=sys.stderr, flush=True)
         results.append(result)
-    vanilla = ROOT / "recipes" / "vanilla_mnist.yaml"
-    if args.long_epochs and vanilla.is_file():
+    vanilla = builtin_recipes().get("vanilla_mnist")
+    if args.long_epochs and vanilla is not None:
         name = f"vanilla_mnist.yaml, {args.long_epochs} epochs"
         print(f"{name}: training and scoring ...", file=sys.stderr, flush=True)
         result = train_and_score(vanilla, Path(args.runs).resolve(), args.n, args.seed, args.device, env,

@@ -29,7 +29,8 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", parents=[common], help="train a GAN from a YAML recipe",
                               description="Train a GAN from a YAML recipe. KEY=VALUE overrides are merged last, "
                                           "e.g. train.epochs=1 generator.params.hidden=[256,256].")
-    run.add_argument("recipe", nargs="?", help="recipe file, e.g. recipes/vanilla_mnist.yaml")
+    run.add_argument("recipe", nargs="?", help="a built-in recipe's name (e.g. vanilla_mnist; see `ganzoo list "
+                                               "--kind recipe`) or a recipe file")
     run.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="recipe overrides")
     run.add_argument("--out", metavar="DIR", help="run directory (default: runs/<recipe name>-<timestamp>)")
     run.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its newest checkpoint")
@@ -37,8 +38,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--nproc", type=int, metavar="N",
                      help="train data-parallel in N processes on this machine (torchrun underneath)")
 
-    listing = commands.add_parser("list", parents=[common], help="show the registered components")
-    listing.add_argument("--kind", help="only this kind: generator, discriminator, loss, dataset or metric")
+    listing = commands.add_parser("list", parents=[common], help="show the registered components and built-in recipes")
+    listing.add_argument("--kind", help="only this kind: generator, discriminator, loss, dataset, metric or recipe")
     listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
     sample = commands.add_parser("sample", parents=[common], help="draw images from a trained run")
@@ -151,7 +152,7 @@ def cmd_run(args) -> int:
         if any("=" not in item for item in args.overrides):
             raise GanzooError("--resume takes the run directory alone (plus KEY=VALUE overrides), not a recipe file")
     elif not args.recipe:
-        raise GanzooError("give a recipe file (e.g. ganzoo run recipes/vanilla_mnist.yaml) or --resume RUN_DIR")
+        raise GanzooError("give a recipe (e.g. ganzoo run vanilla_mnist, or a .yaml file) or --resume RUN_DIR")
 
     registry = _registry(args)
     world = distributed.world_from_env()
@@ -211,37 +212,16 @@ def _launch(args, registry) -> int:
 def cmd_list(args) -> int:
     import json
 
+    from ganzoo.listing import RECIPE, listing, print_listing
     from ganzoo.registry import KINDS
 
-    if args.kind is not None and args.kind not in KINDS:
-        raise GanzooError(f"unknown kind '{args.kind}'; kinds are: {', '.join(KINDS)}")
-    registry = _registry(args)
-    components = registry.of_kind(args.kind)
+    if args.kind is not None and args.kind not in (*KINDS, RECIPE):
+        raise GanzooError(f"unknown kind '{args.kind}'; kinds are: {', '.join((*KINDS, RECIPE))}")
+    data = listing(_registry(args), args.kind)
     if args.json:
-        print(json.dumps({
-            "components": [
-                {"kind": c.kind, "name": c.name, "description": c.description,
-                 "plugin": {"name": c.plugin.name, "distribution": c.plugin.distribution, "version": c.plugin.version}}
-                for c in components
-            ],
-            "failures": [{"plugin": f.plugin.name, "distribution": f.plugin.distribution,
-                          "version": f.plugin.version, "error": f.error} for f in registry.failures],
-        }, indent=2))
-        return 0
-
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title="ganzoo components")
-    for column in ("kind", "name", "plugin", "description"):
-        table.add_column(column, overflow="fold")
-    for c in components:
-        table.add_row(c.kind, c.name, f"{c.plugin.name} ({c.plugin})", c.description)
-    console = Console()
-    console.print(table)
-    for failure in registry.failures:
-        console.print(f"[red]failed[/red] plugin '{failure.plugin.name}' ({failure.plugin}): {failure.error}",
-                      markup=True, highlight=False, soft_wrap=True)
+        print(json.dumps(data, indent=2))
+    else:
+        print_listing(data)
     return 0
 
 

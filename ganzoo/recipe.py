@@ -126,10 +126,40 @@ class Recipe:
         return OmegaConf.to_yaml(OmegaConf.create(tree))
 
 
+BUILTIN_RECIPES = Path(__file__).resolve().parent / "recipes"  # shipped in the package
+
+
+def builtin_recipes() -> Dict[str, Path]:
+    """The recipes that come with ganzoo, by name (the file's stem)."""
+    return {path.stem: path for path in sorted(BUILTIN_RECIPES.glob("*.yaml"))}
+
+
+def recipe_description(path: Path) -> str:
+    """A recipe's first sentence, from the comment lines that open it: what it trains."""
+    words = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("#") or line[1:].startswith("   "):  # the comments' end, or a command
+            break
+        words.append(line[1:].strip())
+    text = " ".join(word for word in words if word)
+    return re.split(r"(?<=[.])\s+(?=[A-Z])", text, maxsplit=1)[0]
+
+
+def recipe_path(name_or_path: str | Path) -> Path:
+    """A recipe file: the path given when it is a file, else the built-in recipe of that name."""
+    path = Path(name_or_path)
+    if path.is_file():
+        return path
+    builtin = builtin_recipes()
+    name = path.name[:-len(".yaml")] if path.name.endswith(".yaml") else path.name
+    if str(name_or_path) in (name, path.name) and name in builtin:
+        return builtin[name]
+    raise GanzooError(f"recipe '{name_or_path}' is neither a file nor a built-in recipe; "
+                      f"built-in recipes: {', '.join(builtin) or 'none'} (`ganzoo list --kind recipe`)")
+
+
 def load_recipe(path: str | Path, overrides: Sequence[str] = (), registry: Registry | None = None) -> Recipe:
-    path = Path(path)
-    if not path.is_file():
-        raise GanzooError(f"recipe file '{path}' not found; give the path to a .yaml recipe (see recipes/)")
+    path = recipe_path(path)
     try:
         document = OmegaConf.load(path)
     except yaml.YAMLError as error:

@@ -78,7 +78,7 @@ def test_sample_errors_are_one_line(tmp_path):
 
 def test_sample_writes_points_for_a_gaussian_mixture_run(tmp_path):
     run_dir = tmp_path / "ring"
-    result = run_ganzoo("run", "recipes/gaussians_ring.yaml", "train.epochs=1", "dataset.params.samples=512",
+    result = run_ganzoo("run", "gaussians_ring", "train.epochs=1", "dataset.params.samples=512",
                         "train.batch_size=64", "--out", run_dir)
     assert result.returncode == 0, result.stderr
     npz = tmp_path / "points.npz"

@@ -71,3 +71,19 @@ def test_the_loss_curves_are_drawn_after_every_epoch(data_env, tmp_path):
 
     start(tmp_path / "run", ["train.epochs=2"], Watch()).fit()
     assert seen == [b"\x89PNG\r\n\x1a\n"]
+
+
+def test_ganzoo_list_fits_80_columns_and_shows_the_recipes():
+    from ganzoo.listing import listing, print_listing
+    from ganzoo.registry import load_registry
+
+    console, screen = terminal(80)
+    print_listing(listing(load_registry(), None), console)
+    lines = screen.getvalue().splitlines()
+    assert max(map(len, lines)) <= 80
+    text = screen.getvalue()
+    assert "mlp" in text and "vanilla_mnist" in text and "recipes" in text
+    # descriptions wrap over at most three lines: no row stands taller than that
+    assert "The vanilla GAN of ganzoo's founding document" in text
+    rows = [line for line in lines if line[:1].strip()]  # a row's first line starts at the left edge
+    assert len(lines) < 3 * len(rows)
