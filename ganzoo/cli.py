@@ -12,6 +12,7 @@ from ganzoo.errors import GanzooError
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+DEVICE_HELP = "auto (default: CUDA when present, as in training), cpu or cuda"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -48,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("--out", required=True, metavar="FILE", help=".npz (uint8 array 'images') or .png (a grid)")
     sample.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
     sample.add_argument("--label", type=int, help="class to sample, for conditional generators")
-    sample.add_argument("--device", default="cpu", help="cpu (default), cuda or auto")
+    sample.add_argument("--device", default="auto", help=DEVICE_HELP)
 
     plugins = commands.add_parser("plugins", parents=[common], help="show the installed plugins and what each registered",
                                   description="Each plugin (entry point of the 'ganzoo' group): distribution, version, "
@@ -79,7 +80,7 @@ def _parser() -> argparse.ArgumentParser:
                                                          "root, else $GANZOO_DATA, else ./data)")
     evaluate.add_argument("--classifier", metavar="FILE", help="weights from `ganzoo train-classifier` "
                                                                "(default: the ones shipped with ganzoo)")
-    evaluate.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
+    evaluate.add_argument("--device", default="auto", help=DEVICE_HELP)
 
     retrain = commands.add_parser("train-classifier", parents=[common],
                                   help="train the MNIST classifier the metrics use, again",
