@@ -6,7 +6,7 @@ Each recipe trains as written (its own epochs) with seed 0, evaluates itself aft
 every epoch (eval.every=1) so the table shows how the scores move with training,
 and is scored at the end by `ganzoo eval` beside the real-vs-real reference.
 The reference recipe is also trained longer (--long-epochs, default 30), to show
-that a longer-trained run scores better than a shorter one.
+how its scores move with longer training.
 Runs go to benchmarks/runs/<recipe>/ (replaced on every call).
 """
 
@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -94,18 +95,27 @@ def cell(value) -> str:
 
 
 def training_verdict(per_epoch: list[dict]) -> str:
-    """One sentence: does the longer-trained generator (last epoch) score better than after the first?"""
+    """What moved between the first evaluation and the last, value by value: only what the numbers say."""
     first, last = per_epoch[0], per_epoch[-1]
     if first is last or "fid" not in first:
         return "One evaluation only: nothing to compare."
-    keys = [k for k in ("fid", "kid", "mode_kl") if k in first] + [k for k in ("mnist_score", "modes", "precision",
-                                                                              "recall") if k in first]
     lower = {"fid", "kid", "mode_kl"}
+    keys = [k for k in ("fid", "kid", "mode_kl", "mnist_score", "modes", "precision", "recall") if k in first]
     better = [k for k in keys if (last[k] < first[k] if k in lower else last[k] > first[k])]
-    verdict = "better" if last["fid"] < first["fid"] else "not better"
-    return (f"After epoch {last['epoch']} against after epoch {first['epoch']}: FID {cell(first['fid'])} -> "
-            f"{cell(last['fid'])}, so the longer-trained generator scores {verdict} on FID; "
-            f"{len(better)} of {len(keys)} values improved ({', '.join(better) or 'none'}).")
+    worse = [k for k in keys if (last[k] > first[k] if k in lower else last[k] < first[k])]
+    return (f"After epoch {last['epoch']} against after epoch {first['epoch']}, one seed: "
+            f"{len(better)} of {len(keys)} values better ({', '.join(better) or 'none'}), "
+            f"{len(worse)} worse ({', '.join(worse) or 'none'}). One run per row: these differences may be "
+            "seed-to-seed noise (see the seeds in the vanilla_mnist table).")
+
+
+# Sections other scripts (or people) write into the same file, between <!-- NAME:begin --> and
+# <!-- NAME:end -->: kept, in order, after what this script writes.
+KEPT_SECTION = re.compile(r"<!-- ([\w-]+):begin -->.*?<!-- \1:end -->", re.DOTALL)
+
+
+def kept_sections(path: Path) -> list[str]:
+    return [m.group(0) for m in KEPT_SECTION.finditer(path.read_text(encoding="utf-8"))] if path.is_file() else []
 
 
 def markdown(results: list[dict], n: int, seed: int, device: str, command: str) -> str:
@@ -196,6 +206,7 @@ def main() -> int:
     command = " ".join(["python benchmarks/results.py"] + ([f"-n {args.n}"] if args.n != 10000 else [])
                        + [f"--set {item}" for item in args.set])
     text = markdown(results, args.n, args.seed, args.device, command)
+    text += "".join(f"\n{section}\n" for section in kept_sections(Path(args.out)))
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(text, encoding="utf-8")
     print(args.out)
