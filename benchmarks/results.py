@@ -125,7 +125,7 @@ def markdown(results: list[dict], n: int, seed: int, device: str, command: str) 
     out = [
         "# Results",
         "",
-        f"Every recipe in `ganzoo/recipes/`, trained as written with seed {seed}, then scored by `ganzoo eval -n {n}`: "
+        f"Each recipe below (from `ganzoo/recipes/`), trained as written with seed {seed}, then scored by `ganzoo eval -n {n}`: "
         f"{n} generated images against the MNIST test set (10,000 images) in the feature space "
         "of ganzoo's own MNIST classifier (see `docs/metrics.md`). The real-vs-real row is the same metrics for "
         f"{n} MNIST train images against the test set: what a perfect generator would score.",
@@ -203,7 +203,8 @@ def main() -> int:
                                  every=5)
         result["recipe"] = name
         results.append(result)
-    command = " ".join(["python benchmarks/results.py"] + ([f"-n {args.n}"] if args.n != 10000 else [])
+    command = " ".join(["python benchmarks/results.py", *args.recipes] + ([f"-n {args.n}"] if args.n != 10000 else [])
+                       + ([f"--long-epochs {args.long_epochs}"] if args.long_epochs != 30 else [])
                        + [f"--set {item}" for item in args.set])
     text = markdown(results, args.n, args.seed, args.device, command)
     text += "".join(f"\n{section}\n" for section in kept_sections(Path(args.out)))
