@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-RECIPE = ROOT / "recipes" / "vanilla_mnist.yaml"
+RECIPE = ROOT / "ganzoo" / "recipes" / "vanilla_mnist.yaml"
 
 
 def run_once(loggers: str, data: str, epochs: int, folder: Path, extra: list[str]) -> float:

@@ -1,4 +1,4 @@
-"""Train every recipe in recipes/ with a fixed seed, score it, and write docs/results.md.
+"""Train every built-in recipe (ganzoo/recipes/) with a fixed seed, score it, and write docs/results.md.
 
     GANZOO_DATA=../shared/datasets python benchmarks/results.py
 
@@ -6,7 +6,7 @@ Each recipe trains as written (its own epochs) with seed 0, evaluates itself aft
 every epoch (eval.every=1) so the table shows how the scores move with training,
 and is scored at the end by `ganzoo eval` beside the real-vs-real reference.
 The reference recipe is also trained longer (--long-epochs, default 30), to show
-that a longer-trained run scores better than a shorter one.
+how its scores move with longer training.
 Runs go to benchmarks/runs/<recipe>/ (replaced on every call).
 """
 
@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -94,18 +95,27 @@ def cell(value) -> str:
 
 
 def training_verdict(per_epoch: list[dict]) -> str:
-    """One sentence: does the longer-trained generator (last epoch) score better than after the first?"""
+    """What moved between the first evaluation and the last, value by value: only what the numbers say."""
     first, last = per_epoch[0], per_epoch[-1]
     if first is last or "fid" not in first:
         return "One evaluation only: nothing to compare."
-    keys = [k for k in ("fid", "kid", "mode_kl") if k in first] + [k for k in ("mnist_score", "modes", "precision",
-                                                                              "recall") if k in first]
     lower = {"fid", "kid", "mode_kl"}
+    keys = [k for k in ("fid", "kid", "mode_kl", "mnist_score", "modes", "precision", "recall") if k in first]
     better = [k for k in keys if (last[k] < first[k] if k in lower else last[k] > first[k])]
-    verdict = "better" if last["fid"] < first["fid"] else "not better"
-    return (f"After epoch {last['epoch']} against after epoch {first['epoch']}: FID {cell(first['fid'])} -> "
-            f"{cell(last['fid'])}, so the longer-trained generator scores {verdict} on FID; "
-            f"{len(better)} of {len(keys)} values improved ({', '.join(better) or 'none'}).")
+    worse = [k for k in keys if (last[k] > first[k] if k in lower else last[k] < first[k])]
+    return (f"After epoch {last['epoch']} against after epoch {first['epoch']}, one seed: "
+            f"{len(better)} of {len(keys)} values better ({', '.join(better) or 'none'}), "
+            f"{len(worse)} worse ({', '.join(worse) or 'none'}). One run per row: these differences may be "
+            "seed-to-seed noise (see the seeds in the vanilla_mnist table).")
+
+
+# Sections other scripts (or people) write into the same file, between <!-- NAME:begin --> and
+# <!-- NAME:end -->: kept, in order, after what this script writes.
+KEPT_SECTION = re.compile(r"<!-- ([\w-]+):begin -->.*?<!-- \1:end -->", re.DOTALL)
+
+
+def kept_sections(path: Path) -> list[str]:
+    return [m.group(0) for m in KEPT_SECTION.finditer(path.read_text(encoding="utf-8"))] if path.is_file() else []
 
 
 def markdown(results: list[dict], n: int, seed: int, device: str, command: str) -> str:
@@ -115,7 +125,7 @@ def markdown(results: list[dict], n: int, seed: int, device: str, command: str) 
     out = [
         "# Results",
         "",
-        f"Every recipe in `recipes/`, trained as written with seed {seed}, then scored by `ganzoo eval -n {n}`: "
+        f"Each recipe below (from `ganzoo/recipes/`), trained as written with seed {seed}, then scored by `ganzoo eval -n {n}`: "
         f"{n} generated images against the MNIST test set (10,000 images) in the feature space "
         "of ganzoo's own MNIST classifier (see `docs/metrics.md`). The real-vs-real row is the same metrics for "
         f"{n} MNIST train images against the test set: what a perfect generator would score.",
@@ -159,8 +169,10 @@ def markdown(results: list[dict], n: int, seed: int, device: str, command: str) 
 
 
 def main() -> int:
+    from ganzoo.recipe import builtin_recipes, recipe_path
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("recipes", nargs="*", help="recipe files (default: every recipes/*.yaml)")
+    parser.add_argument("recipes", nargs="*", help="recipe names or files (default: every built-in recipe)")
     parser.add_argument("-n", type=int, default=10000, help="images per evaluation (default 10000)")
     parser.add_argument("--seed", type=int, default=0, help="training and evaluation seed (default 0)")
     parser.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
@@ -168,22 +180,22 @@ def main() -> int:
     parser.add_argument("--runs", default=str(ROOT / "benchmarks" / "runs"), help="where the runs go")
     parser.add_argument("--out", default=str(ROOT / "docs" / "results.md"), help="the Markdown file to write")
     parser.add_argument("--long-epochs", type=int, default=30,
-                        help="also train recipes/vanilla_mnist.yaml this many epochs, scored every 5 (0: skip)")
+                        help="also train vanilla_mnist this many epochs, scored every 5 (0: skip)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="a recipe override for every recipe, e.g. train.epochs=1 (for a quick check)")
     args = parser.parse_args()
 
     data = args.data or os.environ.get("GANZOO_DATA") or str((ROOT / ".." / "shared" / "datasets").resolve())
     env = {**os.environ, "GANZOO_DATA": str(Path(data).resolve())}
-    recipes = [Path(r).resolve() for r in args.recipes] or sorted((ROOT / "recipes").glob("*.yaml"))
+    recipes = [recipe_path(r).resolve() for r in args.recipes] or list(builtin_recipes().values())
     results = []
     for recipe in recipes:
         print(f"{recipe.name}: training and scoring ...", file=sys.stderr, flush=True)
         result = train_and_score(recipe, Path(args.runs).resolve(), args.n, args.seed, args.device, env, args.set)
         print(f"{recipe.name}: {result.get('error', 'done')} ({result['wall_s']:.0f} s)", file=sys.stderr, flush=True)
         results.append(result)
-    vanilla = ROOT / "recipes" / "vanilla_mnist.yaml"
-    if args.long_epochs and vanilla.is_file():
+    vanilla = builtin_recipes().get("vanilla_mnist")
+    if args.long_epochs and vanilla is not None:
         name = f"vanilla_mnist.yaml, {args.long_epochs} epochs"
         print(f"{name}: training and scoring ...", file=sys.stderr, flush=True)
         result = train_and_score(vanilla, Path(args.runs).resolve(), args.n, args.seed, args.device, env,
@@ -191,9 +203,11 @@ def main() -> int:
                                  every=5)
         result["recipe"] = name
         results.append(result)
-    command = " ".join(["python benchmarks/results.py"] + ([f"-n {args.n}"] if args.n != 10000 else [])
+    command = " ".join(["python benchmarks/results.py", *args.recipes] + ([f"-n {args.n}"] if args.n != 10000 else [])
+                       + ([f"--long-epochs {args.long_epochs}"] if args.long_epochs != 30 else [])
                        + [f"--set {item}" for item in args.set])
     text = markdown(results, args.n, args.seed, args.device, command)
+    text += "".join(f"\n{section}\n" for section in kept_sections(Path(args.out)))
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(text, encoding="utf-8")
     print(args.out)

@@ -3,7 +3,7 @@
 Times, in one command, interleaved over repeats, each variant in its own fresh
 process (so peak memory is per variant):
 
-  ganzoo      ganzoo's Trainer on recipes/vanilla_mnist.yaml (in-memory data on the device),
+  ganzoo      ganzoo's Trainer on the vanilla_mnist recipe (in-memory data on the device),
               fused steps where the models allow (train.step: auto), its whole fit(): steps,
               logging, and the checkpoint, sample grid and loss plot it writes each epoch
   ganzoo-autograd   the same with train.step=autograd
@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-RECIPE = ROOT / "recipes" / "vanilla_mnist.yaml"
+RECIPE = ROOT / "ganzoo" / "recipes" / "vanilla_mnist.yaml"
 
 SIZES = {
     # name: (recipe overrides, plain-loop widths)

@@ -75,7 +75,7 @@ def main() -> int:
         if args.cases and name not in args.cases:
             continue
         print(f"{name}: training and scoring ...", file=sys.stderr, flush=True)
-        result = train_and_score(ROOT / "recipes" / recipe, Path(args.runs).resolve(), args.n, 0, "cpu", env,
+        result = train_and_score(ROOT / "ganzoo" / "recipes" / recipe, Path(args.runs).resolve(), args.n, 0, "cpu", env,
                                  overrides, name=name, every=0)
         result["recipe"], result["what"] = name, what
         print(f"{name}: {result.get('error', 'done')} ({result['wall_s']:.0f} s)", file=sys.stderr, flush=True)

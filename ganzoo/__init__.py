@@ -4,7 +4,7 @@ The public API that plugins import. ``import ganzoo`` stays light: the parts tha
 need torch are imported on first use.
 """
 
-from ganzoo.data import DataSpec, ImageData, default_data_root
+from ganzoo.data import DataSource, DataSpec, ImageData, default_data_root
 from ganzoo.errors import GanzooError
 from ganzoo.hookspecs import hookimpl
 from ganzoo.metrics import Features, Metric
@@ -18,6 +18,7 @@ __all__ = [
     "Callback",
     "ComponentSpec",
     "ContractViolation",
+    "DataSource",
     "DataSpec",
     "Features",
     "GAN",

@@ -2,7 +2,7 @@
 
     import ganzoo
 
-    run_dir = ganzoo.train("recipes/vanilla_mnist.yaml", ["train.epochs=1"], out="runs/first")
+    run_dir = ganzoo.train("vanilla_mnist", ["train.epochs=1"], out="runs/first")
     run = ganzoo.load(run_dir)
     images = run.sample(16, seed=3)          # uint8, (16, 1, 28, 28): what `ganzoo sample --seed 3` writes
     G = run.generator                         # the torch.nn.Module, in eval mode

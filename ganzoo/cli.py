@@ -12,6 +12,7 @@ from ganzoo.errors import GanzooError
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+DEVICE_HELP = "auto (default: CUDA when present, as in training), cpu or cuda"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -29,7 +30,8 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", parents=[common], help="train a GAN from a YAML recipe",
                               description="Train a GAN from a YAML recipe. KEY=VALUE overrides are merged last, "
                                           "e.g. train.epochs=1 generator.params.hidden=[256,256].")
-    run.add_argument("recipe", nargs="?", help="recipe file, e.g. recipes/vanilla_mnist.yaml")
+    run.add_argument("recipe", nargs="?", help="a built-in recipe's name (e.g. vanilla_mnist; see `ganzoo list "
+                                               "--kind recipe`) or a recipe file")
     run.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="recipe overrides")
     run.add_argument("--out", metavar="DIR", help="run directory (default: runs/<recipe name>-<timestamp>)")
     run.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its newest checkpoint")
@@ -37,8 +39,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--nproc", type=int, metavar="N",
                      help="train data-parallel in N processes on this machine")
 
-    listing = commands.add_parser("list", parents=[common], help="show the registered components")
-    listing.add_argument("--kind", help="only this kind: generator, discriminator, loss, dataset or metric")
+    listing = commands.add_parser("list", parents=[common], help="show the registered components and built-in recipes")
+    listing.add_argument("--kind", help="only this kind: generator, discriminator, loss, dataset, metric or recipe")
     listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
     params = commands.add_parser("params", parents=[common], help="show a component's params: types, defaults, comments",
@@ -58,7 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("--label", type=int, help="class to sample, for conditional generators")
     sample.add_argument("--code", type=int, help="categorical latent code to fix, for generators that have one "
                                                  "(InfoGAN)")
-    sample.add_argument("--device", default="cpu", help="cpu (default), cuda or auto")
+    sample.add_argument("--device", default="auto", help=DEVICE_HELP)
 
     export = commands.add_parser("export", parents=[common], help="write a trained generator as TorchScript, ONNX or safetensors",
                                  description="Write a run's generator (its EMA weights when kept): a TorchScript or "
@@ -100,7 +102,7 @@ def _parser() -> argparse.ArgumentParser:
                                                          "root, else $GANZOO_DATA, else ./data)")
     evaluate.add_argument("--classifier", metavar="FILE", help="weights from `ganzoo train-classifier` "
                                                                "(default: the ones shipped with ganzoo)")
-    evaluate.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
+    evaluate.add_argument("--device", default="auto", help=DEVICE_HELP)
 
     retrain = commands.add_parser("train-classifier", parents=[common],
                                   help="train the MNIST classifier the metrics use, again",
@@ -219,11 +221,11 @@ def _check_run_arguments(args) -> None:
         if any("=" not in item for item in args.overrides):
             raise GanzooError("--resume takes the run directory alone (plus KEY=VALUE overrides), not a recipe file")
     elif not args.recipe:
-        raise GanzooError("give a recipe file (e.g. ganzoo run recipes/vanilla_mnist.yaml) or --resume RUN_DIR")
+        raise GanzooError("give a recipe (e.g. ganzoo run vanilla_mnist, or a .yaml file) or --resume RUN_DIR")
     elif Path(args.recipe).is_dir():
         if (Path(args.recipe) / RECIPE_FILE).is_file():
             raise GanzooError(f"'{args.recipe}' is a run folder; resume it with: ganzoo run --resume {args.recipe}")
-        raise GanzooError(f"'{args.recipe}' is a folder, not a recipe file; give a .yaml recipe (see recipes/)")
+        raise GanzooError(f"'{args.recipe}' is a folder, not a recipe file; give a .yaml recipe or a built-in recipe's name (ganzoo list --kind recipe)")
     if args.nproc is not None and not 1 <= args.nproc <= _max_processes():
         raise GanzooError(f"--nproc must be between 1 and {_max_processes()} on this machine, got {args.nproc}")
 
@@ -270,44 +272,23 @@ def _launch(args, registry) -> int:
 def cmd_list(args) -> int:
     import json
 
+    from ganzoo.plugins.listing import RECIPE, listing, print_listing
     from ganzoo.plugins.registry import KINDS
 
-    if args.kind is not None and args.kind not in KINDS:
-        raise GanzooError(f"unknown kind '{args.kind}'; kinds are: {', '.join(KINDS)}")
-    registry = _registry(args)
-    components = registry.of_kind(args.kind)
+    if args.kind is not None and args.kind not in (*KINDS, RECIPE):
+        raise GanzooError(f"unknown kind '{args.kind}'; kinds are: {', '.join((*KINDS, RECIPE))}")
+    data = listing(_registry(args), args.kind)
     if args.json:
-        print(json.dumps({
-            "components": [
-                {"kind": c.kind, "name": c.name, "description": c.description,
-                 "plugin": {"name": c.plugin.name, "distribution": c.plugin.distribution, "version": c.plugin.version}}
-                for c in components
-            ],
-            "failures": [{"plugin": f.plugin.name, "distribution": f.plugin.distribution,
-                          "version": f.plugin.version, "error": f.error} for f in registry.failures],
-        }, indent=2))
-        return 0
-
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title="ganzoo components")
-    for column in ("kind", "name", "plugin", "description"):
-        table.add_column(column, overflow="fold")
-    for c in components:
-        table.add_row(c.kind, c.name, f"{c.plugin.name} ({c.plugin})", c.description)
-    console = Console()
-    console.print(table)
-    for failure in registry.failures:
-        console.print(f"[red]failed[/red] plugin '{failure.plugin.name}' ({failure.plugin}): {failure.error}",
-                      markup=True, highlight=False, soft_wrap=True)
+        print(json.dumps(data, indent=2))
+    else:
+        print_listing(data)
     return 0
 
 
 def cmd_params(args) -> int:
     import json
 
-    from ganzoo.params_doc import as_json, check_kind, find_component, print_params
+    from ganzoo.plugins.params_doc import as_json, check_kind, find_component, print_params
 
     check_kind(args.kind)
     registry = _registry(args)

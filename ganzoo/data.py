@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Dict, Optional
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Dict, Optional, Tuple
 
 if TYPE_CHECKING:
     import torch
@@ -30,6 +31,21 @@ class DataSpec:
         return cls(tuple(int(s) for s in d["image_shape"]), d.get("num_classes"))
 
 
+@dataclass(frozen=True)
+class DataSource:
+    """The files a dataset read, so that a run can record them and find and recognise them again.
+
+    ``root`` is the folder the dataset's ``param`` (e.g. ``root``) named, or its default;
+    ``files`` are the files it read, relative to ``root``. A run writes the resolved folder
+    into its recipe's ``dataset.params.<param>`` and each file's size and SHA-256 into
+    ``dataset.source``, so resuming, sampling and evaluating it need no environment variable.
+    """
+
+    root: Path
+    files: Tuple[str, ...]
+    param: str = "root"
+
+
 @dataclass
 class ImageData:
     """A whole dataset in memory: ``images`` (N, C, H, W) float in [-1, 1]; ``labels`` (N,) long.
@@ -38,7 +54,8 @@ class ImageData:
     shape if they bring ``plot``: it turns a batch of generated samples into PNG
     bytes, which the trainer writes in place of its per-epoch image grid.
     ``figures``, optional, gives quality figures of a batch of generated samples
-    (e.g. modes covered); the trainer shows them after every epoch.
+    (e.g. modes covered); the trainer shows them after every epoch. ``source``, optional,
+    names the files read (see ``DataSource``).
     """
 
     images: "torch.Tensor"
@@ -46,6 +63,7 @@ class ImageData:
     num_classes: Optional[int] = None
     plot: Optional[Callable[["torch.Tensor"], bytes]] = None
     figures: Optional[Callable[["torch.Tensor"], Dict[str, float]]] = None
+    source: Optional[DataSource] = None
 
     def __post_init__(self) -> None:
         if self.images.dim() != 4 and (self.plot is None or self.images.dim() < 2):

@@ -39,6 +39,25 @@ class ComponentConfig:
 
 
 @dataclass
+class FileRecord:
+    bytes: int = MISSING
+    sha256: str = MISSING
+
+
+@dataclass
+class DataSourceRecord:
+    """Written by ``ganzoo run``: the files the run trained on (see ganzoo.training.data_record)."""
+
+    param: str = "root"  # the dataset param that names their folder
+    files: Dict[str, FileRecord] = field(default_factory=dict)  # path relative to that folder -> size, SHA-256
+
+
+@dataclass
+class DatasetConfig(ComponentConfig):
+    source: Optional[DataSourceRecord] = None  # null in a recipe; a run's recipe.yaml records its data here
+
+
+@dataclass
 class ScheduleConfig:
     name: str = "constant"
     params: Dict[str, Any] = field(default_factory=dict)
@@ -94,7 +113,7 @@ class RecipeBase:
     name: Optional[str] = None  # defaults to the recipe file's stem
     seed: int = 0
     algorithm: AlgorithmConfig = field(default_factory=AlgorithmConfig)
-    dataset: ComponentConfig = field(default_factory=ComponentConfig)
+    dataset: DatasetConfig = field(default_factory=DatasetConfig)
     optimizers: Dict[str, OptimizerConfig] = field(default_factory=dict)  # model role -> optimiser
     callbacks: List[ComponentConfig] = field(default_factory=list)  # step callbacks, run in this order
     # callbacks that log (tensorboard, mlflow, wandb), run after ``callbacks``; a name is short for {name: NAME}
@@ -135,10 +154,40 @@ class Recipe:
         return OmegaConf.to_yaml(tree)
 
 
+BUILTIN_RECIPES = Path(__file__).resolve().parent / "recipes"  # shipped in the package
+
+
+def builtin_recipes() -> Dict[str, Path]:
+    """The recipes that come with ganzoo, by name (the file's stem)."""
+    return {path.stem: path for path in sorted(BUILTIN_RECIPES.glob("*.yaml"))}
+
+
+def recipe_description(path: Path) -> str:
+    """A recipe's first sentence, from the comment lines that open it: what it trains."""
+    words = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("#") or line[1:].startswith("   "):  # the comments' end, or a command
+            break
+        words.append(line[1:].strip())
+    text = " ".join(word for word in words if word)
+    return re.split(r"(?<=[.])\s+(?=[A-Z])", text, maxsplit=1)[0]
+
+
+def recipe_path(name_or_path: str | Path) -> Path:
+    """A recipe file: the path given when it is a file, else the built-in recipe of that name."""
+    path = Path(name_or_path)
+    if path.is_file():
+        return path
+    builtin = builtin_recipes()
+    name = path.name[:-len(".yaml")] if path.name.endswith(".yaml") else path.name
+    if str(name_or_path) in (name, path.name) and name in builtin:
+        return builtin[name]
+    raise GanzooError(f"recipe '{name_or_path}' is neither a file nor a built-in recipe; "
+                      f"built-in recipes: {', '.join(builtin) or 'none'} (`ganzoo list --kind recipe`)")
+
+
 def load_recipe(path: str | Path, overrides: Sequence[str] = (), registry: Registry | None = None) -> Recipe:
-    path = Path(path)
-    if not path.is_file():
-        raise GanzooError(f"recipe file '{path}' not found; give the path to a .yaml recipe (see recipes/)")
+    path = recipe_path(path)
     try:
         document = OmegaConf.load(path)
     except yaml.YAMLError as error:

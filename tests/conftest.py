@@ -13,8 +13,21 @@ from idx import write_mnist
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 ROOT = Path(__file__).resolve().parents[1]
-RECIPE = ROOT / "recipes" / "vanilla_mnist.yaml"
+RECIPE = ROOT / "ganzoo" / "recipes" / "vanilla_mnist.yaml"
 SHARED_DATA = (ROOT / ".." / "shared" / "datasets").resolve()
+
+REAL_MNIST_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+                    "t10k-labels-idx1-ubyte")
+
+
+def real_mnist_missing(root: Path = SHARED_DATA) -> str:
+    """Why the tests on the real MNIST cannot run ('' when its four files are in ``root``/MNIST/raw/)."""
+    raw = root / "MNIST" / "raw"
+    missing = [name for name in REAL_MNIST_FILES if not (raw / name).is_file() or (raw / name).stat().st_size == 0]
+    return f"the real MNIST is not in {raw}/ (missing {', '.join(missing)})" if missing else ""
+
+
+needs_real_mnist = pytest.mark.skipif(bool(real_mnist_missing()), reason=real_mnist_missing() or "present")
 
 # Tiny but complete: every override a test run needs to finish in a second or two.
 QUICK = ["train.epochs=2", "train.batch_size=64", "train.log_every=2", "output.grid_size=16",

@@ -6,7 +6,7 @@ import shutil
 import pytest
 import torch
 
-from conftest import SHARED_DATA
+from conftest import SHARED_DATA, needs_real_mnist
 from ganzoo import GanzooError
 from ganzoo.eval import classifier
 from ganzoo.cli import main
@@ -63,7 +63,7 @@ def test_train_classifier_without_data_is_a_one_line_error(tmp_path, capsys):
     assert len(err.splitlines()) == 1 and "MNIST train set not found" in err
 
 
-@pytest.mark.skipif(not (SHARED_DATA / "MNIST" / "raw").is_dir(), reason="real MNIST not present")
+@needs_real_mnist
 def test_the_shipped_classifier_is_at_least_99_percent_accurate_on_the_mnist_test_set():
     from ganzoo.eval.mnist_data import read_mnist
 

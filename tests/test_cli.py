@@ -80,7 +80,7 @@ def test_sample_errors_are_one_line(tmp_path):
 
 def test_sample_writes_points_for_a_gaussian_mixture_run(tmp_path):
     run_dir = tmp_path / "ring"
-    result = run_ganzoo("run", "recipes/gaussians_ring.yaml", "train.epochs=1", "dataset.params.samples=512",
+    result = run_ganzoo("run", "gaussians_ring", "train.epochs=1", "dataset.params.samples=512",
                         "train.batch_size=64", "--out", run_dir)
     assert result.returncode == 0, result.stderr
     npz = tmp_path / "points.npz"
@@ -91,3 +91,13 @@ def test_sample_writes_points_for_a_gaussian_mixture_run(tmp_path):
     result = run_ganzoo("sample", run_dir, "-n", 200, "--out", png)
     assert result.returncode == 0, result.stderr
     assert Image.open(png).size[0] > 100  # the dataset's scatter plot
+
+
+def test_sample_and_eval_default_to_the_same_device_as_training():
+    from ganzoo.cli import _parser
+    from ganzoo.recipe import TrainConfig
+
+    parser = _parser()
+    sample = parser.parse_args(["sample", "RUN", "--out", "grid.png"])
+    evaluate = parser.parse_args(["eval", "RUN"])
+    assert sample.device == evaluate.device == TrainConfig().device == "auto"

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from conftest import QUICK, RECIPE, SHARED_DATA
+from conftest import QUICK, RECIPE, SHARED_DATA, needs_real_mnist
 from ganzoo.cli import main
 
 METRICS = {"fid", "kid", "mnist_score", "modes", "mode_kl", "precision", "recall"}
@@ -48,11 +48,10 @@ def test_eval_json_output_is_the_report(tiny_run, data_env, capsys):
     assert 0 <= printed["metrics"]["precision"]["real_vs_real"] <= 1
 
 
-def test_eval_without_the_test_set_is_a_one_line_error(tiny_run, tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("GANZOO_DATA", str(tmp_path))
-    assert main(["eval", str(tiny_run), "-n", "32"]) == 2
+def test_eval_without_the_test_set_is_a_one_line_error(tiny_run, tmp_path, capsys):
+    assert main(["eval", str(tiny_run), "-n", "32", "--data", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and "MNIST test set not found" in err and "GANZOO_DATA" in err
+    assert len(err.splitlines()) == 1 and "MNIST test set not found" in err and "--data" in err
 
 
 @pytest.mark.parametrize("args, message", [
@@ -70,7 +69,7 @@ def test_an_unknown_metric_in_the_recipe_fails_before_training(data_env, tmp_pat
     assert not (tmp_path / "r" / "recipe.yaml").exists()
 
 
-@pytest.mark.skipif(not (SHARED_DATA / "MNIST" / "raw").is_dir(), reason="real MNIST not present")
+@needs_real_mnist
 def test_real_vs_real_on_mnist_looks_like_a_perfect_generator():
     from ganzoo.eval.evaluation import Evaluator
     from ganzoo.recipe import load_recipe

@@ -21,8 +21,10 @@ from conftest import QUICK, RECIPE, run_ganzoo
 
 
 def recipe_file(tmp_path, loss=None):
-    """The vanilla recipe, with another loss section when given."""
+    """The vanilla recipe without D's dropout (which the fused steps leave to autograd), with another
+    loss section when given."""
     document = yaml.safe_load(RECIPE.read_text())
+    document["discriminator"]["params"]["dropout"] = 0.0
     if loss is not None:
         document["loss"] = loss
     path = tmp_path / "recipe.yaml"
@@ -125,9 +127,17 @@ def test_fused_steps_train_as_autograd_does(data_env, tmp_path, overrides):
             torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
 
 
-def test_auto_takes_the_fused_steps_for_the_vanilla_recipe(data_env, tmp_path):
+def test_auto_takes_the_fused_steps_for_the_vanilla_mlps(data_env, tmp_path):
     trainer = trained(tmp_path, "auto")
     assert trainer.fast_step is not None and trainer.step_reason.startswith("fused steps")
+
+
+def test_the_vanilla_recipe_as_written_says_it_takes_autograd_steps_for_ds_dropout(data_env, tmp_path):
+    result = run_ganzoo("run", "vanilla_mnist", *QUICK, "train.epochs=1", "train.device=cpu", "--quiet",
+                        "--out", tmp_path / "run", env={"GANZOO_DATA": str(data_env)})
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines()[0] == (
+        "training on cpu: autograd steps (the discriminator cannot be fused: it has a Dropout layer)")
 
 
 @pytest.mark.parametrize("overrides, reason", [

@@ -54,6 +54,7 @@ def test_a_download_with_a_wrong_checksum_is_refused(mirror, tmp_path, monkeypat
     with pytest.raises(GanzooError, match=r"MNIST not found in .* and the download failed") as error:
         load_mnist(MNISTParams(root=str(tmp_path / "fresh"), download=True))
     assert "\n" not in str(error.value)
+    assert not (tmp_path / "fresh").exists()  # neither the folders nor the refused files are left behind
 
 
 def test_offline_with_no_data_is_one_line_naming_folder_and_files(tmp_path, monkeypatch):
@@ -65,3 +66,14 @@ def test_offline_with_no_data_is_one_line_naming_folder_and_files(tmp_path, monk
     assert "\n" not in message
     assert str(tmp_path / "MNIST" / "raw") in message
     assert all(name in message for name in FILES)
+    assert list(tmp_path.iterdir()) == []  # no empty MNIST/raw/ left behind
+
+
+def test_a_failed_download_into_an_existing_folder_removes_only_what_it_added(mirror, tmp_path, monkeypatch):
+    raw = tmp_path / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    (raw / "notes.txt").write_text("mine")
+    monkeypatch.setattr(MNIST, "resources", [(name, "0" * 32) for name, _ in mirror])
+    with pytest.raises(GanzooError, match="the download failed"):
+        load_mnist(MNISTParams(root=str(tmp_path), download=True))
+    assert [p.name for p in raw.iterdir()] == ["notes.txt"]

@@ -11,10 +11,9 @@ from ganzoo.plugins.registry import load_registry
 from ganzoo.output.sampling import sample_images
 from ganzoo.training.trainer import start_run
 
-from conftest import RECIPE, SHARED_DATA
+from conftest import RECIPE, SHARED_DATA, needs_real_mnist
 
-pytestmark = pytest.mark.skipif(not (SHARED_DATA / "MNIST" / "raw" / "train-images-idx3-ubyte").is_file(),
-                                reason="the real MNIST is not in ../shared/datasets")
+pytestmark = needs_real_mnist
 
 
 def test_two_epochs_on_real_mnist(tmp_path, monkeypatch):

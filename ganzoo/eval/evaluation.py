@@ -23,7 +23,7 @@ from ganzoo.data import DataSpec
 from ganzoo.errors import GanzooError
 from ganzoo.output.files import write_text_atomic
 from ganzoo.metrics import BETTER, Features
-from ganzoo.eval.mnist_data import mnist_root, read_mnist
+from ganzoo.eval.mnist_data import FIX, mnist_root, read_mnist
 from ganzoo.recipe import MIN_EVAL_IMAGES, Recipe, type_params
 from ganzoo.plugins.registry import Registry, load_registry
 from ganzoo.training.run_folder import EVAL_FILE
@@ -82,8 +82,11 @@ class Evaluator:
         self.metrics = build_metrics(registry, recipe)
         recipe_root = OmegaConf.select(recipe.config, "dataset.params.root", default=None)
         self.data_root = mnist_root(data_root, recipe_root)
+        self.fix = FIX if data_root or not recipe_root else (
+            f"the run read its data from {recipe_root} (dataset.params.root in its recipe.yaml); "
+            "if they moved, give --data NEW_FOLDER")
         self.device = torch.device(device)
-        test_images, _ = read_mnist(self.data_root, "test")
+        test_images, _ = read_mnist(self.data_root, "test", fix=self.fix)
         self.model, self.classifier_sha256 = load_classifier(classifier, self.device)
         self.real = embed_images(self.model, test_images)
 
@@ -120,7 +123,7 @@ class Evaluator:
 
     def reference(self, n: int, seed: int = 0) -> dict[str, dict[str, Any]]:
         """The metrics of ``n`` real MNIST train images against the test set: what "good" looks like."""
-        train_images, _ = read_mnist(self.data_root, "train")
+        train_images, _ = read_mnist(self.data_root, "train", fix=self.fix)
         if n > len(train_images):
             raise GanzooError(f"-n {n} is more than the {len(train_images)} MNIST train images that the real-vs-real "
                               f"reference draws from; use -n {len(train_images)} or fewer")

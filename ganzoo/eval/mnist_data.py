@@ -20,17 +20,17 @@ def mnist_root(explicit: Optional[str] = None, recipe_root: Optional[str] = None
     return Path(explicit or recipe_root or os.environ.get("GANZOO_DATA") or "./data")
 
 
-def read_mnist(root: str | Path, split: str, why: str = "ganzoo eval compares against it"):
+FIX = "set GANZOO_DATA (or --data) to the folder that holds MNIST/raw/"
+
+
+def read_mnist(root: str | Path, split: str, why: str = "ganzoo eval compares against it", fix: str = FIX):
     """``(images, labels)`` of a split: uint8 (N, 1, 28, 28) and int64 (N,). Never downloads."""
     import torch
 
     raw = Path(root) / "MNIST" / "raw"
     names = SPLIT_FILES[split]
     if not all((raw / name).is_file() for name in names):
-        raise GanzooError(
-            f"MNIST {split} set not found in {raw}/ (expected {' and '.join(names)}); {why}: "
-            "set GANZOO_DATA (or --data) to the folder that holds MNIST/raw/"
-        )
+        raise GanzooError(f"MNIST {split} set not found in {raw}/ (expected {' and '.join(names)}); {why}: {fix}")
     try:
         images, labels = (read_idx(raw / name) for name in names)
         if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):

@@ -25,6 +25,19 @@ def _number(value: Any, name: str) -> str:
     return f"{value:.3f}" if name in LABELS else f"{value:.4f}"
 
 
+def format_short(record: dict[str, Any]) -> str:
+    """The losses and D's outputs in few columns, for the live line beside the bar."""
+    g_loss = f"{record['g_loss']:.3f}" if record.get("g_loss") is not None else "-"
+    return f"d {record['d_loss']:.3f} g {g_loss} D(x) {record['d_real']:.2f} D(G(z)) {record['d_fake']:.2f}"
+
+
+def format_epoch_summary(epoch: int, epochs: int, record: dict[str, Any]) -> str:
+    """The line an epoch leaves in the scrollback: within 80 columns for runs of up to 999 epochs."""
+    g_loss = f"{record['g_loss']:.3f}" if record.get("g_loss") is not None else "-"
+    return (f"epoch {epoch}/{epochs}  d_loss {record['d_loss']:.3f}  g_loss {g_loss}  D(x) {record['d_real']:.2f}  "
+            f"D(G(z)) {record['d_fake']:.2f}  {record['images_per_sec']:.0f} img/s")
+
+
 class PlainProgress:
     """One line per logged step; for logs, pipes and ``--quiet``."""
 
@@ -43,6 +56,9 @@ class PlainProgress:
         line = f"epoch {record['epoch']}/{self.epochs}  step {record['step']}/{self.total_steps}  " + format_record(record)
         print(line, file=self.stream, flush=True)
 
+    def end_epoch(self, epoch: int) -> None:
+        pass  # every logged line is already in the stream
+
     def message(self, text: str) -> None:
         print(text, file=self.stream, flush=True)
 
@@ -51,7 +67,12 @@ class PlainProgress:
 
 
 class RichProgress:
-    """A live progress bar with epoch, step, losses and images/s."""
+    """A live line (epoch, bar, steps, time left, losses) that fits the terminal's width, and one
+    summary line per finished epoch above it, left in the scrollback.
+
+    The losses take the width the rest leaves and are cut short first, so the bar, the step
+    count and the time left stay in view even at 80 columns.
+    """
 
     def __init__(self, console=None):
         from rich.console import Console
@@ -60,29 +81,40 @@ class RichProgress:
         self._progress = None
         self._task: Optional[int] = None
         self.epochs = 0
+        self.last: Optional[dict[str, Any]] = None
 
     def start(self, epochs: int, total_steps: int, done_steps: int) -> None:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+        from rich.table import Column
 
         self.epochs = epochs
         self._progress = Progress(
-            TextColumn("[bold]epoch {task.fields[epoch]}/" + str(epochs)),
-            BarColumn(),
-            MofNCompleteColumn(),
+            TextColumn("[bold]epoch {task.fields[epoch]}/" + str(epochs), table_column=Column(no_wrap=True)),
+            BarColumn(bar_width=12),
+            MofNCompleteColumn(table_column=Column(no_wrap=True)),
             TimeRemainingColumn(),
-            TextColumn("{task.fields[stats]}"),
+            TextColumn("{task.fields[stats]}", table_column=Column(no_wrap=True, overflow="ellipsis", ratio=1)),
             console=self.console,
             transient=False,
+            expand=True,
         )
         self._progress.start()
         self._task = self._progress.add_task("train", total=total_steps, completed=done_steps,
-                                             epoch=1, stats="")
+                                             epoch=done_steps * epochs // max(total_steps, 1) + 1, stats="")
 
     def advance(self, steps: int = 1) -> None:
         self._progress.advance(self._task, steps)
 
     def log(self, record: dict[str, Any]) -> None:
-        self._progress.update(self._task, epoch=record["epoch"], stats=format_record(record))
+        self.last = record
+        self._progress.update(self._task, epoch=record["epoch"], stats=format_short(record))
+
+    def end_epoch(self, epoch: int) -> None:
+        if self.last is not None:
+            self.console.print(format_epoch_summary(epoch, self.epochs, self.last), no_wrap=True,
+                               overflow="ellipsis", highlight=False)
+        if epoch < self.epochs:
+            self._progress.update(self._task, epoch=epoch + 1)
 
     def message(self, text: str) -> None:
         self.console.print(text)

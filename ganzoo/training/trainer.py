@@ -27,8 +27,9 @@ from ganzoo import fast
 from ganzoo.training import checkpoint, distributed, divergence, runlock
 from ganzoo.algorithm import Batch, Callback, RunInfo
 from ganzoo.components import (build_algorithm, build_callbacks, build_losses, build_models, build_optimizer,
-                               build_schedule, callback_sections, describe, load_data, resolve_device)
+                               build_schedule, callback_sections, describe, resolve_device)
 from ganzoo.data import ImageData
+from ganzoo.training.data_record import load_recorded_data
 from ganzoo.models import draw_latent, generate
 from ganzoo.training.ema import GeneratorEMA
 from ganzoo.errors import GanzooError
@@ -87,7 +88,8 @@ class Trainer:
             torch.set_num_threads(train.threads)
         _check_evaluation(registry, recipe)
         torch.manual_seed(self.config.seed)  # model initialisation
-        data: ImageData = load_data(registry, recipe)
+        data: ImageData = load_recorded_data(registry, recipe)
+        self.recipe_yaml = recipe.to_yaml()  # now naming the data it read (ganzoo.training.data_record)
         self.spec = data.spec
         self.steps_per_epoch = len(data) // self.batch_size
         if self.steps_per_epoch == 0:
@@ -320,8 +322,10 @@ class Trainer:
         self.doing = f"at the end of epoch {epoch}"
         self.log(epoch)
         if self.world.is_main:
+            self.progress.end_epoch(epoch)  # a summary line that stays on the terminal
             self.evaluate(epoch)
             self.save_grid(grid_path(self.run_dir, epoch))
+            write_loss_plot(self.run_dir / METRICS_FILE, self.run_dir / LOSS_PLOT_FILE)  # to watch as it trains
         self.run_info.step = self.step
         for callback in _overriding(self.callbacks, "end_epoch"):
             callback.end_epoch(self.run_info, epoch)

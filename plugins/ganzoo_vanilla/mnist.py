@@ -2,11 +2,12 @@
 
 import contextlib
 import io
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from ganzoo import GanzooError, ImageData, default_data_root
+from ganzoo import DataSource, GanzooError, ImageData, default_data_root
 
 FILES = (
     "train-images-idx3-ubyte",
@@ -15,6 +16,7 @@ FILES = (
     "t10k-labels-idx1-ubyte",
 )
 SPLITS = ("train", "test")
+SPLIT_FILES = {"train": FILES[:2], "test": FILES[2:]}
 
 
 @dataclass
@@ -56,17 +58,44 @@ def load_mnist(params: MNISTParams) -> ImageData:
     # The founding document divides by 255 to get [0, 1]; ganzoo scales to
     # [-1, 1] instead so the data matches the generator's tanh output.
     images = images.unsqueeze(1).float().div_(127.5).sub_(1.0)
-    return ImageData(images=images, labels=labels.long(), num_classes=10)
+    source = DataSource(root=root, files=tuple(f"MNIST/raw/{name}" for name in SPLIT_FILES[params.split]))
+    return ImageData(images=images, labels=labels.long(), num_classes=10, source=source)
 
 
 def _download(MNIST, root: Path, raw: Path) -> None:
+    """torchvision's download into ``raw``; when it fails, what it left behind is removed."""
+    created = _missing_folders(raw)
+    present = set(raw.iterdir()) if raw.is_dir() else set()
     log = io.StringIO()
     try:
         with contextlib.redirect_stdout(log):
             MNIST(str(root), train=True, download=True)
     except Exception as error:
+        _remove_leftovers(created, raw, present)
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise GanzooError(
             f"MNIST not found in {raw}/ (expected {', '.join(FILES)}) and the download failed ({reason}); "
             "copy the files there, or set dataset.params.root (or GANZOO_DATA) to the folder that holds MNIST/raw/"
         ) from error
+
+
+def _missing_folders(folder: Path) -> list:
+    """The folders on the way to ``folder`` (itself included) that do not exist yet, outermost first."""
+    missing = []
+    for path in (folder, *folder.parents):
+        if path.exists():
+            break
+        missing.append(path)
+    return missing[::-1]
+
+
+def _remove_leftovers(created: list, raw: Path, present: set) -> None:
+    """Undo a failed download: the folders it made, or the files it added to a folder that was there."""
+    if created:
+        shutil.rmtree(created[0], ignore_errors=True)
+        return
+    for path in set(raw.iterdir()) - present if raw.is_dir() else ():
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
