@@ -4,12 +4,16 @@ naming the component and its plugin, exit code 2, and no traceback (--debug show
 from __future__ import annotations
 
 import os
+import tempfile
+from pathlib import Path
 
 import pytest
+import torch
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import ganzoo
 import ganzoo.cli
 from conftest import RECIPE
 from ganzoo import cli, hookimpl
@@ -111,3 +115,106 @@ def test_any_fault_of_a_factory_is_one_line_and_exit_2(data_env, tmp_path, monke
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2, err
     assert len(err) == 1 and err[0].startswith("ganzoo: error: ") and f"{kind} 'faulty'" in err[0], err
+
+
+# ---------------------------------------------------------------- faults while training
+class Breaking:
+    """A plugin whose components work until the ``at``-th call of the method under test, which raises."""
+
+    def __init__(self, kind, error, at):
+        self.kind, self.error, self.at, self.calls = kind, error, at, 0
+
+    def tick(self):
+        self.calls += 1
+        if self.calls == self.at:
+            raise self.error
+
+    def generator(self, params, data):
+        plugin = self
+
+        class Generator(torch.nn.Module):
+            latent_dim = 8
+
+            def __init__(self):
+                super().__init__()
+                self.net = torch.nn.Linear(8, 784)
+
+            def forward(self, z):
+                if self.training:
+                    plugin.tick()
+                return torch.tanh(self.net(z)).view(-1, 1, 28, 28)
+
+        return Generator()
+
+    def discriminator(self, params, data):
+        plugin = self
+
+        class Discriminator(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.net = torch.nn.Linear(784, 1)
+
+            def forward(self, x):
+                if self.training:
+                    plugin.tick()
+                return self.net(x.flatten(1))
+
+        return Discriminator()
+
+    def loss(self, params):
+        plugin = self
+
+        class Loss:
+            def discriminator_loss(self, real_logits, fake_logits, ctx):
+                plugin.tick()
+                return torch.nn.functional.softplus(-real_logits).mean() + torch.nn.functional.softplus(fake_logits).mean()
+
+            def generator_loss(self, fake_logits, ctx):
+                return torch.nn.functional.softplus(-fake_logits).mean()
+
+        return Loss()
+
+    def callback(self, params):
+        plugin = self
+
+        class Callback(ganzoo.Callback):
+            def after_step(self, run):
+                plugin.tick()
+
+        return Callback()
+
+    @hookimpl
+    def register_generators(self, register):
+        register("breaking", self.generator)
+
+    @hookimpl
+    def register_discriminators(self, register):
+        register("breaking", self.discriminator)
+
+    @hookimpl
+    def register_losses(self, register):
+        register("breaking", self.loss)
+
+    @hookimpl
+    def register_callbacks(self, register):
+        register("breaking", self.callback)
+
+
+SECTIONS = {"generator": ["generator.name=breaking"], "discriminator": ["discriminator.name=breaking"],
+            "loss": ["loss.name=breaking"], "callback": ["callbacks=[{name: breaking}]"]}
+
+
+@SETTINGS
+@given(kind=st.sampled_from(sorted(SECTIONS)), exception=st.sampled_from(EXCEPTIONS), message=st.text(max_size=30),
+       at=st.integers(1, 6))
+def test_any_fault_while_training_is_one_line_naming_the_component(data_env, tmp_path, monkeypatch, capsys,
+                                                                    kind, exception, message, at):
+    registry = load_registry(extra_plugins=[(PLUGIN, Breaking(kind, exception(message), at))])
+    monkeypatch.setattr(ganzoo.cli, "_registry", lambda args: registry)
+    overrides = [item for item in TINY if not item.startswith(("generator.", "discriminator."))]
+    out = tempfile.mkdtemp(dir=tmp_path)  # hypothesis runs the test many times in one tmp_path
+    code = cli.main(["run", str(RECIPE), *overrides, *SECTIONS[kind], "train.epochs=1", "train.step=autograd",
+                     "--out", str(Path(out) / "run"), "--quiet"])
+    err = [line for line in capsys.readouterr().err.strip().splitlines() if line.startswith("ganzoo: error")]
+    assert code == 2
+    assert len(err) == 1 and f"{kind} 'breaking' (ganzoo-faulty 0.3.0) failed" in err[0], err

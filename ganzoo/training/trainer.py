@@ -23,28 +23,26 @@ from typing import Any, Optional
 import torch
 
 from ganzoo import fast
-
-from ganzoo.training import checkpoint, distributed, divergence, runlock
 from ganzoo.algorithm import Batch, Callback, RunInfo
 from ganzoo.components import (build_algorithm, build_callbacks, build_losses, build_models, build_optimizer,
                                build_schedule, callback_sections, describe, resolve_device)
 from ganzoo.data import ImageData
-from ganzoo.training.data_record import load_recorded_data
-from ganzoo.models import draw_latent, generate
-from ganzoo.training.ema import GeneratorEMA
 from ganzoo.errors import GanzooError
 from ganzoo.failures import Components, ContractViolation
 from ganzoo.fast.optimizer_step import OptimizerStep
+from ganzoo.models import draw_latent, generate
 from ganzoo.output.files import write_atomic, write_text_atomic
 from ganzoo.output.images import save_grid
 from ganzoo.output.plots import write_loss_plot
-from ganzoo.training.progress import PlainProgress
-from ganzoo.recipe import Recipe, load_recipe
 from ganzoo.plugins.registry import Registry
-from ganzoo.training.run_folder import (LOSS_PLOT_FILE, METRICS_FILE, RECIPE_FILE, append_metrics, check_metrics_file,  # noqa: F401
-                               grid_path, truncate_metrics)
+from ganzoo.recipe import Recipe, load_recipe
+from ganzoo.training import checkpoint, distributed, divergence, runlock
+from ganzoo.training.data_record import load_recorded_data
+from ganzoo.training.ema import GeneratorEMA
+from ganzoo.training.progress import PlainProgress
+from ganzoo.training.run_folder import (LOSS_PLOT_FILE, METRICS_FILE, RECIPE_FILE,  # noqa: F401 (used by tests)
+                                       append_metrics, check_metrics_file, grid_path, truncate_metrics)
 from ganzoo.training.step import Step, Window
-
 
 
 def new_run_dir(recipe: Recipe) -> Path:
@@ -68,7 +66,6 @@ class TrainingInterrupted(Exception):
 class Trainer:
     def __init__(self, recipe: Recipe, registry: Registry, run_dir: str | Path, progress=None):
         self.recipe = recipe
-        self.recipe_yaml = recipe.to_yaml()  # for checkpoints: resolving it takes ~20 ms, once is enough
         self.config = recipe.config
         self.run_dir = Path(run_dir)
         self.progress = progress or PlainProgress()
@@ -89,7 +86,9 @@ class Trainer:
         _check_evaluation(registry, recipe)
         torch.manual_seed(self.config.seed)  # model initialisation
         data: ImageData = load_recorded_data(registry, recipe)
-        self.recipe_yaml = recipe.to_yaml()  # now naming the data it read (ganzoo.training.data_record)
+        # for checkpoints, naming the data it read (ganzoo.training.data_record); resolving it takes
+        # ~20 ms, once is enough
+        self.recipe_yaml = recipe.to_yaml()
         self.spec = data.spec
         self.steps_per_epoch = len(data) // self.batch_size
         if self.steps_per_epoch == 0:
