@@ -38,7 +38,12 @@ RECIPE = ROOT / "ganzoo" / "recipes" / "vanilla_mnist.yaml"
 
 SIZES = {
     # name: (recipe overrides, plain-loop widths)
-    "vanilla": ([], dict(latent=100, g=[128, 64], d=[64, 128], g_act="relu", d_act="leaky", bn=False)),
+    # the vanilla recipe as shipped: LeakyReLU in both, dropout 0.8 in D (autograd steps)
+    "vanilla": ([], dict(latent=100, g=[128, 64], d=[64, 128], g_act="leaky", d_act="leaky", bn=False, d_dropout=0.8)),
+    # the founding document's models without the recipe's choices of what it leaves open:
+    # plain MLPs, where the fused CPU steps apply
+    "vanilla-mlp": (["generator.params.activation=relu", "discriminator.params.dropout=0.0"],
+                    dict(latent=100, g=[128, 64], d=[64, 128], g_act="relu", d_act="leaky", bn=False)),
     "pytorch-gan-mlp": (
         ["generator.params.hidden=[128,256,512,1024]", "generator.params.activation=leaky_relu",
          "generator.params.batch_norm=true", "generator.params.batch_norm_eps=0.8",
@@ -102,6 +107,7 @@ def _plain_models(torch, widths):
     d_layers, width = [nn.Flatten()], 784
     for w in widths["d"]:
         d_layers += [nn.Linear(width, w), act(widths["d_act"])]
+        d_layers += [nn.Dropout(widths["d_dropout"])] if widths.get("d_dropout") else []
         width = w
     D = nn.Sequential(*d_layers, nn.Linear(width, 1))
     return G, D
@@ -388,16 +394,18 @@ def startup_lines(times: dict[str, float]) -> list[str]:
             f"| `python -c 'import torch, torchvision'` (for scale) | {times['torch']:.2f} s |", ""]
 
 
-def target_lines(vanilla: dict, times: dict[str, float]) -> list[str]:
+def target_lines(vanilla: dict, mlp: dict, times: dict[str, float]) -> list[str]:
     """The targets of the performance issue, each against this run's best times: about one process in
     five on these VMs runs a whole epoch some 60% slower, for every variant alike, and a median of five
     can still land on such a run."""
     ganzoo, loader = vanilla["ganzoo"]["best_ratio"], vanilla["dataloader"]["best_ratio"] / vanilla["ganzoo"]["best_ratio"]
     whole = vanilla["ganzoo"]["best_fit_s"] / vanilla["plain"]["best_s"]
     measured = f"{ganzoo:.2f}x (whole fit(): {whole:.2f}x)"
-    rows = [("epoch time <= 1.05x the plain loop at equal work (the framework costs nothing)", measured, ganzoo <= 1.05),
-            ("epoch time <= 0.6x the plain loop at equal work (beat it)",
-             f"{measured}; floor {vanilla['floor']['best_ratio']:.2f}x", ganzoo <= 0.6),
+    fused = mlp["ganzoo"]["best_ratio"]
+    rows = [("vanilla recipe: epoch time <= 1.05x the plain loop at equal work (the framework costs nothing)",
+             measured, ganzoo <= 1.05),
+            ("the document's plain MLPs: epoch time <= 0.6x the plain loop at equal work (beat it)",
+             f"{fused:.2f}x; floor {mlp['floor']['best_ratio']:.2f}x", fused <= 0.6),
             (">= 3x faster than the DataLoader pattern", f"{loader:.1f}x", loader >= 3),
             ("`ganzoo --help` under 0.5 s", f"{times['help']:.2f} s", times["help"] < 0.5),
             ("`ganzoo list` pays for importing torch once and nothing more",
@@ -444,7 +452,7 @@ def main() -> None:
     results = {}
     for size in SIZES:
         variants = ["plain", "ganzoo", "ganzoo-autograd", "ganzoo-bf16"] + (
-            ["floor", "dataloader"] if size == "vanilla" else [])
+            {"vanilla": ["dataloader"], "vanilla-mlp": ["floor"]}.get(size, []))
         times = {v: [] for v in variants}
         peaks = {v: [] for v in variants}
         outputs = {v: [] for v in variants}
@@ -495,13 +503,15 @@ def main() -> None:
                       f"{ganzoo['best_fit_s'] / variants['plain']['best_s']:.2f}x the plain loop's."]
         if "floor" in variants:
             lines += ["", f"Best times: the hand-derived step (`floor`, see below) takes "
-                          f"{variants['floor']['best_ratio']:.2f}x the plain loop's time, ganzoo "
-                          f"{variants['ganzoo']['best_ratio']:.2f}x, and ganzoo is "
-                          f"{variants['dataloader']['best_s'] / variants['ganzoo']['best_s']:.1f}x faster than the "
-                          "DataLoader pattern."]
+                          f"{variants['floor']['best_ratio']:.2f}x the plain loop's time, ganzoo's fused steps "
+                          f"{variants['ganzoo']['best_ratio']:.2f}x."]
+        if "dataloader" in variants:
+            lines += ["", f"ganzoo is {variants['dataloader']['best_s'] / variants['ganzoo']['best_s']:.1f}x faster "
+                          "than the DataLoader pattern (best times)."]
         lines.append("")
     times = startup()
-    lines[lines.index("## vanilla"):lines.index("## vanilla")] = target_lines(results["vanilla"], times)
+    lines[lines.index("## vanilla"):lines.index("## vanilla")] = target_lines(results["vanilla"], results["vanilla-mlp"],
+                                                                              times)
     lines += startup_lines(times) + LEVERS
     Path(args.out).write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
