@@ -144,3 +144,14 @@ def test_debug_shows_the_plugins_own_traceback(data_env, tmp_path, monkeypatch):
         cli.main(["run", str(RECIPE), *TINY, "callbacks=[{name: count, params: {fail_at: 2}}]",
                   "--out", str(tmp_path / "run"), "--quiet", "--debug"])
     assert isinstance(caught.value.__cause__, KeyError)  # the real cause, chained
+
+
+def test_a_resume_that_adds_a_callback_hands_each_its_own_state(data_env, tmp_path):
+    stopped = start(tmp_path / "run", stop_at=13)
+    with pytest.raises(TrainingInterrupted):
+        stopped.fit()
+    registry, progress = counting_registry(), StopAt()
+    resumed = resume_run(tmp_path / "run", registry, progress,
+                         ["callbacks=[{name: clip-weights, params: {clip: 1.0}}, {name: count}]"])
+    clip, count = resumed.callbacks
+    assert type(clip).__name__ == "ClipWeights" and count.counts["after_step"] == 13

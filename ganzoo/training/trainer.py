@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 import torch
+from omegaconf import OmegaConf
 
 from ganzoo import fast
 from ganzoo.algorithm import Batch, Callback, RunInfo
@@ -113,6 +114,8 @@ class Trainer:
         self.ema = (GeneratorEMA(self.models[self.sample_role], train.ema_decay)
                     if train.ema_decay > 0 and self.sample_role in self.models else None)
         self.callbacks = build_callbacks(registry, recipe)
+        self.callback_keys = _callback_keys([OmegaConf.select(self.config, f"{section}.name")
+                                             for section in callback_sections(recipe)])
         self.total_steps = train.epochs * self.steps_per_epoch
         self.run_info = RunInfo(models=self.models, optimizers=self.optimizers, run_dir=self.run_dir, data=self.spec,
                                 total_steps=self.total_steps, steps_per_epoch=self.steps_per_epoch,
@@ -376,7 +379,7 @@ class Trainer:
             "optimizers": {role: opt.state_dict() for role, opt in self.optimizers.items()},
             "schedules": {role: schedule.state_dict() for role, schedule in self.schedules.items()},
             "algorithm": self.algorithm.state_dict(),
-            "callbacks": [_state_of(callback) for callback in self.callbacks],
+            "callbacks": {key: _state_of(callback) for key, callback in zip(self.callback_keys, self.callbacks)},
             "rng": {
                 "torch": torch.get_rng_state(),
                 "cuda": torch.cuda.get_rng_state_all() if self.device.type == "cuda" else [],
@@ -415,10 +418,10 @@ class Trainer:
                 self.ema.load_state_dict(state.get("ema", {}).get(self.sample_role) or
                                          {"model": self.generator.state_dict(), "updates": 0})
             self.algorithm.load_state_dict(state.get("algorithm") or {})
-            saved = state.get("callbacks") or []
-            for index, callback in enumerate(self.callbacks):  # a callback added on resume starts afresh
-                if index < len(saved) and saved[index] and callable(getattr(callback, "load_state_dict", None)):
-                    callback.load_state_dict(saved[index])
+            saved = state.get("callbacks") or {}
+            for key, callback in zip(self.callback_keys, self.callbacks):  # one added on resume starts afresh
+                if saved.get(key) and callable(getattr(callback, "load_state_dict", None)):
+                    callback.load_state_dict(saved[key])
         except (RuntimeError, KeyError, ValueError, TypeError) as error:
             raise GanzooError(f"checkpoint '{state.get('path')}' does not fit this recipe's models "
                               f"({str(error).strip().splitlines()[0][:200]}); resume with the recipe it was written by") from error
@@ -442,6 +445,17 @@ def _overriding(callbacks, method: str) -> list:
     return [callback for callback in callbacks
             if callable(getattr(callback, method, None))
             and getattr(type(callback), method, None) is not getattr(Callback, method)]
+
+
+def _callback_keys(names: list[str]) -> list[str]:
+    """How checkpoints key each callback's state: its name, with #2, #3... for later ones of the same
+    name; a resume that adds, drops or reorders callbacks hands none another one's state."""
+    seen: dict[str, int] = {}
+    keys = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        keys.append(name if seen[name] == 1 else f"{name}#{seen[name]}")
+    return keys
 
 
 def _state_of(callback) -> dict:
