@@ -89,3 +89,17 @@ def test_unknown_kind_or_name_is_one_line_with_a_suggestion(capsys):
     assert err.count("\n") == 1 and "unknown loss 'bec'; did you mean 'bce'? registered losses: bce," in err
     assert cli.main(["params", "generatr"]) == 2
     assert "did you mean 'generator'?" in capsys.readouterr().err
+
+
+def test_an_algorithms_params_show_the_recipe_sections_it_takes(capsys):
+    import json
+
+    from ganzoo.cli import main
+
+    assert main(["params", "algorithm", "gan", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    shown = shown[0] if isinstance(shown, list) else shown
+    assert shown["roles"] == {"generator": "generator", "discriminator": "discriminator", "loss": "loss"}
+    assert main(["params", "algorithm", "gan"]) == 0
+    assert "recipe sections (roles): generator (generator), discriminator (discriminator), loss (loss)" in \
+        " ".join(capsys.readouterr().out.split())

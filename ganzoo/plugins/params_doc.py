@@ -115,10 +115,20 @@ def find_component(registry, kind: str, name: str):
 def as_json(component) -> Dict[str, Any]:
     """A component and its params, for ``ganzoo params --json``."""
     plugin = component.plugin
-    return {"kind": component.kind, "name": component.name, "description": component.description,
-            "plugin": {"name": plugin.name, "distribution": plugin.distribution, "version": plugin.version},
-            "params": [{"name": p.name, "type": p.type, "default": _plain(p.default), "required": p.required,
-                        "comment": p.comment} for p in params_of(component.params)]}
+    found = {"kind": component.kind, "name": component.name, "description": component.description,
+             "plugin": {"name": plugin.name, "distribution": plugin.distribution, "version": plugin.version},
+             "params": [{"name": p.name, "type": p.type, "default": _plain(p.default), "required": p.required,
+                         "comment": p.comment} for p in params_of(component.params)]}
+    if component.kind == "algorithm":
+        found["roles"] = dict(component.factory.roles)
+    return found
+
+
+def roles_line(component) -> str:
+    """An algorithm's roles, the recipe sections it takes: ``roles: generator (generator), ...``."""
+    if component.kind != "algorithm":
+        return ""
+    return "recipe sections (roles): " + ", ".join(f"{role} ({kind})" for role, kind in component.factory.roles.items())
 
 
 def _plain(value: Any) -> Any:
@@ -153,6 +163,8 @@ def print_params(components, console=None) -> None:
             console.print()
         title = f"{component.kind} '{component.name}' ({component.plugin.name}, {component.plugin})"
         docs = params_of(component.params)
+        if roles_line(component):
+            console.print(roles_line(component), highlight=False, markup=False)
         if not docs:
             console.print(f"{title}: takes no params", highlight=False, markup=False)
             continue
