@@ -26,7 +26,9 @@ CASES = [
     ("dcgan", "dcgan_mnist.yaml", [], "the DCGAN the next row changes"),
     ("dcgan-decay", "dcgan_decay_mnist.yaml", [], "the same with both learning rates decaying linearly to 0"),
     ("diffaugment", "diffaugment_mnist.yaml", [], "DCGAN on 2,000 digits, DiffAugment around D"),
-    ("no-diffaugment", "diffaugment_mnist.yaml", ["discriminator.name=dcgan"], "the same without DiffAugment"),
+    ("no-diffaugment", "diffaugment_mnist.yaml",
+     ["discriminator.name=dcgan", "discriminator.params.base_channels=32", "discriminator.params.norm=batch"],
+     "the same without DiffAugment (the same D)"),
     ("acgan", "acgan_mnist.yaml", [], "ACGAN: D classifies too, the auxiliary loss in both updates"),
     ("infogan", "infogan_mnist.yaml", [], "InfoGAN: a categorical code the generator must make readable"),
 ]
