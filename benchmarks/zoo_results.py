@@ -5,12 +5,15 @@ the section "Training algorithms of the zoo" of docs/results.md.
 
 Each case trains as its recipe says (seed 0, no evaluation during training) and is scored by
 `ganzoo eval -n 10000` at the end; train_and_score is the one of benchmarks/results.py. The
-rest of docs/results.md is left as it is. Runs go to benchmarks/runs/<case>/.
+rest of docs/results.md is left as it is. Runs go to benchmarks/runs/<case>/, each with its
+result in zoo_result.json: naming cases runs only those again, and the section shows every
+case that has a result.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -72,15 +75,21 @@ def main() -> int:
     args = parser.parse_args()
     data = os.environ.get("GANZOO_DATA") or str((ROOT / ".." / "shared" / "datasets").resolve())
     env = {**os.environ, "GANZOO_DATA": str(Path(data).resolve())}
+    runs = Path(args.runs).resolve()
     results = []
     for name, recipe, overrides, what in CASES:
+        saved = runs / name / "zoo_result.json"
         if args.cases and name not in args.cases:
+            if saved.is_file():
+                results.append(json.loads(saved.read_text()))
             continue
         print(f"{name}: training and scoring ...", file=sys.stderr, flush=True)
-        result = train_and_score(ROOT / "ganzoo" / "recipes" / recipe, Path(args.runs).resolve(), args.n, 0, "cpu", env,
+        result = train_and_score(ROOT / "ganzoo" / "recipes" / recipe, runs, args.n, 0, "cpu", env,
                                  overrides, name=name, every=0)
         result["recipe"], result["what"] = name, what
         print(f"{name}: {result.get('error', 'done')} ({result['wall_s']:.0f} s)", file=sys.stderr, flush=True)
+        if (runs / name).is_dir():
+            saved.write_text(json.dumps(result))
         results.append(result)
     write_section(Path(args.out), section(results, args.n))
     print(args.out)
