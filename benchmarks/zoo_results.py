@@ -27,7 +27,7 @@ BEGIN, END = "<!-- zoo_results.py: begin -->", "<!-- zoo_results.py: end -->"
 CASES = [
     ("wgan", "wgan_mnist.yaml", [], "WGAN, weight clipping (clip-weights callback), RMSprop, 5 critic steps"),
     ("dcgan", "dcgan_mnist.yaml", [], "the DCGAN the next row changes"),
-    ("dcgan-decay", "dcgan_decay_mnist.yaml", [], "the same with both learning rates decaying linearly to 0"),
+    ("dcgan-decay", "dcgan_decay_mnist.yaml", [], "dcgan_mnist with both learning rates decaying linearly to 0"),
     ("diffaugment", "diffaugment_mnist.yaml", [], "DCGAN on 2,000 digits, DiffAugment around D"),
     ("no-diffaugment", "diffaugment_mnist.yaml",
      ["discriminator.name=dcgan", "discriminator.params.base_channels=32", "discriminator.params.norm=batch"],
