@@ -127,3 +127,13 @@ def test_eval_refuses_a_run_on_other_data(tiny_run, tmp_path, data_env, capsys):
     err = capsys.readouterr().err
     assert "trains on 'fashion-mnist'" in err and "`ganzoo sample` still draws images" in err
     assert not (run_dir / "eval.json").exists()
+
+
+def test_evaluating_during_training_leaves_the_training_as_it_is(tiny_run, data_env, tmp_path):
+    """The classifier is built from the global random stream that dropout draws from; it must not
+    change what the run trains (the vanilla recipe has dropout in D)."""
+    plain = tmp_path / "plain"
+    assert main(["run", str(RECIPE), *QUICK, "train.device=cpu", "--out", str(plain), "--quiet"]) == 0
+    losses = lambda run: [{k: r[k] for k in ("step", "d_loss", "g_loss")}  # noqa: E731
+                          for r in map(json.loads, (run / "metrics.jsonl").read_text().splitlines()) if "eval" not in r]
+    assert losses(plain) == losses(tiny_run)

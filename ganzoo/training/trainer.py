@@ -151,7 +151,8 @@ class Trainer:
         self.gather = self.fast_step.gather if self.fast_step is not None else self._gather
 
         self.grid_noise, self.grid_labels = self._grid_inputs(seed)
-        self.evaluator = _make_evaluator(registry, recipe, self.spec, self.device)  # None unless eval.every > 0
+        with torch.random.fork_rng(devices=[]):  # building the classifier draws weights: not from the run's stream
+            self.evaluator = _make_evaluator(registry, recipe, self.spec, self.device)  # None unless eval.every > 0
         self.stop_requested = False  # set from a signal handler; honoured between steps
         self.doing: int | str = "before the first step"
 
