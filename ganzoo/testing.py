@@ -336,8 +336,6 @@ def check_training_step(*, generator: str = "mlp", discriminator: str = "mlp", l
     (``params['dataset']``: n, channels, size, num_classes) stand in for one. Returns the
     trainer, whose run folder was never written.
     """
-    from ganzoo.algorithm import Batch
-
     base = _registry(registry)
     params = {kind: dict(value) for kind, value in (params or {}).items()}
     if dataset is None:
@@ -355,20 +353,14 @@ def check_training_step(*, generator: str = "mlp", discriminator: str = "mlp", l
     trainer = _trainer(document, base, who)
     if len(trainer.images) < batch_size * d_steps:
         raise _fail(who, f"the dataset has {len(trainer.images)} images; give it at least {batch_size * d_steps}")
-    before = {role: copy.deepcopy(module.state_dict()) for role, module in trainer.models.items()}
-    for index in range(d_steps):
-        batch = slice(index * batch_size, (index + 1) * batch_size)
-        labels = trainer.labels[batch] if trainer.labels is not None else None
-        trainer.take_step(Batch(trainer.images[batch], labels))
+    unchanged = _take_steps(trainer, d_steps, batch_size)
     window = trainer.window
     sums = dict(zip(window.names, window.sums.tolist()))
     g_updates = window.counts[window.names.index("g_loss")].item()
     if g_updates != 1 or not torch.isfinite(window.sums).all():
         raise _fail(who, f"the losses are not finite: d_loss sum {sums['d_loss']}, g_loss sum {sums['g_loss']}")
-    for which, module in trainer.models.items():
-        after = module.state_dict()
-        if all(torch.equal(before[which][key], after[key]) for key in after):
-            raise _fail(who, f"the {which}'s weights did not change in one step")
+    if unchanged:
+        raise _fail(who, f"the {unchanged[0]}'s weights did not change in one step")
     _reloaded(trainer.state(), who)
     return trainer
 
@@ -409,22 +401,16 @@ def check_algorithm(name: str, params: Optional[Mapping[str, Any]] = None, *,
                     output={"grid_size": 4})
     base = _with_random_data(_registry(registry))
     trainer = _trainer(document, base, who)
-    before = {role: copy.deepcopy(module.state_dict()) for role, module in trainer.models.items()}
-    for index in range(steps):
-        batch = slice(index * batch_size, (index + 1) * batch_size)
-        labels = trainer.labels[batch] if trainer.labels is not None else None
-        trainer.take_step(Batch(trainer.images[batch], labels))
+    unchanged = _take_steps(trainer, steps, batch_size)
     window = trainer.window
     if window.counts.sum().item() == 0:
         raise _fail(who, f"logged nothing in {steps} step(s); call step.log(...) with its scalars")
     if not torch.isfinite(window.sums).all():
         raise _fail(who, "logged non-finite values: " + ", ".join(
             f"{k} {v}" for k, v in zip(window.names, window.sums.tolist())))
-    for role, module in trainer.models.items():
-        after = module.state_dict()
-        if all(torch.equal(before[role][key], after[key]) for key in after):
-            raise _fail(who, f"the {role}'s weights did not change in {steps} step(s); does train_step call "
-                             f"step.update('{role}', ...)?")
+    if unchanged:
+        raise _fail(who, f"the {unchanged[0]}'s weights did not change in {steps} step(s); does train_step call "
+                         f"step.update('{unchanged[0]}', ...)?")
     state = _reloaded(trainer.state(), who)
     again = _trainer(document, base, who)
     try:
@@ -432,6 +418,17 @@ def check_algorithm(name: str, params: Optional[Mapping[str, Any]] = None, *,
     except GanzooError as error:
         raise _fail(who, f"its checkpoint does not restore: {error}") from error
     return trainer
+
+
+def _take_steps(trainer, steps: int, batch_size: int) -> list:
+    """``steps`` training steps on the trainer's first images; the roles whose weights did not change."""
+    before = {role: copy.deepcopy(module.state_dict()) for role, module in trainer.models.items()}
+    for index in range(steps):
+        batch = slice(index * batch_size, (index + 1) * batch_size)
+        labels = trainer.labels[batch] if trainer.labels is not None else None
+        trainer.take_step(Batch(trainer.images[batch], labels))
+    return [role for role, module in trainer.models.items()
+            if all(torch.equal(before[role][key], value) for key, value in module.state_dict().items())]
 
 
 def _with_random_data(registry: Registry) -> Registry:
