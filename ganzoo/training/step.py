@@ -22,13 +22,18 @@ from ganzoo.models import set_requires_grad
 
 
 class Window:
-    """Running sums of the logged scalars since the last log, on the device (no host sync)."""
+    """Running sums of the logged scalars since the last log, on the device (no host sync).
+
+    Each group of names logged together keeps its own running sum (one in-place add a call,
+    its count on the host); ``sums`` and ``counts`` fold them into one vector when read, at
+    log steps and checkpoints."""
 
     def __init__(self, names: Sequence[str], device: torch.device, start_step: int = 0):
         self.names = tuple(names)
         self.position = {name: i for i, name in enumerate(self.names)}
-        self.sums = torch.zeros(len(self.names), device=device)
-        self.counts = torch.zeros(len(self.names), device=device)
+        self._sums = torch.zeros(len(self.names), device=device)
+        self._counts = torch.zeros(len(self.names), device=device)
+        self._pending: Dict[tuple, list] = {}  # names logged together -> [their sums, how many times]
         self.skipped = 0  # updates left out for non-finite values (train.on_nonfinite=skip)
         self.start_step = start_step  # the step the window opened after
         self.images = 0
@@ -44,16 +49,39 @@ class Window:
             if unknown:
                 raise GanzooError(f"the algorithm logged '{unknown[0]}', which is not among the scalars it declares "
                                   f"({', '.join(self.names) or 'none'}); add it to the algorithm's scalars")
-            index = self._index[names] = torch.tensor([self.position[name] for name in names],
-                                                      device=self.sums.device)
-        values = torch.stack([_as_scalar(value, name, self.sums) for name, value in scalars.items()])
+            self._index[names] = torch.tensor([self.position[name] for name in names], device=self._sums.device)
+        values = torch.stack([_as_scalar(value, name, self._sums) for name, value in scalars.items()])
+        count: Any = 1
         if finite_only:
             finite = torch.isfinite(values)
-            self.sums.index_add_(0, index, torch.where(finite, values, torch.zeros_like(values)))
-            self.counts.index_add_(0, index, finite.float())
+            values, count = torch.where(finite, values, torch.zeros_like(values)), finite.float()
+        pending = self._pending.get(names)
+        if pending is None:
+            if any(names_ & set(names) for names_ in map(set, self._pending)):
+                self._fold()  # a name of another group: one running sum per name at a time
+            # the group's sums go on from the folded ones, so they add up in the order logged
+            self._pending[names] = [self._sums.index_select(0, self._index[names]).add_(values), count]
         else:
-            self.sums.index_add_(0, index, values)
-            self.counts.index_add_(0, index, torch.ones_like(values))
+            pending[0].add_(values)
+            pending[1] = pending[1] + count
+
+    @property
+    def sums(self) -> torch.Tensor:
+        self._fold()
+        return self._sums
+
+    @property
+    def counts(self) -> torch.Tensor:
+        self._fold()
+        return self._counts
+
+    def _fold(self) -> None:
+        for names, (sums, count) in self._pending.items():
+            index = self._index[names]
+            self._sums.index_copy_(0, index, sums)
+            self._counts.index_add_(0, index, count if isinstance(count, torch.Tensor)
+                                    else torch.full_like(sums, float(count)))
+        self._pending.clear()
 
     def state(self) -> dict:
         return {"names": list(self.names), "sums": self.sums.cpu(), "counts": self.counts.cpu(),
@@ -63,14 +91,17 @@ class Window:
         if tuple(state["names"]) != self.names:
             raise ValueError(f"the checkpoint logs {', '.join(state['names'])}, this algorithm "
                              f"{', '.join(self.names)}")
-        self.sums.copy_(state["sums"])
-        self.counts.copy_(state["counts"])
+        self._pending.clear()
+        self._sums.copy_(state["sums"])
+        self._counts.copy_(state["counts"])
         self.skipped = int(state.get("skipped", 0))
         self.start_step = int(state.get("start_step", self.start_step))
 
 
 def _as_scalar(value: Any, name: str, like: torch.Tensor) -> torch.Tensor:
     if isinstance(value, torch.Tensor):
+        if value.dim() == 0 and value.dtype == like.dtype:  # the usual: a loss or a mean, as it is
+            return value.detach()
         if value.numel() != 1:
             raise GanzooError(f"the algorithm logged '{name}' as a tensor of shape {tuple(value.shape)}; "
                               "log scalars (e.g. loss.mean())")
