@@ -118,6 +118,17 @@ def kept_sections(path: Path) -> list[str]:
     return [m.group(0) for m in KEPT_SECTION.finditer(path.read_text(encoding="utf-8"))] if path.is_file() else []
 
 
+def replace_section(path: Path, section: str) -> None:
+    """Put ``section`` (a whole marked section) in place of the one of its name in ``path``, or after
+    what the file holds; the rest of the file stays as it is."""
+    name = KEPT_SECTION.fullmatch(section.strip()).group(1)
+    old = path.read_text(encoding="utf-8") if path.is_file() else ""
+    pattern = re.compile(rf"<!-- {re.escape(name)}:begin -->.*?<!-- {re.escape(name)}:end -->", re.DOTALL)
+    new, found = pattern.subn(lambda _: section.strip(), old, count=1)
+    path.write_text(new if found else old.rstrip("\n") + ("\n\n" if old else "") + section.strip() + "\n",
+                    encoding="utf-8")
+
+
 def markdown(results: list[dict], n: int, seed: int, device: str, command: str) -> str:
     header = "| recipe | epochs | wall time | " + " | ".join(COLUMNS) + " |"
     rule = "|" + " --- |" * (3 + len(COLUMNS))

@@ -26,6 +26,9 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from results import replace_section  # noqa: E402 (one writer of docs/results.md's marked sections)
+
 ROOT = Path(__file__).resolve().parents[1]
 RECIPE = "vanilla_mnist"
 RECIPE_FILE = ROOT / "ganzoo" / "recipes" / "vanilla_mnist.yaml"
@@ -184,17 +187,6 @@ def section(rows, chosen: dict, seeds: list[int], n: int, command: str) -> str:
         END,
     ]
     return "\n".join(lines) + "\n"
-
-
-def replace_section(path: Path, text: str) -> None:
-    """Put ``text`` in place of the marked section of ``path`` (appended when the file has none)."""
-    old = path.read_text(encoding="utf-8") if path.is_file() else ""
-    if BEGIN in old and END in old:
-        head, rest = old.split(BEGIN, 1)
-        new = head + text.rstrip("\n") + rest.split(END, 1)[1]
-    else:
-        new = old.rstrip("\n") + ("\n\n" if old else "") + text
-    path.write_text(new, encoding="utf-8")
 
 
 def main() -> int:

@@ -19,9 +19,9 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results import COLUMNS, ROOT, cell, machine, train_and_score  # noqa: E402
+from results import COLUMNS, ROOT, cell, machine, replace_section, train_and_score  # noqa: E402
 
-BEGIN, END = "<!-- zoo_results.py: begin -->", "<!-- zoo_results.py: end -->"
+BEGIN, END = "<!-- zoo-results:begin -->", "<!-- zoo-results:end -->"  # kept by results.py too
 
 #: (name, recipe, overrides, what it shows)
 CASES = [
@@ -56,16 +56,6 @@ def section(results: list[dict], n: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_section(path: Path, text: str) -> None:
-    old = path.read_text(encoding="utf-8") if path.exists() else ""
-    if BEGIN in old and END in old:
-        head, rest = old.split(BEGIN, 1)
-        new = head + text.rstrip("\n") + rest.split(END, 1)[1]
-    else:
-        new = old.rstrip("\n") + "\n\n" + text
-    path.write_text(new, encoding="utf-8")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("cases", nargs="*", help=f"cases to run (default: all of {', '.join(c[0] for c in CASES)})")
@@ -91,7 +81,7 @@ def main() -> int:
         if (runs / name).is_dir():
             saved.write_text(json.dumps(result))
         results.append(result)
-    write_section(Path(args.out), section(results, args.n))
+    replace_section(Path(args.out), section(results, args.n))
     print(args.out)
     return 0 if all("error" not in r for r in results) else 1
 
