@@ -33,11 +33,17 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("recipe", nargs="?", help="a built-in recipe's name (e.g. vanilla_mnist; see `ganzoo list "
                                                "--kind recipe`) or a recipe file")
     run.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="recipe overrides")
-    run.add_argument("--out", metavar="DIR", help="run directory (default: runs/<recipe name>-<timestamp>)")
+    run.add_argument("--out", metavar="DIR", help="run directory (default: runs/<recipe name>-<timestamp>); with -m, "
+                                                "the sweep folder (default: runs/<recipe name>-sweep-<timestamp>)")
     run.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its newest checkpoint")
     run.add_argument("--quiet", action="store_true", help="plain log lines instead of a live progress bar")
     run.add_argument("--nproc", type=int, metavar="N",
                      help="train data-parallel in N processes on this machine")
+    run.add_argument("-m", "--multirun", action="store_true",
+                     help="a sweep: comma-separated override values (seed=0,1,2) expand into a grid, each run in "
+                          "its own folder under --out")
+    run.add_argument("--jobs", type=int, metavar="N", help="with -m: N runs at a time (default 1), the CPU cores "
+                                                           "shared among them as train.threads")
 
     listing = commands.add_parser("list", parents=[common], help="show the registered components and built-in recipes")
     listing.add_argument("--kind", help="only this kind: generator, discriminator, loss, dataset, metric or recipe")
@@ -72,6 +78,15 @@ def _parser() -> argparse.ArgumentParser:
                         help="default: from --out's suffix (.pt, .onnx, .safetensors)")
     export.add_argument("--out", required=True, metavar="FILE", help="file to write")
     export.add_argument("--no-ema", action="store_true", help="the trained weights, not their moving average")
+
+    compare = commands.add_parser("compare", parents=[common], help="one table and one picture of several runs",
+                                  description="A table of the runs (what differs in their recipes, final losses, "
+                                              "eval scores, wall time), printed and written as compare.csv, and "
+                                              "compare.png: their last sample grids side by side and their loss "
+                                              "curves overlaid. A sweep folder (ganzoo run -m) stands for its runs.")
+    compare.add_argument("folders", nargs="+", metavar="RUN_OR_SWEEP_DIR")
+    compare.add_argument("--out", metavar="DIR", help="where compare.png and compare.csv go (default: the sweep "
+                                                      "folder when one sweep is given, else the current folder)")
 
     plugins = commands.add_parser("plugins", parents=[common], help="show the installed plugins and what each registered",
                                   description="Each plugin (entry point of the 'ganzoo' group): distribution, version, "
@@ -171,6 +186,8 @@ def cmd_run(args) -> int:
     _check_run_arguments(args)
 
     registry = _registry(args)
+    if args.multirun:
+        return _sweep(args, registry)
     world = distributed.world_from_env()
     if args.nproc is not None and not world.distributed:
         return _launch(args, registry)
@@ -226,6 +243,11 @@ def _check_run_arguments(args) -> None:
         if (Path(args.recipe) / RECIPE_FILE).is_file():
             raise GanzooError(f"'{args.recipe}' is a run folder; resume it with: ganzoo run --resume {args.recipe}")
         raise GanzooError(f"'{args.recipe}' is a folder, not a recipe file; give a .yaml recipe or a built-in recipe's name (ganzoo list --kind recipe)")
+    if args.multirun and (args.resume or args.nproc is not None):
+        raise GanzooError(f"-m (a sweep) does not go with {'--resume' if args.resume else '--nproc'}; "
+                          "resume a sweep's run alone with ganzoo run --resume SWEEP_DIR/run-NNN")
+    if args.jobs is not None and not args.multirun:
+        raise GanzooError("--jobs runs a sweep's runs in parallel: add -m (e.g. ganzoo run RECIPE -m seed=0,1 --jobs 2)")
     if args.nproc is not None and not 1 <= args.nproc <= _max_processes():
         raise GanzooError(f"--nproc must be between 1 and {_max_processes()} on this machine, got {args.nproc}")
 
@@ -267,6 +289,21 @@ def _launch(args, registry) -> int:
     forwarded += ["--quiet"] * args.quiet + ["--debug"] * bool(getattr(args, "debug", False))
     forwarded += ["--strict"] * bool(getattr(args, "strict", False))
     return distributed.launch(args.nproc, forwarded, run_dir)
+
+
+def _sweep(args, registry) -> int:
+    """``ganzoo run RECIPE -m KEY=A,B ...``: every combination, each a `ganzoo run` of its own."""
+    from pathlib import Path
+
+    from ganzoo.recipe import load_recipe
+    from ganzoo.sweep.runner import default_sweep_dir, plan_sweep, prepare_folder, run_sweep
+
+    sweep = plan_sweep(args.recipe, args.overrides, args.jobs or 1,
+                       check=lambda overrides: load_recipe(args.recipe, overrides, registry))
+    folder = Path(args.out) if args.out else default_sweep_dir(load_recipe(args.recipe, (), registry).name)
+    prepare_folder(folder)
+    flags = ["--debug"] * bool(getattr(args, "debug", False)) + ["--strict"] * bool(getattr(args, "strict", False))
+    return run_sweep(sweep, folder, flags)
 
 
 def cmd_list(args) -> int:
@@ -338,6 +375,28 @@ def cmd_export(args) -> int:
     return 0
 
 
+def cmd_compare(args) -> int:
+    from pathlib import Path
+
+    from ganzoo.compare.picture import write_picture
+    from ganzoo.compare.runs import collect_runs
+    from ganzoo.compare.table import build_table, print_table, write_csv
+    from ganzoo.sweep.manifest import is_sweep
+
+    runs = collect_runs(args.folders)
+    if args.out:
+        out = Path(args.out)
+    else:
+        out = Path(args.folders[0]) if len(args.folders) == 1 and is_sweep(Path(args.folders[0])) else Path(".")
+    out.mkdir(parents=True, exist_ok=True)
+    table = build_table(runs)
+    print_table(table, title=f"{len(runs)} runs")
+    write_csv(table, out / "compare.csv")
+    write_picture(runs, out / "compare.png")
+    print(out / "compare.png")
+    return 0
+
+
 def cmd_plugins(args) -> int:
     from ganzoo.plugins.report import plugin_report, print_plugin_report
 
@@ -395,5 +454,5 @@ def cmd_train_classifier(args) -> int:
 
 
 COMMANDS = {"run": cmd_run, "list": cmd_list, "params": cmd_params, "sample": cmd_sample, "eval": cmd_eval,
-            "train-classifier": cmd_train_classifier, "plugins": cmd_plugins, "export": cmd_export,
+            "train-classifier": cmd_train_classifier, "plugins": cmd_plugins, "export": cmd_export, "compare": cmd_compare,
             "new-plugin": cmd_new_plugin}

@@ -12,7 +12,8 @@ from ganzoo.output.files import write_atomic
 
 WIDTH, PANEL_HEIGHT = 900, 300
 MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 70, 20, 30, 40
-COLOURS = ((31, 119, 180), (214, 39, 40), (44, 160, 44), (148, 103, 189))
+COLOURS = ((31, 119, 180), (214, 39, 40), (44, 160, 44), (148, 103, 189), (255, 127, 14), (140, 86, 75),
+           (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207))  # matplotlib's tab10, blue and red first
 Series = tuple[str, list[float], list[float]]  # label, xs, ys
 
 
@@ -85,9 +86,10 @@ def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
 
 def draw_panel(draw, box: tuple[int, int, int, int], title: str, lines: Sequence[Series]) -> None:
     x0, y0, x1, y1 = box[0] + MARGIN_LEFT, box[1] + MARGIN_TOP, box[2] - MARGIN_RIGHT, box[3] - MARGIN_BOTTOM
-    lines = [line for line in lines if line[1]]
-    xs = [x for _, line_xs, _ in lines for x in line_xs]
-    ys = [y for _, _, line_ys in lines for y in line_ys if math.isfinite(y)]
+    # each line keeps its colour by position, so that an empty one does not shift the others' colours
+    coloured = [(COLOURS[number % len(COLOURS)], line) for number, line in enumerate(lines) if line[1]]
+    xs = [x for _, (_, line_xs, _) in coloured for x in line_xs]
+    ys = [y for _, (_, _, line_ys) in coloured for y in line_ys if math.isfinite(y)]
     if not xs or not ys:
         return
     x_low, x_high = min(xs), max(max(xs), min(xs) + 1)
@@ -109,8 +111,7 @@ def draw_panel(draw, box: tuple[int, int, int, int], title: str, lines: Sequence
         draw.text((x, y1 + 6), f"{tick:g}", fill="black", anchor="mt")
     draw.text(((x0 + x1) / 2, box[3] - 14), "step", fill="black", anchor="mt")
     draw.rectangle([x0, y0, x1, y1], outline="black")
-    for number, (label, line_xs, line_ys) in enumerate(lines):
-        colour = COLOURS[number % len(COLOURS)]
+    for number, (colour, (label, line_xs, line_ys)) in enumerate(coloured):
         points = [at(x, y) for x, y in zip(line_xs, line_ys) if math.isfinite(y)]
         if len(points) > 1:
             draw.line(points, fill=colour, width=2)

@@ -1,0 +1,136 @@
+"""Sweeps (`ganzoo run RECIPE -m KEY=A,B ...`): comma lists expand into a grid (lists stay whole),
+each run in its own folder under the sweep folder with a manifest; --jobs runs them in parallel
+with the cores shared out; a failed run is reported and the others finish; Ctrl-C stops cleanly.
+And `ganzoo compare` on the sweep and on run folders: the table and the picture."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from conftest import ROOT, run_ganzoo
+from ganzoo import GanzooError, cli
+from ganzoo.sweep.grid import expand_grid, split_choices
+from ganzoo.sweep.runner import available_cores
+
+# the Gaussian mixture needs no data files; 512 points are 2 steps of 256
+TINY_RING = ["train.epochs=1", "output.grid_size=64"]
+
+
+def test_commas_split_values_but_not_lists_or_quoted_text():
+    assert split_choices("1e-4,2e-4") == ["1e-4", "2e-4"]
+    assert split_choices("[256,256]") == ["[256,256]"]
+    assert split_choices("[64],[128,128]") == ["[64]", "[128,128]"]
+    assert split_choices("{a: 1, b: 2},{a: 3}") == ["{a: 1, b: 2}", "{a: 3}"]
+    assert split_choices("'a,b',c") == ["'a,b'", "c"]
+
+
+def test_the_grid_is_the_cartesian_product_last_key_fastest():
+    grid = expand_grid(["optimizers.generator.lr=1e-4,2e-4", "seed=0,1,2", "generator.params.hidden=[8,8]"])
+    assert len(grid) == 6
+    assert grid[0] == ["optimizers.generator.lr=1e-4", "seed=0", "generator.params.hidden=[8,8]"]
+    assert grid[1][:2] == ["optimizers.generator.lr=1e-4", "seed=1"]
+    assert grid[5][:2] == ["optimizers.generator.lr=2e-4", "seed=2"]
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (["seed=0,,1"], "empty choice"), (["seed=0,0"], "repeats a value"), (["seed=0,1", "seed=2"], "sets seed twice")])
+def test_a_malformed_grid_is_one_line(overrides, message):
+    with pytest.raises(GanzooError, match=message):
+        expand_grid(overrides)
+
+
+def test_sweep_options_are_checked_before_anything_runs(tmp_path, capsys):
+    assert cli.main(["run", "gaussians_ring", "--jobs", "2", "seed=0,1"]) == 2
+    assert "add -m" in capsys.readouterr().err
+    # every member's recipe is checked first: a bad value in the grid names its run, and nothing is written
+    out = tmp_path / "sweep"
+    assert cli.main(["run", "gaussians_ring", "-m", "train.epochs=1,0", "--out", str(out)]) == 2
+    assert "sweep run run-001 (train.epochs=0)" in capsys.readouterr().err
+    assert not out.exists()
+
+
+@pytest.fixture(scope="module")
+def sweep(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    """Two runs at a time; the one with fewer points than a batch fails."""
+    out = tmp_path_factory.mktemp("sweep") / "ring-sweep"
+    result = run_ganzoo("run", "gaussians_ring", "-m", *TINY_RING, "dataset.params.samples=512,100",
+                        "--jobs", "2", "--out", out)
+    return out, result
+
+
+def test_a_sweep_runs_every_member_in_its_own_folder_and_reports_the_failed_one(sweep):
+    out, result = sweep
+    assert result.returncode == 1, result.stderr
+    manifest = json.loads((out / "sweep.json").read_text())
+    runs = {run["name"]: run for run in manifest["runs"]}
+    assert [run["status"] for run in runs.values()] == ["finished", "failed"]
+    assert runs["run-001"]["overrides"][-1] == "dataset.params.samples=100"
+    assert "fewer than train.batch_size" in runs["run-001"]["error"]
+    assert "run-001 failed" in result.stdout and "fewer than train.batch_size" in result.stdout
+    assert list((out / "run-000" / "checkpoints").glob("step-*.pt"))  # a real run: resumable, sampled
+    assert (out / "run-000" / "samples" / "epoch-001.png").is_file()
+    recipe = (out / "run-000" / "recipe.yaml").read_text()
+    assert "samples: 512" in recipe
+    assert f"threads: {max(1, available_cores() // 2)}" in recipe  # two at a time: half the cores each
+
+
+def test_compare_on_a_sweep_writes_the_table_and_the_picture_into_it(sweep, capsys):
+    out, _ = sweep
+    assert cli.main(["compare", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "dataset.params.samples=512" in printed and "failed" in printed
+    header, *rows = (out / "compare.csv").read_text().splitlines()
+    assert header.split(",")[:4] == ["run", "status", "differs in", "step"] and "d_loss" in header
+    assert rows[0].startswith("run-000,finished,dataset.params.samples=512,2,")
+    assert rows[1].startswith("run-001,failed,dataset.params.samples=100,-,")
+    picture = Image.open(out / "compare.png")
+    assert picture.width >= 900 and picture.height > 600  # grids above two loss panels
+
+
+def test_compare_of_run_folders_shows_what_differs_and_their_eval_scores(sweep, tmp_path, capsys):
+    out, _ = sweep
+    other = tmp_path / "other-run"  # the same run with another learning rate recorded, and `ganzoo eval` scores
+    shutil.copytree(out / "run-000", other)
+    recipe = other / "recipe.yaml"
+    recipe.write_text(recipe.read_text().replace("lr: 0.0005", "lr: 0.0002", 1))
+    (other / "eval.json").write_text(json.dumps({"metrics": {"fid": {"generated": 12.5}}}))
+    assert cli.main(["compare", str(out / "run-000"), str(other), "--out", str(tmp_path)]) == 0
+    header, first, second = (tmp_path / "compare.csv").read_text().splitlines()
+    assert header.endswith(",fid,wall s")
+    assert first.startswith("run-000,run,optimizers.generator.params.lr=0.0005,") and first.split(",")[-2] == "-"
+    assert second.startswith("other-run,run,optimizers.generator.params.lr=0.0002,") and second.split(",")[-2] == "12.5"
+    assert (tmp_path / "compare.png").is_file()
+
+
+def test_compare_refuses_a_folder_that_is_not_a_run(tmp_path, capsys):
+    assert cli.main(["compare", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "neither a run folder" in err and len(err.strip().splitlines()) == 1
+
+
+def test_ctrl_c_stops_the_run_in_progress_resumably_and_starts_no_more(tmp_path):
+    out = tmp_path / "sweep"
+    sweep = subprocess.Popen([sys.executable, "-m", "ganzoo", "run", "gaussians_ring", "-m", "train.epochs=2000",
+                              "train.log_every=1", "dataset.params.samples=512", "seed=0,1", "--out", str(out)],
+                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    metrics = out / "run-000" / "metrics.jsonl"
+    deadline = time.monotonic() + 60
+    while not (metrics.is_file() and metrics.stat().st_size) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    sweep.send_signal(signal.SIGINT)
+    output, _ = sweep.communicate(timeout=60)
+    assert sweep.returncode == 130, output
+    runs = json.loads((out / "sweep.json").read_text())["runs"]
+    assert [run["status"] for run in runs] == ["interrupted", "pending"]
+    assert f"ganzoo run --resume {out / 'run-000'}" in output
+    assert list((out / "run-000" / "checkpoints").glob("step-*.pt"))
+    assert not (out / "run-001").exists()
