@@ -18,11 +18,20 @@ def one_hot(labels, classes=10):
     return torch.nn.functional.one_hot(torch.as_tensor(labels), classes).double()
 
 
-def test_frechet_distance_matches_the_closed_form_for_diagonal_gaussians():
-    mu1, mu2 = torch.tensor([0.0, 1.0, 2.0]), torch.tensor([1.0, 1.0, 0.0])
-    var1, var2 = torch.tensor([1.0, 4.0, 9.0]), torch.tensor([4.0, 1.0, 9.0])
-    expected = 1 + 0 + 4 + (1 - 2) ** 2 + (2 - 1) ** 2 + 0
-    assert maths.frechet_distance(mu1, torch.diag(var1), mu2, torch.diag(var2)) == pytest.approx(expected, abs=1e-9)
+def closed_form_fid(x, y):
+    """||mu1 - mu2||² + tr(S1 + S2 - 2 (S1 S2)^½), with the symmetric form of the root, written out here."""
+    mu1, mu2, s1, s2 = x.mean(0), y.mean(0), torch.cov(x.T), torch.cov(y.T)
+    w, v = torch.linalg.eigh(s1)
+    root1 = (v * w.clamp(min=0).sqrt()) @ v.T
+    middle = root1 @ s2 @ root1
+    return float((mu1 - mu2) @ (mu1 - mu2) + s1.trace() + s2.trace()
+                 - 2 * torch.linalg.eigvalsh((middle + middle.T) / 2).clamp(min=0).sqrt().sum())
+
+
+def test_frechet_distance_agrees_with_the_closed_form_on_correlated_features():
+    mixing = gaussian(8, dim=8, seed=5)
+    x, y = gaussian(500, seed=6) @ mixing, gaussian(400, shift=0.3, seed=7) @ mixing.T
+    assert maths.frechet_distance(x, y) == pytest.approx(closed_form_fid(x, y), rel=1e-9)
 
 
 def test_fid_of_identical_sets_is_zero_and_grows_with_a_mean_shift():
@@ -43,20 +52,31 @@ def test_kid_is_near_zero_for_one_distribution_and_positive_for_two():
     # Identical sets (one subset, the whole set): the unbiased estimate is -2 (mean k(x,x) - mean k(x,x')) / n,
     # which vanishes as n grows.
     identical = KID(KIDParams(subsets=1, subset_size=600)).compute(Features(x, None), Features(x, None))["kid"]
-    k = maths.polynomial_kernel(x, x)
+    k = (x @ x.T / x.shape[1] + 1) ** 3
     off_diagonal = (k.sum() - k.diagonal().sum()) / (600 * 599)
     assert identical == pytest.approx(float(-2 * (k.diagonal().mean() - off_diagonal) / 600), rel=1e-9)
     assert abs(identical) < 0.1 * apart
 
 
-def test_unbiased_mmd_matches_a_direct_double_loop():
-    x, y = gaussian(7, dim=3, seed=3), gaussian(5, dim=3, shift=0.3, seed=4)
+def test_kid_of_whole_sets_is_the_unbiased_mmd_of_a_direct_double_loop():
+    x, y = gaussian(7, dim=3, seed=3), gaussian(7, dim=3, shift=0.3, seed=4)
     k = lambda a, b: (a @ b / 3 + 1) ** 3  # noqa: E731
     xx = sum(k(x[i], x[j]) for i in range(7) for j in range(7) if i != j) / (7 * 6)
-    yy = sum(k(y[i], y[j]) for i in range(5) for j in range(5) if i != j) / (5 * 4)
-    xy = sum(k(x[i], y[j]) for i in range(7) for j in range(5)) / (7 * 5)
-    got = maths.mmd2_unbiased(maths.polynomial_kernel(x, x), maths.polynomial_kernel(y, y), maths.polynomial_kernel(x, y))
+    yy = sum(k(y[i], y[j]) for i in range(7) for j in range(7) if i != j) / (7 * 6)
+    xy = sum(k(x[i], y[j]) for i in range(7) for j in range(7)) / (7 * 7)
+    got, _ = maths.kernel_inception_distance(x, y, subsets=1, subset_size=7)
     assert got == pytest.approx(float(xx + yy - 2 * xy), rel=1e-9)
+
+
+def test_kid_subsets_are_drawn_from_its_seed_and_leave_torchs_generator_alone():
+    x, y = gaussian(300, seed=8), gaussian(300, shift=0.2, seed=9)
+    torch.manual_seed(123)
+    first = maths.kernel_inception_distance(x, y, subsets=5, subset_size=50, seed=1)
+    after = torch.rand(1)
+    torch.manual_seed(123)
+    assert maths.kernel_inception_distance(x, y, subsets=5, subset_size=50, seed=1) == first
+    assert torch.rand(1) == after
+    assert maths.kernel_inception_distance(x, y, subsets=5, subset_size=50, seed=2) != first
 
 
 def test_mnist_score_is_ten_for_confident_balanced_predictions_and_one_for_a_single_class():

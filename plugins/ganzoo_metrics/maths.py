@@ -1,62 +1,60 @@
-"""The metric maths, on feature and probability tensors; float64 where precision matters."""
+"""The metric maths, on feature and probability tensors; float64 where precision matters.
+
+FID and KID are torchmetrics' (its FrechetInceptionDistance and KernelInceptionDistance, fed the
+features ganzoo has already computed); the Inception-style score, mode coverage and precision/recall
+are ganzoo's own (torchmetrics' InceptionScore shuffles its splits unseeded and takes logits).
+"""
 
 from __future__ import annotations
 
 import math
+import warnings
 
 import torch
 
 
-def gaussian_stats(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Mean and (unbiased) covariance of the rows of ``x``, in float64."""
-    x = x.double()
-    if x.shape[0] < 2:
+class GivenFeatures(torch.nn.Module):
+    """torchmetrics' feature-extractor slot, for features computed already (by ganzoo's classifier or Inception)."""
+
+    def __init__(self, num_features: int):
+        super().__init__()
+        self.num_features = num_features
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return features
+
+
+def frechet_distance(x: torch.Tensor, y: torch.Tensor) -> float:
+    """The Fréchet distance between Gaussians fitted to the rows of ``x`` and ``y`` (torchmetrics' FID, float64)."""
+    from torchmetrics.image.fid import FrechetInceptionDistance
+
+    if min(x.shape[0], y.shape[0]) < 2:
         raise ValueError("the Fréchet distance needs at least 2 images per set")
-    return x.mean(0), torch.atleast_2d(torch.cov(x.T))
-
-
-def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
-    """||mu1 - mu2||² + tr(S1 + S2 - 2 (S1 S2)^½), with tr((S1 S2)^½) from the symmetric S1^½ S2 S1^½."""
-    mu1, mu2, sigma1, sigma2 = (t.double() for t in (mu1, mu2, sigma1, sigma2))
-    w, v = torch.linalg.eigh(sigma1)
-    root1 = (v * w.clamp(min=0).sqrt()) @ v.T
-    middle = root1 @ sigma2 @ root1
-    eig = torch.linalg.eigvalsh((middle + middle.T) / 2).clamp(min=0)
-    diff = mu1 - mu2
-    value = diff @ diff + sigma1.trace() + sigma2.trace() - 2 * eig.sqrt().sum()
-    return max(float(value), 0.0)
-
-
-def polynomial_kernel(x, y, degree: int = 3, gamma: float | None = None, coef0: float = 1.0):
-    gamma = 1.0 / x.shape[1] if gamma is None else gamma
-    return (gamma * (x @ y.T) + coef0) ** degree
-
-
-def mmd2_unbiased(kxx, kyy, kxy) -> float:
-    """The unbiased MMD² estimate from the three kernel matrices (diagonals of kxx, kyy left out)."""
-    m, n = kxx.shape[0], kyy.shape[0]
-    xx = (kxx.sum() - kxx.diagonal().sum()) / (m * (m - 1))
-    yy = (kyy.sum() - kyy.diagonal().sum()) / (n * (n - 1))
-    return float(xx + yy - 2 * kxy.mean())
+    fid = FrechetInceptionDistance(feature=GivenFeatures(x.shape[1]))
+    fid.update(y.double(), real=True)
+    fid.update(x.double(), real=False)
+    return max(float(fid.compute()), 0.0)
 
 
 def kernel_inception_distance(x, y, subsets: int = 100, subset_size: int = 1000, degree: int = 3,
                               gamma: float | None = None, coef0: float = 1.0, seed: int = 0) -> tuple[float, float]:
-    """KID (Bińkowski et al. 2018): mean and std of the unbiased MMD² over random subsets."""
-    x, y = x.double(), y.double()
+    """KID (Bińkowski et al. 2018), torchmetrics': mean and std of the unbiased MMD² over random subsets of
+    ``min(subset_size, len(x), len(y))`` rows, drawn from torch's generator seeded with ``seed`` (and restored)."""
+    from torchmetrics.image.kid import KernelInceptionDistance
+
     size = min(subset_size, x.shape[0], y.shape[0])
     if size < 2:
         raise ValueError("KID needs at least 2 images per set")
-    rng = torch.Generator().manual_seed(seed)
-    values = []
-    for _ in range(subsets):
-        a = x[torch.randperm(x.shape[0], generator=rng)[:size]]
-        b = y[torch.randperm(y.shape[0], generator=rng)[:size]]
-        values.append(mmd2_unbiased(polynomial_kernel(a, a, degree, gamma, coef0),
-                                    polynomial_kernel(b, b, degree, gamma, coef0),
-                                    polynomial_kernel(a, b, degree, gamma, coef0)))
-    values = torch.tensor(values, dtype=torch.float64)
-    return float(values.mean()), float(values.std()) if len(values) > 1 else 0.0
+    with warnings.catch_warnings():  # that it keeps the features in memory: so did ganzoo's own
+        warnings.filterwarnings("ignore", message=".*will save all extracted features")
+        kid = KernelInceptionDistance(feature=GivenFeatures(x.shape[1]), subsets=subsets, subset_size=size,
+                                      degree=degree, gamma=gamma, coef=coef0)
+    kid.update(y.double(), real=True)
+    kid.update(x.double(), real=False)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        mean, std = kid.compute()
+    return float(mean), float(std)
 
 
 def inception_score(probs: torch.Tensor, splits: int = 10) -> tuple[float, float]:
