@@ -118,6 +118,10 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--classifier", metavar="FILE", help="weights from `ganzoo train-classifier` "
                                                                "(default: the ones shipped with ganzoo)")
     evaluate.add_argument("--device", default="auto", help=DEVICE_HELP)
+    evaluate.add_argument("--features", choices=("classifier", "inception"), default="classifier",
+                          help="the images' features: ganzoo's MNIST classifier (default), or Inception-v3 for FID, "
+                               "KID and Inception Score comparable with papers (its weights must be on disk; writes "
+                               "eval-inception.json; see docs/ecosystem.md)")
 
     retrain = commands.add_parser("train-classifier", parents=[common],
                                   help="train the MNIST classifier the metrics use, again",
@@ -438,7 +442,7 @@ def cmd_eval(args) -> int:
 
     _check_options(args, "--device", "--seed")
     report = evaluate_run(args.run_dir, n=args.n, seed=args.seed, data_root=args.data,
-                          classifier=args.classifier, device=args.device)
+                          classifier=args.classifier, device=args.device, features=args.features)
     print_report(report, as_json=args.json)
     return 0
 

@@ -15,7 +15,7 @@ from ganzoo.errors import GanzooError
 from ganzoo.output.plots import read_loss_records
 from ganzoo.sweep.grid import swept_keys
 from ganzoo.sweep.manifest import is_sweep, read_sweep
-from ganzoo.training.run_folder import EVAL_FILE, LOSS_PLOT_FILE, METRICS_FILE, RECIPE_FILE, SAMPLES_FOLDER
+from ganzoo.training.run_folder import EVAL_FILE, INCEPTION_EVAL_FILE, LOSS_PLOT_FILE, METRICS_FILE, RECIPE_FILE, SAMPLES_FOLDER
 
 #: metrics.jsonl keys that are not an algorithm's scalars
 NOT_LOSSES = ("step", "epoch", "images_per_sec", "lr", "skipped", "eval")
@@ -31,7 +31,7 @@ class RunSummary:
     recipe: Dict[str, str] = field(default_factory=dict)  # flat key -> value, as text
     swept: Optional[List[str]] = None  # a sweep member's grid choices, KEY=VALUE as typed
     losses: Dict[str, float] = field(default_factory=dict)  # the last logged value of each scalar
-    scores: Dict[str, float] = field(default_factory=dict)  # eval metrics: eval.json, else the last eval record
+    scores: Dict[str, float] = field(default_factory=dict)  # eval.json (else the last eval record), eval-inception.json
     wall_s: Optional[float] = None
     steps: Optional[int] = None
     curves: Dict[str, tuple[list, list]] = field(default_factory=dict)  # scalar -> (steps, values)
@@ -116,11 +116,12 @@ def _scores(folder: Path) -> Dict[str, float]:
                     scores = {key: value for key, value in record["eval"].items() if _is_number(value)}
     except OSError:
         pass
-    report = _json((folder / EVAL_FILE).read_text(encoding="utf-8")) if (folder / EVAL_FILE).is_file() else None
-    if isinstance(report, dict) and isinstance(report.get("metrics"), dict):  # `ganzoo eval`, the fuller score
-        for key, entry in report["metrics"].items():
-            if isinstance(entry, dict) and _is_number(entry.get("generated")):
-                scores[key] = entry["generated"]
+    for name, prefix in ((EVAL_FILE, ""), (INCEPTION_EVAL_FILE, "inception_")):  # `ganzoo eval`: the fuller scores
+        report = _json((folder / name).read_text(encoding="utf-8")) if (folder / name).is_file() else None
+        if isinstance(report, dict) and isinstance(report.get("metrics"), dict):
+            for key, entry in report["metrics"].items():
+                if isinstance(entry, dict) and _is_number(entry.get("generated")):
+                    scores[key if key.startswith(prefix) else prefix + key] = entry["generated"]
     return scores
 
 

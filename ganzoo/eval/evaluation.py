@@ -26,10 +26,15 @@ from ganzoo.metrics import BETTER, Features
 from ganzoo.eval.mnist_data import FIX, mnist_root, read_mnist
 from ganzoo.recipe import MIN_EVAL_IMAGES, Recipe, type_params
 from ganzoo.plugins.registry import Registry, load_registry
-from ganzoo.training.run_folder import EVAL_FILE
+from ganzoo.training.run_folder import EVAL_FILE, INCEPTION_EVAL_FILE
 from ganzoo.output.sampling import load_generator, sample_images
 
 IMAGE_SHAPE = (1, 28, 28)
+FEATURE_EXTRACTORS = CLASSIFIER, INCEPTION = ("classifier", "inception")
+# Through Inception, the classifier's score is the Inception Score, and ImageNet's 1,008 classes are not digits.
+INCEPTION_RENAMED = {"mnist_score": "inception_score"}
+INCEPTION_DROPPED = ("modes",)
+EVAL_FILES = {CLASSIFIER: EVAL_FILE, INCEPTION: INCEPTION_EVAL_FILE}
 
 
 def build_metrics(registry: Registry, recipe: Recipe) -> list[tuple[str, Any]]:
@@ -78,8 +83,9 @@ class Evaluator:
     """Holds the classifier, the test-set features and the metrics; scores uint8 images or generators."""
 
     def __init__(self, registry: Registry, recipe: Recipe, data_root: Optional[str] = None,
-                 classifier: Optional[str] = None, device: str | torch.device = "cpu"):
+                 classifier: Optional[str] = None, device: str | torch.device = "cpu", features: str = "classifier"):
         self.metrics = build_metrics(registry, recipe)
+        self.features = features
         recipe_root = OmegaConf.select(recipe.config, "dataset.params.root", default=None)
         self.data_root = mnist_root(data_root, recipe_root)
         self.fix = FIX if data_root or not recipe_root else (
@@ -87,12 +93,20 @@ class Evaluator:
             "if they moved, give --data NEW_FOLDER")
         self.device = torch.device(device)
         test_images, _ = read_mnist(self.data_root, "test", fix=self.fix)
-        self.model, self.classifier_sha256 = load_classifier(classifier, self.device)
-        self.real = embed_images(self.model, test_images)
+        if features == INCEPTION:
+            from ganzoo.eval.inception import embed_inception, load_inception
+
+            self.model, self.weights_sha256 = load_inception(self.device)
+            self.embed = embed_inception
+            self.metrics = [(name, metric) for name, metric in self.metrics if name not in INCEPTION_DROPPED]
+        else:
+            self.model, self.weights_sha256 = load_classifier(classifier, self.device)
+            self.embed = embed_images
+        self.real = self.embed(self.model, test_images)
 
     def score(self, images: torch.Tensor) -> dict[str, dict[str, Any]]:
         """Each metric value of uint8 images (N, 1, 28, 28) against the test set: {name: {value, better, metric}}."""
-        return self.score_features(embed_images(self.model, images))
+        return self.score_features(self.embed(self.model, images))
 
     def score_features(self, generated: Features) -> dict[str, dict[str, Any]]:
         values: dict[str, dict[str, Any]] = {}
@@ -102,11 +116,13 @@ class Evaluator:
             except ValueError as error:  # e.g. too few images for the metric
                 raise GanzooError(f"metric '{name}': {error}") from error
             better = getattr(metric, "better", {}) or {}
-            for key, value in dict(result).items():
+            for reported, value in dict(result).items():
+                key = INCEPTION_RENAMED.get(reported, reported) if self.features == INCEPTION else reported
                 if key in values:
                     raise GanzooError(f"metrics '{values[key]['metric']}' and '{name}' both report '{key}'; "
                                       "choose one in eval.metrics")
-                values[key] = {"value": float(value), "better": better.get(key) if better.get(key) in BETTER else None,
+                direction = better.get(reported)
+                values[key] = {"value": float(value), "better": direction if direction in BETTER else None,
                                "metric": name}
         return values
 
@@ -134,10 +150,19 @@ class Evaluator:
 
 def evaluate_run(run_dir: str | Path, n: Optional[int] = None, seed: int = 0, data_root: Optional[str] = None,
                  classifier: Optional[str] = None, device: str = "auto",
-                 registry: Optional[Registry] = None) -> dict[str, Any]:
-    """``ganzoo eval``: score a run's newest checkpoint, beside real-vs-real; write RUN_DIR/eval.json."""
+                 registry: Optional[Registry] = None, features: str = CLASSIFIER) -> dict[str, Any]:
+    """``ganzoo eval``: score a run's newest checkpoint, beside real-vs-real; write RUN_DIR/eval.json
+    (eval-inception.json with Inception's features)."""
     started = time.perf_counter()
     run_dir = Path(run_dir)
+    if features not in FEATURE_EXTRACTORS:
+        raise GanzooError(f"--features must be one of {', '.join(FEATURE_EXTRACTORS)}, got '{features}'")
+    if features == INCEPTION:
+        if classifier:
+            raise GanzooError("--classifier does not go with --features inception (Inception replaces the classifier)")
+        from ganzoo.eval.inception import check_available
+
+        check_available()  # before anything slow
     if not run_dir.is_dir():
         raise GanzooError(f"run directory '{run_dir}' not found; give the folder `ganzoo run` printed")
     registry = registry or load_registry()
@@ -149,7 +174,7 @@ def evaluate_run(run_dir: str | Path, n: Optional[int] = None, seed: int = 0, da
     check_image_shape(DataSpec.from_dict(state["data_spec"]))
     check_dataset(recipe, "`ganzoo sample` still draws images from its generator")
     target = resolve_device(device)
-    evaluator = Evaluator(registry, recipe, data_root, classifier, target)
+    evaluator = Evaluator(registry, recipe, data_root, classifier, target, features)
     real = evaluator.reference(n, seed)  # first: it checks that n fits the train set
     generator, spec = load_generator(run_dir, registry, str(target), state=state)
     generated = evaluator.score_generator(generator, spec, n, seed)
@@ -161,13 +186,14 @@ def evaluate_run(run_dir: str | Path, n: Optional[int] = None, seed: int = 0, da
         "seed": seed,
         "test_images": len(evaluator.real),
         "data_root": str(evaluator.data_root),
-        "classifier_sha256": evaluator.classifier_sha256,
+        "features": features,
+        f"{features}_sha256": evaluator.weights_sha256,
         "metrics": {key: {"metric": entry["metric"], "generated": entry["value"],
                           "real_vs_real": real[key]["value"], "better": entry["better"]}
                     for key, entry in generated.items()},
         "seconds": round(time.perf_counter() - started, 2),
     }
-    write_text_atomic(run_dir / EVAL_FILE, json.dumps(report, indent=2) + "\n")
+    write_text_atomic(run_dir / EVAL_FILES[features], json.dumps(report, indent=2) + "\n")
     return report
 
 
@@ -187,7 +213,8 @@ def print_report(report: dict[str, Any], as_json: bool = False) -> None:
     from rich.table import Table
 
     table = Table(title=f"{report['run']}  step {report['step']}  ({report['n']} images vs "
-                        f"{report['test_images']} MNIST test images)")
+                        f"{report['test_images']} MNIST test images"
+                        + (", Inception's features)" if report.get("features") == INCEPTION else ")"))
     for column, justify in (("metric", "left"), ("generated", "right"), ("real vs real", "right"), ("better", "left")):
         table.add_column(column, justify=justify)
     arrows = {"lower": "lower ↓", "higher": "higher ↑", None: ""}
@@ -196,4 +223,4 @@ def print_report(report: dict[str, Any], as_json: bool = False) -> None:
     console = Console()
     console.print(table)
     console.print(f"real vs real: {report['n']} MNIST train images against the test set. "
-                  f"Written to {Path(report['run']) / EVAL_FILE}", highlight=False)
+                  f"Written to {Path(report['run']) / EVAL_FILES[report.get('features', CLASSIFIER)]}", highlight=False)

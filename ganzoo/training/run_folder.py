@@ -7,6 +7,7 @@
       checkpoints/step-N.pt checkpoints (ganzoo.training.checkpoint)
       losses.png            the loss plot
       eval.json             the scores of `ganzoo eval`
+      eval-inception.json   the scores of `ganzoo eval --features inception`
       .lock                 held by the process training in it (ganzoo.training.runlock)
 """
 
@@ -25,6 +26,7 @@ SAMPLES_FOLDER = "samples"
 CHECKPOINTS_FOLDER = "checkpoints"
 LOSS_PLOT_FILE = "losses.png"
 EVAL_FILE = "eval.json"
+INCEPTION_EVAL_FILE = "eval-inception.json"  # `ganzoo eval --features inception`
 LOCK_FILE = ".lock"
 
 
