@@ -396,7 +396,7 @@ def cmd_compare(args) -> int:
     table = build_table(runs)
     print_table(table, title=f"{len(runs)} runs")
     write_csv(table, out / "compare.csv")
-    write_picture(runs, out / "compare.png")
+    write_picture(runs, out / "compare.png", notes=[row[2] for row in table[1]])
     print(out / "compare.png")
     return 0
 

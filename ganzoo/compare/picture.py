@@ -23,7 +23,8 @@ def curve_keys(runs: List[RunSummary]) -> List[str]:
     return preferred or logged[:2]
 
 
-def write_picture(runs: List[RunSummary], path: Path) -> None:
+def write_picture(runs: List[RunSummary], path: Path, notes: List[str]) -> None:
+    """``notes``: what sets each run apart, shown under its grid (its status instead when it did not finish)."""
     from PIL import Image, ImageDraw
 
     columns = min(len(runs), PER_ROW)
@@ -40,7 +41,8 @@ def write_picture(runs: List[RunSummary], path: Path) -> None:
         colour = COLOURS[index % len(COLOURS)]
         draw.rectangle([x, y + CELL + 4, x + 10, y + CELL + 14], fill=colour)
         draw.text((x + 14, y + CELL + 3), _short(run.name, 26), fill="black")
-        draw.text((x + 14, y + CELL + 17), _short(run.status, 26), fill=(90, 90, 90))
+        note = _last_keys(notes[index]) if run.status in ("finished", "run") else run.status
+        draw.text((x + 14, y + CELL + 17), _short(note, 26), fill=(90, 90, 90))
     for number, key in enumerate(keys):
         lines = [(_short(run.name, 16), *run.curves.get(key, ([], []))) for run in runs]
         box = (0, top + number * PANEL_HEIGHT, width, top + (number + 1) * PANEL_HEIGHT)
@@ -61,6 +63,12 @@ def _paste_grid(image, draw, run: RunSummary, x: int, y: int) -> None:
         grid = grid.convert("RGB")
         grid.thumbnail((CELL, CELL))
         image.paste(grid, (x + (CELL - grid.width) // 2, y + (CELL - grid.height) // 2))
+
+
+def _last_keys(choices: str) -> str:
+    """'optimizers.generator.lr=1e-4 seed=1' -> 'lr=1e-4 seed=1': the table has the full keys."""
+    return " ".join(item.split("=", 1)[0].rsplit(".", 1)[-1] + "=" + item.split("=", 1)[1] if "=" in item else item
+                    for item in choices.split(" "))
 
 
 def _short(text: str, limit: int) -> str:
