@@ -79,7 +79,9 @@ class ImageData:
     ``paired=False``: two domains, any sizes, drawn in independent orders from the seeded shuffle;
     ``target_labels`` (M,), optional, label the B side for evaluation. ``held_out``, optional,
     is the test split as ``ImageData`` of the same kind (same shapes and pairing): evaluation and
-    the per-epoch translation grids use it, training never does.
+    the per-epoch translation grids use it, training never does. ``known_transform``, optional,
+    is the right translation of a task that has one, ``(inputs, direction) -> outputs`` (floats
+    in [-1, 1]; direction ``a2b`` or ``b2a``): evaluation scores unpaired outputs against it.
     """
 
     images: "torch.Tensor"
@@ -92,6 +94,7 @@ class ImageData:
     paired: bool = False
     target_labels: Optional["torch.Tensor"] = None
     held_out: Optional["ImageData"] = None
+    known_transform: Optional[Callable[["torch.Tensor", str], "torch.Tensor"]] = None
 
     def __post_init__(self) -> None:
         if self.images.dim() != 4 and (self.plot is None or self.images.dim() < 2):

@@ -2,7 +2,8 @@
 
 For each direction the algorithm translates (``Algorithm.directions``), on the held-out split:
 
-- with paired targets: L1 (mean absolute pixel error, pixels in [0, 1]), PSNR (dB, capped at
+- with paired targets (or, for unpaired data, the dataset's ``known_transform`` of the inputs):
+  L1 (mean absolute pixel error, pixels in [0, 1]), PSNR (dB, capped at
   ``PSNR_CAP`` for identical pictures) and SSIM (torchmetrics), of the outputs against the targets;
 - on MNIST-shaped labelled data (1x28x28 outputs, 10 classes): the shipped classifier's accuracy
   on the outputs against the inputs' labels, and FID (ganzoo's ``fid`` metric, classifier
@@ -81,6 +82,7 @@ class TranslationEvaluator:
         self.data = data.held_out if data.held_out is not None else data
         self.on_held_out = data.held_out is not None
         self.train = data
+        self.known_transform = data.known_transform or self.data.known_transform
         self.directions = dict(directions)
         self.spec = data.spec
         self.model = self.fid = None
@@ -106,6 +108,8 @@ class TranslationEvaluator:
     def score_direction(self, direction: str, generator: torch.nn.Module, n: int) -> Dict[str, Dict[str, Any]]:
         side = translation.side(self.data, direction)
         inputs = side.inputs[:n]
+        if side.targets is None and self.known_transform is not None:  # unpaired, but the right answer is known
+            side = translation.Side(side.inputs, side.labels, self.known_transform(side.inputs[:n], direction))
         _, out_shape = translation.shapes(self.spec, direction)
         outputs = pixels(translation.translate(generator, inputs.to(self.device)).cpu())
         trivial = pixels(baseline(inputs, out_shape))
