@@ -38,6 +38,7 @@ __all__ = [
     "hookimpl",
     "load",
     "make_recipe",
+    "mnist_classifier",
     "r1_penalty",
     "train",
 ]
@@ -68,6 +69,10 @@ def __getattr__(name):
         from ganzoo import losses
 
         return getattr(losses, name)
+    if name == "mnist_classifier":
+        from ganzoo.eval.classifier import shipped_classifier
+
+        return shipped_classifier
     if name == "Tanh":
         from ganzoo.fast.tanh import Tanh
 

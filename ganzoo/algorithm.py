@@ -41,10 +41,15 @@ MODEL_KINDS = ("generator", "discriminator")
 @dataclass
 class Batch:
     """One step's share of the data on the training device: ``images`` (N, C, H, W) in [-1, 1]
-    (or (N, D) for data that are not pictures) and ``labels`` (N,) long, or None."""
+    (or (N, D) for data that are not pictures) and ``labels`` (N,) long, or None.
+
+    Two-sided data (``ImageData.targets``) add ``targets`` (N, C', H', W'): for paired data
+    the right output of each image, row by row; for unpaired data a batch of domain B drawn
+    in its own order (``labels`` then label the images, domain A)."""
 
     images: "torch.Tensor"
     labels: Optional["torch.Tensor"] = None
+    targets: Optional["torch.Tensor"] = None
 
     def __len__(self) -> int:
         return self.images.shape[0]
@@ -96,11 +101,18 @@ class Algorithm:
 
     ``sample_role``: the generator whose samples the run's grids, ``ganzoo sample`` and
     ``ganzoo eval`` show.
+
+    ``directions``: for translation algorithms (two-sided data), each direction they translate
+    (``a2b``: images to targets; ``b2a``: back) and the generator role that does it; such a
+    generator maps a batch of images to a batch of images, ``G(x)``, with no latent. Empty for
+    algorithms that generate from noise. The run's grids, ``ganzoo eval`` and ``ganzoo translate``
+    read it.
     """
 
     roles: ClassVar[Dict[str, str]] = {}
     scalars: ClassVar[Tuple[str, ...]] = ()
     sample_role: ClassVar[str] = "generator"
+    directions: ClassVar[Dict[str, str]] = {}
 
     def __init__(self, params: Any = None):
         self.params = params

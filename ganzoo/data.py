@@ -18,17 +18,33 @@ def default_data_root() -> str:
 
 @dataclass(frozen=True)
 class DataSpec:
-    """What a model factory needs to know about the data: shape and classes."""
+    """What a model factory needs to know about the data: shape and classes.
+
+    Two-sided data (image translation, see ``ImageData.targets``) also give ``target_shape``,
+    the (C, H, W) of the target side (domain B), and whether the two sides are ``paired``:
+    a translation generator maps ``image_shape`` to ``target_shape`` (and a B-to-A one back).
+    """
 
     image_shape: tuple[int, ...]  # (C, H, W) for images; e.g. (2,) for 2-D points
     num_classes: Optional[int] = None
+    target_shape: Optional[tuple[int, ...]] = None  # (C, H, W) of the target side; None: one-sided data
+    paired: bool = False  # two-sided data: whether target i belongs to image i
+
+    @property
+    def two_sided(self) -> bool:
+        return self.target_shape is not None
 
     def to_dict(self) -> dict:
-        return {"image_shape": list(self.image_shape), "num_classes": self.num_classes}
+        d = {"image_shape": list(self.image_shape), "num_classes": self.num_classes}
+        if self.target_shape is not None:  # one-sided specs stay as they were written before
+            d.update(target_shape=list(self.target_shape), paired=self.paired)
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "DataSpec":
-        return cls(tuple(int(s) for s in d["image_shape"]), d.get("num_classes"))
+        target = d.get("target_shape")
+        return cls(tuple(int(s) for s in d["image_shape"]), d.get("num_classes"),
+                   tuple(int(s) for s in target) if target is not None else None, bool(d.get("paired", False)))
 
 
 @dataclass(frozen=True)
@@ -56,6 +72,16 @@ class ImageData:
     ``figures``, optional, gives quality figures of a batch of generated samples
     (e.g. modes covered); the trainer shows them after every epoch. ``source``, optional,
     names the files read (see ``DataSource``).
+
+    Two sides, for image translation: ``targets`` (M, C', H', W') in [-1, 1] is the second side
+    (domain B; ``images`` is domain A, the input). ``paired=True``: ``targets[i]`` is the right
+    output for ``images[i]`` (M == N; ``labels`` label both), and each batch holds aligned rows.
+    ``paired=False``: two domains, any sizes, drawn in independent orders from the seeded shuffle;
+    ``target_labels`` (M,), optional, label the B side for evaluation. ``held_out``, optional,
+    is the test split as ``ImageData`` of the same kind (same shapes and pairing): evaluation and
+    the per-epoch translation grids use it, training never does. ``known_transform``, optional,
+    is the right translation of a task that has one, ``(inputs, direction) -> outputs`` (floats
+    in [-1, 1]; direction ``a2b`` or ``b2a``): evaluation scores unpaired outputs against it.
     """
 
     images: "torch.Tensor"
@@ -64,6 +90,11 @@ class ImageData:
     plot: Optional[Callable[["torch.Tensor"], bytes]] = None
     figures: Optional[Callable[["torch.Tensor"], Dict[str, float]]] = None
     source: Optional[DataSource] = None
+    targets: Optional["torch.Tensor"] = None
+    paired: bool = False
+    target_labels: Optional["torch.Tensor"] = None
+    held_out: Optional["ImageData"] = None
+    known_transform: Optional[Callable[["torch.Tensor", str], "torch.Tensor"]] = None
 
     def __post_init__(self) -> None:
         if self.images.dim() != 4 and (self.plot is None or self.images.dim() < 2):
@@ -71,10 +102,43 @@ class ImageData:
                              "other shapes, such as (N, 2) points, need a plot function")
         if self.labels is not None and self.labels.shape[0] != self.images.shape[0]:
             raise ValueError("ImageData.labels must have one label per image")
+        if self.targets is None:
+            if self.paired or self.target_labels is not None:
+                raise ValueError("ImageData.paired and target_labels describe targets; this data has none")
+        else:
+            self._check_targets()
+        if self.held_out is not None:
+            self._check_held_out(self.held_out)
+
+    def _check_targets(self) -> None:
+        if self.images.dim() != 4 or self.targets.dim() != 4:
+            raise ValueError(f"two-sided ImageData needs images and targets of shape (N, C, H, W), got "
+                             f"{tuple(self.images.shape)} and {tuple(self.targets.shape)}")
+        if self.paired and self.targets.shape[0] != self.images.shape[0]:
+            raise ValueError(f"paired ImageData needs one target per image, got {self.images.shape[0]} images "
+                             f"and {self.targets.shape[0]} targets")
+        if self.target_labels is not None and self.target_labels.shape[0] != self.targets.shape[0]:
+            raise ValueError("ImageData.target_labels must have one label per target")
+
+    def _check_held_out(self, held_out: "ImageData") -> None:
+        mine, theirs = self.spec, held_out.spec
+        if (mine.image_shape, mine.target_shape, mine.paired) != (theirs.image_shape, theirs.target_shape,
+                                                                   theirs.paired):
+            raise ValueError(f"ImageData.held_out must have the training data's shapes and pairing: {mine} "
+                             f"against {theirs}")
 
     def __len__(self) -> int:
         return self.images.shape[0]
 
     @property
     def spec(self) -> DataSpec:
-        return DataSpec(tuple(self.images.shape[1:]), self.num_classes)
+        if self.targets is None:
+            return DataSpec(tuple(self.images.shape[1:]), self.num_classes)
+        return DataSpec(tuple(self.images.shape[1:]), self.num_classes, tuple(self.targets.shape[1:]), self.paired)
+
+    @property
+    def steps_length(self) -> int:
+        """The examples an epoch draws batches from: the images, or the smaller side of unpaired data."""
+        if self.targets is None or self.paired:
+            return len(self)
+        return min(len(self), self.targets.shape[0])

@@ -37,12 +37,21 @@ def tiny_data(tmp_path_factory, mnist_root) -> dict:
     for i in range(BATCH * STEPS):
         Image.new("RGB", (40, 36), (i * 3 % 256, 80, 160)).save(folder / f"{i:03d}.png")
     limit = f"dataset.params.limit={BATCH * STEPS}"
+    pairs = tmp_path_factory.mktemp("pairs")  # aligned A|B pictures: 16x16 inputs beside their targets
+    for split, count in (("train", BATCH * STEPS), ("test", 4)):
+        (pairs / split).mkdir()
+        for i in range(count):
+            Image.new("RGB", (32, 16), (i * 3 % 256, 80, 160)).save(pairs / split / f"{i:03d}.png")
+    mnist_task = [f"dataset.params.root={mnist_root}", limit, "dataset.params.test_limit=16"]
     return {
         "mnist": [f"dataset.params.root={mnist_root}", "dataset.params.download=false", limit],
         "fashion-mnist": [f"dataset.params.root={tmp_path_factory.mktemp('fashion-root')}",
                           f"dataset.params.source={fashion}", "dataset.params.download=false", limit],
         "gaussians": [f"dataset.params.samples={BATCH * STEPS}"],
         "image-folder": [f"dataset.params.path={folder}", limit],
+        "mnist-edges": mnist_task,
+        "mnist-sr": mnist_task,
+        "paired-folder": [f"dataset.params.path={pairs}"],
     }
 
 

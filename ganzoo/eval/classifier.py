@@ -124,6 +124,13 @@ def load_classifier(path: Optional[str | Path] = None, device: str | torch.devic
     return model.to(device).eval(), digest
 
 
+def shipped_classifier(device: str | torch.device = "cpu") -> MNISTClassifier:
+    """``ganzoo.mnist_classifier(device)``: the shipped MNIST classifier, in eval mode, for plugins that
+    need a fixed feature space for digits (SRGAN's content loss). Its input is (N, 1, 28, 28) in
+    [-1, 1]; ``model.embed(x)`` gives (features, logits), ``model.body`` its layers."""
+    return load_classifier(None, device)[0]
+
+
 def save_classifier(model: MNISTClassifier, path: str | Path, info: dict) -> str:
     """Write the weights in float16 (with ``info``: accuracy, epochs, seed) atomically; return the SHA-256."""
     state = {k: v.detach().cpu().half() if v.is_floating_point() else v.detach().cpu()

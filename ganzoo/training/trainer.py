@@ -23,7 +23,7 @@ from typing import Any, Optional
 import torch
 from omegaconf import OmegaConf
 
-from ganzoo import fast
+from ganzoo import fast, translation
 from ganzoo.algorithm import Batch, Callback, RunInfo
 from ganzoo.components import (build_algorithm, build_callbacks, build_losses, build_models, build_optimizer,
                                build_schedule, callback_sections, describe, resolve_device)
@@ -33,7 +33,7 @@ from ganzoo.failures import Components, ContractViolation
 from ganzoo.fast.optimizer_step import OptimizerStep
 from ganzoo.models import draw_latent, generate
 from ganzoo.output.files import write_atomic, write_text_atomic
-from ganzoo.output.images import save_grid
+from ganzoo.output.images import save_grid, save_translation_grid
 from ganzoo.output.plots import write_loss_plot
 from ganzoo.plugins.registry import Registry
 from ganzoo.recipe import Recipe, load_recipe
@@ -91,18 +91,23 @@ class Trainer:
         # ~20 ms, once is enough
         self.recipe_yaml = recipe.to_yaml()
         self.spec = data.spec
-        self.steps_per_epoch = len(data) // self.batch_size
+        self.steps_per_epoch = data.steps_length // self.batch_size
         if self.steps_per_epoch == 0:
-            raise GanzooError(f"the dataset has {len(data)} images, fewer than train.batch_size={self.batch_size}; "
-                              "lower the batch size")
+            raise GanzooError(f"the dataset has {data.steps_length} images{' on its smaller side' if data.targets is not None else ''}"
+                              f", fewer than train.batch_size={self.batch_size}; lower the batch size")
         self.images = data.images.to(self.device)
         self.labels = data.labels.to(self.device) if data.labels is not None else None
+        # the second side of two-sided data: gathered with the images' index (paired) or its own order
+        self.targets = data.targets.to(self.device) if data.targets is not None else None
+        self.paired = data.paired
+        _check_two_sided(registry, recipe, self.spec)  # before models are built for data they cannot take
         self.plot, self.figures = data.plot, data.figures  # for data that are not images
 
         self.models = build_models(registry, recipe, self.spec, self.device)
         self.losses = build_losses(registry, recipe)
         self.algorithm = build_algorithm(registry, recipe)
         self.sample_role = self.algorithm.sample_role
+        self.directions = _check_directions(self.algorithm, self.models, self.spec, recipe)
         self.optimizers = {role: build_optimizer(registry, recipe, role, model.parameters())
                            for role, model in self.models.items()}
         # Schedules are stepped after every training step; the trainer's direct optimiser steps
@@ -150,9 +155,13 @@ class Trainer:
         self.run_step = (self.fast_step or self.algorithm).train_step  # the step, chosen once
         self.gather = self.fast_step.gather if self.fast_step is not None else self._gather
 
-        self.grid_noise, self.grid_labels = self._grid_inputs(seed)
+        if self.directions:  # translation: the grids show held-out inputs, outputs and targets
+            self.grid_examples = translation.first(data.held_out or data, self.config.output.grid_size)
+        else:
+            self.grid_noise, self.grid_labels = self._grid_inputs(seed)
         with torch.random.fork_rng(devices=[]):  # building the classifier draws weights: not from the run's stream
-            self.evaluator = _make_evaluator(registry, recipe, self.spec, self.device)  # None unless eval.every > 0
+            self.evaluator = _make_evaluator(registry, recipe, self.spec, self.device,  # None unless eval.every > 0
+                                             data if self.directions else None, self.directions)
         self.stop_requested = False  # set from a signal handler; honoured between steps
         self.doing: int | str = "before the first step"
 
@@ -259,10 +268,15 @@ class Trainer:
             epoch, first = divmod(self.step, self.steps_per_epoch)
             self.shuffle_rng.set_state(self.epoch_shuffle_state)
             order = torch.randperm(len(self.images), generator=self.shuffle_rng).to(self.device)
+            target_order = (torch.randperm(len(self.targets), generator=self.shuffle_rng).to(self.device)
+                            if self.targets is not None and not self.paired else order)  # unpaired: its own order
             for batch in range(first, self.steps_per_epoch):
-                index = self.shard(order[batch * self.batch_size:(batch + 1) * self.batch_size])
+                rows = slice(batch * self.batch_size, (batch + 1) * self.batch_size)
+                index = self.shard(order[rows])
                 self.take_step(Batch(self.gather(self.images, index),
-                                     self.labels.index_select(0, index) if self.labels is not None else None))
+                                     self.labels.index_select(0, index) if self.labels is not None else None,
+                                     self._gather(self.targets, self.shard(target_order[rows]))
+                                     if self.targets is not None else None))
                 self.progress.advance()
                 logged = self.step % self.log_every == 0
                 if logged:
@@ -343,8 +357,15 @@ class Trainer:
         every, last = self.config.eval.every, self.config.train.epochs
         if self.evaluator is None or (epoch % every and epoch != last):
             return
-        scores = self.evaluator.score_generator(self.sampler(), self.spec, self.config.eval.n, self.config.eval.seed)
-        record = {"step": self.step, "epoch": epoch, "eval": {key: entry["value"] for key, entry in scores.items()}}
+        if self.directions:  # translation: the held-out pairs, by direction
+            from ganzoo.eval.translation_eval import flat
+
+            scores = flat(self.evaluator.score(self.translators(), self.config.eval.n))
+        else:
+            scores = {key: entry["value"] for key, entry in
+                      self.evaluator.score_generator(self.sampler(), self.spec, self.config.eval.n,
+                                                     self.config.eval.seed).items()}
+        record = {"step": self.step, "epoch": epoch, "eval": scores}
         append_metrics(self.run_dir, record)
         self.run_info.step = self.step
         for callback in self.on_log:  # in the main process only, where evaluation runs
@@ -353,7 +374,11 @@ class Trainer:
                               + "  ".join(f"{key} {value:.4g}" for key, value in record["eval"].items()))
 
     def save_grid(self, path: Path) -> None:
-        """The fixed-noise samples, from the EMA generator when on: an image grid, or the data's plot."""
+        """The fixed-noise samples, from the EMA generator when on: an image grid, or the data's plot.
+        Translation runs: held-out inputs beside their outputs (and targets, when paired)."""
+        if self.directions:
+            self.save_translation_grid(path)
+            return
         G = self.sampler()
         was_training = G.training
         G.eval()
@@ -369,6 +394,23 @@ class Trainer:
             figures = self.figures(images.cpu())
             self.progress.message(f"{path.stem} samples: " + "  ".join(f"{k} {v:.4g}" for k, v in figures.items()))
 
+    def translators(self) -> dict[str, torch.nn.Module]:
+        """The generator of each direction (the EMA of the sample role's, when on)."""
+        return {direction: self.sampler() if role == self.sample_role else self.models[role]
+                for direction, role in self.directions.items()}
+
+    def save_translation_grid(self, path: Path) -> None:
+        """input | output | target columns for each direction the algorithm translates, one picture."""
+        columns = []
+        for direction, generator in self.translators().items():
+            side = translation.side(self.grid_examples, direction)
+            inputs = side.inputs.to(self.device)
+            columns += [inputs, translation.translate(generator, inputs)]
+            if side.targets is not None:
+                columns.append(side.targets)
+        n = min(column.shape[0] for column in columns)
+        save_translation_grid([column[:n] for column in columns], path)
+
     # ---------------------------------------------------------------- state
     def state(self) -> dict[str, Any]:
         return {
@@ -376,6 +418,7 @@ class Trainer:
             "data_spec": self.spec.to_dict(),
             "step": self.step,
             "sample_role": self.sample_role,
+            **({"directions": dict(self.directions)} if self.directions else {}),
             "models": {role: model.state_dict() for role, model in self.models.items()},
             "optimizers": {role: opt.state_dict() for role, opt in self.optimizers.items()},
             "schedules": {role: schedule.state_dict() for role, schedule in self.schedules.items()},
@@ -441,6 +484,26 @@ class Trainer:
                               "but `ganzoo sample` can still use its generator") from error
 
 
+def _check_two_sided(registry: Registry, recipe: Recipe, spec) -> None:
+    """A translation algorithm (one with directions) needs data with targets."""
+    factory = registry.get("algorithm", recipe.config.algorithm.name).factory
+    if getattr(factory, "directions", None) and not spec.two_sided:
+        raise GanzooError(f"algorithm '{recipe.config.algorithm.name}' translates images and needs two-sided data "
+                          "(a dataset with targets: a paired or unpaired translation task); dataset "
+                          f"'{recipe.config.dataset.name}' gives one side")
+
+
+def _check_directions(algorithm, models, spec, recipe: Recipe) -> dict:
+    """A translation algorithm's directions, checked against its models."""
+    directions = dict(getattr(algorithm, "directions", {}) or {})
+    name = recipe.config.algorithm.name
+    for direction, role in directions.items():
+        if direction not in translation.DIRECTIONS or role not in models:
+            raise GanzooError(f"algorithm '{name}' maps direction {direction!r} to {role!r}; directions are "
+                              f"{' and '.join(translation.DIRECTIONS)}, each a generator role it trains; fix the plugin")
+    return directions
+
+
 def _overriding(callbacks, method: str) -> list:
     """The callbacks that do something at ``method``: the others cost nothing on the hot path."""
     return [callback for callback in callbacks
@@ -468,15 +531,20 @@ def _check_evaluation(registry: Registry, recipe: Recipe) -> None:
     from ganzoo.eval.evaluation import build_metrics, check_dataset
 
     build_metrics(registry, recipe)
-    if recipe.config.eval.every > 0:
+    translates = getattr(registry.get("algorithm", recipe.config.algorithm.name).factory, "directions", None)
+    if recipe.config.eval.every > 0 and not translates:  # translation runs are scored on their own held-out data
         check_dataset(recipe, "set eval.every=0 to train without evaluation")
 
 
-def _make_evaluator(registry: Registry, recipe: Recipe, spec, device: torch.device):
+def _make_evaluator(registry: Registry, recipe: Recipe, spec, device: torch.device, data=None, directions=None):
     from ganzoo.eval.evaluation import Evaluator, check_image_shape
 
     if recipe.config.eval.every == 0:
         return None
+    if directions:
+        from ganzoo.eval.translation_eval import TranslationEvaluator
+
+        return TranslationEvaluator(registry, data, directions, device)
     check_image_shape(spec)
     return Evaluator(registry, recipe, device=device)
 

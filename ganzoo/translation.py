@@ -1,0 +1,68 @@
+"""Two-sided data seen from a translation direction, and translating images with a generator.
+
+A translation algorithm (``Algorithm.directions``) names, for each direction it translates,
+the generator role that does it: ``a2b`` maps the data's ``images`` (domain A, the input) to
+its ``targets`` (domain B), ``b2a`` maps back. The trainer's grids, ``ganzoo eval`` and
+``ganzoo translate`` read the data through these helpers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import torch
+
+from ganzoo.data import DataSpec, ImageData
+
+DIRECTIONS = ("a2b", "b2a")
+
+
+@dataclass
+class Side:
+    """What one direction translates: ``inputs``, their ``labels`` (or None), and the right
+    outputs ``targets`` when the data are paired (else None)."""
+
+    inputs: torch.Tensor
+    labels: Optional[torch.Tensor]
+    targets: Optional[torch.Tensor]
+
+
+def side(data: ImageData, direction: str) -> Side:
+    """The inputs, labels and (paired) targets of ``direction`` in two-sided ``data``."""
+    if direction == "a2b":
+        return Side(data.images, data.labels, data.targets if data.paired else None)
+    if direction == "b2a":
+        labels = data.labels if data.paired else data.target_labels
+        return Side(data.targets, labels, data.images if data.paired else None)
+    raise ValueError(f"direction must be one of {', '.join(DIRECTIONS)}, got {direction!r}")
+
+
+def shapes(spec: DataSpec, direction: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """(input shape, output shape) of ``direction`` for data of ``spec``."""
+    a, b = tuple(spec.image_shape), tuple(spec.target_shape or ())
+    return (a, b) if direction == "a2b" else (b, a)
+
+
+def first(data: ImageData, n: int) -> ImageData:
+    """The first ``n`` examples of each side (all of a smaller side), held out data left behind."""
+    def head(tensor):
+        return None if tensor is None else tensor[:n]
+
+    return ImageData(images=data.images[:n], labels=head(data.labels), num_classes=data.num_classes,
+                     targets=head(data.targets), paired=data.paired, target_labels=head(data.target_labels))
+
+
+@torch.no_grad()
+def translate(generator: torch.nn.Module, inputs: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
+    """``generator``'s outputs for ``inputs`` (floats in [-1, 1]), in eval mode, a batch at a time,
+    on the generator's device; returned on the inputs' device. The generator's mode is restored."""
+    device = next(generator.parameters()).device
+    was_training = generator.training
+    generator.eval()
+    try:
+        outputs = [generator(inputs[start:start + batch_size].to(device)).float().to(inputs.device)
+                   for start in range(0, inputs.shape[0], batch_size)]
+    finally:
+        generator.train(was_training)
+    return torch.cat(outputs)

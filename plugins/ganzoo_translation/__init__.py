@@ -1,0 +1,48 @@
+"""ganzoo's image translation and enhancement: pix2pix and SRGAN as algorithms, the U-Net and
+SR generators, the PatchGAN discriminator, offline MNIST tasks with a known right answer
+(outlines -> digits, 7x7 -> 28x28) and users' paired folders.
+
+Like the other built-in plugins it uses only ganzoo's public API and is registered through the
+``ganzoo`` entry-point group, exactly as a third-party plugin is.
+"""
+
+from ganzoo import hookimpl
+
+from ganzoo_translation.algorithms import SRGAN, Pix2Pix, Pix2PixParams, SRGANParams
+from ganzoo_translation.folders import PairedFolderParams, load_paired_folder
+from ganzoo_translation.mnist_tasks import (MNISTEdgesParams, MNISTSuperResolutionParams, load_mnist_edges,
+                                            load_mnist_super_resolution)
+from ganzoo_translation.models import (PatchGANParams, SRGeneratorParams, UNetParams, make_patchgan,
+                                       make_sr_generator, make_unet)
+
+
+@hookimpl
+def register_algorithms(register):
+    register("pix2pix", Pix2Pix, Pix2PixParams,
+             "pix2pix (Isola et al. 2017): paired translation, L1 (lambda 100) plus a conditional PatchGAN.")
+    register("srgan", SRGAN, SRGANParams,
+             "SRGAN (Ledig et al. 2017): super-resolution, pixel and classifier-feature content loss plus adversarial.")
+
+
+@hookimpl
+def register_generators(register):
+    register("unet", make_unet, UNetParams,
+             "U-Net translator (pix2pix): image to image of the same size, skip connections; two-sided data.")
+    register("sr", make_sr_generator, SRGeneratorParams,
+             "SRGAN generator: residual blocks, sub-pixel upsampling by the targets' size ratio; two-sided data.")
+
+
+@hookimpl
+def register_discriminators(register):
+    register("patchgan", make_patchgan, PatchGANParams,
+             "PatchGAN: one logit per image patch; optionally conditioned on the input (pix2pix).")
+
+
+@hookimpl
+def register_datasets(register):
+    register("mnist-edges", load_mnist_edges, MNISTEdgesParams,
+             "Paired: MNIST digit outlines (morphological gradient) -> the digits; test split held out.")
+    register("mnist-sr", load_mnist_super_resolution, MNISTSuperResolutionParams,
+             "Paired super-resolution: MNIST area-averaged down by 4 (7x7) -> 28x28; test split held out.")
+    register("paired-folder", load_paired_folder, PairedFolderParams,
+             "Users' paired images: aligned A|B files or A/ and B/ folders with matching names (train/ test/).")
