@@ -80,6 +80,12 @@ class ImageData:
     ``target_labels`` (M,), optional, label the B side for evaluation. ``held_out``, optional,
     is the test split as ``ImageData`` of the same kind (same shapes and pairing): evaluation and
     the per-epoch translation grids use it, training never does.
+
+    Unpaired tasks made from labelled pictures by a hidden transform have a known right answer,
+    which evaluation uses: ``known_translations`` maps a direction (``a2b``, ``b2a``) to the
+    function that translates right (tensors in [-1, 1] to tensors in [-1, 1]); ``classifier_view``
+    maps a side (``a``, ``b``) to the function that turns its pictures into what the metrics'
+    classifier reads (undoing the transform); sides it does not name are read as they are.
     """
 
     images: "torch.Tensor"
@@ -92,6 +98,8 @@ class ImageData:
     paired: bool = False
     target_labels: Optional["torch.Tensor"] = None
     held_out: Optional["ImageData"] = None
+    known_translations: Optional[Dict[str, Callable[["torch.Tensor"], "torch.Tensor"]]] = None
+    classifier_view: Optional[Dict[str, Callable[["torch.Tensor"], "torch.Tensor"]]] = None
 
     def __post_init__(self) -> None:
         if self.images.dim() != 4 and (self.plot is None or self.images.dim() < 2):
@@ -106,6 +114,13 @@ class ImageData:
             self._check_targets()
         if self.held_out is not None:
             self._check_held_out(self.held_out)
+        for name, keys in (("known_translations", ("a2b", "b2a")), ("classifier_view", ("a", "b"))):
+            given = getattr(self, name) or {}
+            if given and self.targets is None:
+                raise ValueError(f"ImageData.{name} describes two-sided data; this data has no targets")
+            wrong = sorted(set(given) - set(keys))
+            if wrong:
+                raise ValueError(f"ImageData.{name} keys must be {' or '.join(keys)}, got {', '.join(map(repr, wrong))}")
 
     def _check_targets(self) -> None:
         if self.images.dim() != 4 or self.targets.dim() != 4:
