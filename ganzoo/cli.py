@@ -62,6 +62,17 @@ def _parser() -> argparse.ArgumentParser:
                                                  "(InfoGAN)")
     sample.add_argument("--device", default="auto", help=DEVICE_HELP)
 
+    translate = commands.add_parser("translate", parents=[common], help="translate pictures with a trained "
+                                    "translation run (pix2pix, srgan...)")
+    translate.add_argument("run_dir", metavar="RUN_DIR_OR_CHECKPOINT")
+    translate.add_argument("input", metavar="INPUT", help="a picture (.png, .jpg), a folder of pictures, or an .npz "
+                           "whose uint8 'images' array is N x H x W or N x H x W x 3")
+    translate.add_argument("--out", required=True, metavar="OUTPUT", help="the same kind as INPUT: a picture, a new "
+                           "folder (same file names, PNG) or an .npz")
+    translate.add_argument("--direction", choices=("a2b", "b2a"), help="a2b (default) or b2a, for two-way models")
+    translate.add_argument("--no-ema", action="store_true", help="the trained weights, not their moving average")
+    translate.add_argument("--device", default="auto", help=DEVICE_HELP)
+
     export = commands.add_parser("export", parents=[common], help="write a trained generator as TorchScript, ONNX or safetensors",
                                  description="Write a run's generator (its EMA weights when kept): a TorchScript or "
                                              "ONNX module mapping latents z (N, latent_dim), and labels (N,) for a "
@@ -328,6 +339,16 @@ def cmd_sample(args) -> int:
     return 0
 
 
+def cmd_translate(args) -> int:
+    from ganzoo.output.translate_files import translate_files
+
+    _check_options(args, "--device")
+    out = translate_files(args.run_dir, args.input, args.out, _registry(args), args.direction, args.device,
+                          ema=not args.no_ema)
+    print(out)
+    return 0
+
+
 def cmd_export(args) -> int:
     from ganzoo.api import load
     from ganzoo.output.export import format_of
@@ -396,4 +417,5 @@ def cmd_train_classifier(args) -> int:
 
 COMMANDS = {"run": cmd_run, "list": cmd_list, "params": cmd_params, "sample": cmd_sample, "eval": cmd_eval,
             "train-classifier": cmd_train_classifier, "plugins": cmd_plugins, "export": cmd_export,
+            "translate": cmd_translate,
             "new-plugin": cmd_new_plugin}

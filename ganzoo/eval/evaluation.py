@@ -142,6 +142,10 @@ def evaluate_run(run_dir: str | Path, n: Optional[int] = None, seed: int = 0, da
         raise GanzooError(f"run directory '{run_dir}' not found; give the folder `ganzoo run` printed")
     registry = registry or load_registry()
     state = checkpoint.load_checkpoint(run_dir)
+    from ganzoo.eval.translation_eval import evaluate_translation_run, run_directions
+
+    if run_directions(state):  # a translation run: scored on its held-out pairs, beside a baseline
+        return evaluate_translation_run(run_dir, state, registry, n, data_root, classifier, resolve_device(device))
     recipe = checkpoint.recipe_of(state, registry)
     n = recipe.config.eval.n if n is None else n
     if n < MIN_EVAL_IMAGES:
@@ -182,6 +186,11 @@ def format_value(value: float) -> str:
 def print_report(report: dict[str, Any], as_json: bool = False) -> None:
     if as_json:
         print(json.dumps(report, indent=2))
+        return
+    if report.get("kind") == "translation":
+        from ganzoo.eval.translation_eval import print_translation_report
+
+        print_translation_report(report)
         return
     from rich.console import Console
     from rich.table import Table

@@ -32,6 +32,10 @@ def load_generator(source: str | Path, registry: Registry, device: str = "cpu", 
     """
     state = state if state is not None else checkpoint.load_checkpoint(source)
     recipe = checkpoint.recipe_of(state, registry)
+    if state.get("directions"):
+        raise GanzooError(f"'{source}' is a translation model (algorithm '{recipe.config.algorithm.name}'): it "
+                          "translates pictures instead of drawing them from noise; use `ganzoo translate "
+                          f"{source} INPUT --out OUTPUT`")
     spec = DataSpec.from_dict(state["data_spec"])
     role = state.get("sample_role", "generator")
     (generator,) = build_models(registry, recipe, spec, resolve_device(device), roles=[role]).values()

@@ -160,7 +160,8 @@ class Trainer:
         else:
             self.grid_noise, self.grid_labels = self._grid_inputs(seed)
         with torch.random.fork_rng(devices=[]):  # building the classifier draws weights: not from the run's stream
-            self.evaluator = _make_evaluator(registry, recipe, self.spec, self.device)  # None unless eval.every > 0
+            self.evaluator = _make_evaluator(registry, recipe, self.spec, self.device,  # None unless eval.every > 0
+                                             data if self.directions else None, self.directions)
         self.stop_requested = False  # set from a signal handler; honoured between steps
         self.doing: int | str = "before the first step"
 
@@ -356,8 +357,15 @@ class Trainer:
         every, last = self.config.eval.every, self.config.train.epochs
         if self.evaluator is None or (epoch % every and epoch != last):
             return
-        scores = self.evaluator.score_generator(self.sampler(), self.spec, self.config.eval.n, self.config.eval.seed)
-        record = {"step": self.step, "epoch": epoch, "eval": {key: entry["value"] for key, entry in scores.items()}}
+        if self.directions:  # translation: the held-out pairs, by direction
+            from ganzoo.eval.translation_eval import flat
+
+            scores = flat(self.evaluator.score(self.translators(), self.config.eval.n))
+        else:
+            scores = {key: entry["value"] for key, entry in
+                      self.evaluator.score_generator(self.sampler(), self.spec, self.config.eval.n,
+                                                     self.config.eval.seed).items()}
+        record = {"step": self.step, "epoch": epoch, "eval": scores}
         append_metrics(self.run_dir, record)
         self.run_info.step = self.step
         for callback in self.on_log:  # in the main process only, where evaluation runs
@@ -386,11 +394,15 @@ class Trainer:
             figures = self.figures(images.cpu())
             self.progress.message(f"{path.stem} samples: " + "  ".join(f"{k} {v:.4g}" for k, v in figures.items()))
 
+    def translators(self) -> dict[str, torch.nn.Module]:
+        """The generator of each direction (the EMA of the sample role's, when on)."""
+        return {direction: self.sampler() if role == self.sample_role else self.models[role]
+                for direction, role in self.directions.items()}
+
     def save_translation_grid(self, path: Path) -> None:
         """input | output | target columns for each direction the algorithm translates, one picture."""
         columns = []
-        for direction, role in self.directions.items():
-            generator = self.sampler() if role == self.sample_role else self.models[role]
+        for direction, generator in self.translators().items():
             side = translation.side(self.grid_examples, direction)
             inputs = side.inputs.to(self.device)
             columns += [inputs, translation.translate(generator, inputs)]
@@ -519,15 +531,20 @@ def _check_evaluation(registry: Registry, recipe: Recipe) -> None:
     from ganzoo.eval.evaluation import build_metrics, check_dataset
 
     build_metrics(registry, recipe)
-    if recipe.config.eval.every > 0:
+    translates = getattr(registry.get("algorithm", recipe.config.algorithm.name).factory, "directions", None)
+    if recipe.config.eval.every > 0 and not translates:  # translation runs are scored on their own held-out data
         check_dataset(recipe, "set eval.every=0 to train without evaluation")
 
 
-def _make_evaluator(registry: Registry, recipe: Recipe, spec, device: torch.device):
+def _make_evaluator(registry: Registry, recipe: Recipe, spec, device: torch.device, data=None, directions=None):
     from ganzoo.eval.evaluation import Evaluator, check_image_shape
 
     if recipe.config.eval.every == 0:
         return None
+    if directions:
+        from ganzoo.eval.translation_eval import TranslationEvaluator
+
+        return TranslationEvaluator(registry, data, directions, device)
     check_image_shape(spec)
     return Evaluator(registry, recipe, device=device)
 

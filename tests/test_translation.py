@@ -1,0 +1,248 @@
+"""Image translation and enhancement: pix2pix and SRGAN train on tiny offline tasks and resume
+exactly; the translation metrics on known cases; `ganzoo translate` and `ganzoo eval` on a run;
+users' paired folders and each bad input, in one line."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+import ganzoo
+from conftest import needs_real_mnist, SHARED_DATA
+from ganzoo import cli
+from ganzoo import GanzooError
+from ganzoo.plugins.registry import load_registry
+from ganzoo.recipe import load_recipe
+from runs import StopAt, assert_same_run, single_thread  # noqa: F401 (autouse fixture)
+
+# 512 train pairs cut to 96, 128 held out: 3 steps an epoch at batch 32
+TINY = ["train.epochs=2", "train.batch_size=32", "train.device=cpu", "train.log_every=2", "output.grid_size=8",
+        "dataset.params.limit=96", "dataset.params.test_limit=32"]
+PIX2PIX = [*TINY, "generator.params.base_channels=4", "discriminator.params.base_channels=4"]
+
+_REGISTRY = None
+
+
+def registry():
+    global _REGISTRY
+    if _REGISTRY is None:
+        _REGISTRY = load_registry()
+    return _REGISTRY
+
+
+def one_line_error(capsys, *argv) -> str:
+    """Run the CLI in this process; assert exit 2 with one line on stderr and return it."""
+    code = cli.main([str(a) for a in argv])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1, err
+    return err[0]
+
+
+def builtin(name):
+    from ganzoo.recipe import builtin_recipes
+
+    return builtin_recipes()[name]
+
+
+def fit(trainer, stop_at=None):
+    trainer.progress = progress = StopAt(stop_at)
+    progress.trainer = trainer
+    return trainer.fit()
+
+
+def train(run_dir, recipe_name, overrides, stop_at=None):
+    from ganzoo.training.trainer import start_run
+
+    recipe = load_recipe(builtin(recipe_name), overrides, registry())
+    fit(start_run(recipe, registry(), run_dir), stop_at)
+    return run_dir
+
+
+@pytest.fixture(scope="module")
+def pix2pix_run(tmp_path_factory, mnist_root):
+    import os
+
+    os.environ["GANZOO_DATA"] = str(mnist_root)
+    torch.set_num_threads(1)
+    run = tmp_path_factory.mktemp("p2p") / "run"
+    train(run, "pix2pix_edges_mnist", PIX2PIX)
+    return run
+
+
+def test_pix2pix_resumes_exactly(pix2pix_run, tmp_path, monkeypatch, mnist_root):
+    """The shared paired step (srgan's too; srgan_mnist trains in tests/test_recipes.py) resumes exactly."""
+    from ganzoo.training.trainer import TrainingInterrupted, resume_run
+
+    monkeypatch.setenv("GANZOO_DATA", str(mnist_root))
+    with pytest.raises(TrainingInterrupted):
+        train(tmp_path / "run", "pix2pix_edges_mnist", PIX2PIX, stop_at=4)  # mid-epoch 2
+    fit(resume_run(tmp_path / "run", registry()))
+    assert_same_run(tmp_path / "run", pix2pix_run)
+    from PIL import Image
+
+    with Image.open(pix2pix_run / "samples" / "epoch-002.png") as picture:  # input | output | target side by side
+        assert picture.width > picture.height
+
+
+def test_metrics_on_known_cases():
+    from ganzoo.eval.translation_eval import PSNR_CAP, TranslationEvaluator
+
+    digits = torch.rand(40, 1, 28, 28) * 2 - 1
+    data = ganzoo.ImageData(images=digits, targets=digits.clone(), paired=True,
+                            held_out=ganzoo.ImageData(images=digits[:20], targets=digits[:20].clone(), paired=True))
+
+    class Identity(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.unused = torch.nn.Parameter(torch.zeros(()))
+
+        def forward(self, x):
+            return x
+
+    scores = TranslationEvaluator(registry(), data, {"a2b": "generator"}).score({"a2b": Identity()}, 20)["a2b"]
+    assert scores["l1"]["model"] == 0 and scores["psnr"]["model"] == PSNR_CAP and scores["ssim"]["model"] == pytest.approx(1.0)
+    assert "accuracy" not in scores  # no labels: no classifier metrics
+
+    class Darker(Identity):
+        def forward(self, x):
+            return (x - 0.2).clamp(-1, 1)
+
+    worse = TranslationEvaluator(registry(), data, {"a2b": "generator"}).score({"a2b": Darker()}, 20)["a2b"]
+    assert 0 < worse["l1"]["model"] < 0.11 and worse["psnr"]["model"] < PSNR_CAP and worse["ssim"]["model"] < 1
+
+
+@needs_real_mnist
+def test_real_digits_score_the_classifiers_test_accuracy_and_the_bicubic_baseline():
+    from ganzoo.eval.mnist_data import read_mnist
+    from ganzoo.eval.translation_eval import TranslationEvaluator
+    from ganzoo_translation.mnist_tasks import downsample
+
+    test, labels = read_mnist(SHARED_DATA, "test")
+    digits = test[:1000].float().div(127.5).sub(1.0)
+    held_out = ganzoo.ImageData(images=downsample(digits, 4), labels=labels[:1000], num_classes=10, targets=digits,
+                                paired=True)
+    data = ganzoo.ImageData(images=held_out.images[:64], labels=labels[:64], num_classes=10, targets=digits[:64],
+                            paired=True, held_out=held_out)  # the same 7x7 inputs mnist-sr makes
+
+    class Oracle(torch.nn.Module):  # answers with the right digit: stands for a perfect translator
+        def __init__(self):
+            super().__init__()
+            self.unused = torch.nn.Parameter(torch.zeros(()))
+            self.done = 0
+
+        def forward(self, x):
+            self.done += len(x)
+            return data.held_out.targets[self.done - len(x):self.done]
+
+    scores = TranslationEvaluator(registry(), data, {"a2b": "generator"}).score({"a2b": Oracle()}, 1000)["a2b"]
+    assert scores["accuracy"]["model"] == scores["accuracy"]["targets"] > 0.985  # the classifier's test accuracy
+    # bicubic x4: 14.7 dB as the issue measured; the shipped classifier reads only ~20% of these blurs
+    # (the issue's 89% came from another classifier), so the bar of 97% is far above the baseline
+    assert scores["accuracy"]["baseline"] < 0.5
+    assert 14 < scores["psnr"]["baseline"] < 15.5
+
+
+def test_ganzoo_eval_and_translate_on_a_run(pix2pix_run, tmp_path, capsys):
+    assert cli.main(["eval", str(pix2pix_run), "--json", "--device", "cpu"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["kind"] == "translation" and report["n"] == 32
+    assert {"l1", "psnr", "ssim", "accuracy", "fid"} <= set(report["directions"]["a2b"])
+    assert json.loads((pix2pix_run / "eval.json").read_text())["directions"] == report["directions"]
+
+    from ganzoo.output.translate_files import translate_files
+
+    outlines = (np.random.default_rng(0).random((5, 28, 28)) * 255).astype(np.uint8)
+    np.savez(tmp_path / "in.npz", images=outlines)
+    translate_files(pix2pix_run, tmp_path / "in.npz", tmp_path / "out.npz", registry(), device="cpu")
+    with np.load(tmp_path / "out.npz") as archive:
+        assert archive["images"].shape == (5, 28, 28) and archive["images"].dtype == np.uint8
+    from PIL import Image
+
+    (tmp_path / "folder").mkdir()
+    for i in range(3):
+        Image.fromarray(outlines[i]).save(tmp_path / "folder" / f"{i}.png")
+    translate_files(pix2pix_run, tmp_path / "folder", tmp_path / "done", registry(), device="cpu")
+    assert sorted(p.name for p in (tmp_path / "done").iterdir()) == ["0.png", "1.png", "2.png"]
+    translate_files(pix2pix_run, tmp_path / "folder" / "1.png", tmp_path / "one.png", registry(), device="cpu")
+    with Image.open(tmp_path / "one.png") as picture:
+        assert picture.size == (28, 28) and picture.mode == "L"
+
+
+def test_translate_refuses_bad_inputs_in_one_line(pix2pix_run, tmp_path, capsys, monkeypatch):
+    from PIL import Image
+
+    Image.fromarray(np.zeros((28, 28, 3), np.uint8)).save(tmp_path / "colour.png")
+    Image.fromarray(np.zeros((32, 32), np.uint8)).save(tmp_path / "big.png")
+    cases = [
+        (["colour.png", "--out", "x.png"], "is 3-channel 28x28; this model's a2b translates grey 28x28 pictures"),
+        (["big.png", "--out", "x.png"], "is grey 32x32; this model's a2b translates grey 28x28 pictures"),
+        (["big.png", "--out", "x.npz"], "the input is a picture, so --out must end in .png or .jpg"),
+        (["big.png", "--out", "x.png", "--direction", "b2a"], "--direction b2a: this run translates one way only (a2b)"),
+    ]
+    monkeypatch.chdir(tmp_path)
+    for args, message in cases:
+        assert message in one_line_error(capsys, "translate", pix2pix_run, *args, "--device", "cpu")
+    assert not (tmp_path / "x.png").exists()
+    assert "is a translation model (algorithm 'pix2pix')" in one_line_error(capsys, "sample", pix2pix_run, "--out", "s.png")
+
+
+def test_translate_refuses_a_run_that_generates_from_noise(data_env, tmp_path):
+    from runs import train as train_vanilla
+
+    train_vanilla(tmp_path / "gan", ["train.epochs=1"])
+    from ganzoo.output.translate_files import translate_files
+
+    with pytest.raises(GanzooError, match="is not a translation model: its algorithm 'gan' generates from noise"):
+        translate_files(tmp_path / "gan", tmp_path / "in.npz", tmp_path / "out.npz", registry())
+
+
+def write_pairs(folder, layout, n=6, sizes=None):
+    from PIL import Image
+
+    rng = np.random.default_rng(1)
+    folder.mkdir(parents=True)
+    if layout == "A|B":
+        for i in range(n):
+            Image.fromarray((rng.random((16, 32, 3)) * 255).astype(np.uint8)).save(folder / f"{i}.png")
+    else:
+        (folder / "A").mkdir(), (folder / "B").mkdir()
+        for i in range(n):
+            size = (sizes or {}).get(i, 16)
+            Image.fromarray((rng.random((16, 16, 3)) * 255).astype(np.uint8)).save(folder / "A" / f"{i}.png")
+            Image.fromarray((rng.random((size, size, 3)) * 255).astype(np.uint8)).save(folder / "B" / f"{i}.png")
+
+
+@pytest.mark.parametrize("layout", ["A|B", "A/B"])
+def test_paired_folders_in_both_layouts(tmp_path, layout):
+    from ganzoo_translation.folders import PairedFolderParams, load_paired_folder
+
+    write_pairs(tmp_path / "data", layout, n=10)
+    data = load_paired_folder(PairedFolderParams(path=str(tmp_path / "data")))
+    assert data.spec == ganzoo.DataSpec((3, 16, 16), None, (3, 16, 16), True)
+    assert len(data) == 9 and len(data.held_out) == 1  # the last tenth held out
+
+
+def test_the_folder_recipe_trains_on_a_few_generated_pictures(tmp_path):
+    write_pairs(tmp_path / "data" / "train", "A/B", n=8)
+    write_pairs(tmp_path / "data" / "test", "A/B", n=2)
+    run = train(tmp_path / "run", "pix2pix_folder", [f"dataset.params.path={tmp_path / 'data'}", "train.epochs=1",
+                                                      "train.batch_size=4", "train.device=cpu",
+                                                      "generator.params.base_channels=4",
+                                                      "discriminator.params.base_channels=4"])
+    assert (run / "samples" / "epoch-001.png").is_file()
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda root: (root / "data").mkdir(), "is in neither paired layout: expected pix2pix's aligned images"),
+    (lambda root: (write_pairs(root / "data", "A/B"), (root / "data" / "B" / "3.png").unlink()),
+     "3.png' has no partner"),
+    (lambda root: write_pairs(root / "data", "A/B", sizes={4: 20}), "the target of"),
+])
+def test_bad_folders_get_one_line(tmp_path, make, message, capsys):
+    make(tmp_path)
+    assert message in one_line_error(capsys, "run", "pix2pix_folder", f"dataset.params.path={tmp_path / 'data'}",
+                                     "--out", tmp_path / "run", "--quiet")
+    assert not (tmp_path / "run").exists()
