@@ -4,10 +4,12 @@ users' folders in CycleGAN's layout, with one line for a folder in another layou
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 from PIL import Image
 
+from conftest import SHARED_DATA, needs_real_mnist
 from ganzoo import GanzooError, cli
 from ganzoo.plugins.registry import load_registry
 from ganzoo.recipe import builtin_recipes, load_recipe
@@ -17,7 +19,7 @@ from ganzoo_translation.image_pool import ImagePool
 from runs import StopAt, assert_same_run, single_thread  # noqa: F401 (autouse fixture)
 
 # 512 training digits cut to 64 (32 a domain), 32 held out: 4 steps an epoch at batch 8, tiny models
-TINY = ["train.epochs=3", "train.batch_size=8", "train.device=cpu", "train.log_every=2", "output.grid_size=4",
+TINY = ["train.epochs=2", "train.batch_size=8", "train.device=cpu", "train.log_every=2", "output.grid_size=4",
         "dataset.params.limit=64", "dataset.params.test_limit=32", "algorithm.params.pool_size=10",
         "algorithm.params.identity_weight=0.5",
         *(f"{role}.params.base_channels=4" for role in ("generator", "generator_b2a", "discriminator",
@@ -76,21 +78,75 @@ def test_a_reloaded_pool_draws_what_the_original_would():
         ImagePool(6, seed=0).load_state_dict(pool.state_dict())
 
 
-def test_cyclegan_trains_both_ways_and_resumes_exactly_with_its_pools(data_env, tmp_path):
-    whole = tmp_path / "whole"
-    fit(start(whole))
-    state = checkpoint.load_checkpoint(whole)
-    assert state["step"] == 12
+@pytest.fixture(scope="module")
+def cyclegan_run(tmp_path_factory, mnist_root):
+    import os
+
+    os.environ["GANZOO_DATA"] = str(mnist_root)
+    torch.set_num_threads(1)
+    run = tmp_path_factory.mktemp("cyclegan") / "run"
+    fit(start(run))
+    return run
+
+
+def test_cyclegan_trains_both_ways_and_resumes_exactly_with_its_pools(cyclegan_run, data_env, tmp_path):
+    state = checkpoint.load_checkpoint(cyclegan_run)
+    assert state["step"] == 8
     assert state["directions"] == {"a2b": "generator", "b2a": "generator_b2a"}
-    for pool in ("pool_a", "pool_b"):  # full after 12 steps of 8: the pictures and the random stream are saved
+    for pool in ("pool_a", "pool_b"):  # full after 8 steps of 8: the pictures and the random stream are saved
         assert state["algorithm"][pool]["images"].shape == (10, 1, 28, 28)
         assert state["algorithm"][pool]["rng"].dtype == torch.uint8
     with pytest.raises(TrainingInterrupted):
-        fit(start(tmp_path / "run"), stop_at=6)  # mid-epoch 2, the pools full
+        fit(start(tmp_path / "run"), stop_at=5)  # mid-epoch 2, the pools full
     fit(resume_run(tmp_path / "run", registry()))
-    assert_same_run(tmp_path / "run", whole)
-    with Image.open(whole / "samples" / "epoch-003.png") as picture:  # a | G(a) | b | F(b), 4 examples
+    assert_same_run(tmp_path / "run", cyclegan_run)
+    with Image.open(cyclegan_run / "samples" / "epoch-002.png") as picture:  # a | G(a) | b | F(b), 4 examples
         assert picture.width == 2 + 4 * (28 + 2)
+
+
+def test_translate_goes_either_way(cyclegan_run, tmp_path, capsys):
+    from ganzoo.eval.translation_eval import load_translators
+
+    pictures = np.random.default_rng(0).integers(0, 256, (3, 28, 28), dtype=np.uint8)
+    np.savez(tmp_path / "in.npz", images=pictures)
+    generators, _ = load_translators(checkpoint.load_checkpoint(cyclegan_run), registry(), "cpu")
+    for direction in ("a2b", "b2a"):
+        out = tmp_path / f"{direction}.npz"
+        assert cli.main(["translate", str(cyclegan_run), str(tmp_path / "in.npz"), "--out", str(out),
+                         "--direction", direction, "--device", "cpu"]) == 0
+        got = np.load(out)["images"]
+        with torch.no_grad():
+            want = generators[direction](torch.from_numpy(pictures).float().div(127.5).sub(1).unsqueeze(1))
+        assert got.shape == (3, 28, 28)
+        assert np.abs(got.astype(int) - want.add(1).mul(127.5).round().squeeze(1).numpy()).max() <= 1
+    assert not np.array_equal(np.load(tmp_path / "a2b.npz")["images"], np.load(tmp_path / "b2a.npz")["images"])
+
+
+class Known(torch.nn.Module):
+    """A translator that applies a fixed function (with one parameter, for the device lookup)."""
+
+    def __init__(self, function):
+        super().__init__()
+        self.function, self.unused = function, torch.nn.Parameter(torch.zeros(()))
+
+    def forward(self, x):
+        return self.function(x)
+
+
+@needs_real_mnist
+def test_eval_reads_both_directions_through_the_known_transform():
+    from ganzoo.eval.translation_eval import PSNR_CAP, TranslationEvaluator
+    from ganzoo_translation.unpaired_mnist import MNISTUnpairedParams, load_mnist_unpaired, to_a, to_b
+
+    data = load_mnist_unpaired(MNISTUnpairedParams(root=str(SHARED_DATA), limit=200, test_limit=400))
+    evaluator = TranslationEvaluator(registry(), data, {"a2b": "generator", "b2a": "generator_b2a"})
+    right = evaluator.score({"a2b": Known(to_b), "b2a": Known(to_a)}, 200)
+    same = evaluator.score({"a2b": Known(lambda x: x), "b2a": Known(lambda x: x)}, 200)
+    for direction in ("a2b", "b2a"):
+        rows = right[direction]
+        assert rows["l1"]["model"] == 0 and rows["psnr"]["model"] == PSNR_CAP  # the known answer scores perfect
+        assert rows["accuracy"]["model"] == rows["accuracy"]["targets"] >= 0.97  # read after undoing the transform
+        assert same[direction]["accuracy"]["model"] == rows["accuracy"]["baseline"] < 0.5  # the identity fails
 
 
 def test_the_unpaired_task_hides_a_transform_that_its_inverse_undoes(data_env):

@@ -12,6 +12,12 @@ The baseline is the input itself scaled to the output's size (bicubic: the usual
 super-resolution; the identity when the sizes agree); the ``targets`` column scores the right
 answers the same way (accuracy of the real targets, FID of training targets against held-out
 ones): what a perfect translator would get. Outputs are rounded to uint8 first, as saved pictures are.
+
+Unpaired data made by a hidden transform (``ImageData.known_translations``, e.g. mnist-unpaired)
+have right answers too: the known translation of each input stands in for paired targets (L1,
+PSNR, SSIM against it; the ``targets`` column is the known translation itself). The classifier
+reads each side's pictures through the data's ``classifier_view`` (undoing the transform), so a
+domain of inverted digits is scored as digits.
 """
 
 from __future__ import annotations
@@ -94,10 +100,23 @@ class TranslationEvaluator:
             component = registry.get("metric", "fid")
             self.fid = component.factory(type_params(component, {}, "eval.metrics.fid", registry=registry))
 
-    def features(self, images01: torch.Tensor):
+    def features(self, images01: torch.Tensor, side: Optional[str] = None):
+        """Classifier features of pictures in [0, 1]; of ``side``'s pictures (``a``, ``b``) as the data's
+        ``classifier_view`` shows them to the classifier (a hidden transform undone), when it names it."""
         from ganzoo.eval.classifier import embed_images
 
+        view = (self.train.classifier_view or {}).get(side)
+        if view is not None:
+            images01 = pixels(view(images01 * 2 - 1))
         return embed_images(self.model, (images01 * 255).round().to(torch.uint8))
+
+    def right_answers(self, side: translation.Side, direction: str, n: int) -> Optional[torch.Tensor]:
+        """The right outputs of the first ``n`` inputs in [0, 1]: the paired targets, or the data's known
+        translation of the inputs (unpaired tasks made by a hidden transform); None when unknown."""
+        if side.targets is not None:
+            return pixels(side.targets[:n])
+        known = (self.train.known_translations or {}).get(direction)
+        return pixels(known(side.inputs[:n].float())) if known is not None else None
 
     def score(self, generators: Mapping[str, torch.nn.Module], n: int) -> Dict[str, Dict[str, Dict[str, Any]]]:
         """{direction: {metric: {model, baseline, targets, better}}} on the first ``n`` held-out examples."""
@@ -114,27 +133,28 @@ class TranslationEvaluator:
         def row(name, model, base, ideal):
             rows[name] = {"model": model, "baseline": base, "targets": ideal, "better": BETTER[name]}
 
-        if side.targets is not None:
-            targets = pixels(side.targets[:n])
+        targets = self.right_answers(side, direction, n)
+        out_side = "b" if direction == "a2b" else "a"  # the side the outputs are pictures of
+        if targets is not None:
             row("l1", l1(outputs, targets), l1(trivial, targets), 0.0)
             row("psnr", psnr(outputs, targets), psnr(trivial, targets), PSNR_CAP)
             if min(out_shape[1:]) >= SSIM_MIN_SIDE:
                 row("ssim", ssim(outputs, targets), ssim(trivial, targets), 1.0)
-        if self.model is not None:
-            got, base = self.features(outputs), self.features(trivial)
+        if self.model is not None:  # outputs, the baseline and the target domain all read as the output side
+            got, base = self.features(outputs, out_side), self.features(trivial, out_side)
             domain = translation.side(self.data, "b2a" if direction == "a2b" else "a2b").inputs  # the target domain
-            real = self.features(pixels(domain[:n]))
+            real = self.features(pixels(domain[:n]), out_side)
             if side.labels is not None:
                 labels = side.labels[:n]
-                ideal = (self.features(targets).probs.argmax(1) == labels).float().mean().item() \
-                    if side.targets is not None else None
+                ideal = (self.features(targets, out_side).probs.argmax(1) == labels).float().mean().item() \
+                    if targets is not None else None
 
                 def accuracy(features):
                     return (features.probs.argmax(1) == labels).float().mean().item()
 
                 row("accuracy", accuracy(got), accuracy(base), ideal)
             train_domain = translation.side(self.train, "b2a" if direction == "a2b" else "a2b").inputs
-            reference = self.fid.compute(self.features(pixels(train_domain[:len(domain[:n])])), real)["fid"] \
+            reference = self.fid.compute(self.features(pixels(train_domain[:len(domain[:n])]), out_side), real)["fid"] \
                 if self.on_held_out else None
             row("fid", self.fid.compute(got, real)["fid"], self.fid.compute(base, real)["fid"], reference)
         return rows
