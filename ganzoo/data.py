@@ -79,13 +79,12 @@ class ImageData:
     ``paired=False``: two domains, any sizes, drawn in independent orders from the seeded shuffle;
     ``target_labels`` (M,), optional, label the B side for evaluation. ``held_out``, optional,
     is the test split as ``ImageData`` of the same kind (same shapes and pairing): evaluation and
-    the per-epoch translation grids use it, training never does.
-
-    Unpaired tasks made from labelled pictures by a hidden transform have a known right answer,
-    which evaluation uses: ``known_translations`` maps a direction (``a2b``, ``b2a``) to the
-    function that translates right (tensors in [-1, 1] to tensors in [-1, 1]); ``classifier_view``
-    maps a side (``a``, ``b``) to the function that turns its pictures into what the metrics'
-    classifier reads (undoing the transform); sides it does not name are read as they are.
+    the per-epoch translation grids use it, training never does. ``known_transform``, optional,
+    is the right translation of a task that has one, ``(inputs, direction) -> outputs`` (floats
+    in [-1, 1]; direction ``a2b`` or ``b2a``): evaluation scores unpaired outputs against it.
+    ``classifier_view``, optional, maps a side (``a``, ``b``) to the function that turns its
+    pictures into what the metrics' classifier reads (a hidden transform undone, floats in
+    [-1, 1]); sides it does not name are read as they are.
     """
 
     images: "torch.Tensor"
@@ -98,7 +97,7 @@ class ImageData:
     paired: bool = False
     target_labels: Optional["torch.Tensor"] = None
     held_out: Optional["ImageData"] = None
-    known_translations: Optional[Dict[str, Callable[["torch.Tensor"], "torch.Tensor"]]] = None
+    known_transform: Optional[Callable[["torch.Tensor", str], "torch.Tensor"]] = None
     classifier_view: Optional[Dict[str, Callable[["torch.Tensor"], "torch.Tensor"]]] = None
 
     def __post_init__(self) -> None:
@@ -114,13 +113,12 @@ class ImageData:
             self._check_targets()
         if self.held_out is not None:
             self._check_held_out(self.held_out)
-        for name, keys in (("known_translations", ("a2b", "b2a")), ("classifier_view", ("a", "b"))):
-            given = getattr(self, name) or {}
-            if given and self.targets is None:
-                raise ValueError(f"ImageData.{name} describes two-sided data; this data has no targets")
-            wrong = sorted(set(given) - set(keys))
+        if self.classifier_view:
+            if self.targets is None:
+                raise ValueError("ImageData.classifier_view describes two-sided data; this data has no targets")
+            wrong = sorted(set(self.classifier_view) - {"a", "b"})
             if wrong:
-                raise ValueError(f"ImageData.{name} keys must be {' or '.join(keys)}, got {', '.join(map(repr, wrong))}")
+                raise ValueError(f"ImageData.classifier_view keys must be 'a' or 'b', got {', '.join(map(repr, wrong))}")
 
     def _check_targets(self) -> None:
         if self.images.dim() != 4 or self.targets.dim() != 4:

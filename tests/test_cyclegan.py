@@ -155,7 +155,12 @@ def test_the_unpaired_task_hides_a_transform_that_its_inverse_undoes(data_env):
     data = load_mnist_unpaired(MNISTUnpairedParams(limit=64, test_limit=32))
     assert (len(data.images), len(data.targets), len(data.held_out.images), len(data.held_out.targets)) == (32, 32, 16, 16)
     assert not data.paired and data.target_labels is not None
-    a, b = data.known_translations["a2b"], data.known_translations["b2a"]
+    def a(pictures):
+        return data.known_transform(pictures, "a2b")
+
+    def b(pictures):
+        return data.known_transform(pictures, "b2a")
+
     assert data.images.mean() < -0.5 < 0.5 < data.targets.mean()  # A: light strokes on black; B: dark on white
     stroke = torch.full((1, 1, 28, 28), -1.0)
     stroke[..., 10:12, 4:24] = 1.0  # a 2-pixel light bar on black

@@ -2,7 +2,8 @@
 
 For each direction the algorithm translates (``Algorithm.directions``), on the held-out split:
 
-- with paired targets: L1 (mean absolute pixel error, pixels in [0, 1]), PSNR (dB, capped at
+- with paired targets (or, for unpaired data, the dataset's ``known_transform`` of the inputs):
+  L1 (mean absolute pixel error, pixels in [0, 1]), PSNR (dB, capped at
   ``PSNR_CAP`` for identical pictures) and SSIM (torchmetrics), of the outputs against the targets;
 - on MNIST-shaped labelled data (1x28x28 outputs, 10 classes): the shipped classifier's accuracy
   on the outputs against the inputs' labels, and FID (ganzoo's ``fid`` metric, classifier
@@ -13,11 +14,11 @@ super-resolution; the identity when the sizes agree); the ``targets`` column sco
 answers the same way (accuracy of the real targets, FID of training targets against held-out
 ones): what a perfect translator would get. Outputs are rounded to uint8 first, as saved pictures are.
 
-Unpaired data made by a hidden transform (``ImageData.known_translations``, e.g. mnist-unpaired)
-have right answers too: the known translation of each input stands in for paired targets (L1,
-PSNR, SSIM against it; the ``targets`` column is the known translation itself). The classifier
-reads each side's pictures through the data's ``classifier_view`` (undoing the transform), so a
-domain of inverted digits is scored as digits.
+Unpaired data made by a hidden transform (``ImageData.known_transform``, e.g. mnist-unpaired)
+have right answers too: the known transform of each input stands in for paired targets (the
+``targets`` column is the known transform itself). The classifier reads each side's pictures
+through the data's ``classifier_view`` (undoing the transform), so a domain of inverted digits
+is scored as digits: the outputs, the baseline, the target domain and the FID reference alike.
 """
 
 from __future__ import annotations
@@ -87,6 +88,7 @@ class TranslationEvaluator:
         self.data = data.held_out if data.held_out is not None else data
         self.on_held_out = data.held_out is not None
         self.train = data
+        self.known_transform = data.known_transform or self.data.known_transform
         self.directions = dict(directions)
         self.spec = data.spec
         self.model = self.fid = None
@@ -110,14 +112,6 @@ class TranslationEvaluator:
             images01 = pixels(view(images01 * 2 - 1))
         return embed_images(self.model, (images01 * 255).round().to(torch.uint8))
 
-    def right_answers(self, side: translation.Side, direction: str, n: int) -> Optional[torch.Tensor]:
-        """The right outputs of the first ``n`` inputs in [0, 1]: the paired targets, or the data's known
-        translation of the inputs (unpaired tasks made by a hidden transform); None when unknown."""
-        if side.targets is not None:
-            return pixels(side.targets[:n])
-        known = (self.train.known_translations or {}).get(direction)
-        return pixels(known(side.inputs[:n].float())) if known is not None else None
-
     def score(self, generators: Mapping[str, torch.nn.Module], n: int) -> Dict[str, Dict[str, Dict[str, Any]]]:
         """{direction: {metric: {model, baseline, targets, better}}} on the first ``n`` held-out examples."""
         return {direction: self.score_direction(direction, generators[direction], n) for direction in self.directions}
@@ -125,6 +119,8 @@ class TranslationEvaluator:
     def score_direction(self, direction: str, generator: torch.nn.Module, n: int) -> Dict[str, Dict[str, Any]]:
         side = translation.side(self.data, direction)
         inputs = side.inputs[:n]
+        if side.targets is None and self.known_transform is not None:  # unpaired, but the right answer is known
+            side = translation.Side(side.inputs, side.labels, self.known_transform(side.inputs[:n], direction))
         _, out_shape = translation.shapes(self.spec, direction)
         outputs = pixels(translation.translate(generator, inputs.to(self.device)).cpu())
         trivial = pixels(baseline(inputs, out_shape))
@@ -133,7 +129,7 @@ class TranslationEvaluator:
         def row(name, model, base, ideal):
             rows[name] = {"model": model, "baseline": base, "targets": ideal, "better": BETTER[name]}
 
-        targets = self.right_answers(side, direction, n)
+        targets = pixels(side.targets[:n]) if side.targets is not None else None
         out_side = "b" if direction == "a2b" else "a"  # the side the outputs are pictures of
         if targets is not None:
             row("l1", l1(outputs, targets), l1(trivial, targets), 0.0)

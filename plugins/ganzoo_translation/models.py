@@ -109,6 +109,7 @@ class SRGeneratorParams:
     channels: int = 32  # feature channels (SRGAN: 64)
     residual_blocks: int = 4  # SRGAN: 16
     kernel_size: int = 3  # of the first and last convolutions (SRGAN: 9; 3 is ~10x cheaper on a CPU)
+    norm: str = "none"  # in the residual blocks: none (EDSR, ESRGAN: better for SR) | batch (SRGAN) | instance
     direction: str = "a2b"
 
     def __post_init__(self):
@@ -116,14 +117,16 @@ class SRGeneratorParams:
             raise ValueError("channels must be at least 1 and residual_blocks at least 0")
         if self.kernel_size < 1 or self.kernel_size % 2 == 0:
             raise ValueError(f"kernel_size must be odd, got {self.kernel_size}")
+        if self.norm not in NORMS:
+            raise ValueError(f"norm must be one of {', '.join(NORMS)}, got '{self.norm}'")
 
 
 class ResidualBlock(nn.Module):
-    def __init__(self, channels: int):
+    def __init__(self, channels: int, kind: str):
         super().__init__()
-        self.body = nn.Sequential(nn.Conv2d(channels, channels, 3, padding=1, bias=False), nn.BatchNorm2d(channels),
-                                  nn.LeakyReLU(0.2, inplace=True), nn.Conv2d(channels, channels, 3, padding=1, bias=False),
-                                  nn.BatchNorm2d(channels))
+        self.body = nn.Sequential(nn.Conv2d(channels, channels, 3, padding=1), norm(kind, channels),
+                                  nn.LeakyReLU(0.2, inplace=True), nn.Conv2d(channels, channels, 3, padding=1),
+                                  norm(kind, channels))
 
     def forward(self, x):
         return x + self.body(x)
@@ -146,8 +149,8 @@ class SRGenerator(nn.Module):
         self.cout = cout
         c = params.channels
         self.head = nn.Sequential(nn.Conv2d(cin, c, params.kernel_size, padding="same"), nn.LeakyReLU(0.2, inplace=True))
-        self.body = nn.Sequential(*[ResidualBlock(c) for _ in range(params.residual_blocks)],
-                                  nn.Conv2d(c, c, 3, padding=1, bias=False), nn.BatchNorm2d(c))
+        self.body = nn.Sequential(*[ResidualBlock(c, params.norm) for _ in range(params.residual_blocks)],
+                                  nn.Conv2d(c, c, 3, padding=1), norm(params.norm, c))
         ups = []
         while factor > 1:
             step = 2 if factor % 2 == 0 else factor

@@ -7,7 +7,7 @@ thickened and inverted: thick dark strokes on white. The hidden transform is ``a
 (inverting a dark-on-white digit and eroding it: a 3x3 closing of the original, which the
 classifier reads as well as the original).
 
-The data carry both as ``known_translations``, and ``classifier_view`` reads B's pictures after
+The data carry both as ``known_transform``, and ``classifier_view`` reads B's pictures after
 ``b2a``, so ``ganzoo eval`` scores a translator by the shipped MNIST classifier's accuracy on its
 outputs against the inputs' labels, beside the identity and the known transform. The train
 split's halves are trained on; the test split's are held out.
@@ -48,6 +48,11 @@ def to_a(pictures: torch.Tensor) -> torch.Tensor:
     return -F.max_pool2d(pictures, 3, stride=1, padding=1)
 
 
+def hidden_transform(pictures: torch.Tensor, direction: str) -> torch.Tensor:
+    """The right translation of ``pictures`` in ``direction`` (``a2b`` or ``b2a``)."""
+    return to_b(pictures) if direction == "a2b" else to_a(pictures)
+
+
 def halves(digits: torch.Tensor, labels: torch.Tensor) -> ImageData:
     """The first half of ``digits`` as domain A, the second half as domain B (transformed), unpaired."""
     half = len(digits) // 2
@@ -62,4 +67,4 @@ def load_mnist_unpaired(params: MNISTUnpairedParams) -> ImageData:
     source = DataSource(root=root, files=tuple(f"MNIST/raw/{name}" for split in FILES.values() for name in split))
     return ImageData(images=train.images, labels=train.labels, num_classes=10, targets=train.targets,
                      target_labels=train.target_labels, paired=False, held_out=test, source=source,
-                     known_translations={"a2b": to_b, "b2a": to_a}, classifier_view={"b": to_a})
+                     known_transform=hidden_transform, classifier_view={"b": to_a})
