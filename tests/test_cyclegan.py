@@ -185,7 +185,7 @@ def write_layout(root, folders=("trainA", "trainB", "testA", "testB"), size=(12,
     return root
 
 
-def test_the_folder_recipe_trains_on_cyclegans_layout(tmp_path):
+def test_the_folder_recipe_trains_on_cyclegans_layout(tmp_path, capsys):
     from ganzoo_translation.cyclegan_folders import UnpairedFolderParams, load_unpaired_folder
 
     root = write_layout(tmp_path / "horse2zebra")
@@ -196,6 +196,10 @@ def test_the_folder_recipe_trains_on_cyclegans_layout(tmp_path):
                      "output.grid_size=2"])
     fit(trainer)
     assert trainer.step == 2 and (tmp_path / "run" / "samples" / "epoch-001.png").is_file()
+    capsys.readouterr()
+    assert cli.main(["eval", str(tmp_path / "run")]) == 2  # no right answer, no labels: said, not empty tables
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "ganzoo eval has nothing to score" in err[0]
 
 
 @pytest.mark.parametrize("make, message", [

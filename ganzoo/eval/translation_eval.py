@@ -201,8 +201,12 @@ def evaluate_translation_run(run_dir: Path, state: dict, registry: Registry, n: 
     if n < 1:
         raise GanzooError(f"-n must be at least 1, got {n}")
     data = load_recorded_data(registry, recipe)
-    generators, _ = load_translators(state, registry, device)
     evaluator = TranslationEvaluator(registry, data, run_directions(state), device, classifier)
+    if evaluator.model is None and not data.paired and evaluator.known_transform is None:
+        raise GanzooError(f"ganzoo eval has nothing to score in '{run_dir}': its two domains are unpaired and have no "
+                          "known right answer or MNIST labels; look at its grids in samples/, or translate held-out "
+                          "pictures with `ganzoo translate`")
+    generators, _ = load_translators(state, registry, device)
     scores = evaluator.score(generators, n)
     report = {
         "run": str(run_dir),
