@@ -100,8 +100,9 @@ def test_cyclegan_trains_both_ways_and_resumes_exactly_with_its_pools(cyclegan_r
         fit(start(tmp_path / "run"), stop_at=5)  # mid-epoch 2, the pools full
     fit(resume_run(tmp_path / "run", registry()))
     assert_same_run(tmp_path / "run", cyclegan_run)
-    with Image.open(cyclegan_run / "samples" / "epoch-002.png") as picture:  # a | G(a) | b | F(b), 4 examples
-        assert picture.width == 2 + 4 * (28 + 2)
+    # a | G(a) | a2b(a) | b | F(b) | b2a(b): the known right answers beside the outputs, 4 examples
+    with Image.open(cyclegan_run / "samples" / "epoch-002.png") as picture:
+        assert picture.width == 2 + 6 * (28 + 2)
 
 
 def test_translate_goes_either_way(cyclegan_run, tmp_path, capsys):
