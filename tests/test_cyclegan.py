@@ -15,6 +15,7 @@ from ganzoo.plugins.registry import load_registry
 from ganzoo.recipe import builtin_recipes, load_recipe
 from ganzoo.training import checkpoint
 from ganzoo.training.trainer import TrainingInterrupted, resume_run, start_run
+from ganzoo_translation.cyclegan import pooled
 from ganzoo_translation.image_pool import ImagePool
 from runs import StopAt, assert_same_run, single_thread  # noqa: F401 (autouse fixture)
 
@@ -76,6 +77,39 @@ def test_a_reloaded_pool_draws_what_the_original_would():
         assert torch.equal(copy.query(new), pool.query(new))
     with pytest.raises(ValueError, match="pool holds 5 pictures, this run's 6"):
         ImagePool(6, seed=0).load_state_dict(pool.state_dict())
+
+
+def _pool_worker(rank, port, out):
+    """One of two gloo processes: queries its pool with its half of each batch, as cyclegan does."""
+    import os
+
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    torch.set_num_threads(1)
+    torch.distributed.init_process_group("gloo", rank=rank, world_size=2)
+    try:
+        pool = ImagePool(6, seed=5)
+        shown = [pooled(pool, batch(range(start + 4 * rank, start + 4 * rank + 4))) for start in range(0, 40, 8)]
+        torch.save({"shown": torch.cat(shown), "pool": pool.state_dict()["images"]}, f"{out}/rank{rank}.pt")
+    finally:
+        torch.distributed.destroy_process_group()
+
+
+def test_under_nproc_2_each_pool_sees_the_whole_batch_and_matches_one_process(tmp_path):
+    import socket
+
+    import torch.multiprocessing as mp
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    mp.start_processes(_pool_worker, args=(port, str(tmp_path)), nprocs=2, start_method="fork")  # no re-import
+    one = ImagePool(6, seed=5)
+    whole = torch.cat([one.query(batch(range(start, start + 8))) for start in range(0, 40, 8)])
+    ranks = [torch.load(tmp_path / f"rank{rank}.pt", weights_only=True) for rank in (0, 1)]
+    for rank, got in enumerate(ranks):
+        assert torch.equal(got["pool"], one.state_dict()["images"])  # the same pool in every process
+        mine = torch.cat([whole[start + 4 * rank:start + 4 * rank + 4] for start in range(0, 40, 8)])
+        assert torch.equal(got["shown"], mine)  # each process's share of what one process shows
 
 
 @pytest.fixture(scope="module")
