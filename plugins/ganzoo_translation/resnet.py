@@ -77,7 +77,8 @@ class ResNetGenerator(nn.Module):
         scale = 2 ** params.downsamplings
         if height % scale or width % scale:
             raise ValueError(f"{params.downsamplings} downsamplings need sizes divisible by {scale}, got "
-                             f"{height}x{width}; lower generator.params.downsamplings")
+                             f"{height}x{width}; lower the generators' params.downsamplings or resize the pictures "
+                             "(dataset.params.size=N)")
         c = params.base_channels
         layers = [nn.ReflectionPad2d(3), nn.Conv2d(cin, c, 7), _norm(params.norm, c), nn.ReLU(inplace=True)]
         for _ in range(params.downsamplings):
