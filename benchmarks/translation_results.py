@@ -96,10 +96,12 @@ def section(results: list[dict]) -> str:
                 if len(directions) > 1 else start
             lines.append(row_start + " | ".join(" / ".join(cell(rows[m][k]) for k in ("model", "baseline", "targets"))
                                                 if m in rows else "" for m in METRICS) + " |")
+    lines += ["", "Each row trained with `" + "`, `".join(r["command"] for r in results if "command" in r) + "`."]
     lines += ["", "accuracy: the shipped MNIST classifier reading the outputs, against the inputs' labels (it reads "
               "99.46% of the real test digits); psnr in dB (identical pictures: capped at 100); fid: outputs against "
               "the held-out target digits, in the classifier's features. The SR content loss uses that same "
-              "classifier's features, so SR's accuracy is not an independent judge.", END]
+              "classifier's features, so SR's accuracy is not an independent judge. Wall time and images/s were "
+              "taken on a machine shared with other work unless said otherwise: compare scores, not times.", END]
     return "\n".join(lines) + "\n"
 
 
