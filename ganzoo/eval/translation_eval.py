@@ -214,6 +214,7 @@ def evaluate_translation_run(run_dir: Path, state: dict, registry: Registry, n: 
         "step": int(state["step"]),
         "kind": "translation",
         "n": min(n, len(evaluator.data)),
+        "paired": bool(data.paired),
         "data": "held-out split" if evaluator.on_held_out else "training data (the dataset holds none out)",
         "classifier_sha256": evaluator.classifier_sha256,
         "directions": scores,
@@ -232,7 +233,7 @@ def print_translation_report(report: dict[str, Any]) -> None:
     console = Console()
     arrows = {"lower": "lower ↓", "higher": "higher ↑"}
     for direction, rows in report["directions"].items():
-        table = Table(title=f"{report['run']}  step {report['step']}  {direction}  ({report['n']} pairs, {report['data']})")
+        table = Table(title=f"{report['run']}  step {report['step']}  {direction}  ({report['n']} {'pairs' if report.get('paired', True) else 'inputs'}, {report['data']})")
         for column, justify in (("metric", "left"), ("model", "right"), ("baseline", "right"),
                                 ("targets", "right"), ("better", "left")):
             table.add_column(column, justify=justify)
