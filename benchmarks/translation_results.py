@@ -31,6 +31,7 @@ BEGIN, END = "<!-- translation-results:begin -->", "<!-- translation-results:end
 CASES = [
     ("pix2pix-edges", "pix2pix_edges_mnist", [], "pix2pix: MNIST outlines -> digits (paired)"),
     ("srgan-x4", "srgan_mnist", [], "SRGAN: 7x7 -> 28x28 digits (x4)"),
+    ("cyclegan", "cyclegan_mnist", [], "CycleGAN: digits <-> other digits, thickened and inverted (unpaired)"),
 ]
 METRICS = ("accuracy", "psnr", "ssim", "l1", "fid")
 
@@ -74,9 +75,10 @@ def cell(value) -> str:
 def section(results: list[dict]) -> str:
     lines = [BEGIN, "## Image translation and enhancement", "",
              "Each recipe trained in one whole `ganzoo run` process (seed 0, the time includes start-up and "
-             "the per-epoch grids), then `ganzoo eval RUN_DIR` on the 10,000 held-out MNIST test pairs; each "
-             "value is `model / baseline / right answers`, the baseline being bicubic upsampling for SR and "
-             "the identity (the outline itself) for pix2pix. Reproduce with "
+             "the per-epoch grids), then `ganzoo eval RUN_DIR` on the 10,000 held-out MNIST test pairs (CycleGAN: "
+             "5,000 unpaired digits each way); each value is `model / baseline / right answers`, the baseline "
+             "being bicubic upsampling for SR and the identity otherwise (the outline itself for pix2pix), the "
+             "right answers for CycleGAN the hidden transform. Reproduce with "
              "`python benchmarks/translation_results.py`; see docs/translation.md.", "",
              f"Machine: {machine('cpu')}.", "",
              "| case | what it shows | wall time | steps | images/s | " + " | ".join(METRICS) + " |",
@@ -88,9 +90,12 @@ def section(results: list[dict]) -> str:
         if "error" in result:
             lines.append(start + result["error"] + " |" * len(METRICS))
             continue
-        rows = result["eval"]["directions"]["a2b"]
-        lines.append(start + " | ".join(" / ".join(cell(rows[m][k]) for k in ("model", "baseline", "targets"))
-                                        if m in rows else "" for m in METRICS) + " |")
+        directions = result["eval"]["directions"]
+        for direction, rows in directions.items():  # two-way models (CycleGAN): a row each way
+            row_start = start.replace(f"`{result['recipe']}`", f"`{result['recipe']}` {direction}", 1) \
+                if len(directions) > 1 else start
+            lines.append(row_start + " | ".join(" / ".join(cell(rows[m][k]) for k in ("model", "baseline", "targets"))
+                                                if m in rows else "" for m in METRICS) + " |")
     lines += ["", "Each row trained with `" + "`, `".join(r["command"] for r in results if "command" in r) + "`."]
     lines += ["", "accuracy: the shipped MNIST classifier reading the outputs, against the inputs' labels (it reads "
               "99.46% of the real test digits); psnr in dB (identical pictures: capped at 100); fid: outputs against "

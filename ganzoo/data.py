@@ -82,6 +82,9 @@ class ImageData:
     the per-epoch translation grids use it, training never does. ``known_transform``, optional,
     is the right translation of a task that has one, ``(inputs, direction) -> outputs`` (floats
     in [-1, 1]; direction ``a2b`` or ``b2a``): evaluation scores unpaired outputs against it.
+    ``classifier_view``, optional, maps a side (``a``, ``b``) to the function that turns its
+    pictures into what the metrics' classifier reads (a hidden transform undone, floats in
+    [-1, 1]); sides it does not name are read as they are.
     """
 
     images: "torch.Tensor"
@@ -95,6 +98,7 @@ class ImageData:
     target_labels: Optional["torch.Tensor"] = None
     held_out: Optional["ImageData"] = None
     known_transform: Optional[Callable[["torch.Tensor", str], "torch.Tensor"]] = None
+    classifier_view: Optional[Dict[str, Callable[["torch.Tensor"], "torch.Tensor"]]] = None
 
     def __post_init__(self) -> None:
         if self.images.dim() != 4 and (self.plot is None or self.images.dim() < 2):
@@ -109,6 +113,12 @@ class ImageData:
             self._check_targets()
         if self.held_out is not None:
             self._check_held_out(self.held_out)
+        if self.classifier_view:
+            if self.targets is None:
+                raise ValueError("ImageData.classifier_view describes two-sided data; this data has no targets")
+            wrong = sorted(set(self.classifier_view) - {"a", "b"})
+            if wrong:
+                raise ValueError(f"ImageData.classifier_view keys must be 'a' or 'b', got {', '.join(map(repr, wrong))}")
 
     def _check_targets(self) -> None:
         if self.images.dim() != 4 or self.targets.dim() != 4:

@@ -54,7 +54,7 @@ def register_generators(register):
     ``sample_latent(n, rng, code=None)`` fixes the categorical code of every row
     to ``code`` when given, which ``ganzoo sample --code K`` uses.
 
-    Generators of translation algorithms (``Algorithm.directions``: pix2pix,
+    Generators of translation algorithms (``Algorithm.directions``: pix2pix, CycleGAN,
     SRGAN) take no latent: on two-sided data (``data.target_shape`` set) they
     map a batch of images ``(N, *data.image_shape)`` to ``(N, *data.target_shape)``
     (or back, for a b2a generator), ``forward(x)``.

@@ -43,6 +43,12 @@ def tiny_data(tmp_path_factory, mnist_root) -> dict:
         for i in range(count):
             Image.new("RGB", (32, 16), (i * 3 % 256, 80, 160)).save(pairs / split / f"{i:03d}.png")
     mnist_task = [f"dataset.params.root={mnist_root}", limit, "dataset.params.test_limit=16"]
+    domains = tmp_path_factory.mktemp("domains")  # CycleGAN's layout: 16x16 pictures, two domains
+    for split in ("trainA", "trainB", "testA", "testB"):
+        (domains / split).mkdir()
+        for i in range(BATCH * STEPS if split.startswith("train") else 4):
+            Image.new("RGB", (16, 16), (i * 3 % 256, 80 if split.endswith("A") else 200, 160)).save(
+                domains / split / f"{i:03d}.png")
     return {
         "mnist": [f"dataset.params.root={mnist_root}", "dataset.params.download=false", limit],
         "fashion-mnist": [f"dataset.params.root={tmp_path_factory.mktemp('fashion-root')}",
@@ -52,6 +58,9 @@ def tiny_data(tmp_path_factory, mnist_root) -> dict:
         "mnist-edges": mnist_task,
         "mnist-sr": mnist_task,
         "paired-folder": [f"dataset.params.path={pairs}"],
+        "mnist-unpaired": [f"dataset.params.root={mnist_root}", f"dataset.params.limit={2 * BATCH * STEPS}",
+                           "dataset.params.test_limit=16"],
+        "unpaired-folder": [f"dataset.params.path={domains}"],
     }
 
 

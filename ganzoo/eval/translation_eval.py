@@ -13,6 +13,12 @@ The baseline is the input itself scaled to the output's size (bicubic: the usual
 super-resolution; the identity when the sizes agree); the ``targets`` column scores the right
 answers the same way (accuracy of the real targets, FID of training targets against held-out
 ones): what a perfect translator would get. Outputs are rounded to uint8 first, as saved pictures are.
+
+Unpaired data made by a hidden transform (``ImageData.known_transform``, e.g. mnist-unpaired)
+have right answers too: the known transform of each input stands in for paired targets (the
+``targets`` column is the known transform itself). The classifier reads each side's pictures
+through the data's ``classifier_view`` (undoing the transform), so a domain of inverted digits
+is scored as digits: the outputs, the baseline, the target domain and the FID reference alike.
 """
 
 from __future__ import annotations
@@ -96,9 +102,14 @@ class TranslationEvaluator:
             component = registry.get("metric", "fid")
             self.fid = component.factory(type_params(component, {}, "eval.metrics.fid", registry=registry))
 
-    def features(self, images01: torch.Tensor):
+    def features(self, images01: torch.Tensor, side: Optional[str] = None):
+        """Classifier features of pictures in [0, 1]; of ``side``'s pictures (``a``, ``b``) as the data's
+        ``classifier_view`` shows them to the classifier (a hidden transform undone), when it names it."""
         from ganzoo.eval.classifier import embed_images
 
+        view = (self.train.classifier_view or {}).get(side)
+        if view is not None:
+            images01 = pixels(view(images01 * 2 - 1))
         return embed_images(self.model, (images01 * 255).round().to(torch.uint8))
 
     def score(self, generators: Mapping[str, torch.nn.Module], n: int) -> Dict[str, Dict[str, Dict[str, Any]]]:
@@ -118,27 +129,28 @@ class TranslationEvaluator:
         def row(name, model, base, ideal):
             rows[name] = {"model": model, "baseline": base, "targets": ideal, "better": BETTER[name]}
 
-        if side.targets is not None:
-            targets = pixels(side.targets[:n])
+        targets = pixels(side.targets[:n]) if side.targets is not None else None
+        out_side = "b" if direction == "a2b" else "a"  # the side the outputs are pictures of
+        if targets is not None:
             row("l1", l1(outputs, targets), l1(trivial, targets), 0.0)
             row("psnr", psnr(outputs, targets), psnr(trivial, targets), PSNR_CAP)
             if min(out_shape[1:]) >= SSIM_MIN_SIDE:
                 row("ssim", ssim(outputs, targets), ssim(trivial, targets), 1.0)
-        if self.model is not None:
-            got, base = self.features(outputs), self.features(trivial)
+        if self.model is not None:  # outputs, the baseline and the target domain all read as the output side
+            got, base = self.features(outputs, out_side), self.features(trivial, out_side)
             domain = translation.side(self.data, "b2a" if direction == "a2b" else "a2b").inputs  # the target domain
-            real = self.features(pixels(domain[:n]))
+            real = self.features(pixels(domain[:n]), out_side)
             if side.labels is not None:
                 labels = side.labels[:n]
-                ideal = (self.features(targets).probs.argmax(1) == labels).float().mean().item() \
-                    if side.targets is not None else None
+                ideal = (self.features(targets, out_side).probs.argmax(1) == labels).float().mean().item() \
+                    if targets is not None else None
 
                 def accuracy(features):
                     return (features.probs.argmax(1) == labels).float().mean().item()
 
                 row("accuracy", accuracy(got), accuracy(base), ideal)
             train_domain = translation.side(self.train, "b2a" if direction == "a2b" else "a2b").inputs
-            reference = self.fid.compute(self.features(pixels(train_domain[:len(domain[:n])])), real)["fid"] \
+            reference = self.fid.compute(self.features(pixels(train_domain[:len(domain[:n])]), out_side), real)["fid"] \
                 if self.on_held_out else None
             row("fid", self.fid.compute(got, real)["fid"], self.fid.compute(base, real)["fid"], reference)
         return rows
@@ -189,8 +201,12 @@ def evaluate_translation_run(run_dir: Path, state: dict, registry: Registry, n: 
     if n < 1:
         raise GanzooError(f"-n must be at least 1, got {n}")
     data = load_recorded_data(registry, recipe)
-    generators, _ = load_translators(state, registry, device)
     evaluator = TranslationEvaluator(registry, data, run_directions(state), device, classifier)
+    if evaluator.model is None and not data.paired and evaluator.known_transform is None:
+        raise GanzooError(f"ganzoo eval has nothing to score in '{run_dir}': its two domains are unpaired and have no "
+                          "known right answer or MNIST labels; look at its grids in samples/, or translate held-out "
+                          "pictures with `ganzoo translate`")
+    generators, _ = load_translators(state, registry, device)
     scores = evaluator.score(generators, n)
     report = {
         "run": str(run_dir),
@@ -198,6 +214,7 @@ def evaluate_translation_run(run_dir: Path, state: dict, registry: Registry, n: 
         "step": int(state["step"]),
         "kind": "translation",
         "n": min(n, len(evaluator.data)),
+        "paired": bool(data.paired),
         "data": "held-out split" if evaluator.on_held_out else "training data (the dataset holds none out)",
         "classifier_sha256": evaluator.classifier_sha256,
         "directions": scores,
@@ -216,7 +233,7 @@ def print_translation_report(report: dict[str, Any]) -> None:
     console = Console()
     arrows = {"lower": "lower ↓", "higher": "higher ↑"}
     for direction, rows in report["directions"].items():
-        table = Table(title=f"{report['run']}  step {report['step']}  {direction}  ({report['n']} pairs, {report['data']})")
+        table = Table(title=f"{report['run']}  step {report['step']}  {direction}  ({report['n']} {'pairs' if report.get('paired', True) else 'inputs'}, {report['data']})")
         for column, justify in (("metric", "left"), ("model", "right"), ("baseline", "right"),
                                 ("targets", "right"), ("better", "left")):
             table.add_column(column, justify=justify)

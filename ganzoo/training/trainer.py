@@ -157,6 +157,7 @@ class Trainer:
 
         if self.directions:  # translation: the grids show held-out inputs, outputs and targets
             self.grid_examples = translation.first(data.held_out or data, self.config.output.grid_size)
+            self.known_transform = data.known_transform  # unpaired data's right answer, shown as the target
         else:
             self.grid_noise, self.grid_labels = self._grid_inputs(seed)
         with torch.random.fork_rng(devices=[]):  # building the classifier draws weights: not from the run's stream
@@ -408,6 +409,8 @@ class Trainer:
             columns += [inputs, translation.translate(generator, inputs)]
             if side.targets is not None:
                 columns.append(side.targets)
+            elif self.known_transform is not None:
+                columns.append(self.known_transform(side.inputs, direction))
         n = min(column.shape[0] for column in columns)
         save_translation_grid([column[:n] for column in columns], path)
 
