@@ -139,10 +139,6 @@ class PackedImages:
     def element_size(self) -> int:
         return 1
 
-    @property
-    def nbytes(self) -> int:
-        return self.numel()
-
     def __getitem__(self, key: Union[int, slice, Sequence[int]]):
         import torch
 

@@ -61,10 +61,6 @@ class Feed:
         self.paired = data.paired
         self.gather = gather or _gather
 
-    @property
-    def rows(self) -> int:
-        return len(self.images)
-
     def orders(self, shuffle_rng: torch.Generator) -> Tuple[torch.Tensor, torch.Tensor]:
         """The epoch's order of the images, and of the targets (the images' own when paired or absent)."""
         order = torch.randperm(len(self.images), generator=shuffle_rng)
