@@ -164,3 +164,14 @@ def test_an_image_that_claims_20000_by_20000_pixels_is_a_one_line_error(tmp_path
     err = capsys.readouterr().err.strip()
     assert code == 2 and "\n" not in err, err
     assert "bomb.png' is too large to read safely (400,000,000 pixels)" in err
+
+
+def test_image_folder_can_skip_images_that_cannot_be_decoded_and_count_them(tmp_path):
+    for i in range(3):
+        _save(tmp_path / f"{i}.png", (12, 12), (0, 0, 200))
+    (tmp_path / "broken.png").write_bytes(b"not a png")
+    with pytest.raises(GanzooError, match=r"broken.png.*dataset.params.bad_images=skip"):
+        load_image_folder(ImageFolderParams(path=str(tmp_path), size=8))
+    with pytest.warns(UserWarning, match="left out 1 of 4 images"):
+        data = load_image_folder(ImageFolderParams(path=str(tmp_path), size=8, bad_images="skip"))
+    assert data.images.shape == (3, 3, 8, 8)
