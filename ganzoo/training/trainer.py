@@ -265,15 +265,17 @@ class Trainer:
             epoch, first = divmod(self.step, self.steps_per_epoch)
             self.shuffle_rng.set_state(self.epoch_shuffle_state)
             order, target_order = self.feed.orders(self.shuffle_rng)
-            for batch, examples in enumerate(self.feed.batches(order, target_order, first), start=first):
-                self.take_step(examples)
-                self.progress.advance()
-                logged = self.step % self.log_every == 0
-                if logged:
-                    self.log(epoch + 1)
-                if self.must_stop(logged) and batch + 1 < self.steps_per_epoch:
-                    self.save_checkpoint()
-                    raise TrainingInterrupted(self.run_dir, self.step)
+            # closed on the way out, also when stopped or failing: a packed dataset's reader thread ends with it
+            with contextlib.closing(self.feed.batches(order, target_order, first)) as batches:
+                for batch, examples in enumerate(batches, start=first):
+                    self.take_step(examples)
+                    self.progress.advance()
+                    logged = self.step % self.log_every == 0
+                    if logged:
+                        self.log(epoch + 1)
+                    if self.must_stop(logged) and batch + 1 < self.steps_per_epoch:
+                        self.save_checkpoint()
+                        raise TrainingInterrupted(self.run_dir, self.step)
             self.epoch_shuffle_state = self.shuffle_rng.get_state()
             self.end_epoch(epoch + 1)  # writes the checkpoint a stop at the epoch's last step needs
             if self.must_stop(True) and self.step < total:
