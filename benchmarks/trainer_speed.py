@@ -518,7 +518,11 @@ def main() -> None:
     lines[lines.index("## vanilla"):lines.index("## vanilla")] = target_lines(results["vanilla"], results["vanilla-mlp"],
                                                                               times)
     lines += startup_lines(times) + LEVERS
-    Path(args.out).write_text("\n".join(lines) + "\n")
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from results import kept_sections
+
+    kept = kept_sections(Path(args.out))  # sections other benchmarks write (data_memory.py, packed_speed.py)
+    Path(args.out).write_text("\n".join(lines) + "\n" + "".join(f"\n{section}\n" for section in kept))
     print("\n".join(lines))
 
 

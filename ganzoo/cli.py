@@ -134,6 +134,23 @@ def _parser() -> argparse.ArgumentParser:
                                "KID and Inception Score comparable with papers (its weights must be on disk; writes "
                                "eval-inception.json; see docs/ecosystem.md)")
 
+    pack = commands.add_parser("pack", parents=[common], help="pack a folder of images into shards to train from",
+                               description="Decode a folder of PNG/JPEG images (subfolders: classes, as the "
+                                           "image-folder dataset reads them) once, into uint8 .npy shards and a "
+                                           "manifest; train from them with dataset.name=packed "
+                                           "dataset.params.path=OUT.")
+    pack.add_argument("folder", help="the folder of images")
+    pack.add_argument("--out", required=True, metavar="DIR", help="the packed dataset's folder (new, or empty)")
+    pack.add_argument("--size", type=int, default=64, help="side of the square images (default 64)")
+    pack.add_argument("--channels", type=int, default=3, help="3 (RGB, default) or 1 (grey)")
+    pack.add_argument("--no-crop", dest="crop", action="store_false",
+                      help="stretch each image to a square instead of centre-cropping it")
+    pack.add_argument("--shard-images", type=int, default=10000, help="images per shard (default 10000)")
+    pack.add_argument("--bad-images", default="stop", choices=("stop", "skip"),
+                      help="an image that cannot be decoded: stop naming it (default), or skip it and count it")
+    pack.add_argument("--workers", type=int, default=None, help="decoding threads (default: up to 4)")
+    pack.add_argument("--quiet", action="store_true", help="no progress bar")
+
     retrain = commands.add_parser("train-classifier", parents=[common],
                                   help="train the MNIST classifier the metrics use, again",
                                   description="Train ganzoo's MNIST classifier on the MNIST train set, report its "
@@ -468,6 +485,16 @@ def cmd_eval(args) -> int:
     return 0
 
 
+def cmd_pack(args) -> int:
+    from ganzoo.packing import pack_with_progress
+
+    pack_with_progress(args.folder, args.out, quiet=args.quiet, size=args.size, channels=args.channels,
+                       crop=args.crop, shard_images=args.shard_images, bad_images=args.bad_images,
+                       workers=args.workers)
+    print(args.out)
+    return 0
+
+
 def cmd_train_classifier(args) -> int:
     from ganzoo.eval.classifier import retrain
 
@@ -480,5 +507,4 @@ def cmd_train_classifier(args) -> int:
 
 COMMANDS = {"run": cmd_run, "list": cmd_list, "params": cmd_params, "sample": cmd_sample, "eval": cmd_eval,
             "train-classifier": cmd_train_classifier, "plugins": cmd_plugins, "export": cmd_export, "compare": cmd_compare,
-            "translate": cmd_translate,
-            "new-plugin": cmd_new_plugin}
+            "translate": cmd_translate, "new-plugin": cmd_new_plugin, "pack": cmd_pack}

@@ -137,9 +137,11 @@ def register_callbacks(register):
 def register_datasets(register):
     """Register datasets.
 
-    ``factory(params)`` returns a ``ganzoo.ImageData``: all images as one float
-    tensor of shape ``(N, C, H, W)`` scaled to [-1, 1], with optional integer
-    labels. The trainer holds it on the training device and shuffles it by index.
+    ``factory(params)`` returns a ``ganzoo.ImageData``: all images as one tensor
+    of shape ``(N, C, H, W)``, uint8 (the trainer scales each batch to [-1, 1]
+    on the device) or float already in [-1, 1], with optional integer labels.
+    The trainer holds it on the training device (within ``data.memory_budget_gb``)
+    and shuffles it by index.
     Data that are not pictures (e.g. 2-D points, shape ``(N, 2)``) set
     ``ImageData.plot`` (samples -> PNG bytes, drawn in place of the per-epoch
     image grid) and may set ``ImageData.figures`` (samples -> quality figures,

@@ -83,6 +83,14 @@ class TrainConfig:
 
 
 @dataclass
+class DataConfig:
+    # per process: data that fit are held in memory (uint8); a packed dataset that does not is read from
+    # disk as training goes; other data that do not are refused (pack them with `ganzoo pack`)
+    memory_budget_gb: float = 8.0
+    prefetch: int = 4  # batches of packed data read ahead by a background thread
+
+
+@dataclass
 class OutputConfig:
     root: str = "runs"  # run directories go to ROOT/<name>-<timestamp> unless --out
     grid_size: int = 64  # images in the per-epoch sample grid
@@ -119,6 +127,7 @@ class RecipeBase:
     # callbacks that log (tensorboard, mlflow, wandb), run after ``callbacks``; a name is short for {name: NAME}
     loggers: List[ComponentConfig] = field(default_factory=list)
     train: TrainConfig = field(default_factory=TrainConfig)
+    data: DataConfig = field(default_factory=DataConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
 
@@ -578,6 +587,8 @@ def _check_ranges(config: DictConfig) -> None:
         ("output.grid_size", 1 <= config.output.grid_size <= MAX_GRID, f"between 1 and {MAX_GRID}"),
         ("output.keep_checkpoints", config.output.keep_checkpoints >= 1, "at least 1"),
         ("train.on_nonfinite", config.train.on_nonfinite in ("stop", "skip"), "stop or skip"),
+        ("data.memory_budget_gb", config.data.memory_budget_gb >= 0, "at least 0 (0 reads packed data from disk)"),
+        ("data.prefetch", config.data.prefetch >= 1, "at least 1"),
         ("eval.every", config.eval.every >= 0, "at least 0 (0 turns evaluation off)"),
         ("eval.n", config.eval.n >= MIN_EVAL_IMAGES, f"at least {MIN_EVAL_IMAGES}"),
     ]

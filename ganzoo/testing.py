@@ -36,7 +36,7 @@ import torch
 from torch import nn
 
 from ganzoo.algorithm import Batch
-from ganzoo.data import DataSpec, ImageData
+from ganzoo.data import DataSpec, ImageData, unit_range
 from ganzoo.errors import GanzooError
 from ganzoo.losses import LossContext
 from ganzoo.models import code_categories, discriminator_outputs, draw_latent, generate
@@ -283,8 +283,8 @@ def check_loss(name: str, params: Optional[Mapping[str, Any]] = None, *, data: D
 
 def check_dataset(name: str, params: Optional[Mapping[str, Any]] = None, *,
                   registry: Optional[Registry] = None) -> ImageData:
-    """Build the dataset and check: a ``ganzoo.ImageData`` of finite float images
-    ``(N, C, H, W)`` in [-1, 1]; labels, when given, are integers in ``[0, num_classes)``
+    """Build the dataset and check: a ``ganzoo.ImageData`` of images ``(N, C, H, W)``, uint8 or
+    finite floats in [-1, 1]; labels, when given, are integers in ``[0, num_classes)``
     with ``num_classes`` set. Returns the data."""
     component = _component("dataset", name, registry)
     who = f"dataset '{name}' ({component.plugin})"
@@ -294,10 +294,11 @@ def check_dataset(name: str, params: Optional[Mapping[str, Any]] = None, *,
     images = data.images
     if len(data) == 0:
         raise _fail(who, "holds no images")
-    if not images.is_floating_point():
-        raise _fail(who, f"images must be a float tensor scaled to [-1, 1], got {images.dtype}")
-    if not torch.isfinite(images).all() or images.min().item() < -1.0 - 1e-5 or images.max().item() > 1.0 + 1e-5:
-        raise _fail(who, "images must be finite and scaled to [-1, 1]")
+    if images.dtype != torch.uint8:
+        if not images.is_floating_point():
+            raise _fail(who, f"images must be uint8 (0 to 255) or a float tensor scaled to [-1, 1], got {images.dtype}")
+        if not torch.isfinite(images).all() or images.min().item() < -1.0 - 1e-5 or images.max().item() > 1.0 + 1e-5:
+            raise _fail(who, "float images must be finite and scaled to [-1, 1]")
     if data.labels is not None:
         if data.labels.dtype != torch.long:
             raise _fail(who, f"labels must be a torch.long tensor, got {data.labels.dtype}")
@@ -426,7 +427,7 @@ def _take_steps(trainer, steps: int, batch_size: int) -> list:
     for index in range(steps):
         batch = slice(index * batch_size, (index + 1) * batch_size)
         labels = trainer.labels[batch] if trainer.labels is not None else None
-        trainer.take_step(Batch(trainer.images[batch], labels))
+        trainer.take_step(Batch(unit_range(trainer.images[batch]), labels))
     return [role for role, module in trainer.models.items()
             if all(torch.equal(before[role][key], value) for key, value in module.state_dict().items())]
 

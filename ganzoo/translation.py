@@ -13,7 +13,7 @@ from typing import Optional
 
 import torch
 
-from ganzoo.data import DataSpec, ImageData
+from ganzoo.data import DataSpec, ImageData, unit_range
 
 DIRECTIONS = ("a2b", "b2a")
 
@@ -29,12 +29,15 @@ class Side:
 
 
 def side(data: ImageData, direction: str) -> Side:
-    """The inputs, labels and (paired) targets of ``direction`` in two-sided ``data``."""
+    """The inputs, labels and (paired) targets of ``direction`` in two-sided ``data``, as floats in [-1, 1]."""
+    def scaled(images):
+        return None if images is None else unit_range(images)
+
     if direction == "a2b":
-        return Side(data.images, data.labels, data.targets if data.paired else None)
+        return Side(scaled(data.images), data.labels, scaled(data.targets) if data.paired else None)
     if direction == "b2a":
         labels = data.labels if data.paired else data.target_labels
-        return Side(data.targets, labels, data.images if data.paired else None)
+        return Side(scaled(data.targets), labels, scaled(data.images) if data.paired else None)
     raise ValueError(f"direction must be one of {', '.join(DIRECTIONS)}, got {direction!r}")
 
 

@@ -11,6 +11,7 @@ from torch import nn
 import ganzoo
 from ganzoo import GanzooError
 from ganzoo.algorithm import Batch
+from ganzoo.data import unit_range
 from ganzoo.fast.fused_gan import MLPChain, read_chain
 from ganzoo.training.progress import PlainProgress
 from ganzoo.recipe import load_recipe
@@ -89,11 +90,11 @@ def test_fused_gradients_are_autograds(data_env, tmp_path, case):
     assert trainer.fast_step is not None
     for step in range(3):  # at the start, and after some training
         index = torch.randperm(len(trainer.images))[:trainer.batch_size]
-        real = trainer.images.index_select(0, index)
+        real = unit_range(trainer.images.index_select(0, index))
         for mine, autograds in zip(gradients(trainer, real, fused=True), gradients(trainer, real, fused=False)):
             torch.testing.assert_close(mine, autograds, rtol=1e-4, atol=1e-7)
         for _ in range(3):
-            trainer.take_step(Batch(trainer.gather(trainer.images, index)))
+            trainer.take_step(Batch(trainer.feed.gather(trainer.images, index)))
 
 
 def test_a_loss_of_a_plugin_trains_alike_on_fused_and_autograd_steps(data_env, tmp_path):
@@ -105,7 +106,7 @@ def test_a_loss_of_a_plugin_trains_alike_on_fused_and_autograd_steps(data_env, t
 
     trainer = new_trainer(tmp_path, "run", "train.step=fused")
     trainer.losses["loss"] = Penalised(trainer.recipe.params["loss"])
-    real = trainer.images[:trainer.batch_size]
+    real = unit_range(trainer.images[:trainer.batch_size])
     for mine, autograds in zip(gradients(trainer, real, fused=True), gradients(trainer, real, fused=False)):
         torch.testing.assert_close(mine, autograds, rtol=1e-4, atol=1e-7)
 

@@ -73,7 +73,7 @@ def test_the_zoo_plugin_registers_its_components():
     zoo = {(c.kind, c.name) for c in registry.of_kind() if c.plugin.name == "zoo"}
     assert zoo == {("generator", "dcgan"), ("discriminator", "dcgan"), ("loss", "lsgan"), ("loss", "hinge"),
                    ("loss", "wgan-gp"), ("loss", "wasserstein"), ("dataset", "fashion-mnist"), ("dataset", "gaussians"),
-                   ("dataset", "image-folder"), ("callback", "clip-weights"), ("discriminator", "diffaugment"),
+                   ("dataset", "image-folder"), ("dataset", "packed"), ("callback", "clip-weights"), ("discriminator", "diffaugment"),
                    ("algorithm", "acgan"), ("algorithm", "infogan")}
 
 

@@ -118,8 +118,8 @@ class ClassLoss(VectorLoss):
         return nn.functional.softplus(-fake_logits).mean() + classes
 
 
-def byte_images(params):
-    return ImageData(images=torch.zeros(4, 1, 8, 8, dtype=torch.uint8))
+def int_images(params):
+    return ImageData(images=torch.zeros(4, 1, 8, 8, dtype=torch.int64))
 
 
 def labels_without_classes(params):
@@ -151,7 +151,7 @@ def register_losses(register):
 
 @hookimpl
 def register_datasets(register):
-    register("bytes", byte_images, NoParams)
+    register("ints", int_images, NoParams)
     register("unclassed", labels_without_classes, NoParams)
 
 
@@ -175,7 +175,7 @@ def registry():
     (testing.check_loss, "vector", "discriminator_loss must return a scalar tensor"),
     (testing.check_loss, "detached", "generator_loss has no gradient"),
     (testing.check_loss, "no-methods", "has no discriminator_loss method"),
-    (testing.check_dataset, "bytes", "images must be a float tensor"),
+    (testing.check_dataset, "ints", "images must be uint8 (0 to 255) or a float tensor"),
     (testing.check_dataset, "unclassed", "has labels but no num_classes"),
     (testing.check_loss, "missing", "unknown loss 'missing'"),
 ])

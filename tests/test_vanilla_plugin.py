@@ -81,8 +81,8 @@ def test_one_sided_label_smoothing_moves_the_real_target():
 
 def test_mnist_is_read_from_idx_files_and_scaled_to_tanh_range(mnist_root):
     data = load_mnist(MNISTParams(root=str(mnist_root), download=False))
-    assert data.images.shape == (512, 1, 28, 28) and data.images.dtype == torch.float32
-    assert data.images.min() == -1.0 and data.images.max() == 1.0
+    assert data.images.shape == (512, 1, 28, 28) and data.images.dtype == torch.uint8  # scaled by the trainer
+    assert data.images.min() == 0 and data.images.max() == 255
     assert data.labels.shape == (512,) and data.num_classes == 10
     test = load_mnist(MNISTParams(root=str(mnist_root), split="test", limit=100, download=False))
     assert len(test) == 100

@@ -37,6 +37,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ganzoo.data import unit_range
 from ganzoo.fast import tanh as layers
 from ganzoo.losses import LossContext, scalar
 from ganzoo.models import set_requires_grad
@@ -336,16 +337,25 @@ class FusedGAN:
             param.grad = own if more is None else own.add_(more)
         return d_loss.detach(), real_logits.detach(), fake_logits.detach()
 
-    def gather(self, images: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
-        """``images.index_select(0, index)``, gathered straight into the rows D reads real images from."""
-        real_images = self._rows(index.shape[0], images.shape[1:], images).real_images
+    def gather(self, images: torch.Tensor, index: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """``images.index_select(0, index)`` (all rows when ``index`` is None) as floats in [-1, 1],
+        written straight into the rows D reads real images from; uint8 images are scaled there."""
+        n = images.shape[0] if index is None else index.shape[0]
+        dtype = torch.float32 if images.dtype == torch.uint8 else images.dtype
+        real_images = self._rows(n, images.shape[1:], images, dtype).real_images
+        if images.dtype == torch.uint8:
+            return unit_range(images if index is None else images.index_select(0, index), out=real_images)
+        if index is None:
+            return real_images.copy_(images)
         return torch.index_select(images, 0, index, out=real_images)
 
-    def _rows(self, n: int, image_shape: torch.Size, like: torch.Tensor) -> "_Rows":
-        """The buffer of real images over two fake batches, kept from step to step (``like``'s dtype and device)."""
-        rows = self.rows
-        if rows is None or rows.all.shape[0] != 3 * n or rows.all.device != like.device:
-            self.rows = rows = _Rows(torch.empty(3 * n, image_shape.numel(), dtype=like.dtype, device=like.device),
+    def _rows(self, n: int, image_shape: torch.Size, like: torch.Tensor,
+              dtype: Optional[torch.dtype] = None) -> "_Rows":
+        """The buffer of real images over two fake batches, kept from step to step (``like``'s device;
+        ``dtype``, or ``like``'s)."""
+        rows, dtype = self.rows, dtype or like.dtype
+        if rows is None or rows.all.shape[0] != 3 * n or rows.all.device != like.device or rows.all.dtype != dtype:
+            self.rows = rows = _Rows(torch.empty(3 * n, image_shape.numel(), dtype=dtype, device=like.device),
                                      n, image_shape, self.G.out_shape)
         return rows
 

@@ -2,8 +2,9 @@
 
 It knows nothing of particular models, datasets or update rules: it builds what
 the recipe names through the registry (the algorithm, its models and losses by
-role, the data), holds the whole dataset on the training device, shuffles it by
-index each epoch, and calls the algorithm's ``train_step`` once per batch (or a
+role, the data), has its feed (ganzoo.training.feed) shuffle the data by index
+each epoch and hand over each batch, from the training device or from packed
+shards on disk, and calls the algorithm's ``train_step`` once per batch (or a
 faster implementation of the same step, chosen once: ``ganzoo.fast``). It owns
 what every algorithm shares: devices, precision, optimisers, non-finite checks,
 EMA, logging, sample grids, evaluation, checkpoints and exact resume. The only
@@ -40,6 +41,7 @@ from ganzoo.recipe import Recipe, load_recipe
 from ganzoo.training import checkpoint, distributed, divergence, runlock
 from ganzoo.training.data_record import load_recorded_data
 from ganzoo.training.ema import GeneratorEMA
+from ganzoo.training.feed import Feed
 from ganzoo.training.progress import PlainProgress
 from ganzoo.training.run_folder import (LOSS_PLOT_FILE, METRICS_FILE, RECIPE_FILE,  # noqa: F401 (used by tests)
                                        append_metrics, check_metrics_file, grid_path, truncate_metrics)
@@ -95,11 +97,10 @@ class Trainer:
         if self.steps_per_epoch == 0:
             raise GanzooError(f"the dataset has {data.steps_length} images{' on its smaller side' if data.targets is not None else ''}"
                               f", fewer than train.batch_size={self.batch_size}; lower the batch size")
-        self.images = data.images.to(self.device)
-        self.labels = data.labels.to(self.device) if data.labels is not None else None
-        # the second side of two-sided data: gathered with the images' index (paired) or its own order
-        self.targets = data.targets.to(self.device) if data.targets is not None else None
-        self.paired = data.paired
+        # which rows each step reads, held on the device or read from packed shards (ganzoo.training.feed)
+        self.feed = Feed(data, self.batch_size, self.world, self.device, self.config.data.memory_budget_gb,
+                         self.config.data.prefetch)
+        self.images, self.labels, self.targets = self.feed.images, self.feed.labels, self.feed.targets
         _check_two_sided(registry, recipe, self.spec)  # before models are built for data they cannot take
         self.plot, self.figures = data.plot, data.figures  # for data that are not images
 
@@ -153,7 +154,8 @@ class Trainer:
                                                             self.spec.image_shape, self.device,
                                                             self.world.distributed, self.bf16)
         self.run_step = (self.fast_step or self.algorithm).train_step  # the step, chosen once
-        self.gather = self.fast_step.gather if self.fast_step is not None else self._gather
+        if self.fast_step is not None:  # it gathers real images straight into its buffers
+            self.feed.gather = self.fast_step.gather
 
         if self.directions:  # translation: the grids show held-out inputs, outputs and targets
             self.grid_examples = translation.first(data.held_out or data, self.config.output.grid_size)
@@ -199,10 +201,6 @@ class Trainer:
             return batch
         start = self.world.rank * self.shard_size
         return batch[start:start + self.shard_size]
-
-    def _gather(self, images: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
-        """The images at ``index``: a copy of whole rows (several times faster than images[index])."""
-        return images.index_select(0, index)
 
     def latent(self, role: str = "generator") -> torch.Tensor:
         """This process's part of a fresh global batch of the role's latent: the same numbers in any world size."""
@@ -268,23 +266,18 @@ class Trainer:
         while self.step < total:
             epoch, first = divmod(self.step, self.steps_per_epoch)
             self.shuffle_rng.set_state(self.epoch_shuffle_state)
-            order = torch.randperm(len(self.images), generator=self.shuffle_rng).to(self.device)
-            target_order = (torch.randperm(len(self.targets), generator=self.shuffle_rng).to(self.device)
-                            if self.targets is not None and not self.paired else order)  # unpaired: its own order
-            for batch in range(first, self.steps_per_epoch):
-                rows = slice(batch * self.batch_size, (batch + 1) * self.batch_size)
-                index = self.shard(order[rows])
-                self.take_step(Batch(self.gather(self.images, index),
-                                     self.labels.index_select(0, index) if self.labels is not None else None,
-                                     self._gather(self.targets, self.shard(target_order[rows]))
-                                     if self.targets is not None else None))
-                self.progress.advance()
-                logged = self.step % self.log_every == 0
-                if logged:
-                    self.log(epoch + 1)
-                if self.must_stop(logged) and batch + 1 < self.steps_per_epoch:
-                    self.save_checkpoint()
-                    raise TrainingInterrupted(self.run_dir, self.step)
+            order, target_order = self.feed.orders(self.shuffle_rng)
+            # closed on the way out, also when stopped or failing: a packed dataset's reader thread ends with it
+            with contextlib.closing(self.feed.batches(order, target_order, first)) as batches:
+                for batch, examples in enumerate(batches, start=first):
+                    self.take_step(examples)
+                    self.progress.advance()
+                    logged = self.step % self.log_every == 0
+                    if logged:
+                        self.log(epoch + 1)
+                    if self.must_stop(logged) and batch + 1 < self.steps_per_epoch:
+                        self.save_checkpoint()
+                        raise TrainingInterrupted(self.run_dir, self.step)
             self.epoch_shuffle_state = self.shuffle_rng.get_state()
             self.end_epoch(epoch + 1)  # writes the checkpoint a stop at the epoch's last step needs
             if self.must_stop(True) and self.step < total:

@@ -16,6 +16,7 @@ from ganzoo_zoo.diffaugment import DiffAugmentParams, make_diffaugment
 from ganzoo_zoo.fashion_mnist import FashionMNISTParams, load_fashion_mnist
 from ganzoo_zoo.gaussians import GaussianMixtureParams, load_gaussian_mixture
 from ganzoo_zoo.image_folder import ImageFolderParams, load_image_folder
+from ganzoo_zoo.packed import PackedParams, load_packed
 from ganzoo_zoo.infogan import InfoGAN, InfoGANParams
 from ganzoo_zoo.losses import (HingeParams, LSGANParams, WassersteinParams, WGANGPParams, make_hinge, make_lsgan,
                                make_wasserstein, make_wgan_gp)
@@ -63,6 +64,8 @@ def register_datasets(register):
              "2-D mixture of Gaussians (ring of 8, grid of 25): modes covered, high-quality share, scatter plots.")
     register("image-folder", load_image_folder, ImageFolderParams,
              "A folder of PNG/JPEG images, resized to a square; subfolders become classes.")
+    register("packed", load_packed, PackedParams,
+             "A folder packed by `ganzoo pack`: uint8 shards read from disk as training goes, or held when they fit.")
 
 
 @hookimpl

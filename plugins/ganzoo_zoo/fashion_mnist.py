@@ -71,7 +71,7 @@ def load_fashion_mnist(params: FashionMNISTParams) -> ImageData:
     images, labels = dataset.data, dataset.targets
     if params.limit is not None:
         images, labels = images[: params.limit], labels[: params.limit]
-    images = images.unsqueeze(1).float().div_(127.5).sub_(1.0)
+    images = images.unsqueeze(1)  # uint8; the trainer scales each batch to [-1, 1]
     return ImageData(images=images, labels=labels.long(), num_classes=len(CLASSES))
 
 

@@ -4,21 +4,22 @@ Images are found recursively. When every image sits in a first-level subfolder
 (``ROOT/cats/1.png``, ``ROOT/dogs/2.jpg``), the subfolders are the classes, in
 sorted order, as in torchvision's ImageFolder; otherwise the data are unlabelled.
 Each image is scaled so its shorter side is ``size`` and centre-cropped (or,
-with ``crop: false``, stretched) to ``size`` x ``size``.
+with ``crop: false``, stretched) to ``size`` x ``size``. The images are held as
+uint8; a folder larger than memory is packed once with ``ganzoo pack`` and
+trained from with the ``packed`` dataset.
 """
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional
+from typing import Optional
 
 import numpy as np
 import torch
 from omegaconf import MISSING
 
-from ganzoo import GanzooError, ImageData
-
-EXTENSIONS = (".png", ".jpg", ".jpeg")
+from ganzoo import ImageData
+from ganzoo.folders import (BAD_IMAGES, EXTENSIONS, UnreadableImage, classes_of, find_images,  # noqa: F401
+                            image_files, read_image, unreadable)
 
 
 @dataclass
@@ -28,6 +29,7 @@ class ImageFolderParams:
     channels: int = 3  # 3 (RGB) or 1 (grey)
     crop: bool = True  # centre-crop to a square after resizing; false stretches instead
     limit: Optional[int] = None  # keep only the first N images (in sorted path order)
+    bad_images: str = "stop"  # stop | skip: an image that cannot be decoded stops the run (naming it), or is left out
 
     def __post_init__(self):
         if self.size < 1:
@@ -36,58 +38,34 @@ class ImageFolderParams:
             raise ValueError(f"channels must be 1 or 3, got {self.channels}")
         if self.limit is not None and self.limit < 1:
             raise ValueError(f"limit must be at least 1, got {self.limit}")
-
-
-def find_images(folder: Path) -> List[Path]:
-    return sorted(p for p in folder.rglob("*") if p.suffix.lower() in EXTENSIONS and p.is_file())
+        if self.bad_images not in BAD_IMAGES:
+            raise ValueError(f"bad_images must be stop or skip, got '{self.bad_images}'")
 
 
 def load_image_folder(params: ImageFolderParams) -> ImageData:
-    from PIL import Image, UnidentifiedImageError
-
     folder = Path(params.path).expanduser()
-    if not folder.is_dir():
-        raise GanzooError(f"image folder '{folder}' not found; set dataset.params.path to a folder of PNG/JPEG files")
-    files = find_images(folder)
-    if not files:
-        raise GanzooError(f"no PNG or JPEG images in '{folder}' (searched its subfolders too)")
+    files = image_files(folder)
     if params.limit is not None:
         files = files[: params.limit]
-
-    mode = "RGB" if params.channels == 3 else "L"
-    arrays = []
+    arrays, kept = [], []
     for path in files:
         try:
-            with Image.open(path) as image:
-                arrays.append(np.asarray(_square(image.convert(mode), params.size, params.crop), dtype=np.uint8))
-        except Image.DecompressionBombError as error:
-            size = re.search(r"\((\d+) pixels\)", str(error))
-            pixels = f" ({int(size.group(1)):,} pixels)" if size else ""
-            raise GanzooError(f"image '{path}' is too large to read safely{pixels}; it may be a decompression "
-                              "bomb: remove it, or scale it down first") from error
-        except (OSError, UnidentifiedImageError) as error:
-            raise GanzooError(f"cannot read image '{path}': {str(error).splitlines()[0]}; "
-                              "remove it or replace it") from error
-    batch = torch.from_numpy(np.stack(arrays))
-    batch = batch.unsqueeze(1) if params.channels == 1 else batch.permute(0, 3, 1, 2)
-    images = batch.float().div_(127.5).sub_(1.0).contiguous()
+            arrays.append(read_image(path, params.size, params.channels, params.crop))
+            kept.append(path)
+        except UnreadableImage as error:
+            if params.bad_images == "stop":
+                raise unreadable(error, "dataset.params.bad_images") from error
+    if len(kept) < len(files):
+        import warnings
 
-    classes = sorted({p.relative_to(folder).parts[0] for p in files})
-    if all(len(p.relative_to(folder).parts) > 1 for p in files):
-        index = {name: i for i, name in enumerate(classes)}
-        labels = torch.tensor([index[p.relative_to(folder).parts[0]] for p in files])
-        return ImageData(images=images, labels=labels, num_classes=len(classes))
+        warnings.warn(f"left out {len(files) - len(kept)} of {len(files)} images in '{folder}' that cannot be "
+                      "decoded (dataset.params.bad_images=skip)")
+    if not kept:
+        from ganzoo import GanzooError
+
+        raise GanzooError(f"none of the {len(files)} images in '{folder}' can be decoded")
+    images = torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2).contiguous()  # uint8 (N, C, H, W)
+    classes, labels = classes_of(folder, kept)
+    if classes is not None:
+        return ImageData(images=images, labels=torch.tensor(labels), num_classes=len(classes))
     return ImageData(images=images)
-
-
-def _square(image, size: int, crop: bool):
-    from PIL import Image
-
-    if not crop:
-        return image.resize((size, size), Image.Resampling.BICUBIC)
-    width, height = image.size
-    scale = size / min(width, height)
-    resized = image.resize((max(size, round(width * scale)), max(size, round(height * scale))),
-                           Image.Resampling.BICUBIC)
-    left, top = (resized.width - size) // 2, (resized.height - size) // 2
-    return resized.crop((left, top, left + size, top + size))
