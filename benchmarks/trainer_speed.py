@@ -635,7 +635,10 @@ def conv_note(variants: dict) -> str:
             "is worth by itself. ganzoo's row runs the recipe with `train.precision: auto` (bf16 here when the CPU "
             "has AMX-BF16 or AVX512-BF16), its fused Adam and its autograd step; `ganzoo-fp32` the same in float32. "
             f"Best times: ganzoo {variants['ganzoo']['best_ratio']:.2f}x the plain loop, "
-            f"ganzoo-fp32 {variants['ganzoo-fp32']['best_ratio']:.2f}x.")
+            f"ganzoo-fp32 {variants['ganzoo-fp32']['best_ratio']:.2f}x; least CPU time (which other jobs on the "
+            f"machine disturb less than wall time, with one thread): ganzoo "
+            f"{variants['ganzoo']['cpu_s'] / variants['plain']['cpu_s']:.2f}x, ganzoo-fp32 "
+            f"{variants['ganzoo-fp32']['cpu_s'] / variants['plain']['cpu_s']:.2f}x.")
 
 
 if __name__ == "__main__":
