@@ -631,14 +631,14 @@ def main() -> None:
 
 
 def conv_note(variants: dict) -> str:
+    plain = variants["plain"]
+    ratios = [f"{name} {variants[name]['best_ratio']:.2f}x (CPU time {variants[name]['cpu_s'] / plain['cpu_s']:.2f}x)"
+              for name in ("ganzoo", "ganzoo-fp32") if name in variants]
     return ("The `plain+LEVER` rows are the plain loop with that lever alone (benchmarks/conv_loops.py): what each "
             "is worth by itself. ganzoo's row runs the recipe with `train.precision: auto` (bf16 here when the CPU "
             "has AMX-BF16 or AVX512-BF16), its fused Adam and its autograd step; `ganzoo-fp32` the same in float32. "
-            f"Best times: ganzoo {variants['ganzoo']['best_ratio']:.2f}x the plain loop, "
-            f"ganzoo-fp32 {variants['ganzoo-fp32']['best_ratio']:.2f}x; least CPU time (which other jobs on the "
-            f"machine disturb less than wall time, with one thread): ganzoo "
-            f"{variants['ganzoo']['cpu_s'] / variants['plain']['cpu_s']:.2f}x, ganzoo-fp32 "
-            f"{variants['ganzoo-fp32']['cpu_s'] / variants['plain']['cpu_s']:.2f}x.")
+            "Best times against the plain loop's, and least CPU time (which other jobs on a shared machine disturb "
+            f"less than wall time, with one thread): {'; '.join(ratios)}.")
 
 
 if __name__ == "__main__":
