@@ -36,6 +36,12 @@ from typing import Optional
 ROOT = Path(__file__).resolve().parents[1]
 RECIPES = ROOT / "ganzoo" / "recipes"
 DATASET = "gpu-check-images"
+STARTED = time.perf_counter()
+
+
+def over_budget(args) -> bool:
+    """Whether the run has spent its time (--budget): the rows left say so instead of running."""
+    return time.perf_counter() - STARTED > args.budget
 
 
 # ---------------------------------------------------------------- synthetic data, as a plugin would add it
@@ -159,6 +165,10 @@ def check_recipes(args, device: str, work: Path) -> list[dict]:
             raise SystemExit(f"gpu_check: no such recipes: {', '.join(sorted(wanted - {p.stem for p in paths}))}")
     for path in paths:
         row = {"recipe": path.name}
+        if over_budget(args):
+            row.update(ok=True, why=f"skipped: past the {args.budget:.0f} s budget")
+            rows.append(row)
+            continue
         try:
             runs = {}
             for where in dict.fromkeys([device, "cpu"]):
@@ -207,6 +217,10 @@ def measure(args, device: str, work: Path) -> list[dict]:
             continue
         for variant in VARIANTS:
             row = {"model": model, "variant": variant}
+            if over_budget(args):
+                row.update(ok=True, why=f"skipped: past the {args.budget:.0f} s budget")
+                rows.append(row)
+                continue
             if variant == "cuda-graphs" and device != "cuda":
                 row.update(ok=True, why="CUDA only")
                 rows.append(row)
@@ -247,10 +261,13 @@ def check_nccl(args, device: str, work: Path) -> dict:
         gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
         return {"ok": True, "why": f"skipped: needs 2 GPUs, {gpus} here"}
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "ganzoo", "run", "gaussians_ring", "--nproc", "2", "--quiet",
-                           "--out", str(work / "nccl"), "train.device=cuda", "train.epochs=1",
-                           "dataset.params.samples=25600", "train.log_every=50"],
-                          capture_output=True, text=True, cwd=ROOT, timeout=240)
+    try:
+        done = subprocess.run([sys.executable, "-m", "ganzoo", "run", "gaussians_ring", "--nproc", "2", "--quiet",
+                               "--out", str(work / "nccl"), "train.device=cuda", "train.epochs=1",
+                               "dataset.params.samples=25600", "train.log_every=50"],
+                              capture_output=True, text=True, cwd=ROOT, timeout=90)
+    except subprocess.TimeoutExpired:
+        return {"ok": False, "why": "did not finish in 90 s"}
     tail = (done.stderr.strip().splitlines() or [""])[-1]
     return {"ok": done.returncode == 0, "why": f"exit {done.returncode} in {time.perf_counter() - start:.0f} s"
             + ("" if done.returncode == 0 else f": {tail[:200]}")}
@@ -304,6 +321,8 @@ def main(argv=None) -> int:
     parser.add_argument("--batch", type=int, help="batch size (default 64; --cpu: 16)")
     parser.add_argument("--recipe-override", action="append", default=[], help="extra override for (a)'s runs")
     parser.add_argument("--out", help="also write the report here (Markdown)")
+    parser.add_argument("--budget", type=float, default=240.0,
+                        help="seconds after which the checks not yet started are skipped, and say so (default 240)")
     args = parser.parse_args(argv)
     args.steps = args.steps or (2 if args.cpu else 300)
     args.speed_steps = args.speed_steps or (2 if args.cpu else 200)
@@ -318,7 +337,8 @@ def main(argv=None) -> int:
     else:
         print("gpu_check: no CUDA GPU here; run with --cpu for the smoke mode", file=sys.stderr)
         return 2
-    start = time.perf_counter()
+    global STARTED
+    start = STARTED = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
         recipes = check_recipes(args, device, work)
