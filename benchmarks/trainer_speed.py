@@ -407,9 +407,9 @@ Tried and left out (each measured in one process, interleaved with the plain loo
 
 - On the convolutional GANs, one at a time on the plain loop of the issue's DCGAN (batch 64,
   one thread, CPU time per step, median of 3 interleaved rounds of 40 steps, machine shared):
-  float32 141 ms; channels-last memory format 143 ms (nothing: oneDNN already reorders the
-  convolutions' weights); fused Adam 142 ms (nothing: 10 parameter tensors, the update is
-  under 1% of a step); bf16 autocast 86 ms (0.61x); bf16 and channels-last 82 ms (0.58x); all
+  float32 141 ms; channels-last memory format 143 ms (nothing, within the
+  noise); fused Adam 142 ms (nothing: 8 parameter tensors a model, the update is
+  small beside the convolutions; ganzoo's trainer takes it anyway); bf16 autocast 86 ms (0.61x); bf16 and channels-last 82 ms (0.58x); all
   three 75 ms (0.53x). Only bf16 pays, so only it is a trainer lever (`train.precision: auto`);
   channels-last buys ~5% on top of it, within this machine's noise, and is left for a quiet
   rerun (`plain+...` rows of the `dcgan` table);
