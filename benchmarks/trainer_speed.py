@@ -413,6 +413,10 @@ Tried and left out (each measured in one process, interleaved with the plain loo
   three 75 ms (0.53x). Only bf16 pays, so only it is a trainer lever (`train.precision: auto`);
   channels-last buys ~5% on top of it, within this machine's noise, and is left for a quiet
   rerun (`plain+...` rows of the `dcgan` table);
+- `torch.compile` (inductor) of G and D in the same plain loop, one thread: 150 steps took
+  29.5 s of CPU time against 22.6 s uncompiled, 50 steps 15.1 s against 7.4 s: about 8 s to
+  compile (the inductor cache already warm) for steps about 5% faster, paid back after some
+  1,000 steps, an epoch. Not worth it on the CPU; `benchmarks/gpu_check.py` measures it on a GPU;
 - `torch.compile` (inductor, CPU): of G and D, 22 s to compile for steps about 18% faster (about 2 s
   saved over the recipe's 2,340 steps); of the whole D-step and G-step functions, 19 s to compile
   (1.4 s with a warm cache) for steps no faster than eager. It does not pay back its compile time.
