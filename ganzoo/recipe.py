@@ -78,7 +78,7 @@ class TrainConfig:
     on_nonfinite: str = "stop"  # stop | skip: what a non-finite loss or gradient does (see ganzoo.training.divergence)
     ema_decay: float = 0.0  # EMA of the generator's weights for samples and checkpoints; 0 = off, e.g. 0.999
     threads: Optional[int] = None  # CPU threads for torch's kernels; null: torch's default (one per core)
-    precision: str = "fp32"  # fp32 | bf16: bfloat16 autocast for forward passes (faster for larger models)
+    precision: str = "fp32"  # fp32 | bf16 | fp16 (with a gradient scaler) | auto: bf16 for convolutions on CPUs that have it
     step: str = "auto"  # auto | fused | autograd: fused (hand-written) steps for MLPs on the CPU where they apply
 
 
@@ -580,7 +580,7 @@ def _check_ranges(config: DictConfig) -> None:
         ("train.batch_size", config.train.batch_size >= 1, "at least 1"),
         ("train.threads", config.train.threads is None or 1 <= config.train.threads <= MAX_THREADS,
          f"between 1 and {MAX_THREADS}, or null for torch's default"),
-        ("train.precision", config.train.precision in ("fp32", "bf16"), "fp32 or bf16"),
+        ("train.precision", config.train.precision in ("fp32", "bf16", "fp16", "auto"), "fp32, bf16, fp16 or auto"),
         ("train.step", config.train.step in ("auto", "fused", "autograd"), "auto, fused or autograd"),
         ("train.log_every", config.train.log_every >= 1, "at least 1"),
         ("train.ema_decay", 0.0 <= config.train.ema_decay < 1.0, "in [0, 1): 0 turns the EMA off"),

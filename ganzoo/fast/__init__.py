@@ -18,19 +18,19 @@ from ganzoo.models import is_conditional
 
 
 def choose_step(setting: str, algorithm: Any, models: Mapping[str, torch.nn.Module], image_shape,
-                device: torch.device, distributed: bool, bf16: bool) -> Tuple[Optional[Any], str]:
+                device: torch.device, distributed: bool, precision: str = "fp32") -> Tuple[Optional[Any], str]:
     """A faster implementation of ``algorithm.train_step`` (an object with ``train_step`` and
     ``gather``) and the reason it was or was not chosen. ``setting`` is ``train.step``:
     ``fused`` makes a run that cannot have it fail instead."""
     if setting == "autograd":
         return None, "train.step is autograd"
-    found, reason = _fused(algorithm, models, image_shape, device, distributed, bf16)
+    found, reason = _fused(algorithm, models, image_shape, device, distributed, precision)
     if found is None and setting == "fused":
         raise GanzooError(f"train.step=fused, but {reason}; use train.step=auto or autograd")
     return found, reason
 
 
-def _fused(algorithm, models, image_shape, device, distributed, bf16):
+def _fused(algorithm, models, image_shape, device, distributed, precision):
     from ganzoo.gan import GAN
 
     if type(algorithm) is not GAN:
@@ -39,8 +39,8 @@ def _fused(algorithm, models, image_shape, device, distributed, bf16):
         return None, f"fused steps run on the CPU only, not on {device.type}"
     if distributed:
         return None, "fused steps do not run under --nproc"
-    if bf16:
-        return None, "fused steps compute in float32, not under train.precision=bf16"
+    if precision != "fp32":
+        return None, f"fused steps compute in float32, not under train.precision={precision}"
     generator, discriminator = models["generator"], models["discriminator"]
     if is_conditional(generator) or is_conditional(discriminator):
         return None, "the models take labels, which fused steps do not"

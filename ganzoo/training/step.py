@@ -1,9 +1,10 @@
 """The trainer's side of ``ganzoo.TrainStep``: what an algorithm's ``train_step`` calls.
 
 ``update(roles, loss)`` is where the trainer's concerns meet every algorithm's
-updates alike: gradients zeroed and back-propagated outside autocast, averaged
-over processes, checked for non-finite values (``train.on_nonfinite``), the
-optimisers stepped, then the after-update work (EMA of the sampled generator).
+updates alike: gradients zeroed and back-propagated outside autocast (the loss
+scaled first under ``train.precision: fp16``, the gradients unscaled after),
+averaged over processes, checked for non-finite values (``train.on_nonfinite``),
+the optimisers stepped, then the after-update work (EMA of the sampled generator).
 ``log`` keeps running sums on the device: the only host syncs are at logging.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from typing import Any, Callable, Dict, List, Mapping, Sequence, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Union
 
 import torch
 
@@ -120,12 +121,14 @@ class Step(TrainStep):
                  optimizer_steps: Mapping[str, Callable[[], None]], optimizers: Mapping[str, torch.optim.Optimizer],
                  latent: Callable[[str], torch.Tensor], window: Callable[[], Window], world: distributed.World,
                  device: torch.device, skip_nonfinite: bool, autocast: bool = False,
+                 scaler: Optional[torch.amp.GradScaler] = None,
                  after_update: Sequence[Callable[[Sequence[str]], None]] = ()):
         self.models, self.losses = models, losses
         self.optimizer_steps, self.optimizers = optimizer_steps, optimizers
         self._latent, self._window = latent, window
         self.world, self.device, self.skip_nonfinite = world, device, skip_nonfinite
         self.autocast = autocast  # the step runs under autocast: backward passes leave it
+        self.scaler = scaler  # fp16's gradient scaler, or None
         self.after_update: List[Callable[[Sequence[str]], None]] = list(after_update)
         self.index = 0
         # the parameters each role trains, read once: freezing and unfreezing must not walk modules every step
@@ -145,28 +148,44 @@ class Step(TrainStep):
                               "depend on any trained weights (was it computed under torch.no_grad or detached?)")
         for role in roles:
             self.optimizers[role].zero_grad(set_to_none=True)
+        scaled = loss if self.scaler is None else self.scaler.scale(loss)
         if self.autocast:
             with torch.autocast(self.device.type, enabled=False):
-                loss.backward()
+                scaled.backward()
         else:
-            loss.backward()
+            scaled.backward()
         if self.world.distributed:
             distributed.average_gradients([p for role in roles for p in self.trained[role]], self.world)
-        return self.apply(roles, loss.detach())
+        if self.scaler is None:
+            return self.apply(roles, loss.detach())
+        for role in roles:  # every check and the optimisers see the true gradients
+            self.scaler.unscale_(self.optimizers[role])
+        return self._apply(roles, loss.detach(), self.scaler)
+
+    def _apply(self, roles: Sequence[str], loss: torch.Tensor, scaler: Optional[torch.amp.GradScaler]) -> bool:
+        """Step the roles' optimisers; with ``scaler``, through it: an update whose gradients
+        overflowed float16 is skipped and the scale lowered (torch's GradScaler)."""
+        if self.skip_nonfinite and not self._finite(roles, loss):
+            self._window().skipped += 1
+            if scaler is not None:
+                scaler.update()  # lowers the scale: the unscaled gradients were not finite
+            return False
+        for role in roles:
+            if scaler is None:
+                self.optimizer_steps[role]()
+            else:
+                scaler.step(self.optimizers[role])
+        if scaler is not None:
+            scaler.update()
+        for hook in self.after_update:
+            hook(roles)
+        return True
 
     def apply(self, roles: Union[str, Sequence[str]], loss: torch.Tensor) -> bool:
         """Step the optimisers of ``roles`` on the gradients their models hold (``update`` without the
         backward pass, for steps that compute gradients themselves), unless train.on_nonfinite=skip
         refuses them."""
-        roles = self._roles(roles)
-        if self.skip_nonfinite and not self._finite(roles, loss):
-            self._window().skipped += 1
-            return False
-        for role in roles:
-            self.optimizer_steps[role]()
-        for hook in self.after_update:
-            hook(roles)
-        return True
+        return self._apply(self._roles(roles), loss, None)  # gradients computed here are not scaled
 
     def _finite(self, roles: Sequence[str], loss: torch.Tensor) -> bool:
         """Whether to apply this update. Each process sees its own loss, so all of them agree to skip

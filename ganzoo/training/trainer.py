@@ -38,7 +38,7 @@ from ganzoo.output.images import save_grid, save_translation_grid
 from ganzoo.output.plots import write_loss_plot
 from ganzoo.plugins.registry import Registry
 from ganzoo.recipe import Recipe, load_recipe
-from ganzoo.training import checkpoint, distributed, divergence, runlock
+from ganzoo.training import checkpoint, distributed, divergence, precision, runlock
 from ganzoo.training.data_record import load_recorded_data
 from ganzoo.training.ema import GeneratorEMA
 from ganzoo.training.feed import Feed
@@ -82,7 +82,6 @@ class Trainer:
                               f"among {self.world.size} processes")
         self.shard_size = self.batch_size // self.world.size  # this process's part of each batch
         self.skip_nonfinite = train.on_nonfinite == "skip"
-        self.bf16 = train.precision == "bf16"  # read once: recipe lookups cost microseconds per step
 
         if train.threads is not None:
             torch.set_num_threads(train.threads)
@@ -105,6 +104,9 @@ class Trainer:
         self.plot, self.figures = data.plot, data.figures  # for data that are not images
 
         self.models = build_models(registry, recipe, self.spec, self.device)
+        name, self.precision_reason = precision.resolve(train.precision, self.device, self.models.values())
+        self.precision = precision.Precision(name, self.device)  # read once: recipe lookups cost microseconds
+        self.autocast = self.precision.autocast
         self.losses = build_losses(registry, recipe)
         self.algorithm = build_algorithm(registry, recipe)
         self.sample_role = self.algorithm.sample_role
@@ -145,14 +147,14 @@ class Trainer:
             models=self.models, losses=self.losses, optimizers=self.optimizers,
             optimizer_steps={role: OptimizerStep(opt) for role, opt in self.optimizers.items()},  # opt.step(), faster
             latent=self.latent, window=lambda: self.window, world=self.world, device=self.device,
-            skip_nonfinite=self.skip_nonfinite, autocast=self.bf16,
+            skip_nonfinite=self.skip_nonfinite, autocast=self.autocast, scaler=self.precision.scaler,
             after_update=([self._update_ema] if self.ema is not None else [])
             + [lambda roles, cb=cb: cb.after_update(self.run_info, roles) for cb in _overriding(self.callbacks, "after_update")])
         self.after_step = _overriding(self.callbacks, "after_step")
         self.on_log = _overriding(self.callbacks, "on_log")
         self.fast_step, self.step_reason = fast.choose_step(train.step, self.algorithm, self.models,
                                                             self.spec.image_shape, self.device,
-                                                            self.world.distributed, self.bf16)
+                                                            self.world.distributed, self.precision.name)
         self.run_step = (self.fast_step or self.algorithm).train_step  # the step, chosen once
         if self.fast_step is not None:  # it gathers real images straight into its buffers
             self.feed.gather = self.fast_step.gather
@@ -207,16 +209,14 @@ class Trainer:
         return self.shard(draw_latent(self.models[role], self.batch_size, self.noise_rng))
 
     def mixed_precision(self):
-        """bfloat16 autocast for the step when ``train.precision: bf16``; else nothing."""
-        if self.bf16:
-            return torch.autocast(self.device.type, dtype=torch.bfloat16)
-        return contextlib.nullcontext()
+        """The step's autocast (``train.precision`` bf16 or fp16); else nothing."""
+        return self.precision.context()
 
     def take_step(self, batch: Batch) -> None:
         """One training step of the algorithm on ``batch``."""
         self.step_context.index = self.run_info.step = self.step
         self.doing = self.step + 1  # the step a failure happens in (1-based), for its message
-        if self.bf16:
+        if self.autocast:
             with self.mixed_precision():
                 self.run_step(batch, self.step_context)
         else:
@@ -239,7 +239,8 @@ class Trainer:
         epochs, total = self.config.train.epochs, self.total_steps
         if self.world.is_main:
             self.progress.message(f"training on {self.device.type}: " + (
-                self.step_reason if self.fast_step is not None else f"autograd steps ({self.step_reason})"))
+                self.step_reason if self.fast_step is not None else f"autograd steps ({self.step_reason})")
+                + ("" if self.config.train.precision == "fp32" else f"; {self.precision_reason}"))
         self.progress.start(epochs, total, self.step)
         try:
             self._train(total)
@@ -427,6 +428,7 @@ class Trainer:
                 "epoch_shuffle": self.epoch_shuffle_state,
             },
             "window": self.window.state(),
+            "precision": self.precision.state_dict(),
             **({"ema": {self.sample_role: self.ema.state_dict()}} if self.ema is not None else {}),
         }
 
@@ -474,6 +476,7 @@ class Trainer:
             self.noise_rng.set_state(rng["noise"])
             self.epoch_shuffle_state = rng["epoch_shuffle"]
             self.window.load(state["window"])
+            self.precision.load_state_dict(state.get("precision") or {})
         except (RuntimeError, KeyError, ValueError, TypeError) as error:
             raise GanzooError(f"checkpoint '{state.get('path')}' lacks a usable training state "
                               f"({type(error).__name__}: {str(error).strip()[:100]}); it cannot be resumed, "
