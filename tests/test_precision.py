@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from ganzoo.algorithm import Batch
+from ganzoo.data import unit_range
 from ganzoo.training import precision
 from ganzoo.training.progress import PlainProgress
 from ganzoo.recipe import load_recipe
@@ -51,7 +52,7 @@ def test_an_overflowing_fp16_update_is_skipped_and_the_scale_lowered(data_env, t
     trainer.precision.scaler = torch.amp.GradScaler("cpu", init_scale=2.0 ** 60)  # overflows float16 at once
     trainer.step_context.scaler = trainer.precision.scaler
     before = [p.detach().clone() for p in trainer.models["discriminator"].parameters()]
-    trainer.take_step(Batch(trainer.images[:64], None))
+    trainer.take_step(Batch(unit_range(trainer.images[:64]), None))
     after = list(trainer.models["discriminator"].parameters())
     assert all(torch.equal(a, b) for a, b in zip(before, after))  # the update was skipped
     assert trainer.precision.scaler.get_scale() < 2.0 ** 60
