@@ -195,7 +195,8 @@ def markdown(args, pack_s: float, results: dict) -> str:
         "after the run): the reader's headroom.",
         "",
         f"- Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
-        "shared with other jobs while measured",
+        f"{time.strftime('%Y-%m-%d')}; whether other jobs shared it is not known to this script (load average "
+        f"{os.getloadavg()[0]:.1f} at the end)",
         "",
         "| measure | value |",
         "| --- | --- |",
