@@ -7,6 +7,7 @@ import torch
 
 from ganzoo.algorithm import Batch
 from ganzoo.data import unit_range
+from ganzoo.errors import GanzooError
 from ganzoo.training import precision
 from ganzoo.training.progress import PlainProgress
 from ganzoo.recipe import load_recipe
@@ -51,11 +52,32 @@ def test_an_overflowing_fp16_update_is_skipped_and_the_scale_lowered(data_env, t
     trainer = start_run(recipe, registry, tmp_path / "run", PlainProgress())
     trainer.precision.scaler = torch.amp.GradScaler("cpu", init_scale=2.0 ** 60)  # overflows float16 at once
     trainer.step_context.scaler = trainer.precision.scaler
+    step = trainer.step_context
+    applied = []
+    update = step.update
+    step.update = lambda roles, loss: applied.append(update(roles, loss)) or applied[-1]
     before = [p.detach().clone() for p in trainer.models["discriminator"].parameters()]
     trainer.take_step(Batch(unit_range(trainer.images[:64]), None))
     after = list(trainer.models["discriminator"].parameters())
     assert all(torch.equal(a, b) for a, b in zip(before, after))  # the update was skipped
     assert trainer.precision.scaler.get_scale() < 2.0 ** 60
+    # the algorithm is told, and the log counts them, as train.on_nonfinite=skip refusals are
+    assert applied and not any(applied)
+    assert trainer.window.skipped == len(applied)
+    assert trainer.log(0) is None  # nothing was logged: not a divergence, the window goes on
+    trainer.precision.scaler = trainer.step_context.scaler = torch.amp.GradScaler("cpu", init_scale=2.0 ** 8)
+    trainer.take_step(Batch(unit_range(trainer.images[:64]), None))
+    assert applied[-1] and trainer.log(0)["skipped"] == len(applied) - 2
+
+
+def test_an_fp16_update_skipped_for_a_nonfinite_loss_stops_the_run(data_env, tmp_path):
+    registry = load_registry()
+    recipe = load_recipe(DCGAN, QUICK + ["train.device=cpu", "train.precision=fp16", *TINY_DCGAN], registry)
+    trainer = start_run(recipe, registry, tmp_path / "run", PlainProgress())
+    trainer.take_step(Batch(torch.full((64, 1, 28, 28), float("nan")), None))
+    assert trainer.window.skipped and not trainer.window.overflowed
+    with pytest.raises(GanzooError, match="became non-finite at step 1: training diverged"):
+        trainer.log(0)
 
 
 def test_fp16_resumes_with_its_scale(data_env, tmp_path):

@@ -35,7 +35,8 @@ class Window:
         self._sums = torch.zeros(len(self.names), device=device)
         self._counts = torch.zeros(len(self.names), device=device)
         self._pending: Dict[tuple, list] = {}  # names logged together -> [their sums, how many times]
-        self.skipped = 0  # updates left out for non-finite values (train.on_nonfinite=skip)
+        self.skipped = 0  # updates left out for non-finite values (train.on_nonfinite=skip, fp16 overflow)
+        self.overflowed = 0  # of those, fp16 updates whose loss was finite: the scaler lowers the scale for them
         self.start_step = start_step  # the step the window opened after
         self.images = 0
         self.started = time.perf_counter()
@@ -86,7 +87,7 @@ class Window:
 
     def state(self) -> dict:
         return {"names": list(self.names), "sums": self.sums.cpu(), "counts": self.counts.cpu(),
-                "skipped": self.skipped, "start_step": self.start_step}
+                "skipped": self.skipped, "overflowed": self.overflowed, "start_step": self.start_step}
 
     def load(self, state: dict) -> None:
         if tuple(state["names"]) != self.names:
@@ -96,7 +97,13 @@ class Window:
         self._sums.copy_(state["sums"])
         self._counts.copy_(state["counts"])
         self.skipped = int(state.get("skipped", 0))
+        self.overflowed = int(state.get("overflowed", 0))
         self.start_step = int(state.get("start_step", self.start_step))
+
+    @property
+    def nonfinite_losses(self) -> int:
+        """Updates skipped for a non-finite loss (not a float16 overflow of finite losses' gradients)."""
+        return self.skipped - self.overflowed
 
 
 def _as_scalar(value: Any, name: str, like: torch.Tensor) -> torch.Tensor:
@@ -164,10 +171,16 @@ class Step(TrainStep):
 
     def _apply(self, roles: Sequence[str], loss: torch.Tensor, scaler: Optional[torch.amp.GradScaler]) -> bool:
         """Step the roles' optimisers; with ``scaler``, through it: an update whose gradients
-        overflowed float16 is skipped and the scale lowered (torch's GradScaler)."""
-        if self.skip_nonfinite and not self._finite(roles, loss):
-            self._window().skipped += 1
+        overflowed float16 is skipped, counted in the window's ``skipped`` and the scale lowered
+        (torch's GradScaler). Every role of the update is skipped when any overflowed, as under
+        train.on_nonfinite=skip, so the roles of one update are applied together or not at all."""
+        checked = self.skip_nonfinite or scaler is not None  # fp16 checks the unscaled gradients anyway
+        if checked and not self._finite(roles, loss):
+            window = self._window()
+            window.skipped += 1
             if scaler is not None:
+                if not distributed.any_rank(not divergence.all_finite([loss]), self.world, self.device):
+                    window.overflowed += 1  # the loss is fine: a lower scale mends it
                 scaler.update()  # lowers the scale: the unscaled gradients were not finite
             return False
         for role in roles:

@@ -298,7 +298,7 @@ class Trainer:
         both = torch.cat([means, window.counts]).tolist()  # the host sync
         values, counts = both[:len(window.names)], both[len(window.names):]
         if not any(counts):
-            if window.skipped:  # on_nonfinite=skip, and every update since the last log was skipped
+            if window.nonfinite_losses:  # every update since the last log was skipped, not all for fp16 overflow
                 raise divergence.diverged("every loss", window.start_step, self.step, self.run_dir)
             return None
         elapsed = time.perf_counter() - window.started
@@ -306,8 +306,10 @@ class Trainer:
                   **{name: (value if count else None) for name, value, count in zip(window.names, values, counts)},
                   "images_per_sec": window.images / elapsed if elapsed > 0 else 0.0,
                   "lr": {role: optimizer.param_groups[0]["lr"] for role, optimizer in self.optimizers.items()}}
-        if self.skip_nonfinite:
+        if self.skip_nonfinite or self.precision.scaler is not None:  # fp16 skips updates that overflow
             record["skipped"] = window.skipped
+        if not self.skip_nonfinite and window.nonfinite_losses:  # fp16 skipped them: the algorithm logged none
+            raise divergence.diverged("the loss", window.start_step, self.step, self.run_dir)
         bad = [name for name in window.names if record[name] is not None and not math.isfinite(record[name])]
         if bad:
             raise divergence.diverged(f"{bad[0]} ({record[bad[0]]})", window.start_step, self.step, self.run_dir)
@@ -437,7 +439,7 @@ class Trainer:
 
         Rank 0 writes it; the other processes wait until it is on disk.
         """
-        if not self.skip_nonfinite and not divergence.all_finite([self.window.sums]):
+        if not self.skip_nonfinite and (self.window.nonfinite_losses or not divergence.all_finite([self.window.sums])):
             raise divergence.diverged("the loss", self.window.start_step, self.step, self.run_dir)
         self.check_weights()
         path = None
