@@ -223,6 +223,7 @@ def cmd_run(args) -> int:
     world = distributed.world_from_env()
     if args.nproc is not None and not world.distributed:
         return _launch(args, registry)
+    distributed.stop_with_the_torchrun_agent()  # a worker whose agent is killed stops, as on SIGTERM
     progress = make_progress(quiet=args.quiet) if world.is_main else PlainProgress()
     if args.resume:
         trainer = resume_run(args.resume, registry, progress, args.overrides)

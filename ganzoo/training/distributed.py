@@ -192,7 +192,34 @@ def _free_port() -> int:
 
 def _stop_with_the_launcher() -> None:
     """In a rank, before it starts: SIGTERM when the launcher dies (Linux prctl PR_SET_PDEATHSIG)."""
-    if sys.platform.startswith("linux"):
-        import ctypes
+    set_parent_death_signal(signal.SIGTERM)
 
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG = 1
+
+def under_torchrun() -> bool:
+    """Whether this process is a worker torchrun's agent started (it sets TORCHELASTIC_RUN_ID)."""
+    return bool(os.environ.get("TORCHELASTIC_RUN_ID"))
+
+
+def stop_with_the_torchrun_agent() -> None:
+    """Under torchrun, at worker start: SIGTERM when the agent dies, so the worker stops (writing its
+    checkpoint, as on any SIGTERM) instead of training on alone. torchrun starts workers in their own
+    sessions, so a SIGKILL to the agent reaches no worker otherwise. Linux only; a no-op elsewhere."""
+    if not under_torchrun():
+        return
+    agent = os.getppid()
+    if set_parent_death_signal(signal.SIGTERM) and os.getppid() != agent:
+        os.kill(os.getpid(), signal.SIGTERM)  # the agent died before the signal was set: it will not come
+
+
+def set_parent_death_signal(signum: int) -> bool:
+    """Have the kernel send ``signum`` to this process when its parent dies (Linux prctl
+    PR_SET_PDEATHSIG); False where that cannot be set (other systems, a libc without prctl)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return False
+    return prctl(1, int(signum), 0, 0, 0) == 0  # PR_SET_PDEATHSIG = 1
