@@ -104,8 +104,13 @@ def load(source: Union[str, Path], device: str = "cpu", ema: bool = True,
     from ganzoo.recipe import check_option
 
     check_option("--device", device)
+    return run_from_state(checkpoint.load_checkpoint(source), source, device, ema, registry)
+
+
+def run_from_state(state: dict, source: Union[str, Path], device: str = "cpu", ema: bool = True,
+                   registry: Optional[Registry] = None) -> TrainedRun:
+    """``load`` of the checkpoint ``state`` already read from ``source``."""
     registry = registry or load_registry()
-    state = checkpoint.load_checkpoint(source)
     generator, spec = load_generator(source, registry, device, ema=ema, state=state)
     recipe = checkpoint.recipe_of(state, registry)
     path = Path(state["path"])

@@ -82,13 +82,16 @@ def _parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", parents=[common], help="write a trained generator as TorchScript, ONNX or safetensors",
                                  description="Write a run's generator (its EMA weights when kept): a TorchScript or "
                                              "ONNX module mapping latents z (N, latent_dim), and labels (N,) for a "
-                                             "conditional generator, to images (N, C, H, W) in [-1, 1]; or its weights "
-                                             "as safetensors, with the recipe in the metadata.")
+                                             "conditional generator, to images (N, C, H, W) in [-1, 1] (a translation "
+                                             "run's: input images (N, C, H, W) in [-1, 1] to its outputs); or its "
+                                             "weights as safetensors, with the recipe in the metadata.")
     export.add_argument("source", metavar="RUN_DIR_OR_CHECKPOINT")
     export.add_argument("--format", choices=("torchscript", "onnx", "safetensors"),
                         help="default: from --out's suffix (.pt, .onnx, .safetensors)")
     export.add_argument("--out", required=True, metavar="FILE", help="file to write")
     export.add_argument("--no-ema", action="store_true", help="the trained weights, not their moving average")
+    export.add_argument("--direction", choices=("a2b", "b2a"), help="a translation run's direction: a2b (default) "
+                        "or b2a, for two-way models")
 
     compare = commands.add_parser("compare", parents=[common], help="one table and one picture of several runs",
                                   description="A table of the runs (what differs in their recipes, final losses, "
@@ -409,11 +412,19 @@ def cmd_translate(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from ganzoo.api import load
-    from ganzoo.output.export import format_of
+    from ganzoo.api import run_from_state
+    from ganzoo.output.export import export_translation, format_of
+    from ganzoo.training import checkpoint
 
     fmt = format_of(args.format, args.out)  # a bad --out fails before loading anything
-    run = load(args.source, ema=not args.no_ema, registry=_registry(args))
+    registry = _registry(args)
+    state = checkpoint.load_checkpoint(args.source)
+    if state.get("directions"):
+        print(export_translation(state, fmt, args.out, registry, args.direction, ema=not args.no_ema))
+        return 0
+    if args.direction:
+        raise GanzooError(f"--direction is for translation runs; '{args.source}' generates from noise: leave it out")
+    run = run_from_state(state, args.source, ema=not args.no_ema, registry=registry)
     print(run.export(args.out, fmt))
     return 0
 

@@ -9,7 +9,7 @@ its ``targets`` (domain B), ``b2a`` maps back. The trainer's grids, ``ganzoo eva
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Dict, Optional
 
 import torch
 
@@ -39,6 +39,17 @@ def side(data: ImageData, direction: str) -> Side:
         labels = data.labels if data.paired else data.target_labels
         return Side(scaled(data.targets), labels, scaled(data.images) if data.paired else None)
     raise ValueError(f"direction must be one of {', '.join(DIRECTIONS)}, got {direction!r}")
+
+
+def choose(directions: Dict[str, str], direction: Optional[str]) -> str:
+    """The direction to translate: ``direction``, else the run's first; one a run lacks is a one-line error."""
+    from ganzoo.errors import GanzooError
+
+    chosen = direction or next(iter(directions))
+    if chosen not in directions:
+        raise GanzooError(f"--direction {chosen}: this run translates one way only ({', '.join(directions)}); "
+                          f"give --direction {next(iter(directions))} or leave it out")
+    return chosen
 
 
 def shapes(spec: DataSpec, direction: str) -> tuple[tuple[int, ...], tuple[int, ...]]:

@@ -104,3 +104,6 @@ def test_the_format_comes_from_the_suffix_and_mistakes_are_one_line(runs, tmp_pa
     assert capsys.readouterr().err.strip() == ("ganzoo: error: --format onnx needs the onnx package, which is not "
                                                "installed: pip install 'ganzoo[export]'")
     assert not (tmp_path / "g.onnx").exists()
+    assert cli.main(["export", str(runs["mlp"]), "--direction", "a2b", "--out", str(tmp_path / "d.pt")]) == 2
+    assert "--direction is for translation runs" in capsys.readouterr().err
+    assert not (tmp_path / "d.pt").exists()

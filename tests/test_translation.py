@@ -201,6 +201,31 @@ def test_translate_refuses_bad_inputs_in_one_line(pix2pix_run, tmp_path, capsys,
     assert "is a translation model (algorithm 'pix2pix')" in one_line_error(capsys, "sample", pix2pix_run, "--out", "s.png")
 
 
+def test_export_a_translation_run_maps_input_images_to_the_generators_outputs(pix2pix_run, tmp_path, capsys):
+    from ganzoo.eval.translation_eval import load_translators
+    from ganzoo.output.export import load_safetensors
+    from ganzoo.training import checkpoint
+
+    generators, _ = load_translators(checkpoint.load_checkpoint(pix2pix_run), registry(), "cpu")
+    images = torch.rand(3, 1, 28, 28, generator=torch.Generator().manual_seed(1)) * 2 - 1  # another batch size
+    with torch.no_grad():
+        want = generators["a2b"](images)
+    for name in ("g.pt", "g.onnx", "g.safetensors"):
+        assert cli.main(["export", str(pix2pix_run), "--out", str(tmp_path / name)]) == 0
+    assert capsys.readouterr().out.split() == [str(tmp_path / n) for n in ("g.pt", "g.onnx", "g.safetensors")]
+    with torch.no_grad():
+        assert torch.allclose(torch.jit.load(str(tmp_path / "g.pt"))(images), want, atol=1e-5)
+        assert torch.allclose(load_safetensors(tmp_path / "g.safetensors", registry())(images), want, atol=1e-5)
+    ort = pytest.importorskip("onnxruntime")
+    session = ort.InferenceSession(str(tmp_path / "g.onnx"), providers=["CPUExecutionProvider"])
+    (got,) = session.run(["outputs"], {"images": images.numpy()})
+    assert np.allclose(got, want.numpy(), atol=1e-5)
+    capsys.readouterr()  # torch.jit.load's deprecation warning
+    message = one_line_error(capsys, "export", pix2pix_run, "--direction", "b2a", "--out", tmp_path / "b.pt")
+    assert "--direction b2a: this run translates one way only (a2b)" in message
+    assert not (tmp_path / "b.pt").exists()
+
+
 def test_translate_refuses_a_run_that_generates_from_noise(data_env, tmp_path):
     from runs import train as train_vanilla
 

@@ -2,17 +2,21 @@
 
 The exported TorchScript and ONNX modules map a latent batch ``z`` (N, latent_dim), and the
 labels (N,) int64 of a conditional generator, to images (N, C, H, W) in [-1, 1], as the
-generator's ``forward`` does; the batch size is free. safetensors holds the generator's
-weights, with the run's recipe in its metadata so ``load_safetensors`` can build the registered
-generator again. onnx and safetensors are optional extras (``pip install 'ganzoo[export]'``).
+generator's ``forward`` does; the batch size is free. A translation run's (pix2pix, CycleGAN,
+SRGAN) map an input image batch ``images`` (N, C, H, W) in [-1, 1] to the ``outputs`` batch of
+one direction (``a2b`` by default, ``b2a`` for two-way models), as ``ganzoo translate`` does.
+safetensors holds the generator's weights, with the run's recipe in its metadata so
+``load_safetensors`` can build the registered generator again. onnx and safetensors are
+optional extras (``pip install 'ganzoo[export]'``).
 """
 
 from __future__ import annotations
 
 import json
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Union
+from typing import Optional, Union
 
 import torch
 
@@ -35,6 +39,20 @@ class LatentToImages(torch.nn.Module):
         return self.generator(z, labels) if labels is not None else self.generator(z)
 
 
+@dataclass
+class Exported:
+    """What one export writes: ``module`` (TorchScript, ONNX) traced on ``inputs`` named ``input_names``,
+    its output named ``output_name``; ``generator``'s weights and ``metadata`` (safetensors)."""
+
+    module: torch.nn.Module
+    inputs: tuple
+    input_names: list
+    output_name: str
+    generator: torch.nn.Module
+    metadata: dict
+    name: str  # the generator's registered name, for errors
+
+
 def format_of(fmt: str | None, out: Union[str, Path]) -> str:
     """The export format: ``fmt``, else the one ``out``'s suffix names."""
     if fmt is None:
@@ -55,55 +73,85 @@ def example_inputs(run) -> tuple:
     return z, torch.arange(EXAMPLE_BATCH, dtype=torch.long) % max(run.spec.num_classes or 1, 1)
 
 
+def _metadata(recipe, role: str, spec, step: int) -> dict:
+    return {"format": "ganzoo-generator", "recipe": recipe.to_yaml(), "role": role,
+            "data_spec": json.dumps(spec.to_dict()), "step": str(step)}
+
+
 def export(run, fmt: str, out: Union[str, Path]) -> Path:
     """Write ``run``'s generator (a ``ganzoo.TrainedRun``, on the CPU) to ``out`` as ``fmt``."""
+    inputs = example_inputs(run)
+    exported = Exported(LatentToImages(run.generator).eval(), inputs, ["z", "labels"][:len(inputs)], "images",
+                        run.generator, _metadata(run.recipe, run.sample_role, run.spec, run.step),
+                        run.recipe.config[run.sample_role].name)
+    return write(exported, fmt, out)
+
+
+def export_translation(state: dict, fmt: str, out: Union[str, Path], registry, direction: Optional[str] = None,
+                       ema: bool = True) -> Path:
+    """Write the generator of ``direction`` (default: the run's first, a2b) of a translation run's
+    checkpoint ``state`` to ``out`` as ``fmt``: a module from input images to outputs, both in [-1, 1]."""
+    from ganzoo import translation
+    from ganzoo.eval.translation_eval import load_translators, run_directions
+    from ganzoo.training import checkpoint
+
+    directions = run_directions(state)
+    chosen = translation.choose(directions, direction)
+    generators, spec = load_translators(state, registry, torch.device("cpu"), ema)
+    recipe, role = checkpoint.recipe_of(state, registry), directions[chosen]
+    in_shape, _ = translation.shapes(spec, chosen)
+    example = torch.rand(EXAMPLE_BATCH, *in_shape, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    metadata = {**_metadata(recipe, role, spec, int(state.get("step", 0))), "direction": chosen}
+    exported = Exported(generators[chosen], (example,), ["images"], "outputs", generators[chosen], metadata,
+                        recipe.config[role].name)
+    return write(exported, fmt, out)
+
+
+def write(exported: Exported, fmt: str, out: Union[str, Path]) -> Path:
+    """Write ``exported`` to ``out`` as ``fmt``, atomically: a failure leaves nothing behind."""
     out = Path(out)
-    module = LatentToImages(run.generator).eval()
     writer = {"torchscript": _torchscript, "onnx": _onnx, "safetensors": _safetensors}[fmt]
     try:
         with tempfile.TemporaryDirectory(dir=out.parent if out.parent.exists() else None) as folder:
             staged = Path(folder) / f"generator{out.suffix or FORMATS[fmt]}"
-            writer(module, run, staged)
+            writer(exported, staged)
             data = staged.read_bytes()
     except GanzooError:
         raise
     except Exception as error:  # noqa: BLE001 - the exporter's own failure: one line naming the generator
         text = " ".join(str(error).split())[:300]
-        raise GanzooError(f"cannot export the generator '{run.recipe.config[run.sample_role].name}' to {fmt}: "
+        raise GanzooError(f"cannot export the generator '{exported.name}' to {fmt}: "
                           f"{type(error).__name__}: {text}") from error
     write_atomic(out, lambda handle: handle.write(data))
     return out
 
 
-def _torchscript(module: torch.nn.Module, run, path: Path) -> None:
+def _torchscript(exported: Exported, path: Path) -> None:
     with torch.no_grad(), _quiet_exporter():  # torch.jit.trace warns it is deprecated; it still works
-        traced = torch.jit.trace(module, example_inputs(run), check_trace=False)
+        traced = torch.jit.trace(exported.module, exported.inputs, check_trace=False)
     traced.save(str(path))
 
 
-def _onnx(module: torch.nn.Module, run, path: Path) -> None:
+def _onnx(exported: Exported, path: Path) -> None:
     try:
         import onnx  # noqa: F401 - torch's exporter writes through it
     except ImportError as error:
         raise GanzooError("--format onnx needs the onnx package, which is not installed: "
                           "pip install 'ganzoo[export]'") from error
-    inputs = example_inputs(run)
-    names = ["z", "labels"][:len(inputs)]
+    names, output = exported.input_names, exported.output_name
     with torch.no_grad(), _quiet_exporter():
-        torch.onnx.export(module, inputs, str(path), input_names=names, output_names=["images"],
-                          dynamic_axes={name: {0: "batch"} for name in [*names, "images"]},
+        torch.onnx.export(exported.module, exported.inputs, str(path), input_names=names, output_names=[output],
+                          dynamic_axes={name: {0: "batch"} for name in [*names, output]},
                           opset_version=17, dynamo=False)
 
 
-def _safetensors(module: torch.nn.Module, run, path: Path) -> None:
+def _safetensors(exported: Exported, path: Path) -> None:
     try:
         from safetensors.torch import save_model
     except ImportError as error:
         raise GanzooError("--format safetensors needs the safetensors package, which is not installed: "
                           "pip install 'ganzoo[export]'") from error
-    metadata = {"format": "ganzoo-generator", "recipe": run.recipe.to_yaml(), "role": run.sample_role,
-                "data_spec": json.dumps(run.spec.to_dict()), "step": str(run.step)}
-    save_model(run.generator, str(path), metadata=metadata)
+    save_model(exported.generator, str(path), metadata=exported.metadata)
 
 
 def load_safetensors(path: Union[str, Path], registry=None, device: str = "cpu") -> torch.nn.Module:

@@ -163,10 +163,7 @@ def translate_files(run_dir: str | Path, source: str | Path, out: str | Path, re
         algorithm = checkpoint.recipe_of(state, registry).config.algorithm.name
         raise GanzooError(f"'{run_dir}' is not a translation model: its algorithm '{algorithm}' generates from "
                           "noise; use `ganzoo sample` to draw from it")
-    chosen = direction or next(iter(directions))
-    if chosen not in directions:
-        raise GanzooError(f"--direction {chosen}: this run translates one way only ({', '.join(directions)}); "
-                          f"give --direction {next(iter(directions))} or leave it out")
+    chosen = translation.choose(directions, direction)
     source, out = Path(source), Path(out)
     images, kind, info = read_input(source)
     check_output(out, kind)
