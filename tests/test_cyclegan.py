@@ -173,10 +173,10 @@ def test_eval_reads_both_directions_through_the_known_transform():
     from ganzoo.eval.translation_eval import PSNR_CAP, TranslationEvaluator
     from ganzoo_translation.unpaired_mnist import MNISTUnpairedParams, load_mnist_unpaired, to_a, to_b
 
-    data = load_mnist_unpaired(MNISTUnpairedParams(root=str(SHARED_DATA), limit=200, test_limit=400))
+    data = load_mnist_unpaired(MNISTUnpairedParams(root=str(SHARED_DATA), limit=100, test_limit=200))
     evaluator = TranslationEvaluator(registry(), data, {"a2b": "generator", "b2a": "generator_b2a"})
-    right = evaluator.score({"a2b": Known(to_b), "b2a": Known(to_a)}, 200)
-    same = evaluator.score({"a2b": Known(lambda x: x), "b2a": Known(lambda x: x)}, 200)
+    right = evaluator.score({"a2b": Known(to_b), "b2a": Known(to_a)}, 100)
+    same = evaluator.score({"a2b": Known(lambda x: x), "b2a": Known(lambda x: x)}, 100)
     for direction in ("a2b", "b2a"):
         rows = right[direction]
         assert rows["l1"]["model"] == 0 and rows["psnr"]["model"] == PSNR_CAP  # the known answer scores perfect
