@@ -498,7 +498,7 @@ def cmd_eval(args) -> int:
 
 
 def cmd_pack(args) -> int:
-    from ganzoo.packing import pack_with_progress
+    from ganzoo.storage.packing import pack_with_progress
 
     pack_with_progress(args.folder, args.out, quiet=args.quiet, size=args.size, channels=args.channels,
                        crop=args.crop, shard_images=args.shard_images, bad_images=args.bad_images,

@@ -18,7 +18,7 @@ import pytest
 import torch
 
 from conftest import ROOT
-from ganzoo.packed import PackedImages, read_manifest
+from ganzoo.storage.packed import PackedImages, read_manifest
 from ganzoo.data import ImageData
 from ganzoo.training import checkpoint
 from ganzoo.training.distributed import World

@@ -41,7 +41,7 @@ def test_zoo_datasets_honour_the_contract(tmp_path):
     for i in range(3):
         Image.new("RGB", (20, 30), (40 * i, 0, 0)).save(tmp_path / f"{i}.png")
     testing.check_dataset("image-folder", {"path": str(tmp_path), "size": 16})
-    from ganzoo.packing import pack_folder
+    from ganzoo.storage.packing import pack_folder
 
     pack_folder(tmp_path, tmp_path / "packed", size=16)
     testing.check_dataset("packed", {"path": str(tmp_path / "packed")})

@@ -24,7 +24,7 @@ import torch
 from ganzoo.algorithm import Batch
 from ganzoo.data import ImageData, unit_range
 from ganzoo.errors import GanzooError
-from ganzoo.packed import PackedImages
+from ganzoo.storage.packed import PackedImages
 from ganzoo.training.distributed import World
 
 GB = 1e9

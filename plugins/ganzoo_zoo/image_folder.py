@@ -18,7 +18,7 @@ import torch
 from omegaconf import MISSING
 
 from ganzoo import ImageData
-from ganzoo.folders import (BAD_IMAGES, EXTENSIONS, UnreadableImage, classes_of, find_images,  # noqa: F401
+from ganzoo.storage.folders import (BAD_IMAGES, EXTENSIONS, UnreadableImage, classes_of, find_images,  # noqa: F401
                             image_files, read_image, unreadable)
 
 

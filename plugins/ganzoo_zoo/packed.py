@@ -13,8 +13,8 @@ import torch
 from omegaconf import MISSING
 
 from ganzoo import DataSource, GanzooError, ImageData
-from ganzoo.folders import image_files
-from ganzoo.packed import LABELS, MANIFEST, PackedImages, check_source_unchanged, read_manifest, sha256_of
+from ganzoo.storage.folders import image_files
+from ganzoo.storage.packed import LABELS, MANIFEST, PackedImages, check_source_unchanged, read_manifest, sha256_of
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""``ganzoo pack``: an image folder packed once into uint8 shards (the format: ``ganzoo.packed``).
+"""``ganzoo pack``: an image folder packed once into uint8 shards (the format: ``ganzoo.storage.packed``).
 
 Images are decoded by a few threads (PIL lets go of the GIL while decoding and resizing), written in
 the folder's sorted order, shard by shard, into a temporary folder beside ``--out`` that is renamed
@@ -19,9 +19,9 @@ from typing import Callable, List, Optional
 
 import numpy as np
 
-from ganzoo import packed
+from ganzoo.storage import packed
 from ganzoo.errors import GanzooError
-from ganzoo.folders import BAD_IMAGES, UnreadableImage, classes_of, image_files, read_image, unreadable
+from ganzoo.storage.folders import BAD_IMAGES, UnreadableImage, classes_of, image_files, read_image, unreadable
 
 WINDOW = 256  # images decoded at a time by the threads
 
