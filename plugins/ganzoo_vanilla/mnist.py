@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Optional
 
 from ganzoo import DataSource, GanzooError, ImageData, default_data_root
+from ganzoo_vanilla.clusters import kmeans_labels
 
 FILES = (
     "train-images-idx3-ubyte",
@@ -25,12 +26,17 @@ class MNISTParams:
     split: str = "train"  # train (60,000 images) | test (10,000)
     download: bool = True  # fetch the files (with torchvision's checksums) when missing
     limit: Optional[int] = None  # keep only the first N images, for quick runs
+    # > 0: label each image with its k-means cluster (of this many, on pixels) instead of its digit,
+    # so a conditional model learns without labels (self-conditioning; see clusters.py); 0: digit labels
+    clusters: int = 0
 
     def __post_init__(self):
         if self.split not in SPLITS:
             raise ValueError(f"split must be train or test, got '{self.split}'")
         if self.limit is not None and self.limit < 1:
             raise ValueError(f"limit must be at least 1, got {self.limit}")
+        if self.clusters == 1 or self.clusters < 0:
+            raise ValueError(f"clusters must be 0 (digit labels) or at least 2, got {self.clusters}")
 
 
 def load_mnist(params: MNISTParams) -> ImageData:
@@ -59,6 +65,9 @@ def load_mnist(params: MNISTParams) -> ImageData:
     # tanh range) on the training device, as ``x / 127.5 - 1`` (ganzoo.data.unit_range).
     images = images.unsqueeze(1)
     source = DataSource(root=root, files=tuple(f"MNIST/raw/{name}" for name in SPLIT_FILES[params.split]))
+    if params.clusters:
+        return ImageData(images=images, labels=kmeans_labels(images, params.clusters), num_classes=params.clusters,
+                         source=source)
     return ImageData(images=images, labels=labels.long(), num_classes=10, source=source)
 
 
