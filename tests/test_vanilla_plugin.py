@@ -117,3 +117,8 @@ def test_mnist_clusters_label_images_by_look_not_by_digit(mnist_root):
 def test_mnist_clusters_must_be_zero_or_several(clusters):
     with pytest.raises(ValueError, match="clusters must be 0"):
         MNISTParams(clusters=clusters)
+
+
+def test_more_clusters_than_images_is_refused_with_the_mend(mnist_root):
+    with pytest.raises(ValueError, match="clusters=10 needs at least 10 images, got 5; lower clusters"):
+        load_mnist(MNISTParams(root=str(mnist_root), download=False, limit=5, clusters=10))

@@ -17,7 +17,7 @@ def kmeans_labels(images: torch.Tensor, clusters: int, seed: int = 0) -> torch.T
         raise ValueError(f"clusters must be at least 2, got {clusters}")
     points = images.reshape(images.shape[0], -1).float() / 255
     if points.shape[0] < clusters:
-        raise ValueError(f"{clusters} clusters need at least as many images, got {points.shape[0]}")
+        raise ValueError(f"clusters={clusters} needs at least {clusters} images, got {points.shape[0]}; lower clusters")
     rng = torch.Generator().manual_seed(seed)
     fit = points[torch.randperm(points.shape[0], generator=rng)[:FIT_IMAGES]]
     centroids = _kmeans_plus_plus(fit, clusters, rng)

@@ -26,9 +26,7 @@ class MNISTParams:
     split: str = "train"  # train (60,000 images) | test (10,000)
     download: bool = True  # fetch the files (with torchvision's checksums) when missing
     limit: Optional[int] = None  # keep only the first N images, for quick runs
-    # > 0: label each image with its k-means cluster (of this many, on pixels) instead of its digit,
-    # so a conditional model learns without labels (self-conditioning; see clusters.py); 0: digit labels
-    clusters: int = 0
+    clusters: int = 0  # K > 0: labels are k-means cluster ids (K clusters, on pixels), not digits: no labels read
 
     def __post_init__(self):
         if self.split not in SPLITS:
