@@ -98,3 +98,27 @@ def test_missing_mnist_names_the_folder_and_the_files(tmp_path):
     message = str(error.value)
     assert str(tmp_path / "MNIST" / "raw") in message and "t10k-labels-idx1-ubyte" in message
     assert "\n" not in message
+
+
+def test_mnist_clusters_label_images_by_look_not_by_digit(mnist_root):
+    # The fixture's digits are bars at one height per label: k-means finds the labels without reading them.
+    digits = load_mnist(MNISTParams(root=str(mnist_root), download=False))
+    clustered = load_mnist(MNISTParams(root=str(mnist_root), download=False, clusters=10))
+    assert clustered.num_classes == 10 and clustered.labels.shape == digits.labels.shape
+    assert torch.equal(clustered.images, digits.images)
+    purity = sum(torch.bincount(digits.labels[clustered.labels == k]).max().item()
+                 for k in clustered.labels.unique()) / len(digits.labels)
+    assert purity > 0.95
+    again = load_mnist(MNISTParams(root=str(mnist_root), download=False, clusters=10))
+    assert torch.equal(again.labels, clustered.labels)  # seeded: a resumed run sees the same clusters
+
+
+@pytest.mark.parametrize("clusters", [1, -3])
+def test_mnist_clusters_must_be_zero_or_several(clusters):
+    with pytest.raises(ValueError, match="clusters must be 0"):
+        MNISTParams(clusters=clusters)
+
+
+def test_more_clusters_than_images_is_refused_with_the_mend(mnist_root):
+    with pytest.raises(ValueError, match="clusters=10 needs at least 10 images, got 5; lower clusters"):
+        load_mnist(MNISTParams(root=str(mnist_root), download=False, limit=5, clusters=10))

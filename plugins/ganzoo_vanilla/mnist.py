@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Optional
 
 from ganzoo import DataSource, GanzooError, ImageData, default_data_root
+from ganzoo_vanilla.clusters import kmeans_labels
 
 FILES = (
     "train-images-idx3-ubyte",
@@ -25,12 +26,15 @@ class MNISTParams:
     split: str = "train"  # train (60,000 images) | test (10,000)
     download: bool = True  # fetch the files (with torchvision's checksums) when missing
     limit: Optional[int] = None  # keep only the first N images, for quick runs
+    clusters: int = 0  # K > 0: labels are k-means cluster ids (K clusters, on pixels), not digits: no labels read
 
     def __post_init__(self):
         if self.split not in SPLITS:
             raise ValueError(f"split must be train or test, got '{self.split}'")
         if self.limit is not None and self.limit < 1:
             raise ValueError(f"limit must be at least 1, got {self.limit}")
+        if self.clusters == 1 or self.clusters < 0:
+            raise ValueError(f"clusters must be 0 (digit labels) or at least 2, got {self.clusters}")
 
 
 def load_mnist(params: MNISTParams) -> ImageData:
@@ -59,6 +63,9 @@ def load_mnist(params: MNISTParams) -> ImageData:
     # tanh range) on the training device, as ``x / 127.5 - 1`` (ganzoo.data.unit_range).
     images = images.unsqueeze(1)
     source = DataSource(root=root, files=tuple(f"MNIST/raw/{name}" for name in SPLIT_FILES[params.split]))
+    if params.clusters:
+        return ImageData(images=images, labels=kmeans_labels(images, params.clusters), num_classes=params.clusters,
+                         source=source)
     return ImageData(images=images, labels=labels.long(), num_classes=10, source=source)
 
 

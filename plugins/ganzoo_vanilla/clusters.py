@@ -1,0 +1,48 @@
+"""K-means cluster ids of images, as labels no one wrote: self-conditioning (Liu et al. 2020).
+
+A conditional GAN trained on its data's k-means clusters needs no labels, yet, like a
+class-conditional one, draws each sample from one cluster rather than halfway
+between two: the unconditional model's blurred in-between digits mostly vanish.
+"""
+
+import torch
+
+FIT_IMAGES = 10_000  # centroids are fitted on this many images (seeded pick), then every image is assigned
+ITERATIONS = 20
+
+
+def kmeans_labels(images: torch.Tensor, clusters: int, seed: int = 0) -> torch.Tensor:
+    """The cluster id (N,) long of each image (N, ...) uint8, by k-means on pixels (k-means++ start, seeded)."""
+    if clusters < 2:
+        raise ValueError(f"clusters must be at least 2, got {clusters}")
+    points = images.reshape(images.shape[0], -1).float() / 255
+    if points.shape[0] < clusters:
+        raise ValueError(f"clusters={clusters} needs at least {clusters} images, got {points.shape[0]}; lower clusters")
+    rng = torch.Generator().manual_seed(seed)
+    fit = points[torch.randperm(points.shape[0], generator=rng)[:FIT_IMAGES]]
+    centroids = _kmeans_plus_plus(fit, clusters, rng)
+    for _ in range(ITERATIONS):
+        assigned = _nearest(fit, centroids)
+        counts = torch.bincount(assigned, minlength=clusters).float()
+        sums = torch.zeros_like(centroids).index_add_(0, assigned, fit)
+        centroids = torch.where(counts[:, None] > 0, sums / counts.clamp(min=1)[:, None], centroids)
+    return torch.cat([_nearest(chunk, centroids) for chunk in points.split(10_000)])
+
+
+def _kmeans_plus_plus(points: torch.Tensor, clusters: int, rng: torch.Generator) -> torch.Tensor:
+    """Arthur & Vassilvitskii 2007: each next centroid drawn with probability ~ squared distance to the nearest."""
+    chosen = [int(torch.randint(points.shape[0], (1,), generator=rng))]
+    nearest = _squared_distances(points, points[chosen]).squeeze(1)
+    for _ in range(clusters - 1):
+        index = int(torch.multinomial(nearest.clamp(min=0) + 1e-12, 1, generator=rng))
+        chosen.append(index)
+        nearest = torch.minimum(nearest, _squared_distances(points, points[index:index + 1]).squeeze(1))
+    return points[chosen].clone()
+
+
+def _squared_distances(points: torch.Tensor, centroids: torch.Tensor) -> torch.Tensor:
+    return (points * points).sum(1, keepdim=True) - 2 * points @ centroids.T + (centroids * centroids).sum(1)
+
+
+def _nearest(points: torch.Tensor, centroids: torch.Tensor) -> torch.Tensor:
+    return _squared_distances(points, centroids).argmin(1)
