@@ -224,9 +224,9 @@ def build_recipe(document: Any, overrides: Sequence[str] = (), registry: Registr
         registry = load_registry()
     document = upgrade_layout(document.copy() if isinstance(document, DictConfig) else document, registry)
     changes = upgrade_layout(parse_overrides(overrides), registry)
-    algorithm = registry.get("algorithm", _algorithm_name(document, changes))
+    algorithm = registry.get("algorithm", _algorithm_name(document, changes, source))
     roles = dict(algorithm.factory.roles)
-    _drop_params_of_renamed(document, changes, registry, roles)
+    _drop_params_of_renamed(document, changes, registry, roles, source)
     config = OmegaConf.structured(schema_for(roles))
     sections = (f"; the algorithm '{algorithm.name}' takes the sections {', '.join(roles)} "
                 f"(see `ganzoo list --kind algorithm`)")
@@ -340,10 +340,22 @@ def _upgrade_optimizer(config: DictConfig, registry: Registry) -> None:
         config.params[key] = value
 
 
-def _algorithm_name(document: Any, changes: DictConfig) -> str:
-    for tree in (changes, document):
+def _select_early(tree: DictConfig, key: str, source: str) -> Any:
+    """``key`` in a recipe or overrides read before ``_resolve`` has checked them: resolved with
+    the allow-listed resolvers only, its mistakes one line, as ``_resolve`` would say them."""
+    try:
+        with _only_safe_resolvers():
+            return OmegaConf.select(tree, key, default=None, throw_on_missing=False)
+    except UnsupportedInterpolationType as error:
+        raise _forbidden_resolver(source, key, _resolver_named(error)) from error
+    except OmegaConfBaseException as error:
+        raise GanzooError(f"{source}: cannot resolve '{key}': {_first_line(error)}") from error
+
+
+def _algorithm_name(document: Any, changes: DictConfig, source: str = "recipe") -> str:
+    for tree, where in ((changes, "overrides"), (document, source)):
         if isinstance(tree, DictConfig):
-            name = OmegaConf.select(tree, "algorithm.name", default=None, throw_on_missing=False)
+            name = _select_early(tree, "algorithm.name", where)
             if name is not None:
                 if not isinstance(name, str):
                     raise GanzooError(f"algorithm.name must be a name, e.g. gan, got {name!r}")
@@ -351,14 +363,15 @@ def _algorithm_name(document: Any, changes: DictConfig) -> str:
     return DEFAULT_ALGORITHM
 
 
-def _drop_params_of_renamed(document: Any, changes: DictConfig, registry: Registry, roles: Dict[str, str]) -> None:
+def _drop_params_of_renamed(document: Any, changes: DictConfig, registry: Registry, roles: Dict[str, str],
+                            source: str = "recipe") -> None:
     """An override of a component's name (``discriminator.name=dcgan``) keeps only the recipe's
     params that the new component has: the old component's params would not type."""
     if not isinstance(document, DictConfig):
         return
     for key, new in _names_set(changes):
-        old = OmegaConf.select(document, f"{key}.name", default=None, throw_on_missing=False)
-        params = OmegaConf.select(document, f"{key}.params", default=None, throw_on_missing=False)
+        old = _select_early(document, f"{key}.name", source)
+        params = _select_early(document, f"{key}.params", source)
         kind = _kind_at(key, roles)
         if new == old or not isinstance(params, DictConfig) or kind is None or (kind, new) not in registry.components:
             continue

@@ -72,9 +72,17 @@ def test_a_recipe_cannot_call_a_resolver_that_runs_code(tmp_path):
     try:
         with pytest.raises(GanzooError, match="'name' uses the resolver 'eval', which recipes may not use"):
             load_recipe(recipe, [], registry())
-        for override in ("seed=${eval:1}", "name=x${oc.decode:${eval:1}}"):
+        for override in ("seed=${eval:1}", "name=x${oc.decode:${eval:1}}",
+                         "algorithm.name=${eval:1}"):  # read to find the algorithm, before the rest
             with pytest.raises(GanzooError, match="uses the resolver 'eval', which recipes may not use"):
                 load_recipe(RECIPE, [override], registry())
+        # names read early in the recipe file too: the algorithm's, and a component's renamed by an override
+        for document, overrides in (({"algorithm": {"name": "${eval:1}"}}, []),
+                                    ({"discriminator": {"name": "${eval:1}", "params": {}}}, ["discriminator.name=mlp"])):
+            early = tmp_path / "early.yaml"
+            early.write_text(yaml.safe_dump({**yaml.safe_load(RECIPE.read_text()), **document}))
+            with pytest.raises(GanzooError, match="uses the resolver 'eval', which recipes may not use"):
+                load_recipe(early, overrides, registry())
     finally:
         OmegaConf.clear_resolver("eval")
     assert calls == []
