@@ -66,6 +66,35 @@ def test_the_pool_passes_its_first_pictures_then_swaps_half_for_stored_ones():
     assert torch.equal(off.query(first), first) and off.state_dict()["images"] is None
 
 
+def _one_at_a_time(pool_images, count, size, coins, slots, images):
+    """The paper's pool, picture by picture: what ImagePool.query must give, collisions included."""
+    shown = images.clone()
+    for i in range(len(images)):
+        if count < size:
+            pool_images[count] = shown[i]
+            count += 1
+        elif coins[i] < 0.5:
+            old = pool_images[slots[i]].clone()
+            pool_images[slots[i]] = shown[i]
+            shown[i] = old
+    return shown, pool_images, count
+
+
+@pytest.mark.parametrize("size", [1, 3, 50])
+def test_the_pool_answers_as_if_it_took_one_picture_at_a_time(size):
+    pool, data = ImagePool(size, seed=4), torch.Generator().manual_seed(size)
+    expected, count = torch.zeros(size, 1, 2, 2), 0
+    for _ in range(10):
+        images = torch.randn(6, 1, 2, 2, generator=data)
+        draws = torch.Generator()
+        draws.set_state(pool.rng.get_state())
+        coins = torch.rand(6, generator=draws).tolist()
+        slots = torch.randint(size, (6,), generator=draws).tolist()
+        want, expected, count = _one_at_a_time(expected, count, size, coins, slots, images)
+        assert torch.equal(pool.query(images), want)
+        assert pool.count == count and torch.equal(pool.images[:count], expected[:count])
+
+
 def test_a_reloaded_pool_draws_what_the_original_would():
     pool = ImagePool(5, seed=3)
     for start_value in (0, 10, 20):

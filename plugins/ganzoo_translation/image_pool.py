@@ -38,14 +38,24 @@ class ImagePool:
         # one draw per picture, in order, on the CPU: the same numbers on any device
         coins = torch.rand(len(images), generator=self.rng).tolist()
         slots = torch.randint(self.size, (len(images),), generator=self.rng).tolist()
-        for i in range(len(images)):
-            if self.count < self.size:
-                self.images[self.count] = shown[i]
-                self.count += 1
-            elif coins[i] < 0.5:
-                old = self.images[slots[i]].clone()
-                self.images[slots[i]] = shown[i]
-                shown[i] = old
+        fill = min(len(images), self.size - self.count)  # the first pictures fill the empty slots
+        self.images[self.count:self.count + fill] = shown[:fill]
+        self.count += fill
+        # The others swap with a stored picture on heads, as if one at a time: a picture swapped into a
+        # slot earlier in this batch is what a later swap on that slot takes out. Worked out on the
+        # indices, then done in two tensor operations (no per-picture copies on the device).
+        swapped, sources, latest = [], [], {}
+        for i in range(fill, len(images)):
+            if coins[i] < 0.5:
+                swapped.append(i)
+                sources.append(latest.get(slots[i], slots[i]))  # a row of ``before``
+                latest[slots[i]] = self.size + i  # the new picture, a row of ``before`` too
+        if swapped:
+            before = torch.cat([self.images, shown])
+            device = shown.device
+            shown[torch.tensor(swapped, device=device)] = before[torch.tensor(sources, device=device)]
+            self.images[torch.tensor(list(latest), device=device)] = before[torch.tensor(list(latest.values()),
+                                                                                          device=device)]
         return shown.to(images.dtype)
 
     def state_dict(self) -> Dict[str, Any]:
