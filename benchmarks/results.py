@@ -114,6 +114,26 @@ def training_verdict(per_epoch: list[dict]) -> str:
 KEPT_SECTION = re.compile(r"<!-- ([\w-]+):begin -->.*?<!-- \1:end -->", re.DOTALL)
 
 
+def run_cases(cases, chosen, runs: Path, saved_name: str, run_one) -> list[dict]:
+    """Each case's result: ``run_one(name, recipe, overrides, what)`` for the cases ``chosen`` (all
+    when empty), saved as ``runs/NAME/saved_name``; for the others, the result saved by an earlier
+    run, if any. The benchmarks that write one section each (zoo, translation) share this loop."""
+    results = []
+    for name, recipe, overrides, what in cases:
+        saved = runs / name / saved_name
+        if chosen and name not in chosen:
+            if saved.is_file():
+                results.append(json.loads(saved.read_text()))
+            continue
+        print(f"{name}: training and scoring ...", file=sys.stderr, flush=True)
+        result = run_one(name, recipe, overrides, what)
+        print(f"{name}: {result.get('error', 'done')} ({result['wall_s']:.0f} s)", file=sys.stderr, flush=True)
+        if (runs / name).is_dir():
+            saved.write_text(json.dumps(result))
+        results.append(result)
+    return results
+
+
 def kept_sections(path: Path) -> list[str]:
     return [m.group(0) for m in KEPT_SECTION.finditer(path.read_text(encoding="utf-8"))] if path.is_file() else []
 

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results import ROOT, machine, replace_section  # noqa: E402
+from results import ROOT, machine, replace_section, run_cases  # noqa: E402
 
 BEGIN, END = "<!-- translation-results:begin -->", "<!-- translation-results:end -->"
 
@@ -115,19 +115,9 @@ def main() -> int:
     data = os.environ.get("GANZOO_DATA") or str((ROOT / ".." / "shared" / "datasets").resolve())
     env = {**os.environ, "GANZOO_DATA": str(Path(data).resolve())}
     runs = Path(args.runs).resolve()
-    results = []
-    for name, recipe, overrides, what in CASES:
-        saved = runs / name / "translation_result.json"
-        if args.cases and name not in args.cases:
-            if saved.is_file():
-                results.append(json.loads(saved.read_text()))
-            continue
-        print(f"{name}: training and scoring ...", file=sys.stderr, flush=True)
-        result = {**run_case(name, recipe, overrides, runs, env, args.threads), "what": what}
-        print(f"{name}: {result.get('error', 'done')} ({result['wall_s']:.0f} s)", file=sys.stderr, flush=True)
-        if (runs / name).is_dir():
-            saved.write_text(json.dumps(result))
-        results.append(result)
+    results = run_cases(CASES, args.cases, runs, "translation_result.json",
+                        lambda name, recipe, overrides, what: {**run_case(name, recipe, overrides, runs, env,
+                                                                          args.threads), "what": what})
     replace_section(Path(args.out), section(results))
     print(args.out)
     return 0 if all("error" not in r for r in results) else 1

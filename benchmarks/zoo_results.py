@@ -13,13 +13,12 @@ case that has a result.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results import COLUMNS, ROOT, cell, machine, replace_section, train_and_score  # noqa: E402
+from results import COLUMNS, ROOT, cell, machine, replace_section, run_cases, train_and_score  # noqa: E402
 
 BEGIN, END = "<!-- zoo-results:begin -->", "<!-- zoo-results:end -->"  # kept by results.py too
 
@@ -66,21 +65,13 @@ def main() -> int:
     data = os.environ.get("GANZOO_DATA") or str((ROOT / ".." / "shared" / "datasets").resolve())
     env = {**os.environ, "GANZOO_DATA": str(Path(data).resolve())}
     runs = Path(args.runs).resolve()
-    results = []
-    for name, recipe, overrides, what in CASES:
-        saved = runs / name / "zoo_result.json"
-        if args.cases and name not in args.cases:
-            if saved.is_file():
-                results.append(json.loads(saved.read_text()))
-            continue
-        print(f"{name}: training and scoring ...", file=sys.stderr, flush=True)
+    def run_one(name, recipe, overrides, what):
         result = train_and_score(ROOT / "ganzoo" / "recipes" / recipe, runs, args.n, 0, "cpu", env,
                                  overrides, name=name, every=0)
         result["recipe"], result["what"] = name, what
-        print(f"{name}: {result.get('error', 'done')} ({result['wall_s']:.0f} s)", file=sys.stderr, flush=True)
-        if (runs / name).is_dir():
-            saved.write_text(json.dumps(result))
-        results.append(result)
+        return result
+
+    results = run_cases(CASES, args.cases, runs, "zoo_result.json", run_one)
     replace_section(Path(args.out), section(results, args.n))
     print(args.out)
     return 0 if all("error" not in r for r in results) else 1
