@@ -22,7 +22,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-RECIPE = ROOT / "ganzoo" / "recipes" / "dcgan_mnist.yaml"
+RECIPE = ROOT / "recipes" / "dcgan_mnist.yaml"
 
 
 def child(kind: str, data: str, steps: int, out: str) -> None:

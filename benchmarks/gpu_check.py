@@ -4,7 +4,7 @@
     python benchmarks/gpu_check.py --cpu            # the same code end to end on the CPU, tiny sizes (seconds)
     python benchmarks/gpu_check.py --out gpu.md     # also write the tables as Markdown
 
-(a) trains every built-in recipe (``ganzoo/recipes/*.yaml``) for ``--steps`` steps on the GPU and
+(a) trains every built-in recipe (``recipes/*.yaml``) for ``--steps`` steps on the GPU and
     again on the CPU, on the same synthetic images (no files needed: the GPU machines are offline),
     and checks that losses and samples stay finite and that the GPU run's last logged losses and its
     samples' mean and spread lie close to the CPU run's;
@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Optional
 
 ROOT = Path(__file__).resolve().parents[1]
-RECIPES = ROOT / "ganzoo" / "recipes"
+RECIPES = ROOT / "recipes"
 DATASET = "gpu-check-images"
 STARTED = time.perf_counter()
 

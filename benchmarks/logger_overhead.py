@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-RECIPE = ROOT / "ganzoo" / "recipes" / "vanilla_mnist.yaml"
+RECIPE = ROOT / "recipes" / "vanilla_mnist.yaml"
 
 
 def run_once(loggers: str, data: str, folder: Path, extra: list[str]) -> float:

@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-RECIPE = ROOT / "ganzoo" / "recipes" / "dcgan_mnist.yaml"
+RECIPE = ROOT / "recipes" / "dcgan_mnist.yaml"
 SIZE = 64
 
 

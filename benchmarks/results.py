@@ -1,4 +1,4 @@
-"""Train every built-in recipe (ganzoo/recipes/) with a fixed seed, score it, and write docs/results.md.
+"""Train every built-in recipe (recipes/) with a fixed seed, score it, and write docs/results.md.
 
     GANZOO_DATA=../shared/datasets python benchmarks/results.py
 
@@ -156,7 +156,7 @@ def markdown(results: list[dict], n: int, seed: int, device: str, command: str) 
     out = [
         "# Results",
         "",
-        f"Each recipe below (from `ganzoo/recipes/`), trained as written with seed {seed}, then scored by `ganzoo eval -n {n}`: "
+        f"Each recipe below (from `recipes/`), trained as written with seed {seed}, then scored by `ganzoo eval -n {n}`: "
         f"{n} generated images against the MNIST test set (10,000 images) in the feature space "
         "of ganzoo's own MNIST classifier (see `docs/metrics.md`). The real-vs-real row is the same metrics for "
         f"{n} MNIST train images against the test set: what a perfect generator would score.",

@@ -38,7 +38,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-RECIPE = ROOT / "ganzoo" / "recipes" / "vanilla_mnist.yaml"
+RECIPE = ROOT / "recipes" / "vanilla_mnist.yaml"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import conv_loops  # noqa: E402
 
@@ -64,8 +64,8 @@ SIZES = {
 CONV_SIZE = ["generator.params.latent_dim=100", "generator.params.base_channels=64",
              "discriminator.params.base_channels=64", "train.ema_decay=0.0", "train.batch_size=64"]
 CONV_SIZES = {
-    "dcgan": (ROOT / "ganzoo" / "recipes" / "dcgan_mnist.yaml", CONV_SIZE, False),
-    "cgan": (ROOT / "ganzoo" / "recipes" / "cgan_mnist.yaml", CONV_SIZE + ["generator.params.embed_dim=16"], True),
+    "dcgan": (ROOT / "recipes" / "dcgan_mnist.yaml", CONV_SIZE, False),
+    "cgan": (ROOT / "recipes" / "cgan_mnist.yaml", CONV_SIZE + ["generator.params.embed_dim=16"], True),
 }
 CONV_VARIANTS = ["plain", "ganzoo", "ganzoo-fp32", "plain+channels_last", "plain+fused_adam", "plain+bf16",
                  "plain+bf16+channels_last+fused_adam", "plain+compile"]

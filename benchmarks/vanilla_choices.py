@@ -31,7 +31,7 @@ from results import replace_section  # noqa: E402 (one writer of docs/results.md
 
 ROOT = Path(__file__).resolve().parents[1]
 RECIPE = "vanilla_mnist"
-RECIPE_FILE = ROOT / "ganzoo" / "recipes" / "vanilla_mnist.yaml"
+RECIPE_FILE = ROOT / "recipes" / "vanilla_mnist.yaml"
 TARGET_MODES, TARGET_SCORE = 8, 2.5  # issue 15: on every seed, at least 8 of 10 digits and MNIST score >= 2.5
 BEGIN, END = "<!-- vanilla-choices:begin -->", "<!-- vanilla-choices:end -->"
 

@@ -66,7 +66,7 @@ def main() -> int:
     env = {**os.environ, "GANZOO_DATA": str(Path(data).resolve())}
     runs = Path(args.runs).resolve()
     def run_one(name, recipe, overrides, what):
-        result = train_and_score(ROOT / "ganzoo" / "recipes" / recipe, runs, args.n, 0, "cpu", env,
+        result = train_and_score(ROOT / "recipes" / recipe, runs, args.n, 0, "cpu", env,
                                  overrides, name=name, every=0)
         result["recipe"], result["what"] = name, what
         return result

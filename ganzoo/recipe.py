@@ -163,12 +163,12 @@ class Recipe:
         return OmegaConf.to_yaml(tree)
 
 
-BUILTIN_RECIPES = Path(__file__).resolve().parent / "recipes"  # shipped in the package
-
-
 def builtin_recipes() -> Dict[str, Path]:
-    """The recipes that come with ganzoo, by name (the file's stem)."""
-    return {path.stem: path for path in sorted(BUILTIN_RECIPES.glob("*.yaml"))}
+    """The recipes that come with ganzoo, by name (the file's stem): the repository's top-level
+    ``recipes/`` folder, installed as the package ``ganzoo.recipes`` (setup.py maps it)."""
+    import ganzoo.recipes
+    folder = Path(ganzoo.recipes.__file__).resolve().parent
+    return {path.stem: path for path in sorted(folder.glob("*.yaml"))}
 
 
 def recipe_description(path: Path) -> str:
@@ -191,6 +191,9 @@ def recipe_path(name_or_path: str | Path) -> Path:
     name = path.name[:-len(".yaml")] if path.name.endswith(".yaml") else path.name
     if str(name_or_path) in (name, path.name) and name in builtin:
         return builtin[name]
+    if name in builtin:  # a path that is not there, naming a built-in recipe's file
+        raise GanzooError(f"recipe '{name_or_path}' is not a file here (working folder: {Path.cwd()}); "
+                          f"'{name}' is a built-in recipe: `ganzoo run {name}` runs it from any folder")
     raise GanzooError(f"recipe '{name_or_path}' is neither a file nor a built-in recipe; "
                       f"built-in recipes: {', '.join(builtin) or 'none'} (`ganzoo list --kind recipe`)")
 

@@ -13,7 +13,7 @@ from idx import write_mnist
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 ROOT = Path(__file__).resolve().parents[1]
-RECIPE = ROOT / "ganzoo" / "recipes" / "vanilla_mnist.yaml"
+RECIPE = ROOT / "recipes" / "vanilla_mnist.yaml"
 SHARED_DATA = (ROOT / ".." / "shared" / "datasets").resolve()
 
 REAL_MNIST_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",

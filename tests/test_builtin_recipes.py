@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from conftest import QUICK, RECIPE
+from conftest import QUICK, RECIPE, ROOT, run_ganzoo
 from ganzoo import GanzooError
 from ganzoo.cli import main
 from ganzoo.recipe import builtin_recipes, load_recipe, recipe_description, recipe_path
@@ -27,12 +27,31 @@ def test_a_file_in_the_working_folder_wins_over_a_built_in_name(tmp_path, monkey
     assert load_recipe("vanilla_mnist").config.seed == 0
 
 
-@pytest.mark.parametrize("given", ["nope", "recipes/vanilla_mnist.yaml", "other/vanilla_mnist"])
+@pytest.mark.parametrize("given", ["nope", "other/nope.yaml"])
 def test_an_unknown_recipe_is_one_line_listing_the_built_in_ones(given, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(GanzooError, match=f"recipe '{given}' is neither a file nor a built-in recipe; "
                                           "built-in recipes: acgan_mnist, cgan_mnist, .*vanilla_mnist"):
         recipe_path(given)
+
+
+@pytest.mark.parametrize("given", ["recipes/vanilla_mnist.yaml", "other/vanilla_mnist"])
+def test_a_missing_path_to_a_built_in_recipe_says_how_to_run_it_by_name(given, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(GanzooError, match=f"recipe '{given}' is not a file here .*'vanilla_mnist' is a built-in "
+                                          "recipe: `ganzoo run vanilla_mnist` runs it from any folder"):
+        recipe_path(given)
+
+
+def test_the_founding_command_works_from_the_repository_root(data_env, tmp_path):
+    """`ganzoo run recipes/vanilla_mnist.yaml`, word for word, from the root of the checkout (in CI a
+    fresh clone): the top-level recipes/ folder is the founding layout's."""
+    assert (ROOT / "recipes" / "vanilla_mnist.yaml").is_file()
+    done = run_ganzoo("run", "recipes/vanilla_mnist.yaml", *QUICK, "train.epochs=1", "--out", tmp_path / "r",
+                      "--quiet", cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "r" / "checkpoints").is_dir()
+    assert (tmp_path / "r" / "recipe.yaml").read_text().startswith("name: vanilla_mnist")
 
 
 def test_ganzoo_run_takes_a_recipe_by_name(data_env, tmp_path):

@@ -22,7 +22,7 @@ def keep_warnings(monkeypatch):
 
 def test_sample_one_class_from_a_conditional_run(data_env, tmp_path, capsys):
     run_dir = tmp_path / "run"
-    assert main(["run", str(ROOT / "ganzoo" / "recipes" / "cgan_mnist.yaml"), *TINY, "--out", str(run_dir), "--quiet"]) == 0
+    assert main(["run", str(ROOT / "recipes" / "cgan_mnist.yaml"), *TINY, "--out", str(run_dir), "--quiet"]) == 0
 
     drawn = {}
     for label in (7, 3):

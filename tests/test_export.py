@@ -27,7 +27,7 @@ def runs(tmp_path_factory, mnist_root):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("GANZOO_DATA", str(mnist_root))
         assert cli.main(["run", str(RECIPE), *TINY, "train.epochs=1", "--quiet", "--out", str(folder / "mlp")]) == 0
-        assert cli.main(["run", str(ROOT / "ganzoo" / "recipes" / "cgan_mnist.yaml"), *CGAN, "--quiet",
+        assert cli.main(["run", str(ROOT / "recipes" / "cgan_mnist.yaml"), *CGAN, "--quiet",
                          "--out", str(folder / "cgan")]) == 0
     return {"mlp": folder / "mlp", "cgan": folder / "cgan"}
 

@@ -16,7 +16,7 @@ from ganzoo.training.trainer import resume_run, start_run
 
 from conftest import QUICK, ROOT
 
-DCGAN = ROOT / "ganzoo" / "recipes" / "dcgan_mnist.yaml"
+DCGAN = ROOT / "recipes" / "dcgan_mnist.yaml"
 TINY_DCGAN = ["generator.params.base_channels=4", "discriminator.params.base_channels=4",
               "generator.params.latent_dim=8", "train.ema_decay=0.0"]
 

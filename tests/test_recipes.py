@@ -1,4 +1,4 @@
-"""Every built-in recipe (ganzoo/recipes/) trains a few steps on tiny data, so none can rot.
+"""Every built-in recipe (recipes/) trains a few steps on tiny data, so none can rot.
 
 A recipe whose dataset has no entry in TINY_DATA fails here: add one.
 """
@@ -19,7 +19,7 @@ from ganzoo.plugins.registry import load_registry
 from ganzoo.training.trainer import start_run
 from idx import TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS, idx_bytes, synthetic_digits
 
-RECIPES = sorted((ROOT / "ganzoo" / "recipes").glob("*.yaml"))
+RECIPES = sorted((ROOT / "recipes").glob("*.yaml"))
 BATCH = 16
 STEPS = 5  # enough for one generator step at algorithm.params.d_steps=5
 SHRINK = ["train.epochs=1", f"train.batch_size={BATCH}", "train.log_every=1", "output.grid_size=4",

@@ -62,7 +62,7 @@ BASE = ["train.epochs=1", "train.batch_size=64", "train.log_every=2", "output.gr
 
 @pytest.mark.parametrize("recipe, extra, fused", [
     (RECIPE, ["discriminator.params.dropout=0.0", *TINY[-3:]], True),  # the fused MLP step gathers into its buffer
-    (ROOT / "ganzoo" / "recipes" / "dcgan_mnist.yaml",  # autograd steps, convolutions
+    (ROOT / "recipes" / "dcgan_mnist.yaml",  # autograd steps, convolutions
      ["generator.params.base_channels=4", "discriminator.params.base_channels=4", "train.ema_decay=0"], False),
 ], ids=["vanilla-fused", "dcgan"])
 def test_uint8_mnist_trains_to_the_numbers_float_mnist_did(data_env, tmp_path, recipe, extra, fused):

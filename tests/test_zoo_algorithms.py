@@ -18,7 +18,7 @@ from ganzoo_zoo.infogan import InfoGAN, InfoGANParams
 from runs import single_thread  # noqa: F401 (autouse fixture)
 from runs import assert_same_run, final_weights, start, train
 
-RECIPES = {name: ROOT / "ganzoo" / "recipes" / f"{name}_mnist.yaml" for name in ("acgan", "infogan")}
+RECIPES = {name: ROOT / "recipes" / f"{name}_mnist.yaml" for name in ("acgan", "infogan")}
 # 128 images / 32 = 4 steps an epoch, 2 epochs; logs every 3 steps so windows span epoch ends
 TINY = [*QUICK, "train.batch_size=32", "dataset.params.limit=128", "train.device=cpu", "train.log_every=3",
         "generator.params.latent_dim=8", "generator.params.base_channels=8", "discriminator.params.base_channels=8"]

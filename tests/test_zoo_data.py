@@ -157,7 +157,7 @@ def test_an_image_that_claims_20000_by_20000_pixels_is_a_one_line_error(tmp_path
     import yaml
 
     _claiming(tmp_path / "images" / "bomb.png", 20000, 20000)
-    recipe = yaml.safe_load((Path(__file__).parents[1] / "ganzoo" / "recipes" / "dcgan_mnist.yaml").read_text())
+    recipe = yaml.safe_load((Path(__file__).parents[1] / "recipes" / "dcgan_mnist.yaml").read_text())
     recipe["dataset"] = {"name": "image-folder", "params": {"path": str(tmp_path / "images"), "size": 28, "channels": 1}}
     (tmp_path / "bomb.yaml").write_text(yaml.safe_dump(recipe))
     code = cli.main(["run", str(tmp_path / "bomb.yaml"), "--out", str(tmp_path / "run")])

@@ -117,5 +117,5 @@ def test_r1_option_adds_gamma_over_two_times_the_penalty(make, params):
 ])
 def test_bad_loss_params_are_one_line_errors(override, words):
     with pytest.raises(GanzooError, match=words) as error:
-        load_recipe(ROOT / "ganzoo" / "recipes" / "wgan_gp_mnist.yaml", [override])
+        load_recipe(ROOT / "recipes" / "wgan_gp_mnist.yaml", [override])
     assert "\n" not in str(error.value)
