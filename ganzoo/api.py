@@ -25,8 +25,8 @@ from ganzoo.errors import GanzooError
 from ganzoo.recipe import Recipe, build_recipe, load_recipe
 from ganzoo.plugins.registry import Registry, load_registry
 from ganzoo.training.run_folder import METRICS_FILE
-from ganzoo.output.sampling import (check_code, check_label, is_image, load_generator, sample_images, sample_raw,
-                                    write_points, write_samples)
+from ganzoo.output.sampling import (check_code, check_label, check_truncation, is_image, load_generator, sample_images,
+                                    sample_raw, write_points, write_samples)
 
 RecipeLike = Union[str, Path, Recipe, Mapping[str, Any]]
 
@@ -52,23 +52,26 @@ class TrainedRun:
         return bool(getattr(self.generator, "conditional", False))
 
     def sample(self, n: int = 64, seed: int = 0, label: Optional[int] = None,
-               code: Optional[int] = None) -> torch.Tensor:
+               code: Optional[int] = None, truncation: Optional[float] = None) -> torch.Tensor:
         """``n`` samples drawn with ``seed``, exactly those ``ganzoo sample -n N --seed S [--label L]
-        [--code K]`` writes: images as uint8 (N, C, H, W); data that are not images (2-D points) as
-        floats. ``label`` fixes the class of a conditional generator (else classes are drawn at
-        random); ``code`` the categorical latent code of a generator that has one (InfoGAN's)."""
+        [--code K] [--truncation PSI]`` writes: images as uint8 (N, C, H, W); data that are not images
+        (2-D points) as floats. ``label`` fixes the class of a conditional generator (else classes are
+        drawn at random); ``code`` the categorical latent code of a generator that has one (InfoGAN's);
+        ``truncation`` redraws every latent value whose magnitude exceeds it (the truncation trick)."""
         if n < 1:
             raise GanzooError(f"n must be at least 1, got {n}")
         check_label(self.generator, self.spec, label, option="label")
         check_code(self.generator, code, option="code")
+        check_truncation(self.generator, truncation, option="truncation")
+        chosen = dict(seed=seed, label=label, code=code, truncation=truncation)
         if is_image(self.spec):
-            return sample_images(self.generator, self.spec, n, seed=seed, label=label, code=code)
-        return sample_raw(self.generator, self.spec, n, seed=seed, label=label, code=code)
+            return sample_images(self.generator, self.spec, n, **chosen)
+        return sample_raw(self.generator, self.spec, n, **chosen)
 
     def save_samples(self, out: Union[str, Path], n: int = 64, seed: int = 0, label: Optional[int] = None,
-                     code: Optional[int] = None) -> Path:
-        """Write ``sample(n, seed, label, code)`` to ``out`` (.npz or .png), as ``ganzoo sample`` does."""
-        samples = self.sample(n, seed, label, code)
+                     code: Optional[int] = None, truncation: Optional[float] = None) -> Path:
+        """Write ``sample(n, seed, label, code, truncation)`` to ``out`` (.npz or .png), as ``ganzoo sample`` does."""
+        samples = self.sample(n, seed, label, code, truncation)
         if is_image(self.spec):
             write_samples(samples, out)
         else:

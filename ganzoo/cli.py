@@ -66,6 +66,8 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("--label", type=int, help="class to sample, for conditional generators")
     sample.add_argument("--code", type=int, help="categorical latent code to fix, for generators that have one "
                                                  "(InfoGAN)")
+    sample.add_argument("--truncation", type=float, metavar="PSI", help="truncation trick: redraw latent values "
+                        "beyond +-PSI (generators with a standard normal latent)")
     sample.add_argument("--device", default="auto", help=DEVICE_HELP)
 
     translate = commands.add_parser("translate", parents=[common], help="translate pictures with a trained "
@@ -391,7 +393,7 @@ def cmd_sample(args) -> int:
     check_memory(args.n, spec, args.out)
     check_label(generator, spec, args.label)
     check_code(generator, args.code)
-    chosen = dict(seed=args.seed, label=args.label, code=args.code)
+    chosen = dict(seed=args.seed, label=args.label, code=args.code, truncation=args.truncation)
     if is_image(spec):
         write_samples(sample_images(generator, spec, args.n, **chosen), args.out)
     else:  # e.g. 2-D points: raw floats, or the dataset's own plot

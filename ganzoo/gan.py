@@ -10,12 +10,21 @@ Subclass it to add to the step: ``discriminator_terms`` and ``generator_terms``
 add loss terms (an auxiliary classifier, mutual information) computed from the
 same forward passes, which the ``LossContext`` holds: the latent, and the
 discriminator's extra outputs (``real_extras``, ``fake_extras``).
+
+Top-k training (Sinha et al. 2020, ``top_k: true``): only the k fakes the discriminator
+scores highest count in the generator's adversarial loss; the others, which D already
+rejects and whose gradients point away from the data, are left out. k starts at the batch
+size and shrinks by ``top_k_decay`` every ``top_k_every`` training steps down to the share
+``top_k_min`` of the batch: a function of the step alone, so a resumed run selects as an
+uninterrupted one does.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Tuple
 
 import torch
 
@@ -28,10 +37,22 @@ from ganzoo.models import discriminator_outputs, draw_latent, generate
 @dataclass
 class GANParams:
     d_steps: int = 1  # discriminator steps per generator step (n_critic; 5 for WGAN)
+    # Top-k training (Sinha et al. 2020): G's adversarial loss reads only the k fakes D scores
+    # highest; k = max(ceil(top_k_min * N), floor(N * top_k_decay ** (step // top_k_every))).
+    top_k: bool = False
+    top_k_decay: float = 0.99  # gamma: k's factor every top_k_every steps (the paper: every epoch)
+    top_k_every: int = 500  # training steps between two decays (about an MNIST epoch at batch 128)
+    top_k_min: float = 0.5  # nu: the least share of the batch that counts
 
     def __post_init__(self):
         if self.d_steps < 1:
             raise ValueError(f"d_steps must be at least 1, got {self.d_steps}")
+        if not 0.0 < self.top_k_decay <= 1.0:
+            raise ValueError(f"top_k_decay must be in (0, 1], got {self.top_k_decay}")
+        if self.top_k_every < 1:
+            raise ValueError(f"top_k_every must be at least 1, got {self.top_k_every}")
+        if not 0.0 < self.top_k_min <= 1.0:
+            raise ValueError(f"top_k_min must be in (0, 1], got {self.top_k_min}")
 
 
 class GAN(Algorithm):
@@ -98,7 +119,8 @@ class GAN(Algorithm):
             fake = generate(G, z, labels)
             fake_logits, fake_extras = discriminator_outputs(D, fake, labels)
             ctx = LossContext(D, real, fake, labels, step.index, z, fake_extras=fake_extras)
-            g_loss = scalar(loss.generator_loss(fake_logits, ctx), loss, "generator_loss")
+            g_loss = scalar(loss.generator_loss(*self.top_k_fakes(fake_logits, ctx, step.index)), loss,
+                            "generator_loss")
             extra = self.generator_terms(ctx, step)
         if step.update(self.generator_roles, g_loss if extra is None else g_loss + extra):
             step.log(g_loss=g_loss)
@@ -111,6 +133,32 @@ class GAN(Algorithm):
     def generator_terms(self, ctx: LossContext, step: TrainStep) -> Optional[torch.Tensor]:
         """Loss terms added to the generator's (None: none)."""
         return None
+
+    def top_k(self, index: int, batch: int) -> int:
+        """How many of a batch of ``batch`` fakes count in the generator's loss at training step ``index``."""
+        p = self.params
+        if not p.top_k:
+            return batch
+        decayed = math.floor(batch * p.top_k_decay ** (index // p.top_k_every))
+        return min(batch, max(math.ceil(p.top_k_min * batch), decayed, 1))
+
+    def top_k_fakes(self, fake_logits: torch.Tensor, ctx: LossContext,
+                    index: int) -> Tuple[torch.Tensor, LossContext]:
+        """The logits and context the generator's loss reads at step ``index``: all of them, or
+        with top-k training the ``top_k`` fakes D scores highest (and the real images, labels,
+        latents and extras of the same rows)."""
+        k = self.top_k(index, fake_logits.shape[0])
+        if k >= fake_logits.shape[0]:
+            return fake_logits, ctx
+        rows = fake_logits.detach().topk(k).indices
+
+        def pick(tensor):
+            return tensor if tensor is None else tensor.index_select(0, rows)
+
+        return fake_logits.index_select(0, rows), dataclasses.replace(
+            ctx, real=pick(ctx.real), fake=pick(ctx.fake), labels=pick(ctx.labels), latent=pick(ctx.latent),
+            real_extras={key: pick(value) for key, value in ctx.real_extras.items()},
+            fake_extras={key: pick(value) for key, value in ctx.fake_extras.items()})
 
     def generator_steps_after(self, index: int) -> bool:
         """Whether the generator takes a step in training step ``index`` (0-based)."""

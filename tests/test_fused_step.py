@@ -60,6 +60,11 @@ CASES = {
     "lsgan": ([], {"name": "lsgan", "params": {}}),
     "hinge": ([], {"name": "hinge", "params": {}}),
     "wgan-gp (penalty through autograd)": (["algorithm.params.d_steps=2"], {"name": "wgan-gp", "params": {"drift": 0.001}}),
+    "dragan (penalty around the real images)": ([], {"name": "dragan", "params": {}}),
+    "softmax-gan (G's loss reads D on the real batch)": ([], {"name": "softmax-gan", "params": {}}),
+    "top-k of rsgan (k = 32 of 64 at the G step)": (["algorithm.params.d_steps=2", "algorithm.params.top_k=true",
+                                                    "algorithm.params.top_k_decay=0.5", "algorithm.params.top_k_every=1"],
+                                                   {"name": "relativistic", "params": {"variant": "rsgan"}}),
 }
 
 

@@ -76,7 +76,9 @@ def test_the_zoo_plugin_registers_its_components():
     assert zoo == {("generator", "dcgan"), ("discriminator", "dcgan"), ("loss", "lsgan"), ("loss", "hinge"),
                    ("loss", "wgan-gp"), ("loss", "wasserstein"), ("dataset", "fashion-mnist"), ("dataset", "gaussians"),
                    ("dataset", "image-folder"), ("dataset", "packed"), ("callback", "clip-weights"), ("discriminator", "diffaugment"),
-                   ("algorithm", "acgan"), ("algorithm", "infogan")}
+                   ("algorithm", "acgan"), ("algorithm", "infogan"),
+                   ("loss", "bgan"), ("loss", "dragan"), ("loss", "relativistic"), ("loss", "softmax-gan"),
+                   ("loss", "wgan-div")}
 
 
 @pytest.mark.parametrize("recipe_path", RECIPES, ids=lambda p: p.stem)

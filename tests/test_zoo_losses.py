@@ -1,5 +1,7 @@
 """The zoo's losses and the public penalties, on values known in closed form."""
 
+import math
+
 import pytest
 import torch
 from torch import nn
@@ -7,7 +9,12 @@ from torch import nn
 from ganzoo import GanzooError, LossContext, gradient_penalty, r1_penalty
 from ganzoo.recipe import load_recipe
 from ganzoo_vanilla.bce import BCEParams, make_bce
+from ganzoo_zoo.bgan import BGANParams, make_bgan
+from ganzoo_zoo.dragan import DRAGANParams, make_dragan, perturbed_penalty
 from ganzoo_zoo.losses import HingeParams, LSGANParams, WGANGPParams, make_hinge, make_lsgan, make_wgan_gp
+from ganzoo_zoo.relativistic import RelativisticParams, make_relativistic
+from ganzoo_zoo.softmax_gan import SoftmaxGANParams, make_softmax_gan
+from ganzoo_zoo.wgan_div import WGANDivParams, make_wgan_div
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
 
@@ -118,4 +125,109 @@ def test_r1_option_adds_gamma_over_two_times_the_penalty(make, params):
 def test_bad_loss_params_are_one_line_errors(override, words):
     with pytest.raises(GanzooError, match=words) as error:
         load_recipe(ROOT / "recipes" / "wgan_gp_mnist.yaml", [override])
+    assert "\n" not in str(error.value)
+
+
+# ------------------------------------------------------------------ the losses of issue 27
+class Fixed(nn.Module):
+    """A discriminator that gives the same logits whatever it is shown (the real logits of a G step)."""
+
+    def __init__(self, logits):
+        super().__init__()
+        self.logits = torch.tensor(logits)
+
+    def forward(self, x):
+        return self.logits
+
+
+class HalfSquare(nn.Module):
+    """D(x) = ||x||^2 / 2: its input gradient is x itself, small near small images, large far away."""
+
+    def forward(self, x):
+        return 0.5 * x.flatten(1).pow(2).sum(1)
+
+
+def softplus(x):
+    return math.log1p(math.exp(x))
+
+
+def test_bgan_trains_the_generator_towards_the_boundary():
+    loss = make_bgan(BGANParams())
+    assert loss.generator_loss(torch.zeros(4), None).item() == 0.0  # D(G(z)) = 0.5: logit 0
+    assert loss.generator_loss(torch.tensor([1.0, -3.0]), None).item() == pytest.approx(0.5 * (1 + 9) / 2)
+    # log D = -softplus(-l), log(1 - D) = -softplus(l): the paper's (log D - log(1 - D))^2 / 2 is l^2 / 2
+    logits = torch.tensor([0.7, -2.0])
+    paper = 0.5 * (torch.log(torch.sigmoid(logits)) - torch.log(1 - torch.sigmoid(logits))).pow(2).mean()
+    assert loss.generator_loss(logits, None).item() == pytest.approx(paper.item(), rel=1e-5)
+    assert loss.discriminator_loss(torch.zeros(3), torch.zeros(3), None).item() == pytest.approx(2 * softplus(0))
+
+
+def test_dragan_penalises_the_gradient_around_the_real_images_not_the_fakes():
+    loss = make_dragan(DRAGANParams(weight=10.0))
+    real_logits, fake_logits = torch.tensor([1.0, 2.0]), torch.tensor([-1.0, 0.0])
+    bce = (softplus(-1.0) + softplus(-2.0)) / 2 + (softplus(-1.0) + softplus(0.0)) / 2
+    assert loss.discriminator_loss(real_logits, fake_logits, context(Linear(1.0))).item() == pytest.approx(bce, rel=1e-5)
+    steep = loss.discriminator_loss(real_logits, fake_logits, context(Linear(3.0)))
+    assert steep.item() == pytest.approx(bce + 10.0 * 4.0, rel=1e-4)  # (||grad|| - 1)^2 = 4
+    # grad D = x: near small real images the norm is about 0 (penalty about 1), however far the fakes are
+    rng = torch.Generator().manual_seed(3)
+    ctx = LossContext(HalfSquare(), 1e-3 * torch.randn(8, 1, 4, 4, generator=rng), torch.full((8, 1, 4, 4), 100.0))
+    assert perturbed_penalty(ctx, 0.5).item() == pytest.approx(1.0, abs=0.01)
+    assert gradient_penalty(ctx).item() > 100  # WGAN-GP's points between real and fake: far larger
+
+
+@pytest.mark.parametrize("variant, d_loss, g_loss", [
+    # real logits [2, 0], fake [1, -1]: mean real 1, mean fake 0, so r = [2, 0] and f = [0, -2]
+    ("rsgan", softplus(-1.0), softplus(1.0)),  # pairs: C(x_r) - C(x_f) = [1, 1]
+    ("ragan", softplus(-2.0) + softplus(0.0), softplus(2.0) + softplus(0.0)),
+    ("ralsgan", (1 + 1) / 2 + (1 + 1) / 2, (1 + 9) / 2 + (9 + 1) / 2),
+])
+def test_relativistic_losses_read_each_side_relative_to_the_other(variant, d_loss, g_loss):
+    loss = make_relativistic(RelativisticParams(variant=variant))
+    real_logits, fake_logits = torch.tensor([2.0, 0.0]), torch.tensor([1.0, -1.0])
+    ctx = LossContext(Fixed([2.0, 0.0]), torch.zeros(2, 1, 4, 4), torch.zeros(2, 1, 4, 4))  # G's loss asks D
+    assert loss.discriminator_loss(real_logits, fake_logits, ctx).item() == pytest.approx(d_loss, rel=1e-5)
+    fake = fake_logits.clone().requires_grad_(True)
+    generator_loss = loss.generator_loss(fake, ctx)
+    assert generator_loss.item() == pytest.approx(g_loss, rel=1e-5)
+    generator_loss.backward()
+    assert (fake.grad < 0).all()  # G gains by raising its fakes' logits
+
+
+def test_softmax_gan_is_the_cross_entropy_of_a_softmax_over_the_batch():
+    loss = make_softmax_gan(SoftmaxGANParams())
+    zeros = torch.zeros(4)
+    ctx = LossContext(Fixed([0.0] * 4), torch.zeros(4, 1, 4, 4), torch.zeros(4, 1, 4, 4))
+    # D cannot tell: a uniform softmax over 8 images; each target's cross-entropy is log 8
+    assert loss.discriminator_loss(zeros, zeros, ctx).item() == pytest.approx(math.log(8))
+    assert loss.generator_loss(zeros, ctx).item() == pytest.approx(math.log(8))
+    real, fake = torch.tensor([1.0, 1.0]), torch.tensor([-1.0, -1.0])
+    partition = math.log(2 * math.e + 2 / math.e)
+    assert loss.discriminator_loss(real, fake, ctx).item() == pytest.approx(partition - 1.0, rel=1e-6)
+    ctx = LossContext(Fixed([1.0, 1.0]), torch.zeros(2, 1, 4, 4), torch.zeros(2, 1, 4, 4))
+    assert loss.generator_loss(fake, ctx).item() == pytest.approx(partition - 0.0, rel=1e-6)
+    # D's loss falls to log(real batch) as it tells the real images apart: 2 real images here
+    assert loss.discriminator_loss(torch.full((2,), 30.0), fake, ctx).item() == pytest.approx(math.log(2), rel=1e-6)
+
+
+def test_wgan_div_is_the_score_gap_plus_k_times_the_gradient_norm_to_the_p():
+    real_logits, fake_logits = torch.tensor([2.0, 4.0]), torch.tensor([1.0, -1.0])
+    loss = make_wgan_div(WGANDivParams())  # k = 2, p = 6
+    assert loss.discriminator_loss(real_logits, fake_logits, context(Linear(2.0))).item() == pytest.approx(
+        -3.0 + 2.0 * 2.0 ** 6, rel=1e-5)
+    assert make_wgan_div(WGANDivParams(k=1.0, p=2.0)).discriminator_loss(
+        real_logits, fake_logits, context(Linear(3.0))).item() == pytest.approx(-3.0 + 9.0, rel=1e-5)
+    assert make_wgan_div(WGANDivParams(k=0.0)).discriminator_loss(real_logits, fake_logits, None).item() == -3.0
+    assert loss.generator_loss(fake_logits, None).item() == 0.0
+
+
+@pytest.mark.parametrize("recipe, override, words", [
+    ("relativistic_mnist", "loss.params.variant=rahinge", "variant must be one of rsgan, ragan, ralsgan"),
+    ("wgan_div_mnist", "loss.params.p=0.5", "p must be at least 1"),
+    ("dragan_mnist", "loss.params.perturbation=0", "perturbation must be greater than 0"),
+    ("vanilla_mnist", "algorithm.params.top_k_min=0", "top_k_min must be in"),
+])
+def test_bad_params_of_the_new_losses_are_one_line_errors(recipe, override, words):
+    with pytest.raises(GanzooError, match=words) as error:
+        load_recipe(ROOT / "recipes" / f"{recipe}.yaml", [override])
     assert "\n" not in str(error.value)

@@ -373,7 +373,8 @@ class FusedGAN:
         set_requires_grad(D.parameters, False)  # as documented: D is frozen in G's loss
         try:
             with torch.enable_grad():
-                g_loss = scalar(loss.generator_loss(logits, ctx), loss, "generator_loss")
+                g_loss = scalar(loss.generator_loss(*self.algorithm.top_k_fakes(logits, ctx, index)), loss,
+                                "generator_loss")
                 logit_grad, fake_grad = torch.autograd.grad(g_loss, [logits, fake], allow_unused=True)
         finally:
             set_requires_grad(D.parameters, True)

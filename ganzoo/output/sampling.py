@@ -71,32 +71,60 @@ def check_code(generator, code: Optional[int], option: str = "--code") -> None:
         raise GanzooError(f"{option} must be in 0..{categories - 1}, got {code}")
 
 
+def check_truncation(generator, truncation: Optional[float], option: str = "--truncation") -> None:
+    """The truncation trick needs a positive threshold and a generator whose latent is the standard
+    normal noise ganzoo draws (one without its own ``sample_latent``)."""
+    if truncation is None:
+        return
+    if not truncation > 0:
+        raise GanzooError(f"{option} must be greater than 0, got {truncation}")
+    if getattr(generator, "sample_latent", None) is not None:
+        raise GanzooError(f"{option} needs a generator whose latent is standard normal noise; this run's generator "
+                          "draws its own latent (sample_latent: codes or another distribution)")
+
+
+def truncated_latent(generator, n: int, rng: torch.Generator, threshold: float) -> torch.Tensor:
+    """The truncation trick (Brock et al. 2019): standard normal noise in which every value whose
+    magnitude exceeds ``threshold`` is drawn again, until none does."""
+    z = torch.randn(n, generator.latent_dim, device=rng.device, generator=rng)
+    outside = z.abs() > threshold
+    while outside.any():
+        z = torch.where(outside, torch.randn(z.shape, device=rng.device, generator=rng), z)
+        outside = z.abs() > threshold
+    return z
+
+
 def is_image(spec: DataSpec) -> bool:
     return len(spec.image_shape) == 3
 
 
 @torch.no_grad()
 def sample_images(generator, spec: DataSpec, n: int, seed: int = 0, label: Optional[int] = None,
-                  batch_size: int = 1000, code: Optional[int] = None) -> torch.Tensor:
+                  batch_size: int = 1000, code: Optional[int] = None,
+                  truncation: Optional[float] = None) -> torch.Tensor:
     """``n`` images as uint8, (N, C, H, W), drawn with a seeded noise generator (one float batch at a time);
-    ``label`` fixes the class of a conditional generator, ``code`` the categorical code of one that has it."""
-    return torch.cat([to_uint8(batch) for batch in _batches(generator, spec, n, seed, label, batch_size, code)])
+    ``label`` fixes the class of a conditional generator, ``code`` the categorical code of one that has it,
+    ``truncation`` the threshold of the truncation trick (``truncated_latent``)."""
+    return torch.cat([to_uint8(batch)
+                      for batch in _batches(generator, spec, n, seed, label, batch_size, code, truncation)])
 
 
 @torch.no_grad()
 def sample_raw(generator, spec: DataSpec, n: int, seed: int = 0, label: Optional[int] = None,
-               batch_size: int = 1000, code: Optional[int] = None) -> torch.Tensor:
+               batch_size: int = 1000, code: Optional[int] = None, truncation: Optional[float] = None) -> torch.Tensor:
     """``n`` samples as the generator gives them (float, on the CPU), with a seeded noise generator."""
-    return torch.cat(list(_batches(generator, spec, n, seed, label, batch_size, code)))
+    return torch.cat(list(_batches(generator, spec, n, seed, label, batch_size, code, truncation)))
 
 
 def _batches(generator, spec: DataSpec, n: int, seed: int, label: Optional[int], batch_size: int,
-             code: Optional[int] = None):
+             code: Optional[int] = None, truncation: Optional[float] = None):
+    check_truncation(generator, truncation)
     device = next(generator.parameters()).device
     rng = torch.Generator(device).manual_seed(seed)
     for start in range(0, n, batch_size):
         count = min(batch_size, n - start)
-        z = draw_latent(generator, count, rng, code)
+        z = (draw_latent(generator, count, rng, code) if truncation is None
+             else truncated_latent(generator, count, rng, truncation))
         labels = None
         if spec.num_classes:
             labels = (torch.full((count,), label, device=device) if label is not None

@@ -1,0 +1,40 @@
+"""Softmax GAN (Lin 2017, "Softmax GAN").
+
+D's logits over the whole batch, real and fake together, are read as one softmax, a
+distribution over the batch's images (the paper's energy is minus the logit). D's target puts
+all the mass, evenly, on the real images; G's target spreads it evenly over every image, real
+and fake. Each loss is the cross-entropy to its target:
+
+    L_D = -mean_{x in real} C(x)        + log sum_{x in batch} exp C(x)
+    L_G = -mean_{x in real, fake} C(x)  + log sum_{x in batch} exp C(x)
+
+G's loss is at its least, log of the batch's size, when D cannot tell any image from any
+other. It reads D's logits on the real batch through ``ctx.discriminate(ctx.real)``, without
+gradients (D is frozen in G's step).
+"""
+
+from dataclasses import dataclass
+
+import torch
+
+from ganzoo import AdversarialLoss
+
+
+@dataclass
+class SoftmaxGANParams:
+    pass
+
+
+class SoftmaxGANLoss(AdversarialLoss):
+    def discriminator_loss(self, real_logits, fake_logits, ctx):
+        return torch.cat([real_logits, fake_logits]).logsumexp(0) - real_logits.mean()
+
+    def generator_loss(self, fake_logits, ctx):
+        with torch.no_grad():
+            real_logits = ctx.discriminate(ctx.real)
+        batch = torch.cat([real_logits, fake_logits])
+        return batch.logsumexp(0) - batch.mean()
+
+
+def make_softmax_gan(params: SoftmaxGANParams) -> SoftmaxGANLoss:
+    return SoftmaxGANLoss()
