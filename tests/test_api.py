@@ -84,3 +84,29 @@ def test_the_api_keeps_import_ganzoo_light():
     light = "import sys, ganzoo; assert 'torch' not in sys.modules and 'load' in ganzoo.__all__; print('ok')"
     for source in (light, code):
         assert subprocess.run([sys.executable, "-c", source], capture_output=True, text=True).stdout == "ok\n"
+
+
+def test_truncation_redraws_the_latent_values_beyond_the_threshold(trained, tmp_path):
+    from ganzoo.output.sampling import truncated_latent
+
+    run = ganzoo.load(trained, registry=registry())
+    plain = torch.randn(200, run.latent_dim, generator=torch.Generator().manual_seed(1))
+    z = truncated_latent(run.generator, 200, torch.Generator().manual_seed(1), 0.5)
+    assert z.abs().max() <= 0.5 and z.std() < 0.35  # a standard normal cut at +-0.5 (std 0.28)
+    inside = plain.abs() <= 0.5
+    assert torch.equal(z[inside], plain[inside])  # the first draw's values within the threshold stay
+    assert cli.main(["sample", str(trained), "-n", "12", "--truncation", "0.5", "--out", str(tmp_path / "t.npz")]) == 0
+    images = run.sample(12, truncation=0.5)
+    assert np.array_equal(images[:, 0].numpy(), np.load(tmp_path / "t.npz")["images"])
+    assert not torch.equal(images, run.sample(12))
+    assert torch.equal(run.sample(12, truncation=100.0), run.sample(12))  # nothing beyond: no value redrawn
+
+
+@pytest.mark.parametrize("value", ["0", "-1"])
+def test_truncation_must_be_positive(trained, tmp_path, capsys, value):
+    capsys.readouterr()
+    assert cli.main(["sample", str(trained), "--truncation", value, "--out", str(tmp_path / "x.npz")]) == 2
+    assert capsys.readouterr().err.strip() == f"ganzoo: error: --truncation must be greater than 0, got {float(value)}"
+    assert not (tmp_path / "x.npz").exists()
+    with pytest.raises(ganzoo.GanzooError, match="^truncation must be greater than 0"):
+        ganzoo.load(trained, registry=registry()).sample(4, truncation=float(value))

@@ -183,3 +183,12 @@ def test_sample_code_needs_a_generator_with_a_code(data_env, tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "--code needs a generator with a categorical latent code" in err
     assert main(["sample", str(run_dir), "-n", "4", "--label", "3", "--out", str(tmp_path / "threes.npz")]) == 0
+
+
+def test_truncation_needs_a_standard_normal_latent(infogan_run, tmp_path, capsys):
+    capsys.readouterr()
+    assert main(["sample", str(infogan_run), "--truncation", "0.5", "--out", str(tmp_path / "x.npz")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == ("ganzoo: error: --truncation needs a generator whose latent is standard normal noise; this run's "
+                   "generator draws its own latent (sample_latent: codes or another distribution)")
+    assert not (tmp_path / "x.npz").exists()
