@@ -1,10 +1,15 @@
-"""What a trained run's discriminator says of its generator's samples, at the end of training.
+"""What a trained run's discriminator says at the end of training: the zoo's idea checks.
 
-    python benchmarks/discriminator_check.py RUN_DIR [-n 10000]
+    python benchmarks/discriminator_check.py RUN_DIR [-n 2000]
 
-Loads the newest checkpoint's generator (the trained weights, not an EMA) and discriminator,
-in eval mode, and prints the mean D(G(z)) (the sigmoid of D's logits) on n fresh samples and
-the mean D(x) on n training images: boundary-seeking GAN's check (D(G(z)) near 0.5).
+Loads the newest checkpoint's generator (the trained weights, not an EMA) and discriminator, in
+eval mode, and prints, on n fresh samples and n training images:
+
+- ``d_fake``, ``d_real``: the mean D(G(z)) and D(x) (sigmoid of the logits): the boundary-seeking
+  GAN's check is D(G(z)) near 0.5;
+- ``grad_real``, ``grad_perturbed``, ``grad_between``: the mean norm of D's input gradient at the
+  real images, at DRAGAN's points near them (x + 0.5 std(x) U[0, 1], interpolated), and at
+  WGAN-GP's and WGAN-div's points between real and fake images.
 """
 
 from __future__ import annotations
@@ -22,8 +27,7 @@ from ganzoo.plugins.registry import load_registry
 from ganzoo.training import checkpoint
 
 
-@torch.no_grad()
-def discriminator_means(run_dir: str, n: int = 10000, seed: int = 0) -> dict:
+def probe(run_dir: str, n: int = 2000, seed: int = 0) -> dict:
     registry = load_registry()
     state = checkpoint.load_checkpoint(run_dir)
     recipe = checkpoint.recipe_of(state, registry)
@@ -34,22 +38,36 @@ def discriminator_means(run_dir: str, n: int = 10000, seed: int = 0) -> dict:
         model.eval()
     G, D = models["generator"], models["discriminator"]
     rng = torch.Generator().manual_seed(seed)
-    labels = torch.randint(spec.num_classes, (n,), generator=rng) if spec.num_classes else None
-    fake = generate(G, draw_latent(G, n, rng), labels)
-    data = load_data(registry, recipe)
-    images = data.images[torch.randperm(len(data.images), generator=rng)[:n]]
+    images = load_data(registry, recipe).images
+    images = images[torch.randperm(len(images), generator=rng)[:n]]
     real = unit_range(images) if images.dtype == torch.uint8 else images
-    real_labels = None if labels is None else labels[: real.shape[0]]
-    return {"d_fake": torch.sigmoid(discriminate(D, fake, labels)).mean().item(),
-            "d_real": torch.sigmoid(discriminate(D, real, real_labels)).mean().item()}
+    labels = torch.randint(spec.num_classes, (len(real),), generator=rng) if spec.num_classes else None
+    with torch.no_grad():
+        fake = generate(G, draw_latent(G, len(real), rng), labels)
+        result = {"d_fake": torch.sigmoid(discriminate(D, fake, labels)).mean().item(),
+                  "d_real": torch.sigmoid(discriminate(D, real, labels)).mean().item()}
+
+    def gradient_norm(points):
+        points = points.detach().requires_grad_(True)
+        (grad,) = torch.autograd.grad(discriminate(D, points, labels).sum(), points)
+        return grad.flatten(1).norm(dim=1).mean().item()
+
+    def mix(a, b):
+        weight = torch.rand((len(a),) + (1,) * (a.dim() - 1), generator=rng)
+        return weight * a + (1 - weight) * b
+
+    perturbed = real + 0.5 * real.std() * torch.rand(real.shape, generator=rng)
+    result.update(grad_real=gradient_norm(real), grad_perturbed=gradient_norm(mix(real, perturbed)),
+                  grad_between=gradient_norm(mix(real, fake)))
+    return result
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run_dir")
-    parser.add_argument("-n", type=int, default=10000)
+    parser.add_argument("-n", type=int, default=2000)
     args = parser.parse_args()
-    print(json.dumps(discriminator_means(args.run_dir, args.n)))
+    print(json.dumps(probe(args.run_dir, args.n)))
     return 0
 
 

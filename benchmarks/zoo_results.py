@@ -4,7 +4,9 @@ the section "Training algorithms of the zoo" of docs/results.md.
     GANZOO_DATA=../shared/datasets python benchmarks/zoo_results.py
 
 Each case trains as its recipe says (seed 0, no evaluation during training) and is scored by
-`ganzoo eval -n 10000` at the end; train_and_score is the one of benchmarks/results.py. The
+`ganzoo eval -n 10000` at the end; train_and_score is the one of benchmarks/results.py. A case
+with an idea check (CHECKS) also reads the trained run for the number that shows its idea at
+work (benchmarks/discriminator_check.py: what D says of G's samples, D's input gradients). The
 rest of docs/results.md is left as it is. Runs go to benchmarks/runs/<case>/, each with its
 result in zoo_result.json: naming cases runs only those again, and the section shows every
 case that has a result.
@@ -13,6 +15,8 @@ case that has a result.
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import os
 import sys
 from pathlib import Path
@@ -33,7 +37,58 @@ CASES = [
      "the same without DiffAugment (the same D)"),
     ("acgan", "acgan_mnist.yaml", [], "ACGAN: D classifies too, the auxiliary loss in both updates"),
     ("infogan", "infogan_mnist.yaml", [], "InfoGAN: a categorical code the generator must make readable"),
+    # the losses of issue 27 and top-k, each on vanilla_mnist's MLPs, beside the plain loss of the same networks
+    ("vanilla-bce", "vanilla_mnist.yaml", [], "the plain loss (bce) on the MLPs the next rows share"),
+    ("bgan", "bgan_mnist.yaml", [], "boundary-seeking GAN: G aims at D(G(z)) = 0.5"),
+    ("softmax-gan", "softmax_gan_mnist.yaml", [], "Softmax GAN: a softmax of D's logits over the batch"),
+    ("rsgan", "relativistic_mnist.yaml", ["loss.params.variant=rsgan"], "RSGAN: D judges a real image against a fake"),
+    ("ragan", "relativistic_mnist.yaml", [], "RaGAN: against the other side's average"),
+    ("ralsgan", "relativistic_mnist.yaml", ["loss.params.variant=ralsgan"], "RaLSGAN: the same, least squares"),
+    ("lsgan-mlp", "relativistic_mnist.yaml", ["loss.name=lsgan"], "the plain least-squares loss RaLSGAN changes"),
+    ("top-k", "topk_mnist.yaml", [], "top-k training of vanilla-bce: G learns from its best fakes"),
+    ("dragan", "dragan_mnist.yaml", [], "DRAGAN: gradient penalty around perturbed real images (D without dropout)"),
+    ("no-dragan", "dragan_mnist.yaml", ["loss.name=bce"], "the same networks with bce alone, no penalty"),
+    ("wgan-div", "wgan_div_mnist.yaml", [], "WGAN-div: the W-div penalty, k = 2, p = 6"),
+    ("wgan-gp-mlp", "wgan_div_mnist.yaml", ["loss.name=wgan-gp"], "the same critic with WGAN-GP's penalty instead"),
 ]
+
+
+def last_logged(run_dir: Path, key: str) -> float:
+    records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines() if line.strip()]
+    return [record[key] for record in records if record.get(key) is not None][-1]
+
+
+def boundary_check(run_dir: Path) -> str:
+    from discriminator_check import probe
+
+    found = probe(str(run_dir))
+    return f"D(G(z)) {found['d_fake']:.3f}, D(x) {found['d_real']:.3f} (eval mode, end)"
+
+
+def gradient_check(key: str, what: str):
+    def check(run_dir: Path) -> str:
+        from discriminator_check import probe
+
+        return f"mean norm of D's input gradient {what}: {probe(str(run_dir))[key]:.3g}"
+    return check
+
+
+def softmax_check(run_dir: Path) -> str:
+    import yaml
+
+    batch = 2 * yaml.safe_load((run_dir / "recipe.yaml").read_text())["train"]["batch_size"]  # real and fake
+    return f"G's loss {last_logged(run_dir, 'g_loss'):.3f} at the end; its least, log {batch}, is {math.log(batch):.3f}"
+
+
+#: case -> the number that shows its idea at work, read from the trained run
+CHECKS = {
+    "vanilla-bce": boundary_check, "bgan": boundary_check, "top-k": boundary_check,
+    "softmax-gan": softmax_check,
+    "dragan": gradient_check("grad_perturbed", "near real images"),
+    "no-dragan": gradient_check("grad_perturbed", "near real images"),
+    "wgan-div": gradient_check("grad_between", "between real and fake"),
+    "wgan-gp-mlp": gradient_check("grad_between", "between real and fake"),
+}
 
 
 def section(results: list[dict], n: int) -> str:
@@ -41,10 +96,11 @@ def section(results: list[dict], n: int) -> str:
              "Each trained as its recipe says (seed 0, training only, then `ganzoo eval -n "
              f"{n}`); reproduce with `python benchmarks/zoo_results.py`.", "",
              f"Machine: {machine('cpu')}.", "",
-             "| case | what it shows | epochs | wall time | " + " | ".join(COLUMNS) + " |",
-             "|" + " --- |" * (4 + len(COLUMNS))]
+             "| case | what it shows | idea check | epochs | wall time | " + " | ".join(COLUMNS) + " |",
+             "|" + " --- |" * (5 + len(COLUMNS))]
     for result in results:
-        start = f"| `{result['recipe']}` | {result['what']} | {result.get('epochs', '')} | {result['wall_s']:.0f} s | "
+        start = (f"| `{result['recipe']}` | {result['what']} | {result.get('check', '')} | {result.get('epochs', '')} | "
+                 f"{result['wall_s']:.0f} s | ")
         if "error" in result:
             lines.append(start + result["error"] + " |" * len(COLUMNS))
             continue
@@ -69,6 +125,8 @@ def main() -> int:
         result = train_and_score(ROOT / "recipes" / recipe, runs, args.n, 0, "cpu", env,
                                  overrides, name=name, every=0)
         result["recipe"], result["what"] = name, what
+        if "error" not in result and name in CHECKS:
+            result["check"] = CHECKS[name](runs / name)
         return result
 
     results = run_cases(CASES, args.cases, runs, "zoo_result.json", run_one)
