@@ -30,7 +30,10 @@ def test_dcgan_models_honour_the_contract(shape):
 
 
 @pytest.mark.parametrize("name, params", [("lsgan", {}), ("hinge", {"r1_gamma": 1.0}), ("wgan-gp", {}),
-                                          ("wgan-gp", {"drift": 0.001, "r1_gamma": 0.5})])
+                                          ("wgan-gp", {"drift": 0.001, "r1_gamma": 0.5}), ("wgan-div", {}),
+                                          ("dragan", {}), ("bgan", {}), ("relativistic", {"variant": "rsgan"}),
+                                          ("relativistic", {}), ("relativistic", {"variant": "ralsgan"}),
+                                          ("softmax-gan", {})])
 def test_zoo_losses_honour_the_contract(name, params):
     testing.check_loss(name, params)
 
