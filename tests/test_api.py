@@ -100,13 +100,15 @@ def test_truncation_redraws_the_latent_values_beyond_the_threshold(trained, tmp_
     assert np.array_equal(images[:, 0].numpy(), np.load(tmp_path / "t.npz")["images"])
     assert not torch.equal(images, run.sample(12))
     assert torch.equal(run.sample(12, truncation=100.0), run.sample(12))  # nothing beyond: no value redrawn
+    assert truncated_latent(run.generator, 1000, torch.Generator().manual_seed(0), 0.01).abs().max() <= 0.01
 
 
-@pytest.mark.parametrize("value", ["0", "-1"])
-def test_truncation_must_be_positive(trained, tmp_path, capsys, value):
+@pytest.mark.parametrize("value", ["0.001", "0", "-1"])
+def test_truncation_must_be_at_least_a_hundredth(trained, tmp_path, capsys, value):
     capsys.readouterr()
     assert cli.main(["sample", str(trained), "--truncation", value, "--out", str(tmp_path / "x.npz")]) == 2
-    assert capsys.readouterr().err.strip() == f"ganzoo: error: --truncation must be greater than 0, got {float(value)}"
+    assert capsys.readouterr().err.strip() == ("ganzoo: error: --truncation must be at least 0.01 (below, nearly every "
+                                               f"value would be drawn hundreds of times), got {float(value)}")
     assert not (tmp_path / "x.npz").exists()
-    with pytest.raises(ganzoo.GanzooError, match="^truncation must be greater than 0"):
+    with pytest.raises(ganzoo.GanzooError, match="^truncation must be at least 0.01"):
         ganzoo.load(trained, registry=registry()).sample(4, truncation=float(value))

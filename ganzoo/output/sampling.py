@@ -71,13 +71,18 @@ def check_code(generator, code: Optional[int], option: str = "--code") -> None:
         raise GanzooError(f"{option} must be in 0..{categories - 1}, got {code}")
 
 
+#: the least threshold of the truncation trick: at 0.01, 0.8% of the draws fall inside
+MIN_TRUNCATION = 0.01
+
+
 def check_truncation(generator, truncation: Optional[float], option: str = "--truncation") -> None:
     """The truncation trick needs a positive threshold and a generator whose latent is the standard
     normal noise ganzoo draws (one without its own ``sample_latent``)."""
     if truncation is None:
         return
-    if not truncation > 0:
-        raise GanzooError(f"{option} must be greater than 0, got {truncation}")
+    if not truncation >= MIN_TRUNCATION:
+        raise GanzooError(f"{option} must be at least {MIN_TRUNCATION} (below, nearly every value would be drawn "
+                          f"hundreds of times), got {truncation}")
     if getattr(generator, "sample_latent", None) is not None:
         raise GanzooError(f"{option} needs a generator whose latent is standard normal noise; this run's generator "
                           "draws its own latent (sample_latent: codes or another distribution)")
@@ -88,8 +93,8 @@ def truncated_latent(generator, n: int, rng: torch.Generator, threshold: float) 
     magnitude exceeds ``threshold`` is drawn again, until none does."""
     z = torch.randn(n, generator.latent_dim, device=rng.device, generator=rng)
     outside = z.abs() > threshold
-    while outside.any():
-        z = torch.where(outside, torch.randn(z.shape, device=rng.device, generator=rng), z)
+    while outside.any():  # each round draws only as many values as are still outside
+        z[outside] = torch.randn(int(outside.sum()), device=rng.device, generator=rng)
         outside = z.abs() > threshold
     return z
 
