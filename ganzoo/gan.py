@@ -37,9 +37,8 @@ from ganzoo.models import discriminator_outputs, draw_latent, generate
 @dataclass
 class GANParams:
     d_steps: int = 1  # discriminator steps per generator step (n_critic; 5 for WGAN)
-    # Top-k training (Sinha et al. 2020): G's adversarial loss reads only the k fakes D scores
-    # highest; k = max(ceil(top_k_min * N), floor(N * top_k_decay ** (step // top_k_every))).
-    top_k: bool = False
+    # k = max(ceil(top_k_min * N), floor(N * top_k_decay ** (step // top_k_every))) of N fakes
+    top_k: bool = False  # top-k training (Sinha et al. 2020): G's loss reads only the k fakes D scores highest
     top_k_decay: float = 0.99  # gamma: k's factor every top_k_every steps (the paper: every epoch)
     top_k_every: int = 500  # training steps between two decays (about an MNIST epoch at batch 128)
     top_k_min: float = 0.5  # nu: the least share of the batch that counts

@@ -14,7 +14,7 @@ from ganzoo_vanilla.mnist import MNISTParams, load_mnist
 @hookimpl
 def register_algorithms(register):
     register("gan", GAN, GANParams,
-             "Alternating D and G updates (Goodfellow et al. 2014): d_steps D steps per G step.")
+             "Alternating D and G updates (Goodfellow et al. 2014): d_steps D steps per G step; top-k option.")
 
 
 @hookimpl
