@@ -75,6 +75,25 @@ def read_manifest(folder: Path) -> dict:
     return manifest
 
 
+def member_path(folder: Path, name: object, what: str) -> Path:
+    """The file ``name`` (a manifest entry) inside the packed dataset ``folder``: a relative path with no
+    ``..``, that stays inside the folder once symlinks are followed. Anything else is refused in one line,
+    before it is opened or even looked at (the error says nothing of what lies outside)."""
+    folder = Path(folder)
+    inside = isinstance(name, str) and bool(name) and "\0" not in name
+    if inside:
+        relative = Path(name)
+        inside = not relative.is_absolute() and ".." not in relative.parts
+    if inside:
+        root = folder.resolve()
+        inside = (folder / relative).resolve().is_relative_to(root) and (folder / relative).resolve() != root
+    if not inside:
+        raise GanzooError(f"{folder / MANIFEST} names {what} {name!r}, which is not a file inside {folder} "
+                          "(a packed dataset reads only its own files: no '..', no absolute paths, no symlinks out); "
+                          "pack the folder again")
+    return folder / relative
+
+
 def check_source_unchanged(manifest: dict, folder: Path, files: Sequence[Path], packed: Path) -> None:
     """The image folder must hold the files it held when packed, with the same sizes and modification times."""
     now = folder_listing(folder, files)
@@ -116,7 +135,7 @@ class PackedImages:
         self.shards: List[_Shard] = []
         start = 0
         for entry in manifest["shards"]:
-            path = self.folder / entry["file"]
+            path = member_path(self.folder, entry.get("file") if isinstance(entry, dict) else None, "shard")
             offset = _check_shard(path, entry, tuple(self.shape[1:]), verify)
             self.shards.append(_Shard(path, start, int(entry["count"]), offset))
             start += int(entry["count"])
