@@ -627,6 +627,7 @@ def _continue_run(run_dir: Path, registry: Registry, progress, overrides) -> Tra
     recipe = checkpoint.recipe_of(state, registry, overrides)
     trainer = Trainer(recipe, registry, run_dir, progress)
     trainer.load_state(state)
+    checkpoint.check_progress(state, trainer.steps_per_epoch, trainer.batch_size)
     _refuse_fewer_epochs(trainer, overrides)
     if trainer.world.is_main:
         checkpoint.set_aside(state["passed_over"])  # damaged: never loaded or rotated again
