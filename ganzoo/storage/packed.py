@@ -25,6 +25,7 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from ganzoo.errors import GanzooError
+from ganzoo.storage.paths import inside
 
 MANIFEST = "manifest.json"
 FORMAT = "ganzoo-packed"
@@ -76,22 +77,14 @@ def read_manifest(folder: Path) -> dict:
 
 
 def member_path(folder: Path, name: object, what: str) -> Path:
-    """The file ``name`` (a manifest entry) inside the packed dataset ``folder``: a relative path with no
-    ``..``, that stays inside the folder once symlinks are followed. Anything else is refused in one line,
-    before it is opened or even looked at (the error says nothing of what lies outside)."""
-    folder = Path(folder)
-    inside = isinstance(name, str) and bool(name) and "\0" not in name
-    if inside:
-        relative = Path(name)
-        inside = not relative.is_absolute() and ".." not in relative.parts
-    if inside:
-        root = folder.resolve()
-        inside = (folder / relative).resolve().is_relative_to(root) and (folder / relative).resolve() != root
-    if not inside:
-        raise GanzooError(f"{folder / MANIFEST} names {what} {name!r}, which is not a file inside {folder} "
+    """The file ``name`` (a manifest entry) inside the packed dataset ``folder``: refused in one line, before
+    anything is opened, when it leads out of the folder (the error says nothing of what lies outside)."""
+    path = inside(folder, name)
+    if path is None:
+        raise GanzooError(f"{Path(folder) / MANIFEST} names {what} {name!r}, which is not a file inside {folder} "
                           "(a packed dataset reads only its own files: no '..', no absolute paths, no symlinks out); "
                           "pack the folder again")
-    return folder / relative
+    return path
 
 
 def check_source_unchanged(manifest: dict, folder: Path, files: Sequence[Path], packed: Path) -> None:
