@@ -38,7 +38,7 @@ from ganzoo.output.images import save_grid, save_translation_grid
 from ganzoo.output.plots import write_loss_plot
 from ganzoo.plugins.registry import Registry
 from ganzoo.recipe import Recipe, load_recipe
-from ganzoo.training import checkpoint, distributed, divergence, precision, runlock
+from ganzoo.training import checkpoint, distributed, divergence, plugin_exits, precision, runlock
 from ganzoo.training.data_record import load_recorded_data
 from ganzoo.training.ema import GeneratorEMA
 from ganzoo.training.feed import Feed
@@ -242,12 +242,18 @@ class Trainer:
                 self.step_reason if self.fast_step is not None else f"autograd steps ({self.step_reason})")
                 + ("" if self.config.train.precision == "fp32" else f"; {self.precision_reason}"))
         self.progress.start(epochs, total, self.step)
+        signals = plugin_exits.SignalWatch()  # tells a real Ctrl-C from a plugin's KeyboardInterrupt
         try:
-            self._train(total)
+            with signals:
+                self._train(total)
         except ContractViolation as error:
             raise self.components.explain(error, self.components.describe(self.algorithm), self._when()) from error
         except (GanzooError, TrainingInterrupted):
             raise
+        except (SystemExit, KeyboardInterrupt) as error:  # a plugin's exit is its failure; Ctrl-C goes on up
+            if not plugin_exits.raised_by_a_plugin(error, signals):
+                raise
+            raise plugin_exits.plugin_exit(self, error) from error
         except Exception as error:  # a plugin's: one line naming it, the traceback chained for --debug
             raise self.components.explain(error, self.components.describe(self.algorithm), self._when()) from error
         finally:
