@@ -603,6 +603,11 @@ def resume_run(run_dir: str | Path, registry: Registry, progress=None, overrides
     run_dir = Path(run_dir)
     recipe_path = run_dir / RECIPE_FILE
     if not recipe_path.is_file():
+        from ganzoo.sweep.runner import member_recipe  # a sweep's run that never started, or died before writing it
+
+        recipe = member_recipe(run_dir, registry, overrides)
+        if recipe is not None:
+            return start_run(recipe, registry, run_dir, progress)
         raise GanzooError(f"{run_dir} is not a ganzoo run directory (no {RECIPE_FILE}); give the folder `ganzoo run` printed")
     world = distributed.world_from_env()
     if world.is_main:
