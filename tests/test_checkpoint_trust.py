@@ -148,3 +148,64 @@ def test_a_metrics_window_opening_after_the_step_is_refused(data_env, run_copy, 
     path = rewrite(_only(run_copy), lambda state: state["window"].update(start_step=STEPS + 5))
     line = refused(capsys, "sample", run_copy, "--out", tmp_path / "s.png")
     assert f"checkpoint '{path}' is damaged: its metrics window opens at step {STEPS + 5}" in line
+
+
+# ---------------------------------------------------------------- fuzz
+
+def flip(fraction):
+    def damage(path):
+        data = bytearray(path.read_bytes())
+        data[min(len(data) - 1, int(len(data) * fraction))] ^= 0xFF
+        path.write_bytes(bytes(data))
+    return damage
+
+
+def truncate(fraction):
+    def damage(path):
+        data = path.read_bytes()
+        path.write_bytes(data[:int(len(data) * fraction)])
+    return damage
+
+
+def delete(key, checksum):
+    return lambda path: rewrite(path, lambda state: state.pop(key), checksum=checksum, rename=False)
+
+
+def set_to(change):
+    return lambda path: rewrite(path, change, rename=False)
+
+
+MUTATIONS = {
+    **{f"flip@{fraction}": flip(fraction) for fraction in (0.0, 0.02, 0.1, 0.3, 0.5, 0.7, 0.9, 0.98, 1.0)},
+    **{f"truncate@{fraction}": truncate(fraction) for fraction in (0.0, 0.01, 0.5, 0.99)},
+    **{f"delete {key}": delete(key, checksum=False) for key in ("checksum", "rng", "optimizers", "window", "models")},
+    **{f"delete {key}, fresh checksum": delete(key, checksum=True)
+       for key in ("format", "version", "recipe", "data_spec", "step", "models")},
+    "step -1": set_to(lambda state: state.update(step=-1)),
+    "step 10**9": set_to(lambda state: state.update(step=10 ** 9)),
+    "step True": set_to(lambda state: state.update(step=True)),
+    "step 8.0": set_to(lambda state: state.update(step=8.0)),
+    "window after the step": set_to(lambda state: state["window"].update(start_step=9)),
+    "window negative": set_to(lambda state: state["window"].update(start_step=-1)),
+    "schedule behind": set_to(lambda state: state["schedules"]["generator"].update(last_epoch=3)),
+    "version 0": set_to(lambda state: state.update(version=0)),
+    "version '2'": set_to(lambda state: state.update(version="2")),
+}
+
+
+@pytest.mark.parametrize("mutation", MUTATIONS)
+def test_a_mutated_checkpoint_is_refused_in_one_line_or_loads_unchanged(data_env, run_copy, tmp_path, capsys, mutation):
+    path = _only(run_copy)
+    written = torch.load(path, weights_only=True)["checksum"]
+    MUTATIONS[mutation](path)
+    for name, argv in commands(run_copy, tmp_path).items():
+        code, err = outcome(capsys, *argv)
+        assert not any("Traceback" in line for line in err), (name, err)
+        if code == 0:  # only where the change did not reach the content: the same checkpoint, byte for byte
+            assert mutation.startswith("flip@"), (name, err)
+            assert checkpoint.content_checksum(torch.load(path, weights_only=True)) == written, (name, err)
+            continue
+        assert code == 2 and len(err) == 1, (name, code, err)
+        assert err[0].startswith(tuple(f"ganzoo: error: {start}" for start in (
+            f"checkpoint '{path}'", f"cannot load checkpoint '{path}'", f"'{path}' is not a ganzoo checkpoint"))), (name, err)
+    assert not (tmp_path / "s.png").exists() or mutation.startswith("flip@")
