@@ -9,40 +9,15 @@ change does not reach the content, exactly the checkpoint that was written."""
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 import torch
 
-from conftest import RECIPE
 from ganzoo import cli
 from ganzoo.training import checkpoint
-from runs import TINY
 from runs import single_thread  # noqa: F401 (autouse fixture)
+from test_bad_input import run_copy, trained  # noqa: F401 (fixtures: a copy of a finished one-epoch run)
 
-STEPS = 8  # one epoch of TINY: 512 images in batches of 64
-
-
-@pytest.fixture(scope="module")
-def trained(mnist_root, tmp_path_factory):
-    """A finished one-epoch run with its one checkpoint (step 8)."""
-    run_dir = tmp_path_factory.mktemp("trust") / "run"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("GANZOO_DATA", str(mnist_root))
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            assert cli.main([str(a) for a in ("run", RECIPE, *TINY, "train.epochs=1", "--out", run_dir, "--quiet")]) == 0
-        finally:
-            torch.set_num_threads(threads)
-    assert [p.name for p in checkpoint.list_checkpoints(run_dir)] == [f"step-{STEPS:09d}.pt"]
-    return run_dir
-
-
-@pytest.fixture
-def run_copy(trained, tmp_path):
-    shutil.copytree(trained, tmp_path / "run")
-    return tmp_path / "run"
+STEPS = 8  # the one checkpoint of `trained`: one epoch of 512 images in batches of 64
 
 
 def _only(run_dir):
