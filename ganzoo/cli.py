@@ -212,7 +212,9 @@ def _rank_prefix() -> str:
 
 def cmd_run(args) -> int:
     import signal
+    from pathlib import Path
 
+    from ganzoo.sweep.manifest import is_sweep
     from ganzoo.training import distributed, runlock
     from ganzoo.training.progress import PlainProgress, make_progress
     from ganzoo.recipe import load_recipe
@@ -221,7 +223,7 @@ def cmd_run(args) -> int:
     _check_run_arguments(args)
 
     registry = _registry(args)
-    if args.multirun or (args.resume and _is_sweep(args.resume)):
+    if args.multirun or (args.resume and is_sweep(Path(args.resume))):  # --resume SWEEP_DIR: finish it
         return _sweep(args, registry)
     world = distributed.world_from_env()
     if args.nproc is not None and not world.distributed:
@@ -345,14 +347,6 @@ def _sweep(args, registry) -> int:
     folder = Path(args.out) if args.out else default_sweep_dir(load_recipe(args.recipe, (), registry).name)
     sweep = prepare_folder(folder, sweep)  # the same sweep there already: it goes on
     return run_sweep(sweep, folder, flags)
-
-
-def _is_sweep(folder) -> bool:
-    from pathlib import Path
-
-    from ganzoo.sweep.manifest import is_sweep
-
-    return is_sweep(Path(folder))
 
 
 def cmd_list(args) -> int:
