@@ -226,3 +226,13 @@ def test_a_manifest_naming_labels_outside_its_folder_is_refused(packed, tmp_path
     (copy / "manifest.json").write_text(json.dumps(manifest))
     err = _run(capsys, *_train_args(copy))
     assert "names labels '../labels.npy', which is not a file inside" in err
+
+
+def test_a_manifest_that_is_a_symlink_out_of_its_folder_is_refused(packed, tmp_path, capsys):
+    copy = _copy(packed, tmp_path)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not json at all")
+    (copy / "manifest.json").unlink()
+    (copy / "manifest.json").symlink_to(secret)
+    err = _run(capsys, *_train_args(copy))
+    assert f"{copy / 'manifest.json'} is a symlink out of {copy}" in err and "Expecting value" not in err

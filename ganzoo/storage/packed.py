@@ -64,6 +64,9 @@ def read_manifest(folder: Path) -> dict:
     if not path.is_file():
         raise GanzooError(f"'{folder}' is not a packed dataset (no {MANIFEST}; a pack that did not finish writes "
                           f"none); pack it again with `ganzoo pack FOLDER --out {folder}`")
+    if inside(folder, MANIFEST) is None:
+        raise GanzooError(f"{path} is a symlink out of {folder}: a packed dataset reads only its own files; "
+                          f"pack the folder again")
     try:
         manifest = json.loads(path.read_text())
         if manifest.get("format") != FORMAT:
