@@ -12,12 +12,15 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from conftest import RECIPE, ROOT
 from ganzoo import cli
 from runs import single_thread  # noqa: F401 (autouse fixture)
 from runs import TINY
+from test_bad_input import trained  # noqa: F401 (fixture: a finished one-epoch run)
 
 SKIPPED = {".git", ".venv", "__pycache__", ".pytest_cache", ".hypothesis", ".mypy_cache", ".ruff_cache"}
 PIX2PIX = ["train.epochs=1", "train.batch_size=32", "train.device=cpu", "train.log_every=2", "output.grid_size=8",
@@ -93,3 +96,36 @@ def test_no_command_writes_outside_the_folders_it_was_given(mnist_root, tmp_path
     assert [path for path in temporary.iterdir() if not torch_cache(f"tmp/{path.name}")] == []  # nothing left
     assert list(home.iterdir()) == []
     assert changed(repository, tree(ROOT, SKIPPED)) == []
+
+
+SETTINGS = settings(max_examples=int(os.environ.get("GANZOO_HYPOTHESIS_EXAMPLES", "6")), deadline=None,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+NAMES = st.text(alphabet="abcxyz-_.0", min_size=1, max_size=6).filter(lambda name: name not in (".", ".."))
+
+
+@SETTINGS
+@given(style=st.sampled_from(["relative", "up", "absolute"]), folders=st.lists(NAMES, min_size=0, max_size=2),
+       command=st.sampled_from(["sample", "export", "pack"]))
+def test_an_output_named_any_way_is_the_only_thing_written(trained, tmp_path, monkeypatch, capsys, style, folders,
+                                                          command):
+    root = Path(tempfile.mkdtemp(dir=tmp_path))  # hypothesis runs this many times in one tmp_path
+    cwd, images = root / "cwd", root / "images"
+    cwd.mkdir()
+    images.mkdir()
+    for index in range(2):
+        Image.fromarray(np.full((8, 8, 3), index * 100, dtype=np.uint8)).save(images / f"{index}.png")
+    monkeypatch.chdir(cwd)
+    monkeypatch.setattr(tempfile, "tempdir", str(root))
+    name = {"sample": "s.png", "export": "g.safetensors", "pack": "packed"}[command]
+    relative = Path(*folders, name)
+    out = {"relative": relative, "up": Path("..", "elsewhere", relative), "absolute": root / "far" / relative}[style]
+    argv = {"sample": ["sample", trained, "-n", "2", "--out", out],
+            "export": ["export", trained, "--format", "safetensors", "--out", out],
+            "pack": ["pack", images, "--out", out, "--size", "4", "--quiet"]}[command]
+    before = tree(root)
+    assert cli.main([str(a) for a in argv]) == 0, capsys.readouterr().err
+    target = str((cwd / out).resolve().relative_to(root))
+    written = changed(before, tree(root))
+    assert target in written
+    assert [path for path in written if path != target and not path.startswith(target + "/")
+            and not target.startswith(path + "/")] == []
