@@ -26,6 +26,7 @@ callbacks, checkpoints and exact resume, logging, sample grids, evaluation.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any, ClassVar, Dict, Mapping, Optional, Sequence, Tuple, Union
 
 if TYPE_CHECKING:
@@ -183,3 +184,20 @@ class RunInfo:
     def epoch(self) -> int:
         """The epoch the next step belongs to (1-based)."""
         return self.step // self.steps_per_epoch + 1
+
+    def path(self, *parts: str) -> Path:
+        """Where a callback writes ``parts`` (e.g. ``run.path("tensorboard")``): inside the run folder, always.
+
+        A name a recipe or a param gives that leads out of the folder (an absolute path, ``..``, a symlink
+        out) is refused: the run stops before the first step with one line naming the callback."""
+        from ganzoo.failures import ContractViolation
+        from ganzoo.storage.paths import inside
+
+        named = bool(parts) and all(isinstance(part, (str, PurePath)) for part in parts)
+        path = inside(Path(self.run_dir), Path(*parts)) if named else None
+        if path is None:
+            shown = "/".join(str(part) for part in parts)
+            raise ContractViolation(f"the output path {shown!r} is not inside the run folder {self.run_dir} (no "
+                                    "'..', no absolute paths, no symlinks out)",
+                                    remedy="give a path relative to the run folder, without '..' (a name such as 'logs')")
+        return path

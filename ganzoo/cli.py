@@ -214,7 +214,9 @@ def _rank_prefix() -> str:
 
 def cmd_run(args) -> int:
     import signal
+    from pathlib import Path
 
+    from ganzoo.sweep.manifest import is_sweep
     from ganzoo.training import distributed, runlock
     from ganzoo.training.progress import PlainProgress, make_progress
     from ganzoo.recipe import load_recipe
@@ -223,7 +225,7 @@ def cmd_run(args) -> int:
     _check_run_arguments(args)
 
     registry = _registry(args)
-    if args.multirun:
+    if args.multirun or (args.resume and is_sweep(Path(args.resume))):  # --resume SWEEP_DIR: finish it
         return _sweep(args, registry)
     world = distributed.world_from_env()
     if args.nproc is not None and not world.distributed:
@@ -334,13 +336,18 @@ def _sweep(args, registry) -> int:
     from pathlib import Path
 
     from ganzoo.recipe import load_recipe
-    from ganzoo.sweep.runner import default_sweep_dir, plan_sweep, prepare_folder, run_sweep
+    from ganzoo.sweep.runner import default_sweep_dir, plan_sweep, prepare_folder, resume_sweep, run_sweep
 
+    flags = ["--debug"] * bool(getattr(args, "debug", False)) + ["--strict"] * bool(getattr(args, "strict", False))
+    if args.resume:  # `ganzoo run --resume SWEEP_DIR`: the runs that did not finish
+        if args.overrides:
+            raise GanzooError(f"a sweep goes on with its own overrides: give none, or resume one of its runs alone "
+                              f"with ganzoo run --resume {Path(args.resume) / 'run-NNN'} KEY=VALUE")
+        return resume_sweep(Path(args.resume), flags)
     sweep = plan_sweep(args.recipe, args.overrides, args.jobs or 1,
                        check=lambda overrides: load_recipe(args.recipe, overrides, registry))
     folder = Path(args.out) if args.out else default_sweep_dir(load_recipe(args.recipe, (), registry).name)
-    prepare_folder(folder)
-    flags = ["--debug"] * bool(getattr(args, "debug", False)) + ["--strict"] * bool(getattr(args, "strict", False))
+    sweep = prepare_folder(folder, sweep)  # the same sweep there already: it goes on
     return run_sweep(sweep, folder, flags)
 
 

@@ -40,8 +40,9 @@ class Components:
     def explain(self, error: BaseException, fallback: str, when: str) -> GanzooError:
         """One line for ``error``: the component it came from (the innermost frame that runs a
         method of one, else ``fallback``), what it raised, and ``when``."""
-        if isinstance(error, ContractViolation):
-            who = self.describe(error.component) or fallback
+        if isinstance(error, ContractViolation):  # its component, else the innermost one it came from
+            who = (self.describe(error.component) if error.component is not None else None) or next(
+                (name for name in map(self.describe, _selves(error)) if name), fallback)
             return GanzooError(f"{who}: {error} ({when}); {error.remedy or 'fix the plugin'}")
         who = next((name for name in map(self.describe, _selves(error)) if name), fallback)
         text = str(error).strip().splitlines()[0][:300] if str(error).strip() else ""

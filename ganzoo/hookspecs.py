@@ -124,6 +124,8 @@ def register_callbacks(register):
     epoch)`` the trainer calls, with ``run`` a ``ganzoo.RunInfo`` (models and
     optimisers by role, the step, the run folder); ``state_dict()`` and
     ``load_state_dict(state)`` save and restore its own state in checkpoints.
+    A callback writes its files where ``run.path(name)`` says: inside the run
+    folder, whatever a recipe's param names (one line and no run otherwise).
     Enough for weight clipping, an adaptive augmentation probability or an
     experiment tracker. A recipe lists them: ``callbacks: [{name: clip-weights,
     params: {clip: 0.01}}]``; they run in that order. Loggers are callbacks too

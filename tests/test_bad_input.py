@@ -163,7 +163,8 @@ def flip_a_weight_bit(path):
 def nan_weights(path):
     state = torch.load(path, weights_only=True)
     next(iter(state["models"]["generator"].values())).fill_(float("nan"))
-    del state["checksum"]  # as an older ganzoo, which wrote no checksum, would have
+    del state["checksum"]  # as an older ganzoo, which wrote no checksum, would have:
+    state["version"] = 1  # a version-1 checkpoint, read without one on purpose
     torch.save(state, path)
 
 
@@ -214,7 +215,7 @@ def test_checkpoint_from_a_recipe_with_different_shapes(data_env, run_copy, tmp_
     state = torch.load(foreign, weights_only=True)
     state["recipe"] = checkpoint.load_checkpoint(other)["recipe"]  # claims the other recipe
     state["checksum"] = checkpoint.content_checksum(state)  # and is otherwise intact
-    torch.save(state, checkpoint.checkpoint_path(other, 100))
+    torch.save(state, checkpoint.checkpoint_path(other, state["step"]))  # named by its step, as ganzoo names them
     line = fails(capsys, "sample", other, "--out", tmp_path / "s.png")
     assert "does not fit its generator" in line
     line = fails(capsys, "run", "--resume", other)

@@ -178,3 +178,61 @@ def test_data_over_the_memory_budget_are_refused_saying_how_to_pack_them(tmp_pat
     err = _run(capsys, "run", RECIPE, *TRAIN, "dataset.name=image-folder", f"dataset.params.path={folder}",
                "dataset.params.size=8", "data.memory_budget_gb=0.000001", "train.batch_size=4", "--out", tmp_path / "run")
     assert "more than data.memory_budget_gb=1e-06" in err and "ganzoo pack" in err
+
+
+def _point_shard_at(copy, where):
+    manifest_path = copy / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["shards"][0]["file"] = where
+    manifest_path.write_text(json.dumps(manifest))
+
+
+def test_a_manifest_naming_a_shard_outside_its_folder_is_refused(packed, tmp_path, capsys):
+    copy = _copy(packed, tmp_path)
+    outside = tmp_path / "other"
+    outside.mkdir()
+    (outside / "images-00000.npy").write_bytes((copy / "images-00000.npy").read_bytes())  # same SHA-256
+    _point_shard_at(copy, "../other/images-00000.npy")
+    err = _run(capsys, *_train_args(copy))
+    assert "names shard '../other/images-00000.npy', which is not a file inside" in err
+    assert "pack the folder again" in err
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_manifest_naming_an_absolute_shard_is_refused_without_disclosing_it(packed, tmp_path, capsys):
+    copy = _copy(packed, tmp_path)
+    secret = tmp_path / "secret.bin"
+    secret.write_bytes(b"x" * 1234)
+    _point_shard_at(copy, str(secret))
+    err = _run(capsys, *_train_args(copy))
+    assert f"names shard '{secret}', which is not a file inside" in err
+    assert "1234" not in err and "bytes" not in err  # nothing about the outside file is told
+
+
+def test_a_shard_that_is_a_symlink_out_of_its_folder_is_refused(packed, tmp_path, capsys):
+    copy = _copy(packed, tmp_path)
+    outside = tmp_path / "elsewhere.npy"
+    (copy / "images-00000.npy").rename(outside)
+    (copy / "images-00000.npy").symlink_to(outside)
+    err = _run(capsys, *_train_args(copy))
+    assert "names shard 'images-00000.npy', which is not a file inside" in err
+
+
+def test_a_manifest_naming_labels_outside_its_folder_is_refused(packed, tmp_path, capsys):
+    copy = _copy(packed, tmp_path)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    (tmp_path / "labels.npy").write_bytes((copy / "labels.npy").read_bytes())
+    manifest["labels"]["file"] = "../labels.npy"
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    err = _run(capsys, *_train_args(copy))
+    assert "names labels '../labels.npy', which is not a file inside" in err
+
+
+def test_a_manifest_that_is_a_symlink_out_of_its_folder_is_refused(packed, tmp_path, capsys):
+    copy = _copy(packed, tmp_path)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not json at all")
+    (copy / "manifest.json").unlink()
+    (copy / "manifest.json").symlink_to(secret)
+    err = _run(capsys, *_train_args(copy))
+    assert f"{copy / 'manifest.json'} is a symlink out of {copy}" in err and "Expecting value" not in err

@@ -134,3 +134,62 @@ def test_ctrl_c_stops_the_run_in_progress_resumably_and_starts_no_more(tmp_path)
     assert f"ganzoo run --resume {out / 'run-000'}" in output
     assert list((out / "run-000" / "checkpoints").glob("step-*.pt"))
     assert not (out / "run-001").exists()
+
+
+SMALL_RING = [*TINY_RING, "dataset.params.samples=512"]
+
+
+def _stopped_sweep(out: Path) -> None:
+    """A sweep of three seeds as Ctrl-C with --jobs 2 leaves it: run-000 finished, run-001 killed before it
+    wrote its recipe.yaml (its folder holds only its log), run-002 never started."""
+    from ganzoo.sweep.manifest import Member, Sweep
+
+    grid = [*SMALL_RING, "seed=0,1,2"]
+    members = [Member(name=f"run-{index:03d}", overrides=[*SMALL_RING, f"seed={index}"]) for index in range(3)]
+    members[0].status, members[0].exit_code = "finished", 0
+    members[1].status, members[1].exit_code = "interrupted", 130
+    (out / "run-000").mkdir(parents=True)
+    (out / "run-000" / "marker").write_text("finished before")
+    (out / "run-001").mkdir()
+    (out / "run-001" / "sweep.log").write_text("")
+    Sweep(recipe="gaussians_ring", grid=grid, jobs=2, members=members).write(out)
+
+
+def _statuses(out: Path) -> list:
+    return [run["status"] for run in json.loads((out / "sweep.json").read_text())["runs"]]
+
+
+def test_a_runs_own_resume_works_even_before_it_wrote_its_recipe(tmp_path, capsys):
+    out = tmp_path / "sweep"
+    _stopped_sweep(out)
+    for member in ("run-001", "run-002"):  # killed before its recipe.yaml; never started (no folder)
+        assert cli.main(["run", "--resume", str(out / member), "--quiet"]) == 0, capsys.readouterr().err
+        assert list((out / member / "checkpoints").glob("step-*.pt"))
+        assert f"seed: {member[-1]}" in (out / member / "recipe.yaml").read_text()
+
+
+def test_resume_of_a_stopped_sweep_finishes_exactly_the_runs_that_did_not_finish(tmp_path, capsys):
+    out = tmp_path / "sweep"
+    _stopped_sweep(out)
+    assert cli.main(["run", "--resume", str(out)]) == 0, capsys.readouterr()
+    assert "1 finished before; 2 to finish" in capsys.readouterr().out
+    assert _statuses(out) == ["finished"] * 3
+    assert sorted(p.name for p in (out / "run-000").iterdir()) == ["marker"]  # not run again
+    for member in ("run-001", "run-002"):
+        assert list((out / member / "checkpoints").glob("step-*.pt"))
+        assert f"seed: {member[-1]}" in (out / member / "recipe.yaml").read_text()
+
+
+def test_the_same_sweep_command_again_goes_on_and_another_is_refused(tmp_path):
+    from ganzoo.sweep.runner import plan_sweep, prepare_folder
+
+    out = tmp_path / "sweep"
+    _stopped_sweep(out)
+    again = prepare_folder(out, plan_sweep("gaussians_ring", [*SMALL_RING, "seed=0,1,2"], 1, check=lambda o: None))
+    assert [member.status for member in again.members] == ["finished", "interrupted", "pending"]  # what it holds
+    assert again.jobs == 1  # as asked this time
+    with pytest.raises(GanzooError) as refused:
+        prepare_folder(out, plan_sweep("gaussians_ring", [*SMALL_RING, "seed=3,4"], 1, check=lambda o: None))
+    assert str(refused.value) == (f"{out} already holds another sweep (sweep.json: gaussians_ring -m "
+                                  f"{' '.join(SMALL_RING)} seed=0,1,2); finish it with ganzoo run --resume {out}, "
+                                  "or choose another --out")

@@ -5,6 +5,11 @@ When every image sits in a first-level subfolder (``ROOT/cats/1.png``, ``ROOT/do
 subfolders are the classes, in sorted order, as in torchvision's ImageFolder; otherwise the data
 are unlabelled. Each image is scaled so its shorter side is ``size`` and centre-cropped (or, with
 ``crop=False``, stretched) to ``size`` x ``size``.
+
+Every pixel mode becomes 8 bits by its own value range, never by clipping: 16-bit greyscale (PIL's
+``I;16`` modes, and ``I`` holding 0..65535) is scaled by 255/65535; transparent images (an alpha channel,
+or a palette or grey level marked transparent) are composited onto black; CMYK goes through RGB.
+Images whose range is not known (32-bit float ``F``, 32-bit integers outside 0..65535) are refused.
 """
 
 from __future__ import annotations
@@ -61,7 +66,7 @@ def read_image(path: Path, size: int, channels: int, crop: bool = True) -> np.nd
     mode = "RGB" if channels == 3 else "L"
     try:
         with Image.open(path) as image:
-            array = np.asarray(_square(image.convert(mode), size, crop), dtype=np.uint8)
+            array = np.asarray(_square(eight_bit(image, mode), size, crop), dtype=np.uint8)
     except Image.DecompressionBombError as error:
         found = re.search(r"\((\d+) pixels\)", str(error))
         pixels = f" ({int(found.group(1)):,} pixels)" if found else ""
@@ -70,6 +75,35 @@ def read_image(path: Path, size: int, channels: int, crop: bool = True) -> np.nd
     except (OSError, UnidentifiedImageError, ValueError) as error:
         raise UnreadableImage(path, str(error).splitlines()[0] if str(error) else type(error).__name__) from error
     return array.reshape(size, size, channels)
+
+
+SIXTEEN_BIT = ("I;16", "I;16L", "I;16B", "I;16N")
+TRANSPARENT = ("LA", "La", "PA", "RGBA", "RGBa")
+
+
+def eight_bit(image, mode: str):
+    """``image`` as 8-bit ``mode`` ("L" or "RGB"), each source mode scaled by its value range (module doc).
+
+    Raises ValueError, with the reason, for an image whose range is not known."""
+    from PIL import Image
+
+    if image.mode == "F":
+        raise ValueError("a 32-bit floating-point image (PIL mode F) has no known value range; save it as an 8- or "
+                         "16-bit PNG")
+    if image.mode in SIXTEEN_BIT or image.mode == "I":
+        values = np.asarray(image)
+        if values.size and (int(values.min()) < 0 or int(values.max()) > 65535):
+            raise ValueError(f"a 32-bit integer image (PIL mode {image.mode}) with values from {int(values.min())} to "
+                             f"{int(values.max())}, outside 16 bits' 0 to 65535; save it as an 8- or 16-bit PNG")
+        scaled = np.rint(values.astype(np.float64) * (255 / 65535)).astype(np.uint8)
+        return Image.fromarray(scaled, "L").convert(mode)
+    if image.mode in TRANSPARENT or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        black = Image.new("RGBA", rgba.size, (0, 0, 0, 255))
+        return Image.alpha_composite(black, rgba).convert(mode)
+    if image.mode == "CMYK":
+        return image.convert("RGB").convert(mode)
+    return image.convert(mode)
 
 
 def unreadable(error: UnreadableImage, setting: str) -> GanzooError:

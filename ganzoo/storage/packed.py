@@ -25,6 +25,7 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from ganzoo.errors import GanzooError
+from ganzoo.storage.paths import inside
 
 MANIFEST = "manifest.json"
 FORMAT = "ganzoo-packed"
@@ -63,6 +64,9 @@ def read_manifest(folder: Path) -> dict:
     if not path.is_file():
         raise GanzooError(f"'{folder}' is not a packed dataset (no {MANIFEST}; a pack that did not finish writes "
                           f"none); pack it again with `ganzoo pack FOLDER --out {folder}`")
+    if inside(folder, MANIFEST) is None:
+        raise GanzooError(f"{path} is a symlink out of {folder}: a packed dataset reads only its own files; "
+                          f"pack the folder again")
     try:
         manifest = json.loads(path.read_text())
         if manifest.get("format") != FORMAT:
@@ -73,6 +77,17 @@ def read_manifest(folder: Path) -> dict:
     except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise GanzooError(f"{path} is not a ganzoo manifest ({error}); pack the folder again") from error
     return manifest
+
+
+def member_path(folder: Path, name: object, what: str) -> Path:
+    """The file ``name`` (a manifest entry) inside the packed dataset ``folder``: refused in one line, before
+    anything is opened, when it leads out of the folder (the error says nothing of what lies outside)."""
+    path = inside(folder, name)
+    if path is None:
+        raise GanzooError(f"{Path(folder) / MANIFEST} names {what} {name!r}, which is not a file inside {folder} "
+                          "(a packed dataset reads only its own files: no '..', no absolute paths, no symlinks out); "
+                          "pack the folder again")
+    return path
 
 
 def check_source_unchanged(manifest: dict, folder: Path, files: Sequence[Path], packed: Path) -> None:
@@ -116,7 +131,7 @@ class PackedImages:
         self.shards: List[_Shard] = []
         start = 0
         for entry in manifest["shards"]:
-            path = self.folder / entry["file"]
+            path = member_path(self.folder, entry.get("file") if isinstance(entry, dict) else None, "shard")
             offset = _check_shard(path, entry, tuple(self.shape[1:]), verify)
             self.shards.append(_Shard(path, start, int(entry["count"]), offset))
             start += int(entry["count"])

@@ -4,6 +4,9 @@ One after another by default, ``jobs`` at a time otherwise (each then gets an eq
 CPU cores as ``train.threads``, unless the overrides set it). A run that fails is reported and the
 others go on. Ctrl-C (or SIGTERM) stops the runs in progress the way `ganzoo run` stops (a
 checkpoint each, resumable), starts no more, and leaves the manifest saying which run stopped where.
+``ganzoo run --resume SWEEP_DIR``, or the same sweep command again with the same ``--out``, runs exactly
+the members that did not finish: each stopped one from its checkpoint, the others from the start; and
+``ganzoo run --resume SWEEP_DIR/run-NNN`` works for any member at any moment (``member_recipe``).
 """
 
 from __future__ import annotations
@@ -15,12 +18,13 @@ import sys
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, List, Optional, Sequence
+from typing import Callable, List, Optional, Sequence, Tuple
 
 from ganzoo.errors import GanzooError
 from ganzoo.sweep.grid import expand_grid, swept_keys
-from ganzoo.sweep.manifest import (FAILED, FINISHED, INTERRUPTED, LOG_FILE, MANIFEST_FILE, RUNNING, Member, Sweep,
-                                   is_sweep)
+from ganzoo.sweep.manifest import (FAILED, FINISHED, INTERRUPTED, LOG_FILE, MANIFEST_FILE, PENDING, RUNNING, Member,
+                                   Sweep, is_sweep, read_sweep)
+from ganzoo.training.run_folder import RECIPE_FILE
 
 EXIT_SOME_FAILED = 1
 EXIT_INTERRUPTED = 130
@@ -55,12 +59,49 @@ def plan_sweep(recipe: str, overrides: Sequence[str], jobs: int, check: Callable
     return Sweep(recipe=recipe, grid=list(overrides), jobs=jobs, members=members)
 
 
-def prepare_folder(folder: Path) -> None:
+def prepare_folder(folder: Path, sweep: Optional[Sweep] = None) -> Sweep:
+    """The sweep to run in ``folder``: ``sweep``, in a new or empty folder; or, when the folder holds the
+    same sweep (its recipe and grid) already, that one, to finish the runs that did not finish."""
     if is_sweep(folder):
-        raise GanzooError(f"{folder} already holds a sweep ({MANIFEST_FILE}); choose another --out")
+        held = read_sweep(folder)
+        if sweep is not None and (held.recipe, held.grid) == (sweep.recipe, sweep.grid):
+            held.jobs = sweep.jobs
+            return held
+        raise GanzooError(f"{folder} already holds another sweep ({MANIFEST_FILE}: {held.recipe} -m "
+                          f"{' '.join(held.grid)}); finish it with ganzoo run --resume {folder}, or choose another --out")
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise GanzooError(f"{folder} exists and is not an empty folder; choose another --out for the sweep")
     folder.mkdir(parents=True, exist_ok=True)
+    return sweep
+
+
+def resume_sweep(folder: Path, flags: Sequence[str] = (), say: Callable[[str], None] = print) -> int:
+    """``ganzoo run --resume SWEEP_DIR``: run again exactly the members that did not finish (stopped, failed,
+    never started, or left running by a sweep that was killed); each stopped one goes on from its checkpoint."""
+    return run_sweep(read_sweep(folder), folder, flags, say)
+
+
+def member_recipe(run_dir: Path, registry, overrides: Sequence[str] = ()):
+    """The recipe of the sweep run whose folder is ``run_dir`` (with ``overrides``), as the sweep starts it;
+    None when ``run_dir`` is not a run of a sweep. ``ganzoo run --resume`` of a sweep's run that never
+    started, or was killed before it wrote its recipe.yaml, starts it with this."""
+    from ganzoo.recipe import load_recipe
+
+    found = member_of(run_dir)
+    if found is None:
+        return None
+    sweep, member = found
+    return load_recipe(sweep.recipe, [*member.overrides, *member.added, *overrides], registry)
+
+
+def member_of(run_dir: Path) -> Optional[Tuple[Sweep, Member]]:
+    """The sweep and member whose folder ``run_dir`` is, when its sweep's manifest is beside it; else None."""
+    run_dir = Path(run_dir)
+    if not is_sweep(run_dir.parent):
+        return None
+    sweep = read_sweep(run_dir.parent)
+    found = [member for member in sweep.members if member.name == run_dir.name]
+    return (sweep, found[0]) if found else None
 
 
 class _Stop(Exception):
@@ -69,14 +110,17 @@ class _Stop(Exception):
 
 def run_sweep(sweep: Sweep, folder: Path, flags: Sequence[str] = (), say: Callable[[str], None] = print) -> int:
     """Run every member; the exit code is 0 when all finished, 1 when any failed, 130 when stopped."""
+    waiting = [member for member in sweep.members if member.status != FINISHED]
+    done = len(sweep.members) - len(waiting)
+    for member in waiting:  # a run of a sweep stopped or killed before goes on from where it is
+        member.status, member.exit_code, member.wall_s, member.error = PENDING, None, None, None
     sweep.write(folder)
     threads = sweep.members[0].added[0].partition("=")[2] if sweep.members[0].added else ""
     threads = f", {threads} thread{'s' * (threads != '1')} each" if threads else ""
-    say(f"sweep: {len(sweep.members)} runs of {sweep.recipe} in {folder}, "
+    again = f" ({done} finished before; {len(waiting)} to finish)" if done else ""
+    say(f"sweep: {len(sweep.members)} runs of {sweep.recipe} in {folder}{again}, "
         f"{'one at a time' if sweep.jobs == 1 else f'{sweep.jobs} at a time{threads}'}")
-    waiting = list(sweep.members)
     running: dict[Member, tuple[subprocess.Popen, float, object]] = {}
-    done = 0
     swept = set(swept_keys(sweep.grid))
 
     def on_term(signum, frame):
@@ -118,13 +162,16 @@ def run_sweep(sweep: Sweep, folder: Path, flags: Sequence[str] = (), say: Callab
 
 def _start(member: Member, recipe: str, folder: Path, flags: Sequence[str]):
     run_dir = folder / member.name
-    run_dir.mkdir()
-    command = [sys.executable, "-m", "ganzoo", "run", recipe, *member.overrides, *member.added,
-               "--out", str(run_dir), "--quiet", *flags]
+    run_dir.mkdir(exist_ok=True)  # there already when a stopped sweep goes on
+    if (run_dir / RECIPE_FILE).is_file():  # it ran before: on from its checkpoint (or from step 0 without one)
+        command = [sys.executable, "-m", "ganzoo", "run", "--resume", str(run_dir), "--quiet", *flags]
+    else:  # never started, or killed before it wrote its recipe: a fresh start
+        command = [sys.executable, "-m", "ganzoo", "run", recipe, *member.overrides, *member.added,
+                   "--out", str(run_dir), "--quiet", *flags]
     env = dict(os.environ)
     if member.added:  # torch's and OpenMP's pools the same size as train.threads
         env["OMP_NUM_THREADS"] = member.added[0].partition("=")[2]
-    log = open(run_dir / LOG_FILE, "w", encoding="utf-8")
+    log = open(run_dir / LOG_FILE, "a", encoding="utf-8")  # a run that goes on adds to its log
     # Its own session: a Ctrl-C at the terminal reaches the sweep, which passes one SIGINT on to each run.
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
                                start_new_session=True)
@@ -179,6 +226,7 @@ def _stop(running: dict, folder: Path, sweep: Sweep, say: Callable[[str], None])
     left = [member.name for member in sweep.members if member.status not in (FINISHED, FAILED, INTERRUPTED)]
     if left:
         say(f"  not started: {', '.join(left)}")
+    say(f"  finish the sweep (exactly the runs that did not finish) with: ganzoo run --resume {folder}")
 
 
 def _signal(process: subprocess.Popen, sig: int) -> None:

@@ -24,6 +24,7 @@ from ganzoo.training.run_folder import CHECKPOINTS_FOLDER
 
 FORMAT = "ganzoo-checkpoint"
 VERSION = 2  # models, optimisers and EMAs by role, the algorithm's state, a content checksum
+CHECKSUMMED = 2  # the first version that carries a checksum: from it on, one without is refused
 CHECKSUM = "checksum"
 #: what every checkpoint holds (version 1 upgraded), and the type it holds it as
 REQUIRED = {"recipe": str, "data_spec": dict, "step": int, "models": dict}
@@ -245,13 +246,22 @@ def _damage(error: Exception) -> str:
 
 
 def _check_content(path: Path, state: dict[str, Any]) -> None:
-    """Every part a checkpoint needs is there, matches its checksum, and its weights are finite."""
+    """Every part a checkpoint needs is there, matches its checksum, holds values in range, and its weights
+    are finite. Only a version-1 checkpoint (written before checksums) is read without one, on purpose."""
+    version = state.get("version")
+    if type(version) is not int or not 1 <= version <= VERSION:
+        raise GanzooError(f"checkpoint '{path}' is of format version {version!r}; this ganzoo reads versions 1 to "
+                          f"{VERSION}: use the ganzoo that wrote it, or a checkpoint written by this one")
     for key, kind in REQUIRED.items():
         if not isinstance(state.get(key), kind):
             raise GanzooError(f"checkpoint '{path}' lacks '{key}' (or holds it as the wrong type): "
                               "it is damaged or was not written by ganzoo")
+    if version >= CHECKSUMMED and CHECKSUM not in state:
+        raise GanzooError(f"checkpoint '{path}' is damaged: it has no checksum, which every version-{version} "
+                          "checkpoint carries (it was altered after ganzoo wrote it); use another checkpoint of the run")
     if CHECKSUM in state and state[CHECKSUM] != content_checksum(state):
         raise GanzooError(f"checkpoint '{path}' is damaged: its content does not match its checksum")
+    _check_counts(path, state)
     models = dict(state["models"])
     for role, ema in (state.get("ema") or {}).items():
         if isinstance(ema, dict) and isinstance(ema.get("model"), dict):
@@ -263,6 +273,46 @@ def _check_content(path: Path, state: dict[str, Any]) -> None:
             if isinstance(tensor, torch.Tensor) and tensor.is_floating_point() and not torch.isfinite(tensor).all():
                 raise GanzooError(f"checkpoint '{path}' is damaged: {who}.{name} holds NaN or infinite values "
                                   "(ganzoo never writes a checkpoint of non-finite weights)")
+
+
+def _check_counts(path: Path, state: dict[str, Any]) -> None:
+    """The step and what counts along with it are in range and agree: a checksum only says the file is as
+    written, and a checkpoint rewritten with a fresh checksum must still not resume at step -3."""
+    step = state["step"]
+    if isinstance(step, bool) or step < 0:
+        raise GanzooError(f"checkpoint '{path}' is damaged: its step is {step!r}, not a count of steps done "
+                          "(0 or more); use another checkpoint of the run")
+    named = _NAME.match(path.name)
+    if named and int(named.group(1)) != step:
+        raise GanzooError(f"checkpoint '{path}' is damaged: it holds step {step}, its name says step "
+                          f"{int(named.group(1))}; use another checkpoint of the run")
+    window = state.get("window")
+    start = window.get("start_step", 0) if isinstance(window, dict) else 0
+    if isinstance(start, bool) or not isinstance(start, int) or not 0 <= start <= step:
+        raise GanzooError(f"checkpoint '{path}' is damaged: its metrics window opens at step {start!r}, which is "
+                          f"not between 0 and its step {step}; use another checkpoint of the run")
+    for role, schedule in (state.get("schedules") or {}).items():
+        done = schedule.get("last_epoch") if isinstance(schedule, dict) else None
+        if done is not None and done != step:
+            raise GanzooError(f"checkpoint '{path}' is damaged: the learning-rate schedule of '{role}' has taken "
+                              f"{done!r} steps, the run {step}; use another checkpoint of the run")
+
+
+def check_progress(state: dict[str, Any], steps_per_epoch: int, batch_size: int) -> None:
+    """A checkpoint's step lies within the training its own recipe asks for (``steps_per_epoch`` of
+    ``batch_size`` images): a step past its end is damage, not a run to continue."""
+    from omegaconf import OmegaConf
+
+    try:
+        train = OmegaConf.create(state["recipe"]).train
+        epochs, own_batch = int(train.epochs), int(train.batch_size)
+    except Exception:  # noqa: BLE001 - recipe_of has read it already; a recipe without these is checked there
+        return
+    total = epochs * steps_per_epoch
+    if own_batch == batch_size and state["step"] > total:
+        raise GanzooError(f"checkpoint '{state.get('path')}' is damaged: it holds step {state['step']}, past the "
+                          f"{total} steps its recipe trains ({epochs} epochs of {steps_per_epoch}); "
+                          "use another checkpoint of the run")
 
 
 def set_aside(paths: list[str]) -> None:

@@ -38,7 +38,7 @@ from ganzoo.output.images import save_grid, save_translation_grid
 from ganzoo.output.plots import write_loss_plot
 from ganzoo.plugins.registry import Registry
 from ganzoo.recipe import Recipe, load_recipe
-from ganzoo.training import checkpoint, distributed, divergence, precision, runlock
+from ganzoo.training import checkpoint, distributed, divergence, plugin_exits, precision, runlock
 from ganzoo.training.data_record import load_recorded_data
 from ganzoo.training.ema import GeneratorEMA
 from ganzoo.training.feed import Feed
@@ -242,12 +242,18 @@ class Trainer:
                 self.step_reason if self.fast_step is not None else f"autograd steps ({self.step_reason})")
                 + ("" if self.config.train.precision == "fp32" else f"; {self.precision_reason}"))
         self.progress.start(epochs, total, self.step)
+        signals = plugin_exits.SignalWatch()  # tells a real Ctrl-C from a plugin's KeyboardInterrupt
         try:
-            self._train(total)
+            with signals:
+                self._train(total)
         except ContractViolation as error:
             raise self.components.explain(error, self.components.describe(self.algorithm), self._when()) from error
         except (GanzooError, TrainingInterrupted):
             raise
+        except (SystemExit, KeyboardInterrupt) as error:  # a plugin's exit is its failure; Ctrl-C goes on up
+            if not plugin_exits.raised_by_a_plugin(error, signals):
+                raise
+            raise plugin_exits.plugin_exit(self, error) from error
         except Exception as error:  # a plugin's: one line naming it, the traceback chained for --debug
             raise self.components.explain(error, self.components.describe(self.algorithm), self._when()) from error
         finally:
@@ -597,6 +603,11 @@ def resume_run(run_dir: str | Path, registry: Registry, progress=None, overrides
     run_dir = Path(run_dir)
     recipe_path = run_dir / RECIPE_FILE
     if not recipe_path.is_file():
+        from ganzoo.sweep.runner import member_recipe  # a sweep's run that never started, or died before writing it
+
+        recipe = member_recipe(run_dir, registry, overrides)
+        if recipe is not None:
+            return start_run(recipe, registry, run_dir, progress)
         raise GanzooError(f"{run_dir} is not a ganzoo run directory (no {RECIPE_FILE}); give the folder `ganzoo run` printed")
     world = distributed.world_from_env()
     if world.is_main:
@@ -627,6 +638,7 @@ def _continue_run(run_dir: Path, registry: Registry, progress, overrides) -> Tra
     recipe = checkpoint.recipe_of(state, registry, overrides)
     trainer = Trainer(recipe, registry, run_dir, progress)
     trainer.load_state(state)
+    checkpoint.check_progress(state, trainer.steps_per_epoch, trainer.batch_size)
     _refuse_fewer_epochs(trainer, overrides)
     if trainer.world.is_main:
         checkpoint.set_aside(state["passed_over"])  # damaged: never loaded or rotated again

@@ -52,7 +52,7 @@ class MLflowLogger(Callback):
             return
         from mlflow.tracking import MlflowClient
 
-        folder = (run.run_dir / FOLDER).resolve()
+        folder = run.path(FOLDER).resolve()  # inside the run folder, even if mlruns is a symlink
         if self.params.tracking_uri is None:
             folder.mkdir(parents=True, exist_ok=True)
         self.client = MlflowClient(tracking_uri=self.params.tracking_uri or store_uri(run.run_dir))

@@ -13,7 +13,7 @@ FOLDER = "tensorboard"
 
 @dataclass
 class TensorBoardParams:
-    folder: str = FOLDER  # event files go to RUN_DIR/<folder>
+    folder: str = FOLDER  # event files go to RUN_DIR/<folder>, a folder inside the run folder
 
 
 class TensorBoardLogger(Callback):
@@ -39,7 +39,7 @@ class TensorBoardLogger(Callback):
         from torch.utils.tensorboard import SummaryWriter
 
         # purge_step: events at or after the step a resumed run restarts from are dropped
-        self.writer = SummaryWriter(str(run.run_dir / self.folder), purge_step=run.step or None)
+        self.writer = SummaryWriter(str(run.path(self.folder)), purge_step=run.step or None)
 
     def on_log(self, run, record) -> None:
         if self.writer is None:

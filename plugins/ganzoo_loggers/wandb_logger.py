@@ -44,6 +44,7 @@ class WandbLogger(Callback):
         import wandb
         import yaml
 
+        run.path("wandb")  # wandb writes RUN_DIR/wandb: refused if that is a symlink out of the run folder
         recipe = run.run_dir / "recipe.yaml"
         config = yaml.safe_load(recipe.read_text()) if recipe.is_file() else {}
         self.run_id = self.run_id or uuid.uuid4().hex[:8]

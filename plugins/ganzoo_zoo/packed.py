@@ -14,7 +14,8 @@ from omegaconf import MISSING
 
 from ganzoo import DataSource, GanzooError, ImageData
 from ganzoo.storage.folders import image_files
-from ganzoo.storage.packed import LABELS, MANIFEST, PackedImages, check_source_unchanged, read_manifest, sha256_of
+from ganzoo.storage.packed import (LABELS, MANIFEST, PackedImages, check_source_unchanged, member_path, read_manifest,
+                                   sha256_of)
 
 
 @dataclass
@@ -40,7 +41,7 @@ def load_packed(params: PackedParams) -> ImageData:
 
 
 def _labels(path: Path, manifest: dict, count: int, verify: bool) -> torch.Tensor:
-    file = path / manifest["labels"]["file"]
+    file = member_path(path, manifest["labels"].get("file"), "labels")
     if not file.is_file():
         raise GanzooError(f"{file} of the packed dataset is missing; put it back or pack the folder again")
     if verify and sha256_of(file) != manifest["labels"]["sha256"]:
