@@ -1,0 +1,1 @@
+"""The built-in commands of the ``ganzoo`` command line, one module each."""
