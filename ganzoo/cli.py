@@ -1,4 +1,6 @@
-"""The ``ganzoo`` command line. Heavy modules (torch, plugins) load only when a command needs them."""
+"""The ``ganzoo`` command line: the commands come from plugins (the built-in ones from the built-in
+plugin ``commands``, ``ganzoo/commands/``), each with a subparser of its own. Heavy modules (torch,
+the other plugins) load only when a command needs them."""
 
 from __future__ import annotations
 
@@ -8,18 +10,14 @@ import warnings
 from typing import Optional, Sequence
 
 from ganzoo import __version__
-from ganzoo.errors import GanzooError
-from ganzoo.commands import (compare, eval as evaluate, export, list as listing, new_plugin, pack, params, plugins,
-                             run, sample, train_classifier, translate)
 from ganzoo.commands.common import EXIT_INTERRUPTED, EXIT_USAGE
-
-#: name -> module, in the order `ganzoo --help` lists them
-BUILTIN_COMMANDS = {"run": run, "list": listing, "params": params, "sample": sample, "translate": translate,
-                    "export": export, "compare": compare, "plugins": plugins, "new-plugin": new_plugin,
-                    "eval": evaluate, "pack": pack, "train-classifier": train_classifier}
+from ganzoo.errors import GanzooError
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(commands=None) -> argparse.ArgumentParser:
+    """The parser of ``ganzoo``, one subparser per command (default: the built-in ones)."""
+    from ganzoo.plugins.registry import builtin_commands
+
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                         help="show the full traceback of an error")
@@ -29,29 +27,45 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ganzoo", parents=[common],
                                      description="A plugin-based GAN zoo for PyTorch.")
     parser.add_argument("--version", action="version", version=f"ganzoo {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, module in BUILTIN_COMMANDS.items():
-        module.add_arguments(commands.add_parser(name, parents=[common], help=module.HELP,
-                                                 description=getattr(module, "DESCRIPTION", None)))
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for command in (builtin_commands() if commands is None else commands).values():
+        subparser = subparsers.add_parser(command.name, parents=[common], help=command.help,
+                                          description=command.description)
+        if command.add_arguments is not None:
+            command.add_arguments(subparser)
     return parser
 
 
+def _commands(argv: Sequence[str]):
+    """The commands to parse ``argv`` with: the built-in ones when it names one (or asks only for the
+    version); else every plugin's, which means loading them all (`ganzoo --help`, a plugin's command)."""
+    from ganzoo.plugins.registry import builtin_commands, load_registry
+
+    builtin = builtin_commands()
+    word = next((item for item in argv if not item.startswith("-")), None)
+    if word in builtin or (word is None and "--version" in argv):
+        return builtin
+    return load_registry(strict=True if "--strict" in argv else None).commands
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = _parser()
-    args, extra = parser.parse_known_args(argv)
-    # KEY=VALUE overrides may come after options (`run R --out D a.b=1`).
-    if args.command == "run" and all(not item.startswith("-") for item in extra):
-        args.overrides += extra
-    elif extra:
-        parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    debug = getattr(args, "debug", False)
-    if args.command is None:
-        parser.print_help()
-        return EXIT_USAGE
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
     if not debug:
         warnings.showwarning = _one_line_warning
     try:
-        return COMMANDS[args.command](args)
+        commands = _commands(argv)
+        parser = _parser(commands)
+        args, extra = parser.parse_known_args(argv)
+        # KEY=VALUE overrides may come after options (`run R --out D a.b=1`).
+        if args.command == "run" and all(not item.startswith("-") for item in extra):
+            args.overrides += extra
+        elif extra:
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        if args.command is None:
+            parser.print_help()
+            return EXIT_USAGE
+        return _run(commands[args.command], args)
     except GanzooError as error:
         if debug:
             raise
@@ -69,6 +83,22 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 0
 
 
+def _run(command, args) -> int:
+    """Run a command; whatever a plugin's command raises besides a GanzooError is one line naming it."""
+    if command.plugin.builtin:
+        return command.run(args)
+    try:
+        code = command.run(args)
+    except (GanzooError, KeyboardInterrupt, BrokenPipeError):
+        raise
+    except Exception as error:
+        from ganzoo.failures import Components
+
+        who = f"command '{command.name}' of plugin '{command.plugin.name}' ({command.plugin})"
+        raise Components().explain(error, who, "while running") from error
+    return 0 if code is None else code
+
+
 def _one_line_warning(message, category, filename, lineno, file=None, line=None):
     print(f"ganzoo: warning: {_rank_prefix()}{message}", file=sys.stderr)
 
@@ -77,9 +107,3 @@ def _rank_prefix() -> str:
     import os
 
     return f"[rank {os.environ['RANK']}] " if int(os.environ.get("WORLD_SIZE", "1")) > 1 else ""
-
-
-COMMANDS = {"run": run.cmd_run, "list": listing.cmd_list, "params": params.cmd_params, "sample": sample.cmd_sample,
-            "eval": evaluate.cmd_eval, "train-classifier": train_classifier.cmd_train_classifier,
-            "plugins": plugins.cmd_plugins, "export": export.cmd_export, "compare": compare.cmd_compare,
-            "translate": translate.cmd_translate, "new-plugin": new_plugin.cmd_new_plugin, "pack": pack.cmd_pack}

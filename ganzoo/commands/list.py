@@ -4,20 +4,21 @@ from __future__ import annotations
 
 from ganzoo.commands.common import _registry
 from ganzoo.errors import GanzooError
+from ganzoo.plugins.listing import RECIPE
+from ganzoo.plugins.registry import KINDS, in_words
 
 HELP = "show the registered components and built-in recipes"
 
 
 def add_arguments(listing) -> None:
-    listing.add_argument("--kind", help="only this kind: generator, discriminator, loss, dataset, metric or recipe")
+    listing.add_argument("--kind", help=f"only this kind: {in_words((*KINDS, RECIPE))}")
     listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
 
 def cmd_list(args) -> int:
     import json
 
-    from ganzoo.plugins.listing import RECIPE, listing, print_listing
-    from ganzoo.plugins.registry import KINDS
+    from ganzoo.plugins.listing import listing, print_listing
 
     if args.kind is not None and args.kind not in (*KINDS, RECIPE):
         raise GanzooError(f"unknown kind '{args.kind}'; kinds are: {', '.join((*KINDS, RECIPE))}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ganzoo.commands.common import _registry
+from ganzoo.plugins.registry import KINDS, in_words
 
 HELP = "show a component's params: types, defaults, comments"
 DESCRIPTION = ("The params a recipe can give a component (KIND.params), each with its "
@@ -11,8 +12,7 @@ DESCRIPTION = ("The params a recipe can give a component (KIND.params), each wit
 
 
 def add_arguments(params) -> None:
-    params.add_argument("kind", metavar="KIND", help="algorithm, generator, discriminator, loss, dataset, metric, "
-                                                     "optimizer, schedule or callback")
+    params.add_argument("kind", metavar="KIND", help=in_words(KINDS))
     params.add_argument("name", nargs="?", metavar="NAME", help="the component's name, as `ganzoo list` shows it")
     params.add_argument("--json", action="store_true", help="print JSON instead of tables")
 
