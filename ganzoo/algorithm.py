@@ -26,6 +26,7 @@ callbacks, checkpoints and exact resume, logging, sample grids, evaluation.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Dict, Mapping, Optional, Sequence, Tuple, Union
 
 if TYPE_CHECKING:
@@ -183,3 +184,17 @@ class RunInfo:
     def epoch(self) -> int:
         """The epoch the next step belongs to (1-based)."""
         return self.step // self.steps_per_epoch + 1
+
+    @property
+    def recipe_file(self):
+        """The run's fully resolved recipe, ``RUN_DIR/recipe.yaml`` (a ``pathlib.Path``)."""
+        from ganzoo.training.run_folder import RECIPE_FILE
+
+        return Path(self.run_dir) / RECIPE_FILE
+
+    def grid_file(self, epoch: int):
+        """Where the sample grid of ``epoch`` goes, ``RUN_DIR/samples/epoch-NNN.png`` (it exists once
+        the epoch has ended, when the run draws grids)."""
+        from ganzoo.training.run_folder import grid_path
+
+        return grid_path(self.run_dir, epoch)
