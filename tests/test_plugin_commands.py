@@ -153,3 +153,11 @@ def test_the_installed_command_runs_from_the_console(installed):
     assert (result.returncode, result.stdout, result.stderr) == (0, "hello, Grace\n", "")
 
 
+
+
+def test_an_install_without_the_builtin_commands_says_to_reinstall(monkeypatch, capsys):
+    monkeypatch.setattr("ganzoo.plugins.registry._entry_points", lambda: [])  # e.g. an editable install made before
+    assert main(["list"]) == 2
+    assert capsys.readouterr().err == (
+        "ganzoo: error: ganzoo's built-in commands are not installed (no 'commands' entry point in the 'ganzoo' "
+        "group): reinstall ganzoo (pip install -e . in its folder)\n")

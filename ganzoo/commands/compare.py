@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 HELP = "one table and one picture of several runs"
 DESCRIPTION = ("A table of the runs (what differs in their recipes, final losses, "
                "eval scores, wall time), printed and written as compare.csv, and "

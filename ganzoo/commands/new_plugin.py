@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ganzoo.plugins.registry import in_words
+from ganzoo.plugins.scaffold import KINDS
 
 HELP = "write a new plugin package to start from"
 DESCRIPTION = ("Write a plugin package: pyproject.toml with the entry point, one "
@@ -13,7 +15,7 @@ def add_arguments(new_plugin) -> None:
     new_plugin.add_argument("name", help="plugin name, e.g. lsgan (distribution ganzoo-lsgan, module ganzoo_lsgan)")
     new_plugin.add_argument("--dir", metavar="DIR", help="folder to write (default: ./ganzoo-NAME); must not exist or be empty")
     new_plugin.add_argument("--kind", action="append", metavar="KIND",
-                            help="a kind to include an example of: generator, discriminator, loss or dataset; "
+                            help=f"a kind to include an example of: {in_words(KINDS)}; "
                                  "repeat or comma-separate (default: all four)")
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 HELP = "pack a folder of images into shards to train from"
 DESCRIPTION = ("Decode a folder of PNG/JPEG images (subfolders: classes, as the "
                "image-folder dataset reads them) once, into uint8 .npy shards and a "

@@ -7,7 +7,7 @@ from ganzoo.commands.common import _registry
 HELP = "show the installed plugins and what each registered"
 DESCRIPTION = ("Each plugin (entry point of the 'ganzoo' group): distribution, version, "
                "status (loaded, failed with its error, or disabled by GANZOO_PLUGINS) "
-               "and the components it registered.")
+               "and the components (and commands) it registered.")
 
 
 def add_arguments(plugins) -> None:
