@@ -4,77 +4,41 @@ The public API that plugins import. ``import ganzoo`` stays light: the parts tha
 need torch are imported on first use.
 """
 
-from ganzoo.data import DataSource, DataSpec, ImageData, default_data_root
+from ganzoo.data import DataSource, DataSpec, ImageData, default_data_root, unit_range
 from ganzoo.errors import GanzooError
 from ganzoo.hookspecs import hookimpl
 from ganzoo.metrics import Features, Metric
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "AdversarialLoss",
-    "Algorithm",
-    "Batch",
-    "Callback",
-    "ComponentSpec",
-    "ContractViolation",
-    "DataSource",
-    "DataSpec",
-    "Features",
-    "GAN",
-    "GANParams",
-    "GanzooError",
-    "ImageData",
-    "LossContext",
-    "Metric",
-    "RunInfo",
-    "Tanh",
-    "TrainStep",
-    "TrainedRun",
-    "build_component",
-    "component_field",
-    "default_data_root",
-    "gradient_penalty",
-    "hookimpl",
-    "load",
-    "make_recipe",
-    "mnist_classifier",
-    "r1_penalty",
-    "train",
-]
+#: the public names that load on first use (they need torch), each with the module that holds it
+#: ("module" or "module:attribute"); ``__all__`` and ``__getattr__`` both come from this one table
+_LAZY = {
+    "load": "ganzoo.api", "make_recipe": "ganzoo.api", "train": "ganzoo.api",  # the Python API (docs/api.md)
+    "TrainedRun": "ganzoo.api",
+    "Algorithm": "ganzoo.algorithm", "Batch": "ganzoo.algorithm", "Callback": "ganzoo.algorithm",
+    "RunInfo": "ganzoo.algorithm", "TrainStep": "ganzoo.algorithm",
+    "ComponentSpec": "ganzoo.composition", "build_component": "ganzoo.composition",
+    "component_field": "ganzoo.composition",
+    "ContractViolation": "ganzoo.failures",
+    "GAN": "ganzoo.gan", "GANParams": "ganzoo.gan",
+    "AdversarialLoss": "ganzoo.losses", "LossContext": "ganzoo.losses", "gradient_penalty": "ganzoo.losses",
+    "r1_penalty": "ganzoo.losses",
+    "mnist_classifier": "ganzoo.eval.classifier:shipped_classifier",
+    "Tanh": "ganzoo.fast.tanh",
+    "to_uint8": "ganzoo.output.images",
+    "generate": "ganzoo.models", "discriminate": "ganzoo.models", "eval_mode": "ganzoo.models",
+    "read_image_folder": "ganzoo.storage.folders", "read_packed": "ganzoo.storage.packed",
+}
+
+__all__ = sorted(["DataSource", "DataSpec", "Features", "GanzooError", "ImageData", "Metric", "default_data_root",
+                  "hookimpl", "unit_range", *_LAZY])
 
 
 def __getattr__(name):
-    if name in ("load", "make_recipe", "train", "TrainedRun"):  # the Python API (docs/api.md)
-        from ganzoo import api
+    if name not in _LAZY:
+        raise AttributeError(f"module 'ganzoo' has no attribute {name!r}")
+    import importlib
 
-        return getattr(api, name)
-    if name in ("Algorithm", "Batch", "Callback", "RunInfo", "TrainStep"):
-        from ganzoo import algorithm
-
-        return getattr(algorithm, name)
-    if name in ("ComponentSpec", "build_component", "component_field"):
-        from ganzoo import composition
-
-        return getattr(composition, name)
-    if name == "ContractViolation":
-        from ganzoo.failures import ContractViolation
-
-        return ContractViolation
-    if name in ("GAN", "GANParams"):
-        from ganzoo import gan
-
-        return getattr(gan, name)
-    if name in ("AdversarialLoss", "LossContext", "gradient_penalty", "r1_penalty"):
-        from ganzoo import losses
-
-        return getattr(losses, name)
-    if name == "mnist_classifier":
-        from ganzoo.eval.classifier import shipped_classifier
-
-        return shipped_classifier
-    if name == "Tanh":
-        from ganzoo.fast.tanh import Tanh
-
-        return Tanh
-    raise AttributeError(f"module 'ganzoo' has no attribute {name!r}")
+    module, _, attribute = _LAZY[name].partition(":")
+    return getattr(importlib.import_module(module), attribute or name)

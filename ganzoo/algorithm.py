@@ -201,3 +201,17 @@ class RunInfo:
                                     "'..', no absolute paths, no symlinks out)",
                                     remedy="give a path relative to the run folder, without '..' (a name such as 'logs')")
         return path
+
+    @property
+    def recipe_file(self):
+        """The run's fully resolved recipe, ``RUN_DIR/recipe.yaml`` (a ``pathlib.Path``)."""
+        from ganzoo.training.run_folder import RECIPE_FILE
+
+        return Path(self.run_dir) / RECIPE_FILE
+
+    def grid_file(self, epoch: int):
+        """Where the sample grid of ``epoch`` goes, ``RUN_DIR/samples/epoch-NNN.png`` (it exists once
+        the epoch has ended, when the run draws grids)."""
+        from ganzoo.training.run_folder import grid_path
+
+        return grid_path(self.run_dir, epoch)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Dict, Optional, Tuple
+from typing import TYPE_CHECKING, Callable, ClassVar, Dict, Optional, Tuple
 
 if TYPE_CHECKING:
     import torch
@@ -30,9 +30,18 @@ class DataSpec:
     target_shape: Optional[tuple[int, ...]] = None  # (C, H, W) of the target side; None: one-sided data
     paired: bool = False  # two-sided data: whether target i belongs to image i
 
+    #: the directions a translation generator can map two-sided data: images to targets, or back
+    DIRECTIONS: ClassVar[Tuple[str, ...]] = ("a2b", "b2a")
+
     @property
     def two_sided(self) -> bool:
         return self.target_shape is not None
+
+    def sides(self, direction: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """(input shape, output shape) of a generator that translates ``direction`` (``"a2b"``:
+        ``image_shape`` to ``target_shape``; ``"b2a"``: back)."""
+        a, b = tuple(self.image_shape), tuple(self.target_shape or ())
+        return (a, b) if direction == "a2b" else (b, a)
 
     def to_dict(self) -> dict:
         d = {"image_shape": list(self.image_shape), "num_classes": self.num_classes}

@@ -31,7 +31,7 @@ import torch
 from ganzoo.algorithm import Algorithm, Batch, TrainStep
 from ganzoo.failures import ContractViolation
 from ganzoo.losses import LossContext, scalar
-from ganzoo.models import discriminator_outputs, draw_latent, generate
+from ganzoo.models import discriminator_outputs, draw_latent, eval_mode, generate
 
 
 @dataclass
@@ -71,9 +71,7 @@ class GAN(Algorithm):
                                     "draws its noise by", G)
         device = next(G.parameters()).device
         labels = torch.zeros(2, dtype=torch.long, device=device) if data.num_classes else None
-        modes = G.training, D.training
-        G.eval(), D.eval()
-        try:
+        with eval_mode(G, D):
             with torch.no_grad():
                 images = generate(G, draw_latent(G, 2, torch.Generator(device).manual_seed(0)), labels)
                 if tuple(images.shape[1:]) != tuple(data.image_shape):
@@ -81,8 +79,6 @@ class GAN(Algorithm):
                                             f"{tuple(data.image_shape)}", G)
                 _, extras = discriminator_outputs(D, images, labels)
             self.check_extras(extras, models, data)
-        finally:
-            G.train(modes[0]), D.train(modes[1])
 
     def check_extras(self, extras, models, data) -> None:
         """Called by ``setup`` with the discriminator's extra outputs on two fake images (a dict,

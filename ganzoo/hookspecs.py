@@ -1,4 +1,4 @@
-"""The hooks through which plugins contribute components to ganzoo.
+"""The hooks through which plugins contribute components (and commands) to ganzoo.
 
 Each hook receives a ``register`` callback. Call it once per component::
 
@@ -6,7 +6,9 @@ Each hook receives a ``register`` callback. Call it once per component::
 
 ``name`` is what recipes use (``generator: {name: mlp}``), ``factory`` builds the
 component, ``params`` is a dataclass that is the component's typed schema in a
-recipe, and ``description`` is the line ``ganzoo list`` shows.
+recipe, and ``description`` is the line ``ganzoo list`` shows. The last hook,
+``register_commands``, adds ``ganzoo`` commands; its ``register`` takes a
+command's name, function and arguments instead.
 """
 
 import pluggy
@@ -162,4 +164,29 @@ def register_metrics(register):
     ``generated`` and ``real`` are ``ganzoo.Features``: the activations
     (``features``, N x 128) and class probabilities (``probs``, N x 10) of
     ganzoo's MNIST classifier on the generated images and on the MNIST test set.
+    """
+
+
+@hookspec
+def register_commands(register):
+    """Register ``ganzoo`` commands (``ganzoo NAME ...``).
+
+    Call it once per command::
+
+        register(name, run, add_arguments=None, help="One line.", description=None)
+
+    ``ganzoo NAME`` gets an ``argparse`` subparser of its own:
+    ``add_arguments(parser)`` adds the command's arguments to it, ``help`` is the
+    command's line in ``ganzoo --help`` and ``description`` the paragraph atop
+    ``ganzoo NAME --help``. ``run(args)`` is called with the parsed
+    ``argparse.Namespace`` and returns the exit code (``None`` counts as 0).
+    Every command takes ``--debug`` and ``--strict``, as the built-in ones do: a
+    ``ganzoo.GanzooError`` that ``run`` raises is printed on one line with exit
+    code 2, anything else it raises is one line naming the command and its
+    plugin, and ``--debug`` shows the traceback. Import what the command needs
+    inside ``run``, so ``ganzoo --help`` stays quick. A name another plugin
+    registered first (a built-in command's, say) is refused: the plugin is
+    skipped with a warning. The built-in commands (``run``, ``list``...) are
+    registered through this hook too, by the built-in plugin ``commands``
+    (``ganzoo/commands/``); ``ganzoo plugins`` lists each plugin's commands.
     """

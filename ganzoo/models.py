@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Dict, Iterable, Optional, Tuple
+from contextlib import contextmanager
+from typing import Dict, Iterable, Iterator, Optional, Tuple
 
 import torch
 
@@ -57,6 +58,22 @@ def generate(generator, z: torch.Tensor, labels: Optional[torch.Tensor]) -> torc
         raise ContractViolation(f"returned {what} for a latent batch of {z.shape[0]}; a generator returns a tensor "
                                 "of images, one per latent", generator)
     return out
+
+
+@contextmanager
+def eval_mode(*models) -> Iterator[None]:
+    """``with ganzoo.eval_mode(G, D):`` the models in eval mode (dropout off, batch norm on its running
+    statistics), each put back in the mode it had afterwards, also when the block raises: for an
+    algorithm's ``setup`` that tries its models on a sample. Gradients are the caller's business
+    (``torch.no_grad()``)."""
+    modes = [model.training for model in models]
+    for model in models:
+        model.eval()
+    try:
+        yield
+    finally:
+        for model, mode in zip(models, modes):
+            model.train(mode)
 
 
 def set_requires_grad(params: Iterable[torch.nn.Parameter], flag: bool) -> None:

@@ -15,7 +15,7 @@ import torch
 
 from ganzoo.data import DataSpec, ImageData, unit_range
 
-DIRECTIONS = ("a2b", "b2a")
+DIRECTIONS = DataSpec.DIRECTIONS
 
 
 @dataclass
@@ -54,8 +54,7 @@ def choose(directions: Dict[str, str], direction: Optional[str]) -> str:
 
 def shapes(spec: DataSpec, direction: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """(input shape, output shape) of ``direction`` for data of ``spec``."""
-    a, b = tuple(spec.image_shape), tuple(spec.target_shape or ())
-    return (a, b) if direction == "a2b" else (b, a)
+    return spec.sides(direction)
 
 
 def first(data: ImageData, n: int) -> ImageData:

@@ -115,7 +115,7 @@ def test_clip_weights_names_a_role_that_does_not_exist(data_env, tmp_path):
 
 
 def test_a_callback_that_raises_is_named_in_one_line(data_env, tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr("ganzoo.cli._registry", lambda args: counting_registry())
+    monkeypatch.setattr("ganzoo.commands.run._registry", lambda args: counting_registry())
     code = cli.main(["run", str(RECIPE), *TINY, "callbacks=[{name: count, params: {fail_at: 5}}]",
                      "--out", str(tmp_path / "run"), "--quiet"])
     err = capsys.readouterr().err.strip().splitlines()
@@ -139,7 +139,7 @@ def test_a_model_that_raises_in_forward_is_named_by_its_role(data_env, tmp_path,
 
 
 def test_debug_shows_the_plugins_own_traceback(data_env, tmp_path, monkeypatch):
-    monkeypatch.setattr("ganzoo.cli._registry", lambda args: counting_registry())
+    monkeypatch.setattr("ganzoo.commands.run._registry", lambda args: counting_registry())
     with pytest.raises(GanzooError) as caught:
         cli.main(["run", str(RECIPE), *TINY, "callbacks=[{name: count, params: {fail_at: 2}}]",
                   "--out", str(tmp_path / "run"), "--quiet", "--debug"])

@@ -85,7 +85,7 @@ class BadPlugin:
 ])
 def test_a_component_breaking_its_contract_is_named_in_one_line(data_env, tmp_path, monkeypatch, capsys,
                                                                 overrides, message):
-    monkeypatch.setattr("ganzoo.cli._registry", lambda args: load_registry(extra_plugins=[(BAD, BadPlugin)]))
+    monkeypatch.setattr("ganzoo.commands.run._registry", lambda args: load_registry(extra_plugins=[(BAD, BadPlugin)]))
     code = cli.main(["run", str(RECIPE), *SETTINGS, *overrides, "--out", str(tmp_path / "run"), "--quiet"])
     err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("ganzoo: ")]
     assert code == 2, err

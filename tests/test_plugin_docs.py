@@ -11,7 +11,7 @@ import pytest
 from ganzoo import hookspecs
 
 from ganzoo.plugins import hookdocs
-from ganzoo.plugins.registry import HOOKS
+from ganzoo.plugins.registry import COMMANDS_HOOK, HOOKS
 from plugin_dists import write_distribution
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_every_hook_is_documented_and_docs_hooks_md_is_up_to_date():
     names = [name for name, _, _ in hookdocs.hook_specs()]
-    assert sorted(names) == sorted(HOOKS.values())  # every spec is loaded by the registry and vice versa
+    assert sorted(names) == sorted([*HOOKS.values(), COMMANDS_HOOK])  # every spec is loaded by the registry and vice versa
     assert hookdocs.main(["--check", str(ROOT / "docs" / "hooks.md")]) == 0, \
         "docs/hooks.md is stale: run python -m ganzoo.plugins.hookdocs docs/hooks.md"
 
@@ -28,7 +28,7 @@ def test_the_tutorial_covers_every_hook_and_every_kit_check():
     from ganzoo import testing
 
     tutorial = (ROOT / "docs" / "writing-plugins.md").read_text(encoding="utf-8")
-    for name in HOOKS.values():
+    for name in [*HOOKS.values(), COMMANDS_HOOK]:
         assert f"{name}(register)" in tutorial, f"docs/writing-plugins.md does not show {name}"
     for name in testing.__all__:
         if name.startswith("check_"):
@@ -49,17 +49,19 @@ def test_an_undocumented_hook_fails_the_reference(monkeypatch):
         raise AssertionError("an undocumented hook passed")
 
 
-def test_import_ganzoo_and_help_do_not_import_torch_or_plugins():
+def test_import_ganzoo_and_a_commands_help_do_not_import_torch_or_plugins():
+    """A built-in command's parser comes from the light built-in plugin `commands` alone (`ganzoo --help`,
+    which lists every plugin's commands, imports the plugins)."""
     code = ("import sys, contextlib, io\n"
             "import ganzoo\n"
             "from ganzoo.cli import main\n"
             "with contextlib.redirect_stdout(io.StringIO()):\n"
-            "    for argv in (['--help'], ['plugins', '--help'], ['new-plugin', '--help']):\n"
+            "    for argv in (['--version'], ['plugins', '--help'], ['new-plugin', '--help'], ['run', '--help']):\n"
             "        try:\n"
             "            main(argv)\n"
             "        except SystemExit:\n"
             "            pass\n"
-            "heavy = ('torch', 'torchvision', 'numpy', 'omegaconf', 'rich', 'ganzoo_vanilla', 'ganzoo.plugins.registry')\n"
+            "heavy = ('torch', 'torchvision', 'numpy', 'omegaconf', 'rich', 'ganzoo_vanilla', 'ganzoo_zoo')\n"
             "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy or m in heavy))\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"

@@ -72,7 +72,7 @@ class QuittingPlugin:
 @pytest.fixture
 def quitting(monkeypatch):
     plugged = load_registry(extra_plugins=[(PLUGIN, QuittingPlugin)])
-    monkeypatch.setattr("ganzoo.cli._registry", lambda args: plugged)
+    monkeypatch.setattr("ganzoo.commands.run._registry", lambda args: plugged)
     return plugged
 
 

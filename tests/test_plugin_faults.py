@@ -74,7 +74,7 @@ def raising(exception, message):
 def run_with(monkeypatch, tmp_path, kind, behaviour, *flags):
     """`ganzoo run` of the tiny recipe with its ``kind`` replaced by the faulty plugin's."""
     registry = load_registry(extra_plugins=[(PLUGIN, Faulty(kind, behaviour))])
-    monkeypatch.setattr(ganzoo.cli, "_registry", lambda args: registry)
+    monkeypatch.setattr("ganzoo.commands.run._registry", lambda args: registry)
     document = yaml.safe_load(RECIPE.read_text())
     document[kind] = {"name": "faulty", "params": {}}
     recipe = tmp_path / "faulty.yaml"
@@ -210,7 +210,7 @@ SECTIONS = {"generator": ["generator.name=breaking"], "discriminator": ["discrim
 def test_any_fault_while_training_is_one_line_naming_the_component(data_env, tmp_path, monkeypatch, capsys,
                                                                     kind, exception, message, at):
     registry = load_registry(extra_plugins=[(PLUGIN, Breaking(kind, exception(message), at))])
-    monkeypatch.setattr(ganzoo.cli, "_registry", lambda args: registry)
+    monkeypatch.setattr("ganzoo.commands.run._registry", lambda args: registry)
     overrides = [item for item in TINY if not item.startswith(("generator.", "discriminator."))]
     out = tempfile.mkdtemp(dir=tmp_path)  # hypothesis runs the test many times in one tmp_path
     code = cli.main(["run", str(RECIPE), *overrides, *SECTIONS[kind], "train.epochs=1", "train.step=autograd",

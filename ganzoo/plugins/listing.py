@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from ganzoo.recipe import builtin_recipes, recipe_description
 from ganzoo.plugins.registry import Registry
 
 RECIPE = "recipe"  # `ganzoo list --kind recipe`: the recipes alone
@@ -18,6 +17,8 @@ PLURALS = {"loss": "losses"}
 
 def listing(registry: Registry, kind: Optional[str]) -> dict[str, Any]:
     """Components (of ``kind``, or all), load failures and built-in recipes, as plain data (`--json`)."""
+    from ganzoo.recipe import builtin_recipes, recipe_description  # not at import: `ganzoo list --help` stays quick
+
     components = [] if kind == RECIPE else registry.of_kind(kind)
     recipes = [] if kind not in (None, RECIPE) else [
         {"name": name, "description": recipe_description(path), "path": str(path)}

@@ -14,6 +14,7 @@ distribution name) besides the built-in ones; ``GANZOO_PLUGINS=`` (empty) or
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import difflib
 import inspect
@@ -55,8 +56,18 @@ PLURALS = {"algorithm": "algorithms", "generator": "generators", "discriminator"
            "callback": "callbacks"}
 #: the kinds whose components fill an algorithm's roles (a recipe section per role)
 ROLE_KINDS = ("generator", "discriminator", "loss")
+#: the hook that adds `ganzoo` commands (commands are not components: no params, no recipe section)
+COMMANDS_HOOK = "register_commands"
+#: the built-in plugin (entry point of ganzoo's own distribution) that registers the built-in commands
+COMMANDS_PLUGIN = "commands"
 
 _NAME = re.compile(r"^[a-z][a-z0-9_\-]*$")
+
+
+def in_words(names: Iterable[str]) -> str:
+    """``a, b or c``: a list of names in a sentence (help texts, error messages)."""
+    names = list(names)
+    return " or ".join(filter(None, [", ".join(names[:-1]), names[-1]])) if names else ""
 
 
 @dataclass(frozen=True)
@@ -91,6 +102,18 @@ class Component:
 
 
 @dataclass(frozen=True)
+class Command:
+    """A `ganzoo NAME` command: ``add_arguments(parser)`` fills its subparser, ``run(args)`` returns the exit code."""
+
+    name: str
+    run: Callable[[argparse.Namespace], Any]
+    add_arguments: Callable[[argparse.ArgumentParser], None] | None
+    help: str
+    description: str | None
+    plugin: PluginInfo
+
+
+@dataclass(frozen=True)
 class PluginFailure:
     plugin: PluginInfo
     error: str
@@ -99,6 +122,8 @@ class PluginFailure:
 @dataclass
 class Registry:
     components: dict[tuple[str, str], Component] = field(default_factory=dict)
+    #: name -> command, in the order they were registered (the built-in ones first)
+    commands: dict[str, Command] = field(default_factory=dict)
     plugins: list[PluginInfo] = field(default_factory=list)
     failures: list[PluginFailure] = field(default_factory=list)
     #: installed plugins left out by GANZOO_PLUGINS (never imported)
@@ -114,6 +139,14 @@ class Registry:
                 f"'{component.plugin.name}' ({component.plugin}); uninstall one of them"
             )
         self.components[key] = component
+
+    def add_command(self, command: Command) -> None:
+        if command.name in self.commands:
+            first = self.commands[command.name]
+            raise GanzooError(f"command '{command.name}' is registered twice: by plugin '{first.plugin.name}' "
+                              f"({first.plugin}) and by plugin '{command.plugin.name}' ({command.plugin}); "
+                              "uninstall one of them")
+        self.commands[command.name] = command
 
     def get(self, kind: str, name: str) -> Component:
         if kind not in HOOKS:
@@ -160,6 +193,24 @@ def _make_register(registry: Registry, kind: str, plugin: PluginInfo) -> Callabl
     return register
 
 
+def _make_command_register(registry: Registry, plugin: PluginInfo) -> Callable[..., None]:
+    def register(name, run, add_arguments=None, help="", description=None):
+        where = f"plugin '{plugin.name}' ({plugin})"
+        if not isinstance(name, str) or not _NAME.match(name):
+            raise GanzooError(f"{where} registered a command named {name!r}: names are lower-case "
+                              "letters, digits, '-' and '_', starting with a letter")
+        if not callable(run):
+            raise GanzooError(f"{where}: the run function of command '{name}' is not callable")
+        if add_arguments is not None and not callable(add_arguments):
+            raise GanzooError(f"{where}: add_arguments of command '{name}' must be a function of the parser, or None")
+        if not isinstance(help, str) or not (description is None or isinstance(description, str)):
+            raise GanzooError(f"{where}: the help and description of command '{name}' must be strings")
+        summary = help.strip().splitlines()[0] if help.strip() else ""
+        registry.add_command(Command(name, run, add_arguments, summary, description, plugin))
+
+    return register
+
+
 def _check_algorithm(where: str, name: str, factory: Any) -> None:
     """An algorithm's factory is its ``ganzoo.Algorithm`` subclass: recipes are typed by its roles."""
     from ganzoo.algorithm import Algorithm
@@ -181,6 +232,10 @@ def _check_algorithm(where: str, name: str, factory: Any) -> None:
     if not isinstance(scalars, tuple) or not all(isinstance(s, str) and s.isidentifier() for s in scalars):
         raise GanzooError(f"{where}: algorithm '{name}' must declare scalars as a tuple of names, e.g. ('d_loss', 'g_loss')")
 
+
+#: hook -> the arguments it takes, as ganzoo/hookspecs.py declares them (each hook is checked against its own)
+HOOK_ARGUMENTS = {name: tuple(inspect.signature(function).parameters)
+                  for name, function in vars(hookspecs).items() if hasattr(function, "ganzoo_spec")}
 
 #: recipe sections that are not roles
 RESERVED_SECTIONS = ("name", "seed", "algorithm", "dataset", "optimizers", "callbacks", "loggers", "train", "output", "eval")
@@ -241,8 +296,7 @@ def load_registry(extra_plugins: Iterable[tuple[PluginInfo, Any]] = (), strict: 
     strict = strict_from_env() if strict is None else strict
     allow = allowed_from_env() if allowed is None else {_normalise(name) for name in allowed} - {"builtin"}
     registry = Registry()
-    manager = pluggy.PluginManager(ENTRY_POINT_GROUP)
-    manager.add_hookspecs(hookspecs)
+    manager = _plugin_manager()
 
     installed = [(_plugin_info(ep), ep.load) for ep in _entry_points()]
     installed.sort(key=lambda pair: (not pair[0].builtin, pair[0].name, pair[0].distribution))
@@ -256,15 +310,19 @@ def load_registry(extra_plugins: Iterable[tuple[PluginInfo, Any]] = (), strict: 
 
     for info, load in candidates:
         try:
-            components = _register_plugin(manager, load(), info)
-            for component in components:
-                if (component.kind, component.name) in registry.components:
-                    first = registry.components[(component.kind, component.name)].plugin
-                    raise PluginError(f"it registers {component.kind} '{component.name}', which plugin "
-                                      f"'{first.name}' ({first}) registered first; rename one of them "
-                                      "or uninstall one of the plugins")
-            for component in components:
+            staged = _register_plugin(manager, load(), info)
+            taken = [(f"{c.kind} '{c.name}'", registry.components[(c.kind, c.name)].plugin)
+                     for c in staged.components.values() if (c.kind, c.name) in registry.components]
+            taken += [(f"command '{name}'", registry.commands[name].plugin)
+                      for name in staged.commands if name in registry.commands]
+            if taken:
+                what, first = taken[0]
+                raise PluginError(f"it registers {what}, which plugin '{first.name}' ({first}) registered first; "
+                                  "rename one of them or uninstall one of the plugins")
+            for component in staged.components.values():
                 registry.add(component)
+            for command in staged.commands.values():
+                registry.add_command(command)
         except Exception as error:  # a broken plugin must not take ganzoo down
             _record_failure(registry, info, error)
             continue
@@ -287,7 +345,25 @@ def load_registry(extra_plugins: Iterable[tuple[PluginInfo, Any]] = (), strict: 
     return registry
 
 
-def _register_plugin(manager: pluggy.PluginManager, plugin: Any, info: PluginInfo) -> list[Component]:
+def builtin_commands() -> dict[str, Command]:
+    """The built-in commands alone, from the built-in plugin ``commands`` (an entry point of ganzoo's own
+    distribution, like every built-in plugin). It imports nothing heavy, so a built-in command starts
+    without importing torch or any other plugin; ``load_registry`` loads it again beside the others."""
+    for entry_point in _entry_points():
+        info = _plugin_info(entry_point)
+        if info.builtin and info.name == COMMANDS_PLUGIN:
+            return _register_plugin(_plugin_manager(), entry_point.load(), info).commands
+    raise GanzooError(f"ganzoo's built-in commands are not installed (no '{COMMANDS_PLUGIN}' entry point in the "
+                      f"'{ENTRY_POINT_GROUP}' group): reinstall ganzoo (pip install -e . in its folder)")
+
+
+def _plugin_manager() -> pluggy.PluginManager:
+    manager = pluggy.PluginManager(ENTRY_POINT_GROUP)
+    manager.add_hookspecs(hookspecs)
+    return manager
+
+
+def _register_plugin(manager: pluggy.PluginManager, plugin: Any, info: PluginInfo) -> Registry:
     """Check the plugin's hooks, register it with pluggy, and collect what its hooks register."""
     _check_hooks(manager, plugin)
     try:
@@ -302,7 +378,10 @@ def _register_plugin(manager: pluggy.PluginManager, plugin: Any, info: PluginInf
             for impl in getattr(manager.hook, hook_name).get_hookimpls():
                 if impl.plugin is plugin:
                     impl.function(register=_make_register(staged, kind, info))
-        return list(staged.components.values())
+        for impl in getattr(manager.hook, COMMANDS_HOOK).get_hookimpls():
+            if impl.plugin is plugin:
+                impl.function(register=_make_command_register(staged, info))
+        return staged
     except BaseException:
         manager.unregister(plugin)
         raise
@@ -311,7 +390,7 @@ def _register_plugin(manager: pluggy.PluginManager, plugin: Any, info: PluginInf
 def _check_hooks(manager: pluggy.PluginManager, plugin: Any) -> None:
     """Catch the usual slips before pluggy silently ignores them: a misnamed hook,
     a hook without @hookimpl, a hook with the wrong arguments, or no hook at all."""
-    hook_names = set(HOOKS.values())
+    hook_names = set(HOOK_ARGUMENTS)
     marked = 0
     for attribute in dir(plugin):
         function = getattr(plugin, attribute, None)
@@ -328,9 +407,11 @@ def _check_hooks(manager: pluggy.PluginManager, plugin: Any) -> None:
             raise PluginError(f"'{hook_name}' is not a ganzoo hook; {hint}")
         required = [p.name for p in inspect.signature(function).parameters.values()
                     if p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
-        if required != ["register"]:
-            raise PluginError(f"hook {hook_name}{inspect.signature(function)} must take one argument, "
-                              f"'register': def {hook_name}(register)")
+        expected = HOOK_ARGUMENTS[hook_name]
+        if required != list(expected):
+            count = "one argument" if len(expected) == 1 else f"{len(expected)} arguments"
+            raise PluginError(f"hook {hook_name}{inspect.signature(function)} must take {count}, "
+                              f"{', '.join(repr(name) for name in expected)}: def {hook_name}({', '.join(expected)})")
     if marked == 0:
         raise PluginError("it has no hook implementations; mark functions such as register_losses(register) "
                           "with @ganzoo.hookimpl")

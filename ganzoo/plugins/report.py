@@ -1,4 +1,4 @@
-"""What `ganzoo plugins` shows: each installed plugin, its status and what it registered."""
+"""What `ganzoo plugins` shows: each installed plugin, its status and what it registered (components, commands)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ def plugin_report(registry: Registry) -> dict[str, Any]:
     rows = []
     for info in registry.plugins:
         registered = {kind: [c.name for c in registry.of_plugin(info.name) if c.kind == kind] for kind in KINDS}
+        registered["command"] = [c.name for c in registry.commands.values() if c.plugin.name == info.name]
         rows.append(_row(info, LOADED, None, {kind: names for kind, names in registered.items() if names}))
     rows += [_row(f.plugin, FAILED, f.error, {}) for f in registry.failures]
     rows += [_row(info, DISABLED, f"not in {ALLOW_ENV}", {}) for info in registry.disabled]

@@ -123,3 +123,40 @@ def _square(image, size: int, crop: bool):
                            Image.Resampling.BICUBIC)
     left, top = (resized.width - size) // 2, (resized.height - size) // 2
     return resized.crop((left, top, left + size, top + size))
+
+
+def read_image_folder(path, size: int = 32, channels: int = 3, crop: bool = True, limit: Optional[int] = None,
+                      bad_images: str = "stop", setting: str = "dataset.params.bad_images") -> "ImageData":
+    """Every PNG/JPEG image under ``path`` as ``ganzoo.ImageData``: uint8 (N, channels, size, size),
+    found recursively in sorted path order (the first ``limit`` when given), labelled by their
+    first-level subfolders when every image sits in one. An image that cannot be decoded stops the
+    reading with a one-line error that names it and ``setting`` (``bad_images="stop"``), or is left
+    out with a warning (``"skip"``). The ``image-folder`` dataset is this function."""
+    import torch
+
+    from ganzoo.data import ImageData
+
+    folder = Path(path).expanduser()
+    files = image_files(folder)
+    if limit is not None:
+        files = files[: limit]
+    arrays, kept = [], []
+    for image in files:
+        try:
+            arrays.append(read_image(image, size, channels, crop))
+            kept.append(image)
+        except UnreadableImage as error:
+            if bad_images == "stop":
+                raise unreadable(error, setting) from error
+    if len(kept) < len(files):
+        import warnings
+
+        warnings.warn(f"left out {len(files) - len(kept)} of {len(files)} images in '{folder}' that cannot be "
+                      f"decoded ({setting}=skip)")
+    if not kept:
+        raise GanzooError(f"none of the {len(files)} images in '{folder}' can be decoded")
+    images = torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2).contiguous()  # uint8 (N, C, H, W)
+    classes, labels = classes_of(folder, kept)
+    if classes is not None:
+        return ImageData(images=images, labels=torch.tensor(labels), num_classes=len(classes))
+    return ImageData(images=images)

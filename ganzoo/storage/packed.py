@@ -244,3 +244,45 @@ def _check_shard(path: Path, entry: dict, row_shape: Tuple[int, ...], verify: bo
         raise GanzooError(f"shard {path} differs from the one packed (its SHA-256 does not match the manifest); "
                           f"{again}, or give dataset.params.verify=false to skip this check")
     return offset
+
+
+def read_packed(path, folder=None, verify: bool = True) -> "ImageData":
+    """A packed dataset (``ganzoo pack FOLDER --out PATH``) as ``ganzoo.ImageData`` whose images are a
+    ``PackedImages`` (read from the shards as training goes, or held whole when they fit in memory),
+    labelled when the folder had classes. ``folder``: the image folder it was packed from, which must
+    not have changed since; ``verify``: check each shard's SHA-256 against the manifest first. The
+    ``packed`` dataset is this function."""
+    from ganzoo.data import DataSource, ImageData
+    from ganzoo.storage.folders import image_files
+
+    path = Path(path).expanduser()
+    manifest = read_manifest(path)
+    if folder is not None:
+        folder = Path(folder).expanduser()
+        check_source_unchanged(manifest, folder, image_files(folder), path)
+    images = PackedImages(path, manifest, verify=verify)
+    labels, files = None, [MANIFEST]
+    if manifest.get("labels"):
+        labels, files = _labels(path, manifest, len(images), verify), [MANIFEST, LABELS]
+    classes = manifest.get("classes")
+    return ImageData(images=images, labels=labels, num_classes=len(classes) if labels is not None else None,
+                     source=DataSource(root=path, files=tuple(files), param="path"))
+
+
+def _labels(path: Path, manifest: dict, count: int, verify: bool):
+    import torch
+
+    file = member_path(path, manifest["labels"].get("file"), "labels")
+    if not file.is_file():
+        raise GanzooError(f"{file} of the packed dataset is missing; put it back or pack the folder again")
+    if verify and sha256_of(file) != manifest["labels"]["sha256"]:
+        raise GanzooError(f"{file} differs from the one packed (its SHA-256 does not match the manifest); "
+                          "pack the folder again")
+    try:
+        labels = np.load(file)
+    except (ValueError, OSError) as error:
+        raise GanzooError(f"cannot read {file} ({error}); pack the folder again") from error
+    if labels.shape != (count,):
+        raise GanzooError(f"{file} holds {labels.shape[0] if labels.ndim else 0} labels for {count} images; "
+                          "pack the folder again")
+    return torch.from_numpy(labels.astype(np.int64))

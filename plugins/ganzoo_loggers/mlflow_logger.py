@@ -62,7 +62,7 @@ class MLflowLogger(Callback):
             experiment_id = (experiment.experiment_id if experiment is not None
                              else self.client.create_experiment(self.params.experiment, artifacts))
             self.run_id = self.client.create_run(experiment_id, run_name=run.run_dir.name).info.run_id
-            recipe = run.run_dir / "recipe.yaml"
+            recipe = run.recipe_file
             if recipe.is_file():
                 self.client.log_artifact(self.run_id, str(recipe))
         else:

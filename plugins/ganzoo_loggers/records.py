@@ -7,7 +7,6 @@ from numbers import Real
 from typing import Any, Dict
 
 from ganzoo import GanzooError
-from ganzoo.training.run_folder import grid_path
 
 #: record keys that are positions, not measurements
 POSITION_KEYS = ("step", "epoch")
@@ -35,7 +34,7 @@ def _add(flat: Dict[str, float], name: str, value: Any) -> None:
 
 def grid_of(run, epoch: int):
     """The path of the epoch's sample grid (a PNG), or None when the run wrote none."""
-    path = grid_path(run.run_dir, epoch)
+    path = run.grid_file(epoch)
     return path if path.is_file() else None
 
 

@@ -45,7 +45,7 @@ class WandbLogger(Callback):
         import yaml
 
         run.path("wandb")  # wandb writes RUN_DIR/wandb: refused if that is a symlink out of the run folder
-        recipe = run.run_dir / "recipe.yaml"
+        recipe = run.recipe_file
         config = yaml.safe_load(recipe.read_text()) if recipe.is_file() else {}
         self.run_id = self.run_id or uuid.uuid4().hex[:8]
         self.run = wandb.init(project=self.params.project, entity=self.params.entity, mode=self.params.mode,

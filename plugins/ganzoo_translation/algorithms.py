@@ -44,19 +44,14 @@ class PairedTranslation(ganzoo.Algorithm):
                                      "right output); this dataset's two sides are unpaired: use cyclegan")
         G, D = models["generator"], models["discriminator"]
         device = next(G.parameters()).device
-        modes = G.training, D.training
-        G.eval(), D.eval()
-        try:
-            with torch.no_grad():
-                x = torch.zeros(2, *data.image_shape, device=device)
-                y = G(x)
-                if not isinstance(y, torch.Tensor) or tuple(y.shape[1:]) != tuple(data.target_shape):
-                    shape = tuple(y.shape[1:]) if isinstance(y, torch.Tensor) else type(y).__name__
-                    raise ganzoo.ContractViolation(f"translates {tuple(data.image_shape)} inputs to {shape}, but "
-                                                   f"the targets are {tuple(data.target_shape)}", G)
-                judge(D, y, x)
-        finally:
-            G.train(modes[0]), D.train(modes[1])
+        with ganzoo.eval_mode(G, D), torch.no_grad():
+            x = torch.zeros(2, *data.image_shape, device=device)
+            y = G(x)
+            if not isinstance(y, torch.Tensor) or tuple(y.shape[1:]) != tuple(data.target_shape):
+                shape = tuple(y.shape[1:]) if isinstance(y, torch.Tensor) else type(y).__name__
+                raise ganzoo.ContractViolation(f"translates {tuple(data.image_shape)} inputs to {shape}, but "
+                                               f"the targets are {tuple(data.target_shape)}", G)
+            judge(D, y, x)
 
     def reconstruction(self, outputs, batch, step) -> torch.Tensor:
         raise NotImplementedError

@@ -99,27 +99,20 @@ class CycleGAN(ganzoo.Algorithm):
         """Each generator maps its side's shape to the other's; the discriminators take one picture alone."""
         a, b = tuple(data.image_shape), tuple(data.target_shape)
         device = next(models["generator"].parameters()).device
-        modes = {role: models[role].training for role in (*self.generators, *self.discriminators)}
-        for model in modes:
-            models[model].eval()
-        try:
-            with torch.no_grad():
-                for role, source, target, judge in (("generator", a, b, "discriminator"),
-                                                    ("generator_b2a", b, a, "discriminator_a")):
-                    out = models[role](torch.zeros(2, *source, device=device))
-                    shape = tuple(out.shape[1:]) if isinstance(out, torch.Tensor) else type(out).__name__
-                    if shape != target:
-                        raise ganzoo.ContractViolation(
-                            f"as cyclegan's {role} it must translate {source} pictures to {target}, but it makes "
-                            f"{shape}; is its direction set right ({'a2b' if role == 'generator' else 'b2a'})?",
-                            models[role])
-                    if getattr(unwrapped(models[judge]), "conditional_on_input", False):
-                        raise ganzoo.GanzooError(f"cyclegan's {judge} judges pictures alone, without the input; set "
-                                                 f"{judge}.params.conditional_on_input=false")
-                    logits(models[judge], out)
-        finally:
-            for role, mode in modes.items():
-                models[role].train(mode)
+        with ganzoo.eval_mode(*(models[role] for role in (*self.generators, *self.discriminators))), torch.no_grad():
+            for role, source, target, judge in (("generator", a, b, "discriminator"),
+                                                ("generator_b2a", b, a, "discriminator_a")):
+                out = models[role](torch.zeros(2, *source, device=device))
+                shape = tuple(out.shape[1:]) if isinstance(out, torch.Tensor) else type(out).__name__
+                if shape != target:
+                    raise ganzoo.ContractViolation(
+                        f"as cyclegan's {role} it must translate {source} pictures to {target}, but it makes "
+                        f"{shape}; is its direction set right ({'a2b' if role == 'generator' else 'b2a'})?",
+                        models[role])
+                if getattr(unwrapped(models[judge]), "conditional_on_input", False):
+                    raise ganzoo.GanzooError(f"cyclegan's {judge} judges pictures alone, without the input; set "
+                                             f"{judge}.params.conditional_on_input=false")
+                logits(models[judge], out)
 
     def train_step(self, batch, step) -> None:
         G, F = step.models["generator"], step.models["generator_b2a"]

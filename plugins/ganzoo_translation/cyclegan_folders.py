@@ -16,7 +16,7 @@ from typing import Optional
 import numpy as np
 import torch
 
-from ganzoo import GanzooError, ImageData
+from ganzoo import GanzooError, ImageData, unit_range
 from ganzoo_translation.folders import images_in, read_picture, to_array
 
 FOLDERS = ("trainA", "trainB", "testA", "testB")
@@ -63,7 +63,7 @@ def read_domain(folder: Path, params: UnpairedFolderParams, limit: Optional[int]
             raise GanzooError(f"'{path}' is {array.shape[1]}x{array.shape[0]} but '{files[0]}' is "
                               f"{arrays[0].shape[1]}x{arrays[0].shape[0]}; a domain's pictures must have one size "
                               "(or give dataset.params.size=N to resize them all)")
-    return torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2).float().div(127.5).sub(1.0).contiguous()
+    return unit_range(torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2))
 
 
 def load_unpaired_folder(params: UnpairedFolderParams) -> ImageData:

@@ -21,7 +21,7 @@ from typing import List, Optional, Tuple
 import numpy as np
 import torch
 
-from ganzoo import GanzooError, ImageData
+from ganzoo import GanzooError, ImageData, unit_range
 
 EXTENSIONS = (".png", ".jpg", ".jpeg")
 TEST_FOLDERS = ("test", "val")
@@ -118,7 +118,7 @@ def stack(arrays: List[np.ndarray], files: List[Path], side: str) -> torch.Tenso
                               f"'{files[0]}' is {first[1]}x{first[0]}; all pairs must have one size (or give "
                               "dataset.params.size=N to resize them all)")
     batch = torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2)
-    return batch.float().div(127.5).sub(1.0).contiguous()
+    return unit_range(batch)
 
 
 def load_split(folder: Path, params: PairedFolderParams) -> Tuple[torch.Tensor, torch.Tensor]:

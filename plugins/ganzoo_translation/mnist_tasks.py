@@ -18,7 +18,7 @@ from typing import Optional
 import torch
 import torch.nn.functional as F
 
-from ganzoo import DataSource, GanzooError, ImageData, default_data_root
+from ganzoo import DataSource, GanzooError, ImageData, default_data_root, unit_range
 
 FILES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
          "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
@@ -66,7 +66,7 @@ def read_split(root: Path, split: str, limit: Optional[int]) -> tuple[torch.Tens
         raise GanzooError(f"cannot read MNIST in {raw}/ ({type(error).__name__}); the files may be corrupt: "
                           "delete them and download again") from error
     images, labels = dataset.data[:limit], dataset.targets[:limit]
-    return images.unsqueeze(1).float().div(127.5).sub(1.0), labels.long()
+    return unit_range(images.unsqueeze(1)), labels.long()
 
 
 def outline(digits: torch.Tensor) -> torch.Tensor:

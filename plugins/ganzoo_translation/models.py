@@ -15,7 +15,7 @@ from torch import nn
 
 import ganzoo
 
-DIRECTIONS = ("a2b", "b2a")
+DIRECTIONS = ganzoo.DataSpec.DIRECTIONS
 
 
 def sides(spec: ganzoo.DataSpec, direction: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
@@ -25,8 +25,7 @@ def sides(spec: ganzoo.DataSpec, direction: str) -> tuple[tuple[int, ...], tuple
                          "e.g. mnist-edges or paired-folder)")
     if direction not in DIRECTIONS:
         raise ValueError(f"direction must be a2b or b2a, got '{direction}'")
-    a, b = tuple(spec.image_shape), tuple(spec.target_shape)
-    return (a, b) if direction == "a2b" else (b, a)
+    return spec.sides(direction)
 
 
 def norm(kind: str, channels: int) -> nn.Module:

@@ -19,7 +19,6 @@ import torch
 from torch import nn
 
 import ganzoo
-from ganzoo import translation
 
 NORMS = ("instance", "batch", "none")
 
@@ -37,8 +36,8 @@ class ResNetGeneratorParams:
             raise ValueError("base_channels must be at least 1, downsamplings and residual_blocks at least 0")
         if self.norm not in NORMS:
             raise ValueError(f"norm must be one of {', '.join(NORMS)}, got '{self.norm}'")
-        if self.direction not in translation.DIRECTIONS:
-            raise ValueError(f"direction must be one of {', '.join(translation.DIRECTIONS)}, got '{self.direction}'")
+        if self.direction not in ganzoo.DataSpec.DIRECTIONS:
+            raise ValueError(f"direction must be one of {', '.join(ganzoo.DataSpec.DIRECTIONS)}, got '{self.direction}'")
 
 
 def _norm(kind: str, channels: int) -> nn.Module:
@@ -70,7 +69,7 @@ class ResNetGenerator(nn.Module):
         if spec.target_shape is None:
             raise ValueError("the resnet generator translates pictures and needs two-sided data (a dataset with "
                              "targets, e.g. mnist-unpaired or unpaired-folder)")
-        (cin, height, width), (cout, out_h, out_w) = translation.shapes(spec, params.direction)
+        (cin, height, width), (cout, out_h, out_w) = spec.sides(params.direction)
         if (height, width) != (out_h, out_w):
             raise ValueError(f"the resnet generator keeps the picture's size; input {height}x{width} and output "
                              f"{out_h}x{out_w} differ")

@@ -60,7 +60,7 @@ def load_mnist(params: MNISTParams) -> ImageData:
     if params.limit is not None:
         images, labels = images[: params.limit], labels[: params.limit]
     # uint8, 4x smaller than floats: the trainer scales each batch to [-1, 1] (the generator's
-    # tanh range) on the training device, as ``x / 127.5 - 1`` (ganzoo.data.unit_range).
+    # tanh range) on the training device, as ``x / 127.5 - 1`` (ganzoo.unit_range).
     images = images.unsqueeze(1)
     source = DataSource(root=root, files=tuple(f"MNIST/raw/{name}" for name in SPLIT_FILES[params.split]))
     if params.clusters:

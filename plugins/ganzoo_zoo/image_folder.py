@@ -10,16 +10,13 @@ trained from with the ``packed`` dataset.
 """
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Optional
 
-import numpy as np
-import torch
 from omegaconf import MISSING
 
-from ganzoo import ImageData
-from ganzoo.storage.folders import (BAD_IMAGES, EXTENSIONS, UnreadableImage, classes_of, find_images,  # noqa: F401
-                            image_files, read_image, unreadable)
+from ganzoo import ImageData, read_image_folder
+
+BAD_IMAGES = ("stop", "skip")  # what an image that cannot be decoded does (read_image_folder's bad_images)
 
 
 @dataclass
@@ -43,29 +40,5 @@ class ImageFolderParams:
 
 
 def load_image_folder(params: ImageFolderParams) -> ImageData:
-    folder = Path(params.path).expanduser()
-    files = image_files(folder)
-    if params.limit is not None:
-        files = files[: params.limit]
-    arrays, kept = [], []
-    for path in files:
-        try:
-            arrays.append(read_image(path, params.size, params.channels, params.crop))
-            kept.append(path)
-        except UnreadableImage as error:
-            if params.bad_images == "stop":
-                raise unreadable(error, "dataset.params.bad_images") from error
-    if len(kept) < len(files):
-        import warnings
-
-        warnings.warn(f"left out {len(files) - len(kept)} of {len(files)} images in '{folder}' that cannot be "
-                      "decoded (dataset.params.bad_images=skip)")
-    if not kept:
-        from ganzoo import GanzooError
-
-        raise GanzooError(f"none of the {len(files)} images in '{folder}' can be decoded")
-    images = torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2).contiguous()  # uint8 (N, C, H, W)
-    classes, labels = classes_of(folder, kept)
-    if classes is not None:
-        return ImageData(images=images, labels=torch.tensor(labels), num_classes=len(classes))
-    return ImageData(images=images)
+    return read_image_folder(params.path, size=params.size, channels=params.channels, crop=params.crop,
+                             limit=params.limit, bad_images=params.bad_images)

@@ -24,7 +24,7 @@ from typing import Optional
 
 import torch
 
-from ganzoo import Algorithm, Batch, GanzooError, LossContext, TrainStep
+from ganzoo import Algorithm, Batch, GanzooError, LossContext, TrainStep, generate
 
 COMBINES = ("mean", "softmax")
 
@@ -109,8 +109,3 @@ def whole_batch_mean(values: torch.Tensor) -> torch.Tensor:
         torch.distributed.all_reduce(values)
         values /= torch.distributed.get_world_size()
     return values
-
-
-def generate(G, z, labels):
-    """G's images for the latent ``z``; labels go to a class-conditional generator."""
-    return G(z, labels) if getattr(G, "conditional", False) else G(z)

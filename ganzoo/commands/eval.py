@@ -1,0 +1,37 @@
+"""`ganzoo eval`: score a run with the offline MNIST metrics."""
+
+from __future__ import annotations
+
+from ganzoo.commands.common import DEVICE_HELP, _check_options
+
+HELP = "score a run with the offline MNIST metrics"
+DESCRIPTION = ("Score a run's newest checkpoint with the metrics in the feature space "
+               "of ganzoo's MNIST classifier, beside the same metrics real-vs-real "
+               "(an MNIST train sample of the same size against the test set). "
+               "Writes RUN_DIR/eval.json.")
+
+
+def add_arguments(evaluate) -> None:
+    evaluate.add_argument("run_dir", metavar="RUN_DIR")
+    evaluate.add_argument("-n", type=int, help="generated images (default: the recipe's eval.n, 10000)")
+    evaluate.add_argument("--json", action="store_true", help="print the report as JSON instead of a table")
+    evaluate.add_argument("--seed", type=int, default=0, help="noise and sample seed (default 0)")
+    evaluate.add_argument("--data", metavar="ROOT", help="folder holding MNIST/raw/ (default: the run's dataset "
+                                                         "root, else $GANZOO_DATA, else ./data)")
+    evaluate.add_argument("--classifier", metavar="FILE", help="weights from `ganzoo train-classifier` "
+                                                               "(default: the ones shipped with ganzoo)")
+    evaluate.add_argument("--device", default="auto", help=DEVICE_HELP)
+    evaluate.add_argument("--features", choices=("classifier", "inception"), default="classifier",
+                          help="the images' features: ganzoo's MNIST classifier (default), or Inception-v3 for FID, "
+                               "KID and Inception Score comparable with papers (its weights must be on disk; writes "
+                               "eval-inception.json; see docs/ecosystem.md)")
+
+
+def cmd_eval(args) -> int:
+    from ganzoo.eval.evaluation import evaluate_run, print_report
+
+    _check_options(args, "--device", "--seed")
+    report = evaluate_run(args.run_dir, n=args.n, seed=args.seed, data_root=args.data,
+                          classifier=args.classifier, device=args.device, features=args.features)
+    print_report(report, as_json=args.json)
+    return 0

@@ -1,0 +1,29 @@
+"""`ganzoo train-classifier`: train the metrics' MNIST classifier again."""
+
+from __future__ import annotations
+
+from ganzoo.commands.common import _check_options
+from ganzoo.errors import GanzooError
+
+HELP = "train the MNIST classifier the metrics use, again"
+DESCRIPTION = ("Train ganzoo's MNIST classifier on the MNIST train set, report its "
+               "test accuracy and write its float16 weights and SHA-256.")
+
+
+def add_arguments(retrain) -> None:
+    retrain.add_argument("--data", metavar="ROOT", help="folder holding MNIST/raw/ (default $GANZOO_DATA or ./data)")
+    retrain.add_argument("--epochs", type=int, default=5, help="epochs (default 5)")
+    retrain.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+    retrain.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
+    retrain.add_argument("--out", default="mnist_classifier.pt", metavar="FILE",
+                         help="weights file to write (default mnist_classifier.pt)")
+
+
+def cmd_train_classifier(args) -> int:
+    from ganzoo.eval.classifier import retrain
+
+    if args.epochs < 1:
+        raise GanzooError(f"--epochs must be at least 1, got {args.epochs}")
+    _check_options(args, "--device", "--seed")
+    retrain(args.data, args.out, epochs=args.epochs, seed=args.seed, device=args.device)
+    return 0
