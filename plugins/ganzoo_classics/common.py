@@ -1,0 +1,41 @@
+"""What the classic algorithms share: numbers every process of a data-parallel run agrees on, and
+calling a generator the way the trainer does."""
+
+from __future__ import annotations
+
+import torch
+
+
+def world() -> tuple[int, int]:
+    """(rank, number of processes) of a data-parallel run; (0, 1) otherwise."""
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        return torch.distributed.get_rank(), torch.distributed.get_world_size()
+    return 0, 1
+
+
+def whole_batch_mean(values: torch.Tensor) -> torch.Tensor:
+    """``values``, each a mean over this process's share of the batch, as means over the whole batch.
+
+    Under ``ganzoo run --nproc N`` each process holds 1/N of every batch and the trainer averages
+    gradients, nothing else: state derived from the batch (BEGAN's k_t) must be computed from
+    numbers every process agrees on, or the processes would drift apart from one process's run.
+    """
+    if world()[1] == 1:
+        return values.detach()
+    values = values.detach().clone()
+    torch.distributed.all_reduce(values)
+    return values / world()[1]
+
+
+def gathered(values: torch.Tensor) -> torch.Tensor:
+    """The whole batch's ``values`` (this process's share of it in each), in batch order."""
+    rank, size = world()
+    if size == 1:
+        return values
+    shares = [torch.empty_like(values) for _ in range(size)]
+    torch.distributed.all_gather(shares, values.detach().contiguous())
+    return torch.cat(shares)
+
+
+def device_of(module: torch.nn.Module) -> torch.device:
+    return next(module.parameters()).device
