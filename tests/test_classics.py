@@ -1,0 +1,159 @@
+"""The classics plugin's algorithms: BEGAN's k_t (logged at its value, in checkpoints, the same
+after kill -9 and resume, the same in 2 processes as in 1), EBGAN's pulling-away term, the
+adversarial autoencoder's checks of its three models, and SGAN's labelled pictures (the same
+number of each class, kept in checkpoints)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from conftest import QUICK, ROOT, run_ganzoo
+from ganzoo import cli
+from ganzoo.training import checkpoint
+from ganzoo.training.step import Window
+from ganzoo.training.trainer import TrainingInterrupted
+from ganzoo_classics.ebgan import pulling_away
+from runs import single_thread  # noqa: F401 (autouse fixture)
+from runs import assert_same_run, logged, train
+
+RECIPES = {name: ROOT / "recipes" / f"{name}_mnist.yaml" for name in ("began", "ebgan", "aae", "sgan")}
+# 128 images / 32 = 4 steps an epoch, 2 epochs; logs every 3 steps so windows span epoch ends
+BASE = [*QUICK, "train.batch_size=32", "dataset.params.limit=128", "train.device=cpu", "train.log_every=3",
+        "output.grid_size=4"]
+TINY = {
+    # k moves fast from 0.5, so a k lost or restored wrong shows in the weights and the log
+    "began": [*BASE, "algorithm.params.k_initial=0.5", "algorithm.params.lambda_k=0.2",
+              "generator.params.latent_dim=8", "generator.params.base_channels=4",
+              "discriminator.params.base_channels=4", "discriminator.params.code_dim=4"],
+    "aae": [*BASE, "generator.params.latent_dim=2", "generator.params.base_channels=4",
+            "encoder.params.base_channels=4", "encoder.params.hidden=8", "discriminator.params.hidden=[8]"],
+    "sgan": [*BASE, "algorithm.params.labelled=20", "generator.params.latent_dim=8",
+             "generator.params.base_channels=4", "discriminator.params.channels=[4,4,4]"],
+}
+STEPS = 8
+
+
+def run(name, run_dir, overrides=(), **kwargs):
+    return train(run_dir, overrides, recipe=RECIPES[name], base=TINY[name], **kwargs)
+
+
+# ---------------------------------------------------------------- BEGAN
+def test_the_log_window_reports_a_latest_value_as_it_stands():
+    window = Window(("loss", "k"), torch.device("cpu"))
+    for loss, k in ((1.0, 0.1), (3.0, 0.2), (5.0, 0.3)):
+        window.add({"loss": torch.tensor(loss)}, finite_only=False)
+        window.put({"k": torch.tensor(k)}, finite_only=False)
+    means = window.sums / window.counts
+    assert means.tolist() == pytest.approx([3.0, 0.3])  # the loss averaged, k as it is now
+    window.put({"k": torch.tensor(float("inf"))}, finite_only=True)  # train.on_nonfinite=skip: left out
+    assert window.counts.tolist() == [3.0, 0.0]
+
+
+@pytest.fixture(scope="module")
+def began_reference(mnist_root, tmp_path_factory):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GANZOO_DATA", str(mnist_root))
+        run_dir = tmp_path_factory.mktemp("began") / "run"
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            assert run("began", run_dir).step == STEPS
+        finally:
+            torch.set_num_threads(threads)
+    return run_dir
+
+
+def test_began_logs_k_at_its_value_and_keeps_it_in_checkpoints(began_reference):
+    records = {record["step"]: record for record in logged(began_reference)}
+    k = checkpoint.load_checkpoint(began_reference)["algorithm"]["k"]
+    assert records[STEPS]["k"] == pytest.approx(k.item(), abs=1e-7)  # the logged k is the k of that step
+    ks = [records[step]["k"] for step in sorted(records)]
+    assert len(set(ks)) == len(ks) and ks[0] != 0.5  # it moved every logged step
+    assert all(record["convergence"] > 0 for record in records.values())
+
+
+def test_began_after_kill_9_resumes_with_its_k_to_the_uninterrupted_run(data_env, began_reference, tmp_path):
+    """What kill -9 leaves: the checkpoint of the last epoch end, and metrics logged after it."""
+    run_dir = tmp_path / "run"
+    stopped = run("began", run_dir, stop_at=6)  # mid-epoch 2, after the log at step 6
+    assert isinstance(stopped, TrainingInterrupted)
+    checkpoint.checkpoint_path(run_dir, 6).unlink()  # as if killed before it: step 4's is the newest
+    assert '"step": 6' in (run_dir / "metrics.jsonl").read_text()
+    assert checkpoint.load_checkpoint(run_dir)["algorithm"]["k"].item() not in (0.0, 0.5)
+    assert run("began", run_dir, resume=True).step == STEPS
+    assert_same_run(run_dir, began_reference)
+
+
+def test_began_in_two_processes_matches_one(data_env, began_reference, tmp_path):
+    parallel = tmp_path / "parallel"
+    result = run_ganzoo("run", RECIPES["began"], *TINY["began"], "--nproc", 2, "--out", parallel, "--quiet")
+    assert result.returncode == 0, result.stderr
+    got, want = logged(parallel), logged(began_reference)
+    assert [r["step"] for r in got] == [r["step"] for r in want]
+    for a, b in zip(got, want):
+        for key in ("d_loss", "g_loss", "d_real", "d_fake", "k", "convergence"):
+            assert a[key] == pytest.approx(b[key], abs=1e-4), (a["step"], key)
+
+
+# ---------------------------------------------------------------- EBGAN
+def test_the_pulling_away_term_is_0_for_orthogonal_codes_and_1_for_one_direction():
+    assert pulling_away(torch.eye(4)).item() == pytest.approx(0.0)
+    assert pulling_away(torch.ones(5, 3) * torch.arange(1.0, 6.0)[:, None]).item() == pytest.approx(1.0)
+    codes = torch.randn(6, 3)
+    unit = torch.nn.functional.normalize(codes, dim=1)
+    pairs = [(unit[i] @ unit[j]) ** 2 for i in range(6) for j in range(6) if i != j]
+    assert pulling_away(codes).item() == pytest.approx(torch.stack(pairs).mean().item(), rel=1e-5)
+
+
+def test_ebgan_needs_an_energy_from_its_discriminator(data_env, tmp_path, capsys):
+    capsys.readouterr()
+    code = cli.main(["run", str(RECIPES["ebgan"]), *BASE, "discriminator.name=dcgan", "--out", str(tmp_path / "r"),
+                     "--quiet"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1
+    assert "discriminator 'dcgan'" in err and "returns no 'energy'" in err and "discriminator.name=autoencoder" in err
+
+
+# ---------------------------------------------------------------- AAE
+def test_aae_trains_encoder_decoder_and_code_discriminator(data_env, tmp_path):
+    trainer = run("aae", tmp_path / "run", ["train.epochs=1"])
+    assert set(trainer.models) == {"generator", "encoder", "discriminator"}
+    records = logged(tmp_path / "run")
+    assert all(record["recon"] > 0 and record["g_loss"] is not None for record in records)
+    recipe = (tmp_path / "run" / "recipe.yaml").read_text()  # the sizes follow the decoder's latent_dim
+    assert "encoder:\n  name: encoder\n  params:\n    latent_dim: 2" in recipe and "code_dim: 2" in recipe
+
+
+def test_aae_names_a_code_size_that_does_not_fit(data_env, tmp_path, capsys):
+    capsys.readouterr()
+    code = cli.main(["run", str(RECIPES["aae"]), *TINY["aae"], "encoder.params.latent_dim=3",
+                     "--out", str(tmp_path / "r"), "--quiet"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1
+    assert "encoder 'encoder'" in err and "makes codes of shape (2, 3)" in err and "(2, 2)" in err
+
+
+# ---------------------------------------------------------------- SGAN
+def test_sgan_keeps_as_many_labelled_pictures_of_each_class_and_resumes_exactly(data_env, tmp_path):
+    reference = tmp_path / "reference"
+    run("sgan", reference)
+    state = checkpoint.load_checkpoint(reference)["algorithm"]
+    assert state["images"].shape == (20, 1, 28, 28)
+    assert torch.bincount(state["labels"], minlength=10).tolist() == [2] * 10
+    run_dir = tmp_path / "run"
+    assert isinstance(run("sgan", run_dir, stop_at=5), TrainingInterrupted)
+    assert run("sgan", run_dir, resume=True).step == STEPS
+    assert_same_run(run_dir, reference)
+    assert torch.equal(checkpoint.load_checkpoint(run_dir)["algorithm"]["images"], state["images"])
+    assert all(record["class_acc"] is not None for record in logged(run_dir))
+
+
+def test_sgan_refuses_labels_that_do_not_divide_among_the_classes(data_env, tmp_path, capsys):
+    capsys.readouterr()
+    code = cli.main(["run", str(RECIPES["sgan"]), *TINY["sgan"], "algorithm.params.labelled=25",
+                     "--out", str(tmp_path / "r"), "--quiet"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "labelled=25 does not divide among 10 classes" in err
