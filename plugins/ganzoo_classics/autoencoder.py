@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from ganzoo import ContractViolation, DataSpec
+from ganzoo_classics.common import device_of, quarter_shape, try_in_eval_mode
 
 DISTANCES = ("l1", "l2")
 ACTIVATIONS = {"elu": nn.ELU, "leaky_relu": lambda: nn.LeakyReLU(0.2)}
@@ -46,10 +47,7 @@ class AutoencoderParams:
 class AutoencoderDiscriminator(nn.Module):
     def __init__(self, params: AutoencoderParams, data: DataSpec):
         super().__init__()
-        if len(data.image_shape) != 3 or data.image_shape[1] % 4 or data.image_shape[2] % 4:
-            raise ValueError(f"the autoencoder discriminator needs pictures (C, H, W) with H and W divisible by 4, "
-                             f"got shape {tuple(data.image_shape)}")
-        channels, height, width = data.image_shape
+        channels, height, width = quarter_shape(data.image_shape, "the autoencoder discriminator")
         c, act = params.base_channels, ACTIVATIONS[params.activation]
         small = (2 * c, height // 4, width // 4)
         self.squared = params.distance == "l2"
@@ -87,3 +85,9 @@ def energy(discriminator, images: torch.Tensor, component=None) -> dict:
             "train on", component if component is not None else discriminator,
             remedy="use an autoencoder discriminator (discriminator.name=autoencoder)")
     return out
+
+
+def check_energy(discriminator, image_shape) -> None:
+    """Before the first step: the discriminator reports an energy per picture (else one line)."""
+    inputs = torch.zeros(2, *image_shape, device=device_of(discriminator))
+    try_in_eval_mode(discriminator, inputs, energy)

@@ -25,7 +25,7 @@ from typing import Optional
 import torch
 
 from ganzoo import Algorithm, Batch, TrainStep
-from ganzoo_classics.autoencoder import energy
+from ganzoo_classics.autoencoder import check_energy, energy
 from ganzoo_classics.common import device_of, whole_batch_mean
 
 
@@ -55,15 +55,8 @@ class BEGAN(Algorithm):
         self.k = torch.tensor(float(self.params.k_initial))
 
     def setup(self, models, losses, data) -> None:
-        D = models["discriminator"]
-        self.k = self.k.to(device_of(D))
-        with torch.no_grad():  # an autoencoder discriminator, before the first step
-            was = D.training
-            D.eval()
-            try:
-                energy(D, torch.zeros(2, *data.image_shape, device=device_of(D)))
-            finally:
-                D.train(was)
+        self.k = self.k.to(device_of(models["discriminator"]))
+        check_energy(models["discriminator"], data.image_shape)
 
     def train_step(self, batch: Batch, step: TrainStep) -> None:
         G, D = step.models["generator"], step.models["discriminator"]

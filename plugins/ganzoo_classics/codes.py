@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from ganzoo import DataSpec
+from ganzoo_classics.common import quarter_shape
 
 
 @dataclass
@@ -37,10 +38,7 @@ class Encoder(nn.Module):
 
     def __init__(self, params: EncoderParams, data: DataSpec):
         super().__init__()
-        if len(data.image_shape) != 3 or data.image_shape[1] % 4 or data.image_shape[2] % 4:
-            raise ValueError(f"the encoder needs pictures (C, H, W) with H and W divisible by 4, got shape "
-                             f"{tuple(data.image_shape)}")
-        channels, height, width = data.image_shape
+        channels, height, width = quarter_shape(data.image_shape, "the encoder")
         c, bn = params.base_channels, params.batch_norm
         self.latent_dim = params.latent_dim  # the width of the codes (not noise it is drawn)
         self.net = nn.Sequential(

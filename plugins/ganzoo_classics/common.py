@@ -39,3 +39,22 @@ def gathered(values: torch.Tensor) -> torch.Tensor:
 
 def device_of(module: torch.nn.Module) -> torch.device:
     return next(module.parameters()).device
+
+
+def quarter_shape(image_shape, what: str) -> tuple[int, int, int]:
+    """(C, H, W) of pictures a network halves twice; a ValueError (one line for the recipe) otherwise."""
+    if len(image_shape) != 3 or image_shape[1] % 4 or image_shape[2] % 4:
+        raise ValueError(f"{what} needs pictures (C, H, W) with H and W divisible by 4, got shape "
+                         f"{tuple(image_shape)}")
+    return tuple(image_shape)
+
+
+def try_in_eval_mode(model: torch.nn.Module, inputs: torch.Tensor, call):
+    """``call(model, inputs)`` without gradients in eval mode (a check before the first step)."""
+    was = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            return call(model, inputs)
+    finally:
+        model.train(was)

@@ -24,8 +24,7 @@ import torch
 from torch.nn import functional as F
 
 from ganzoo import Algorithm, Batch, TrainStep
-from ganzoo_classics.autoencoder import energy
-from ganzoo_classics.common import device_of
+from ganzoo_classics.autoencoder import check_energy, energy
 
 
 @dataclass
@@ -50,14 +49,7 @@ class EBGAN(Algorithm):
         super().__init__(params if params is not None else EBGANParams())
 
     def setup(self, models, losses, data) -> None:
-        D = models["discriminator"]
-        was = D.training
-        D.eval()
-        try:
-            with torch.no_grad():
-                energy(D, torch.zeros(2, *data.image_shape, device=device_of(D)))
-        finally:
-            D.train(was)
+        check_energy(models["discriminator"], data.image_shape)
 
     def train_step(self, batch: Batch, step: TrainStep) -> None:
         G, D = step.models["generator"], step.models["discriminator"]

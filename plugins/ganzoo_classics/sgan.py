@@ -28,7 +28,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ganzoo import Algorithm, Batch, ContractViolation, DataSpec, GanzooError, LossContext, TrainStep
-from ganzoo_classics.common import device_of, gathered
+from ganzoo_classics.common import device_of, gathered, try_in_eval_mode
 
 OBJECTIVES = ("feature_matching", "adversarial")
 
@@ -74,14 +74,8 @@ class SGAN(Algorithm):
         device = device_of(models["discriminator"])
         self.images = torch.zeros(0, *data.image_shape, device=device)
         self.labels = torch.zeros(0, dtype=torch.long, device=device)
-        D = models["discriminator"]
-        was = D.training
-        D.eval()
-        try:
-            with torch.no_grad():
-                outputs(D, torch.zeros(2, *data.image_shape, device=device), classes)
-        finally:
-            D.train(was)
+        try_in_eval_mode(models["discriminator"], torch.zeros(2, *data.image_shape, device=device),
+                         lambda D, images: outputs(D, images, classes))
 
     def train_step(self, batch: Batch, step: TrainStep) -> None:
         G, D, loss = step.models["generator"], step.models["discriminator"], step.losses["loss"]
