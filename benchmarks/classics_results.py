@@ -1,4 +1,4 @@
-"""Train the classics plugin's recipes (BEGAN, EBGAN, the adversarial autoencoder, SGAN), score
+"""Train the classics plugin's recipes (BEGAN, EBGAN, the adversarial autoencoder, SGAN, CoGAN), score
 them, compute the check that shows each one's idea works, and write the section "The classics:
 each idea's check" of docs/results.md (with its pictures in docs/images/).
 
@@ -14,6 +14,8 @@ Each case trains as its recipe says (seed 0, no evaluation during training) and 
   2,000 codes to 2,000 draws of the prior beside that of two sets of prior draws (the noise
   floor); aae-2d draws the scatter of the codes over the prior's 1, 2, 3 sigma circles, and the
   reconstructions of test digits;
+- cogan: how often the shipped MNIST classifier reads the same digit in both pictures one z
+  draws (domain B through the dataset's view of it), beside pictures of different z; a grid of pairs;
 - sgan: the discriminator's test accuracy as a classifier of the 10 digits, beside the same CNN
   (same recipe section, same seed) trained on the same 100 labelled pictures alone, with the same
   optimiser, for as many steps.
@@ -46,6 +48,7 @@ CASES = [
     ("aae", "aae_mnist.yaml", [], "adversarial autoencoder, 8-D codes pushed to N(0, I)"),
     ("aae-2d", "aae_mnist.yaml", ["generator.params.latent_dim=2"], "the same with a 2-D code, to plot"),
     ("sgan", "sgan_mnist.yaml", [], "semi-supervised GAN, 100 labels: D as a classifier"),
+    ("cogan", "cogan_mnist.yaml", [], "CoGAN: digits and thick inverted digits, no pairs"),
 ]
 
 
@@ -209,8 +212,32 @@ def check_sgan(run_dir: Path, data_root: str) -> dict:
                     f"{100 * baseline:.1f}%"}
 
 
+@torch.no_grad()
+def check_cogan(run_dir: Path, data_root: str, n: int = 10000) -> dict:
+    """How often the shipped classifier reads the same digit in both pictures of one z (domain B read
+    through the dataset's view of it: inverted back and thinned), beside pictures of different z."""
+    import ganzoo
+    from ganzoo.output.images import save_grid
+    from ganzoo_translation.unpaired_mnist import to_a
+
+    models, _, _ = trained_models(run_dir)
+    G, classifier = models["generator"], ganzoo.mnist_classifier("cpu")
+    z = torch.randn(n, G.latent_dim, generator=torch.Generator().manual_seed(0))
+    pairs = [G.pair(z[i:i + 500]) for i in range(0, n, 500)]
+    a, b = torch.cat([p[0] for p in pairs]), torch.cat([p[1] for p in pairs])
+    digit_a, digit_b = batched(classifier, a).argmax(1), batched(classifier, to_a(b)).argmax(1)
+    same = float((digit_a == digit_b).float().mean())
+    shuffled = float((digit_a == digit_b[torch.randperm(n, generator=torch.Generator().manual_seed(1))]).float().mean())
+    IMAGES.mkdir(parents=True, exist_ok=True)
+    save_grid(torch.cat([a[:16], b[:16]]), IMAGES / "cogan_pairs.png", nrow=16)
+    return {"agreement": same, "shuffled": shuffled,
+            "text": f"the classifier reads the same digit in both domains for {100 * same:.1f}% of z (pictures of "
+                    f"different z: {100 * shuffled:.1f}%); ![one z per column: A above, B below](images/cogan_pairs.png)"}
+
+
 CHECKS = {"began": check_began, "ebgan": check_ebgan, "aae": check_aae,
-          "aae-2d": lambda run_dir, root: check_aae(run_dir, root, plot=True), "sgan": check_sgan}
+          "aae-2d": lambda run_dir, root: check_aae(run_dir, root, plot=True), "sgan": check_sgan,
+          "cogan": check_cogan}
 
 
 def section(results: list[dict], n: int) -> str:

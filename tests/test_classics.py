@@ -157,3 +157,36 @@ def test_sgan_refuses_labels_that_do_not_divide_among_the_classes(data_env, tmp_
                      "--out", str(tmp_path / "r"), "--quiet"])
     err = capsys.readouterr().err.strip()
     assert code == 2 and "labelled=25 does not divide among 10 classes" in err
+
+
+# ---------------------------------------------------------------- CoGAN
+def test_cogans_pairs_share_their_layers_between_the_domains():
+    from ganzoo import DataSpec
+    from ganzoo_classics.cogan import (CoupledDiscriminator, CoupledDiscriminatorParams, CoupledGenerator,
+                                       CoupledGeneratorParams)
+
+    spec = DataSpec((1, 28, 28), target_shape=(1, 28, 28))
+    G, D = CoupledGenerator(CoupledGeneratorParams(8, 4), spec), CoupledDiscriminator(CoupledDiscriminatorParams(4), spec)
+    z = torch.randn(3, 8)
+    a, b = G.pair(z)
+    assert torch.equal(a, G(z)) and a.shape == b.shape == (3, 1, 28, 28)  # forward(z) is domain A
+    D(b, domain="b").sum().backward()  # a loss on domain B alone
+    assert all(p.grad is not None for p in G.shared.parameters())  # B's loss trains the shared layers
+    assert all(p.grad is None for p in G.heads[0].parameters())  # and not A's own head
+    assert all(p.grad is None for p in D.domains[0].parameters()) and all(
+        p.grad is not None for p in D.shared.parameters())
+
+
+def test_cogan_trains_on_two_unpaired_domains_and_refuses_one(data_env, tmp_path, capsys):
+    tiny = ["train.epochs=1", "train.batch_size=16", "dataset.params.limit=64", "dataset.params.test_limit=16",
+            "train.device=cpu", "train.log_every=1", "output.grid_size=4", "generator.params.base_channels=4",
+            "discriminator.params.base_channels=4", "generator.params.latent_dim=8"]
+    cogan = ROOT / "recipes" / "cogan_mnist.yaml"
+    trainer = train(tmp_path / "run", [], recipe=cogan, base=tiny)
+    assert trainer.step == 2
+    assert all(record["d_a"] > 0 and record["g_b"] > 0 for record in logged(tmp_path / "run"))
+    capsys.readouterr()
+    code = cli.main(["run", str(cogan), *tiny[:2], "dataset.name=mnist", "dataset.params={limit: 64}",
+                     "--out", str(tmp_path / "one"), "--quiet"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and "two" in err, err

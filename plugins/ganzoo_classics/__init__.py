@@ -1,8 +1,8 @@
 """ganzoo's classics: the training algorithms of PyTorch-GAN's collection that need more than one
 generator and one discriminator, or a discriminator of another kind: BEGAN and EBGAN (an
 autoencoder as the discriminator) and the adversarial autoencoder (an encoder and a
-discriminator of codes) and the semi-supervised GAN (a classifier as the discriminator),
-with their networks.
+discriminator of codes) and the semi-supervised GAN (a classifier as the discriminator)
+and CoGAN (two generator/discriminator pairs sharing layers), with their networks.
 
 Like the other built-in plugins it uses only ganzoo's public API and is registered through the
 ``ganzoo`` entry-point group, exactly as a third-party plugin is.
@@ -13,6 +13,8 @@ from ganzoo import hookimpl
 from ganzoo_classics.aae import AAE, AAEParams
 from ganzoo_classics.autoencoder import AutoencoderParams, make_autoencoder
 from ganzoo_classics.began import BEGAN, BEGANParams
+from ganzoo_classics.cogan import (CoGAN, CoupledDiscriminatorParams, CoupledGeneratorParams,
+                                   make_coupled_discriminator, make_coupled_generator)
 from ganzoo_classics.codes import CodeMLPParams, EncoderParams, make_code_mlp, make_encoder
 from ganzoo_classics.ebgan import EBGAN, EBGANParams
 from ganzoo_classics.sgan import SGAN, ClassifierParams, SGANParams, make_classifier
@@ -24,6 +26,8 @@ def register_algorithms(register):
              "Adversarial autoencoder (Makhzani et al. 2015): a D on codes pushes the encoder's codes to the prior.")
     register("began", BEGAN, BEGANParams,
              "BEGAN (Berthelot et al. 2017): autoencoder D, k_t balances real and fake energies; M logged.")
+    register("cogan", CoGAN, None,
+             "CoGAN (Liu & Tuzel 2016): two G/D pairs sharing layers learn two unpaired domains jointly.")
     register("ebgan", EBGAN, EBGANParams,
              "EBGAN (Zhao et al. 2016): autoencoder D as an energy with a margin, pulling-away term for G.")
     register("sgan", SGAN, SGANParams,
@@ -36,11 +40,15 @@ def register_discriminators(register):
              "Autoencoder discriminator (BEGAN, EBGAN): energy = reconstruction error, logits = -energy.")
     register("classifier", make_classifier, ClassifierParams,
              "CNN classifier of K classes as a K+1-class discriminator (logit = logsumexp of class logits; SGAN).")
+    register("coupled", make_coupled_discriminator, CoupledDiscriminatorParams,
+             "CoGAN's two discriminators in one: a first layer per domain, the rest shared; forward(x, domain).")
     register("code-mlp", make_code_mlp, CodeMLPParams,
              "MLP discriminator of latent codes (N, code_dim), not pictures (AAE, ClusterGAN).")
 
 
 @hookimpl
 def register_generators(register):
+    register("coupled", make_coupled_generator, CoupledGeneratorParams,
+             "CoGAN's two generators in one: shared first layers, a last layer per domain; forward(z) = A, pair(z).")
     register("encoder", make_encoder, EncoderParams,
              "Encoder, pictures -> codes (N, latent_dim), for AAE and ClusterGAN's encoder role (not a sampler).")
