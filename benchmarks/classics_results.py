@@ -1,4 +1,4 @@
-"""Train the classics plugin's recipes (BEGAN, EBGAN, the adversarial autoencoder, SGAN, CoGAN), score
+"""Train the classics plugin's recipes (BEGAN, EBGAN, the adversarial autoencoder, SGAN, CoGAN, ClusterGAN), score
 them, compute the check that shows each one's idea works, and write the section "The classics:
 each idea's check" of docs/results.md (with its pictures in docs/images/).
 
@@ -16,6 +16,8 @@ Each case trains as its recipe says (seed 0, no evaluation during training) and 
   reconstructions of test digits;
 - cogan: how often the shipped MNIST classifier reads the same digit in both pictures one z
   draws (domain B through the dataset's view of it), beside pictures of different z; a grid of pairs;
+- cluster_gan: the encoder's clustering accuracy on the test digits (argmax of its cluster logits,
+  best one-to-one map of clusters to digits), beside k-means on pixels with as many clusters;
 - sgan: the discriminator's test accuracy as a classifier of the 10 digits, beside the same CNN
   (same recipe section, same seed) trained on the same 100 labelled pictures alone, with the same
   optimiser, for as many steps.
@@ -49,6 +51,7 @@ CASES = [
     ("aae-2d", "aae_mnist.yaml", ["generator.params.latent_dim=2"], "the same with a 2-D code, to plot"),
     ("sgan", "sgan_mnist.yaml", [], "semi-supervised GAN, 100 labels: D as a classifier"),
     ("cogan", "cogan_mnist.yaml", [], "CoGAN: digits and thick inverted digits, no pairs"),
+    ("cluster_gan", "cluster_gan_mnist.yaml", [], "ClusterGAN: a cluster code in z, read back by an encoder"),
 ]
 
 
@@ -235,9 +238,42 @@ def check_cogan(run_dir: Path, data_root: str, n: int = 10000) -> dict:
                     f"different z: {100 * shuffled:.1f}%); ![one z per column: A above, B below](images/cogan_pairs.png)"}
 
 
+def matched_accuracy(assigned: torch.Tensor, labels: torch.Tensor) -> float:
+    """Clustering accuracy: the share of pictures whose cluster maps to their label, under the best
+    one-to-one map of clusters to labels (exact, by dynamic programming over the labels used)."""
+    clusters, classes = int(assigned.max()) + 1, int(labels.max()) + 1
+    counts = torch.zeros(clusters, classes, dtype=torch.long)
+    counts.index_put_((assigned, labels), torch.ones_like(labels), accumulate=True)
+    counts = counts.tolist()
+    best = {0: 0}  # labels used (a bit mask) -> the most pictures matched
+    for row in counts:
+        step = dict(best)  # this cluster may map to no label (more clusters than labels)
+        for used, matched in best.items():
+            for label in range(classes):
+                if not used >> label & 1:
+                    key = used | 1 << label
+                    step[key] = max(step.get(key, 0), matched + row[label])
+        best = step
+    return max(best.values()) / len(labels)
+
+
+def check_cluster_gan(run_dir: Path, data_root: str) -> dict:
+    from ganzoo_vanilla.clusters import kmeans_labels
+
+    models, _, _ = trained_models(run_dir)
+    images, labels = mnist_test(data_root)
+    G = models["generator"]
+    logits = batched(models["encoder"], images)[:, G.noise_dim:]
+    ours = matched_accuracy(logits.argmax(1), labels)
+    kmeans = matched_accuracy(kmeans_labels(((images + 1) * 127.5).round().to(torch.uint8), G.code_categories), labels)
+    return {"cluster_acc": ours, "kmeans_acc": kmeans,
+            "text": f"clustering accuracy of the encoder on the test digits {100 * ours:.1f}%; k-means on pixels "
+                    f"{100 * kmeans:.1f}% (both {G.code_categories} clusters, best one-to-one map to the digits)"}
+
+
 CHECKS = {"began": check_began, "ebgan": check_ebgan, "aae": check_aae,
           "aae-2d": lambda run_dir, root: check_aae(run_dir, root, plot=True), "sgan": check_sgan,
-          "cogan": check_cogan}
+          "cogan": check_cogan, "cluster_gan": check_cluster_gan}
 
 
 def section(results: list[dict], n: int) -> str:

@@ -190,3 +190,44 @@ def test_cogan_trains_on_two_unpaired_domains_and_refuses_one(data_env, tmp_path
                      "--out", str(tmp_path / "one"), "--quiet"])
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1 and "two" in err, err
+
+
+# ---------------------------------------------------------------- ClusterGAN
+CLUSTER_TINY = [*BASE, "train.epochs=1", "generator.params.noise_dim=4", "generator.params.base_channels=4",
+                "encoder.params.latent_dim=14", "encoder.params.base_channels=4", "encoder.params.hidden=8",
+                "discriminator.params.base_channels=4"]
+
+
+def test_cluster_gan_trains_its_encoder_with_the_generator_and_samples_one_cluster(data_env, tmp_path):
+    from runs import start
+
+    trainer = start(tmp_path / "run", [], recipe=ROOT / "recipes" / "cluster_gan_mnist.yaml", base=CLUSTER_TINY)
+    before = {key: value.clone() for key, value in trainer.models["encoder"].state_dict().items()}
+    trainer.fit()
+    after = trainer.models["encoder"].state_dict()
+    assert any(not torch.equal(before[key], after[key]) for key in before)
+    assert all(record["zc_loss"] > 0 and 0 <= record["cluster_acc"] <= 1 for record in logged(tmp_path / "run"))
+    out = tmp_path / "three.npz"
+    assert cli.main(["sample", str(tmp_path / "run"), "-n", "4", "--code", "3", "--out", str(out)]) == 0
+
+
+def test_cluster_gan_names_an_encoder_of_the_wrong_size(data_env, tmp_path, capsys):
+    capsys.readouterr()
+    code = cli.main(["run", str(ROOT / "recipes" / "cluster_gan_mnist.yaml"), *CLUSTER_TINY,
+                     "encoder.params.latent_dim=12", "--out", str(tmp_path / "r"), "--quiet"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1
+    assert "encoder 'encoder'" in err and "makes codes of shape (2, 12)" in err and "(2, 14)" in err
+
+
+def test_the_classics_plugin_registers_its_components_and_recipes():
+    from ganzoo.plugins.registry import load_registry
+    from ganzoo.recipe import builtin_recipes
+
+    registry = load_registry()
+    classics = {(c.kind, c.name) for c in registry.of_kind() if c.plugin.name == "classics"}
+    assert classics == {("algorithm", name) for name in ("began", "ebgan", "aae", "sgan", "cogan", "cluster_gan")} | {
+        ("discriminator", "autoencoder"), ("discriminator", "classifier"), ("discriminator", "code-mlp"),
+        ("discriminator", "coupled"), ("generator", "encoder"), ("generator", "coupled"), ("generator", "cluster")}
+    assert {"began_mnist", "ebgan_mnist", "aae_mnist", "sgan_mnist", "cogan_mnist",
+            "cluster_gan_mnist"} <= set(builtin_recipes())

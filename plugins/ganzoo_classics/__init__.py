@@ -2,7 +2,8 @@
 generator and one discriminator, or a discriminator of another kind: BEGAN and EBGAN (an
 autoencoder as the discriminator) and the adversarial autoencoder (an encoder and a
 discriminator of codes) and the semi-supervised GAN (a classifier as the discriminator)
-and CoGAN (two generator/discriminator pairs sharing layers), with their networks.
+CoGAN (two generator/discriminator pairs sharing layers) and ClusterGAN (a cluster code in the
+latent, recovered by an encoder), with their networks.
 
 Like the other built-in plugins it uses only ganzoo's public API and is registered through the
 ``ganzoo`` entry-point group, exactly as a third-party plugin is.
@@ -13,6 +14,7 @@ from ganzoo import hookimpl
 from ganzoo_classics.aae import AAE, AAEParams
 from ganzoo_classics.autoencoder import AutoencoderParams, make_autoencoder
 from ganzoo_classics.began import BEGAN, BEGANParams
+from ganzoo_classics.clustergan import ClusterGAN, ClusterGANParams, ClusterGeneratorParams, make_cluster_generator
 from ganzoo_classics.cogan import (CoGAN, CoupledDiscriminatorParams, CoupledGeneratorParams,
                                    make_coupled_discriminator, make_coupled_generator)
 from ganzoo_classics.codes import CodeMLPParams, EncoderParams, make_code_mlp, make_encoder
@@ -26,6 +28,8 @@ def register_algorithms(register):
              "Adversarial autoencoder (Makhzani et al. 2015): a D on codes pushes the encoder's codes to the prior.")
     register("began", BEGAN, BEGANParams,
              "BEGAN (Berthelot et al. 2017): autoencoder D, k_t balances real and fake energies; M logged.")
+    register("cluster_gan", ClusterGAN, ClusterGANParams,
+             "ClusterGAN (Mukherjee et al. 2019): a one-hot cluster code in z, recovered by an encoder trained with G.")
     register("cogan", CoGAN, None,
              "CoGAN (Liu & Tuzel 2016): two G/D pairs sharing layers learn two unpaired domains jointly.")
     register("ebgan", EBGAN, EBGANParams,
@@ -48,6 +52,8 @@ def register_discriminators(register):
 
 @hookimpl
 def register_generators(register):
+    register("cluster", make_cluster_generator, ClusterGeneratorParams,
+             "ClusterGAN's generator: z = [N(0, 0.1^2) noise, one-hot cluster code]; ganzoo sample --code k.")
     register("coupled", make_coupled_generator, CoupledGeneratorParams,
              "CoGAN's two generators in one: shared first layers, a last layer per domain; forward(z) = A, pair(z).")
     register("encoder", make_encoder, EncoderParams,

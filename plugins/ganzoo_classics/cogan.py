@@ -26,7 +26,7 @@ import torch
 from torch import nn
 
 from ganzoo import Algorithm, Batch, ContractViolation, DataSpec, GanzooError, LossContext, Tanh, TrainStep
-from ganzoo_classics.common import device_of, quarter_shape, try_in_eval_mode
+from ganzoo_classics.common import device_of, quarter_shape, try_in_eval_mode, upsampling_trunk
 
 DOMAINS = ("a", "b")
 
@@ -111,10 +111,7 @@ class CoupledGenerator(nn.Module):
             raise ValueError(f"the coupled generator needs both domains of one size, got {tuple(data.image_shape)} "
                              f"and {tuple(data.target_shape)}")
         self.latent_dim = params.latent_dim
-        self.shared = nn.Sequential(
-            nn.Linear(params.latent_dim, 2 * c * (height // 4) * (width // 4)),
-            nn.Unflatten(1, (2 * c, height // 4, width // 4)), nn.BatchNorm2d(2 * c), nn.ReLU(),
-            nn.ConvTranspose2d(2 * c, c, 4, 2, 1), nn.BatchNorm2d(c), nn.ReLU())
+        self.shared = upsampling_trunk(params.latent_dim, c, height, width)
         self.heads = nn.ModuleList(nn.Sequential(nn.ConvTranspose2d(c, shape[0], 4, 2, 1), Tanh())
                                    for shape in (data.image_shape, data.target_shape))
 

@@ -58,3 +58,14 @@ def try_in_eval_mode(model: torch.nn.Module, inputs: torch.Tensor, call):
             return call(model, inputs)
     finally:
         model.train(was)
+
+
+def upsampling_trunk(in_features: int, channels: int, height: int, width: int) -> torch.nn.Sequential:
+    """A generator's first layers: fully connected to (2 channels, H/4, W/4), then a transposed
+    convolution to (channels, H/2, W/2), each with batch norm and ReLU (DCGAN's)."""
+    from torch import nn
+
+    return nn.Sequential(
+        nn.Linear(in_features, 2 * channels * (height // 4) * (width // 4)),
+        nn.Unflatten(1, (2 * channels, height // 4, width // 4)), nn.BatchNorm2d(2 * channels), nn.ReLU(),
+        nn.ConvTranspose2d(2 * channels, channels, 4, 2, 1), nn.BatchNorm2d(channels), nn.ReLU())
