@@ -31,7 +31,7 @@ def test_a_file_in_the_working_folder_wins_over_a_built_in_name(tmp_path, monkey
 def test_an_unknown_recipe_is_one_line_listing_the_built_in_ones(given, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(GanzooError, match=f"recipe '{given}' is neither a file nor a built-in recipe; "
-                                          "built-in recipes: acgan_mnist, cgan_mnist, .*vanilla_mnist"):
+                                          "built-in recipes: aae_mnist, acgan_mnist, .*vanilla_mnist"):
         recipe_path(given)
 
 
