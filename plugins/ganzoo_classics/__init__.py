@@ -1,9 +1,12 @@
 """ganzoo's classics: the training algorithms of PyTorch-GAN's collection that need more than one
-generator and one discriminator, or a discriminator of another kind: BEGAN and EBGAN (an
-autoencoder as the discriminator) and the adversarial autoencoder (an encoder and a
-discriminator of codes) and the semi-supervised GAN (a classifier as the discriminator)
-CoGAN (two generator/discriminator pairs sharing layers) and ClusterGAN (a cluster code in the
-latent, recovered by an encoder), with their networks.
+generator and one discriminator, or networks of other kinds, with their networks:
+
+- BEGAN and EBGAN: an autoencoder as the discriminator (``autoencoder``);
+- the adversarial autoencoder (``aae``): an ``encoder`` and a discriminator of codes (``code-mlp``);
+- the semi-supervised GAN (``sgan``): a classifier as a K+1-class discriminator (``classifier``);
+- CoGAN: two generator/discriminator pairs sharing layers (``coupled`` generator and discriminator);
+- ClusterGAN (``cluster_gan``): a cluster code in the latent (``cluster`` generator), read back by
+  an ``encoder``.
 
 Like the other built-in plugins it uses only ganzoo's public API and is registered through the
 ``ganzoo`` entry-point group, exactly as a third-party plugin is.

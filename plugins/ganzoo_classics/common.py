@@ -1,5 +1,5 @@
-"""What the classic algorithms share: numbers every process of a data-parallel run agrees on, and
-calling a generator the way the trainer does."""
+"""What the classic algorithms and networks share: numbers every process of a data-parallel run
+agrees on, checks of a model before the first step, and a generator's upsampling layers."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def whole_batch_mean(values: torch.Tensor) -> torch.Tensor:
 
 def gathered(values: torch.Tensor) -> torch.Tensor:
     """The whole batch's ``values`` (this process's share of it in each), in batch order."""
-    rank, size = world()
+    size = world()[1]
     if size == 1:
         return values
     shares = [torch.empty_like(values) for _ in range(size)]
