@@ -1,7 +1,8 @@
 """The classics plugin's algorithms: BEGAN's k_t (logged at its value, in checkpoints, the same
 after kill -9 and resume, the same in 2 processes as in 1), EBGAN's pulling-away term, the
-adversarial autoencoder's checks of its three models, and SGAN's labelled pictures (the same
-number of each class, kept in checkpoints)."""
+adversarial autoencoder's checks of its three models, SGAN's labelled pictures (the same number of
+each class, kept in checkpoints), CoGAN's shared layers and ClusterGAN's encoder; and, for every
+algorithm, that each of its updates reaches the models it steps and no other."""
 
 from __future__ import annotations
 
@@ -231,3 +232,100 @@ def test_the_classics_plugin_registers_its_components_and_recipes():
         ("discriminator", "coupled"), ("generator", "encoder"), ("generator", "coupled"), ("generator", "cluster")}
     assert {"began_mnist", "ebgan_mnist", "aae_mnist", "sgan_mnist", "cogan_mnist",
             "cluster_gan_mnist"} <= set(builtin_recipes())
+
+
+# ---------------------------------------------------------------- which update trains what
+class RecordingStep:
+    """Stands in for the trainer's TrainStep: records which models each update's loss reaches."""
+
+    def __init__(self, models, losses=None):
+        self.models, self.losses, self.index = models, losses or {}, 0
+        self.updates, self.logged = [], {}
+
+    def latent(self, role="generator"):
+        model = self.models[role]
+        return model.sample_latent(4, torch.Generator().manual_seed(0)) if hasattr(model, "sample_latent") \
+            else torch.randn(4, model.latent_dim)
+
+    def update(self, roles, loss):
+        roles = (roles,) if isinstance(roles, str) else tuple(roles)
+        reached = set()
+        for role, model in self.models.items():
+            params = [p for p in model.parameters() if p.requires_grad]
+            grads = torch.autograd.grad(loss, params, retain_graph=True, allow_unused=True) if params else []
+            if any(g is not None and g.abs().sum() > 0 for g in grads):
+                reached.add(role)
+        self.updates.append((set(roles), reached))
+        return True
+
+    def frozen(self, *roles):
+        import contextlib
+
+        @contextlib.contextmanager
+        def frozen():
+            params = [p for role in roles for p in self.models[role].parameters()]
+            for p in params:
+                p.requires_grad_(False)
+            try:
+                yield
+            finally:
+                for p in params:
+                    p.requires_grad_(True)
+        return frozen()
+
+    def log(self, **scalars):
+        self.logged.update(scalars)
+
+    log_latest = log
+
+
+def _built(recipe, overrides):
+    from ganzoo.components import build_models, build_losses
+    from ganzoo.data import DataSpec
+    from runs import registry
+    from ganzoo.recipe import load_recipe
+
+    loaded = load_recipe(ROOT / "recipes" / recipe, list(overrides), registry())
+    spec = DataSpec((1, 28, 28), num_classes=10, target_shape=(1, 28, 28) if "cogan" in recipe else None)
+    algorithm = registry().get("algorithm", loaded.config.algorithm.name).factory(loaded.params["algorithm"])
+    models = build_models(registry(), loaded, spec, torch.device("cpu"))
+    losses = build_losses(registry(), loaded)
+    algorithm.setup(models, losses, spec)
+    return algorithm, RecordingStep(models, losses), spec
+
+
+def _batch(spec, n=4):
+    from ganzoo import Batch
+
+    torch.manual_seed(0)
+    images = torch.rand(n, *spec.image_shape) * 2 - 1
+    return Batch(images, torch.arange(n) % 10, torch.rand(n, *spec.target_shape) * 2 - 1 if spec.target_shape else None)
+
+
+@pytest.mark.parametrize("recipe, overrides, expected", [
+    ("began_mnist.yaml", TINY["began"][len(BASE):], [("discriminator",), ("generator",)]),
+    ("ebgan_mnist.yaml", ["discriminator.params.base_channels=4", "generator.params.base_channels=4"],
+     [("discriminator",), ("generator",)]),
+    ("aae_mnist.yaml", TINY["aae"][len(BASE):], [("encoder", "generator"), ("discriminator",), ("encoder",)]),
+    ("sgan_mnist.yaml", TINY["sgan"][len(BASE) + 1:], [("discriminator",), ("generator",)]),
+    ("cogan_mnist.yaml", ["generator.params.base_channels=4", "discriminator.params.base_channels=4"],
+     [("discriminator",), ("generator",)]),
+    ("cluster_gan_mnist.yaml", CLUSTER_TINY[len(BASE) + 1:], [("discriminator",), ("generator", "encoder")]),
+], ids=lambda value: value.split("_mnist")[0] if isinstance(value, str) else None)
+def test_each_update_reaches_only_the_models_it_steps(recipe, overrides, expected):
+    algorithm, step, spec = _built(recipe, overrides)
+    algorithm.train_step(_batch(spec), step)
+    assert [roles for roles, _ in step.updates] == [set(roles) for roles in expected]
+    for roles, reached in step.updates:
+        assert reached == roles, f"the update of {sorted(roles)} reached {sorted(reached)}"
+
+
+def test_began_moves_k_by_the_balance_of_the_energies():
+    algorithm, step, spec = _built("began_mnist.yaml", TINY["began"][len(BASE):])
+    k = algorithm.k.item()
+    algorithm.train_step(_batch(spec), step)
+    p, logged = algorithm.params, step.logged
+    expected = min(max(k + p.lambda_k * (p.gamma * logged["d_real"].item() - logged["g_loss"].item()), 0.0), 1.0)
+    assert algorithm.k.item() == pytest.approx(expected, abs=1e-6) and logged["k"].item() == algorithm.k.item()
+    gap = p.gamma * logged["d_real"].item() - logged["g_loss"].item()
+    assert logged["convergence"].item() == pytest.approx(logged["d_real"].item() + abs(gap), abs=1e-6)
