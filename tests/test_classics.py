@@ -26,7 +26,7 @@ BASE = [*QUICK, "train.batch_size=32", "dataset.params.limit=128", "train.device
         "output.grid_size=4"]
 TINY = {
     # k moves fast from 0.5, so a k lost or restored wrong shows in the weights and the log
-    "began": [*BASE, "algorithm.params.k_initial=0.5", "algorithm.params.lambda_k=0.2",
+    "began": [*BASE, "algorithm.params.k_initial=0.5", "algorithm.params.lambda_k=0.05",
               "generator.params.latent_dim=8", "generator.params.base_channels=4",
               "discriminator.params.base_channels=4", "discriminator.params.code_dim=4"],
     "aae": [*BASE, "generator.params.latent_dim=2", "generator.params.base_channels=4",
@@ -229,7 +229,8 @@ def test_the_classics_plugin_registers_its_components_and_recipes():
     classics = {(c.kind, c.name) for c in registry.of_kind() if c.plugin.name == "classics"}
     assert classics == {("algorithm", name) for name in ("began", "ebgan", "aae", "sgan", "cogan", "cluster_gan")} | {
         ("discriminator", "autoencoder"), ("discriminator", "classifier"), ("discriminator", "code-mlp"),
-        ("discriminator", "coupled"), ("generator", "encoder"), ("generator", "coupled"), ("generator", "cluster")}
+        ("discriminator", "coupled"), ("generator", "encoder"), ("generator", "coupled"), ("generator", "cluster"),
+        ("generator", "upsampling")}
     assert {"began_mnist", "ebgan_mnist", "aae_mnist", "sgan_mnist", "cogan_mnist",
             "cluster_gan_mnist"} <= set(builtin_recipes())
 

@@ -1,7 +1,8 @@
 """ganzoo's classics: the training algorithms of PyTorch-GAN's collection that need more than one
 generator and one discriminator, or networks of other kinds, with their networks:
 
-- BEGAN and EBGAN: an autoencoder as the discriminator (``autoencoder``);
+- BEGAN and EBGAN: an autoencoder as the discriminator (``autoencoder``), and the paper's kind of
+  generator (``upsampling``);
 - the adversarial autoencoder (``aae``): an ``encoder`` and a discriminator of codes (``code-mlp``);
 - the semi-supervised GAN (``sgan``): a classifier as a K+1-class discriminator (``classifier``);
 - CoGAN: two generator/discriminator pairs sharing layers (``coupled`` generator and discriminator);
@@ -23,6 +24,7 @@ from ganzoo_classics.cogan import (CoGAN, CoupledDiscriminatorParams, CoupledGen
 from ganzoo_classics.codes import CodeMLPParams, EncoderParams, make_code_mlp, make_encoder
 from ganzoo_classics.ebgan import EBGAN, EBGANParams
 from ganzoo_classics.sgan import SGAN, ClassifierParams, SGANParams, make_classifier
+from ganzoo_classics.upsampling import UpsamplingGeneratorParams, make_upsampling_generator
 
 
 @hookimpl
@@ -59,5 +61,7 @@ def register_generators(register):
              "ClusterGAN's generator: z = [N(0, 0.1^2) noise, one-hot cluster code]; ganzoo sample --code k.")
     register("coupled", make_coupled_generator, CoupledGeneratorParams,
              "CoGAN's two generators in one: shared first layers, a last layer per domain; forward(z) = A, pair(z).")
+    register("upsampling", make_upsampling_generator, UpsamplingGeneratorParams,
+             "BEGAN's generator: upsampling and 3x3 convolutions (no transposed ones), ELU, optional batch norm.")
     register("encoder", make_encoder, EncoderParams,
              "Encoder, pictures -> codes (N, latent_dim), for AAE and ClusterGAN's encoder role (not a sampler).")

@@ -10,7 +10,8 @@ one per picture, so "higher is more real" as for any discriminator) beside its e
 ``reconstruction`` (N, C, H, W). The ``began`` and ``ebgan`` algorithms read the energy.
 
 Layout: two stride-2 convolutions (S -> S/2 -> S/4), a linear bottleneck to ``code_dim``, and
-back up with nearest-neighbour upsampling and convolutions (the BEGAN paper's decoder, shorter).
+back up with nearest-neighbour upsampling and convolutions (the BEGAN paper's decoder, shorter;
+the ``upsampling`` generator is the same decoder with a tanh, as the paper's generator is).
 """
 
 from __future__ import annotations
@@ -21,10 +22,9 @@ import torch
 from torch import nn
 
 from ganzoo import ContractViolation, DataSpec
-from ganzoo_classics.common import device_of, quarter_shape, try_in_eval_mode
+from ganzoo_classics.common import ACTIVATIONS, device_of, quarter_shape, try_in_eval_mode, upsampling_decoder
 
 DISTANCES = ("l1", "l2")
-ACTIVATIONS = {"elu": nn.ELU, "leaky_relu": lambda: nn.LeakyReLU(0.2)}
 
 
 @dataclass
@@ -32,7 +32,7 @@ class AutoencoderParams:
     base_channels: int = 16  # channels of the first feature map (S/2); doubled at S/4
     code_dim: int = 32  # the bottleneck (BEGAN's h)
     distance: str = "l1"  # l1 (BEGAN) | l2 (EBGAN): the energy is this reconstruction error, per picture
-    activation: str = "elu"  # elu (BEGAN) | leaky_relu
+    activation: str = "elu"  # elu (BEGAN) | leaky_relu | relu
 
     def __post_init__(self):
         if self.base_channels < 1 or self.code_dim < 1:
@@ -56,11 +56,7 @@ class AutoencoderDiscriminator(nn.Module):
             nn.Conv2d(c, c, 4, 2, 1), act(),            # S/2
             nn.Conv2d(c, 2 * c, 4, 2, 1), act(),        # S/4
             nn.Flatten(), nn.Linear(2 * c * small[1] * small[2], params.code_dim))
-        self.decode = nn.Sequential(
-            nn.Linear(params.code_dim, 2 * c * small[1] * small[2]), nn.Unflatten(1, small), act(),
-            nn.Upsample(scale_factor=2), nn.Conv2d(2 * c, c, 3, 1, 1), act(),   # S/2
-            nn.Upsample(scale_factor=2), nn.Conv2d(c, c, 3, 1, 1), act(),       # S
-            nn.Conv2d(c, channels, 3, 1, 1))
+        self.decode = upsampling_decoder(params.code_dim, c, channels, height, width, act)
 
     def forward(self, x: torch.Tensor) -> dict:
         code = self.encode(x)

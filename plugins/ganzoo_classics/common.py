@@ -4,6 +4,10 @@ agrees on, checks of a model before the first step, and a generator's upsampling
 from __future__ import annotations
 
 import torch
+from torch import nn
+
+#: the activations the classics' networks offer
+ACTIVATIONS = {"elu": nn.ELU, "leaky_relu": lambda: nn.LeakyReLU(0.2), "relu": nn.ReLU}
 
 
 def world() -> tuple[int, int]:
@@ -63,9 +67,23 @@ def try_in_eval_mode(model: torch.nn.Module, inputs: torch.Tensor, call):
 def upsampling_trunk(in_features: int, channels: int, height: int, width: int) -> torch.nn.Sequential:
     """A generator's first layers: fully connected to (2 channels, H/4, W/4), then a transposed
     convolution to (channels, H/2, W/2), each with batch norm and ReLU (DCGAN's)."""
-    from torch import nn
-
     return nn.Sequential(
         nn.Linear(in_features, 2 * channels * (height // 4) * (width // 4)),
         nn.Unflatten(1, (2 * channels, height // 4, width // 4)), nn.BatchNorm2d(2 * channels), nn.ReLU(),
         nn.ConvTranspose2d(2 * channels, channels, 4, 2, 1), nn.BatchNorm2d(channels), nn.ReLU())
+
+
+def upsampling_decoder(in_features: int, c: int, channels: int, height: int, width: int, act,
+                       batch_norm: bool = False) -> nn.Sequential:
+    """The BEGAN paper's decoder, shorter: fully connected to (2c, H/4, W/4), then twice nearest-
+    neighbour upsampling and a 3x3 convolution (to c channels), then a 3x3 convolution to ``channels``
+    (no output activation). ``act`` builds the activation; ``batch_norm`` after each hidden layer."""
+    def norm(width):
+        return [nn.BatchNorm2d(width)] if batch_norm else []
+
+    return nn.Sequential(
+        nn.Linear(in_features, 2 * c * (height // 4) * (width // 4)),
+        nn.Unflatten(1, (2 * c, height // 4, width // 4)), *norm(2 * c), act(),
+        nn.Upsample(scale_factor=2), nn.Conv2d(2 * c, c, 3, 1, 1), *norm(c), act(),   # S/2
+        nn.Upsample(scale_factor=2), nn.Conv2d(c, c, 3, 1, 1), *norm(c), act(),       # S
+        nn.Conv2d(c, channels, 3, 1, 1))

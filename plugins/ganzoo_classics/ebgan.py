@@ -42,7 +42,7 @@ class EBGANParams:
 class EBGAN(Algorithm):
     roles = {"generator": "generator", "discriminator": "discriminator"}
     # d_real, d_fake: the mean energies of the real and the fake batch in D's update; pt: the
-    # pulling-away term of G's fakes (1/(code size) for codes in random directions, 1 when collapsed)
+    # pulling-away term of G's fakes (the mean squared cosine similarity of their codes; 1 when all align)
     scalars = ("d_loss", "g_loss", "d_real", "d_fake", "pt")
 
     def __init__(self, params: Optional[EBGANParams] = None):
