@@ -23,7 +23,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ganzoo import GAN, ContractViolation, DataSpec, GANParams, Tanh
-from ganzoo_classics.common import device_of, quarter_shape, try_in_eval_mode, upsampling_trunk
+from ganzoo_classics.common import dcgan_init, device_of, quarter_shape, try_in_eval_mode, upsampling_trunk
 
 
 @dataclass
@@ -89,7 +89,7 @@ class ClusterGeneratorParams:
 
 
 class ClusterGenerator(nn.Module):
-    """z = [z_n ~ N(0, noise_std^2), one-hot z_c] -> a DCGAN-like upsampling generator."""
+    """z = [z_n ~ N(0, noise_std^2), one-hot z_c] -> a DCGAN generator (its initialisation too)."""
 
     def __init__(self, params: ClusterGeneratorParams, data: DataSpec):
         super().__init__()
@@ -97,8 +97,8 @@ class ClusterGenerator(nn.Module):
         self.noise_dim, self.noise_std = params.noise_dim, params.noise_std
         self.code_categories, self.continuous_codes = params.clusters, 0  # ganzoo's latent code convention
         self.latent_dim = params.noise_dim + params.clusters
-        self.net = nn.Sequential(upsampling_trunk(self.latent_dim, params.base_channels, height, width),
-                                 nn.ConvTranspose2d(params.base_channels, channels, 4, 2, 1), Tanh())
+        self.net = dcgan_init(nn.Sequential(upsampling_trunk(self.latent_dim, params.base_channels, height, width),
+                                            nn.ConvTranspose2d(params.base_channels, channels, 4, 2, 1), Tanh()))
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.net(z)

@@ -26,7 +26,7 @@ import torch
 from torch import nn
 
 from ganzoo import Algorithm, Batch, ContractViolation, DataSpec, GanzooError, LossContext, Tanh, TrainStep
-from ganzoo_classics.common import device_of, quarter_shape, try_in_eval_mode, upsampling_trunk
+from ganzoo_classics.common import dcgan_init, device_of, quarter_shape, try_in_eval_mode, upsampling_trunk
 
 DOMAINS = ("a", "b")
 
@@ -99,7 +99,8 @@ class CoupledGeneratorParams:
 
 class CoupledGenerator(nn.Module):
     """z -> shared (fully connected to S/4, transposed convolution to S/2) -> one head per domain
-    (transposed convolution to S, tanh). ``forward(z)`` is domain A; ``pair(z)`` both."""
+    (transposed convolution to S, tanh), DCGAN's layers and initialisation. ``forward(z)`` is domain
+    A; ``pair(z)`` both."""
 
     def __init__(self, params: CoupledGeneratorParams, data: DataSpec):
         super().__init__()
@@ -114,6 +115,7 @@ class CoupledGenerator(nn.Module):
         self.shared = upsampling_trunk(params.latent_dim, c, height, width)
         self.heads = nn.ModuleList(nn.Sequential(nn.ConvTranspose2d(c, shape[0], 4, 2, 1), Tanh())
                                    for shape in (data.image_shape, data.target_shape))
+        dcgan_init(self)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.heads[0](self.shared(z))
@@ -145,6 +147,7 @@ class CoupledDiscriminator(nn.Module):
                                      for shape in (data.image_shape, data.target_shape))
         self.shared = nn.Sequential(nn.Conv2d(c, 2 * c, 4, 2, 1), nn.BatchNorm2d(2 * c), nn.LeakyReLU(0.2),
                                     nn.Flatten(), nn.Linear(2 * c * (height // 4) * (width // 4), 1))
+        dcgan_init(self)
 
     def forward(self, x: torch.Tensor, domain: str = "a") -> torch.Tensor:
         if domain not in DOMAINS:

@@ -87,3 +87,17 @@ def upsampling_decoder(in_features: int, c: int, channels: int, height: int, wid
         nn.Upsample(scale_factor=2), nn.Conv2d(2 * c, c, 3, 1, 1), *norm(c), act(),   # S/2
         nn.Upsample(scale_factor=2), nn.Conv2d(c, c, 3, 1, 1), *norm(c), act(),       # S
         nn.Conv2d(c, channels, 3, 1, 1))
+
+
+def dcgan_init(module: nn.Module) -> nn.Module:
+    """DCGAN's initialisation (Radford et al. 2016), as the zoo's dcgan networks have it: N(0, 0.02)
+    weights and zero biases, N(1, 0.02) batch-norm scales."""
+    for layer in module.modules():
+        if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+            nn.init.normal_(layer.weight, 0.0, 0.02)
+            if layer.bias is not None:
+                nn.init.zeros_(layer.bias)
+        elif isinstance(layer, nn.BatchNorm2d):
+            nn.init.normal_(layer.weight, 1.0, 0.02)
+            nn.init.zeros_(layer.bias)
+    return module
