@@ -69,7 +69,9 @@ class TrainStep:
       gradient under ``train.on_nonfinite: skip``);
     - ``frozen(*roles)``: a context in which those models' weights get no gradients;
     - ``log(name=value, ...)``: add scalars (0-d tensors or floats) to the running means the
-      trainer logs; names must be in ``Algorithm.scalars``.
+      trainer logs; names must be in ``Algorithm.scalars``;
+    - ``log_latest(name=value, ...)``: log scalars at their latest value, not as a mean over the
+      log window (state that moves every step, like BEGAN's k_t); names in ``Algorithm.scalars``.
     """
 
     models: Mapping[str, "nn.Module"]
@@ -87,6 +89,11 @@ class TrainStep:
 
     def log(self, **scalars: Any) -> None:
         raise NotImplementedError
+
+    def log_latest(self, **scalars: Any) -> None:
+        """Log ``scalars`` as their values at the log step; a step that does not tell values from
+        means logs them with ``log``."""
+        self.log(**scalars)
 
 
 class Algorithm:

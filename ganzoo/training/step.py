@@ -67,6 +67,18 @@ class Window:
             pending[0].add_(values)
             pending[1] = pending[1] + count
 
+    def put(self, scalars: Mapping[str, Any], finite_only: bool) -> None:
+        """Set each name to its value as it stands, replacing what the window held for it: logged as
+        that value, not a mean (a non-finite value is left out under ``finite_only``)."""
+        names = tuple(scalars)
+        self.add(scalars, finite_only)  # checks the names and converts the values like any scalar
+        self._fold()
+        index = self._index[names]
+        values = torch.stack([_as_scalar(value, name, self._sums) for name, value in scalars.items()])
+        counts = torch.isfinite(values).float() if finite_only else torch.ones_like(values)
+        self._sums.index_copy_(0, index, torch.where(counts > 0, values, torch.zeros_like(values)))
+        self._counts.index_copy_(0, index, counts)
+
     @property
     def sums(self) -> torch.Tensor:
         self._fold()
@@ -218,6 +230,9 @@ class Step(TrainStep):
 
     def log(self, **scalars: Any) -> None:
         self._window().add(scalars, finite_only=self.skip_nonfinite)
+
+    def log_latest(self, **scalars: Any) -> None:
+        self._window().put(scalars, finite_only=self.skip_nonfinite)
 
     def _roles(self, roles: Union[str, Sequence[str]]) -> Sequence[str]:
         roles = (roles,) if isinstance(roles, str) else tuple(roles)
