@@ -156,24 +156,38 @@ def _safetensors(exported: Exported, path: Path) -> None:
 
 def load_safetensors(path: Union[str, Path], registry=None, device: str = "cpu") -> torch.nn.Module:
     """The registered generator an exported safetensors file was written from, with its weights, in eval mode."""
-    from omegaconf import OmegaConf
     from safetensors import safe_open
     from safetensors.torch import load_model
 
-    from ganzoo.components import build_models, resolve_device
+    from ganzoo.components import build_models, describe, resolve_device
     from ganzoo.data import DataSpec
-    from ganzoo.recipe import build_recipe
+    from ganzoo.output.sampling import DAMAGED
     from ganzoo.plugins.registry import load_registry
+    from ganzoo.recipe import recipe_from_text
+    from ganzoo.training import checkpoint
 
     registry = registry or load_registry()
-    with safe_open(str(path), framework="pt") as handle:
-        metadata = handle.metadata() or {}
+    if not Path(path).is_file():
+        raise GanzooError(f"'{path}' not found; give a file that `ganzoo export --format safetensors` wrote")
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            metadata = handle.metadata() or {}
+    except Exception as error:  # noqa: BLE001 - safetensors' SafetensorError, or the OS's
+        raise GanzooError(f"cannot read '{path}' as safetensors: {str(error).splitlines()[0][:200]} (corrupt, "
+                          "truncated, or another kind of file)") from error
     if metadata.get("format") != "ganzoo-generator":
         raise GanzooError(f"'{path}' was not written by `ganzoo export --format safetensors` (no ganzoo metadata)")
-    recipe = build_recipe(OmegaConf.create(metadata["recipe"]), (), registry, source=str(path))
-    spec = DataSpec.from_dict(json.loads(metadata["data_spec"]))
-    (generator,) = build_models(registry, recipe, spec, resolve_device(device), roles=[metadata["role"]]).values()
-    load_model(generator, str(path), device=str(device))
+    recipe = recipe_from_text(metadata.get("recipe"), (), registry, source=str(path))
+    try:
+        spec = DataSpec.from_dict(json.loads(metadata.get("data_spec", "")))
+    except ValueError as error:  # json's JSONDecodeError is one
+        raise GanzooError(f"'{path}' is damaged: its data spec is not one ganzoo writes ({error})") from error
+    role = metadata.get("role")
+    if role not in recipe.roles:
+        raise GanzooError(f"'{path}' is damaged: its role {role!r} is none of its recipe's ({', '.join(recipe.roles)})")
+    (generator,) = build_models(registry, recipe, spec, resolve_device(device), roles=[role]).values()
+    checkpoint.load_weights(generator, {}, path, describe(registry, recipe, role), DAMAGED,
+                            load=lambda: load_model(generator, str(path), device=str(device)))
     return generator.eval()
 
 

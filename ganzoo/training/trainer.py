@@ -466,9 +466,9 @@ class Trainer:
             for key, callback in zip(self.callback_keys, self.callbacks):  # one added on resume starts afresh
                 if saved.get(key) and callable(getattr(callback, "load_state_dict", None)):
                     callback.load_state_dict(saved[key])
-        except (RuntimeError, KeyError, ValueError, TypeError) as error:
-            raise GanzooError(f"checkpoint '{state.get('path')}' does not fit this recipe's models "
-                              f"({str(error).strip().splitlines()[0][:200]}); resume with the recipe it was written by") from error
+        except Exception as error:  # noqa: BLE001 - a plugin's load_state_dict may raise anything: named
+            raise checkpoint.unfit(error, state.get("path"), self.components, "the models",
+                                   "resume with the recipe it was written by") from error
         try:
             self.step = int(state["step"])
             rng = state["rng"]
