@@ -334,7 +334,7 @@ def _sweep(args, registry) -> int:
     from ganzoo.recipe import load_recipe
     from ganzoo.sweep.runner import default_sweep_dir, plan_sweep, prepare_folder, run_sweep
 
-    sweep = plan_sweep(args.recipe, args.overrides, args.jobs or 1,
+    sweep = plan_sweep(args.recipe, args.overrides, args.jobs,
                        check=lambda overrides: load_recipe(args.recipe, overrides, registry))
     folder = Path(args.out) if args.out else default_sweep_dir(load_recipe(args.recipe, (), registry).name)
     prepare_folder(folder)
@@ -432,9 +432,9 @@ def cmd_export(args) -> int:
 def cmd_compare(args) -> int:
     from pathlib import Path
 
-    from ganzoo.compare.picture import write_picture
+    from ganzoo.compare.output import write_comparison
     from ganzoo.compare.runs import collect_runs
-    from ganzoo.compare.table import build_table, print_table, write_csv
+    from ganzoo.compare.table import build_table, print_table
     from ganzoo.sweep.manifest import is_sweep
 
     runs = collect_runs(args.folders)
@@ -442,12 +442,9 @@ def cmd_compare(args) -> int:
         out = Path(args.out)
     else:
         out = Path(args.folders[0]) if len(args.folders) == 1 and is_sweep(Path(args.folders[0])) else Path(".")
-    out.mkdir(parents=True, exist_ok=True)
     table = build_table(runs)
     print_table(table, title=f"{len(runs)} runs")
-    write_csv(table, out / "compare.csv")
-    write_picture(runs, out / "compare.png", notes=[row[2] for row in table[1]])
-    print(out / "compare.png")
+    print(write_comparison(runs, table, out))
     return 0
 
 

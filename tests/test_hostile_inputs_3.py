@@ -253,3 +253,174 @@ def test_load_safetensors_of_another_file_is_one_line(tmp_path):
         load_safetensors(other)
     with pytest.raises(GanzooError, match="not found"):
         load_safetensors(tmp_path / "missing.safetensors")
+
+
+# ------------------------------------------------------- the run folder and --out
+
+@pytest.mark.parametrize("name", ["checkpoints", "samples"])
+def test_a_file_where_the_run_keeps_a_folder_is_named_before_training(trained, tmp_path, capsys, data_env, name):
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    (fresh / name).write_text("in the way")
+    line = fails(capsys, "run", RECIPE, *TINY, "--quiet", "--out", fresh)
+    assert f"{fresh / name} is a file, but a run keeps its {name} in a folder of that name; move the file out of " \
+           "the way" in line, line
+    resumed = shutil.copytree(trained, tmp_path / "resumed")
+    shutil.rmtree(resumed / name)
+    (resumed / name).write_text("in the way")
+    line = fails(capsys, "run", "--resume", resumed, "train.epochs=2", "--quiet")
+    assert f"{resumed / name} is a file" in line, line
+
+
+def test_a_write_below_a_file_names_the_file_in_the_way(tmp_path):
+    from ganzoo.output.files import write_text_atomic
+
+    blocker = tmp_path / "samples"
+    blocker.write_text("in the way")
+    with pytest.raises(GanzooError, match=re.escape(f"{blocker} is a file, not a folder: move it out of the way")):
+        write_text_atomic(blocker / "epoch-001.png", "x")
+
+
+def test_out_naming_a_folder_says_to_give_a_file_name(trained, tmp_path, capsys):
+    folder = tmp_path / "samples.npz"
+    folder.mkdir()
+    line = fails(capsys, "sample", trained, "-n", "4", "--out", folder)
+    assert f"{folder} is a folder: give a file name (e.g. {folder / 'output.npz'})" in line, line
+    assert "permissions" not in line
+    folder = tmp_path / "generator.pt"
+    folder.mkdir()
+    line = fails(capsys, "export", trained, "--out", folder)
+    assert f"--out {folder} is a folder; give a file name, e.g. {folder / 'generator.pt'}" in line, line
+    assert list(tmp_path.glob("**/.*")) == []  # no temporary file left
+
+
+def test_export_to_a_read_only_folder_names_the_folder_not_a_temporary_file(trained, tmp_path, capsys):
+    import subprocess
+
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(folder)],
+                      capture_output=True).returncode:
+        pytest.skip("mounting a read-only tmpfs needs root (as root, permissions do not stop writes)")
+    try:
+        for suffix in (".pt", ".onnx", ".safetensors"):
+            if suffix != ".pt":
+                pytest.importorskip(suffix[1:])
+            line = fails(capsys, "export", trained, "--out", folder / f"g{suffix}")
+            assert f"cannot write {folder / f'g{suffix}'}: Read-only file system; the folder {folder} is not " \
+                   "writable" in line, line
+            assert "tmp" not in line.replace(str(tmp_path), "")
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], capture_output=True)
+
+
+# ------------------------------------------------------- files given to other commands
+
+def test_a_bad_classifier_file_never_quotes_torchs_weights_only_advice(tmp_path):
+    from ganzoo.eval.classifier import load_classifier
+
+    garbage = tmp_path / "garbage.pt"
+    garbage.write_bytes(b"garbage")
+    module = tmp_path / "module.pt"
+    torch.save({"model": torch.nn.Linear(2, 2)}, module)
+    for path, words in ((garbage, "in its pickled data"),
+                        (module, "holds more than tensors and plain data (Unsupported global: GLOBAL "
+                                 "torch.nn.modules.linear.Linear), and loading it could run code")):
+        with pytest.raises(GanzooError) as caught:
+            load_classifier(path)
+        message = str(caught.value)
+        assert words in message and "give weights that `ganzoo train-classifier` wrote" in message, message
+        assert "weights_only" not in message and "add_safe_globals" not in message and "PyTorch" not in message
+
+
+def test_jobs_0_is_refused_as_minus_1_is(tmp_path, capsys):
+    for jobs in ("0", "-1"):
+        line = fails(capsys, "run", RECIPE, "-m", "seed=0,1", "--jobs", jobs, "--out", tmp_path / "sweep")
+        assert f"--jobs must be at least 1 (the runs going at a time), got {jobs}" in line, line
+    assert not (tmp_path / "sweep").exists()
+
+
+# ------------------------------------------------------- data that give nothing, or broken numbers
+
+@dataclass
+class BrokenParams:
+    broken: str = "nan"  # nan: one image holds a NaN; empty: no images
+
+
+class BrokenData:
+    @hookimpl
+    def register_datasets(self, register):
+        def load(params):
+            if params.broken == "empty":
+                return ganzoo.ImageData(images=torch.zeros(0, 1, 28, 28, dtype=torch.uint8))
+            images = torch.zeros(64, 1, 28, 28)
+            images[37, 0, 3, 4] = float("nan")
+            return ganzoo.ImageData(images=images)
+
+        register("broken", load, BrokenParams)
+
+
+@pytest.mark.parametrize("broken, words", [
+    ("nan", "dataset 'broken' (ganzoo-broken 0.1.0) gave 1 images holding NaN or infinite values (the first: "
+            "number 37); the data are broken, not the training"),
+    ("empty", "dataset 'broken' (ganzoo-broken 0.1.0) gave no images to train on: check dataset.params"),
+])
+def test_data_that_are_empty_or_not_finite_are_blamed_not_the_training(tmp_path, broken, words):
+    from ganzoo.training.trainer import start_run
+
+    registry = load_registry(extra_plugins=[(PluginInfo("broken", "ganzoo-broken", "0.1.0"), BrokenData())])
+    document = yaml.safe_load(RECIPE.read_text())
+    document["dataset"] = {"name": "broken", "params": {"broken": broken}}
+    recipe_file = tmp_path / "broken.yaml"
+    recipe_file.write_text(yaml.safe_dump(document))
+    recipe = ganzoo.make_recipe(recipe_file, [item for item in TINY if not item.startswith("dataset.")], registry)
+    with pytest.raises(GanzooError, match=re.escape(words)) as caught:
+        start_run(recipe, registry, tmp_path / "run", StopAt())
+    assert "learning rate" not in str(caught.value) and "batch size" not in str(caught.value)
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_packed_folder_of_no_images_says_so(tmp_path, capsys, data_env):
+    from packed_data import TRAIN, pack, write_folder
+
+    assert pack(write_folder(tmp_path / "pictures", per_class=2), tmp_path / "packed") == 0
+    manifest = json.loads((tmp_path / "packed" / "manifest.json").read_text())
+    manifest.update(count=0, shards=[], labels=None, classes=None)
+    (tmp_path / "packed" / "manifest.json").write_text(json.dumps(manifest))
+    capsys.readouterr()
+    line = fails(capsys, "run", RECIPE, *TRAIN, f"dataset.params.path={tmp_path / 'packed'}", "--out", tmp_path / "run")
+    assert "dataset 'packed' (ganzoo 0.1.0) gave no images to train on" in line, line
+    assert "batch size" not in line
+
+
+def test_pack_of_a_file_says_it_is_a_file(tmp_path, capsys):
+    from packed_data import write_folder
+
+    picture = next(write_folder(tmp_path / "pictures", per_class=1).glob("*/*.png"))
+    line = fails(capsys, "pack", picture, "--out", tmp_path / "packed")
+    assert f"'{picture}' is a file; give the folder that holds the images (e.g. '{picture.parent}')" in line, line
+    assert "not found" not in line
+
+
+def test_pack_refuses_a_size_whose_shard_would_not_fit_in_memory_before_allocating(tmp_path, capsys):
+    from packed_data import write_folder
+
+    pictures = write_folder(tmp_path / "pictures", per_class=1)
+    line = fails(capsys, "pack", pictures, "--out", tmp_path / "packed", "--size", "1000000")
+    assert "--size 1000000 makes each image 2.73 TiB and a shard of 2 of them 5.46 TiB, more than half the" in line
+    assert "give a smaller --size" in line
+    assert not (tmp_path / "packed").exists() and [p.name for p in tmp_path.iterdir()] == ["pictures"]
+
+
+def test_a_paired_folder_whose_pairs_are_all_held_out_says_so(tmp_path, capsys):
+    from PIL import Image
+
+    folder = tmp_path / "pairs"
+    folder.mkdir()
+    for index in range(2):
+        Image.fromarray(np.zeros((8, 16, 3), dtype=np.uint8)).save(folder / f"{index}.png")
+    line = fails(capsys, "run", "pix2pix_folder", f"dataset.params.path={folder}", "dataset.params.test_fraction=0.9",
+                 "train.device=cpu", "--out", tmp_path / "run")
+    assert f"'{folder}' holds 2 pairs and test_fraction=0.9 holds out 2 of them: none is left to train on; lower " \
+           "dataset.params.test_fraction or add pairs" in line, line
+    assert "depth" not in line and "batch size" not in line

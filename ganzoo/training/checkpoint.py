@@ -285,6 +285,19 @@ def _unreadable(path: Path, why: str) -> GanzooError:
     return GanzooError(f"cannot load checkpoint '{path}': {why} (corrupt, truncated, or not a ganzoo checkpoint)")
 
 
+def load_problem(error: BaseException) -> str:
+    """What is wrong with a file ``torch.load(..., weights_only=True)`` refused, in words that never send
+    the user to ``weights_only=False`` (torch's own advice, which is never the remedy)."""
+    if isinstance(error, pickle.UnpicklingError):
+        if "unsupported global" in str(error).lower():
+            return (f"it holds more than tensors and plain data ({_refused_global(error)}), and loading it "
+                    "could run code")
+        return f"{_unpickling_problem(error)} in its pickled data"
+    if isinstance(error, EOFError):
+        return "the file is empty"
+    return _damage(error)
+
+
 def _damage(error: Exception) -> str:
     """What is wrong with a file torch cannot read, in words that do not send the user to unsafe options."""
     text = str(error)
@@ -343,6 +356,9 @@ def _unpickling_problem(error: BaseException) -> str:
 
 def _refused_global(error: BaseException) -> str:
     """What torch's weights-only unpickler refused, e.g. 'Unsupported global: GLOBAL posix.system'."""
+    named = re.search(r"Unsupported global: GLOBAL (\S+)", str(error))
+    if named:  # torch goes on with advice to allow it, which is never the remedy
+        return f"Unsupported global: GLOBAL {named.group(1)}"
     for line in str(error).splitlines():
         if "Unsupported" in line or "global" in line.lower():
             return line.strip().removeprefix("WeightsUnpickler error: ")[:150]

@@ -44,7 +44,7 @@ from ganzoo.training.ema import GeneratorEMA
 from ganzoo.training.feed import Feed
 from ganzoo.training.progress import PlainProgress
 from ganzoo.training.run_folder import (LOSS_PLOT_FILE, METRICS_FILE, RECIPE_FILE,  # noqa: F401 (used by tests)
-                                       append_metrics, check_metrics_file, grid_path, truncate_metrics)
+                                       append_metrics, check_layout, grid_path, truncate_metrics)
 from ganzoo.training.step import Step, Window
 
 
@@ -570,6 +570,7 @@ def start_run(recipe: Recipe, registry: Registry, out: str | Path | None = None,
 
 
 def _refuse_a_used_folder(run_dir: Path) -> None:
+    check_layout(run_dir)
     if not (run_dir / RECIPE_FILE).exists():
         return
     if checkpoint.list_checkpoints(run_dir):
@@ -584,7 +585,7 @@ def _released_on_error(run_dir: Path):
     try:
         yield
     except BaseException:
-        runlock.release(run_dir)
+        runlock.abandon(run_dir)
         raise
 
 
@@ -602,7 +603,7 @@ def resume_run(run_dir: str | Path, registry: Registry, progress=None, overrides
     if world.is_main:
         runlock.acquire(run_dir)
     with _released_on_error(run_dir):
-        check_metrics_file(run_dir)
+        check_layout(run_dir)
         checkpoint.remove_partial_writes(run_dir)
         if not checkpoint.list_checkpoints(run_dir):
             return _restart_run(run_dir, registry, progress, overrides)

@@ -147,6 +147,10 @@ def load_paired_folder(params: PairedFolderParams) -> ImageData:
         if len(both) < 2:
             raise GanzooError(f"'{root}' holds one pair; training and holding out need at least two")
         held = max(1, round(len(both) * params.test_fraction))
+        if held >= len(both):
+            raise GanzooError(f"'{root}' holds {len(both)} pairs and test_fraction={params.test_fraction} holds out "
+                              f"{held} of them: none is left to train on; lower dataset.params.test_fraction or "
+                              "add pairs")
         images, targets, test_images, test_targets = both[:-held], both_targets[:-held], both[-held:], both_targets[-held:]
     if params.limit is not None:
         images, targets = images[:params.limit], targets[:params.limit]
