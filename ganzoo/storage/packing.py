@@ -106,7 +106,8 @@ def check_room(images: int, size: int, channels: int, shard_images: int, out: Pa
     with contextlib.suppress(OSError):
         free = shutil.disk_usage(folder).free
         if images * image_bytes > free:
-            raise GanzooError(f"{images} images at --size {size} need {_size(images * image_bytes)} on disk, and "
+            raise GanzooError(f"cannot write {out}: {images} images at --size {size} need "
+                              f"{_size(images * image_bytes)} on disk, and "
                               f"{folder} has {_size(free)} free; free some disk space, choose another --out, or give "
                               "a smaller --size")
 
