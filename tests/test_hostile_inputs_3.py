@@ -24,6 +24,7 @@ from ganzoo.plugins.registry import PluginInfo, load_registry
 from ganzoo.training import checkpoint
 from runs import single_thread  # noqa: F401 (autouse fixture)
 from runs import TINY, StopAt
+from test_bad_input import trained  # noqa: F401 (module fixture: a finished tiny run)
 
 
 def fails(capsys, *argv) -> str:
@@ -32,21 +33,6 @@ def fails(capsys, *argv) -> str:
     err = [line for line in capsys.readouterr().err.strip().splitlines() if not line.startswith(("epoch ", "training on "))]
     assert code == 2 and len(err) == 1 and err[0].startswith("ganzoo: error: "), (code, err)
     return err[0]
-
-
-@pytest.fixture(scope="module")
-def trained(mnist_root, tmp_path_factory):
-    """A finished one-epoch tiny run (8 steps, one checkpoint)."""
-    run_dir = tmp_path_factory.mktemp("trained") / "run"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("GANZOO_DATA", str(mnist_root))
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            assert cli.main(["run", str(RECIPE), *TINY, "train.epochs=1", "--quiet", "--out", str(run_dir)]) == 0
-        finally:
-            torch.set_num_threads(threads)
-    return run_dir
 
 
 def crafted(trained, tmp_path, edit) -> Path:

@@ -17,20 +17,12 @@ def atomic_writer(path: str | Path) -> Iterator[BinaryIO]:
     """Yield a binary file that replaces ``path`` only once fully written and synced."""
     path = Path(path)
     fd, tmp = _temporary_beside(path)
-    try:
+    with _put_in_place(tmp, path):
         with os.fdopen(fd, "wb") as handle:
             os.fchmod(handle.fileno(), _mode_for(path))  # mkstemp makes 0600; open() would honour the umask
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException as error:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(error, OSError):
-            raise write_error(path, error) from error
-        raise
-    _fsync_dir(path.parent)
 
 
 @contextlib.contextmanager
@@ -40,11 +32,18 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     path = Path(path)
     fd, tmp = _temporary_beside(path)
     os.close(fd)
-    try:
+    with _put_in_place(tmp, path):
         yield Path(tmp)
         with open(tmp, "rb+") as handle:
             os.fchmod(handle.fileno(), _mode_for(path))
             os.fsync(handle.fileno())
+
+
+@contextlib.contextmanager
+def _put_in_place(tmp: str, path: Path) -> Iterator[None]:
+    """Rename the temporary file ``tmp`` over ``path`` once the block is done; remove it if the block fails."""
+    try:
+        yield
         os.replace(tmp, path)
     except BaseException as error:
         with contextlib.suppress(OSError):
