@@ -14,6 +14,7 @@ Both are thin: ``train`` is ``ganzoo run`` (``load_recipe``, ``start_run``/``res
 from __future__ import annotations
 
 import json
+import operator
 from pathlib import Path
 from typing import Any, List, Mapping, Optional, Sequence, Union
 
@@ -57,9 +58,8 @@ class TrainedRun:
         [--code K]`` writes: images as uint8 (N, C, H, W); data that are not images (2-D points) as
         floats. ``label`` fixes the class of a conditional generator (else classes are drawn at
         random); ``code`` the categorical latent code of a generator that has one (InfoGAN's)."""
-        for name, value in (("n", n), ("seed", seed), ("label", label), ("code", code)):
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-                raise GanzooError(f"{name} must be a whole number, got {value!r} ({type(value).__name__})")
+        n, seed, label, code = (_whole(name, value) for name, value in
+                                (("n", n), ("seed", seed), ("label", label), ("code", code)))
         if n < 1:
             raise GanzooError(f"n must be at least 1, got {n}")
         if not 0 <= seed <= MAX_SEED:
@@ -101,6 +101,18 @@ class TrainedRun:
             except ValueError:  # a line a killed process left half-written
                 continue
         return records
+
+
+def _whole(name: str, value: Any) -> Optional[int]:
+    """``value`` as an int (numpy's and torch's integers too), None as None, or a one-line error."""
+    if value is None:
+        return None
+    try:
+        if isinstance(value, bool):
+            raise TypeError
+        return operator.index(value)
+    except TypeError:
+        raise GanzooError(f"{name} must be a whole number, got {value!r} ({type(value).__name__})") from None
 
 
 def load(source: Union[str, Path], device: str = "cpu", ema: bool = True,

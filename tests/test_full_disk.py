@@ -29,7 +29,7 @@ PIX2PIX = ["train.epochs=1", "train.batch_size=32", "train.device=cpu", "train.l
 
 
 class Disk:
-    """A tmpfs of ``size`` bytes at ``root``; ``fill(leave)`` leaves about ``leave`` bytes free."""
+    """The small tmpfs mounted at ``root``; ``fill(leave)`` leaves about ``leave`` bytes of it free."""
 
     def __init__(self, root: Path):
         self.root = root

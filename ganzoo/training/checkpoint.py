@@ -254,8 +254,10 @@ def unfit(error: BaseException, path: Any, components, fallback: str, mend: str)
     """The one line for ``error``, raised while restoring the state of checkpoint ``path``: a checkpoint
     that does not fit the models (torch's or ganzoo's code found it: keys or shapes that differ) says
     what differs and ``mend``; a plugin's ``load_state_dict`` that fails is named, component and plugin."""
-    from ganzoo.failures import raised_by_host
+    from ganzoo.failures import ContractViolation, raised_by_host
 
+    if isinstance(error, GanzooError) and not isinstance(error, ContractViolation):
+        return error  # already one line that says what to do
     if not raised_by_host(error):
         return components.explain(error, fallback, f"while loading its state from checkpoint '{path}'")
     return GanzooError(f"'{path}' does not fit the {components.culprit(error, fallback)}: "
