@@ -94,10 +94,12 @@ def runs(tmp_path_factory, mnist_root):
     return {"mlp": folder / "mlp", "p2p": folder / "p2p"}
 
 
-def test_run_whose_lock_cannot_be_written_leaves_no_lock_and_no_folder(disk, capsys, data_env):
-    disk.fill()
-    line = disk_full(capsys, "run", RECIPE, *TINY, "--quiet", "--out", disk.root / "runs" / "first")
-    assert f"cannot write {(disk.root / 'runs' / 'first' / '.lock').resolve()}: {FULL}" in line, line
+@pytest.mark.parametrize("leave, fails_on", [(0, ".lock"), (4096, "recipe.yaml")])
+def test_run_that_cannot_start_leaves_no_lock_and_no_folder(disk, capsys, data_env, leave, fails_on):
+    disk.fill(leave=leave)  # 4096: the lock file's pid fits, recipe.yaml does not
+    out = disk.root / "runs" / "first"
+    line = disk_full(capsys, "run", RECIPE, *TINY, "--quiet", "--out", out)
+    assert f"cannot write {out.resolve() / fails_on if fails_on == '.lock' else out / fails_on}: {FULL}" in line, line
     assert disk.contents() == []
 
 

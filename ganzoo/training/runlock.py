@@ -73,7 +73,11 @@ def abandon(run_dir: str | Path) -> None:
     if fd is None:
         return
     path = Path(key) / LOCK_FILE
-    if made and [entry.name for entry in path.parent.iterdir()] == [LOCK_FILE]:
+    try:
+        only_the_lock = bool(made) and [entry.name for entry in path.parent.iterdir()] == [LOCK_FILE]
+    except OSError:
+        only_the_lock = False
+    if only_the_lock:
         _unlink_held(path, fd)
         remove_folders(made)
     else:
