@@ -410,3 +410,17 @@ def test_a_paired_folder_whose_pairs_are_all_held_out_says_so(tmp_path, capsys):
     assert f"'{folder}' holds 2 pairs and test_fraction=0.9 holds out 2 of them: none is left to train on; lower " \
            "dataset.params.test_fraction or add pairs" in line, line
     assert "depth" not in line and "batch size" not in line
+
+
+def test_a_paired_folder_of_single_pictures_says_it_holds_no_pairs(tmp_path, capsys):
+    from PIL import Image
+
+    folder = tmp_path / "pictures"
+    folder.mkdir()
+    for index in range(4):
+        Image.fromarray(np.zeros((28, 28), dtype=np.uint8)).save(folder / f"{index}.png")
+    line = fails(capsys, "run", "pix2pix_folder", f"dataset.params.path={folder}", "train.device=cpu",
+                 "--out", tmp_path / "run")
+    assert f"'{folder / '0.png'}' is 28x28, not twice as wide as high, so it is not an aligned A|B pair" in line, line
+    assert "holds single pictures, not pairs; put the inputs in A/ and their targets in B/" in line
+    assert "depth" not in line
