@@ -14,6 +14,7 @@ Both are thin: ``train`` is ``ganzoo run`` (``load_recipe``, ``start_run``/``res
 from __future__ import annotations
 
 import json
+import operator
 from pathlib import Path
 from typing import Any, List, Mapping, Optional, Sequence, Union
 
@@ -22,7 +23,7 @@ import torch
 from ganzoo.training import checkpoint, runlock
 from ganzoo.data import DataSpec
 from ganzoo.errors import GanzooError
-from ganzoo.recipe import Recipe, build_recipe, load_recipe
+from ganzoo.recipe import MAX_SEED, Recipe, build_recipe, load_recipe
 from ganzoo.plugins.registry import Registry, load_registry
 from ganzoo.training.run_folder import METRICS_FILE
 from ganzoo.output.sampling import (check_code, check_label, check_truncation, is_image, load_generator, sample_images,
@@ -58,8 +59,12 @@ class TrainedRun:
         (2-D points) as floats. ``label`` fixes the class of a conditional generator (else classes are
         drawn at random); ``code`` the categorical latent code of a generator that has one (InfoGAN's);
         ``truncation`` redraws every latent value whose magnitude exceeds it (the truncation trick)."""
+        n, seed, label, code = (_whole(name, value) for name, value in
+                                (("n", n), ("seed", seed), ("label", label), ("code", code)))
         if n < 1:
             raise GanzooError(f"n must be at least 1, got {n}")
+        if not 0 <= seed <= MAX_SEED:
+            raise GanzooError(f"seed must be between 0 and {MAX_SEED} (2**62), got {seed}")
         check_label(self.generator, self.spec, label, option="label")
         check_code(self.generator, code, option="code")
         check_truncation(self.generator, truncation, option="truncation")
@@ -101,6 +106,18 @@ class TrainedRun:
         return records
 
 
+def _whole(name: str, value: Any) -> Optional[int]:
+    """``value`` as an int (numpy's and torch's integers too), None as None, or a one-line error."""
+    if value is None:
+        return None
+    try:
+        if isinstance(value, bool):
+            raise TypeError
+        return operator.index(value)
+    except TypeError:
+        raise GanzooError(f"{name} must be a whole number, got {value!r} ({type(value).__name__})") from None
+
+
 def load(source: Union[str, Path], device: str = "cpu", ema: bool = True,
          registry: Optional[Registry] = None) -> TrainedRun:
     """The trained generator of a run folder's newest checkpoint (or of a checkpoint file)."""
@@ -122,12 +139,26 @@ def run_from_state(state: dict, source: Union[str, Path], device: str = "cpu", e
                       state.get("sample_role", "generator"))
 
 
+def override_list(overrides: Any) -> List[str]:
+    """``overrides`` as the list of ``KEY=VALUE`` strings the API takes; one string alone is a mistake
+    (it would be read character by character)."""
+    if isinstance(overrides, (str, bytes)):
+        raise GanzooError(f"overrides is a list of KEY=VALUE strings, not one string: write overrides=[{overrides!r}]")
+    overrides = list(overrides or ())
+    for item in overrides:
+        if not isinstance(item, str):
+            raise GanzooError(f"overrides holds {item!r} ({type(item).__name__}); each override is a "
+                              "KEY=VALUE string, e.g. 'train.epochs=1'")
+    return overrides
+
+
 def make_recipe(source: RecipeLike, overrides: Sequence[str] = (), registry: Optional[Registry] = None) -> Recipe:
     """A validated recipe from a file, a mapping (as the YAML would read) or another ``Recipe``,
     with ``KEY=VALUE`` overrides: the recipe ``ganzoo run`` would train."""
     from omegaconf import OmegaConf
 
     registry = registry or load_registry()
+    overrides = override_list(overrides)
     if isinstance(source, (str, Path)):
         return load_recipe(source, overrides, registry)
     if isinstance(source, Recipe):
@@ -147,6 +178,7 @@ def train(source: Optional[RecipeLike] = None, overrides: Sequence[str] = (), ou
 
     registry = registry or load_registry()
     progress = progress or PlainProgress()
+    overrides = override_list(overrides)
     if resume is not None:
         if source is not None or out is not None:
             raise GanzooError("resume takes the run folder alone (plus overrides), not a recipe or out")

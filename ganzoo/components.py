@@ -62,7 +62,26 @@ def load_data(registry: Registry, recipe: Recipe) -> ImageData:
     if not isinstance(data, ImageData):
         name = recipe.config.dataset.name
         raise GanzooError(f"dataset '{name}' returned {type(data).__name__}, not ganzoo.ImageData; fix the plugin")
+    _check_contents(data, lambda: describe(registry, recipe, "dataset"))
     return data
+
+
+def _check_contents(data: ImageData, who) -> None:
+    """A dataset that gives nothing to train on, or numbers that are not finite, says so: otherwise the
+    first is blamed on the batch size and the second on the learning rates."""
+    for side, values in (("images", data.images), ("targets", data.targets)):
+        if values is None:
+            continue
+        if len(values) == 0:
+            raise GanzooError(f"{who()} gave no {side} to train on: check dataset.params (the folder it reads, "
+                              "its limit...) and that the data are there")
+        if isinstance(values, torch.Tensor) and values.is_floating_point():
+            finite = torch.isfinite(values.reshape(len(values), -1)).all(dim=1)
+            if not bool(finite.all()):
+                bad = (~finite).nonzero()[:, 0]
+                raise GanzooError(f"{who()} gave {len(bad)} {side} holding NaN or infinite values (the first: "
+                                  f"number {int(bad[0])}); the data are broken, not the training: fix or remove "
+                                  "them")
 
 
 def build_algorithm(registry: Registry, recipe: Recipe) -> Algorithm:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, ClassVar, Dict, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Dict, Optional, Tuple
 
 if TYPE_CHECKING:
     import torch
@@ -51,9 +51,23 @@ class DataSpec:
 
     @classmethod
     def from_dict(cls, d: dict) -> "DataSpec":
+        """The spec ``to_dict`` wrote; a ``ValueError`` saying what is wrong with anything else."""
+        if not isinstance(d, dict) or "image_shape" not in d:
+            raise ValueError("it has no image_shape")
         target = d.get("target_shape")
-        return cls(tuple(int(s) for s in d["image_shape"]), d.get("num_classes"),
-                   tuple(int(s) for s in target) if target is not None else None, bool(d.get("paired", False)))
+        num_classes = d.get("num_classes")
+        if num_classes is not None and (type(num_classes) is not int or num_classes < 1):
+            raise ValueError(f"its num_classes is {num_classes!r}, not a positive whole number or null")
+        return cls(_shape(d["image_shape"], "image_shape"), num_classes,
+                   _shape(target, "target_shape") if target is not None else None, bool(d.get("paired", False)))
+
+
+def _shape(value: Any, name: str) -> tuple[int, ...]:
+    """A shape of a spec: 1 to 4 positive whole numbers."""
+    if (not isinstance(value, (list, tuple)) or not 1 <= len(value) <= 4
+            or not all(type(size) is int and 1 <= size <= 2**31 for size in value)):
+        raise ValueError(f"its {name} is {str(value)[:80]}, not a list of 1 to 4 positive sizes")
+    return tuple(value)
 
 
 @dataclass(frozen=True)

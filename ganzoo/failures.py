@@ -44,10 +44,22 @@ class Components:
             who = (self.describe(error.component) if error.component is not None else None) or next(
                 (name for name in map(self.describe, _selves(error)) if name), fallback)
             return GanzooError(f"{who}: {error} ({when}); {error.remedy or 'fix the plugin'}")
-        who = next((name for name in map(self.describe, _selves(error)) if name), fallback)
+        who = self.culprit(error, fallback)
         text = str(error).strip().splitlines()[0][:300] if str(error).strip() else ""
         raised = f"{type(error).__name__}: {text}" if text else type(error).__name__
         return GanzooError(f"{who} failed {when}: {raised}; fix the plugin, or run with --debug for the traceback")
+
+
+    def culprit(self, error: BaseException, fallback: str) -> str:
+        """The component whose method raised ``error`` (the innermost frame that runs one), else ``fallback``."""
+        return next((name for name in map(self.describe, _selves(error)) if name), fallback)
+
+
+def raised_by_host(error: BaseException) -> bool:
+    """Whether ``error`` was raised in torch's or ganzoo's own code, not in a plugin's."""
+    frames = [frame for frame, _ in traceback.walk_tb(error.__traceback__)]
+    module = str(frames[-1].f_globals.get("__name__", "")) if frames else ""
+    return module.split(".")[0] in ("torch", "ganzoo", "safetensors")
 
 
 def _selves(error: BaseException) -> Iterable[Any]:

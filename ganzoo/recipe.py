@@ -30,6 +30,8 @@ MIN_EVAL_IMAGES = 10
 MAX_SEED = 2**62  # torch takes 64-bit seeds; runs use seed+1..seed+3 too
 MAX_THREADS = 1024  # far more kill libgomp (100000 segfaults)
 MAX_GRID = 10000  # samples in the per-epoch grid (2-D point plots use thousands)
+MAX_RECIPE_BYTES = 2**20  # recipe files are a few kilobytes
+MAX_YAML_VALUES = 10000  # OmegaConf's default cap on a YAML document's nodes (aliases expanded)
 
 
 @dataclass
@@ -200,13 +202,11 @@ def recipe_path(name_or_path: str | Path) -> Path:
 
 def load_recipe(path: str | Path, overrides: Sequence[str] = (), registry: Registry | None = None) -> Recipe:
     path = recipe_path(path)
+    _check_size(path)
     try:
         document = OmegaConf.load(path)
     except yaml.YAMLError as error:
-        where = getattr(error, "problem_mark", None)
-        at = f" at line {where.line + 1}, column {where.column + 1}" if where else ""
-        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-        raise GanzooError(f"recipe '{path}' is not valid YAML{at}: {problem}") from error
+        raise _not_yaml(f"recipe '{path}'", error) from error
     except UnicodeDecodeError as error:
         raise GanzooError(f"recipe '{path}' is not UTF-8 text (byte 0x{error.object[error.start]:02x} at offset "
                           f"{error.start}); give a YAML recipe file") from error
@@ -217,6 +217,47 @@ def load_recipe(path: str | Path, overrides: Sequence[str] = (), registry: Regis
     if not isinstance(document, DictConfig):
         raise GanzooError(f"recipe '{path}' must be a YAML mapping (key: value), not a list or a scalar")
     return build_recipe(document, overrides, registry, default_name=path.stem, source=str(path))
+
+
+def _check_size(path: Path) -> None:
+    """A recipe is a few kilobytes of settings: a file far larger is refused before it is parsed."""
+    with contextlib.suppress(OSError):
+        size = path.stat().st_size
+        if size > MAX_RECIPE_BYTES:
+            raise GanzooError(f"recipe '{path}' is {size / 2**20:.1f} MiB; a recipe is a few kilobytes of settings "
+                              f"(at most {MAX_RECIPE_BYTES // 2**20} MiB): keep data out of it, in files a "
+                              "component reads")
+
+
+def _not_yaml(what: str, error: yaml.YAMLError, mend: str = "") -> GanzooError:
+    """The one-line error for text that is not a YAML document ganzoo reads; ``mend`` replaces the advice."""
+    where = getattr(error, "problem_mark", None)
+    at = f" at line {where.line + 1}, column {where.column + 1}" if where else ""
+    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+    if "node expansion exceeds" in problem:  # OmegaConf's cap on YAML values, aliases expanded
+        return GanzooError(f"{what} holds more than {MAX_YAML_VALUES} values (lists and mappings counted item by "
+                           "item, aliases expanded); a recipe is a few settings: keep long lists of data out of it, "
+                           "in files a component reads")
+    if "duplicate key" in problem:
+        mend = mend or "each key may appear once in a mapping: remove or merge the repeated one"
+    return GanzooError(f"{what} is not valid YAML{at}: {problem}{'; ' + mend if mend else ''}")
+
+
+def recipe_from_text(text: Any, overrides: Sequence[str] = (), registry: Registry | None = None,
+                     source: str = "recipe") -> Recipe:
+    """The recipe a checkpoint or an exported file holds as YAML ``text``; ``source`` names that file in errors."""
+    if not isinstance(text, str):
+        raise GanzooError(f"'{source}' holds no recipe: it was not written by ganzoo, or is damaged")
+    try:
+        document = OmegaConf.create(text)
+    except yaml.YAMLError as error:
+        raise _not_yaml(f"the recipe in '{source}'", error, "the file is damaged or was not written by ganzoo") from error
+    except OmegaConfBaseException as error:
+        raise GanzooError(f"the recipe in '{source}': bad value for '{_full_key('', error)}': "
+                          f"{_first_line(error)}") from error
+    if not isinstance(document, DictConfig):
+        raise GanzooError(f"the recipe in '{source}' is not a YAML mapping: the file is damaged")
+    return build_recipe(document, overrides, registry, source=source)
 
 
 def build_recipe(document: Any, overrides: Sequence[str] = (), registry: Registry | None = None,
@@ -451,11 +492,22 @@ def _merge(base: DictConfig, update: Any, source: str, prefix: str = "", hint: s
             message = "expected a list, e.g. [128, 64]"
         elif "is not a subclass of" in message or "is not a DictConfig" in message:
             message = "expected a mapping (key: value)"
+        elif "is not Optional" in message:
+            message = _null_refused(base, key)
         raise GanzooError(f"{source}: bad value for '{key}': {message}") from error
     except (TypeError, ValueError) as error:  # OmegaConf merging a list into a mapping or the other way round
         where = f" under '{prefix}'" if prefix else ""
         raise GanzooError(f"{source}: a value{where} has the wrong shape ({error}): "
                           "give a list where the recipe has a list and a mapping where it has a mapping") from error
+
+
+def _null_refused(base: DictConfig, key: str) -> str:
+    """Why ``KEY: null`` is refused, and what to give instead."""
+    node = OmegaConf.select(base, key, throw_on_missing=False) if key else None
+    if isinstance(node, DictConfig) and "name" in list(node.keys()):  # `in` is false while name is ???
+        return (f"it cannot be null: a component section names its component, e.g. {key}: {{name: NAME}} "
+                "(`ganzoo list` shows the names)")
+    return "it cannot be null: give a value, or leave the key out for its default"
 
 
 def _key_of_wrong_shape(base: Any, update: Any, prefix: str = "") -> str:

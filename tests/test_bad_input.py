@@ -205,7 +205,7 @@ def test_an_unreadable_checkpoint_says_only_what_the_user_can_do(data_env, run_c
 
 def test_checkpoint_from_a_recipe_with_different_shapes(data_env, run_copy, tmp_path, capsys):
     line = fails(capsys, "run", "--resume", run_copy, "generator.params.hidden=[16]", "train.epochs=2")
-    assert "does not fit this recipe's models" in line and "resume with the recipe it was written by" in line
+    assert "does not fit the generator 'mlp'" in line and "resume with the recipe it was written by" in line
 
     # The same checkpoint file dropped into another run whose models are smaller.
     other = tmp_path / "other"
@@ -217,9 +217,9 @@ def test_checkpoint_from_a_recipe_with_different_shapes(data_env, run_copy, tmp_
     state["checksum"] = checkpoint.content_checksum(state)  # and is otherwise intact
     torch.save(state, checkpoint.checkpoint_path(other, state["step"]))  # named by its step, as ganzoo names them
     line = fails(capsys, "sample", other, "--out", tmp_path / "s.png")
-    assert "does not fit its generator" in line
+    assert "does not fit the generator 'mlp'" in line and "use another checkpoint of the run" in line
     line = fails(capsys, "run", "--resume", other)
-    assert "does not fit this recipe's models" in line
+    assert "does not fit the generator 'mlp'" in line
 
 
 # ---------------------------------------------------------------- output

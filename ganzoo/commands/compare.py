@@ -18,9 +18,9 @@ def add_arguments(compare) -> None:
 def cmd_compare(args) -> int:
     from pathlib import Path
 
-    from ganzoo.compare.picture import write_picture
+    from ganzoo.compare.output import write_comparison
     from ganzoo.compare.runs import collect_runs
-    from ganzoo.compare.table import build_table, print_table, write_csv
+    from ganzoo.compare.table import build_table, print_table
     from ganzoo.sweep.manifest import is_sweep
 
     runs = collect_runs(args.folders)
@@ -28,10 +28,7 @@ def cmd_compare(args) -> int:
         out = Path(args.out)
     else:
         out = Path(args.folders[0]) if len(args.folders) == 1 and is_sweep(Path(args.folders[0])) else Path(".")
-    out.mkdir(parents=True, exist_ok=True)
     table = build_table(runs)
     print_table(table, title=f"{len(runs)} runs")
-    write_csv(table, out / "compare.csv")
-    write_picture(runs, out / "compare.png", notes=[row[2] for row in table[1]])
-    print(out / "compare.png")
+    print(write_comparison(runs, table, out))
     return 0

@@ -161,7 +161,7 @@ def _sweep(args, registry) -> int:
             raise GanzooError(f"a sweep goes on with its own overrides: give none, or resume one of its runs alone "
                               f"with ganzoo run --resume {Path(args.resume) / 'run-NNN'} KEY=VALUE")
         return resume_sweep(Path(args.resume), flags)
-    sweep = plan_sweep(args.recipe, args.overrides, args.jobs or 1,
+    sweep = plan_sweep(args.recipe, args.overrides, args.jobs,
                        check=lambda overrides: load_recipe(args.recipe, overrides, registry))
     folder = Path(args.out) if args.out else default_sweep_dir(load_recipe(args.recipe, (), registry).name)
     sweep = prepare_folder(folder, sweep)  # the same sweep there already: it goes on

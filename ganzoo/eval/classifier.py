@@ -110,9 +110,11 @@ def load_classifier(path: Optional[str | Path] = None, device: str | torch.devic
                           "or was replaced: reinstall ganzoo")
     try:
         payload = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
-    except Exception as error:
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise GanzooError(f"cannot load classifier weights '{path}': {reason[:200]}") from error
+    except Exception as error:  # noqa: BLE001 - torch raises many kinds for a bad file
+        from ganzoo.training.checkpoint import load_problem
+
+        raise GanzooError(f"cannot load classifier weights '{path}': {load_problem(error)}; give weights that "
+                          "`ganzoo train-classifier` wrote") from error
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise GanzooError(f"'{path}' is not a ganzoo MNIST classifier (write one with `ganzoo train-classifier`)")
     model = MNISTClassifier()

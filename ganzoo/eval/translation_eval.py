@@ -169,7 +169,8 @@ def run_directions(state: dict) -> Dict[str, str]:
 def load_translators(state: dict, registry: Registry, device, ema: bool = True) -> tuple[Dict[str, torch.nn.Module], DataSpec]:
     """The generators of a translation run's checkpoint, by direction, in eval mode (the EMA weights of
     the sample role's generator when the run kept them)."""
-    from ganzoo.components import build_models
+    from ganzoo.components import build_models, describe
+    from ganzoo.output.sampling import DAMAGED
     from ganzoo.training import checkpoint
 
     recipe = checkpoint.recipe_of(state, registry)
@@ -179,11 +180,8 @@ def load_translators(state: dict, registry: Registry, device, ema: bool = True) 
     sample_role = state.get("sample_role", "generator")
     for role, model in models.items():
         averaged = state.get("ema", {}).get(role) if role == sample_role else None
-        try:
-            model.load_state_dict(averaged["model"] if ema and averaged else state["models"][role])
-        except (RuntimeError, KeyError) as error:
-            raise GanzooError(f"checkpoint '{state['path']}' does not fit its {role}: "
-                              f"{str(error).splitlines()[0]}") from error
+        checkpoint.load_weights(model, averaged["model"] if ema and averaged else state["models"].get(role),
+                                state["path"], describe(registry, recipe, role), DAMAGED)
         model.eval()
     return {direction: models[role] for direction, role in directions.items()}, spec
 

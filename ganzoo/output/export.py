@@ -12,8 +12,10 @@ optional extras (``pip install 'ganzoo[export]'``).
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
-import tempfile
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Union
@@ -21,7 +23,7 @@ from typing import Optional, Union
 import torch
 
 from ganzoo.errors import GanzooError
-from ganzoo.output.files import write_atomic
+from ganzoo.output.files import atomic_path, write_atomic
 from ganzoo.models import is_conditional
 
 FORMATS = {"torchscript": ".pt", "onnx": ".onnx", "safetensors": ".safetensors"}
@@ -108,31 +110,37 @@ def export_translation(state: dict, fmt: str, out: Union[str, Path], registry, d
 
 
 def write(exported: Exported, fmt: str, out: Union[str, Path]) -> Path:
-    """Write ``exported`` to ``out`` as ``fmt``, atomically: a failure leaves nothing behind."""
+    """Write ``exported`` to ``out`` as ``fmt``, atomically: a failure leaves nothing behind.
+
+    TorchScript and ONNX are written to memory first: torch's own file writer aborts the whole
+    process (from C++) when the disk fills; ``write_atomic`` puts the bytes in place instead.
+    """
     out = Path(out)
-    writer = {"torchscript": _torchscript, "onnx": _onnx, "safetensors": _safetensors}[fmt]
+    if out.is_dir():
+        raise GanzooError(f"--out {out} is a folder; give a file name, e.g. {out / ('generator' + FORMATS[fmt])}")
     try:
-        with tempfile.TemporaryDirectory(dir=out.parent if out.parent.exists() else None) as folder:
-            staged = Path(folder) / f"generator{out.suffix or FORMATS[fmt]}"
-            writer(exported, staged)
-            data = staged.read_bytes()
+        if fmt == "safetensors":
+            _safetensors(exported, out)
+            return out
+        buffer = io.BytesIO()
+        {"torchscript": _torchscript, "onnx": _onnx}[fmt](exported, buffer)
     except GanzooError:
         raise
     except Exception as error:  # noqa: BLE001 - the exporter's own failure: one line naming the generator
         text = " ".join(str(error).split())[:300]
         raise GanzooError(f"cannot export the generator '{exported.name}' to {fmt}: "
                           f"{type(error).__name__}: {text}") from error
-    write_atomic(out, lambda handle: handle.write(data))
+    write_atomic(out, lambda handle: handle.write(buffer.getvalue()))
     return out
 
 
-def _torchscript(exported: Exported, path: Path) -> None:
-    with torch.no_grad(), _quiet_exporter():  # torch.jit.trace warns it is deprecated; it still works
+def _torchscript(exported: Exported, buffer: io.BytesIO) -> None:
+    with torch.no_grad(), _quiet_exporter():  # torch.jit.trace and save warn they are deprecated; they still work
         traced = torch.jit.trace(exported.module, exported.inputs, check_trace=False)
-    traced.save(str(path))
+        torch.jit.save(traced, buffer)
 
 
-def _onnx(exported: Exported, path: Path) -> None:
+def _onnx(exported: Exported, buffer: io.BytesIO) -> None:
     try:
         import onnx  # noqa: F401 - torch's exporter writes through it
     except ImportError as error:
@@ -140,40 +148,65 @@ def _onnx(exported: Exported, path: Path) -> None:
                           "pip install 'ganzoo[export]'") from error
     names, output = exported.input_names, exported.output_name
     with torch.no_grad(), _quiet_exporter():
-        torch.onnx.export(exported.module, exported.inputs, str(path), input_names=names, output_names=[output],
+        torch.onnx.export(exported.module, exported.inputs, buffer, input_names=names, output_names=[output],
                           dynamic_axes={name: {0: "batch"} for name in [*names, output]},
                           opset_version=17, dynamo=False)
 
 
-def _safetensors(exported: Exported, path: Path) -> None:
+def _safetensors(exported: Exported, out: Path) -> None:
+    """safetensors writes a file by name (from Rust): a temporary one beside ``out``, after checking
+    that the weights fit on the disk, renamed into place, removed on any failure."""
     try:
         from safetensors.torch import save_model
     except ImportError as error:
         raise GanzooError("--format safetensors needs the safetensors package, which is not installed: "
                           "pip install 'ganzoo[export]'") from error
-    save_model(exported.generator, str(path), metadata=exported.metadata)
+    need = sum(t.numel() * t.element_size() for t in exported.generator.state_dict().values())
+    need += len(json.dumps(exported.metadata)) + 2**16
+    folder = next((p for p in (out.parent, *out.parent.parents) if p.exists()), Path("."))
+    with contextlib.suppress(OSError):
+        free = shutil.disk_usage(folder).free
+        if free < need:
+            raise GanzooError(f"cannot write {out}: it needs about {need / 2**20:.3g} MiB and {folder} has "
+                              f"{free / 2**20:.3g} MiB free; free some disk space or choose another folder")
+    with atomic_path(out) as staged:
+        save_model(exported.generator, str(staged), metadata=exported.metadata)
 
 
 def load_safetensors(path: Union[str, Path], registry=None, device: str = "cpu") -> torch.nn.Module:
     """The registered generator an exported safetensors file was written from, with its weights, in eval mode."""
-    from omegaconf import OmegaConf
     from safetensors import safe_open
     from safetensors.torch import load_model
 
-    from ganzoo.components import build_models, resolve_device
+    from ganzoo.components import build_models, describe, resolve_device
     from ganzoo.data import DataSpec
-    from ganzoo.recipe import build_recipe
+    from ganzoo.output.sampling import DAMAGED
     from ganzoo.plugins.registry import load_registry
+    from ganzoo.recipe import recipe_from_text
+    from ganzoo.training import checkpoint
 
     registry = registry or load_registry()
-    with safe_open(str(path), framework="pt") as handle:
-        metadata = handle.metadata() or {}
+    if not Path(path).is_file():
+        raise GanzooError(f"'{path}' not found; give a file that `ganzoo export --format safetensors` wrote")
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            metadata = handle.metadata() or {}
+    except Exception as error:  # noqa: BLE001 - safetensors' SafetensorError, or the OS's
+        raise GanzooError(f"cannot read '{path}' as safetensors: {str(error).splitlines()[0][:200]} (corrupt, "
+                          "truncated, or another kind of file)") from error
     if metadata.get("format") != "ganzoo-generator":
         raise GanzooError(f"'{path}' was not written by `ganzoo export --format safetensors` (no ganzoo metadata)")
-    recipe = build_recipe(OmegaConf.create(metadata["recipe"]), (), registry, source=str(path))
-    spec = DataSpec.from_dict(json.loads(metadata["data_spec"]))
-    (generator,) = build_models(registry, recipe, spec, resolve_device(device), roles=[metadata["role"]]).values()
-    load_model(generator, str(path), device=str(device))
+    recipe = recipe_from_text(metadata.get("recipe"), (), registry, source=str(path))
+    try:
+        spec = DataSpec.from_dict(json.loads(metadata.get("data_spec", "")))
+    except ValueError as error:  # json's JSONDecodeError is one
+        raise GanzooError(f"'{path}' is damaged: its data spec is not one ganzoo writes ({error})") from error
+    role = metadata.get("role")
+    if role not in recipe.roles:
+        raise GanzooError(f"'{path}' is damaged: its role {role!r} is none of its recipe's ({', '.join(recipe.roles)})")
+    (generator,) = build_models(registry, recipe, spec, resolve_device(device), roles=[role]).values()
+    checkpoint.load_weights(generator, {}, path, describe(registry, recipe, role), DAMAGED,
+                            load=lambda: load_model(generator, str(path), device=str(device)))
     return generator.eval()
 
 

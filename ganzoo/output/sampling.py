@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from ganzoo.training import checkpoint
-from ganzoo.components import build_models, resolve_device
+from ganzoo.components import build_models, describe, resolve_device
 from ganzoo.models import draw_latent, generate
 from ganzoo.data import DataSpec
 from ganzoo.errors import GanzooError
@@ -21,6 +21,8 @@ from ganzoo.output.images import save_grid, to_uint8
 from ganzoo.plugins.registry import Registry
 
 FORMATS = (".npz", ".png")
+#: what to do about a checkpoint whose weights do not fit the models its own recipe builds
+DAMAGED = "the checkpoint is damaged or was edited: use another checkpoint of the run"
 
 
 def load_generator(source: str | Path, registry: Registry, device: str = "cpu", ema: bool = True, state=None):
@@ -39,11 +41,9 @@ def load_generator(source: str | Path, registry: Registry, device: str = "cpu", 
     spec = DataSpec.from_dict(state["data_spec"])
     role = state.get("sample_role", "generator")
     (generator,) = build_models(registry, recipe, spec, resolve_device(device), roles=[role]).values()
-    try:
-        averaged = state.get("ema", {}).get(role)
-        generator.load_state_dict(averaged["model"] if ema and averaged else state["models"][role])
-    except (RuntimeError, KeyError) as error:
-        raise GanzooError(f"checkpoint '{state['path']}' does not fit its {role}: {str(error).splitlines()[0]}") from error
+    averaged = state.get("ema", {}).get(role)
+    checkpoint.load_weights(generator, averaged["model"] if ema and averaged else state["models"].get(role),
+                            state["path"], describe(registry, recipe, role), DAMAGED)
     return generator.eval(), spec
 
 

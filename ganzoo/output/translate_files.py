@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from ganzoo.errors import GanzooError
-from ganzoo.output.files import write_atomic
+from ganzoo.output.files import write_atomic, write_error
 from ganzoo.output.images import to_uint8
 
 PICTURES = (".png", ".jpg", ".jpeg")
@@ -77,6 +77,9 @@ def read_npz(source: Path) -> Tuple[torch.Tensor, str, dict]:
             array = archive["images"]
     except (OSError, ValueError) as error:
         raise GanzooError(f"cannot read '{source}': {str(error).splitlines()[0]}") from error
+    if array.ndim and len(array) == 0:
+        raise GanzooError(f"'{source}' holds no images (its 'images' array is {array.shape}); give an .npz with at "
+                          "least one")
     if array.dtype != np.uint8:
         raise GanzooError(f"'{source}' holds {array.dtype} images; they must be uint8 (0-255), N x H x W or "
                           "N x H x W x 3")
@@ -135,16 +138,23 @@ def write_output(outputs: torch.Tensor, out: Path, kind: str, info: dict) -> Non
 
 
 def write_folder(arrays: np.ndarray, out: Path, names: List[str]) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    """The pictures, written into a hidden folder beside ``out`` renamed to ``out`` once all are there:
+    a failure (a full disk) leaves no folder and no picture."""
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    except OSError as error:
+        raise write_error(out, error) from error
     try:
         for array, name in zip(arrays, names):
             (staging / name).write_bytes(picture_bytes(array, ".png"))
         if out.exists():
             out.rmdir()  # empty, checked before
         os.replace(staging, out)
-    except BaseException:
+    except BaseException as error:
         shutil.rmtree(staging, ignore_errors=True)
+        if isinstance(error, OSError):
+            raise write_error(out, error) from error
         raise
 
 

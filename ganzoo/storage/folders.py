@@ -33,6 +33,9 @@ def find_images(folder: Path) -> List[Path]:
 
 def image_files(folder: Path) -> List[Path]:
     """``find_images``, or a one-line error when ``folder`` is missing or holds no images."""
+    if folder.is_file():
+        raise GanzooError(f"'{folder}' is a file; give the folder that holds the images (e.g. '{folder.parent}'), "
+                          "whose subfolders, if any, are the classes")
     if not folder.is_dir():
         raise GanzooError(f"image folder '{folder}' not found; give a folder of PNG/JPEG files")
     files = find_images(folder)

@@ -7,6 +7,7 @@ into place once the manifest is written: a pack that fails or is killed leaves n
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -21,6 +22,7 @@ import numpy as np
 
 from ganzoo.storage import packed
 from ganzoo.errors import GanzooError
+from ganzoo.output.files import write_error
 from ganzoo.storage.folders import BAD_IMAGES, UnreadableImage, classes_of, image_files, read_image, unreadable
 
 WINDOW = 256  # images decoded at a time by the threads
@@ -46,11 +48,15 @@ def pack_folder(folder: str | Path, out: str | Path, size: int = 64, channels: i
     _check_options(size, channels, shard_images, bad_images, workers)
     check_out(out)
     files = image_files(folder)
+    check_room(len(files), size, channels, shard_images, out)
     listing = packed.folder_listing(folder, files)
     started = time.perf_counter()
     partial = out.with_name(f".{out.name}.{os.getpid()}.partial")
     shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True)
+    try:
+        partial.mkdir(parents=True)
+    except OSError as error:
+        raise write_error(out, error) from error
     try:
         shards, kept, skipped = _write_shards(files, partial, size, channels, crop, shard_images, bad_images,
                                               workers or min(4, os.cpu_count() or 1), progress)
@@ -69,8 +75,10 @@ def pack_folder(folder: str | Path, out: str | Path, size: int = 64, channels: i
         if out.exists():
             out.rmdir()  # empty, checked above
         os.replace(partial, out)
-    except BaseException:
+    except BaseException as error:
         shutil.rmtree(partial, ignore_errors=True)
+        if isinstance(error, OSError):  # a full disk: nothing of the pack is left
+            raise write_error(out, error) from error
         raise
     return PackReport(out, len(kept), manifest["skipped"], time.perf_counter() - started)
 
@@ -80,6 +88,35 @@ def check_out(out: Path) -> None:
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise GanzooError(f"--out {out} already exists and is not an empty folder; choose another, or delete it "
                           "to pack again")
+
+
+def check_room(images: int, size: int, channels: int, shard_images: int, out: Path) -> None:
+    """Refuse, before decoding anything, a pack whose shard buffer would not fit in memory or whose
+    shards would not fit on the disk."""
+    from ganzoo.output.sampling import available_memory
+
+    image_bytes = channels * size * size
+    shard = min(shard_images, images) * image_bytes
+    memory = available_memory()
+    if memory is not None and shard > memory // 2:
+        raise GanzooError(f"--size {size} makes each image {_size(image_bytes)} and a shard of "
+                          f"{min(shard_images, images)} of them {_size(shard)}, more than half the {_size(memory)} of "
+                          "memory available; give a smaller --size (or fewer --shard-images)")
+    folder = next((p for p in (out.parent, *out.parent.parents) if p.exists()), Path("."))
+    with contextlib.suppress(OSError):
+        free = shutil.disk_usage(folder).free
+        if images * image_bytes > free:
+            raise GanzooError(f"cannot write {out}: {images} images at --size {size} need "
+                              f"{_size(images * image_bytes)} on disk, and "
+                              f"{folder} has {_size(free)} free; free some disk space, choose another --out, or give "
+                              "a smaller --size")
+
+
+def _size(count: int) -> str:
+    for unit, scale in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if count >= scale:
+            return f"{count / scale:.3g} {unit}"
+    return f"{count} bytes"
 
 
 def _check_options(size: int, channels: int, shard_images: int, bad_images: str, workers: Optional[int]) -> None:
@@ -98,7 +135,7 @@ def _check_options(size: int, channels: int, shard_images: int, bad_images: str,
 def _write_shards(files, partial: Path, size, channels, crop, shard_images, bad_images, workers, progress):
     """Decode ``files`` in order and write them in shards; (manifest entries, files kept, files skipped)."""
     shards, kept, skipped = [], [], []
-    buffer = np.empty((shard_images, channels, size, size), dtype=np.uint8)
+    buffer = np.empty((min(shard_images, len(files)), channels, size, size), dtype=np.uint8)  # as check_room counts
     filled = 0
 
     def read(path):

@@ -42,10 +42,12 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def plan_sweep(recipe: str, overrides: Sequence[str], jobs: int, check: Callable[[List[str]], None]) -> Sweep:
-    """The sweep's members, each checked (``check`` loads its recipe) before any run starts."""
+def plan_sweep(recipe: str, overrides: Sequence[str], jobs: Optional[int], check: Callable[[List[str]], None]) -> Sweep:
+    """The sweep's members, each checked (``check`` loads its recipe) before any run starts; ``jobs``
+    runs at a time (None: one)."""
+    jobs = 1 if jobs is None else jobs
     if jobs < 1:
-        raise GanzooError(f"--jobs must be at least 1, got {jobs}")
+        raise GanzooError(f"--jobs must be at least 1 (the runs going at a time), got {jobs}; leave it out for one")
     grid = expand_grid(overrides)
     jobs = min(jobs, len(grid))
     sets_threads = any(item.partition("=")[0] == "train.threads" for item in overrides)

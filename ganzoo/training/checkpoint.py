@@ -222,17 +222,83 @@ def _upgrade(state: dict[str, Any]) -> dict[str, Any]:
 def recipe_of(state: dict[str, Any], registry, overrides=()):
     """The recipe a checkpoint was written by (with ``overrides``): the one way every command
     rebuilds a run from its checkpoint."""
-    from omegaconf import OmegaConf
-
-    from ganzoo.recipe import build_recipe
+    from ganzoo.recipe import recipe_from_text
 
     if not isinstance(state.get("recipe"), str):
         raise GanzooError(f"checkpoint '{state.get('path')}' holds no recipe; it was not written by `ganzoo run`")
-    return build_recipe(OmegaConf.create(state["recipe"]), overrides, registry, source=state["path"])
+    return recipe_from_text(state["recipe"], overrides, registry, source=state["path"])
+
+
+def load_weights(model: torch.nn.Module, weights: Any, path: Any, who: str, mend: str, load=None) -> None:
+    """``model.load_state_dict(weights)`` (or ``load()``, which loads them another way), or the one line
+    of ``unfit``: ``who`` names the model (``generator 'mlp' (...)``), ``mend`` says what to do about
+    a file that does not fit it."""
+    from ganzoo.failures import Components
+
+    named = Components()
+    named.add(model, who)
+    try:
+        if load is not None:
+            load()
+            return
+        if not isinstance(weights, dict) or not weights:
+            raise GanzooError(f"checkpoint '{path}' holds no weights for the {who}: it is damaged or was not "
+                              "written by ganzoo")
+        model.load_state_dict(weights)
+    except GanzooError:
+        raise
+    except Exception as error:  # noqa: BLE001 - a plugin's own load_state_dict may raise anything
+        raise unfit(error, path, named, who, mend) from error
+
+
+def unfit(error: BaseException, path: Any, components, fallback: str, mend: str) -> GanzooError:
+    """The one line for ``error``, raised while restoring the state of checkpoint ``path``: a checkpoint
+    that does not fit the models (torch's or ganzoo's code found it: keys or shapes that differ) says
+    what differs and ``mend``; a plugin's ``load_state_dict`` that fails is named, component and plugin."""
+    from ganzoo.failures import ContractViolation, raised_by_host
+
+    if isinstance(error, GanzooError) and not isinstance(error, ContractViolation):
+        return error  # already one line that says what to do
+    if not raised_by_host(error):
+        return components.explain(error, fallback, f"while loading its state from checkpoint '{path}'")
+    return GanzooError(f"'{path}' does not fit the {components.culprit(error, fallback)}: "
+                       f"{_difference(error)}; {mend}")
+
+
+def _difference(error: BaseException) -> str:
+    """What torch's long load_state_dict error says, in a few words: missing, unexpected, mismatched keys."""
+    if isinstance(error, KeyError):
+        return f"it holds no {error}"
+    lines = [line.strip() for line in str(error).strip().splitlines()[1:] if line.strip()]
+    found = []
+    for line in lines:
+        head, _, keys = line.partition(":")
+        if head.startswith(("Missing key", "Unexpected key")):
+            names = [key.strip().strip('"') for key in keys.split(",") if key.strip().strip('".')]
+            more = f" (+{len(names) - 3} more)" if len(names) > 3 else ""
+            found.append(f"{head.split(' in ')[0].lower()} {', '.join(names[:3])}{more}")
+        elif head.startswith("size mismatch"):
+            sizes = re.findall(r"torch\.Size\((\[[^\]]*\])\)", line)
+            name = head.removeprefix("size mismatch for ")
+            found.append(f"{name} is {sizes[0]} there, {sizes[1]} in the model" if len(sizes) == 2 else line[:160])
+    return "; ".join(found[:2]) or (lines[0][:200] if lines else str(error).strip().splitlines()[0][:200])
 
 
 def _unreadable(path: Path, why: str) -> GanzooError:
     return GanzooError(f"cannot load checkpoint '{path}': {why} (corrupt, truncated, or not a ganzoo checkpoint)")
+
+
+def load_problem(error: BaseException) -> str:
+    """What is wrong with a file ``torch.load(..., weights_only=True)`` refused, in words that never send
+    the user to ``weights_only=False`` (torch's own advice, which is never the remedy)."""
+    if isinstance(error, pickle.UnpicklingError):
+        if "unsupported global" in str(error).lower():
+            return (f"it holds more than tensors and plain data ({_refused_global(error)}), and loading it "
+                    "could run code")
+        return f"{_unpickling_problem(error)} in its pickled data"
+    if isinstance(error, EOFError):
+        return "the file is empty"
+    return _damage(error)
 
 
 def _damage(error: Exception) -> str:
@@ -261,6 +327,7 @@ def _check_content(path: Path, state: dict[str, Any]) -> None:
                           "checkpoint carries (it was altered after ganzoo wrote it); use another checkpoint of the run")
     if CHECKSUM in state and state[CHECKSUM] != content_checksum(state):
         raise GanzooError(f"checkpoint '{path}' is damaged: its content does not match its checksum")
+    _check_data_spec(path, state["data_spec"])
     _check_counts(path, state)
     models = dict(state["models"])
     for role, ema in (state.get("ema") or {}).items():
@@ -315,6 +382,16 @@ def check_progress(state: dict[str, Any], steps_per_epoch: int, batch_size: int)
                           "use another checkpoint of the run")
 
 
+def _check_data_spec(path: Path, record: dict) -> None:
+    """The data spec (what the models were built for) reads as one: every command builds models from it."""
+    from ganzoo.data import DataSpec
+
+    try:
+        DataSpec.from_dict(record)
+    except ValueError as error:
+        raise GanzooError(f"checkpoint '{path}' is damaged: its data spec is not one ganzoo writes ({error})") from error
+
+
 def set_aside(paths: list[str]) -> None:
     """Rename damaged checkpoints to ``*.damaged``: kept for a look, never loaded or rotated again."""
     for path in paths:
@@ -331,6 +408,9 @@ def _unpickling_problem(error: BaseException) -> str:
 
 def _refused_global(error: BaseException) -> str:
     """What torch's weights-only unpickler refused, e.g. 'Unsupported global: GLOBAL posix.system'."""
+    named = re.search(r"Unsupported global: GLOBAL (\S+)", str(error))
+    if named:  # torch goes on with advice to allow it, which is never the remedy
+        return f"Unsupported global: GLOBAL {named.group(1)}"
     for line in str(error).splitlines():
         if "Unsupported" in line or "global" in line.lower():
             return line.strip().removeprefix("WeightsUnpickler error: ")[:150]

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import Any, Optional
@@ -37,9 +38,17 @@ def grid_path(run_dir: str | Path, epoch: int) -> Path:
 def append_metrics(run_dir: str | Path, record: dict[str, Any]) -> None:
     """Add one record to the run's metrics.jsonl (the only code that writes it, besides truncation)."""
     path = Path(run_dir) / METRICS_FILE
+    line = (json.dumps(record) + "\n").encode("utf-8")
     try:
-        with open(path, "a", encoding="utf-8") as handle:
-            handle.write(json.dumps(record) + "\n")
+        with open(path, "ab") as handle:
+            size = handle.tell()
+            try:
+                handle.write(line)
+                handle.flush()
+            except OSError:  # a full disk: no half line is left at the end
+                with contextlib.suppress(OSError):
+                    handle.truncate(size)
+                raise
     except OSError as error:
         raise GanzooError(f"cannot write {path}: {error.strerror or error}; "
                           "free disk space or fix the folder's permissions, then resume the run") from error
@@ -49,6 +58,17 @@ def check_metrics_file(run_dir: str | Path) -> None:
     path = Path(run_dir) / METRICS_FILE
     if path.exists() and not path.is_file():
         raise GanzooError(f"{path} is not a file (a folder?); move it out of the way, then run again")
+
+
+def check_layout(run_dir: str | Path) -> None:
+    """What a run writes into can be written, checked before it trains: metrics.jsonl is no folder, and
+    samples/ and checkpoints/ are no files."""
+    check_metrics_file(run_dir)
+    for name in (SAMPLES_FOLDER, CHECKPOINTS_FOLDER):
+        path = Path(run_dir) / name
+        if path.exists() and not path.is_dir():
+            raise GanzooError(f"{path} is a file, but a run keeps its {name} in a folder of that name; move the "
+                              "file out of the way, then run again")
 
 
 def truncate_metrics(run_dir: str | Path, step: int) -> None:

@@ -44,7 +44,7 @@ from ganzoo.training.ema import GeneratorEMA
 from ganzoo.training.feed import Feed
 from ganzoo.training.progress import PlainProgress
 from ganzoo.training.run_folder import (LOSS_PLOT_FILE, METRICS_FILE, RECIPE_FILE,  # noqa: F401 (used by tests)
-                                       append_metrics, check_metrics_file, grid_path, truncate_metrics)
+                                       append_metrics, check_layout, grid_path, truncate_metrics)
 from ganzoo.training.step import Step, Window
 
 
@@ -472,9 +472,9 @@ class Trainer:
             for key, callback in zip(self.callback_keys, self.callbacks):  # one added on resume starts afresh
                 if saved.get(key) and callable(getattr(callback, "load_state_dict", None)):
                     callback.load_state_dict(saved[key])
-        except (RuntimeError, KeyError, ValueError, TypeError) as error:
-            raise GanzooError(f"checkpoint '{state.get('path')}' does not fit this recipe's models "
-                              f"({str(error).strip().splitlines()[0][:200]}); resume with the recipe it was written by") from error
+        except Exception as error:  # noqa: BLE001 - a plugin's load_state_dict may raise anything: named
+            raise checkpoint.unfit(error, state.get("path"), self.components, "the models",
+                                   "resume with the recipe it was written by") from error
         try:
             self.step = int(state["step"])
             rng = state["rng"]
@@ -576,6 +576,7 @@ def start_run(recipe: Recipe, registry: Registry, out: str | Path | None = None,
 
 
 def _refuse_a_used_folder(run_dir: Path) -> None:
+    check_layout(run_dir)
     if not (run_dir / RECIPE_FILE).exists():
         return
     if checkpoint.list_checkpoints(run_dir):
@@ -590,7 +591,7 @@ def _released_on_error(run_dir: Path):
     try:
         yield
     except BaseException:
-        runlock.release(run_dir)
+        runlock.abandon(run_dir)
         raise
 
 
@@ -613,7 +614,7 @@ def resume_run(run_dir: str | Path, registry: Registry, progress=None, overrides
     if world.is_main:
         runlock.acquire(run_dir)
     with _released_on_error(run_dir):
-        check_metrics_file(run_dir)
+        check_layout(run_dir)
         checkpoint.remove_partial_writes(run_dir)
         if not checkpoint.list_checkpoints(run_dir):
             return _restart_run(run_dir, registry, progress, overrides)

@@ -3,7 +3,7 @@
 ``paired-folder`` reads a folder in one of two layouts:
 
 - pix2pix's aligned images: each file holds the input (left half, A) and its target (right
-  half, B) side by side, ``FOLDER/1.png``;
+  half, B) side by side, ``FOLDER/1.png``, twice as wide as high;
 - two folders with matching file names: ``FOLDER/A/1.png`` is the input of ``FOLDER/B/1.png``.
 
 ``path`` may hold ``train/`` and ``test/`` (or ``val/``) folders, each in either layout, as
@@ -105,6 +105,11 @@ def read_pairs(folder: Path, mode: str, size: Optional[int]) -> Tuple[List[np.nd
         if width % 2:
             raise GanzooError(f"'{path}' is {width} pixels wide, an odd width, so it is not an aligned A|B pair "
                               "(input and target side by side, each half as wide)")
+        if width != 2 * height:
+            raise GanzooError(f"'{path}' is {width}x{height}, not twice as wide as high, so it is not an aligned A|B "
+                              "pair (input and target side by side, each half square, e.g. 512x256): this folder "
+                              "holds single pictures, not pairs; put the inputs in A/ and their targets in B/ "
+                              "under the same names")
         inputs.append(to_array(picture.crop((0, 0, width // 2, height)), size))
         targets.append(to_array(picture.crop((width // 2, 0, width, height)), size))
     return inputs, targets, files
@@ -147,6 +152,10 @@ def load_paired_folder(params: PairedFolderParams) -> ImageData:
         if len(both) < 2:
             raise GanzooError(f"'{root}' holds one pair; training and holding out need at least two")
         held = max(1, round(len(both) * params.test_fraction))
+        if held >= len(both):
+            raise GanzooError(f"'{root}' holds {len(both)} pairs and test_fraction={params.test_fraction} holds out "
+                              f"{held} of them: none is left to train on; lower dataset.params.test_fraction or "
+                              "add pairs")
         images, targets, test_images, test_targets = both[:-held], both_targets[:-held], both[-held:], both_targets[-held:]
     if params.limit is not None:
         images, targets = images[:params.limit], targets[:params.limit]
