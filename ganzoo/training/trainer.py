@@ -335,6 +335,7 @@ class Trainer:
     def end_epoch(self, epoch: int) -> None:
         self.doing = f"at the end of epoch {epoch}"
         self.log(epoch)
+        work_started = time.perf_counter()
         if self.world.is_main:
             self.progress.end_epoch(epoch)  # a summary line that stays on the terminal
             self.evaluate(epoch)
@@ -344,6 +345,7 @@ class Trainer:
         for callback in _overriding(self.callbacks, "end_epoch"):
             callback.end_epoch(self.run_info, epoch)
         self.save_checkpoint()
+        self.window.started += time.perf_counter() - work_started  # images/s counts training steps, not this work
 
     def sampler(self) -> torch.nn.Module:
         """The generator samples come from: its EMA when on."""
