@@ -11,13 +11,13 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from datetime import datetime
 from pathlib import Path
 from typing import Callable, List, Optional, Sequence
 
 from ganzoo.errors import GanzooError
+from ganzoo.relaunch import ganzoo_command
 from ganzoo.sweep.grid import expand_grid, swept_keys
 from ganzoo.sweep.manifest import (FAILED, FINISHED, INTERRUPTED, LOG_FILE, MANIFEST_FILE, RUNNING, Member, Sweep,
                                    is_sweep)
@@ -119,8 +119,8 @@ def run_sweep(sweep: Sweep, folder: Path, flags: Sequence[str] = (), say: Callab
 def _start(member: Member, recipe: str, folder: Path, flags: Sequence[str]):
     run_dir = folder / member.name
     run_dir.mkdir()
-    command = [sys.executable, "-m", "ganzoo", "run", recipe, *member.overrides, *member.added,
-               "--out", str(run_dir), "--quiet", *flags]
+    command = ganzoo_command("run", recipe, *member.overrides, *member.added, "--out", str(run_dir), "--quiet",
+                             *flags)
     env = dict(os.environ)
     if member.added:  # torch's and OpenMP's pools the same size as train.threads
         env["OMP_NUM_THREADS"] = member.added[0].partition("=")[2]
