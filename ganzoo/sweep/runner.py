@@ -18,6 +18,7 @@ from typing import Callable, List, Optional, Sequence
 
 from ganzoo.errors import GanzooError
 from ganzoo.relaunch import ganzoo_command
+from ganzoo.training.threads import available_cores
 from ganzoo.sweep.grid import expand_grid, swept_keys
 from ganzoo.sweep.manifest import (FAILED, FINISHED, INTERRUPTED, LOG_FILE, MANIFEST_FILE, RUNNING, Member, Sweep,
                                    is_sweep)
@@ -29,13 +30,6 @@ POLL_SECONDS = 0.1
 
 def default_sweep_dir(recipe_name: str) -> Path:
     return Path("runs") / f"{recipe_name}-sweep-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
-
-
-def available_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def plan_sweep(recipe: str, overrides: Sequence[str], jobs: int, check: Callable[[List[str]], None]) -> Sweep:
