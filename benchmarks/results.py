@@ -1,6 +1,6 @@
 """Train every built-in recipe (recipes/) with a fixed seed, score it, and write docs/results.md.
 
-    GANZOO_DATA=../shared/datasets python benchmarks/results.py
+    GANZOO_DATA=/path/to/folder-holding-MNIST/raw python benchmarks/results.py
 
 Each recipe trains as written (its own epochs) with seed 0, evaluates itself after
 every epoch (eval.every=1) so the table shows how the scores move with training,

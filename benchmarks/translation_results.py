@@ -1,7 +1,7 @@
 """Train the translation recipes, score them on their held-out pairs, and write the section
 "Image translation and enhancement" of docs/results.md.
 
-    GANZOO_DATA=../shared/datasets python benchmarks/translation_results.py [CASE ...] [--threads N]
+    GANZOO_DATA=/path/to/folder-holding-MNIST/raw python benchmarks/translation_results.py [CASE ...] [--threads N]
 
 Each case is one whole `ganzoo run RECIPE` process (seed 0), timed from start to exit: the
 issue's bar is at most 5 minutes on a 2-core CPU. Then `ganzoo eval RUN_DIR --json` scores it

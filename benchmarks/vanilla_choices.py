@@ -6,7 +6,7 @@ It leaves open the activations, dropout, Adam's betas, label smoothing and the l
 Each row below sets every one of those explicitly on top of the recipe, trains the 5 epochs
 with each seed, and scores the newest checkpoint with `ganzoo eval` (10,000 images).
 
-    GANZOO_DATA=../shared/datasets python benchmarks/vanilla_choices.py
+    GANZOO_DATA=/path/to/folder-holding-MNIST/raw python benchmarks/vanilla_choices.py
     python benchmarks/vanilla_choices.py --rows 3 5 --seeds 0      # a few rows, one seed
     python benchmarks/vanilla_choices.py --reuse                   # keep runs already scored
 

@@ -1,7 +1,7 @@
 """Train the zoo's algorithm recipes (and the runs they are compared with), score them, and write
 the section "Training algorithms of the zoo" of docs/results.md.
 
-    GANZOO_DATA=../shared/datasets python benchmarks/zoo_results.py
+    GANZOO_DATA=/path/to/folder-holding-MNIST/raw python benchmarks/zoo_results.py
 
 Each case trains as its recipe says (seed 0, no evaluation during training) and is scored by
 `ganzoo eval -n 10000` at the end; train_and_score is the one of benchmarks/results.py. A case

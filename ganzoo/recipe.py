@@ -79,7 +79,7 @@ class TrainConfig:
     log_every: int = 50  # steps between logged metrics; the only host syncs
     on_nonfinite: str = "stop"  # stop | skip: what a non-finite loss or gradient does (see ganzoo.training.divergence)
     ema_decay: float = 0.0  # EMA of the generator's weights for samples and checkpoints; 0 = off, e.g. 0.999
-    threads: Optional[int] = None  # CPU threads for torch's kernels; null: torch's default (one per core)
+    threads: Optional[int] = None  # CPU threads for torch's kernels; null: the cores other jobs leave free, chosen at start and recorded in recipe.yaml (ganzoo.training.threads)
     precision: str = "fp32"  # fp32 | bf16 | fp16 (with a gradient scaler) | auto: bf16 for convolutions on CPUs that have it
     step: str = "auto"  # auto | fused | autograd: fused (hand-written) steps for MLPs on the CPU where they apply
 
@@ -647,7 +647,7 @@ def _check_ranges(config: DictConfig) -> None:
         ("train.epochs", config.train.epochs >= 1, "at least 1"),
         ("train.batch_size", config.train.batch_size >= 1, "at least 1"),
         ("train.threads", config.train.threads is None or 1 <= config.train.threads <= MAX_THREADS,
-         f"between 1 and {MAX_THREADS}, or null for torch's default"),
+         f"between 1 and {MAX_THREADS}, or null for the free cores"),
         ("train.precision", config.train.precision in ("fp32", "bf16", "fp16", "auto"), "fp32, bf16, fp16 or auto"),
         ("train.step", config.train.step in ("auto", "fused", "autograd"), "auto, fused or autograd"),
         ("train.log_every", config.train.log_every >= 1, "at least 1"),

@@ -14,17 +14,27 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 ROOT = Path(__file__).resolve().parents[1]
 RECIPE = ROOT / "recipes" / "vanilla_mnist.yaml"
-SHARED_DATA = (ROOT / ".." / "shared" / "datasets").resolve()
+
+
+def real_mnist_root(environ=os.environ) -> Path:
+    """Where the tests on the real MNIST read it: $GANZOO_DATA (the folder holding MNIST/raw/), as a
+    run does, else ../shared/datasets beside the clone."""
+    return Path(environ.get("GANZOO_DATA") or ROOT / ".." / "shared" / "datasets").resolve()
+
+
+REAL_MNIST_ROOT = real_mnist_root()
+SHARED_DATA = REAL_MNIST_ROOT  # the name the tests on the real MNIST import
 
 REAL_MNIST_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
                     "t10k-labels-idx1-ubyte")
 
 
-def real_mnist_missing(root: Path = SHARED_DATA) -> str:
+def real_mnist_missing(root: Path = REAL_MNIST_ROOT) -> str:
     """Why the tests on the real MNIST cannot run ('' when its four files are in ``root``/MNIST/raw/)."""
     raw = root / "MNIST" / "raw"
     missing = [name for name in REAL_MNIST_FILES if not (raw / name).is_file() or (raw / name).stat().st_size == 0]
-    return f"the real MNIST is not in {raw}/ (missing {', '.join(missing)})" if missing else ""
+    return (f"the real MNIST is not in {raw}/ (missing {', '.join(missing)}); set GANZOO_DATA to the folder "
+            "that holds MNIST/raw/ to run these tests") if missing else ""
 
 
 needs_real_mnist = pytest.mark.skipif(bool(real_mnist_missing()), reason=real_mnist_missing() or "present")

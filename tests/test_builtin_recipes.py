@@ -1,6 +1,7 @@
 """Recipes ship with the package: `ganzoo run NAME` finds a built-in one, a path still works."""
 
 import json
+import re
 
 import pytest
 
@@ -67,3 +68,10 @@ def test_every_built_in_recipe_says_what_it_trains_and_ganzoo_list_shows_it(caps
     assert {r["name"] for r in listed["recipes"]} == set(builtin_recipes())
     vanilla = next(r for r in listed["recipes"] if r["name"] == "vanilla_mnist")
     assert vanilla["description"].startswith("The vanilla GAN of ganzoo's founding document")
+
+
+def test_every_built_in_recipe_description_is_one_whole_sentence():
+    """`ganzoo list` shows a recipe's first sentence: one cut at a colon or comma reads as broken."""
+    for name, path in builtin_recipes().items():
+        description = recipe_description(path)
+        assert description.endswith(".") and not re.search(r"\.\s+[A-Za-z]", description), (name, description)

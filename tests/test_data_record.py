@@ -2,12 +2,16 @@
 and a run says so when its data moved or changed."""
 
 import hashlib
+import os
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from omegaconf import OmegaConf
 
-from conftest import QUICK, RECIPE, real_mnist_missing
+from conftest import QUICK, RECIPE, ROOT, real_mnist_missing, real_mnist_root
 from ganzoo.cli import main
 from runs import TINY
 
@@ -120,3 +124,14 @@ def test_the_real_mnist_tests_skip_when_the_files_are_missing_not_only_the_folde
     reason = real_mnist_missing(tmp_path)
     assert "t10k-images-idx3-ubyte" in reason and str(tmp_path / "MNIST" / "raw") in reason
     assert real_mnist_missing(mnist_root) == ""
+
+
+def test_the_real_mnist_tests_read_ganzoo_data_and_their_skip_says_to_set_it(tmp_path, mnist_root):
+    """In a clone with no ../shared beside it, GANZOO_DATA=<MNIST folder> pytest runs them instead of skipping."""
+    found = subprocess.run([sys.executable, "-c", "import conftest; print(conftest.REAL_MNIST_ROOT); "
+                            "print(conftest.real_mnist_missing())"], cwd=Path(__file__).parent, text=True,
+                           capture_output=True, env={**os.environ, "GANZOO_DATA": str(mnist_root)}, check=True)
+    assert found.stdout.splitlines() == [str(mnist_root.resolve()), ""]
+    assert real_mnist_root({"GANZOO_DATA": str(tmp_path)}) == tmp_path.resolve()
+    assert real_mnist_root({}) == (ROOT.parent / "shared" / "datasets").resolve()
+    assert "set GANZOO_DATA to the folder that holds MNIST/raw/" in real_mnist_missing(tmp_path)

@@ -1,6 +1,9 @@
 """Data-parallel training: two gloo processes on the CPU match one process at the same global batch."""
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -156,3 +159,16 @@ def test_resume_under_nproc_checks_the_batch_first(mnist_root, tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         "ganzoo: error: train.batch_size=64 is the global batch: it must divide evenly among --nproc 3 processes"]
+
+
+def test_the_ranks_start_whatever_folder_named_ganzoo_is_in_the_working_folder(mnist_root, tmp_path):
+    """Seen from the folder that holds a clone, `ganzoo/` is the clone: `python -m ganzoo` in a rank
+    imported it as an empty namespace package and failed. The ranks do not look in the working folder."""
+    (tmp_path / "ganzoo" / "ganzoo").mkdir(parents=True)  # a checkout, its own package one level down
+    (tmp_path / "ganzoo" / "README.md").write_text("a clone\n")
+    ganzoo = Path(sys.executable).with_name("ganzoo")  # the console script, as a user starts it
+    result = subprocess.run([str(ganzoo), "run", str(RECIPE), *SETTINGS, "train.epochs=1", "--nproc", "2",
+                             "--out", "run", "--quiet"], cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "GANZOO_DATA": str(mnist_root)})
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "run" / "samples" / "epoch-001.png").is_file()

@@ -9,9 +9,11 @@ import gzip
 import hashlib
 import http.server
 import threading
+from urllib.error import URLError
 
 import pytest
 from torchvision.datasets import MNIST
+from torchvision.datasets import mnist as torchvision_mnist
 
 from ganzoo import GanzooError
 from ganzoo_vanilla.mnist import FILES, MNISTParams, load_mnist
@@ -77,3 +79,20 @@ def test_a_failed_download_into_an_existing_folder_removes_only_what_it_added(mi
     with pytest.raises(GanzooError, match="the download failed"):
         load_mnist(MNISTParams(root=str(tmp_path), download=True))
     assert [p.name for p in raw.iterdir()] == ["notes.txt"]
+
+
+def test_a_failed_download_says_what_failed(tmp_path, monkeypatch):
+    """torchvision's error opens with 'Error downloading NAME:' and names each mirror's failure on the
+    lines below: the one-line message carries them, not an empty reason."""
+    def unreachable(url, **kwargs):
+        raise URLError("[Errno 101] Network is unreachable")
+
+    monkeypatch.setattr(torchvision_mnist, "download_and_extract_archive", unreachable)
+    monkeypatch.setattr(MNIST, "mirrors", ["https://mirror.example/mnist/"])
+    with pytest.raises(GanzooError) as error:
+        load_mnist(MNISTParams(root=str(tmp_path), download=True))
+    message = str(error.value)
+    assert "\n" not in message
+    reason = message.partition("the download failed (")[2]
+    assert reason.startswith("Error downloading train-images-idx3-ubyte.gz: Tried https://mirror.example/mnist/")
+    assert "Network is unreachable" in reason

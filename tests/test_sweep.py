@@ -14,10 +14,12 @@ import time
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from conftest import ROOT, run_ganzoo
 from ganzoo import GanzooError, cli
+from ganzoo.compare.picture import CELL, caption_lines
+from ganzoo.compare.runs import RunSummary, collect_runs
 from ganzoo.sweep.grid import expand_grid, split_choices
 from ganzoo.sweep.runner import available_cores
 
@@ -106,9 +108,30 @@ def test_compare_of_run_folders_shows_what_differs_and_their_eval_scores(sweep, 
     assert cli.main(["compare", str(out / "run-000"), str(other), "--out", str(tmp_path)]) == 0
     header, first, second = (tmp_path / "compare.csv").read_text().splitlines()
     assert header.endswith(",fid,wall s")
-    assert first.startswith("run-000,run,optimizers.generator.params.lr=0.0005,") and first.split(",")[-2] == "-"
-    assert second.startswith("other-run,run,optimizers.generator.params.lr=0.0002,") and second.split(",")[-2] == "12.5"
+    assert first.startswith("run-000,finished,optimizers.generator.params.lr=0.0005,") and first.split(",")[-2] == "-"
+    assert second.startswith("other-run,finished,optimizers.generator.params.lr=0.0002,") and second.split(",")[-2] == "12.5"
     assert (tmp_path / "compare.png").is_file()
+
+
+def test_compare_says_whether_a_run_folder_given_alone_finished(sweep, tmp_path):
+    """Not 'run': finished once its last epoch's grid is written, else unfinished (stopped or crashed)."""
+    out, _ = sweep
+    stopped = shutil.copytree(out / "run-000", tmp_path / "stopped")
+    (stopped / "samples" / "epoch-001.png").unlink()
+    runs = collect_runs([str(out / "run-000"), str(stopped)])
+    assert [run.status for run in runs] == ["finished", "unfinished"]
+
+
+def test_compare_captions_keep_whole_names_and_one_choice_a_line():
+    """Values ran together ('lr=1e-4seed=0') and long names were cut: a caption wraps, it cuts nothing."""
+    draw = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    name = "vanilla_mnist-20261206-163559-with-a-long-suffix"
+    run = RunSummary(name=name, folder=Path(name), status="finished")
+    names, choices = caption_lines(draw, run, "optimizers.generator.lr=1e-4 seed=0")
+    assert "".join(names) == name and len(names) > 1
+    assert all(draw.textlength(line) <= CELL - 14 for line in names)
+    assert choices == ["lr=1e-4", "seed=0"]
+    assert caption_lines(draw, RunSummary(name="r", folder=Path("r"), status="failed"), "seed=0")[1] == ["failed"]
 
 
 def test_compare_refuses_a_folder_that_is_not_a_run(tmp_path, capsys):

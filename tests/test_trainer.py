@@ -106,3 +106,19 @@ def test_a_dataset_smaller_than_a_batch_is_a_clear_error(registry, data_env, tmp
     with pytest.raises(GanzooError, match="fewer than train.batch_size"):
         train(registry, tmp_path / "run", "dataset.params.limit=10")
     assert not (tmp_path / "run").exists()  # nothing written before the run could start
+
+
+def test_images_per_sec_leaves_out_the_work_at_the_end_of_an_epoch(registry, data_env, tmp_path, monkeypatch):
+    """Grids, plots, evaluation and the checkpoint after an epoch are not training: the first rate logged
+    after an epoch boundary is not dragged down by them (it collapsed to a tenth of the steady rate)."""
+    import time
+    from ganzoo.training.trainer import Trainer
+
+    save_grid = Trainer.save_grid
+    monkeypatch.setattr(Trainer, "save_grid", lambda self, path: (time.sleep(0.5), save_grid(self, path)))
+    train(registry, tmp_path / "run", "train.epochs=2")
+    rows = metrics(tmp_path / "run")
+    rates = {row["step"]: row["images_per_sec"] for row in rows}
+    after_boundary = rates[512 // 64 + 2]  # the first log of epoch 2
+    within = sorted(rate for step, rate in rates.items() if step != 512 // 64 + 2)
+    assert after_boundary > 0.2 * within[len(within) // 2], rates

@@ -12,8 +12,9 @@ from ganzoo.output.files import write_atomic
 from ganzoo.output.plots import COLOURS, PANEL_HEIGHT, WIDTH, draw_panel
 
 CELL = 180  # each grid is scaled to fit a CELL x CELL square
-GAP, LABEL = 10, 34
+GAP, LINE = 10, 13  # between grids; the height of a caption line
 PER_ROW = 6
+BREAKS = "-_/ ."  # a caption line too long for its grid breaks after the last of these, if any
 PREFERRED = ("d_loss", "g_loss")  # the curves drawn when a run logs them; else its first two scalars
 
 
@@ -24,27 +25,31 @@ def curve_keys(runs: List[RunSummary]) -> List[str]:
 
 
 def write_picture(runs: List[RunSummary], path: Path, notes: List[str]) -> None:
-    """``notes``: what sets each run apart, shown under its grid (its status instead when it did not finish)."""
+    """``notes``: what sets each run apart, shown under its grid one choice a line (its status instead
+    when it did not finish)."""
     from PIL import Image, ImageDraw
 
     columns = min(len(runs), PER_ROW)
     grid_rows = -(-len(runs) // PER_ROW)
     width = max(WIDTH, GAP + columns * (CELL + GAP))
     keys = curve_keys(runs)
-    top = grid_rows * (CELL + LABEL + GAP) + GAP
+    measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    captions = [caption_lines(measure, run, note) for run, note in zip(runs, notes)]
+    label = 6 + LINE * max(len(names) + len(choices) for names, choices in captions)
+    top = grid_rows * (CELL + label + GAP) + GAP
     image = Image.new("RGB", (width, top + PANEL_HEIGHT * len(keys)), "white")
     draw = ImageDraw.Draw(image)
-    for index, run in enumerate(runs):
+    for index, (run, (names, choices)) in enumerate(zip(runs, captions)):
         row, column = divmod(index, PER_ROW)
-        x, y = GAP + column * (CELL + GAP), GAP + row * (CELL + LABEL + GAP)
+        x, y = GAP + column * (CELL + GAP), GAP + row * (CELL + label + GAP)
         _paste_grid(image, draw, run, x, y)
         colour = COLOURS[index % len(COLOURS)]
         draw.rectangle([x, y + CELL + 4, x + 10, y + CELL + 14], fill=colour)
-        draw.text((x + 14, y + CELL + 3), _short(run.name, 26), fill="black")
-        note = _last_keys(notes[index]) if run.status in ("finished", "run") else run.status
-        draw.text((x + 14, y + CELL + 17), _short(note, 26), fill=(90, 90, 90))
+        for number, (text, shade) in enumerate([(name, "black") for name in names]
+                                               + [(choice, (90, 90, 90)) for choice in choices]):
+            draw.text((x + 14, y + CELL + 3 + LINE * number), text, fill=shade)
     for number, key in enumerate(keys):
-        lines = [(_short(run.name, 16), *run.curves.get(key, ([], []))) for run in runs]
+        lines = [(run.name, *run.curves.get(key, ([], []))) for run in runs]
         box = (0, top + number * PANEL_HEIGHT, width, top + (number + 1) * PANEL_HEIGHT)
         draw_panel(draw, box, key, lines)
     buffer = io.BytesIO()
@@ -65,11 +70,25 @@ def _paste_grid(image, draw, run: RunSummary, x: int, y: int) -> None:
         image.paste(grid, (x + (CELL - grid.width) // 2, y + (CELL - grid.height) // 2))
 
 
-def _last_keys(choices: str) -> str:
-    """'optimizers.generator.lr=1e-4 seed=1' -> 'lr=1e-4 seed=1': the table has the full keys."""
-    return " ".join(item.split("=", 1)[0].rsplit(".", 1)[-1] + "=" + item.split("=", 1)[1] if "=" in item else item
-                    for item in choices.split(" "))
+def caption_lines(draw, run: RunSummary, note: str) -> tuple[List[str], List[str]]:
+    """The lines under a run's grid: its whole name (wrapped), then what sets it apart, one choice a
+    line ('optimizers.generator.lr=1e-4 seed=1' -> 'lr=1e-4', 'seed=1': the table has the full keys),
+    or its status when it did not finish."""
+    choices = [_last_key(item) for item in note.split()] if run.status == "finished" else [run.status]
+    return _wrap(draw, run.name), [line for choice in choices for line in _wrap(draw, choice)]
 
 
-def _short(text: str, limit: int) -> str:
-    return text if len(text) <= limit else "…" + text[-(limit - 1):]
+def _last_key(item: str) -> str:
+    key, equals, value = item.partition("=")
+    return key.rsplit(".", 1)[-1] + equals + value
+
+
+def _wrap(draw, text: str, width: int = CELL - 14) -> List[str]:
+    """``text`` in lines that fit ``width`` pixels, broken where they must be: nothing is cut off."""
+    lines = [""]
+    for char in text:
+        if lines[-1] and draw.textlength(lines[-1] + char) > width:
+            head, mark, tail = max((lines[-1].rpartition(mark) for mark in BREAKS), key=lambda parts: len(parts[0]))
+            lines[-1:] = [head + mark, tail] if head else [lines[-1], ""]
+        lines[-1] += char
+    return lines

@@ -15,7 +15,7 @@ from ganzoo.errors import GanzooError
 from ganzoo.output.plots import read_loss_records
 from ganzoo.sweep.grid import swept_keys
 from ganzoo.sweep.manifest import is_sweep, read_sweep
-from ganzoo.training.run_folder import EVAL_FILE, INCEPTION_EVAL_FILE, LOSS_PLOT_FILE, METRICS_FILE, RECIPE_FILE, SAMPLES_FOLDER
+from ganzoo.training.run_folder import grid_path, EVAL_FILE, INCEPTION_EVAL_FILE, LOSS_PLOT_FILE, METRICS_FILE, RECIPE_FILE, SAMPLES_FOLDER
 
 #: metrics.jsonl keys that are not an algorithm's scalars
 NOT_LOSSES = ("step", "epoch", "images_per_sec", "lr", "skipped", "eval")
@@ -27,7 +27,7 @@ NOT_CHOICES = ("dataset.source",)
 class RunSummary:
     name: str
     folder: Path
-    status: str  # a sweep member's status; "run" for a folder given alone
+    status: str  # a sweep member's status; for a folder given alone, finished or unfinished (see read_run)
     recipe: Dict[str, str] = field(default_factory=dict)  # flat key -> value, as text
     swept: Optional[List[str]] = None  # a sweep member's grid choices, KEY=VALUE as typed
     losses: Dict[str, float] = field(default_factory=dict)  # the last logged value of each scalar
@@ -53,7 +53,7 @@ def collect_runs(folders: List[str]) -> List[RunSummary]:
                 run.swept = [item for item in member.overrides if item.partition("=")[0] in keys]
                 runs.append(run)
         elif (folder / RECIPE_FILE).is_file():
-            runs.append(read_run(folder, folder.name, "run", None))
+            runs.append(read_run(folder, folder.name, None, None))
         else:
             raise GanzooError(f"'{given}' is neither a run folder (no {RECIPE_FILE}) nor a sweep folder (no sweep.json)")
     _unique_names(runs, folders)
@@ -67,11 +67,15 @@ def _unique_names(runs: List[RunSummary], folders: List[str]) -> None:
             run.name = str(run.folder)
 
 
-def read_run(folder: Path, name: str, status: str, wall_s: Optional[float]) -> RunSummary:
-    run = RunSummary(name=name, folder=folder, status=status, wall_s=wall_s)
+def read_run(folder: Path, name: str, status: Optional[str], wall_s: Optional[float]) -> RunSummary:
+    """``status`` None (a folder given alone, not a sweep's member): finished when its last epoch's
+    grid is there (written once that epoch ends), else unfinished (stopped, crashed or still running)."""
+    run = RunSummary(name=name, folder=folder, status=status or "unfinished", wall_s=wall_s)
     if not (folder / RECIPE_FILE).is_file():  # a sweep member that failed before it started
         return run
     run.recipe = flat_recipe(folder / RECIPE_FILE)
+    if status is None and grid_path(folder, int(run.recipe.get("train.epochs", 0))).is_file():
+        run.status = "finished"
     records = read_loss_records(folder / METRICS_FILE)
     for record in records:
         for key, value in record.items():

@@ -6,12 +6,13 @@ import io
 import json
 import math
 from pathlib import Path
-from typing import Sequence
+from typing import Optional, Sequence
 
 from ganzoo.output.files import write_atomic
 
 WIDTH, PANEL_HEIGHT = 900, 300
 MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 70, 20, 30, 40
+LEGEND_ROW, LEGEND_GAP, SWATCH = 16, 24, 25  # legend rows above the plot: height, space between entries, line
 COLOURS = ((31, 119, 180), (214, 39, 40), (44, 160, 44), (148, 103, 189), (255, 127, 14), (140, 86, 75),
            (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207))  # matplotlib's tab10, blue and red first
 Series = tuple[str, list[float], list[float]]  # label, xs, ys
@@ -84,14 +85,31 @@ def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
     return [first + i * step for i in range(int((high - first) / step + 1e-9) + 1)]
 
 
-def draw_panel(draw, box: tuple[int, int, int, int], title: str, lines: Sequence[Series]) -> None:
+def legend_layout(draw, title: str, labels: Sequence[str], left: int, right: int, top: int) -> list[tuple[float, float]]:
+    """Where each legend entry starts (its swatch's left end, its row's middle): in rows above the plot,
+    the first beside the title, so that no entry covers a curve and no curve covers an entry."""
+    places, x, y = [], left + draw.textlength(title) + LEGEND_GAP, top + LEGEND_ROW / 2
+    for label in labels:
+        width = SWATCH + 5 + draw.textlength(label)
+        if x + width > right and x > left:
+            x, y = left, y + LEGEND_ROW
+        places.append((x, y))
+        x += width + LEGEND_GAP
+    return places
+
+
+def draw_panel(draw, box: tuple[int, int, int, int], title: str, lines: Sequence[Series]) -> Optional[tuple]:
+    """One panel of curves with its title, axes and legend; returns the plot's frame (x0, y0, x1, y1),
+    None when there is nothing to draw."""
     x0, y0, x1, y1 = box[0] + MARGIN_LEFT, box[1] + MARGIN_TOP, box[2] - MARGIN_RIGHT, box[3] - MARGIN_BOTTOM
     # each line keeps its colour by position, so that an empty one does not shift the others' colours
     coloured = [(COLOURS[number % len(COLOURS)], line) for number, line in enumerate(lines) if line[1]]
     xs = [x for _, (_, line_xs, _) in coloured for x in line_xs]
     ys = [y for _, (_, _, line_ys) in coloured for y in line_ys if math.isfinite(y)]
     if not xs or not ys:
-        return
+        return None
+    legend = legend_layout(draw, title, [label for _, (label, _, _) in coloured], x0, x1, box[1] + 6)
+    y0 = max(y0, int(legend[-1][1] + LEGEND_ROW))  # more rows of legend push the plot down
     x_low, x_high = min(xs), max(max(xs), min(xs) + 1)
     y_low, y_high = min(ys), max(ys)
     pad = (y_high - y_low) * 0.05 or 0.5
@@ -111,12 +129,12 @@ def draw_panel(draw, box: tuple[int, int, int, int], title: str, lines: Sequence
         draw.text((x, y1 + 6), f"{tick:g}", fill="black", anchor="mt")
     draw.text(((x0 + x1) / 2, box[3] - 14), "step", fill="black", anchor="mt")
     draw.rectangle([x0, y0, x1, y1], outline="black")
-    for number, (colour, (label, line_xs, line_ys)) in enumerate(coloured):
+    for (colour, (label, line_xs, line_ys)), (legend_x, legend_y) in zip(coloured, legend):
         points = [at(x, y) for x, y in zip(line_xs, line_ys) if math.isfinite(y)]
         if len(points) > 1:
             draw.line(points, fill=colour, width=2)
         elif points:
             draw.ellipse([points[0][0] - 2, points[0][1] - 2, points[0][0] + 2, points[0][1] + 2], fill=colour)
-        legend_y = y0 + 8 + 16 * number
-        draw.line([(x1 - 110, legend_y), (x1 - 85, legend_y)], fill=colour, width=3)
-        draw.text((x1 - 80, legend_y), label, fill="black", anchor="lm")
+        draw.line([(legend_x, legend_y), (legend_x + SWATCH, legend_y)], fill=colour, width=3)
+        draw.text((legend_x + SWATCH + 5, legend_y), label, fill="black", anchor="lm")
+    return x0, y0, x1, y1

@@ -14,13 +14,14 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from datetime import datetime
 from pathlib import Path
 from typing import Callable, List, Optional, Sequence, Tuple
 
 from ganzoo.errors import GanzooError
+from ganzoo.relaunch import ganzoo_command
+from ganzoo.training.threads import available_cores
 from ganzoo.sweep.grid import expand_grid, swept_keys
 from ganzoo.sweep.manifest import (FAILED, FINISHED, INTERRUPTED, LOG_FILE, MANIFEST_FILE, PENDING, RUNNING, Member,
                                    Sweep, is_sweep, read_sweep)
@@ -33,13 +34,6 @@ POLL_SECONDS = 0.1
 
 def default_sweep_dir(recipe_name: str) -> Path:
     return Path("runs") / f"{recipe_name}-sweep-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
-
-
-def available_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def plan_sweep(recipe: str, overrides: Sequence[str], jobs: Optional[int], check: Callable[[List[str]], None]) -> Sweep:
@@ -166,10 +160,10 @@ def _start(member: Member, recipe: str, folder: Path, flags: Sequence[str]):
     run_dir = folder / member.name
     run_dir.mkdir(exist_ok=True)  # there already when a stopped sweep goes on
     if (run_dir / RECIPE_FILE).is_file():  # it ran before: on from its checkpoint (or from step 0 without one)
-        command = [sys.executable, "-m", "ganzoo", "run", "--resume", str(run_dir), "--quiet", *flags]
+        command = ganzoo_command("run", "--resume", str(run_dir), "--quiet", *flags)
     else:  # never started, or killed before it wrote its recipe: a fresh start
-        command = [sys.executable, "-m", "ganzoo", "run", recipe, *member.overrides, *member.added,
-                   "--out", str(run_dir), "--quiet", *flags]
+        command = ganzoo_command("run", recipe, *member.overrides, *member.added, "--out", str(run_dir), "--quiet",
+                                 *flags)
     env = dict(os.environ)
     if member.added:  # torch's and OpenMP's pools the same size as train.threads
         env["OMP_NUM_THREADS"] = member.added[0].partition("=")[2]

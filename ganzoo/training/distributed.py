@@ -22,6 +22,7 @@ import torch
 import torch.distributed as dist
 
 from ganzoo.errors import GanzooError
+from ganzoo.relaunch import ganzoo_command
 
 
 @dataclass(frozen=True)
@@ -136,7 +137,7 @@ def launch(nproc: int, run_args: Sequence[str], run_dir: str | Path) -> int:
     env = dict(os.environ, MASTER_ADDR="127.0.0.1", MASTER_PORT=str(_free_port()), WORLD_SIZE=str(nproc),
                LOCAL_WORLD_SIZE=str(nproc), **{runlock.HELD_ENV: str(Path(run_dir).resolve())})
     env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // nproc)))
-    command = [sys.executable, "-m", "ganzoo", "run", *run_args]
+    command = ganzoo_command("run", *run_args)  # not `python -m ganzoo`: see ganzoo.relaunch
     ranks: list[subprocess.Popen] = []
     try:
         for rank in range(nproc):

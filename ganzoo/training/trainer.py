@@ -42,6 +42,7 @@ from ganzoo.training import checkpoint, distributed, divergence, plugin_exits, p
 from ganzoo.training.data_record import load_recorded_data
 from ganzoo.training.ema import GeneratorEMA
 from ganzoo.training.feed import Feed
+from ganzoo.training.threads import choose_threads
 from ganzoo.training.progress import PlainProgress
 from ganzoo.training.run_folder import (LOSS_PLOT_FILE, METRICS_FILE, RECIPE_FILE,  # noqa: F401 (used by tests)
                                        append_metrics, check_layout, grid_path, truncate_metrics)
@@ -83,8 +84,8 @@ class Trainer:
         self.shard_size = self.batch_size // self.world.size  # this process's part of each batch
         self.skip_nonfinite = train.on_nonfinite == "skip"
 
-        if train.threads is not None:
-            torch.set_num_threads(train.threads)
+        train.threads = choose_threads(train.threads)  # null: the free cores, recorded in recipe.yaml
+        torch.set_num_threads(train.threads)
         _check_evaluation(registry, recipe)
         torch.manual_seed(self.config.seed)  # model initialisation
         data: ImageData = load_recorded_data(registry, recipe)
@@ -341,6 +342,7 @@ class Trainer:
     def end_epoch(self, epoch: int) -> None:
         self.doing = f"at the end of epoch {epoch}"
         self.log(epoch)
+        work_started = time.perf_counter()
         if self.world.is_main:
             self.progress.end_epoch(epoch)  # a summary line that stays on the terminal
             self.evaluate(epoch)
@@ -350,6 +352,7 @@ class Trainer:
         for callback in _overriding(self.callbacks, "end_epoch"):
             callback.end_epoch(self.run_info, epoch)
         self.save_checkpoint()
+        self.window.started += time.perf_counter() - work_started  # images/s counts training steps, not this work
 
     def sampler(self) -> torch.nn.Module:
         """The generator samples come from: its EMA when on."""

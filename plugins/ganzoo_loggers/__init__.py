@@ -18,7 +18,7 @@ def register_callbacks(register):
     register("tensorboard", TensorBoardLogger, TensorBoardParams,
              "Logger: every logged scalar and each epoch's grid, live, to TensorBoard event files in RUN_DIR/tensorboard.")
     register("mlflow", MLflowLogger, MLflowParams,
-             "Logger: scalars and grids to MLflow, a file store in RUN_DIR/mlruns by default; needs the mlflow extra.")
+             "Logger: scalars and grids to MLflow, an SQLite store, RUN_DIR/mlruns/mlflow.db, by default; needs the mlflow extra.")
     register("wandb", WandbLogger, WandbParams,
              "Logger: scalars, grids and the recipe to Weights & Biases, offline in RUN_DIR/wandb by default; "
              "needs the wandb extra.")

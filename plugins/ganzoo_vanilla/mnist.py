@@ -79,11 +79,16 @@ def _download(MNIST, root: Path, raw: Path) -> None:
             MNIST(str(root), train=True, download=True)
     except Exception as error:
         _remove_leftovers(created, raw, present)
-        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise GanzooError(
-            f"MNIST not found in {raw}/ (expected {', '.join(FILES)}) and the download failed ({reason}); "
+            f"MNIST not found in {raw}/ (expected {', '.join(FILES)}) and the download failed ({_download_reason(error)}); "
             "copy the files there, or set dataset.params.root (or GANZOO_DATA) to the folder that holds MNIST/raw/"
         ) from error
+
+
+def _download_reason(error: Exception) -> str:
+    """What failed, on one line: torchvision's message is a header line ('Error downloading NAME:')
+    followed, line by line, by each mirror tried and its error."""
+    return " ".join(line.strip() for line in str(error).splitlines() if line.strip()) or type(error).__name__
 
 
 def _missing_folders(folder: Path) -> list:
