@@ -31,6 +31,12 @@ FIT_TINY_DATA = {"dcgan_sharp": [f"dataset.params.clusters={BATCH // 2}"]}
 @pytest.fixture(scope="module")
 def tiny_data(tmp_path_factory, mnist_root) -> dict:
     """Overrides that point each dataset at a few examples."""
+    return write_tiny_data(tmp_path_factory, mnist_root)
+
+
+def write_tiny_data(tmp_path_factory, mnist_root) -> dict:
+    """Write a few examples of each dataset (folders from ``tmp_path_factory.mktemp``); return the overrides
+    that point each dataset at them (benchmarks/output_fingerprints.py uses it too)."""
     fashion = tmp_path_factory.mktemp("fashion-source")
     images, labels = synthetic_digits(BATCH * STEPS, seed=5)
     for name, array in ((TRAIN_IMAGES, images), (TRAIN_LABELS, labels), (TEST_IMAGES, images), (TEST_LABELS, labels)):
