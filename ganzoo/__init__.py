@@ -27,6 +27,7 @@ __all__ = [
     "ImageData",
     "LossContext",
     "Metric",
+    "PRIORITIES",
     "RunInfo",
     "Tanh",
     "TrainStep",
@@ -49,7 +50,7 @@ def __getattr__(name):
         from ganzoo import api
 
         return getattr(api, name)
-    if name in ("Algorithm", "Batch", "Callback", "RunInfo", "TrainStep"):
+    if name in ("Algorithm", "Batch", "Callback", "PRIORITIES", "RunInfo", "TrainStep"):
         from ganzoo import algorithm
 
         return getattr(algorithm, name)

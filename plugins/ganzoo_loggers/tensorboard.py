@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from ganzoo import Callback
 
-from ganzoo_loggers.records import grid_of, is_last_epoch, scalars_of
+from ganzoo_loggers.records import is_last_epoch, pixels_of, scalars_of
 
 FOLDER = "tensorboard"
 
@@ -48,17 +48,13 @@ class TensorBoardLogger(Callback):
             self.writer.add_scalar(name, value, record["step"])
         self.writer.flush()
 
+    def on_grid(self, run, epoch: int, picture) -> None:
+        if self.writer is not None:
+            self.writer.add_image("samples", pixels_of(picture), run.step, dataformats="HWC")
+
     def end_epoch(self, run, epoch: int) -> None:
         if self.writer is None:
             return
-        path = grid_of(run, epoch)
-        if path is not None:
-            import numpy as np
-            from PIL import Image
-
-            with Image.open(path) as image:
-                pixels = np.asarray(image.convert("RGB"))
-            self.writer.add_image("samples", pixels, run.step, dataformats="HWC")
         if is_last_epoch(run, epoch):
             self.writer.close()
             self.writer = None
