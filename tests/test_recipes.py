@@ -97,7 +97,12 @@ def test_recipe_trains(recipe_path: Path, tiny_data, tmp_path):
     trainer.fit()
     assert trainer.step == STEPS
     assert list_checkpoints(tmp_path / "run")
-    last = json.loads((tmp_path / "run" / "metrics.jsonl").read_text().splitlines()[-1])
+    records = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert [record["step"] for record in records] == list(range(1, STEPS + 1))  # one record a step, none twice
+    scalars = list(trainer.algorithm.scalars)
+    assert all(list(record)[:len(scalars) + 4] == ["step", "epoch", *scalars, "images_per_sec", "lr"]
+               for record in records)  # the columns in their order, for every family
+    last = records[-1]
     assert last["g_loss"] is not None  # the generator was trained too
     picture = Image.open(tmp_path / "run" / "samples" / "epoch-001.png")
     assert picture.format == "PNG"

@@ -402,8 +402,7 @@ class Trainer:
                 if saved.get(key) and callable(getattr(callback, "load_state_dict", None)):
                     callback.load_state_dict(saved[key])
         except (RuntimeError, KeyError, ValueError, TypeError) as error:
-            raise GanzooError(f"checkpoint '{state.get('path')}' does not fit this recipe's models "
-                              f"({str(error).strip().splitlines()[0][:200]}); resume with the recipe it was written by") from error
+            raise _does_not_fit(state, error) from error
         try:
             self.step = int(state["step"])
             rng = state["rng"]
@@ -422,8 +421,12 @@ class Trainer:
         try:
             self.events.emit("after_load_checkpoint", self.run_info, state)  # the EMA duty takes its average
         except (RuntimeError, KeyError, ValueError, TypeError) as error:
-            raise GanzooError(f"checkpoint '{state.get('path')}' does not fit this recipe's models "
-                              f"({str(error).strip().splitlines()[0][:200]}); resume with the recipe it was written by") from error
+            raise _does_not_fit(state, error) from error
+
+
+def _does_not_fit(state: dict[str, Any], error: Exception) -> GanzooError:
+    return GanzooError(f"checkpoint '{state.get('path')}' does not fit this recipe's models "
+                       f"({str(error).strip().splitlines()[0][:200]}); resume with the recipe it was written by")
 
 
 def _check_two_sided(registry: Registry, recipe: Recipe, spec) -> None:
