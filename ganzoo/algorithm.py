@@ -5,8 +5,10 @@ and writes one training step, ``train_step(batch, step)``, in plain PyTorch:
 forward passes, losses, and ``step.update(role, loss)`` for each optimiser step.
 Everything that is not the update rule stays with the trainer and applies to
 every algorithm alike: devices, data order, data-parallel gradient averaging,
-bf16 autocast, non-finite checks, optimisers and their schedules, EMA, step
-callbacks, checkpoints and exact resume, logging, sample grids, evaluation.
+bf16 autocast, non-finite checks, optimisers and their schedules, checkpoints
+and exact resume, logging, and callbacks at events: its own side duties (EMA,
+sample grids, evaluation, the metrics file, progress, the loss plot, when to
+checkpoint) are built-in callbacks too (``Callback`` below).
 
     class WGANClip(ganzoo.GAN): ...          # reuse the GAN step and change one thing
 
@@ -223,7 +225,7 @@ class RunInfo:
     directions: Mapping[str, str] = field(default_factory=dict)  # ``Algorithm.directions``
     #: role -> the model samples of that role are drawn from: the trained one, or its EMA when that duty runs
     samplers: Dict[str, Any] = field(default_factory=dict)
-    trainer: Any = field(default=None, repr=False)  # what carries out log, save_checkpoint and message
+    _trainer: Any = field(default=None, repr=False)  # carries out log, show_grid, save_checkpoint and message
 
     @property
     def epoch(self) -> int:
@@ -233,7 +235,7 @@ class RunInfo:
     @property
     def progress(self) -> Any:
         """The run's progress display (a bar on a terminal, lines otherwise)."""
-        return self.trainer.progress
+        return self._trainer.progress
 
     def sampler(self, role: Optional[str] = None) -> "nn.Module":
         """The model samples of ``role`` (default: ``sample_role``) come from: its EMA when kept."""
@@ -243,17 +245,17 @@ class RunInfo:
     def log(self, record: Dict[str, Any]) -> None:
         """Add a record to the run's metrics: every callback's ``on_log`` gets it (the metrics-file duty
         writes it into metrics.jsonl)."""
-        self.trainer.events.emit("on_log", self, record)
+        self._trainer.events.emit("on_log", self, record)
 
     def show_grid(self, epoch: int, picture: "torch.Tensor") -> None:
         """Hand an epoch's sample grid (uint8, (C, H, W)) to every callback's ``on_grid``."""
-        self.trainer.events.emit("on_grid", self, epoch, picture)
+        self._trainer.events.emit("on_grid", self, epoch, picture)
 
     def save_checkpoint(self) -> Any:
         """Write a checkpoint of the run as it stands (all processes call it; the main one writes).
         Returns its path in the main process."""
-        return self.trainer.save_checkpoint()
+        return self._trainer.save_checkpoint()
 
     def message(self, text: str) -> None:
         """A line for the user, above the progress bar."""
-        self.trainer.progress.message(text)
+        self._trainer.progress.message(text)

@@ -147,3 +147,31 @@ def test_metrics_records_come_in_their_order(data_env, tmp_path):
     assert steps == sorted(set(steps)) and steps[-1] == EPOCHS * STEPS_PER_EPOCH
     assert all(step % 3 == 0 or step % STEPS_PER_EPOCH == 0 for step in steps)
     assert [record["epoch"] for record in records] == [(step - 1) // STEPS_PER_EPOCH + 1 for step in steps]
+
+
+def test_a_run_from_before_duties_resumes_with_them_all_and_no_edit_warning(data_env, tmp_path):
+    import warnings
+
+    import yaml
+
+    from ganzoo.training.checkpoint import save_checkpoint
+
+    run_dir = tmp_path / "run"
+    with pytest.raises(TrainingInterrupted):
+        start(run_dir, ["train.epochs=2"], stop_at=4).fit()
+    [path] = list_checkpoints(run_dir)  # made to look like a run written before recipes had duties
+    state = load_checkpoint(path)
+    for key in ("format", "version", "checksum", "path", "passed_over"):
+        state.pop(key, None)
+    old = yaml.safe_load(state["recipe"])
+    del old["duties"]
+    state["recipe"] = yaml.safe_dump(old, sort_keys=False)
+    save_checkpoint(run_dir, state, 2)
+    (run_dir / "recipe.yaml").write_text(state["recipe"])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for overrides in ([], ["train.epochs=3"]):  # the first resume writes checkpoints with duties
+            resumed = resume_run(run_dir, registry(), StopAt(), overrides)
+            resumed.fit()
+    assert not [w for w in caught if "was edited" in str(w.message)]
+    assert len(resumed.duties) == len(DEFAULT_DUTIES) and grid_path(run_dir, 3).is_file()

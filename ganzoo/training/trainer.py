@@ -154,7 +154,7 @@ class Trainer:
                                 total_steps=self.total_steps, steps_per_epoch=self.steps_per_epoch,
                                 is_main=self.world.is_main, recipe=recipe, registry=registry, dataset=data,
                                 device=self.device, sample_role=self.sample_role, directions=self.directions,
-                                trainer=self)
+                                _trainer=self)
         self.components = self._name_components(registry, recipe)
 
     def _build_step(self) -> None:
@@ -550,7 +550,9 @@ def _continue_run(run_dir: Path, registry: Registry, progress, overrides) -> Tra
                           f"checkpoint{' and the overrides' if overrides else ''}, and {RECIPE_FILE} is written "
                           "back to match: give changes as KEY=VALUE overrides to --resume")
         truncate_metrics(run_dir, trainer.step)
-        if overrides or edited:  # e.g. train.epochs=10 to train on: the run's recipe says so from now on
+        # e.g. train.epochs=10 to train on: the run's recipe says so from now on; and a recipe written in an
+        # older layout (before duties, say) is written in today's, as the checkpoints to come hold it
+        if overrides or edited or trainer.recipe_yaml != state["recipe"]:
             write_text_atomic(recipe_path, trainer.recipe_yaml)
         if trainer.step == trainer.config.train.epochs * trainer.steps_per_epoch:
             warnings.warn(f"{run_dir} has trained all its {trainer.config.train.epochs} epochs: nothing to train; "
