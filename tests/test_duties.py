@@ -158,7 +158,7 @@ def test_a_run_from_before_duties_resumes_with_them_all_and_no_edit_warning(data
 
     run_dir = tmp_path / "run"
     with pytest.raises(TrainingInterrupted):
-        start(run_dir, ["train.epochs=2"], stop_at=4).fit()
+        start(run_dir, ["train.epochs=1"], stop_at=4).fit()
     [path] = list_checkpoints(run_dir)  # made to look like a run written before recipes had duties
     state = load_checkpoint(path)
     for key in ("format", "version", "checksum", "path", "passed_over"):
@@ -170,8 +170,8 @@ def test_a_run_from_before_duties_resumes_with_them_all_and_no_edit_warning(data
     (run_dir / "recipe.yaml").write_text(state["recipe"])
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        for overrides in ([], ["train.epochs=3"]):  # the first resume writes checkpoints with duties
+        for overrides in ([], ["train.epochs=2"]):  # the first resume writes checkpoints with duties
             resumed = resume_run(run_dir, registry(), StopAt(), overrides)
             resumed.fit()
     assert not [w for w in caught if "was edited" in str(w.message)]
-    assert len(resumed.duties) == len(DEFAULT_DUTIES) and grid_path(run_dir, 3).is_file()
+    assert len(resumed.duties) == len(DEFAULT_DUTIES) and grid_path(run_dir, 2).is_file()

@@ -143,13 +143,14 @@ class Trainer:
         """The duties, callbacks and loggers (ganzoo.training.duties), what they see of the run, and how
         messages name every component."""
         sections = callback_sections(recipe)
-        built = build_callbacks(registry, recipe)
-        self.duties = [callback for section, callback in zip(sections, built) if section.startswith("duties.")]
-        self.callbacks = [callback for section, callback in zip(sections, built) if not section.startswith("duties.")]
-        self.events = Events(built)
+        self.all_callbacks = build_callbacks(registry, recipe)  # in the recipe's order; self.events runs them
+        self.events = Events(self.all_callbacks)
+        self.duties = [callback for section, callback in zip(sections, self.all_callbacks)
+                       if section.startswith("duties.")]
+        self.callbacks = [callback for section, callback in zip(sections, self.all_callbacks)
+                          if not section.startswith("duties.")]  # the recipe's callbacks and loggers
         # how checkpoints key each one's state
         self.callback_keys = _callback_keys([OmegaConf.select(self.config, f"{section}.name") for section in sections])
-        self.built_callbacks = built
         self.run_info = RunInfo(models=self.models, optimizers=self.optimizers, run_dir=self.run_dir, data=self.spec,
                                 total_steps=self.total_steps, steps_per_epoch=self.steps_per_epoch,
                                 is_main=self.world.is_main, recipe=recipe, registry=registry, dataset=data,
@@ -190,7 +191,7 @@ class Trainer:
         for role in self.optimizers:
             named.add(self.optimizers[role], describe(registry, recipe, f"optimizers.{role}"))
             named.add(self.schedules[role], describe(registry, recipe, f"optimizers.{role}.schedule"))
-        for section, callback in zip(callback_sections(recipe), self.built_callbacks):
+        for section, callback in zip(callback_sections(recipe), self.all_callbacks):
             named.add(callback, describe(registry, recipe, section))
         return named
 
@@ -356,7 +357,7 @@ class Trainer:
             "optimizers": {role: opt.state_dict() for role, opt in self.optimizers.items()},
             "schedules": {role: schedule.state_dict() for role, schedule in self.schedules.items()},
             "algorithm": self.algorithm.state_dict(),
-            "callbacks": {key: _state_of(callback) for key, callback in zip(self.callback_keys, self.built_callbacks)},
+            "callbacks": {key: _state_of(callback) for key, callback in zip(self.callback_keys, self.all_callbacks)},
             "rng": {
                 "torch": torch.get_rng_state(),
                 "cuda": torch.cuda.get_rng_state_all() if self.device.type == "cuda" else [],
@@ -398,7 +399,7 @@ class Trainer:
                     schedule.load_state_dict(state["schedules"][role])
             self.algorithm.load_state_dict(state.get("algorithm") or {})
             saved = state.get("callbacks") or {}
-            for key, callback in zip(self.callback_keys, self.built_callbacks):  # one added on resume starts afresh
+            for key, callback in zip(self.callback_keys, self.all_callbacks):  # one added on resume starts afresh
                 if saved.get(key) and callable(getattr(callback, "load_state_dict", None)):
                     callback.load_state_dict(saved[key])
         except (RuntimeError, KeyError, ValueError, TypeError) as error:
