@@ -13,7 +13,7 @@ from typing import Optional
 
 from ganzoo import Callback
 
-from ganzoo_loggers.records import is_last_epoch, missing_extra, pixels_of, scalars_of
+from ganzoo_loggers.records import missing_extra, pixels_of, scalars_of
 
 FOLDER = "mlruns"
 
@@ -82,8 +82,8 @@ class MLflowLogger(Callback):
         if self.client is not None:
             self.client.log_image(self.run_id, pixels_of(picture), artifact_file=f"samples/epoch-{epoch:03d}.png")
 
-    def end_epoch(self, run, epoch: int) -> None:
-        if self.client is not None and is_last_epoch(run, epoch):
+    def end_run(self, run) -> None:
+        if self.client is not None:
             self.client.set_terminated(self.run_id)
 
     def state_dict(self):

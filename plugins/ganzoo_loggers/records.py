@@ -37,10 +37,6 @@ def pixels_of(picture):
     return picture.permute(1, 2, 0).numpy()
 
 
-def is_last_epoch(run, epoch: int) -> bool:
-    return epoch * run.steps_per_epoch >= run.total_steps
-
-
 def missing_extra(logger: str, package: str, extra: str) -> GanzooError:
     return GanzooError(f"the {logger} logger needs {package}, which is not installed: "
                        f"pip install 'ganzoo[{extra}]'")

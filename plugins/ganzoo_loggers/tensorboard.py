@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from ganzoo import Callback
 
-from ganzoo_loggers.records import is_last_epoch, pixels_of, scalars_of
+from ganzoo_loggers.records import pixels_of, scalars_of
 
 FOLDER = "tensorboard"
 
@@ -53,10 +53,10 @@ class TensorBoardLogger(Callback):
             self.writer.add_image("samples", pixels_of(picture), run.step, dataformats="HWC")
 
     def end_epoch(self, run, epoch: int) -> None:
-        if self.writer is None:
-            return
-        if is_last_epoch(run, epoch):
+        if self.writer is not None:
+            self.writer.flush()
+
+    def end_run(self, run) -> None:
+        if self.writer is not None:
             self.writer.close()
             self.writer = None
-        else:
-            self.writer.flush()

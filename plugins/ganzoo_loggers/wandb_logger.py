@@ -8,7 +8,7 @@ from typing import Optional
 
 from ganzoo import Callback
 
-from ganzoo_loggers.records import is_last_epoch, missing_extra, pixels_of, scalars_of
+from ganzoo_loggers.records import missing_extra, pixels_of, scalars_of
 
 
 @dataclass
@@ -61,8 +61,8 @@ class WandbLogger(Callback):
 
             self.run.log({"samples": wandb.Image(pixels_of(picture), caption=f"epoch {epoch}")}, step=run.step)
 
-    def end_epoch(self, run, epoch: int) -> None:
-        if self.run is not None and is_last_epoch(run, epoch):
+    def end_run(self, run) -> None:
+        if self.run is not None:
             self.run.finish()
             self.run = None
 
