@@ -104,7 +104,9 @@ def worker_ganzoo(args, extra=()) -> dict:
                 outputs.append(time.perf_counter() - start)
         return wrapper
 
-    trainer_module.write_loss_plot = timed(trainer_module.write_loss_plot)
+    from ganzoo.training.duties import loss_plot  # the loss-plot duty draws the last one after fit's epochs
+
+    loss_plot.write_loss_plot = timed(loss_plot.write_loss_plot)
     with tempfile.TemporaryDirectory() as out:
         trainer = trainer_module.start_run(recipe, registry, Path(out) / "run", PlainProgress(open(os.devnull, "w")))
         trainer.end_epoch = timed(trainer.end_epoch)

@@ -17,7 +17,7 @@ _LAZY = {
     "load": "ganzoo.api", "make_recipe": "ganzoo.api", "train": "ganzoo.api",  # the Python API (docs/api.md)
     "TrainedRun": "ganzoo.api",
     "Algorithm": "ganzoo.algorithm", "Batch": "ganzoo.algorithm", "Callback": "ganzoo.algorithm",
-    "RunInfo": "ganzoo.algorithm", "TrainStep": "ganzoo.algorithm",
+    "RunInfo": "ganzoo.algorithm", "TrainStep": "ganzoo.algorithm", "PRIORITIES": "ganzoo.algorithm",
     "ComponentSpec": "ganzoo.composition", "build_component": "ganzoo.composition",
     "component_field": "ganzoo.composition",
     "ContractViolation": "ganzoo.failures",

@@ -5,8 +5,10 @@ and writes one training step, ``train_step(batch, step)``, in plain PyTorch:
 forward passes, losses, and ``step.update(role, loss)`` for each optimiser step.
 Everything that is not the update rule stays with the trainer and applies to
 every algorithm alike: devices, data order, data-parallel gradient averaging,
-bf16 autocast, non-finite checks, optimisers and their schedules, EMA, step
-callbacks, checkpoints and exact resume, logging, sample grids, evaluation.
+bf16 autocast, non-finite checks, optimisers and their schedules, checkpoints
+and exact resume, logging, and callbacks at events: its own side duties (EMA,
+sample grids, evaluation, the metrics file, progress, the loss plot, when to
+checkpoint) are built-in callbacks too (``Callback`` below).
 
     class WGANClip(ganzoo.GAN): ...          # reuse the GAN step and change one thing
 
@@ -25,7 +27,7 @@ callbacks, checkpoints and exact resume, logging, sample grids, evaluation.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any, ClassVar, Dict, Mapping, Optional, Sequence, Tuple, Union
 
@@ -141,16 +143,31 @@ class Algorithm:
         """Restore what ``state_dict`` returned."""
 
 
+#: callback priorities (mmengine's scale): lower runs first at every event; equal ones run in recipe order
+PRIORITIES = {"highest": 0, "very_high": 10, "high": 30, "above_normal": 40, "normal": 50,
+              "below_normal": 60, "low": 70, "very_low": 90, "lowest": 100}
+
+
 class Callback:
-    """Base class of step callbacks: code that runs at points of training without being part of
-    the update rule (weight clipping, an adaptive augmentation probability, a tracker). Override
-    what you need; each method gets ``run``, a ``ganzoo.RunInfo`` (models and optimisers by role,
-    the step, the run folder). A recipe lists callbacks: ``callbacks: [{name: clip-weights}]``.
-    They run in that order, in every process of a data-parallel run.
+    """Base class of callbacks: code that runs at points of training without being part of the
+    update rule (weight clipping, an adaptive augmentation probability, a tracker, and ganzoo's own
+    duties: the metrics file, the progress line, the EMA, sample grids, evaluation, the loss plot and
+    checkpoints). Override what you need; each method gets ``run``, a ``ganzoo.RunInfo`` (models and
+    optimisers by role, the step, the run folder). A recipe lists callbacks: ``callbacks: [{name:
+    clip-weights}]``. At each event they run by ``priority`` (lower first, ``PRIORITIES``), callbacks
+    of equal priority in the recipe's order (``duties``, then ``callbacks``, then ``loggers``), in every
+    process of a data-parallel run unless an event says otherwise.
     """
 
+    #: when this callback runs at each event relative to the others: lower first (``PRIORITIES``)
+    priority: ClassVar[int] = PRIORITIES["normal"]
+
+    def before_run(self, run: "RunInfo") -> None:
+        """Once, when the run is built: before its folder is written and before a checkpoint is
+        restored. Build what you need and fail early here (raise ``ganzoo.GanzooError``)."""
+
     def setup(self, run: "RunInfo") -> None:
-        """Once, after the models and optimisers are built (and restored, on resume)."""
+        """Once, when training starts (after the models and optimisers are built, and restored on resume)."""
 
     def after_update(self, run: "RunInfo", roles: Tuple[str, ...]) -> None:
         """After each optimiser step of ``roles`` (``step.update``), inside the training step."""
@@ -163,8 +180,30 @@ class Callback:
         lr per role). Evaluation records (step, epoch, ``eval``: metric -> value) come too, in the
         main process only, where evaluation runs."""
 
+    def on_grid(self, run: "RunInfo", epoch: int, picture: "torch.Tensor") -> None:
+        """When an epoch's sample grid is drawn, in the main process: ``picture`` is the picture
+        itself, a uint8 RGB tensor (3, H, W) on the CPU: the pixels of its PNG."""
+
     def end_epoch(self, run: "RunInfo", epoch: int) -> None:
-        """After each epoch (its sample grid is written; its checkpoint follows)."""
+        """After each epoch (by priority: the progress line, evaluation, the sample grid and the loss plot
+        come first; the checkpoint of the epoch last)."""
+
+    def before_save_checkpoint(self, run: "RunInfo", state: Dict[str, Any]) -> None:
+        """Before a checkpoint is written, in the process that writes it: add to ``state`` (a dict of
+        tensors and plain data) what you keep there besides ``state_dict``."""
+
+    def after_save_checkpoint(self, run: "RunInfo", path: Any) -> None:
+        """After a checkpoint is on disk; ``path`` is its file in the main process, None in the others."""
+
+    def after_load_checkpoint(self, run: "RunInfo", state: Dict[str, Any]) -> None:
+        """When a run resumes, after the models, optimisers and algorithm took their state from the
+        checkpoint ``state`` (what ``before_save_checkpoint`` added is in it)."""
+
+    def end_run(self, run: "RunInfo") -> None:
+        """Once, after the last epoch of a run that trained to its end (not when stopped or failing)."""
+
+    def teardown(self, run: "RunInfo") -> None:
+        """Once, when training stops, however it stops (finished, interrupted or failing)."""
 
     def state_dict(self) -> Dict[str, Any]:
         """The callback's own state (tensors and plain data), saved in checkpoints."""
@@ -186,6 +225,15 @@ class RunInfo:
     steps_per_epoch: int
     step: int = 0  # training steps done
     is_main: bool = True  # the process that writes files (rank 0)
+    recipe: Any = None  # the run's validated recipe (``recipe.config``: its settings, as recipe.yaml shows them)
+    registry: Any = None  # the plugin registry the run was built from
+    dataset: Any = None  # the run's ``ganzoo.ImageData`` (its plot, figures, held-out examples)
+    device: Any = None  # the training device (torch.device)
+    sample_role: str = "generator"  # the generator samples come from (``Algorithm.sample_role``)
+    directions: Mapping[str, str] = field(default_factory=dict)  # ``Algorithm.directions``
+    #: role -> the model samples of that role are drawn from: the trained one, or its EMA when that duty runs
+    samplers: Dict[str, Any] = field(default_factory=dict)
+    _trainer: Any = field(default=None, repr=False)  # carries out log, show_grid, save_checkpoint and message
 
     @property
     def epoch(self) -> int:
@@ -216,9 +264,30 @@ class RunInfo:
 
         return Path(self.run_dir) / RECIPE_FILE
 
-    def grid_file(self, epoch: int):
-        """Where the sample grid of ``epoch`` goes, ``RUN_DIR/samples/epoch-NNN.png`` (it exists once
-        the epoch has ended, when the run draws grids)."""
-        from ganzoo.training.run_folder import grid_path
+    @property
+    def progress(self) -> Any:
+        """The run's progress display (a bar on a terminal, lines otherwise)."""
+        return self._trainer.progress
 
-        return grid_path(self.run_dir, epoch)
+    def sampler(self, role: Optional[str] = None) -> "nn.Module":
+        """The model samples of ``role`` (default: ``sample_role``) come from: its EMA when kept."""
+        role = role or self.sample_role
+        return self.samplers.get(role) or self.models[role]
+
+    def log(self, record: Dict[str, Any]) -> None:
+        """Add a record to the run's metrics: every callback's ``on_log`` gets it (the metrics-file duty
+        writes it into metrics.jsonl)."""
+        self._trainer.events.emit("on_log", self, record)
+
+    def show_grid(self, epoch: int, picture: "torch.Tensor") -> None:
+        """Hand an epoch's sample grid (uint8, (C, H, W)) to every callback's ``on_grid``."""
+        self._trainer.events.emit("on_grid", self, epoch, picture)
+
+    def save_checkpoint(self) -> Any:
+        """Write a checkpoint of the run as it stands (all processes call it; the main one writes).
+        Returns its path in the main process."""
+        return self._trainer.save_checkpoint()
+
+    def message(self, text: str) -> None:
+        """A line for the user, above the progress bar."""
+        self._trainer.progress.message(text)

@@ -116,13 +116,15 @@ def build_losses(registry: Registry, recipe: Recipe) -> Dict[str, AdversarialLos
 
 
 def callback_sections(recipe: Recipe) -> list[str]:
-    """Where the recipe names its step callbacks, in the order they run: ``callbacks``, then ``loggers``."""
-    return ([f"callbacks.{index}" for index in range(len(recipe.config.callbacks))]
+    """Where the recipe names its callbacks, in the order they run when priorities tie: ``duties`` (the
+    ones not dropped), then ``callbacks``, then ``loggers``."""
+    return ([f"duties.{slot}" for slot, duty in recipe.config.duties.items() if duty is not None]
+            + [f"callbacks.{index}" for index in range(len(recipe.config.callbacks))]
             + [f"loggers.{index}" for index in range(len(recipe.config.loggers))])
 
 
 def build_callbacks(registry: Registry, recipe: Recipe) -> list:
-    """The recipe's step callbacks and loggers (loggers are callbacks), in order."""
+    """The recipe's duties, step callbacks and loggers (all callbacks), in the order of ``callback_sections``."""
     return [build(registry, recipe, section) for section in callback_sections(recipe)]
 
 

@@ -121,19 +121,28 @@ def register_callbacks(register):
     """Register step callbacks.
 
     ``factory(params)`` returns a ``ganzoo.Callback``: an object whose optional
-    methods ``setup(run)``, ``after_update(run, roles)`` (after each optimiser
-    step), ``after_step(run)``, ``on_log(run, record)`` and ``end_epoch(run,
-    epoch)`` the trainer calls, with ``run`` a ``ganzoo.RunInfo`` (models and
-    optimisers by role, the step, the run folder); ``state_dict()`` and
+    methods the trainer calls at events, with ``run`` a ``ganzoo.RunInfo``
+    (models and optimisers by role, the step, the run folder, the recipe):
+    ``before_run(run)``, ``setup(run)``, ``after_update(run, roles)`` (after
+    each optimiser step), ``after_step(run)``, ``on_log(run, record)``,
+    ``on_grid(run, epoch, picture)`` (an epoch's sample grid as a uint8
+    tensor), ``end_epoch(run, epoch)``, ``before_save_checkpoint(run, state)``,
+    ``after_save_checkpoint(run, path)``, ``after_load_checkpoint(run, state)``,
+    ``end_run(run)`` and ``teardown(run)``; ``state_dict()`` and
     ``load_state_dict(state)`` save and restore its own state in checkpoints.
     A callback writes its files where ``run.path(name)`` says: inside the run
     folder, whatever a recipe's param names (one line and no run otherwise).
+    At each event callbacks run by their ``priority`` (lower first, mmengine's
+    scale: ``ganzoo.PRIORITIES``), equal ones in the recipe's order.
     Enough for weight clipping, an adaptive augmentation probability or an
     experiment tracker. A recipe lists them: ``callbacks: [{name: clip-weights,
-    params: {clip: 0.01}}]``; they run in that order. Loggers are callbacks too
-    (the built-in tensorboard, mlflow and wandb): a recipe's second list,
-    ``loggers: [tensorboard]``, names them (a name or ``{name, params}``) and they
-    run after ``callbacks``, so an override of one list leaves the other alone.
+    params: {clip: 0.01}}]``. Loggers are callbacks too (the built-in
+    tensorboard, mlflow and wandb): a recipe's second list, ``loggers:
+    [tensorboard]``, names them (a name or ``{name, params}``), so an override
+    of one list leaves the other alone. The trainer's side duties (the metrics
+    file, progress, EMA, evaluation, sample grids, the loss plot, checkpoints)
+    are registered through this hook too and named in the recipe's ``duties``
+    section, where each can be dropped (``null``) or replaced.
     """
 
 

@@ -116,6 +116,12 @@ class AlgorithmConfig:
     params: Dict[str, Any] = field(default_factory=dict)
 
 
+def _default_duties() -> Dict[str, ComponentConfig]:
+    from ganzoo.training.duties import DEFAULT_DUTIES
+
+    return {slot: ComponentConfig(name=name) for slot, name in DEFAULT_DUTIES.items()}
+
+
 @dataclass
 class RecipeBase:
     """The sections every recipe has; ``schema_for`` adds one per role of its algorithm."""
@@ -128,6 +134,8 @@ class RecipeBase:
     callbacks: List[ComponentConfig] = field(default_factory=list)  # step callbacks, run in this order
     # callbacks that log (tensorboard, mlflow, wandb), run after ``callbacks``; a name is short for {name: NAME}
     loggers: List[ComponentConfig] = field(default_factory=list)
+    # the trainer's side duties (ganzoo.training.duties), callbacks by slot: null drops one, another name replaces it
+    duties: Dict[str, Optional[ComponentConfig]] = field(default_factory=_default_duties)
     train: TrainConfig = field(default_factory=TrainConfig)
     data: DataConfig = field(default_factory=DataConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
@@ -328,6 +336,9 @@ def component_sections(config: DictConfig, roles: Dict[str, str]) -> Dict[str, s
         sections[f"callbacks.{index}"] = "callback"
     for index in range(len(config.loggers)):
         sections[f"loggers.{index}"] = "callback"
+    for slot, duty in config.duties.items():
+        if duty is not None:
+            sections[f"duties.{slot}"] = "callback"
     return sections
 
 
@@ -440,7 +451,7 @@ def _kind_at(key: str, roles: Dict[str, str]) -> Optional[str]:
     parts = key.split(".")
     if parts[0] == "optimizers":
         return {2: "optimizer", 3: "schedule"}.get(len(parts))
-    if parts[0] in ("callbacks", "loggers"):
+    if parts[0] in ("callbacks", "loggers", "duties"):
         return "callback" if len(parts) == 2 else None
     if len(parts) == 1:
         return {"algorithm": "algorithm", "dataset": "dataset", **roles}.get(key)

@@ -31,6 +31,12 @@ FIT_TINY_DATA = {"dcgan_sharp": [f"dataset.params.clusters={BATCH // 2}"]}
 @pytest.fixture(scope="module")
 def tiny_data(tmp_path_factory, mnist_root) -> dict:
     """Overrides that point each dataset at a few examples."""
+    return write_tiny_data(tmp_path_factory, mnist_root)
+
+
+def write_tiny_data(tmp_path_factory, mnist_root) -> dict:
+    """Write a few examples of each dataset (folders from ``tmp_path_factory.mktemp``); return the overrides
+    that point each dataset at them (benchmarks/output_fingerprints.py uses it too)."""
     fashion = tmp_path_factory.mktemp("fashion-source")
     images, labels = synthetic_digits(BATCH * STEPS, seed=5)
     for name, array in ((TRAIN_IMAGES, images), (TRAIN_LABELS, labels), (TEST_IMAGES, images), (TEST_LABELS, labels)):
@@ -93,7 +99,12 @@ def test_recipe_trains(recipe_path: Path, tiny_data, tmp_path):
     trainer.fit()
     assert trainer.step == STEPS
     assert list_checkpoints(tmp_path / "run")
-    last = json.loads((tmp_path / "run" / "metrics.jsonl").read_text().splitlines()[-1])
+    records = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert [record["step"] for record in records] == list(range(1, STEPS + 1))  # one record a step, none twice
+    scalars = list(trainer.algorithm.scalars)
+    assert all(list(record)[:len(scalars) + 4] == ["step", "epoch", *scalars, "images_per_sec", "lr"]
+               for record in records)  # the columns in their order, for every family
+    last = records[-1]
     assert last["g_loss"] is not None  # the generator was trained too
     picture = Image.open(tmp_path / "run" / "samples" / "epoch-001.png")
     assert picture.format == "PNG"

@@ -241,6 +241,19 @@ HOOK_ARGUMENTS = {name: tuple(inspect.signature(function).parameters)
 RESERVED_SECTIONS = ("name", "seed", "algorithm", "dataset", "optimizers", "callbacks", "loggers", "train", "output", "eval")
 
 
+def _duties() -> Any:
+    """The trainer's side duties (ganzoo.training.duties): built-in callbacks, registered like any plugin's."""
+    from ganzoo.training import duties
+
+    return duties
+
+
+def _version() -> str:
+    from ganzoo import __version__
+
+    return __version__
+
+
 def _plugin_info(entry_point: metadata.EntryPoint) -> PluginInfo:
     dist = entry_point.dist
     if dist is None:
@@ -306,6 +319,7 @@ def load_registry(extra_plugins: Iterable[tuple[PluginInfo, Any]] = (), strict: 
             candidates.append((info, load))
         else:
             registry.disabled.append(info)
+    candidates.insert(0, (PluginInfo("duties", BUILTIN_DISTRIBUTION, _version()), _duties))  # the trainer's own
     candidates += [(info, (lambda obj=obj: obj)) for info, obj in extra_plugins]
 
     for info, load in candidates:

@@ -6,9 +6,12 @@ role, the data), has its feed (ganzoo.training.feed) shuffle the data by index
 each epoch and hand over each batch, from the training device or from packed
 shards on disk, and calls the algorithm's ``train_step`` once per batch (or a
 faster implementation of the same step, chosen once: ``ganzoo.fast``). It owns
-what every algorithm shares: devices, precision, optimisers, non-finite checks,
-EMA, logging, sample grids, evaluation, checkpoints and exact resume. The only
-host syncs are at logging steps.
+the loop and what every algorithm shares: devices, data order, data-parallel
+processes, precision, optimisers and their schedules, non-finite checks, logged
+records, checkpoints' content and exact resume. Its side duties (the metrics
+file, the progress line, EMA, sample grids, evaluation, the loss plot, when to
+checkpoint) are callbacks it calls at events (ganzoo.training.duties,
+ganzoo.training.events). The only host syncs are at logging steps.
 """
 
 from __future__ import annotations
@@ -25,27 +28,26 @@ import torch
 from omegaconf import OmegaConf
 
 from ganzoo import fast, translation
-from ganzoo.algorithm import Batch, Callback, RunInfo
+from ganzoo.algorithm import Batch, RunInfo
 from ganzoo.components import (build_algorithm, build_callbacks, build_losses, build_models, build_optimizer,
                                build_schedule, callback_sections, describe, resolve_device)
 from ganzoo.data import ImageData
 from ganzoo.errors import GanzooError
 from ganzoo.failures import Components, ContractViolation
 from ganzoo.fast.optimizer_step import OptimizerStep
-from ganzoo.models import draw_latent, generate
-from ganzoo.output.files import write_atomic, write_text_atomic
-from ganzoo.output.images import save_grid, save_translation_grid
-from ganzoo.output.plots import write_loss_plot
+from ganzoo.models import draw_latent
+from ganzoo.output.files import write_text_atomic
 from ganzoo.plugins.registry import Registry
 from ganzoo.recipe import Recipe, load_recipe
 from ganzoo.training import checkpoint, distributed, divergence, plugin_exits, precision, runlock
 from ganzoo.training.data_record import load_recorded_data
-from ganzoo.training.ema import GeneratorEMA
+from ganzoo.training.duties.evaluation import check_evaluation
+from ganzoo.training.events import Events
 from ganzoo.training.feed import Feed
 from ganzoo.training.threads import choose_threads
 from ganzoo.training.progress import PlainProgress
 from ganzoo.training.run_folder import (LOSS_PLOT_FILE, METRICS_FILE, RECIPE_FILE,  # noqa: F401 (used by tests)
-                                       append_metrics, check_layout, grid_path, truncate_metrics)
+                                       check_layout, truncate_metrics)
 from ganzoo.training.step import Step, Window
 
 
@@ -69,11 +71,27 @@ class TrainingInterrupted(Exception):
 
 class Trainer:
     def __init__(self, recipe: Recipe, registry: Registry, run_dir: str | Path, progress=None):
-        self.recipe = recipe
-        self.config = recipe.config
-        self.run_dir = Path(run_dir)
-        self.progress = progress or PlainProgress()
+        self.recipe, self.config, self.run_dir = recipe, recipe.config, Path(run_dir)
+        self.progress = progress or PlainProgress()  # the display; the progress duty drives it
         train = self.config.train
+        self._place(train)
+        train.threads = choose_threads(train.threads)  # null: the free cores, recorded in recipe.yaml
+        torch.set_num_threads(train.threads)
+        check_evaluation(registry, recipe)
+        torch.manual_seed(self.config.seed)  # model initialisation
+        data = self._load_data(registry, recipe)
+        self._build_parts(registry, recipe)
+        self._build_callbacks(registry, recipe, data)
+        with self._failures_named(lambda: "before training"):
+            self.algorithm.setup(self.models, self.losses, self.spec)
+        self._build_step()
+        with self._failures_named(lambda: "before training"):
+            self.events.emit("before_run", self.run_info)  # the duties build what they need: the EMA, grid noise...
+        self.stop_requested = False  # set from a signal handler; honoured between steps
+        self.doing: int | str = "before the first step"
+
+    def _place(self, train) -> None:
+        """The processes, the device, and this process's share of each batch."""
         self.world = distributed.world_from_env()
         self.device = distributed.device_for(self.world, resolve_device(train.device))
         distributed.init_process_group(self.world, self.device)
@@ -84,10 +102,8 @@ class Trainer:
         self.shard_size = self.batch_size // self.world.size  # this process's part of each batch
         self.skip_nonfinite = train.on_nonfinite == "skip"
 
-        train.threads = choose_threads(train.threads)  # null: the free cores, recorded in recipe.yaml
-        torch.set_num_threads(train.threads)
-        _check_evaluation(registry, recipe)
-        torch.manual_seed(self.config.seed)  # model initialisation
+    def _load_data(self, registry: Registry, recipe: Recipe) -> ImageData:
+        """The data, and the feed that hands each step its batch."""
         data: ImageData = load_recorded_data(registry, recipe)
         # for checkpoints, naming the data it read (ganzoo.training.data_record); resolving it takes
         # ~20 ms, once is enough
@@ -102,8 +118,11 @@ class Trainer:
                          self.config.data.prefetch)
         self.images, self.labels, self.targets = self.feed.images, self.feed.labels, self.feed.targets
         _check_two_sided(registry, recipe, self.spec)  # before models are built for data they cannot take
-        self.plot, self.figures = data.plot, data.figures  # for data that are not images
+        return data
 
+    def _build_parts(self, registry: Registry, recipe: Recipe) -> None:
+        """Models, precision, losses, the algorithm, optimisers and their schedules."""
+        train = self.config.train
         self.models = build_models(registry, recipe, self.spec, self.device)
         name, self.precision_reason = precision.resolve(train.precision, self.device, self.models.values())
         self.precision = precision.Precision(name, self.device)  # read once: recipe lookups cost microseconds
@@ -117,59 +136,52 @@ class Trainer:
         # Schedules are stepped after every training step; the trainer's direct optimiser steps
         # (ganzoo.fast.optimizer_step) bypass Optimizer.step, which torch's schedulers watch for.
         warnings.filterwarnings("ignore", message=r"Detected call of `lr_scheduler\.step\(\)` before")
-        self.schedules = {role: build_schedule(registry, recipe, role, optimizer,
-                                               train.epochs * self.steps_per_epoch)
-                          for role, optimizer in self.optimizers.items()}
-        self.ema = (GeneratorEMA(self.models[self.sample_role], train.ema_decay)
-                    if train.ema_decay > 0 and self.sample_role in self.models else None)
-        self.callbacks = build_callbacks(registry, recipe)
-        self.callback_keys = _callback_keys([OmegaConf.select(self.config, f"{section}.name")
-                                             for section in callback_sections(recipe)])
         self.total_steps = train.epochs * self.steps_per_epoch
+        self.schedules = {role: build_schedule(registry, recipe, role, optimizer, self.total_steps)
+                          for role, optimizer in self.optimizers.items()}
+
+    def _build_callbacks(self, registry: Registry, recipe: Recipe, data: ImageData) -> None:
+        """The duties, callbacks and loggers (ganzoo.training.duties), what they see of the run, and how
+        messages name every component."""
+        sections = callback_sections(recipe)
+        self.all_callbacks = build_callbacks(registry, recipe)  # in the recipe's order; self.events runs them
+        self.events = Events(self.all_callbacks)
+        self.duties = [callback for section, callback in zip(sections, self.all_callbacks)
+                       if section.startswith("duties.")]
+        self.callbacks = [callback for section, callback in zip(sections, self.all_callbacks)
+                          if not section.startswith("duties.")]  # the recipe's callbacks and loggers
+        # how checkpoints key each one's state
+        self.callback_keys = _callback_keys([OmegaConf.select(self.config, f"{section}.name") for section in sections])
         self.run_info = RunInfo(models=self.models, optimizers=self.optimizers, run_dir=self.run_dir, data=self.spec,
                                 total_steps=self.total_steps, steps_per_epoch=self.steps_per_epoch,
-                                is_main=self.world.is_main)
+                                is_main=self.world.is_main, recipe=recipe, registry=registry, dataset=data,
+                                device=self.device, sample_role=self.sample_role, directions=self.directions,
+                                _trainer=self)
         self.components = self._name_components(registry, recipe)
-        try:
-            self.algorithm.setup(self.models, self.losses, self.spec)
-        except ContractViolation as error:
-            raise self.components.explain(error, self.components.describe(self.algorithm), "before training") from error
-        except GanzooError:
-            raise
-        except Exception as error:
-            raise self.components.explain(error, self.components.describe(self.algorithm), "before training") from error
-        seed = self.config.seed
+
+    def _build_step(self) -> None:
+        """What ``train_step`` gets (ganzoo.training.step), the run's noise and shuffling streams, and the
+        step implementation, chosen once."""
+        seed, train = self.config.seed, self.config.train
         self.noise_rng = torch.Generator(self.device).manual_seed(seed + 1)
         self.shuffle_rng = torch.Generator().manual_seed(seed + 2)
         self.epoch_shuffle_state = self.shuffle_rng.get_state()
-        self.step = 0
+        self.step, self.saved_step = 0, None
         self.window = Window(self.algorithm.scalars, self.device)
         self.step_context = Step(
             models=self.models, losses=self.losses, optimizers=self.optimizers,
             optimizer_steps={role: OptimizerStep(opt) for role, opt in self.optimizers.items()},  # opt.step(), faster
             latent=self.latent, window=lambda: self.window, world=self.world, device=self.device,
             skip_nonfinite=self.skip_nonfinite, autocast=self.autocast, scaler=self.precision.scaler,
-            after_update=([self._update_ema] if self.ema is not None else [])
-            + [lambda roles, cb=cb: cb.after_update(self.run_info, roles) for cb in _overriding(self.callbacks, "after_update")])
-        self.after_step = _overriding(self.callbacks, "after_step")
-        self.on_log = _overriding(self.callbacks, "on_log")
+            after_update=[lambda roles, cb=cb: cb.after_update(self.run_info, roles)
+                          for cb in self.events.overriding("after_update")])
+        self.after_step = self.events.overriding("after_step")
         self.fast_step, self.step_reason = fast.choose_step(train.step, self.algorithm, self.models,
                                                             self.spec.image_shape, self.device,
                                                             self.world.distributed, self.precision.name)
         self.run_step = (self.fast_step or self.algorithm).train_step  # the step, chosen once
         if self.fast_step is not None:  # it gathers real images straight into its buffers
             self.feed.gather = self.fast_step.gather
-
-        if self.directions:  # translation: the grids show held-out inputs, outputs and targets
-            self.grid_examples = translation.first(data.held_out or data, self.config.output.grid_size)
-            self.known_transform = data.known_transform  # unpaired data's right answer, shown as the target
-        else:
-            self.grid_noise, self.grid_labels = self._grid_inputs(seed)
-        with torch.random.fork_rng(devices=[]):  # building the classifier draws weights: not from the run's stream
-            self.evaluator = _make_evaluator(registry, recipe, self.spec, self.device,  # None unless eval.every > 0
-                                             data if self.directions else None, self.directions)
-        self.stop_requested = False  # set from a signal handler; honoured between steps
-        self.doing: int | str = "before the first step"
 
     def _name_components(self, registry: Registry, recipe: Recipe) -> Components:
         """Each built component with the words that name it in messages."""
@@ -180,7 +192,7 @@ class Trainer:
         for role in self.optimizers:
             named.add(self.optimizers[role], describe(registry, recipe, f"optimizers.{role}"))
             named.add(self.schedules[role], describe(registry, recipe, f"optimizers.{role}.schedule"))
-        for section, callback in zip(callback_sections(recipe), self.callbacks):
+        for section, callback in zip(callback_sections(recipe), self.all_callbacks):
             named.add(callback, describe(registry, recipe, section))
         return named
 
@@ -189,13 +201,9 @@ class Trainer:
         """The model samples come from (the algorithm's ``sample_role``)."""
         return self.models[self.sample_role]
 
-    def _grid_inputs(self, seed: int):
-        """The fixed noise (and labels) of the per-epoch sample grids."""
-        grid_rng = torch.Generator().manual_seed(seed + 3)
-        grid = self.config.output.grid_size
-        noise = draw_latent(self.generator, grid, grid_rng).to(self.device)
-        labels = torch.arange(grid, device=self.device) % self.spec.num_classes if self.spec.num_classes else None
-        return noise, labels
+    def sampler(self) -> torch.nn.Module:
+        """The generator samples come from: its EMA when the EMA duty keeps one."""
+        return self.run_info.sampler()
 
     # ---------------------------------------------------------------- steps
     def shard(self, batch: torch.Tensor) -> torch.Tensor:
@@ -231,46 +239,45 @@ class Trainer:
             for callback in self.after_step:
                 callback.after_step(self.run_info)
 
-    def _update_ema(self, roles) -> None:
-        if self.sample_role in roles:
-            self.ema.update(self.generator)
-
     # ---------------------------------------------------------------- loop
     def fit(self) -> Path:
-        epochs, total = self.config.train.epochs, self.total_steps
         if self.world.is_main:
             self.progress.message(f"training on {self.device.type}: " + (
                 self.step_reason if self.fast_step is not None else f"autograd steps ({self.step_reason})")
                 + ("" if self.config.train.precision == "fp32" else f"; {self.precision_reason}"))
-        self.progress.start(epochs, total, self.step)
         signals = plugin_exits.SignalWatch()  # tells a real Ctrl-C from a plugin's KeyboardInterrupt
         try:
-            with signals:
-                self._train(total)
+            with signals, self._failures_named(self._when, signals):
+                self._train(self.total_steps)
+                self.run_info.step = self.step
+                self.events.emit("end_run", self.run_info)
+        finally:
+            self.events.emit("teardown", self.run_info)
+        return self.run_dir
+
+    @contextlib.contextmanager
+    def _failures_named(self, when, signals: plugin_exits.SignalWatch | None = None):
+        """Whatever a plugin raises becomes one line naming it (the traceback chained for --debug); while
+        training (``signals`` given), a plugin's SystemExit or KeyboardInterrupt too, after a checkpoint."""
+        try:
+            yield
         except ContractViolation as error:
-            raise self.components.explain(error, self.components.describe(self.algorithm), self._when()) from error
+            raise self.components.explain(error, self.components.describe(self.algorithm), when()) from error
         except (GanzooError, TrainingInterrupted):
             raise
         except (SystemExit, KeyboardInterrupt) as error:  # a plugin's exit is its failure; Ctrl-C goes on up
-            if not plugin_exits.raised_by_a_plugin(error, signals):
+            if signals is None or not plugin_exits.raised_by_a_plugin(error, signals):
                 raise
             raise plugin_exits.plugin_exit(self, error) from error
-        except Exception as error:  # a plugin's: one line naming it, the traceback chained for --debug
-            raise self.components.explain(error, self.components.describe(self.algorithm), self._when()) from error
-        finally:
-            self.progress.close()
-        if self.world.is_main:
-            write_loss_plot(self.run_dir / METRICS_FILE, self.run_dir / LOSS_PLOT_FILE)
-        return self.run_dir
+        except Exception as error:
+            raise self.components.explain(error, self.components.describe(self.algorithm), when()) from error
 
     def _when(self) -> str:
         return f"at step {self.doing}" if isinstance(self.doing, int) else self.doing
 
     def _train(self, total: int) -> None:
         self.run_info.step = self.step
-        for callback in self.callbacks:
-            if callable(getattr(callback, "setup", None)):
-                callback.setup(self.run_info)
+        self.events.emit("setup", self.run_info)
         while self.step < total:
             epoch, first = divmod(self.step, self.steps_per_epoch)
             self.shuffle_rng.set_state(self.epoch_shuffle_state)
@@ -278,8 +285,7 @@ class Trainer:
             # closed on the way out, also when stopped or failing: a packed dataset's reader thread ends with it
             with contextlib.closing(self.feed.batches(order, target_order, first)) as batches:
                 for batch, examples in enumerate(batches, start=first):
-                    self.take_step(examples)
-                    self.progress.advance()
+                    self.take_step(examples)  # its after_step event advances the progress display
                     logged = self.step % self.log_every == 0
                     if logged:
                         self.log(epoch + 1)
@@ -287,8 +293,10 @@ class Trainer:
                         self.save_checkpoint()
                         raise TrainingInterrupted(self.run_dir, self.step)
             self.epoch_shuffle_state = self.shuffle_rng.get_state()
-            self.end_epoch(epoch + 1)  # writes the checkpoint a stop at the epoch's last step needs
+            self.end_epoch(epoch + 1)  # the checkpoints duty writes the epoch's checkpoint
             if self.must_stop(True) and self.step < total:
+                if self.saved_step != self.step:  # no checkpoints duty: the stop is saved all the same
+                    self.save_checkpoint()
                 raise TrainingInterrupted(self.run_dir, self.step)
 
     def must_stop(self, logged: bool) -> bool:
@@ -321,12 +329,8 @@ class Trainer:
         if bad:
             raise divergence.diverged(f"{bad[0]} ({record[bad[0]]})", window.start_step, self.step, self.run_dir)
         self.check_weights()
-        if self.world.is_main:
-            append_metrics(self.run_dir, record)
-            self.progress.log(record)
         self.run_info.step = self.step
-        for callback in self.on_log:
-            callback.on_log(self.run_info, record)
+        self.events.emit("on_log", self.run_info, record)  # the metrics file, the progress line, loggers...
         if self.world.is_main and window.skipped:
             self.progress.message(f"skipped {window.skipped} updates with non-finite losses or gradients "
                                   f"in steps {window.start_step + 1} to {self.step}")
@@ -340,88 +344,19 @@ class Trainer:
             raise divergence.diverged(f"the {broken}'s weights", self.window.start_step, self.step, self.run_dir)
 
     def end_epoch(self, epoch: int) -> None:
+        """The epoch's last record, then its end_epoch event: by priority the progress summary, evaluation,
+        the sample grid, the loss plot, other callbacks, and the checkpoint last (ganzoo.training.duties)."""
         self.doing = f"at the end of epoch {epoch}"
         self.log(epoch)
         work_started = time.perf_counter()
-        if self.world.is_main:
-            self.progress.end_epoch(epoch)  # a summary line that stays on the terminal
-            self.evaluate(epoch)
-            self.save_grid(grid_path(self.run_dir, epoch))
-            write_loss_plot(self.run_dir / METRICS_FILE, self.run_dir / LOSS_PLOT_FILE)  # to watch as it trains
         self.run_info.step = self.step
-        for callback in _overriding(self.callbacks, "end_epoch"):
-            callback.end_epoch(self.run_info, epoch)
-        self.save_checkpoint()
+        self.events.emit("end_epoch", self.run_info, epoch)
         self.window.started += time.perf_counter() - work_started  # images/s counts training steps, not this work
-
-    def sampler(self) -> torch.nn.Module:
-        """The generator samples come from: its EMA when on."""
-        return self.ema.model if self.ema is not None else self.generator
-
-    def evaluate(self, epoch: int) -> None:
-        """Every ``eval.every`` epochs and after the last, log the generator's metrics into metrics.jsonl."""
-        every, last = self.config.eval.every, self.config.train.epochs
-        if self.evaluator is None or (epoch % every and epoch != last):
-            return
-        if self.directions:  # translation: the held-out pairs, by direction
-            from ganzoo.eval.translation_eval import flat
-
-            scores = flat(self.evaluator.score(self.translators(), self.config.eval.n))
-        else:
-            scores = {key: entry["value"] for key, entry in
-                      self.evaluator.score_generator(self.sampler(), self.spec, self.config.eval.n,
-                                                     self.config.eval.seed).items()}
-        record = {"step": self.step, "epoch": epoch, "eval": scores}
-        append_metrics(self.run_dir, record)
-        self.run_info.step = self.step
-        for callback in self.on_log:  # in the main process only, where evaluation runs
-            callback.on_log(self.run_info, record)
-        self.progress.message(f"epoch {epoch} eval ({self.config.eval.n} images): "
-                              + "  ".join(f"{key} {value:.4g}" for key, value in record["eval"].items()))
-
-    def save_grid(self, path: Path) -> None:
-        """The fixed-noise samples, from the EMA generator when on: an image grid, or the data's plot.
-        Translation runs: held-out inputs beside their outputs (and targets, when paired)."""
-        if self.directions:
-            self.save_translation_grid(path)
-            return
-        G = self.sampler()
-        was_training = G.training
-        G.eval()
-        with torch.no_grad():
-            images = generate(G, self.grid_noise, self.grid_labels)
-        G.train(was_training)
-        if self.plot is not None:
-            png = self.plot(images.cpu())
-            write_atomic(path, lambda handle: handle.write(png))
-        else:
-            save_grid(images, path)
-        if self.figures is not None:
-            figures = self.figures(images.cpu())
-            self.progress.message(f"{path.stem} samples: " + "  ".join(f"{k} {v:.4g}" for k, v in figures.items()))
-
-    def translators(self) -> dict[str, torch.nn.Module]:
-        """The generator of each direction (the EMA of the sample role's, when on)."""
-        return {direction: self.sampler() if role == self.sample_role else self.models[role]
-                for direction, role in self.directions.items()}
-
-    def save_translation_grid(self, path: Path) -> None:
-        """input | output | target columns for each direction the algorithm translates, one picture."""
-        columns = []
-        for direction, generator in self.translators().items():
-            side = translation.side(self.grid_examples, direction)
-            inputs = side.inputs.to(self.device)
-            columns += [inputs, translation.translate(generator, inputs)]
-            if side.targets is not None:
-                columns.append(side.targets)
-            elif self.known_transform is not None:
-                columns.append(self.known_transform(side.inputs, direction))
-        n = min(column.shape[0] for column in columns)
-        save_translation_grid([column[:n] for column in columns], path)
 
     # ---------------------------------------------------------------- state
     def state(self) -> dict[str, Any]:
-        return {
+        """What a checkpoint holds: the training state, and what callbacks add before it is saved."""
+        state = {
             "recipe": self.recipe_yaml,
             "data_spec": self.spec.to_dict(),
             "step": self.step,
@@ -431,7 +366,7 @@ class Trainer:
             "optimizers": {role: opt.state_dict() for role, opt in self.optimizers.items()},
             "schedules": {role: schedule.state_dict() for role, schedule in self.schedules.items()},
             "algorithm": self.algorithm.state_dict(),
-            "callbacks": {key: _state_of(callback) for key, callback in zip(self.callback_keys, self.callbacks)},
+            "callbacks": {key: _state_of(callback) for key, callback in zip(self.callback_keys, self.all_callbacks)},
             "rng": {
                 "torch": torch.get_rng_state(),
                 "cuda": torch.cuda.get_rng_state_all() if self.device.type == "cuda" else [],
@@ -440,8 +375,10 @@ class Trainer:
             },
             "window": self.window.state(),
             "precision": self.precision.state_dict(),
-            **({"ema": {self.sample_role: self.ema.state_dict()}} if self.ema is not None else {}),
         }
+        self.run_info.step = self.step
+        self.events.emit("before_save_checkpoint", self.run_info, state)  # the EMA duty adds "ema"
+        return state
 
     def save_checkpoint(self) -> Optional[Path]:
         """Write a checkpoint of the current state; a non-finite state is refused, keeping the last good one.
@@ -455,6 +392,9 @@ class Trainer:
         if self.world.is_main:
             path = checkpoint.save_checkpoint(self.run_dir, self.state(), self.config.output.keep_checkpoints)
         distributed.barrier(self.world)
+        self.saved_step = self.step
+        self.run_info.step = self.step
+        self.events.emit("after_save_checkpoint", self.run_info, path)
         return path
 
     def load_state(self, state: dict[str, Any]) -> None:
@@ -466,13 +406,9 @@ class Trainer:
             for role, schedule in self.schedules.items():
                 if role in state.get("schedules", {}):  # version-1 checkpoints had none: constant
                     schedule.load_state_dict(state["schedules"][role])
-            if self.ema is not None:
-                # a run that turns the EMA on when resumed starts it from the current weights
-                self.ema.load_state_dict(state.get("ema", {}).get(self.sample_role) or
-                                         {"model": self.generator.state_dict(), "updates": 0})
             self.algorithm.load_state_dict(state.get("algorithm") or {})
             saved = state.get("callbacks") or {}
-            for key, callback in zip(self.callback_keys, self.callbacks):  # one added on resume starts afresh
+            for key, callback in zip(self.callback_keys, self.all_callbacks):  # one added on resume starts afresh
                 if saved.get(key) and callable(getattr(callback, "load_state_dict", None)):
                     callback.load_state_dict(saved[key])
         except Exception as error:  # noqa: BLE001 - a plugin's load_state_dict may raise anything: named
@@ -492,6 +428,12 @@ class Trainer:
             raise GanzooError(f"checkpoint '{state.get('path')}' lacks a usable training state "
                               f"({type(error).__name__}: {str(error).strip()[:100]}); it cannot be resumed, "
                               "but `ganzoo sample` can still use its generator") from error
+        self.saved_step = self.run_info.step = self.step
+        try:
+            self.events.emit("after_load_checkpoint", self.run_info, state)  # the EMA duty takes its average
+        except Exception as error:  # noqa: BLE001 - a callback's load may raise anything: named
+            raise checkpoint.unfit(error, state.get("path"), self.components, "the models",
+                                   "resume with the recipe it was written by") from error
 
 
 def _check_two_sided(registry: Registry, recipe: Recipe, spec) -> None:
@@ -514,13 +456,6 @@ def _check_directions(algorithm, models, spec, recipe: Recipe) -> dict:
     return directions
 
 
-def _overriding(callbacks, method: str) -> list:
-    """The callbacks that do something at ``method``: the others cost nothing on the hot path."""
-    return [callback for callback in callbacks
-            if callable(getattr(callback, method, None))
-            and getattr(type(callback), method, None) is not getattr(Callback, method)]
-
-
 def _callback_keys(names: list[str]) -> list[str]:
     """How checkpoints key each callback's state: its name, with #2, #3... for later ones of the same
     name; a resume that adds, drops or reorders callbacks hands none another one's state."""
@@ -534,29 +469,6 @@ def _callback_keys(names: list[str]) -> list[str]:
 
 def _state_of(callback) -> dict:
     return callback.state_dict() if callable(getattr(callback, "state_dict", None)) else {}
-
-
-def _check_evaluation(registry: Registry, recipe: Recipe) -> None:
-    """A bad eval.metrics, or evaluation of data the metrics cannot score, fails before any work."""
-    from ganzoo.eval.evaluation import build_metrics, check_dataset
-
-    build_metrics(registry, recipe)
-    translates = getattr(registry.get("algorithm", recipe.config.algorithm.name).factory, "directions", None)
-    if recipe.config.eval.every > 0 and not translates:  # translation runs are scored on their own held-out data
-        check_dataset(recipe, "set eval.every=0 to train without evaluation")
-
-
-def _make_evaluator(registry: Registry, recipe: Recipe, spec, device: torch.device, data=None, directions=None):
-    from ganzoo.eval.evaluation import Evaluator, check_image_shape
-
-    if recipe.config.eval.every == 0:
-        return None
-    if directions:
-        from ganzoo.eval.translation_eval import TranslationEvaluator
-
-        return TranslationEvaluator(registry, data, directions, device)
-    check_image_shape(spec)
-    return Evaluator(registry, recipe, device=device)
 
 
 def start_run(recipe: Recipe, registry: Registry, out: str | Path | None = None, progress=None) -> Trainer:
@@ -652,7 +564,9 @@ def _continue_run(run_dir: Path, registry: Registry, progress, overrides) -> Tra
                           f"checkpoint{' and the overrides' if overrides else ''}, and {RECIPE_FILE} is written "
                           "back to match: give changes as KEY=VALUE overrides to --resume")
         truncate_metrics(run_dir, trainer.step)
-        if overrides or edited:  # e.g. train.epochs=10 to train on: the run's recipe says so from now on
+        # e.g. train.epochs=10 to train on: the run's recipe says so from now on; and a recipe written in an
+        # older layout (before duties, say) is written in today's, as the checkpoints to come hold it
+        if overrides or edited or trainer.recipe_yaml != state["recipe"]:
             write_text_atomic(recipe_path, trainer.recipe_yaml)
         if trainer.step == trainer.config.train.epochs * trainer.steps_per_epoch:
             warnings.warn(f"{run_dir} has trained all its {trainer.config.train.epochs} epochs: nothing to train; "

@@ -1,7 +1,8 @@
 """ganzoo's loggers: TensorBoard (built in), MLflow and Weights & Biases (optional extras).
 
 Loggers are step callbacks (``ganzoo.Callback``, registered with ``register_callbacks``) that
-work only in ``on_log`` and ``end_epoch``: nothing on the training hot path. A recipe switches
+work only in ``on_log``, ``on_grid`` (each epoch's grid, handed over as a tensor), ``end_epoch`` and
+``end_run`` (where they finish): nothing on the training hot path. A recipe switches
 them on with ``loggers: [tensorboard]`` (or the override ``loggers=[tensorboard,mlflow]``); any
 callback plugin can be a logger the same way. They write in the main process only.
 """

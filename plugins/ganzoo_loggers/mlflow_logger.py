@@ -13,7 +13,7 @@ from typing import Optional
 
 from ganzoo import Callback
 
-from ganzoo_loggers.records import grid_of, is_last_epoch, missing_extra, scalars_of
+from ganzoo_loggers.records import missing_extra, pixels_of, scalars_of
 
 FOLDER = "mlruns"
 
@@ -78,13 +78,12 @@ class MLflowLogger(Callback):
                    for name, value in scalars_of(record).items()]
         self.client.log_batch(self.run_id, metrics=metrics)
 
-    def end_epoch(self, run, epoch: int) -> None:
-        if self.client is None:
-            return
-        path = grid_of(run, epoch)
-        if path is not None:
-            self.client.log_artifact(self.run_id, str(path), "samples")
-        if is_last_epoch(run, epoch):
+    def on_grid(self, run, epoch: int, picture) -> None:
+        if self.client is not None:
+            self.client.log_image(self.run_id, pixels_of(picture), artifact_file=f"samples/epoch-{epoch:03d}.png")
+
+    def end_run(self, run) -> None:
+        if self.client is not None:
             self.client.set_terminated(self.run_id)
 
     def state_dict(self):

@@ -1,4 +1,4 @@
-"""What loggers read from a run: a metrics.jsonl record as flat named scalars, and each epoch's grid."""
+"""What loggers read from a run: a metrics.jsonl record as flat named scalars, and a grid as an array."""
 
 from __future__ import annotations
 
@@ -32,14 +32,9 @@ def _add(flat: Dict[str, float], name: str, value: Any) -> None:
         flat[name] = float(value)
 
 
-def grid_of(run, epoch: int):
-    """The path of the epoch's sample grid (a PNG), or None when the run wrote none."""
-    path = run.grid_file(epoch)
-    return path if path.is_file() else None
-
-
-def is_last_epoch(run, epoch: int) -> bool:
-    return epoch * run.steps_per_epoch >= run.total_steps
+def pixels_of(picture):
+    """A grid handed to ``on_grid`` (uint8 (3, H, W) tensor) as a uint8 (H, W, 3) numpy array."""
+    return picture.permute(1, 2, 0).numpy()
 
 
 def missing_extra(logger: str, package: str, extra: str) -> GanzooError:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from ganzoo import Callback
 
-from ganzoo_loggers.records import grid_of, is_last_epoch, scalars_of
+from ganzoo_loggers.records import pixels_of, scalars_of
 
 FOLDER = "tensorboard"
 
@@ -48,19 +48,15 @@ class TensorBoardLogger(Callback):
             self.writer.add_scalar(name, value, record["step"])
         self.writer.flush()
 
-    def end_epoch(self, run, epoch: int) -> None:
-        if self.writer is None:
-            return
-        path = grid_of(run, epoch)
-        if path is not None:
-            import numpy as np
-            from PIL import Image
+    def on_grid(self, run, epoch: int, picture) -> None:
+        if self.writer is not None:
+            self.writer.add_image("samples", pixels_of(picture), run.step, dataformats="HWC")
 
-            with Image.open(path) as image:
-                pixels = np.asarray(image.convert("RGB"))
-            self.writer.add_image("samples", pixels, run.step, dataformats="HWC")
-        if is_last_epoch(run, epoch):
+    def end_epoch(self, run, epoch: int) -> None:
+        if self.writer is not None:
+            self.writer.flush()
+
+    def end_run(self, run) -> None:
+        if self.writer is not None:
             self.writer.close()
             self.writer = None
-        else:
-            self.writer.flush()

@@ -8,7 +8,7 @@ from typing import Optional
 
 from ganzoo import Callback
 
-from ganzoo_loggers.records import grid_of, is_last_epoch, missing_extra, scalars_of
+from ganzoo_loggers.records import missing_extra, pixels_of, scalars_of
 
 
 @dataclass
@@ -56,15 +56,14 @@ class WandbLogger(Callback):
         if self.run is not None:
             self.run.log(scalars_of(record), step=record["step"])
 
-    def end_epoch(self, run, epoch: int) -> None:
-        if self.run is None:
-            return
-        import wandb
+    def on_grid(self, run, epoch: int, picture) -> None:
+        if self.run is not None:
+            import wandb
 
-        path = grid_of(run, epoch)
-        if path is not None:
-            self.run.log({"samples": wandb.Image(str(path), caption=f"epoch {epoch}")}, step=run.step)
-        if is_last_epoch(run, epoch):
+            self.run.log({"samples": wandb.Image(pixels_of(picture), caption=f"epoch {epoch}")}, step=run.step)
+
+    def end_run(self, run) -> None:
+        if self.run is not None:
             self.run.finish()
             self.run = None
 

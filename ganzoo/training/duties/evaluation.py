@@ -1,0 +1,63 @@
+"""The evaluation duty: every ``eval.every`` epochs and after the last, the generator's scores in metrics.jsonl.
+
+Scores the EMA generator when it is kept (``run.sampler()``); translation runs are scored on their own
+held-out data, by direction. The record (step, epoch, ``eval``: metric -> value) goes through ``run.log``,
+so the metrics file and every callback's ``on_log`` get it, in the main process.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from ganzoo.algorithm import PRIORITIES, Callback
+
+
+class Evaluation(Callback):
+    priority = PRIORITIES["high"] + 5  # after the progress line's epoch summary, before the grid
+
+    def __init__(self, params=None):
+        self.evaluator = None
+
+    def before_run(self, run) -> None:
+        if run.recipe.config.eval.every == 0:
+            return
+        with torch.random.fork_rng(devices=[]):  # building the classifier draws weights: not from the run's stream
+            self.evaluator = make_evaluator(run)
+
+    def end_epoch(self, run, epoch: int) -> None:
+        settings = run.recipe.config.eval
+        if not run.is_main or self.evaluator is None or (epoch % settings.every and
+                                                         epoch != run.recipe.config.train.epochs):
+            return
+        if run.directions:  # translation: the held-out pairs, by direction
+            from ganzoo.eval.translation_eval import flat
+
+            scores = flat(self.evaluator.score({direction: run.sampler(role)
+                                                for direction, role in run.directions.items()}, settings.n))
+        else:
+            scores = {key: entry["value"] for key, entry in
+                      self.evaluator.score_generator(run.sampler(), run.data, settings.n, settings.seed).items()}
+        run.log({"step": run.step, "epoch": epoch, "eval": scores})
+        run.message(f"epoch {epoch} eval ({settings.n} images): "
+                    + "  ".join(f"{key} {value:.4g}" for key, value in scores.items()))
+
+
+def check_evaluation(registry, recipe) -> None:
+    """A bad eval.metrics, or evaluation of data the metrics cannot score, fails before any work."""
+    from ganzoo.eval.evaluation import build_metrics, check_dataset
+
+    build_metrics(registry, recipe)
+    translates = getattr(registry.get("algorithm", recipe.config.algorithm.name).factory, "directions", None)
+    if recipe.config.eval.every > 0 and not translates:  # translation runs are scored on their own held-out data
+        check_dataset(recipe, "set eval.every=0 to train without evaluation")
+
+
+def make_evaluator(run):
+    from ganzoo.eval.evaluation import Evaluator, check_image_shape
+
+    if run.directions:
+        from ganzoo.eval.translation_eval import TranslationEvaluator
+
+        return TranslationEvaluator(run.registry, run.dataset, run.directions, run.device)
+    check_image_shape(run.data)
+    return Evaluator(run.registry, run.recipe, device=run.device)
