@@ -112,10 +112,10 @@ def test_images_per_sec_leaves_out_the_work_at_the_end_of_an_epoch(registry, dat
     """Grids, plots, evaluation and the checkpoint after an epoch are not training: the first rate logged
     after an epoch boundary is not dragged down by them (it collapsed to a tenth of the steady rate)."""
     import time
-    from ganzoo.training.trainer import Trainer
+    from ganzoo.training.duties.sample_grids import SampleGrids
 
-    save_grid = Trainer.save_grid
-    monkeypatch.setattr(Trainer, "save_grid", lambda self, path: (time.sleep(0.5), save_grid(self, path)))
+    end_epoch = SampleGrids.end_epoch
+    monkeypatch.setattr(SampleGrids, "end_epoch", lambda self, run, epoch: (time.sleep(0.5), end_epoch(self, run, epoch)))
     train(registry, tmp_path / "run", "train.epochs=2")
     rows = metrics(tmp_path / "run")
     rates = {row["step"]: row["images_per_sec"] for row in rows}
