@@ -122,7 +122,7 @@ def test_random_overrides_on_the_command_line_give_exit_2_and_one_line(overrides
     stderr = io.StringIO()
     with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stderr(stderr):
         patch.setattr(ganzoo.training.trainer, "start_run", would_train)
-        patch.setattr(cli, "_registry", lambda args: registry())
+        patch.setattr("ganzoo.commands.run._registry", lambda args: registry())
         try:
             code = cli.main(["run", str(RECIPE), *overrides, "--out", os.devnull + "/never"])
         except WouldTrain:

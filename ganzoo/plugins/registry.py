@@ -241,13 +241,6 @@ HOOK_ARGUMENTS = {name: tuple(inspect.signature(function).parameters)
 RESERVED_SECTIONS = ("name", "seed", "algorithm", "dataset", "optimizers", "callbacks", "loggers", "train", "output", "eval")
 
 
-def _duties() -> Any:
-    """The trainer's side duties (ganzoo.training.duties): built-in callbacks, registered like any plugin's."""
-    from ganzoo.training import duties
-
-    return duties
-
-
 def _version() -> str:
     from ganzoo import __version__
 
@@ -319,7 +312,6 @@ def load_registry(extra_plugins: Iterable[tuple[PluginInfo, Any]] = (), strict: 
             candidates.append((info, load))
         else:
             registry.disabled.append(info)
-    candidates.insert(0, (PluginInfo("duties", BUILTIN_DISTRIBUTION, _version()), _duties))  # the trainer's own
     candidates += [(info, (lambda obj=obj: obj)) for info, obj in extra_plugins]
 
     for info, load in candidates:
