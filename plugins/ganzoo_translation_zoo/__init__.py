@@ -1,0 +1,34 @@
+"""ganzoo's translation zoo: more of PyTorch-GAN's image-to-image models, beside the translation
+plugin's pix2pix, CycleGAN and SRGAN, on the same two-sided datasets and networks:
+
+- DiscoGAN (``discogan``) and DualGAN (``dualgan``): unpaired translation both ways, two
+  generators and two discriminators, as CycleGAN;
+- UNIT (``unit``): unpaired translation through a latent space shared by two VAEs, with its
+  network (``unit``: both encoders and decoders, the innermost layers shared).
+
+It builds on the translation plugin (its networks, datasets and unpaired base class), which
+ships in the same distribution. Like the other built-in plugins it uses only ganzoo's public API
+and is registered through the ``ganzoo`` entry-point group, exactly as a third-party plugin is.
+"""
+
+from ganzoo import hookimpl
+
+from ganzoo_translation_zoo.discogan import DiscoGAN, DiscoGANParams
+from ganzoo_translation_zoo.dualgan import DualGAN, DualGANParams
+from ganzoo_translation_zoo.unit import UNIT, UNITNetworkParams, UNITParams, make_unit_network
+
+
+@hookimpl
+def register_algorithms(register):
+    register("discogan", DiscoGAN, DiscoGANParams,
+             "DiscoGAN (Kim et al. 2017): unpaired two-way translation, GAN plus reconstruction losses at one weight.")
+    register("dualgan", DualGAN, DualGANParams,
+             "DualGAN (Yi et al. 2017): unpaired two-way translation, Wasserstein critics, L1 reconstruction.")
+    register("unit", UNIT, UNITParams,
+             "UNIT (Liu et al. 2017): unpaired translation through a shared latent space of two VAEs.")
+
+
+@hookimpl
+def register_generators(register):
+    register("unit", make_unit_network, UNITNetworkParams,
+             "UNIT's network: an encoder and a decoder per domain, innermost layers shared; two-sided data.")
