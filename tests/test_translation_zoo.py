@@ -1,0 +1,106 @@
+"""The translation zoo's unpaired models (DiscoGAN, DualGAN, UNIT) on a tiny unpaired MNIST task:
+each trains both ways and resumes exactly after an interruption; DualGAN's generators step every
+d_steps-th step only; UNIT's b2a model is its one network read the other way; translate and
+export serve the family as they serve CycleGAN."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import ROOT
+from ganzoo import GanzooError, cli
+from ganzoo.training import checkpoint
+from runs import single_thread  # noqa: F401 (autouse fixture)
+from runs import assert_same_run, logged, train
+
+ROLES = ("generator", "generator_b2a", "discriminator", "discriminator_a")
+# 64 training digits (32 a domain) at batch 8: 4 steps an epoch, 2 epochs; 4-channel models
+BASE = ["train.epochs=2", "train.batch_size=8", "train.device=cpu", "train.log_every=2", "output.grid_size=2",
+        "dataset.params.limit=64", "dataset.params.test_limit=8",
+        *(f"{role}.params.base_channels=4" for role in ROLES)]
+TINY = {
+    "discogan": BASE,
+    "dualgan": [*BASE, "algorithm.params.d_steps=3"],
+    "unit": [*BASE, *(f"{role}.params.residual_blocks=0" for role in ("generator", "generator_b2a"))],
+}
+
+
+def run(name, run_dir, overrides=(), **kwargs):
+    return train(run_dir, overrides, recipe=ROOT / "recipes" / f"{name}_mnist.yaml", base=TINY[name], **kwargs)
+
+
+@pytest.fixture(scope="module")
+def runs(mnist_root, tmp_path_factory):
+    """One uninterrupted tiny run of each model."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GANZOO_DATA", str(mnist_root))
+        torch.set_num_threads(1)
+        done = {}
+        for name in TINY:
+            done[name] = tmp_path_factory.mktemp(name) / "run"
+            run(name, done[name])
+        return done
+
+
+@pytest.mark.parametrize("name", list(TINY))
+def test_trains_both_ways_and_resumes_exactly(name, runs, data_env, tmp_path):
+    state = checkpoint.load_checkpoint(runs[name])
+    assert state["step"] == 8 and state["directions"] == {"a2b": "generator", "b2a": "generator_b2a"}
+    stop = run(name, tmp_path / "run", stop_at=5)  # mid-epoch 2
+    assert stop is not None and checkpoint.load_checkpoint(tmp_path / "run")["step"] == 5
+    run(name, tmp_path / "run", resume=True)
+    assert_same_run(tmp_path / "run", runs[name])
+
+
+def test_dualgans_generators_step_every_d_steps_th_step_only(runs):
+    logged_steps = [(row["step"], row.get("g_loss")) for row in logged(runs["dualgan"])]
+    with_g = [step for step, g_loss in logged_steps if g_loss is not None]
+    assert with_g == [4, 6]  # generator steps at steps 3 and 6 (d_steps=3): logged in the windows ending at 4 and 6
+
+
+def test_units_b2a_model_is_its_network_read_the_other_way(runs):
+    weights = checkpoint.load_checkpoint(runs["unit"])["models"]
+    assert weights["generator"].keys() == weights["generator_b2a"].keys()
+    assert all(torch.equal(weights["generator"][k], weights["generator_b2a"][k]) for k in weights["generator"])
+    assert any(k.startswith("shared_encoder.") for k in weights["generator"])
+
+
+def test_unit_refuses_another_network_or_a_copy_of_another_size(data_env, tmp_path):
+    with pytest.raises(GanzooError, match="unit's generator_b2a must be the unit network"):
+        run("unit", tmp_path / "a", ["generator_b2a.name=resnet", "generator_b2a.params={direction: b2a}"])
+    with pytest.raises(GanzooError, match="give it the generator's params, with direction: b2a"):
+        run("unit", tmp_path / "b", ["generator_b2a.params.base_channels=8"])
+
+
+def test_translate_and_export_serve_both_directions(runs, tmp_path, capsys):
+    from ganzoo.eval.translation_eval import load_translators
+
+    pictures = np.random.default_rng(0).integers(0, 256, (3, 28, 28), dtype=np.uint8)
+    np.savez(tmp_path / "in.npz", images=pictures)
+    images = torch.from_numpy(pictures).float().div(127.5).sub(1).unsqueeze(1)
+    for name in ("unit", "dualgan"):
+        generators, _ = load_translators(checkpoint.load_checkpoint(runs[name]), registry_of(), "cpu")
+        outputs = {}
+        for direction in ("a2b", "b2a"):
+            out = tmp_path / f"{name}-{direction}.npz"
+            assert cli.main(["translate", str(runs[name]), str(tmp_path / "in.npz"), "--out", str(out),
+                             "--direction", direction, "--device", "cpu"]) == 0
+            outputs[direction] = np.load(out)["images"]
+            with torch.no_grad():
+                want = generators[direction](images)
+            assert np.abs(outputs[direction].astype(int)
+                          - want.add(1).mul(127.5).round().squeeze(1).numpy()).max() <= 1
+            exported = tmp_path / f"{name}-{direction}.pt"
+            assert cli.main(["export", str(runs[name]), "--direction", direction, "--out", str(exported)]) == 0
+            with torch.no_grad():
+                assert torch.allclose(torch.jit.load(str(exported))(images), want, atol=1e-5)
+        assert not np.array_equal(outputs["a2b"], outputs["b2a"])
+    capsys.readouterr()
+
+
+def registry_of():
+    from runs import registry
+
+    return registry()
