@@ -32,6 +32,10 @@ CASES = [
     ("pix2pix-edges", "pix2pix_edges_mnist", [], "pix2pix: MNIST outlines -> digits (paired)"),
     ("srgan-x4", "srgan_mnist", [], "SRGAN: 7x7 -> 28x28 digits (x4)"),
     ("cyclegan", "cyclegan_mnist", [], "CycleGAN: digits <-> other digits, thickened and inverted (unpaired)"),
+    # the translation zoo's unpaired models, on CycleGAN's task, to read beside it
+    ("discogan", "discogan_mnist", [], "DiscoGAN: the same unpaired task, no pool, reconstruction at weight 1"),
+    ("dualgan", "dualgan_mnist", [], "DualGAN: the same unpaired task, WGAN-GP critics, n_critic 5"),
+    ("unit", "unit_mnist", [], "UNIT: the same unpaired task through a shared latent space"),
 ]
 METRICS = ("accuracy", "psnr", "ssim", "l1", "fid")
 
@@ -75,10 +79,11 @@ def cell(value) -> str:
 def section(results: list[dict]) -> str:
     lines = [BEGIN, "## Image translation and enhancement", "",
              "Each recipe trained in one whole `ganzoo run` process (seed 0, the time includes start-up and "
-             "the per-epoch grids), then `ganzoo eval RUN_DIR` on the 10,000 held-out MNIST test pairs (CycleGAN: "
-             "5,000 unpaired digits each way); each value is `model / baseline / right answers`, the baseline "
+             "the per-epoch grids), then `ganzoo eval RUN_DIR` on the 10,000 held-out MNIST test pairs (the "
+             "unpaired models, CycleGAN, DiscoGAN, DualGAN and UNIT: 5,000 digits each way); each value is "
+             "`model / baseline / right answers`, the baseline "
              "being bicubic upsampling for SR and the identity otherwise (the outline itself for pix2pix), the "
-             "right answers for CycleGAN the hidden transform. Reproduce with "
+             "right answers for the unpaired models the hidden transform. Reproduce with "
              "`python benchmarks/translation_results.py`; see docs/translation.md.", "",
              f"Machine: {machine('cpu')}.", "",
              "| case | what it shows | wall time | steps | images/s | " + " | ".join(METRICS) + " |",
