@@ -104,3 +104,48 @@ def registry_of():
     from runs import registry
 
     return registry()
+
+
+# ---------------------------------------------------------------- Context Encoder
+INPAINT = ["train.epochs=1", "train.batch_size=8", "train.device=cpu", "train.log_every=1", "output.grid_size=2",
+           "dataset.params.limit=32", "dataset.params.test_limit=8", "generator.params.base_channels=4",
+           "discriminator.params.base_channels=4"]
+
+
+def test_the_inpainting_task_masks_the_centre_with_the_training_mean(data_env):
+    from ganzoo_translation_zoo.inpainting import MNISTInpaintParams, load_mnist_inpaint
+
+    data = load_mnist_inpaint(MNISTInpaintParams(limit=32, test_limit=8, mask_size=10))
+    assert data.paired and data.held_out.images.shape == (8, 1, 28, 28)
+    for side in (data, data.held_out):
+        outside = torch.ones(28, 28, dtype=torch.bool)
+        outside[9:19, 9:19] = False
+        assert torch.equal(side.images[..., outside], side.targets[..., outside])
+        mean = data.targets.mean(0)  # the training digits' mean, for the held-out digits too
+        assert torch.equal(side.images[..., 9:19, 9:19], mean[..., 9:19, 9:19].expand(len(side.images), -1, -1, -1))
+
+
+def test_the_context_encoder_changes_only_its_square(data_env):
+    from ganzoo_translation_zoo.inpainting import ContextEncoderParams, make_context_encoder
+
+    spec = ganzoo_spec()
+    generator = make_context_encoder(ContextEncoderParams(mask_size=6, base_channels=4), spec).eval()
+    x = torch.rand(2, 1, 28, 28) * 2 - 1
+    with torch.no_grad():
+        y = generator(x)
+    changed = (y != x).any(0)[0]
+    assert changed[11:17, 11:17].all() and changed.sum() == 36
+
+
+def ganzoo_spec():
+    from ganzoo import DataSpec
+
+    return DataSpec(image_shape=(1, 28, 28), num_classes=10, target_shape=(1, 28, 28), paired=True)
+
+
+def test_context_encoder_trains_and_refuses_a_square_unlike_the_datasets(data_env, tmp_path):
+    recipe = dict(recipe=ROOT / "recipes" / "context_encoder_mnist.yaml", base=INPAINT)
+    trainer = train(tmp_path / "run", **recipe)
+    assert trainer.step == 4 and all(row.get("g_square_mse") is not None for row in logged(tmp_path / "run"))
+    with pytest.raises(GanzooError, match="differ from their targets outside it; give the generator the dataset's"):
+        train(tmp_path / "bad", ["generator.params.mask_size=10"], **recipe)

@@ -4,7 +4,9 @@ plugin's pix2pix, CycleGAN and SRGAN, on the same two-sided datasets and network
 - DiscoGAN (``discogan``) and DualGAN (``dualgan``): unpaired translation both ways, two
   generators and two discriminators, as CycleGAN;
 - UNIT (``unit``): unpaired translation through a latent space shared by two VAEs, with its
-  network (``unit``: both encoders and decoders, the innermost layers shared).
+  network (``unit``: both encoders and decoders, the innermost layers shared);
+- the Context Encoder (``context_encoder``): inpainting of masked centres, with its generator
+  (``context-encoder``) and task (``mnist-inpaint``).
 
 It builds on the translation plugin (its networks, datasets and unpaired base class), which
 ships in the same distribution. Like the other built-in plugins it uses only ganzoo's public API
@@ -15,6 +17,8 @@ from ganzoo import hookimpl
 
 from ganzoo_translation_zoo.discogan import DiscoGAN, DiscoGANParams
 from ganzoo_translation_zoo.dualgan import DualGAN, DualGANParams
+from ganzoo_translation_zoo.inpainting import (ContextEncoderAlgorithmParams, ContextEncoderGAN, ContextEncoderParams,
+                                               MNISTInpaintParams, load_mnist_inpaint, make_context_encoder)
 from ganzoo_translation_zoo.unit import UNIT, UNITNetworkParams, UNITParams, make_unit_network
 
 
@@ -26,9 +30,19 @@ def register_algorithms(register):
              "DualGAN (Yi et al. 2017): unpaired two-way translation, Wasserstein critics, L1 reconstruction.")
     register("unit", UNIT, UNITParams,
              "UNIT (Liu et al. 2017): unpaired translation through a shared latent space of two VAEs.")
+    register("context_encoder", ContextEncoderGAN, ContextEncoderAlgorithmParams,
+             "Context Encoder (Pathak et al. 2016): inpainting a masked centre, L2 (0.999) plus adversarial (0.001).")
 
 
 @hookimpl
 def register_generators(register):
     register("unit", make_unit_network, UNITNetworkParams,
              "UNIT's network: an encoder and a decoder per domain, innermost layers shared; two-sided data.")
+    register("context-encoder", make_context_encoder, ContextEncoderParams,
+             "Context Encoder's generator: a U-Net paints the masked central square, the rest passes unchanged.")
+
+
+@hookimpl
+def register_datasets(register):
+    register("mnist-inpaint", load_mnist_inpaint, MNISTInpaintParams,
+             "Paired inpainting: MNIST with its central square filled by the training mean -> the digit; test held out.")
