@@ -36,6 +36,8 @@ CASES = [
     ("discogan", "discogan_mnist", [], "DiscoGAN: the same unpaired task, no pool, reconstruction at weight 1"),
     ("dualgan", "dualgan_mnist", [], "DualGAN: the same unpaired task, WGAN-GP critics, n_critic 5"),
     ("unit", "unit_mnist", [], "UNIT: the same unpaired task through a shared latent space"),
+    ("context-encoder", "context_encoder_mnist", [],
+     "Context Encoder: the masked 14x14 centre painted back (baseline: the training mean there)"),
 ]
 METRICS = ("accuracy", "psnr", "ssim", "l1", "fid")
 
