@@ -38,8 +38,12 @@ CASES = [
     ("unit", "unit_mnist", [], "UNIT: the same unpaired task through a shared latent space"),
     ("context-encoder", "context_encoder_mnist", [],
      "Context Encoder: the masked 14x14 centre painted back (baseline: the training mean there)"),
+    ("bicyclegan-edges", "bicyclegan_edges_mnist", [],
+     "BicycleGAN: MNIST outlines -> digits in many styles (scored at z = 0; diversity below)"),
 ]
 METRICS = ("accuracy", "psnr", "ssim", "l1", "fid")
+DIVERSITY_CASES = ("pix2pix-edges", "bicyclegan-edges")  # one input, many outputs: measured beside each other
+DRAWS = 10  # outputs per input
 
 
 def ganzoo(*args: str, env: dict) -> subprocess.CompletedProcess:
@@ -69,7 +73,45 @@ def run_case(name: str, recipe: str, overrides: list[str], runs: Path, env: dict
     if scored.returncode != 0:
         return {**result, "error": f"not evaluated: {last_line(scored.stderr)}"}
     result["eval"] = json.loads(scored.stdout)
+    if name in DIVERSITY_CASES:
+        result["diversity"] = diversity(run_dir, data=env["GANZOO_DATA"])
     return result
+
+
+def diversity(run_dir: Path, data: str, n: int = 1000, draws: int = DRAWS, seed: int = 0) -> dict:
+    """BicycleGAN's check: ``draws`` outputs for each of the first ``n`` held-out inputs, each from
+    its own code z ~ N(0, I) (a generator without a code gives its one output ``draws`` times):
+    the classifier's accuracy on all of them, and the mean L2 distance between the classifier's
+    128-d features of two outputs of one input, over every pair, averaged over the inputs."""
+    import torch
+
+    from ganzoo.eval.classifier import embed_images, load_classifier
+    from ganzoo.eval.translation_eval import load_translators
+    from ganzoo.output.images import to_uint8
+    from ganzoo.plugins.registry import load_registry
+    from ganzoo.training import checkpoint
+    from ganzoo.training.data_record import load_recorded_data
+
+    registry = load_registry()
+    state = checkpoint.load_checkpoint(run_dir)
+    generator = load_translators(state, registry, "cpu")[0]["a2b"]
+    held_out = load_recorded_data(registry, checkpoint.recipe_of(state, registry, [f"dataset.params.root={data}"]))
+    held_out = held_out.held_out
+    inputs, labels = held_out.images[:n].float(), held_out.labels[:n]
+    classifier, _ = load_classifier(None, "cpu")
+    codes = torch.Generator().manual_seed(seed)
+    outputs = []
+    with torch.no_grad():
+        for _ in range(draws):
+            latent_dim = getattr(generator, "latent_dim", None)
+            z = None if latent_dim is None else torch.randn(len(inputs), latent_dim, generator=codes)
+            outputs.append(generator(inputs) if z is None else generator(inputs, z))
+    features = embed_images(classifier, to_uint8(torch.cat(outputs)))
+    accuracy = (features.probs.argmax(1) == labels.repeat(draws)).float().mean().item()
+    per_input = features.features.view(draws, len(inputs), -1).transpose(0, 1)  # (n, draws, 128)
+    distances = torch.cdist(per_input, per_input)  # (n, draws, draws)
+    mean_pairwise = (distances.sum((1, 2)) / (draws * (draws - 1))).mean().item()
+    return {"n": len(inputs), "draws": draws, "accuracy": accuracy, "mean_pairwise_feature_distance": mean_pairwise}
 
 
 def cell(value) -> str:
@@ -103,6 +145,15 @@ def section(results: list[dict]) -> str:
                 if len(directions) > 1 else start
             lines.append(row_start + " | ".join(" / ".join(cell(rows[m][k]) for k in ("model", "baseline", "targets"))
                                                 if m in rows else "" for m in METRICS) + " |")
+    measured = [r for r in results if "diversity" in r]
+    if measured:
+        lines += ["", f"One input, many outputs: {DRAWS} outputs for each of the first held-out outlines (BicycleGAN: "
+                  "each from its own code z ~ N(0, I); pix2pix: its one output), the classifier's accuracy on all "
+                  "of them and the mean L2 distance between the classifier's 128-d features of two outputs of one "
+                  "input (0: all alike).", "",
+                  "| case | inputs | accuracy | mean pairwise feature distance |", "| --- | --- | --- | --- |"]
+        lines += [f"| `{r['recipe']}` | {r['diversity']['n']} | {r['diversity']['accuracy']:.4g} | "
+                  f"{r['diversity']['mean_pairwise_feature_distance']:.4g} |" for r in measured]
     lines += ["", "Each row trained with `" + "`, `".join(r["command"] for r in results if "command" in r) + "`."]
     lines += ["", "accuracy: the shipped MNIST classifier reading the outputs, against the inputs' labels (it reads "
               "99.46% of the real test digits); psnr in dB (identical pictures: capped at 100); fid: outputs against "

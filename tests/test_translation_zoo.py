@@ -149,3 +149,30 @@ def test_context_encoder_trains_and_refuses_a_square_unlike_the_datasets(data_en
     assert trainer.step == 4 and all(row.get("g_square_mse") is not None for row in logged(tmp_path / "run"))
     with pytest.raises(GanzooError, match="differ from their targets outside it; give the generator the dataset's"):
         train(tmp_path / "bad", ["generator.params.mask_size=10"], **recipe)
+
+
+# ---------------------------------------------------------------- BicycleGAN
+BICYCLE = ["train.epochs=2", "train.batch_size=8", "train.device=cpu", "train.log_every=2", "output.grid_size=2",
+           "dataset.params.limit=24", "dataset.params.test_limit=8", "generator.params.latent_dim=3",
+           *(f"{role}.params.base_channels=4" for role in ("generator", "encoder", "discriminator", "discriminator_lr"))]
+
+
+def test_bicyclegan_draws_many_outputs_translates_at_z_0_and_resumes_exactly(data_env, tmp_path):
+    recipe = dict(recipe=ROOT / "recipes" / "bicyclegan_edges_mnist.yaml", base=BICYCLE)
+    train(tmp_path / "whole", **recipe)
+    assert train(tmp_path / "cut", stop_at=4, **recipe) is not None  # mid-epoch 2 of 3 steps
+    train(tmp_path / "cut", resume=True, **recipe)
+    assert_same_run(tmp_path / "cut", tmp_path / "whole")  # the codes drawn after the resume are the same
+    from ganzoo.eval.translation_eval import load_translators
+
+    generator = load_translators(checkpoint.load_checkpoint(tmp_path / "whole"), registry_of(), "cpu")[0]["a2b"]
+    x = torch.rand(4, 1, 28, 28, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    with torch.no_grad():
+        assert torch.equal(generator(x), generator(x, torch.zeros(4, 3)))  # translate/eval/export: z = 0
+        assert not torch.allclose(generator(x, torch.randn(4, 3)), generator(x, torch.randn(4, 3)))
+
+
+def test_bicyclegan_refuses_an_encoder_of_another_code_size(data_env, tmp_path):
+    with pytest.raises(GanzooError, match="encoder makes codes of 5 but the generator takes 3"):
+        train(tmp_path / "run", ["encoder.params.latent_dim=5"], recipe=ROOT / "recipes" / "bicyclegan_edges_mnist.yaml",
+              base=BICYCLE)

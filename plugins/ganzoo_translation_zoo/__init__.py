@@ -6,7 +6,9 @@ plugin's pix2pix, CycleGAN and SRGAN, on the same two-sided datasets and network
 - UNIT (``unit``): unpaired translation through a latent space shared by two VAEs, with its
   network (``unit``: both encoders and decoders, the innermost layers shared);
 - the Context Encoder (``context_encoder``): inpainting of masked centres, with its generator
-  (``context-encoder``) and task (``mnist-inpaint``).
+  (``context-encoder``) and task (``mnist-inpaint``);
+- BicycleGAN (``bicyclegan``): one input, many outputs, a latent code for the style, with its
+  generator (``bicycle``) and encoder (``bicycle-encoder``).
 
 It builds on the translation plugin (its networks, datasets and unpaired base class), which
 ships in the same distribution. Like the other built-in plugins it uses only ganzoo's public API
@@ -15,6 +17,9 @@ and is registered through the ``ganzoo`` entry-point group, exactly as a third-p
 
 from ganzoo import hookimpl
 
+from ganzoo_translation_zoo.bicyclegan import (BicycleEncoderParams, BicycleGAN, BicycleGANParams,
+                                               BicycleGeneratorParams, make_bicycle_encoder,
+                                               make_bicycle_generator)
 from ganzoo_translation_zoo.discogan import DiscoGAN, DiscoGANParams
 from ganzoo_translation_zoo.dualgan import DualGAN, DualGANParams
 from ganzoo_translation_zoo.inpainting import (ContextEncoderAlgorithmParams, ContextEncoderGAN, ContextEncoderParams,
@@ -24,6 +29,8 @@ from ganzoo_translation_zoo.unit import UNIT, UNITNetworkParams, UNITParams, mak
 
 @hookimpl
 def register_algorithms(register):
+    register("bicyclegan", BicycleGAN, BicycleGANParams,
+             "BicycleGAN (Zhu et al. 2017): paired translation to many outputs, a latent code read back by an encoder.")
     register("discogan", DiscoGAN, DiscoGANParams,
              "DiscoGAN (Kim et al. 2017): unpaired two-way translation, GAN plus reconstruction losses at one weight.")
     register("dualgan", DualGAN, DualGANParams,
@@ -36,6 +43,10 @@ def register_algorithms(register):
 
 @hookimpl
 def register_generators(register):
+    register("bicycle", make_bicycle_generator, BicycleGeneratorParams,
+             "BicycleGAN's generator: a U-Net on the input and a style code z (z = 0 when not given); two-sided data.")
+    register("bicycle-encoder", make_bicycle_encoder, BicycleEncoderParams,
+             "BicycleGAN's encoder (for the encoder role): a target picture -> its code's mean and log-variance.")
     register("unit", make_unit_network, UNITNetworkParams,
              "UNIT's network: an encoder and a decoder per domain, innermost layers shared; two-sided data.")
     register("context-encoder", make_context_encoder, ContextEncoderParams,
