@@ -176,3 +176,39 @@ def test_bicyclegan_refuses_an_encoder_of_another_code_size(data_env, tmp_path):
     with pytest.raises(GanzooError, match="encoder makes codes of 5 but the generator takes 3"):
         train(tmp_path / "run", ["encoder.params.latent_dim=5"], recipe=ROOT / "recipes" / "bicyclegan_edges_mnist.yaml",
               base=BICYCLE)
+
+
+# ---------------------------------------------------------------- ESRGAN
+ESRGAN = ["train.epochs=2", "train.batch_size=8", "train.device=cpu", "train.log_every=1", "output.grid_size=2",
+          "dataset.params.limit=16", "dataset.params.test_limit=4", "algorithm.params.psnr_steps=1",
+          "generator.params.channels=4", "generator.params.growth=4", "generator.params.blocks=1",
+          "discriminator.params.base_channels=4"]
+
+
+def test_esrgan_keeps_its_psnr_model_resumes_exactly_and_interpolates(data_env, tmp_path):
+    from ganzoo_translation_zoo.esrgan import interpolated
+
+    recipe = dict(recipe=ROOT / "recipes" / "esrgan_mnist.yaml", base=ESRGAN)
+    train(tmp_path / "whole", **recipe)
+    assert train(tmp_path / "cut", stop_at=3, **recipe) is not None  # after the PSNR stage (1 step of 4)
+    train(tmp_path / "cut", resume=True, **recipe)
+    assert_same_run(tmp_path / "cut", tmp_path / "whole")
+    state = checkpoint.load_checkpoint(tmp_path / "whole")
+    weights, psnr = state["models"]["generator"], state["algorithm"]["psnr_weights"]
+    assert torch.equal(interpolated(weights, state["algorithm"], 1.0)["head.weight"], psnr["head.weight"])
+    assert torch.equal(interpolated(weights, state["algorithm"], 0.0)["head.weight"], weights["head.weight"])
+    assert not torch.equal(psnr["head.weight"], weights["head.weight"])  # the GAN stage moved on from it
+    rows = logged(tmp_path / "whole")
+    assert rows[0].get("g_loss") is None and rows[-1].get("g_loss") is not None  # L1 alone, then the GAN
+
+
+def test_the_rrdb_generator_upsamples_by_powers_of_2_only():
+    from ganzoo import DataSpec
+    from ganzoo_translation_zoo.esrgan import RRDBGeneratorParams, make_rrdb_generator
+
+    generator = make_rrdb_generator(RRDBGeneratorParams(channels=4, growth=4, blocks=1),
+                                    DataSpec(image_shape=(1, 7, 7), target_shape=(1, 28, 28), paired=True))
+    assert generator(torch.zeros(2, 1, 7, 7)).shape == (2, 1, 28, 28)
+    with pytest.raises(ValueError, match="upsamples by a power of 2"):
+        make_rrdb_generator(RRDBGeneratorParams(), DataSpec(image_shape=(1, 4, 4), target_shape=(1, 28, 28),
+                                                            paired=True))

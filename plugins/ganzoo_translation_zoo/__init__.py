@@ -8,7 +8,9 @@ plugin's pix2pix, CycleGAN and SRGAN, on the same two-sided datasets and network
 - the Context Encoder (``context_encoder``): inpainting of masked centres, with its generator
   (``context-encoder``) and task (``mnist-inpaint``);
 - BicycleGAN (``bicyclegan``): one input, many outputs, a latent code for the style, with its
-  generator (``bicycle``) and encoder (``bicycle-encoder``).
+  generator (``bicycle``) and encoder (``bicycle-encoder``);
+- ESRGAN (``esrgan``): super-resolution with the ``rrdb`` generator, a relativistic average
+  discriminator and network interpolation between its PSNR and GAN models.
 
 It builds on the translation plugin (its networks, datasets and unpaired base class), which
 ships in the same distribution. Like the other built-in plugins it uses only ganzoo's public API
@@ -22,6 +24,7 @@ from ganzoo_translation_zoo.bicyclegan import (BicycleEncoderParams, BicycleGAN,
                                                make_bicycle_generator)
 from ganzoo_translation_zoo.discogan import DiscoGAN, DiscoGANParams
 from ganzoo_translation_zoo.dualgan import DualGAN, DualGANParams
+from ganzoo_translation_zoo.esrgan import ESRGAN, ESRGANParams, RRDBGeneratorParams, make_rrdb_generator
 from ganzoo_translation_zoo.inpainting import (ContextEncoderAlgorithmParams, ContextEncoderGAN, ContextEncoderParams,
                                                MNISTInpaintParams, load_mnist_inpaint, make_context_encoder)
 from ganzoo_translation_zoo.unit import UNIT, UNITNetworkParams, UNITParams, make_unit_network
@@ -35,6 +38,8 @@ def register_algorithms(register):
              "DiscoGAN (Kim et al. 2017): unpaired two-way translation, GAN plus reconstruction losses at one weight.")
     register("dualgan", DualGAN, DualGANParams,
              "DualGAN (Yi et al. 2017): unpaired two-way translation, Wasserstein critics, L1 reconstruction.")
+    register("esrgan", ESRGAN, ESRGANParams,
+             "ESRGAN (Wang et al. 2018): PSNR stage, then features before activation plus a relativistic average D.")
     register("unit", UNIT, UNITParams,
              "UNIT (Liu et al. 2017): unpaired translation through a shared latent space of two VAEs.")
     register("context_encoder", ContextEncoderGAN, ContextEncoderAlgorithmParams,
@@ -51,6 +56,8 @@ def register_generators(register):
              "UNIT's network: an encoder and a decoder per domain, innermost layers shared; two-sided data.")
     register("context-encoder", make_context_encoder, ContextEncoderParams,
              "Context Encoder's generator: a U-Net paints the masked central square, the rest passes unchanged.")
+    register("rrdb", make_rrdb_generator, RRDBGeneratorParams,
+             "ESRGAN's generator: residual-in-residual dense blocks, nearest upsampling by 2s; two-sided data.")
 
 
 @hookimpl
