@@ -40,10 +40,12 @@ CASES = [
      "Context Encoder: the masked 14x14 centre painted back (baseline: the training mean there)"),
     ("bicyclegan-edges", "bicyclegan_edges_mnist", [],
      "BicycleGAN: MNIST outlines -> digits in many styles (scored at z = 0; diversity below)"),
+    ("esrgan-x4", "esrgan_mnist", [], "ESRGAN: 7x7 -> 28x28 digits (x4), beside SRGAN; interpolation below"),
 ]
 METRICS = ("accuracy", "psnr", "ssim", "l1", "fid")
 DIVERSITY_CASES = ("pix2pix-edges", "bicyclegan-edges")  # one input, many outputs: measured beside each other
 DRAWS = 10  # outputs per input
+ALPHAS = (0.0, 0.5, 0.8, 1.0)  # ESRGAN's network interpolation: the weight of the PSNR model
 
 
 def ganzoo(*args: str, env: dict) -> subprocess.CompletedProcess:
@@ -75,7 +77,31 @@ def run_case(name: str, recipe: str, overrides: list[str], runs: Path, env: dict
     result["eval"] = json.loads(scored.stdout)
     if name in DIVERSITY_CASES:
         result["diversity"] = diversity(run_dir, data=env["GANZOO_DATA"])
+    if recipe == "esrgan_mnist":
+        result["interpolation"] = interpolation(run_dir, data=env["GANZOO_DATA"])
     return result
+
+
+def interpolation(run_dir: Path, data: str, n: int = 10000) -> dict:
+    """ESRGAN's network interpolation: the newest checkpoint's generator at each of ``ALPHAS``
+    (alpha x the PSNR-stage model + (1 - alpha) x the GAN model), scored as `ganzoo eval` scores."""
+    from ganzoo.eval.translation_eval import TranslationEvaluator, load_translators, run_directions
+    from ganzoo.plugins.registry import load_registry
+    from ganzoo.training import checkpoint
+    from ganzoo.training.data_record import load_recorded_data
+    from ganzoo_translation_zoo.esrgan import interpolated
+
+    registry = load_registry()
+    state = checkpoint.load_checkpoint(run_dir)
+    generator = load_translators(state, registry, "cpu")[0]["a2b"]
+    loaded = load_recorded_data(registry, checkpoint.recipe_of(state, registry, [f"dataset.params.root={data}"]))
+    evaluator = TranslationEvaluator(registry, loaded, run_directions(state))
+    scores = {}
+    for alpha in ALPHAS:
+        generator.load_state_dict(interpolated(state["models"]["generator"], state["algorithm"], alpha))
+        rows = evaluator.score({"a2b": generator}, n)["a2b"]
+        scores[str(alpha)] = {metric: rows[metric]["model"] for metric in ("psnr", "ssim", "accuracy", "fid")}
+    return scores
 
 
 def diversity(run_dir: Path, data: str, n: int = 1000, draws: int = DRAWS, seed: int = 0) -> dict:
@@ -154,6 +180,13 @@ def section(results: list[dict]) -> str:
                   "| case | inputs | accuracy | mean pairwise feature distance |", "| --- | --- | --- | --- |"]
         lines += [f"| `{r['recipe']}` | {r['diversity']['n']} | {r['diversity']['accuracy']:.4g} | "
                   f"{r['diversity']['mean_pairwise_feature_distance']:.4g} |" for r in measured]
+    for r in results:
+        if "interpolation" in r:
+            lines += ["", f"ESRGAN's network interpolation (`{r['recipe']}`): alpha x the PSNR-stage model + "
+                      "(1 - alpha) x the GAN model, scored on the held-out pairs.", "",
+                      "| alpha | psnr | ssim | accuracy | fid |", "| --- | --- | --- | --- | --- |"]
+            lines += [f"| {alpha} | " + " | ".join(cell(v) for v in row.values()) + " |"
+                      for alpha, row in r["interpolation"].items()]
     lines += ["", "Each row trained with `" + "`, `".join(r["command"] for r in results if "command" in r) + "`."]
     lines += ["", "accuracy: the shipped MNIST classifier reading the outputs, against the inputs' labels (it reads "
               "99.46% of the real test digits); psnr in dB (identical pictures: capped at 100); fid: outputs against "
