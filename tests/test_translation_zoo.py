@@ -212,3 +212,37 @@ def test_the_rrdb_generator_upsamples_by_powers_of_2_only():
     with pytest.raises(ValueError, match="upsamples by a power of 2"):
         make_rrdb_generator(RRDBGeneratorParams(), DataSpec(image_shape=(1, 4, 4), target_shape=(1, 28, 28),
                                                             paired=True))
+
+
+def test_the_inpainting_folder_holds_out_its_last_tenth_and_masks_with_the_training_mean(tmp_path):
+    from PIL import Image
+
+    from ganzoo_translation_zoo.inpainting import InpaintFolderParams, load_inpaint_folder
+
+    for i in range(10):
+        Image.new("RGB", (20, 12), (i * 20, 40, 200)).save(tmp_path / f"{i:02d}.png")
+    data = load_inpaint_folder(InpaintFolderParams(path=str(tmp_path), size=8, mask_size=4))
+    assert data.images.shape == (9, 3, 8, 8) and data.held_out.targets.shape == (1, 3, 8, 8)
+    mean = data.targets.mean(0)
+    assert torch.equal(data.held_out.images[0, :, 2:6, 2:6], mean[:, 2:6, 2:6])
+    assert torch.equal(data.held_out.images[0, :, :2], data.held_out.targets[0, :, :2])
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda root: root / "nowhere", "inpainting folder '.*nowhere' not found"),
+    (lambda root: root, "holds no .png or .jpg pictures; expected a folder of pictures, or train/ and test/"),
+    (lambda root: (root / "train").mkdir() or root, "train' holds no .png or .jpg pictures"),
+])
+def test_an_inpainting_folder_without_pictures_gets_one_line_and_exit_2(tmp_path, capsys, make, message):
+    import re
+
+    root = make(_made(tmp_path / "pictures"))
+    code = cli.main(["run", "context_encoder_folder", f"dataset.params.path={root}", "--out", str(tmp_path / "run")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and re.search(message, err[0]), err
+    assert not (tmp_path / "run").exists()
+
+
+def _made(folder):
+    folder.mkdir()
+    return folder

@@ -6,7 +6,7 @@ plugin's pix2pix, CycleGAN and SRGAN, on the same two-sided datasets and network
 - UNIT (``unit``): unpaired translation through a latent space shared by two VAEs, with its
   network (``unit``: both encoders and decoders, the innermost layers shared);
 - the Context Encoder (``context_encoder``): inpainting of masked centres, with its generator
-  (``context-encoder``) and task (``mnist-inpaint``);
+  (``context-encoder``) and tasks (``mnist-inpaint``, ``inpaint-folder`` for users' pictures);
 - BicycleGAN (``bicyclegan``): one input, many outputs, a latent code for the style, with its
   generator (``bicycle``) and encoder (``bicycle-encoder``);
 - ESRGAN (``esrgan``): super-resolution with the ``rrdb`` generator, a relativistic average
@@ -26,7 +26,8 @@ from ganzoo_translation_zoo.discogan import DiscoGAN, DiscoGANParams
 from ganzoo_translation_zoo.dualgan import DualGAN, DualGANParams
 from ganzoo_translation_zoo.esrgan import ESRGAN, ESRGANParams, RRDBGeneratorParams, make_rrdb_generator
 from ganzoo_translation_zoo.inpainting import (ContextEncoderAlgorithmParams, ContextEncoderGAN, ContextEncoderParams,
-                                               MNISTInpaintParams, load_mnist_inpaint, make_context_encoder)
+                                               InpaintFolderParams, MNISTInpaintParams, load_inpaint_folder,
+                                               load_mnist_inpaint, make_context_encoder)
 from ganzoo_translation_zoo.unit import UNIT, UNITNetworkParams, UNITParams, make_unit_network
 
 
@@ -64,3 +65,5 @@ def register_generators(register):
 def register_datasets(register):
     register("mnist-inpaint", load_mnist_inpaint, MNISTInpaintParams,
              "Paired inpainting: MNIST with its central square filled by the training mean -> the digit; test held out.")
+    register("inpaint-folder", load_inpaint_folder, InpaintFolderParams,
+             "Users' pictures for inpainting: the central square filled by the training mean -> the picture.")

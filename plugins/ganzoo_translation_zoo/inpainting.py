@@ -6,6 +6,9 @@ masked centre from its surroundings.
   area at 14 of 28) replaced by the mean of the training digits there. The masked pictures are
   made when the data are loaded, from the digits alone: no mask files. As the input is the
   mean-filled picture, ``ganzoo eval``'s baseline (the input itself) *is* filling with the mean.
+- ``inpaint-folder``: the same from users' pictures: ``FOLDER/train/`` and ``FOLDER/test/``
+  (or one folder, its last ``test_fraction`` held out, by name), every picture resized to
+  ``size`` x ``size``, the central ``mask_size`` square filled with the training pictures' mean.
 - ``context-encoder`` (generator): a U-Net that sees the masked picture and paints the square;
   outside it, its output is the input unchanged, so every pixel it changes is one it filled.
 - ``context_encoder`` (algorithm): the paper's joint loss on the square, ``reconstruction_weight``
@@ -30,7 +33,9 @@ import torch.nn.functional as F
 from torch import nn
 
 import ganzoo
-from ganzoo import DataSource, ImageData, default_data_root
+from ganzoo import DataSource, GanzooError, ImageData, default_data_root
+from ganzoo_translation.cyclegan_folders import read_domain
+from ganzoo_translation.folders import images_in
 from ganzoo_translation.algorithms import PairedTranslation
 from ganzoo_translation.mnist_tasks import FILES, MNISTTaskParams, read_split
 from ganzoo_translation.models import UNetParams, make_unet
@@ -71,6 +76,52 @@ def load_mnist_inpaint(params: MNISTInpaintParams) -> ImageData:
     source = DataSource(root=root, files=tuple(f"MNIST/raw/{name}" for split in FILES.values() for name in split))
     return ImageData(images=masked(digits, mean, params.mask_size), labels=labels, num_classes=10, targets=digits,
                      paired=True, held_out=held_out, source=source)
+
+
+@dataclass
+class InpaintFolderParams:
+    path: Optional[str] = None  # required: a folder of pictures, or one holding train/ and test/ folders of them
+    channels: int = 3  # 3 (RGB) or 1 (grey)
+    size: int = 64  # every picture is resized to size x size
+    mask_size: int = 32  # side of the masked central square (the paper: half the side, a quarter of the area)
+    test_fraction: float = 0.1  # held out, the last by name, when there is no test/ folder
+    limit: Optional[int] = None  # train on the first N pictures only
+
+    def __post_init__(self):
+        if self.channels not in (1, 3):
+            raise ValueError(f"channels must be 1 or 3, got {self.channels}")
+        if not 1 <= self.mask_size < self.size:
+            raise ValueError(f"mask_size must be at least 1 and smaller than size ({self.size}), got {self.mask_size}")
+        if not 0 < self.test_fraction < 1:
+            raise ValueError(f"test_fraction must be between 0 and 1, got {self.test_fraction}")
+
+
+def load_inpaint_folder(params: InpaintFolderParams) -> ImageData:
+    if not params.path:
+        raise GanzooError("inpaint-folder needs a folder of pictures: add dataset.params.path=FOLDER (pictures, or "
+                          "train/ and test/ folders of them)")
+    root = Path(params.path).expanduser()
+    if not root.is_dir():
+        raise GanzooError(f"inpainting folder '{root}' not found; set dataset.params.path to a folder of pictures "
+                          "(or of train/ and test/ folders of them)")
+    split = (root / "train").is_dir()
+    folders = (root / "train", root / "test") if split else (root,)
+    for folder in folders:
+        if not folder.is_dir() or not images_in(folder):
+            raise GanzooError(f"'{folder}' holds no .png or .jpg pictures; expected a folder of pictures, or train/ "
+                              "and test/ folders of them")
+    if split:
+        pictures, held_out = read_domain(root / "train", params, params.limit), read_domain(root / "test", params, None)
+    else:
+        every = read_domain(root, params, None)
+        keep = len(every) - max(1, round(len(every) * params.test_fraction))
+        if keep < 1:
+            raise GanzooError(f"'{root}' holds {len(every)} picture(s): too few to hold {params.test_fraction:.0%} out "
+                              "and train on the rest; add pictures or a test/ folder")
+        pictures, held_out = every[:keep][:params.limit], every[keep:]
+    mean = pictures.mean(0, keepdim=True)
+    test = ImageData(images=masked(held_out, mean, params.mask_size), targets=held_out, paired=True)
+    return ImageData(images=masked(pictures, mean, params.mask_size), targets=pictures, paired=True, held_out=test)
 
 
 # ------------------------------------------------------------------ the generator
