@@ -246,3 +246,41 @@ def test_an_inpainting_folder_without_pictures_gets_one_line_and_exit_2(tmp_path
 def _made(folder):
     folder.mkdir()
     return folder
+
+
+# ---------------------------------------------------------------- which update trains what
+G2, D2 = ("generator", "generator_b2a"), ("discriminator", "discriminator_a")
+
+
+@pytest.mark.parametrize("recipe, overrides, shapes, expected", [
+    ("discogan_mnist", [], ((1, 28, 28), False), [G2, D2]),
+    ("dualgan_mnist", ["algorithm.params.d_steps=1"], ((1, 28, 28), False), [D2, G2]),
+    ("unit_mnist", [], ((1, 28, 28), False), [("generator",), D2]),
+    ("context_encoder_mnist", [], ((1, 28, 28), True), [("discriminator",), ("generator",)]),
+    ("bicyclegan_edges_mnist", [], ((1, 28, 28), True),
+     [("generator", "encoder"), ("generator",), ("discriminator", "discriminator_lr")]),
+    ("esrgan_mnist", ["algorithm.params.psnr_steps=0"], ((1, 7, 7), True), [("discriminator",), ("generator",)]),
+], ids=lambda value: value.split("_mnist")[0] if isinstance(value, str) else None)
+def test_each_update_reaches_only_the_models_it_steps(recipe, overrides, shapes, expected):
+    from ganzoo import Batch, DataSpec
+    from ganzoo.components import build_losses, build_models
+    from ganzoo.recipe import load_recipe
+    from test_classics import RecordingStep
+
+    (image_shape, paired), registry = shapes, registry_of()
+    loaded = load_recipe(ROOT / "recipes" / f"{recipe}.yaml", list(overrides), registry)
+    spec = DataSpec(image_shape, num_classes=10, target_shape=(1, 28, 28), paired=paired)
+    algorithm = registry.get("algorithm", loaded.config.algorithm.name).factory(loaded.params["algorithm"])
+    models, losses = build_models(registry, loaded, spec, torch.device("cpu")), build_losses(registry, loaded)
+    algorithm.setup(models, losses, spec)
+    step = RecordingStep(models, losses)
+    torch.manual_seed(0)
+    targets = torch.rand(4, 1, 28, 28) * 2 - 1
+    images = torch.rand(4, *image_shape) * 2 - 1
+    if image_shape == (1, 28, 28):  # inputs that agree with their targets outside the centre (inpainting)
+        images = targets.clone()
+        images[..., 7:21, 7:21] = 0
+    algorithm.train_step(Batch(images, torch.arange(4), targets), step)
+    assert [roles for roles, _ in step.updates] == [set(roles) for roles in expected]
+    for roles, reached in step.updates:
+        assert reached == roles, f"the update of {sorted(roles)} reached {sorted(reached)}"
