@@ -200,6 +200,15 @@ def test_esrgan_keeps_its_psnr_model_resumes_exactly_and_interpolates(data_env, 
     assert not torch.equal(psnr["head.weight"], weights["head.weight"])  # the GAN stage moved on from it
     rows = logged(tmp_path / "whole")
     assert rows[0].get("g_loss") is None and rows[-1].get("g_loss") is not None  # L1 alone, then the GAN
+    ort = pytest.importorskip("onnxruntime")  # the bicubic skip's atanh is written out: ONNX has none
+    assert cli.main(["export", str(tmp_path / "whole"), "--out", str(tmp_path / "g.onnx")]) == 0
+    from ganzoo.eval.translation_eval import load_translators
+
+    generator = load_translators(state, registry_of(), "cpu")[0]["a2b"]
+    x = torch.rand(3, 1, 7, 7, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    session = ort.InferenceSession(str(tmp_path / "g.onnx"), providers=["CPUExecutionProvider"])
+    with torch.no_grad():
+        assert np.allclose(session.run(["outputs"], {"images": x.numpy()})[0], generator(x).numpy(), atol=1e-5)
 
 
 def test_the_rrdb_generator_upsamples_by_powers_of_2_only():

@@ -104,7 +104,9 @@ class RRDBGenerator(nn.Module):
         base = F.interpolate(x, size=self.size, mode="bicubic", align_corners=False)
         if base.shape[1] != self.cout:
             base = base.mean(1, keepdim=True).expand(-1, self.cout, -1, -1)
-        return torch.tanh(torch.atanh(base.clamp(-0.999, 0.999)) + out)
+        base = base.clamp(-0.999, 0.999)
+        # atanh(base), written out: ONNX (opset 17) has no atanh, so `ganzoo export --format onnx` would fail
+        return torch.tanh(0.5 * torch.log((1 + base) / (1 - base)) + out)
 
 
 def make_rrdb_generator(params: RRDBGeneratorParams, spec: ganzoo.DataSpec) -> RRDBGenerator:
