@@ -108,12 +108,13 @@ def diversity(run_dir: Path, data: str, n: int = 1000, draws: int = DRAWS, seed:
     """BicycleGAN's check: ``draws`` outputs for each of the first ``n`` held-out inputs, each from
     its own code z ~ N(0, I) (a generator without a code gives its one output ``draws`` times):
     the classifier's accuracy on all of them, and the mean L2 distance between the classifier's
-    128-d features of two outputs of one input, over every pair, averaged over the inputs."""
+    128-d features of two outputs of one input, over every pair, averaged over the inputs. The
+    first 8 inputs' rows (input | outputs | target) go to RUN_DIR/diversity.png."""
     import torch
 
     from ganzoo.eval.classifier import embed_images, load_classifier
     from ganzoo.eval.translation_eval import load_translators
-    from ganzoo.output.images import to_uint8
+    from ganzoo.output.images import save_grid, to_uint8
     from ganzoo.plugins.registry import load_registry
     from ganzoo.training import checkpoint
     from ganzoo.training.data_record import load_recorded_data
@@ -132,6 +133,10 @@ def diversity(run_dir: Path, data: str, n: int = 1000, draws: int = DRAWS, seed:
             latent_dim = getattr(generator, "latent_dim", None)
             z = None if latent_dim is None else torch.randn(len(inputs), latent_dim, generator=codes)
             outputs.append(generator(inputs) if z is None else generator(inputs, z))
+    shown = 8  # the picture: input | the outputs | target, one input a row
+    save_grid(torch.cat([inputs[:shown, None], torch.stack([o[:shown] for o in outputs], 1),
+                         held_out.targets[:shown, None].float()], 1).flatten(0, 1), run_dir / "diversity.png",
+              nrow=draws + 2)
     features = embed_images(classifier, to_uint8(torch.cat(outputs)))
     accuracy = (features.probs.argmax(1) == labels.repeat(draws)).float().mean().item()
     per_input = features.features.view(draws, len(inputs), -1).transpose(0, 1)  # (n, draws, 128)
