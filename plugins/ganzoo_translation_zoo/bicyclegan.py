@@ -12,9 +12,10 @@ many outputs, a latent code ``z`` choosing among them.
   it: L1 x ``pixel_weight``, KL x ``kl_weight``, and fool ``discriminator``) and cLR-GAN (a code
   drawn from N(0, I) must give a picture that fools ``discriminator_lr``); then the generator
   alone learns to let the encoder read the drawn code back (L1 x ``latent_weight``); then both
-  discriminators learn the real targets against their fakes. Codes come from torch's generator,
-  which the trainer seeds and keeps in checkpoints: a resumed run draws what an uninterrupted one
-  would.
+  discriminators learn the real targets against their fakes. Codes and the reparametrisation's
+  noise come from ``step.latent``: the trainer's seeded noise stream, kept in checkpoints and drawn
+  for the whole batch, so a resumed run, or one in ``--nproc N`` processes, draws what one
+  uninterrupted process would.
 """
 
 from __future__ import annotations
@@ -148,10 +149,10 @@ class BicycleGAN(ganzoo.Algorithm):
         loss, p = step.losses["loss"], self.params
         x, y = batch.images, batch.targets
 
-        drawn = torch.randn(x.shape[0], self.latent_dim, device=x.device)
+        drawn = step.latent("generator")  # this process's share of the global batch's codes, as any world size draws
         with step.frozen(*self.discriminators):
             mu, logvar = E(y).float().chunk(2, dim=1)
-            encoded = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+            encoded = mu + step.latent("generator").to(mu.dtype) * torch.exp(0.5 * logvar)  # reparametrised
             rebuilt, from_prior = G(x, encoded), G(x, drawn)
             l1 = (rebuilt - y).abs().mean()
             kl = 0.5 * (mu.pow(2) + logvar.exp() - logvar - 1).sum(1).mean()

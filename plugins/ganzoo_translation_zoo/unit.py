@@ -13,8 +13,9 @@ parts at once) learn from the two VAEs' reconstructions (``reconstruction_weight
 each translation against its domain's discriminator (``adversarial_weight``), and the cycle
 through the latent space (``cycle_weight`` x L1 of ``G_a(E_b(G_b(z_a)))`` against ``a``, with
 ``cycle_kl_weight`` on its codes); then each discriminator learns its domain's real pictures
-against the translations. Codes draw noise from torch's generator, which the trainer seeds and
-keeps in checkpoints, so a resumed run draws what an uninterrupted one would.
+against the translations. The codes' noise comes from ``step.latent`` (the network's
+``sample_latent``): the trainer's seeded stream, kept in checkpoints and drawn for the whole
+batch, so a resumed run, or one in ``--nproc N`` processes, draws what one process would.
 
 ganzoo builds one model per role and translates each direction with its own role. The whole
 network is the ``generator`` role, trained by this algorithm; ``generator_b2a`` is a second copy of
@@ -79,6 +80,7 @@ class UNITNetwork(nn.Module):
                              "pictures (dataset.params.size=N)")
         self.direction = params.direction
         inner = params.base_channels * scale
+        self.code_shape = (inner, shapes["a"][1] // scale, shapes["a"][2] // scale)
         self.encoders = nn.ModuleDict({side: self._encoder(shape[0], params) for side, shape in shapes.items()})
         self.decoders = nn.ModuleDict({side: self._decoder(shape[0], params) for side, shape in shapes.items()})
         self.shared_encoder = ResidualBlock(inner, params.norm)  # the last layer of both encoders
@@ -111,6 +113,11 @@ class UNITNetwork(nn.Module):
         """``side``'s pictures from codes ``z``."""
         return self.decoders[side](self.shared_decoder(z))
 
+    def sample_latent(self, n: int, rng: torch.Generator) -> torch.Tensor:
+        """Standard normal noise of a code's shape, (n, channels, height, width): what the algorithm adds
+        to the encoders' means (drawn by the trainer for the whole batch, through ``step.latent``)."""
+        return torch.randn(n, *self.code_shape, device=rng.device, generator=rng)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         source, target = ("a", "b") if self.direction == "a2b" else ("b", "a")
         return self.decode(self.encode(x, source), target)
@@ -136,9 +143,12 @@ class UNITParams:
             raise ValueError("the loss weights must be at least 0")
 
 
-def _sample(mu: torch.Tensor) -> torch.Tensor:
-    """A code drawn from N(mu, 1)."""
-    return mu + torch.randn_like(mu)
+
+
+def sampled(mu: torch.Tensor, step) -> torch.Tensor:
+    """A code drawn from N(mu, 1), its noise from the trainer's stream (``step.latent``): drawn for the
+    whole batch, so one process and ``--nproc N`` draw alike, and kept in checkpoints."""
+    return mu + step.latent("generator").to(mu.dtype)
 
 
 class UNIT(UnpairedTranslation):
@@ -176,14 +186,14 @@ class UNIT(UnpairedTranslation):
 
         with step.frozen(*self.discriminators):
             mu_a, mu_b = net.encode(a, "a"), net.encode(b, "b")
-            z_a, z_b = _sample(mu_a), _sample(mu_b)
+            z_a, z_b = sampled(mu_a, step), sampled(mu_b, step)
             fake_b, fake_a = net.decode(z_a, "b"), net.decode(z_b, "a")
             mu_a_, mu_b_ = net.encode(fake_a, "a"), net.encode(fake_b, "b")  # codes of the translations
             adversarial = fooled(loss, step, ((D_b, b, fake_b), (D_a, a, fake_a)))
             kl = mu_a.pow(2).mean() + mu_b.pow(2).mean()
             reconstruction = (net.decode(z_a, "a") - a).abs().mean() + (net.decode(z_b, "b") - b).abs().mean()
-            cycle = ((net.decode(_sample(mu_b_), "a") - a).abs().mean()
-                     + (net.decode(_sample(mu_a_), "b") - b).abs().mean())
+            cycle = ((net.decode(sampled(mu_b_, step), "a") - a).abs().mean()
+                     + (net.decode(sampled(mu_a_, step), "b") - b).abs().mean())
             total = (p.adversarial_weight * adversarial + p.kl_weight * kl + p.reconstruction_weight * reconstruction
                      + p.cycle_kl_weight * (mu_a_.pow(2).mean() + mu_b_.pow(2).mean()) + p.cycle_weight * cycle)
         if step.update("generator", total):
