@@ -143,8 +143,6 @@ class UNITParams:
             raise ValueError("the loss weights must be at least 0")
 
 
-
-
 def sampled(mu: torch.Tensor, step) -> torch.Tensor:
     """A code drawn from N(mu, 1), its noise from the trainer's stream (``step.latent``): drawn for the
     whole batch, so one process and ``--nproc N`` draw alike, and kept in checkpoints."""
