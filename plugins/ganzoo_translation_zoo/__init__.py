@@ -64,6 +64,6 @@ def register_generators(register):
 @hookimpl
 def register_datasets(register):
     register("mnist-inpaint", load_mnist_inpaint, MNISTInpaintParams,
-             "Paired inpainting: MNIST with its central square filled by the training mean -> the digit; test held out.")
+             "Paired inpainting: MNIST, its central square filled by the training mean -> the digit; test held out.")
     register("inpaint-folder", load_inpaint_folder, InpaintFolderParams,
              "Users' pictures for inpainting: the central square filled by the training mean -> the picture.")

@@ -150,7 +150,8 @@ class ESRGAN(PairedTranslation):
             if tuple(data.target_shape) != (1, 28, 28):
                 raise ganzoo.GanzooError("esrgan's perceptual loss reads features of the shipped MNIST classifier, "
                                          "which takes 1x28x28 digits; these targets are "
-                                         f"{'x'.join(map(str, data.target_shape))}: set algorithm.params.content_weight=0")
+                                         f"{'x'.join(map(str, data.target_shape))}: "
+                                         "set algorithm.params.content_weight=0")
             self.classifier = ganzoo.mnist_classifier(next(models["generator"].parameters()).device)
             self.classifier.requires_grad_(False)
 
