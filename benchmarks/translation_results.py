@@ -32,8 +32,20 @@ CASES = [
     ("pix2pix-edges", "pix2pix_edges_mnist", [], "pix2pix: MNIST outlines -> digits (paired)"),
     ("srgan-x4", "srgan_mnist", [], "SRGAN: 7x7 -> 28x28 digits (x4)"),
     ("cyclegan", "cyclegan_mnist", [], "CycleGAN: digits <-> other digits, thickened and inverted (unpaired)"),
+    # the translation zoo's unpaired models, on CycleGAN's task, to read beside it
+    ("discogan", "discogan_mnist", [], "DiscoGAN: the same unpaired task, no pool, reconstruction at weight 1"),
+    ("dualgan", "dualgan_mnist", [], "DualGAN: the same unpaired task, WGAN-GP critics, n_critic 5"),
+    ("unit", "unit_mnist", [], "UNIT: the same unpaired task through a shared latent space"),
+    ("context-encoder", "context_encoder_mnist", [],
+     "Context Encoder: the masked 14x14 centre painted back (baseline: the training mean there)"),
+    ("bicyclegan-edges", "bicyclegan_edges_mnist", [],
+     "BicycleGAN: MNIST outlines -> digits in many styles (scored at z = 0; diversity below)"),
+    ("esrgan-x4", "esrgan_mnist", [], "ESRGAN: 7x7 -> 28x28 digits (x4), beside SRGAN; interpolation below"),
 ]
 METRICS = ("accuracy", "psnr", "ssim", "l1", "fid")
+DIVERSITY_CASES = ("pix2pix-edges", "bicyclegan-edges")  # one input, many outputs: measured beside each other
+DRAWS = 10  # outputs per input
+ALPHAS = (0.0, 0.5, 0.8, 1.0)  # ESRGAN's network interpolation: the weight of the PSNR model
 
 
 def ganzoo(*args: str, env: dict) -> subprocess.CompletedProcess:
@@ -63,7 +75,74 @@ def run_case(name: str, recipe: str, overrides: list[str], runs: Path, env: dict
     if scored.returncode != 0:
         return {**result, "error": f"not evaluated: {last_line(scored.stderr)}"}
     result["eval"] = json.loads(scored.stdout)
+    if name in DIVERSITY_CASES:
+        result["diversity"] = diversity(run_dir, data=env["GANZOO_DATA"])
+    if recipe == "esrgan_mnist":
+        result["interpolation"] = interpolation(run_dir, data=env["GANZOO_DATA"])
     return result
+
+
+def interpolation(run_dir: Path, data: str, n: int = 10000) -> dict:
+    """ESRGAN's network interpolation: the newest checkpoint's generator at each of ``ALPHAS``
+    (alpha x the PSNR-stage model + (1 - alpha) x the GAN model), scored as `ganzoo eval` scores."""
+    from ganzoo.eval.translation_eval import TranslationEvaluator, load_translators, run_directions
+    from ganzoo.plugins.registry import load_registry
+    from ganzoo.training import checkpoint
+    from ganzoo.training.data_record import load_recorded_data
+    from ganzoo_translation_zoo.esrgan import interpolated
+
+    registry = load_registry()
+    state = checkpoint.load_checkpoint(run_dir)
+    generator = load_translators(state, registry, "cpu")[0]["a2b"]
+    loaded = load_recorded_data(registry, checkpoint.recipe_of(state, registry, [f"dataset.params.root={data}"]))
+    evaluator = TranslationEvaluator(registry, loaded, run_directions(state))
+    scores = {}
+    for alpha in ALPHAS:
+        generator.load_state_dict(interpolated(state["models"]["generator"], state["algorithm"], alpha))
+        rows = evaluator.score({"a2b": generator}, n)["a2b"]
+        scores[str(alpha)] = {metric: rows[metric]["model"] for metric in ("psnr", "ssim", "accuracy", "fid")}
+    return scores
+
+
+def diversity(run_dir: Path, data: str, n: int = 1000, draws: int = DRAWS, seed: int = 0) -> dict:
+    """BicycleGAN's check: ``draws`` outputs for each of the first ``n`` held-out inputs, each from
+    its own code z ~ N(0, I) (a generator without a code gives its one output ``draws`` times):
+    the classifier's accuracy on all of them, and the mean L2 distance between the classifier's
+    128-d features of two outputs of one input, over every pair, averaged over the inputs. The
+    first 8 inputs' rows (input | outputs | target) go to RUN_DIR/diversity.png."""
+    import torch
+
+    from ganzoo.eval.classifier import embed_images, load_classifier
+    from ganzoo.eval.translation_eval import load_translators
+    from ganzoo.output.images import save_grid, to_uint8
+    from ganzoo.plugins.registry import load_registry
+    from ganzoo.training import checkpoint
+    from ganzoo.training.data_record import load_recorded_data
+
+    registry = load_registry()
+    state = checkpoint.load_checkpoint(run_dir)
+    generator = load_translators(state, registry, "cpu")[0]["a2b"]
+    held_out = load_recorded_data(registry, checkpoint.recipe_of(state, registry, [f"dataset.params.root={data}"]))
+    held_out = held_out.held_out
+    inputs, labels = held_out.images[:n].float(), held_out.labels[:n]
+    classifier, _ = load_classifier(None, "cpu")
+    codes = torch.Generator().manual_seed(seed)
+    outputs = []
+    with torch.no_grad():
+        for _ in range(draws):
+            latent_dim = getattr(generator, "latent_dim", None)
+            z = None if latent_dim is None else torch.randn(len(inputs), latent_dim, generator=codes)
+            outputs.append(generator(inputs) if z is None else generator(inputs, z))
+    shown = 8  # the picture: input | the outputs | target, one input a row
+    save_grid(torch.cat([inputs[:shown, None], torch.stack([o[:shown] for o in outputs], 1),
+                         held_out.targets[:shown, None].float()], 1).flatten(0, 1), run_dir / "diversity.png",
+              nrow=draws + 2)
+    features = embed_images(classifier, to_uint8(torch.cat(outputs)))
+    accuracy = (features.probs.argmax(1) == labels.repeat(draws)).float().mean().item()
+    per_input = features.features.view(draws, len(inputs), -1).transpose(0, 1)  # (n, draws, 128)
+    distances = torch.cdist(per_input, per_input)  # (n, draws, draws)
+    mean_pairwise = (distances.sum((1, 2)) / (draws * (draws - 1))).mean().item()
+    return {"n": len(inputs), "draws": draws, "accuracy": accuracy, "mean_pairwise_feature_distance": mean_pairwise}
 
 
 def cell(value) -> str:
@@ -75,10 +154,11 @@ def cell(value) -> str:
 def section(results: list[dict]) -> str:
     lines = [BEGIN, "## Image translation and enhancement", "",
              "Each recipe trained in one whole `ganzoo run` process (seed 0, the time includes start-up and "
-             "the per-epoch grids), then `ganzoo eval RUN_DIR` on the 10,000 held-out MNIST test pairs (CycleGAN: "
-             "5,000 unpaired digits each way); each value is `model / baseline / right answers`, the baseline "
+             "the per-epoch grids), then `ganzoo eval RUN_DIR` on the 10,000 held-out MNIST test pairs (the "
+             "unpaired models, CycleGAN, DiscoGAN, DualGAN and UNIT: 5,000 digits each way); each value is "
+             "`model / baseline / right answers`, the baseline "
              "being bicubic upsampling for SR and the identity otherwise (the outline itself for pix2pix), the "
-             "right answers for CycleGAN the hidden transform. Reproduce with "
+             "right answers for the unpaired models the hidden transform. Reproduce with "
              "`python benchmarks/translation_results.py`; see docs/translation.md.", "",
              f"Machine: {machine('cpu')}.", "",
              "| case | what it shows | wall time | steps | images/s | " + " | ".join(METRICS) + " |",
@@ -96,6 +176,22 @@ def section(results: list[dict]) -> str:
                 if len(directions) > 1 else start
             lines.append(row_start + " | ".join(" / ".join(cell(rows[m][k]) for k in ("model", "baseline", "targets"))
                                                 if m in rows else "" for m in METRICS) + " |")
+    measured = [r for r in results if "diversity" in r]
+    if measured:
+        lines += ["", f"One input, many outputs: {DRAWS} outputs for each of the first held-out outlines (BicycleGAN: "
+                  "each from its own code z ~ N(0, I); pix2pix: its one output), the classifier's accuracy on all "
+                  "of them and the mean L2 distance between the classifier's 128-d features of two outputs of one "
+                  "input (0: all alike).", "",
+                  "| case | inputs | accuracy | mean pairwise feature distance |", "| --- | --- | --- | --- |"]
+        lines += [f"| `{r['recipe']}` | {r['diversity']['n']} | {r['diversity']['accuracy']:.4g} | "
+                  f"{r['diversity']['mean_pairwise_feature_distance']:.4g} |" for r in measured]
+    for r in results:
+        if "interpolation" in r:
+            lines += ["", f"ESRGAN's network interpolation (`{r['recipe']}`): alpha x the PSNR-stage model + "
+                      "(1 - alpha) x the GAN model, scored on the held-out pairs.", "",
+                      "| alpha | psnr | ssim | accuracy | fid |", "| --- | --- | --- | --- | --- |"]
+            lines += [f"| {alpha} | " + " | ".join(cell(v) for v in row.values()) + " |"
+                      for alpha, row in r["interpolation"].items()]
     lines += ["", "Each row trained with `" + "`, `".join(r["command"] for r in results if "command" in r) + "`."]
     lines += ["", "accuracy: the shipped MNIST classifier reading the outputs, against the inputs' labels (it reads "
               "99.46% of the real test digits); psnr in dB (identical pictures: capped at 100); fid: outputs against "

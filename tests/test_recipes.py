@@ -24,8 +24,10 @@ BATCH = 16
 STEPS = 5  # enough for one generator step at algorithm.params.d_steps=5
 SHRINK = ["train.epochs=1", f"train.batch_size={BATCH}", "train.log_every=1", "output.grid_size=4",
           "train.device=cpu"]
-# Recipes whose own settings do not fit the tiny data: dcgan_sharp's 100 clusters need 100 images.
-FIT_TINY_DATA = {"dcgan_sharp": [f"dataset.params.clusters={BATCH // 2}"]}
+# Recipes whose own settings do not fit the tiny data: dcgan_sharp's 100 clusters need 100 images;
+# esrgan_mnist's 500 PSNR-stage steps come before its GAN stage.
+FIT_TINY_DATA = {"dcgan_sharp": [f"dataset.params.clusters={BATCH // 2}"],
+                 "esrgan_mnist": ["algorithm.params.psnr_steps=2"]}
 
 
 @pytest.fixture(scope="module")
@@ -65,10 +67,12 @@ def write_tiny_data(tmp_path_factory, mnist_root) -> dict:
         "image-folder": [f"dataset.params.path={folder}", limit],
         "mnist-edges": mnist_task,
         "mnist-sr": mnist_task,
+        "mnist-inpaint": mnist_task,
         "paired-folder": [f"dataset.params.path={pairs}"],
         "mnist-unpaired": [f"dataset.params.root={mnist_root}", f"dataset.params.limit={2 * BATCH * STEPS}",
                            "dataset.params.test_limit=16"],
         "unpaired-folder": [f"dataset.params.path={domains}"],
+        "inpaint-folder": [f"dataset.params.path={pairs}", "dataset.params.size=16", "dataset.params.mask_size=8"],
     }
 
 

@@ -72,27 +72,23 @@ def pooled(pool: ImagePool, fakes: torch.Tensor) -> torch.Tensor:
     return pool.query(torch.cat(shares)).narrow(0, rank * len(fakes), len(fakes))
 
 
-class CycleGAN(ganzoo.Algorithm):
+class UnpairedTranslation(ganzoo.Algorithm):
+    """Two generators between two unpaired domains, ``generator`` (A -> B) and ``generator_b2a``
+    (B -> A), each judged by a discriminator of its output domain (``discriminator`` judges B,
+    ``discriminator_a`` judges A): what CycleGAN, DiscoGAN and DualGAN share. ``name`` is the
+    algorithm's name in its messages."""
+
+    name = "unpaired translation"
     roles = {"generator": "generator", "generator_b2a": "generator", "discriminator": "discriminator",
              "discriminator_a": "discriminator", "loss": "loss"}
-    # d_loss and g_loss: both discriminators' losses and both generators' adversarial losses, summed;
-    # d_b and d_a: each discriminator's own (a domain the generators win too easily shows here)
-    scalars = ("d_loss", "g_loss", "cycle", "identity", "d_b", "d_a")
     directions = {"a2b": "generator", "b2a": "generator_b2a"}
     generators = ("generator", "generator_b2a")
     discriminators = ("discriminator", "discriminator_a")
 
-    def __init__(self, params: Optional[CycleGANParams] = None):
-        super().__init__(params if params is not None else CycleGANParams())
-        self.pool_b = self.pool_a = None
-
     def setup(self, models, losses, data) -> None:
         if data.paired:
-            raise ganzoo.GanzooError("cyclegan learns from unpaired data (two domains); this dataset is paired: use "
-                                     "pix2pix, or a dataset of two domains (mnist-unpaired, unpaired-folder)")
-        seed = torch.initial_seed() + POOL_SEED_OFFSET  # the trainer seeds torch with the run's seed first
-        self.pool_b = ImagePool(self.params.pool_size, seed)
-        self.pool_a = ImagePool(self.params.pool_size, seed + 1)
+            raise ganzoo.GanzooError(f"{self.name} learns from unpaired data (two domains); this dataset is paired: "
+                                     "use pix2pix, or a dataset of two domains (mnist-unpaired, unpaired-folder)")
         self.check_models(models, data)
 
     def check_models(self, models, data) -> None:
@@ -106,13 +102,30 @@ class CycleGAN(ganzoo.Algorithm):
                 shape = tuple(out.shape[1:]) if isinstance(out, torch.Tensor) else type(out).__name__
                 if shape != target:
                     raise ganzoo.ContractViolation(
-                        f"as cyclegan's {role} it must translate {source} pictures to {target}, but it makes "
+                        f"as {self.name}'s {role} it must translate {source} pictures to {target}, but it makes "
                         f"{shape}; is its direction set right ({'a2b' if role == 'generator' else 'b2a'})?",
                         models[role])
                 if getattr(unwrapped(models[judge]), "conditional_on_input", False):
-                    raise ganzoo.GanzooError(f"cyclegan's {judge} judges pictures alone, without the input; set "
+                    raise ganzoo.GanzooError(f"{self.name}'s {judge} judges pictures alone, without the input; set "
                                              f"{judge}.params.conditional_on_input=false")
                 logits(models[judge], out)
+
+
+class CycleGAN(UnpairedTranslation):
+    name = "cyclegan"
+    # d_loss and g_loss: both discriminators' losses and both generators' adversarial losses, summed;
+    # d_b and d_a: each discriminator's own (a domain the generators win too easily shows here)
+    scalars = ("d_loss", "g_loss", "cycle", "identity", "d_b", "d_a")
+
+    def __init__(self, params: Optional[CycleGANParams] = None):
+        super().__init__(params if params is not None else CycleGANParams())
+        self.pool_b = self.pool_a = None
+
+    def setup(self, models, losses, data) -> None:
+        super().setup(models, losses, data)
+        seed = torch.initial_seed() + POOL_SEED_OFFSET  # the trainer seeds torch with the run's seed first
+        self.pool_b = ImagePool(self.params.pool_size, seed)
+        self.pool_a = ImagePool(self.params.pool_size, seed + 1)
 
     def train_step(self, batch, step) -> None:
         G, F = step.models["generator"], step.models["generator_b2a"]

@@ -1,0 +1,69 @@
+"""ganzoo's translation zoo: more of PyTorch-GAN's image-to-image models, beside the translation
+plugin's pix2pix, CycleGAN and SRGAN, on the same two-sided datasets and networks:
+
+- DiscoGAN (``discogan``) and DualGAN (``dualgan``): unpaired translation both ways, two
+  generators and two discriminators, as CycleGAN;
+- UNIT (``unit``): unpaired translation through a latent space shared by two VAEs, with its
+  network (``unit``: both encoders and decoders, the innermost layers shared);
+- the Context Encoder (``context_encoder``): inpainting of masked centres, with its generator
+  (``context-encoder``) and tasks (``mnist-inpaint``, ``inpaint-folder`` for users' pictures);
+- BicycleGAN (``bicyclegan``): one input, many outputs, a latent code for the style, with its
+  generator (``bicycle``) and encoder (``bicycle-encoder``);
+- ESRGAN (``esrgan``): super-resolution with the ``rrdb`` generator, a relativistic average
+  discriminator and network interpolation between its PSNR and GAN models.
+
+It builds on the translation plugin (its networks, datasets and unpaired base class), which
+ships in the same distribution. Like the other built-in plugins it uses only ganzoo's public API
+and is registered through the ``ganzoo`` entry-point group, exactly as a third-party plugin is.
+"""
+
+from ganzoo import hookimpl
+
+from ganzoo_translation_zoo.bicyclegan import (BicycleEncoderParams, BicycleGAN, BicycleGANParams,
+                                               BicycleGeneratorParams, make_bicycle_encoder,
+                                               make_bicycle_generator)
+from ganzoo_translation_zoo.discogan import DiscoGAN, DiscoGANParams
+from ganzoo_translation_zoo.dualgan import DualGAN, DualGANParams
+from ganzoo_translation_zoo.esrgan import ESRGAN, ESRGANParams, RRDBGeneratorParams, make_rrdb_generator
+from ganzoo_translation_zoo.inpainting import (ContextEncoderAlgorithmParams, ContextEncoderGAN, ContextEncoderParams,
+                                               InpaintFolderParams, MNISTInpaintParams, load_inpaint_folder,
+                                               load_mnist_inpaint, make_context_encoder)
+from ganzoo_translation_zoo.unit import UNIT, UNITNetworkParams, UNITParams, make_unit_network
+
+
+@hookimpl
+def register_algorithms(register):
+    register("bicyclegan", BicycleGAN, BicycleGANParams,
+             "BicycleGAN (Zhu et al. 2017): paired translation to many outputs, a latent code read back by an encoder.")
+    register("discogan", DiscoGAN, DiscoGANParams,
+             "DiscoGAN (Kim et al. 2017): unpaired two-way translation, GAN plus reconstruction losses at one weight.")
+    register("dualgan", DualGAN, DualGANParams,
+             "DualGAN (Yi et al. 2017): unpaired two-way translation, Wasserstein critics, L1 reconstruction.")
+    register("esrgan", ESRGAN, ESRGANParams,
+             "ESRGAN (Wang et al. 2018): PSNR stage, then features before activation plus a relativistic average D.")
+    register("unit", UNIT, UNITParams,
+             "UNIT (Liu et al. 2017): unpaired translation through a shared latent space of two VAEs.")
+    register("context_encoder", ContextEncoderGAN, ContextEncoderAlgorithmParams,
+             "Context Encoder (Pathak et al. 2016): inpainting a masked centre, L2 (0.999) plus adversarial (0.001).")
+
+
+@hookimpl
+def register_generators(register):
+    register("bicycle", make_bicycle_generator, BicycleGeneratorParams,
+             "BicycleGAN's generator: a U-Net on the input and a style code z (z = 0 when not given); two-sided data.")
+    register("bicycle-encoder", make_bicycle_encoder, BicycleEncoderParams,
+             "BicycleGAN's encoder (for the encoder role): a target picture -> its code's mean and log-variance.")
+    register("unit", make_unit_network, UNITNetworkParams,
+             "UNIT's network: an encoder and a decoder per domain, innermost layers shared; two-sided data.")
+    register("context-encoder", make_context_encoder, ContextEncoderParams,
+             "Context Encoder's generator: a U-Net paints the masked central square, the rest passes unchanged.")
+    register("rrdb", make_rrdb_generator, RRDBGeneratorParams,
+             "ESRGAN's generator: residual-in-residual dense blocks, nearest upsampling by 2s; two-sided data.")
+
+
+@hookimpl
+def register_datasets(register):
+    register("mnist-inpaint", load_mnist_inpaint, MNISTInpaintParams,
+             "Paired inpainting: MNIST, its central square filled by the training mean -> the digit; test held out.")
+    register("inpaint-folder", load_inpaint_folder, InpaintFolderParams,
+             "Users' pictures for inpainting: the central square filled by the training mean -> the picture.")

@@ -1,0 +1,295 @@
+"""The translation zoo's unpaired models (DiscoGAN, DualGAN, UNIT) on a tiny unpaired MNIST task:
+each trains both ways and resumes exactly after an interruption; DualGAN's generators step every
+d_steps-th step only; UNIT's b2a model is its one network read the other way; translate and
+export serve the family as they serve CycleGAN."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import ROOT
+from ganzoo import GanzooError, cli
+from ganzoo.training import checkpoint
+from runs import single_thread  # noqa: F401 (autouse fixture)
+from runs import assert_same_run, logged, train
+
+ROLES = ("generator", "generator_b2a", "discriminator", "discriminator_a")
+# 64 training digits (32 a domain) at batch 8: 4 steps an epoch, 2 epochs; 4-channel models
+BASE = ["train.epochs=2", "train.batch_size=8", "train.device=cpu", "train.log_every=2", "output.grid_size=2",
+        "dataset.params.limit=64", "dataset.params.test_limit=8",
+        *(f"{role}.params.base_channels=4" for role in ROLES)]
+TINY = {
+    "discogan": BASE,
+    "dualgan": [*BASE, "algorithm.params.d_steps=3"],
+    "unit": [*BASE, *(f"{role}.params.residual_blocks=0" for role in ("generator", "generator_b2a"))],
+}
+
+
+def run(name, run_dir, overrides=(), **kwargs):
+    return train(run_dir, overrides, recipe=ROOT / "recipes" / f"{name}_mnist.yaml", base=TINY[name], **kwargs)
+
+
+@pytest.fixture(scope="module")
+def runs(mnist_root, tmp_path_factory):
+    """One uninterrupted tiny run of each model."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GANZOO_DATA", str(mnist_root))
+        torch.set_num_threads(1)
+        done = {}
+        for name in TINY:
+            done[name] = tmp_path_factory.mktemp(name) / "run"
+            run(name, done[name])
+        return done
+
+
+@pytest.mark.parametrize("name", list(TINY))
+def test_trains_both_ways_and_resumes_exactly(name, runs, data_env, tmp_path):
+    state = checkpoint.load_checkpoint(runs[name])
+    assert state["step"] == 8 and state["directions"] == {"a2b": "generator", "b2a": "generator_b2a"}
+    stop = run(name, tmp_path / "run", stop_at=5)  # mid-epoch 2
+    assert stop is not None and checkpoint.load_checkpoint(tmp_path / "run")["step"] == 5
+    run(name, tmp_path / "run", resume=True)
+    assert_same_run(tmp_path / "run", runs[name])
+
+
+def test_dualgans_generators_step_every_d_steps_th_step_only(runs):
+    logged_steps = [(row["step"], row.get("g_loss")) for row in logged(runs["dualgan"])]
+    with_g = [step for step, g_loss in logged_steps if g_loss is not None]
+    assert with_g == [4, 6]  # generator steps at steps 3 and 6 (d_steps=3): logged in the windows ending at 4 and 6
+
+
+def test_units_b2a_model_is_its_network_read_the_other_way(runs):
+    weights = checkpoint.load_checkpoint(runs["unit"])["models"]
+    assert weights["generator"].keys() == weights["generator_b2a"].keys()
+    assert all(torch.equal(weights["generator"][k], weights["generator_b2a"][k]) for k in weights["generator"])
+    assert any(k.startswith("shared_encoder.") for k in weights["generator"])
+
+
+def test_unit_refuses_another_network_or_a_copy_of_another_size(data_env, tmp_path):
+    with pytest.raises(GanzooError, match="unit's generator_b2a must be the unit network"):
+        run("unit", tmp_path / "a", ["generator_b2a.name=resnet", "generator_b2a.params={direction: b2a}"])
+    with pytest.raises(GanzooError, match="give it the generator's params, with direction: b2a"):
+        run("unit", tmp_path / "b", ["generator_b2a.params.base_channels=8"])
+
+
+def test_translate_and_export_serve_both_directions(runs, tmp_path, capsys):
+    from ganzoo.eval.translation_eval import load_translators
+
+    pictures = np.random.default_rng(0).integers(0, 256, (3, 28, 28), dtype=np.uint8)
+    np.savez(tmp_path / "in.npz", images=pictures)
+    images = torch.from_numpy(pictures).float().div(127.5).sub(1).unsqueeze(1)
+    for name in ("unit", "dualgan"):
+        generators, _ = load_translators(checkpoint.load_checkpoint(runs[name]), registry_of(), "cpu")
+        outputs = {}
+        for direction in ("a2b", "b2a"):
+            out = tmp_path / f"{name}-{direction}.npz"
+            assert cli.main(["translate", str(runs[name]), str(tmp_path / "in.npz"), "--out", str(out),
+                             "--direction", direction, "--device", "cpu"]) == 0
+            outputs[direction] = np.load(out)["images"]
+            with torch.no_grad():
+                want = generators[direction](images)
+            assert np.abs(outputs[direction].astype(int)
+                          - want.add(1).mul(127.5).round().squeeze(1).numpy()).max() <= 1
+            exported = tmp_path / f"{name}-{direction}.pt"
+            assert cli.main(["export", str(runs[name]), "--direction", direction, "--out", str(exported)]) == 0
+            with torch.no_grad():
+                assert torch.allclose(torch.jit.load(str(exported))(images), want, atol=1e-5)
+        assert not np.array_equal(outputs["a2b"], outputs["b2a"])
+    capsys.readouterr()
+
+
+def registry_of():
+    from runs import registry
+
+    return registry()
+
+
+# ---------------------------------------------------------------- Context Encoder
+INPAINT = ["train.epochs=1", "train.batch_size=8", "train.device=cpu", "train.log_every=1", "output.grid_size=2",
+           "dataset.params.limit=32", "dataset.params.test_limit=8", "generator.params.base_channels=4",
+           "discriminator.params.base_channels=4"]
+
+
+def test_the_inpainting_task_masks_the_centre_with_the_training_mean(data_env):
+    from ganzoo_translation_zoo.inpainting import MNISTInpaintParams, load_mnist_inpaint
+
+    data = load_mnist_inpaint(MNISTInpaintParams(limit=32, test_limit=8, mask_size=10))
+    assert data.paired and data.held_out.images.shape == (8, 1, 28, 28)
+    for side in (data, data.held_out):
+        outside = torch.ones(28, 28, dtype=torch.bool)
+        outside[9:19, 9:19] = False
+        assert torch.equal(side.images[..., outside], side.targets[..., outside])
+        mean = data.targets.mean(0)  # the training digits' mean, for the held-out digits too
+        assert torch.equal(side.images[..., 9:19, 9:19], mean[..., 9:19, 9:19].expand(len(side.images), -1, -1, -1))
+
+
+def test_the_context_encoder_changes_only_its_square(data_env):
+    from ganzoo_translation_zoo.inpainting import ContextEncoderParams, make_context_encoder
+
+    spec = ganzoo_spec()
+    generator = make_context_encoder(ContextEncoderParams(mask_size=6, base_channels=4), spec).eval()
+    x = torch.rand(2, 1, 28, 28) * 2 - 1
+    with torch.no_grad():
+        y = generator(x)
+    changed = (y != x).any(0)[0]
+    assert changed[11:17, 11:17].all() and changed.sum() == 36
+
+
+def ganzoo_spec():
+    from ganzoo import DataSpec
+
+    return DataSpec(image_shape=(1, 28, 28), num_classes=10, target_shape=(1, 28, 28), paired=True)
+
+
+def test_context_encoder_trains_and_refuses_a_square_unlike_the_datasets(data_env, tmp_path):
+    recipe = dict(recipe=ROOT / "recipes" / "context_encoder_mnist.yaml", base=INPAINT)
+    trainer = train(tmp_path / "run", **recipe)
+    assert trainer.step == 4 and all(row.get("g_square_mse") is not None for row in logged(tmp_path / "run"))
+    with pytest.raises(GanzooError, match="differ from their targets outside it; give the generator the dataset's"):
+        train(tmp_path / "bad", ["generator.params.mask_size=10"], **recipe)
+
+
+# ---------------------------------------------------------------- BicycleGAN
+BICYCLE = ["train.epochs=2", "train.batch_size=8", "train.device=cpu", "train.log_every=2", "output.grid_size=2",
+           "dataset.params.limit=24", "dataset.params.test_limit=8", "generator.params.latent_dim=3",
+           *(f"{role}.params.base_channels=4" for role in ("generator", "encoder", "discriminator", "discriminator_lr"))]
+
+
+def test_bicyclegan_draws_many_outputs_translates_at_z_0_and_resumes_exactly(data_env, tmp_path):
+    recipe = dict(recipe=ROOT / "recipes" / "bicyclegan_edges_mnist.yaml", base=BICYCLE)
+    train(tmp_path / "whole", **recipe)
+    assert train(tmp_path / "cut", stop_at=4, **recipe) is not None  # mid-epoch 2 of 3 steps
+    train(tmp_path / "cut", resume=True, **recipe)
+    assert_same_run(tmp_path / "cut", tmp_path / "whole")  # the codes drawn after the resume are the same
+    from ganzoo.eval.translation_eval import load_translators
+
+    generator = load_translators(checkpoint.load_checkpoint(tmp_path / "whole"), registry_of(), "cpu")[0]["a2b"]
+    x = torch.rand(4, 1, 28, 28, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    with torch.no_grad():
+        assert torch.equal(generator(x), generator(x, torch.zeros(4, 3)))  # translate/eval/export: z = 0
+        assert not torch.allclose(generator(x, torch.randn(4, 3)), generator(x, torch.randn(4, 3)))
+
+
+def test_bicyclegan_refuses_an_encoder_of_another_code_size(data_env, tmp_path):
+    with pytest.raises(GanzooError, match="encoder makes codes of 5 but the generator takes 3"):
+        train(tmp_path / "run", ["encoder.params.latent_dim=5"], recipe=ROOT / "recipes" / "bicyclegan_edges_mnist.yaml",
+              base=BICYCLE)
+
+
+# ---------------------------------------------------------------- ESRGAN
+ESRGAN = ["train.epochs=2", "train.batch_size=8", "train.device=cpu", "train.log_every=1", "output.grid_size=2",
+          "dataset.params.limit=16", "dataset.params.test_limit=4", "algorithm.params.psnr_steps=1",
+          "generator.params.channels=4", "generator.params.growth=4", "generator.params.blocks=1",
+          "discriminator.params.base_channels=4"]
+
+
+def test_esrgan_keeps_its_psnr_model_resumes_exactly_and_interpolates(data_env, tmp_path):
+    from ganzoo_translation_zoo.esrgan import interpolated
+
+    recipe = dict(recipe=ROOT / "recipes" / "esrgan_mnist.yaml", base=ESRGAN)
+    train(tmp_path / "whole", **recipe)
+    assert train(tmp_path / "cut", stop_at=3, **recipe) is not None  # after the PSNR stage (1 step of 4)
+    train(tmp_path / "cut", resume=True, **recipe)
+    assert_same_run(tmp_path / "cut", tmp_path / "whole")
+    state = checkpoint.load_checkpoint(tmp_path / "whole")
+    weights, psnr = state["models"]["generator"], state["algorithm"]["psnr_weights"]
+    assert torch.equal(interpolated(weights, state["algorithm"], 1.0)["head.weight"], psnr["head.weight"])
+    assert torch.equal(interpolated(weights, state["algorithm"], 0.0)["head.weight"], weights["head.weight"])
+    assert not torch.equal(psnr["head.weight"], weights["head.weight"])  # the GAN stage moved on from it
+    rows = logged(tmp_path / "whole")
+    assert rows[0].get("g_loss") is None and rows[-1].get("g_loss") is not None  # L1 alone, then the GAN
+    ort = pytest.importorskip("onnxruntime")  # the bicubic skip's atanh is written out: ONNX has none
+    assert cli.main(["export", str(tmp_path / "whole"), "--out", str(tmp_path / "g.onnx")]) == 0
+    from ganzoo.eval.translation_eval import load_translators
+
+    generator = load_translators(state, registry_of(), "cpu")[0]["a2b"]
+    x = torch.rand(3, 1, 7, 7, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    session = ort.InferenceSession(str(tmp_path / "g.onnx"), providers=["CPUExecutionProvider"])
+    with torch.no_grad():
+        assert np.allclose(session.run(["outputs"], {"images": x.numpy()})[0], generator(x).numpy(), atol=1e-5)
+
+
+def test_the_rrdb_generator_upsamples_by_powers_of_2_only():
+    from ganzoo import DataSpec
+    from ganzoo_translation_zoo.esrgan import RRDBGeneratorParams, make_rrdb_generator
+
+    generator = make_rrdb_generator(RRDBGeneratorParams(channels=4, growth=4, blocks=1),
+                                    DataSpec(image_shape=(1, 7, 7), target_shape=(1, 28, 28), paired=True))
+    assert generator(torch.zeros(2, 1, 7, 7)).shape == (2, 1, 28, 28)
+    with pytest.raises(ValueError, match="upsamples by a power of 2"):
+        make_rrdb_generator(RRDBGeneratorParams(), DataSpec(image_shape=(1, 4, 4), target_shape=(1, 28, 28),
+                                                            paired=True))
+
+
+def test_the_inpainting_folder_holds_out_its_last_tenth_and_masks_with_the_training_mean(tmp_path):
+    from PIL import Image
+
+    from ganzoo_translation_zoo.inpainting import InpaintFolderParams, load_inpaint_folder
+
+    for i in range(10):
+        Image.new("RGB", (20, 12), (i * 20, 40, 200)).save(tmp_path / f"{i:02d}.png")
+    data = load_inpaint_folder(InpaintFolderParams(path=str(tmp_path), size=8, mask_size=4))
+    assert data.images.shape == (9, 3, 8, 8) and data.held_out.targets.shape == (1, 3, 8, 8)
+    mean = data.targets.mean(0)
+    assert torch.equal(data.held_out.images[0, :, 2:6, 2:6], mean[:, 2:6, 2:6])
+    assert torch.equal(data.held_out.images[0, :, :2], data.held_out.targets[0, :, :2])
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda root: root / "nowhere", "inpainting folder '.*nowhere' not found"),
+    (lambda root: root, "holds no .png or .jpg pictures; expected a folder of pictures, or train/ and test/"),
+    (lambda root: (root / "train").mkdir() or root, "train' holds no .png or .jpg pictures"),
+])
+def test_an_inpainting_folder_without_pictures_gets_one_line_and_exit_2(tmp_path, capsys, make, message):
+    import re
+
+    root = make(_made(tmp_path / "pictures"))
+    code = cli.main(["run", "context_encoder_folder", f"dataset.params.path={root}", "--out", str(tmp_path / "run")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and re.search(message, err[0]), err
+    assert not (tmp_path / "run").exists()
+
+
+def _made(folder):
+    folder.mkdir()
+    return folder
+
+
+# ---------------------------------------------------------------- which update trains what
+G2, D2 = ("generator", "generator_b2a"), ("discriminator", "discriminator_a")
+
+
+@pytest.mark.parametrize("recipe, overrides, shapes, expected", [
+    ("discogan_mnist", [], ((1, 28, 28), False), [G2, D2]),
+    ("dualgan_mnist", ["algorithm.params.d_steps=1"], ((1, 28, 28), False), [D2, G2]),
+    ("unit_mnist", [], ((1, 28, 28), False), [("generator",), D2]),
+    ("context_encoder_mnist", [], ((1, 28, 28), True), [("discriminator",), ("generator",)]),
+    ("bicyclegan_edges_mnist", [], ((1, 28, 28), True),
+     [("generator", "encoder"), ("generator",), ("discriminator", "discriminator_lr")]),
+    ("esrgan_mnist", ["algorithm.params.psnr_steps=0"], ((1, 7, 7), True), [("discriminator",), ("generator",)]),
+], ids=lambda value: value.split("_mnist")[0] if isinstance(value, str) else None)
+def test_each_update_reaches_only_the_models_it_steps(recipe, overrides, shapes, expected):
+    from ganzoo import Batch, DataSpec
+    from ganzoo.components import build_losses, build_models
+    from ganzoo.recipe import load_recipe
+    from test_classics import RecordingStep
+
+    (image_shape, paired), registry = shapes, registry_of()
+    loaded = load_recipe(ROOT / "recipes" / f"{recipe}.yaml", list(overrides), registry)
+    spec = DataSpec(image_shape, num_classes=10, target_shape=(1, 28, 28), paired=paired)
+    algorithm = registry.get("algorithm", loaded.config.algorithm.name).factory(loaded.params["algorithm"])
+    models, losses = build_models(registry, loaded, spec, torch.device("cpu")), build_losses(registry, loaded)
+    algorithm.setup(models, losses, spec)
+    step = RecordingStep(models, losses)
+    torch.manual_seed(0)
+    targets = torch.rand(4, 1, 28, 28) * 2 - 1
+    images = torch.rand(4, *image_shape) * 2 - 1
+    if image_shape == (1, 28, 28):  # inputs that agree with their targets outside the centre (inpainting)
+        images = targets.clone()
+        images[..., 7:21, 7:21] = 0
+    algorithm.train_step(Batch(images, torch.arange(4), targets), step)
+    assert [roles for roles, _ in step.updates] == [set(roles) for roles in expected]
+    for roles, reached in step.updates:
+        assert reached == roles, f"the update of {sorted(roles)} reached {sorted(reached)}"
