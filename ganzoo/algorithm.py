@@ -35,12 +35,6 @@ if TYPE_CHECKING:
     import torch
     from torch import nn
 
-#: the component kinds a role may be filled with
-ROLE_KINDS = ("generator", "discriminator", "loss")
-#: the kinds whose roles are trained models (each gets an optimiser)
-MODEL_KINDS = ("generator", "discriminator")
-
-
 @dataclass
 class Batch:
     """One step's share of the data on the training device: ``images`` (N, C, H, W) in [-1, 1]

@@ -23,8 +23,7 @@ from omegaconf.errors import ConfigKeyError, OmegaConfBaseException, Unsupported
 
 from ganzoo.composition import plain, type_inner
 from ganzoo.errors import GanzooError
-from ganzoo.algorithm import MODEL_KINDS
-from ganzoo.plugins.registry import Registry
+from ganzoo.plugins.registry import MODEL_KINDS, Registry
 
 MIN_EVAL_IMAGES = 10
 MAX_SEED = 2**62  # torch takes 64-bit seeds; runs use seed+1..seed+3 too
