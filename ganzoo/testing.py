@@ -162,14 +162,8 @@ def check_generator(name: str, params: Optional[Mapping[str, Any]] = None, *, da
     grids). A generator that draws its own latent must draw ``(N, latent_dim)`` on the rng's
     device, the same for the same seed; one with ``code_categories`` must fix its code with
     ``sample_latent(n, rng, code=k)``. Returns the module (on cpu)."""
-    component = _component("generator", name, registry)
-    who = f"generator '{name}' ({component.plugin})"
-    generator = component.factory(load_params("generator", name, params, registry), data)
-    if not isinstance(generator, nn.Module):
-        raise _fail(who, f"the factory returned {type(generator).__name__}, not a torch.nn.Module")
-    latent = getattr(generator, "latent_dim", None)
-    if not isinstance(latent, int) or isinstance(latent, bool) or latent < 1:
-        raise _fail(who, f"needs a positive integer latent_dim attribute, has {latent!r}")
+    generator, who = _built_module("generator", name, params, data, registry)
+    latent = _latent_dim(who, generator, "")
     conditional = getattr(generator, "conditional", False)
     if conditional and not data.num_classes:
         raise _fail(who, "is conditional, so check it with a DataSpec that has num_classes")
@@ -202,11 +196,7 @@ def check_discriminator(name: str, params: Optional[Mapping[str, Any]] = None, *
     (or a dict with them under ``"logits"`` beside extra outputs, each a finite float tensor
     with one row per image), on each device; gradients reach its weights and its input
     (gradient penalties need them). Returns the module (on cpu)."""
-    component = _component("discriminator", name, registry)
-    who = f"discriminator '{name}' ({component.plugin})"
-    discriminator = component.factory(load_params("discriminator", name, params, registry), data)
-    if not isinstance(discriminator, nn.Module):
-        raise _fail(who, f"the factory returned {type(discriminator).__name__}, not a torch.nn.Module")
+    discriminator, who = _built_module("discriminator", name, params, data, registry)
     conditional = getattr(discriminator, "conditional", False)
     if conditional and not data.num_classes:
         raise _fail(who, "is conditional, so check it with a DataSpec that has num_classes")
@@ -241,14 +231,8 @@ def check_encoder(name: str, params: Optional[Mapping[str, Any]] = None, *, data
     ``(N, latent_dim)`` on each device it is moved to (cpu, and cuda when present); gradients reach
     its weights and its input images (a joint critic's penalty, a generator trained through it);
     eval mode works on a batch of one. Returns the module (on cpu)."""
-    component = _component("encoder", name, registry)
-    who = f"encoder '{name}' ({component.plugin})"
-    encoder = component.factory(load_params("encoder", name, params, registry), data)
-    if not isinstance(encoder, nn.Module):
-        raise _fail(who, f"the factory returned {type(encoder).__name__}, not a torch.nn.Module")
-    latent = getattr(encoder, "latent_dim", None)
-    if not isinstance(latent, int) or isinstance(latent, bool) or latent < 1:
-        raise _fail(who, f"needs a positive integer latent_dim attribute (the width of its codes), has {latent!r}")
+    encoder, who = _built_module("encoder", name, params, data, registry)
+    latent = _latent_dim(who, encoder, " (the width of its codes)")
     for device in _devices(devices):
         encoder.to(device).train()
         _check_on_device(who, encoder, device)
@@ -280,11 +264,7 @@ def check_network(name: str, params: Optional[Mapping[str, Any]] = None, *, inpu
                               inputs=(torch.rand(4, 1, 16, 16) * 2 - 1, torch.randn(4, 8)), output_shape=(4,))
 
     Returns the module (on cpu)."""
-    component = _component("network", name, registry)
-    who = f"network '{name}' ({component.plugin})"
-    network = component.factory(load_params("network", name, params, registry), data)
-    if not isinstance(network, nn.Module):
-        raise _fail(who, f"the factory returned {type(network).__name__}, not a torch.nn.Module")
+    network, who = _built_module("network", name, params, data, registry)
     expected = tuple(int(size) for size in output_shape)
     for device in _devices(devices):
         network.to(device).train()
@@ -593,6 +573,24 @@ def _check_code(who: str, generator: nn.Module, n: int, latent: int, categories:
             raise _fail(who, f"sample_latent(n, rng, code={code}) must put the one-hot code in columns "
                              f"{max(start, 0)}..{start + categories - 1} of every row, followed by its {continuous} "
                              "continuous_codes: z = [noise, one-hot code, continuous codes]")
+
+
+def _built_module(kind: str, name: str, params: Optional[Mapping[str, Any]], data: DataSpec,
+                  registry: Optional[Registry]) -> tuple[nn.Module, str]:
+    """The model ``kind`` ``name`` built as a run builds it, and how messages name it."""
+    component = _component(kind, name, registry)
+    who = f"{kind} '{name}' ({component.plugin})"
+    module = component.factory(load_params(kind, name, params, registry), data)
+    if not isinstance(module, nn.Module):
+        raise _fail(who, f"the factory returned {type(module).__name__}, not a torch.nn.Module")
+    return module, who
+
+
+def _latent_dim(who: str, module: nn.Module, meaning: str) -> int:
+    latent = getattr(module, "latent_dim", None)
+    if not isinstance(latent, int) or isinstance(latent, bool) or latent < 1:
+        raise _fail(who, f"needs a positive integer latent_dim attribute{meaning}, has {latent!r}")
+    return latent
 
 
 def _check_on_device(who: str, module: nn.Module, device: torch.device) -> None:
