@@ -35,12 +35,6 @@ if TYPE_CHECKING:
     import torch
     from torch import nn
 
-#: the component kinds a role may be filled with
-ROLE_KINDS = ("generator", "discriminator", "loss")
-#: the kinds whose roles are trained models (each gets an optimiser)
-MODEL_KINDS = ("generator", "discriminator")
-
-
 @dataclass
 class Batch:
     """One step's share of the data on the training device: ``images`` (N, C, H, W) in [-1, 1]
@@ -61,7 +55,9 @@ class Batch:
 class TrainStep:
     """What ``Algorithm.train_step`` gets from the trainer (the contract; the trainer implements it).
 
-    - ``models``: role -> ``nn.Module`` (on the training device, in train mode);
+    - ``models``: role -> ``nn.Module`` (on the training device, in train mode): the modules the
+      factories built, never wrapped in ``DistributedDataParallel``; under ``--nproc`` each process
+      holds a whole copy and ``update`` averages gradients across processes after the backward pass;
     - ``losses``: role -> loss object;
     - ``index``: the number of training steps done before this one (0, 1, 2, ...);
     - ``latent(role="generator")``: a fresh latent batch for that generator, drawn from the run's
@@ -103,9 +99,10 @@ class Algorithm:
     ``train_step``; the factory registered with ``register_algorithms`` is the subclass itself,
     called with the params dataclass instance.
 
-    ``roles``: role -> kind (generator, discriminator or loss). Each role is a section of the
-    recipe (``generator: {name: mlp, params: {...}}``), typed by its component's params; each
-    model role gets an optimiser (``optimizers.<role>``).
+    ``roles``: role -> kind (generator, discriminator, encoder, network or loss; no loss role is
+    needed). Each role is a section of the recipe (``generator: {name: mlp, params: {...}}``),
+    typed by its component's params; each model role, of any model kind, gets an optimiser
+    (``optimizers.<role>``) and is saved in checkpoints.
 
     ``scalars``: the names ``step.log`` may be given, in the order ``metrics.jsonl`` shows them.
 

@@ -79,6 +79,37 @@ def register_discriminators(register):
 
 
 @hookspec
+def register_encoders(register):
+    """Register encoders: networks from pictures to codes (x -> z), for algorithms
+    with an encoder role (an adversarial autoencoder, BiGAN/ALI, ClusterGAN).
+
+    ``factory(params, data)`` receives the params dataclass instance and a
+    ``ganzoo.DataSpec`` and returns a ``torch.nn.Module`` with an integer
+    ``latent_dim`` attribute (the width of its codes) whose ``forward(x)`` maps
+    images ``(N, *data.image_shape)`` to codes ``(N, latent_dim)``. Like every
+    model role it gets an optimiser (``optimizers.<role>``) and is saved in
+    checkpoints; it is never sampled from and has no EMA.
+    ``ganzoo.testing.check_encoder`` checks the contract.
+    """
+
+
+@hookspec
+def register_networks(register):
+    """Register auxiliary networks: trained models that are neither generators,
+    discriminators nor encoders, whose inputs and outputs the algorithm using
+    them defines (a joint critic D(x, z), an InfoGAN Q head, a critic of codes).
+
+    ``factory(params, data)`` receives the params dataclass instance and a
+    ``ganzoo.DataSpec`` and returns a ``torch.nn.Module``; the algorithm calls it
+    directly, ``step.models[role](...)``, with what it documents (say so in the
+    description). Like every model role it gets an optimiser
+    (``optimizers.<role>``) and is saved in checkpoints; it has no EMA.
+    ``ganzoo.testing.check_network`` checks it on example inputs and the output
+    shape the algorithm expects.
+    """
+
+
+@hookspec
 def register_losses(register):
     """Register adversarial losses.
 

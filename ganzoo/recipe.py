@@ -2,8 +2,9 @@
 
 The skeleton (seed, algorithm, dataset, optimisers, train, output, eval) is typed
 by the dataclasses below, plus one section per role of the recipe's algorithm
-(``generator``, ``discriminator`` and ``loss`` for the default ``gan``); each
-component's ``params`` is typed by the params dataclass its plugin registered.
+(``generator``, ``discriminator`` and ``loss`` for the default ``gan``; other algorithms' roles
+may be encoders and networks too); each component's ``params`` is typed by the params
+dataclass its plugin registered.
 Every mistake becomes a one-line ``GanzooError``.
 """
 
@@ -23,8 +24,7 @@ from omegaconf.errors import ConfigKeyError, OmegaConfBaseException, Unsupported
 
 from ganzoo.composition import plain, type_inner
 from ganzoo.errors import GanzooError
-from ganzoo.algorithm import MODEL_KINDS
-from ganzoo.plugins.registry import Registry
+from ganzoo.plugins.registry import MODEL_KINDS, Registry
 
 MIN_EVAL_IMAGES = 10
 MAX_SEED = 2**62  # torch takes 64-bit seeds; runs use seed+1..seed+3 too
@@ -163,7 +163,7 @@ class Recipe:
     @property
     def model_roles(self) -> list[str]:
         """The roles that are trained models (each has an optimiser), in the algorithm's order."""
-        return [role for role, kind in self.roles.items() if kind in MODEL_KINDS]
+        return model_roles(self.roles)
 
     def to_yaml(self) -> str:
         """The fully resolved recipe; ``ganzoo run`` of it reproduces the run."""
@@ -458,17 +458,23 @@ def _kind_at(key: str, roles: Dict[str, str]) -> Optional[str]:
     return None
 
 
+def model_roles(roles: Dict[str, str]) -> list[str]:
+    """Of ``roles`` (role -> kind), the roles that are trained models, of any model kind (generator,
+    discriminator, encoder, network): each has an optimiser and a place in checkpoints."""
+    return [role for role, kind in roles.items() if kind in MODEL_KINDS]
+
+
 def _fill_optimizers(config: DictConfig, roles: Dict[str, str], source: str) -> None:
     """Every model role gets an optimiser (adam with its defaults unless the recipe says otherwise);
     an optimiser for a role the algorithm does not have is a mistake."""
-    model_roles = [role for role, kind in roles.items() if kind in MODEL_KINDS]
+    trained = model_roles(roles)
     for role in list(config.optimizers):
-        if role not in model_roles:
-            close = difflib.get_close_matches(str(role), model_roles, n=1)
+        if role not in trained:
+            close = difflib.get_close_matches(str(role), trained, n=1)
             hint = f"did you mean '{close[0]}'? " if close else ""
             raise GanzooError(f"{source}: unknown key 'optimizers.{role}': {hint}the algorithm "
-                              f"'{config.algorithm.name}' trains {', '.join(model_roles)}")
-    for role in model_roles:
+                              f"'{config.algorithm.name}' trains {', '.join(trained)}")
+    for role in trained:
         if role not in config.optimizers:
             config.optimizers[role] = OmegaConf.structured(OptimizerConfig)
 

@@ -47,8 +47,10 @@ __all__ = [
     "check_algorithm",
     "check_dataset",
     "check_discriminator",
+    "check_encoder",
     "check_generator",
     "check_loss",
+    "check_network",
     "check_plugin_loads",
     "check_training_step",
     "default_registry",
@@ -160,14 +162,8 @@ def check_generator(name: str, params: Optional[Mapping[str, Any]] = None, *, da
     grids). A generator that draws its own latent must draw ``(N, latent_dim)`` on the rng's
     device, the same for the same seed; one with ``code_categories`` must fix its code with
     ``sample_latent(n, rng, code=k)``. Returns the module (on cpu)."""
-    component = _component("generator", name, registry)
-    who = f"generator '{name}' ({component.plugin})"
-    generator = component.factory(load_params("generator", name, params, registry), data)
-    if not isinstance(generator, nn.Module):
-        raise _fail(who, f"the factory returned {type(generator).__name__}, not a torch.nn.Module")
-    latent = getattr(generator, "latent_dim", None)
-    if not isinstance(latent, int) or isinstance(latent, bool) or latent < 1:
-        raise _fail(who, f"needs a positive integer latent_dim attribute, has {latent!r}")
+    generator, who = _built_module("generator", name, params, data, registry)
+    latent = _latent_dim(who, generator, "")
     conditional = getattr(generator, "conditional", False)
     if conditional and not data.num_classes:
         raise _fail(who, "is conditional, so check it with a DataSpec that has num_classes")
@@ -200,11 +196,7 @@ def check_discriminator(name: str, params: Optional[Mapping[str, Any]] = None, *
     (or a dict with them under ``"logits"`` beside extra outputs, each a finite float tensor
     with one row per image), on each device; gradients reach its weights and its input
     (gradient penalties need them). Returns the module (on cpu)."""
-    component = _component("discriminator", name, registry)
-    who = f"discriminator '{name}' ({component.plugin})"
-    discriminator = component.factory(load_params("discriminator", name, params, registry), data)
-    if not isinstance(discriminator, nn.Module):
-        raise _fail(who, f"the factory returned {type(discriminator).__name__}, not a torch.nn.Module")
+    discriminator, who = _built_module("discriminator", name, params, data, registry)
     conditional = getattr(discriminator, "conditional", False)
     if conditional and not data.num_classes:
         raise _fail(who, "is conditional, so check it with a DataSpec that has num_classes")
@@ -227,9 +219,67 @@ def check_discriminator(name: str, params: Optional[Mapping[str, Any]] = None, *
         discriminator.zero_grad(set_to_none=True)
         sum([logits.sum(), *(value.sum() for value in extras.values())]).backward()
         _check_gradients(who, discriminator)
-        if images.grad is None or not torch.isfinite(images.grad).all():
-            raise _fail(who, "no finite gradient reaches the input images; do not detach them inside forward")
+        _check_input_gradient(who, "the input images (gradient penalties need it)", images)
     return discriminator.cpu()
+
+
+def check_encoder(name: str, params: Optional[Mapping[str, Any]] = None, *, data: DataSpec = DEFAULT_SPEC,
+                  batch_size: int = 4, devices: Optional[Sequence[str]] = None,
+                  registry: Optional[Registry] = None) -> nn.Module:
+    """Build the encoder and check: an ``nn.Module`` with an integer ``latent_dim`` (the width of its
+    codes) that maps images ``(N, *data.image_shape)`` in [-1, 1] to finite float codes
+    ``(N, latent_dim)`` on each device it is moved to (cpu, and cuda when present); gradients reach
+    its weights and its input images (a joint critic's penalty, a generator trained through it);
+    eval mode works on a batch of one. Returns the module (on cpu)."""
+    encoder, who = _built_module("encoder", name, params, data, registry)
+    latent = _latent_dim(who, encoder, " (the width of its codes)")
+    for device in _devices(devices):
+        encoder.to(device).train()
+        _check_on_device(who, encoder, device)
+        images = (torch.rand(batch_size, *data.image_shape, device=device) * 2 - 1).requires_grad_(True)
+        codes = encoder(images)
+        _check_tensor(who, "codes", codes, (batch_size, latent), device)
+        encoder.zero_grad(set_to_none=True)
+        codes.float().square().mean().backward()
+        _check_gradients(who, encoder)
+        _check_input_gradient(who, "the input images", images)
+        encoder.eval()
+        with torch.no_grad():
+            one = encoder(images[:1].detach())
+        _check_tensor(who, "codes in eval mode (batch of 1)", one, (1, latent), device)
+        encoder.train()
+    return encoder.cpu()
+
+
+def check_network(name: str, params: Optional[Mapping[str, Any]] = None, *, inputs: Sequence[Any],
+                  output_shape: Sequence[int], data: DataSpec = DEFAULT_SPEC, devices: Optional[Sequence[str]] = None,
+                  registry: Optional[Registry] = None) -> nn.Module:
+    """Build the auxiliary network (kind ``network``) and check it the way its algorithm calls it:
+    ``module(*inputs)`` (``inputs``: example tensors on the CPU, moved to each device; ``None`` and
+    other values are passed as they are) returns a finite float tensor of ``output_shape`` on each
+    device; gradients reach its weights and every floating-point input (a gradient penalty on a joint
+    critic D(x, z) needs both). E.g. a critic of pictures and codes::
+
+        testing.check_network("joint-critic", {"latent_dim": 8},
+                              inputs=(torch.rand(4, 1, 16, 16) * 2 - 1, torch.randn(4, 8)), output_shape=(4,))
+
+    Returns the module (on cpu)."""
+    network, who = _built_module("network", name, params, data, registry)
+    expected = tuple(int(size) for size in output_shape)
+    for device in _devices(devices):
+        network.to(device).train()
+        _check_on_device(who, network, device)
+        given = [value.detach().to(device).requires_grad_(value.is_floating_point())
+                 if isinstance(value, torch.Tensor) else value for value in inputs]
+        out = network(*given)
+        _check_tensor(who, "output", out, expected, device)
+        network.zero_grad(set_to_none=True)
+        out.float().sum().backward()
+        _check_gradients(who, network)
+        for index, value in enumerate(given):
+            if isinstance(value, torch.Tensor) and value.is_floating_point():
+                _check_input_gradient(who, f"input {index} {tuple(value.shape)}", value)
+    return network.cpu()
 
 
 # ---------------------------------------------------------------- losses and data
@@ -381,7 +431,8 @@ def check_algorithm(name: str, params: Optional[Mapping[str, Any]] = None, *,
     checkpoint state (its ``state_dict`` included) loads with ``torch.load(weights_only=True)``
     and restores into a fresh run of the same recipe.
 
-    ``components`` names the component of a role (default by kind: mlp, mlp, bce);
+    ``components`` names the component of a role (default by kind: mlp, mlp, bce; roles of kind
+    encoder or network must be named);
     ``component_params`` maps a role to its params. Returns the trainer, whose run folder was
     never written.
     """
@@ -392,8 +443,13 @@ def check_algorithm(name: str, params: Optional[Mapping[str, Any]] = None, *,
     unknown = sorted(set(components) - set(roles)) + sorted(set(role_params) - set(roles))
     if unknown:
         raise _fail(who, f"has no role '{unknown[0]}'; its roles are {', '.join(roles)}")
-    document = {role: {"name": components.get(role, DEFAULT_ROLE_COMPONENTS[kind]), "params": role_params.get(role, {})}
-                for role, kind in roles.items()}
+    unfilled = [role for role, kind in roles.items() if role not in components and kind not in DEFAULT_ROLE_COMPONENTS]
+    if unfilled:
+        role = unfilled[0]
+        raise _fail(who, f"its {roles[role]} role '{role}' has no default component; name one: "
+                         f"components={{'{role}': NAME}} (see `ganzoo list --kind {roles[role]}`)")
+    document = {role: {"name": components.get(role, DEFAULT_ROLE_COMPONENTS.get(kind)),
+                       "params": role_params.get(role, {})} for role, kind in roles.items()}
     channels, size = data.image_shape[0], data.image_shape[-1]
     document.update(algorithm={"name": name, "params": dict(params or {})},
                     dataset={"name": RANDOM_DATASET, "params": {"n": batch_size * steps, "channels": channels,
@@ -519,6 +575,24 @@ def _check_code(who: str, generator: nn.Module, n: int, latent: int, categories:
                              "continuous_codes: z = [noise, one-hot code, continuous codes]")
 
 
+def _built_module(kind: str, name: str, params: Optional[Mapping[str, Any]], data: DataSpec,
+                  registry: Optional[Registry]) -> tuple[nn.Module, str]:
+    """The model ``kind`` ``name`` built as a run builds it, and how messages name it."""
+    component = _component(kind, name, registry)
+    who = f"{kind} '{name}' ({component.plugin})"
+    module = component.factory(load_params(kind, name, params, registry), data)
+    if not isinstance(module, nn.Module):
+        raise _fail(who, f"the factory returned {type(module).__name__}, not a torch.nn.Module")
+    return module, who
+
+
+def _latent_dim(who: str, module: nn.Module, meaning: str) -> int:
+    latent = getattr(module, "latent_dim", None)
+    if not isinstance(latent, int) or isinstance(latent, bool) or latent < 1:
+        raise _fail(who, f"needs a positive integer latent_dim attribute{meaning}, has {latent!r}")
+    return latent
+
+
 def _check_on_device(who: str, module: nn.Module, device: torch.device) -> None:
     for tensor in list(module.parameters()) + list(module.buffers()):
         if tensor.device.type != device.type:
@@ -547,6 +621,11 @@ def _check_scalar(who: str, what: str, value: Any) -> None:
         raise _fail(who, f"{what} returned {value.item()}, not a finite float")
     if not value.requires_grad:
         raise _fail(who, f"{what} has no gradient: it must be computed from the logits, not detached")
+
+
+def _check_input_gradient(who: str, what: str, tensor: torch.Tensor) -> None:
+    if tensor.grad is None or not torch.isfinite(tensor.grad).all():
+        raise _fail(who, f"no finite gradient reaches {what}; do not detach it inside forward")
 
 
 def _check_gradients(who: str, module: nn.Module) -> None:

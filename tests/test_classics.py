@@ -228,8 +228,8 @@ def test_the_classics_plugin_registers_its_components_and_recipes():
     registry = load_registry()
     classics = {(c.kind, c.name) for c in registry.of_kind() if c.plugin.name == "classics"}
     assert classics == {("algorithm", name) for name in ("began", "ebgan", "aae", "sgan", "cogan", "cluster_gan")} | {
-        ("discriminator", "autoencoder"), ("discriminator", "classifier"), ("discriminator", "code-mlp"),
-        ("discriminator", "coupled"), ("generator", "encoder"), ("generator", "coupled"), ("generator", "cluster"),
+        ("discriminator", "autoencoder"), ("discriminator", "classifier"), ("network", "code-mlp"),
+        ("discriminator", "coupled"), ("encoder", "encoder"), ("generator", "coupled"), ("generator", "cluster"),
         ("generator", "upsampling")}
     assert {"began_mnist", "ebgan_mnist", "aae_mnist", "sgan_mnist", "cogan_mnist",
             "cluster_gan_mnist"} <= set(builtin_recipes())

@@ -47,9 +47,34 @@ def test_only_the_kinds_asked_for_are_written(tmp_path, capsys):
     compile((source / "__init__.py").read_text(), "__init__.py", "exec")
 
 
+def test_an_encoder_is_written_on_request_and_passes_the_contract_kit(tmp_path, capsys, monkeypatch):
+    from ganzoo import testing
+    from plugin_dists import write_distribution
+
+    package = tmp_path / "ganzoo-codes"
+    assert main(["new-plugin", "codes", "--kind", "encoder", "--dir", str(package)]) == 0
+    site = write_distribution(tmp_path / "site", "ganzoo-codes", {"codes": "ganzoo_codes"})
+    for folder in (site, package / "src", package / "tests"):
+        monkeypatch.syspath_prepend(str(folder))
+    monkeypatch.setenv("GANZOO_PLUGINS", "codes")
+    testing.default_registry.cache_clear()
+    try:
+        import test_ganzoo_codes as generated
+
+        generated.test_plugin_loads()
+        generated.test_encoder()
+        assert not hasattr(generated, "test_one_training_step")  # the gan step has no encoder role
+    finally:
+        testing.default_registry.cache_clear()
+        for name in [name for name in sys.modules if name in ("ganzoo_codes", "test_ganzoo_codes")
+                     or name.startswith("ganzoo_codes.")]:
+            del sys.modules[name]
+
+
 @pytest.mark.parametrize("args, message", [
     (["Bad Name"], "plugin name 'Bad Name' must be lower-case"),
     (["ok", "--kind", "sampler"], "unknown kind 'sampler'"),
+    (["ok", "--kind", "network"], "new-plugin writes no example of a network (register one by hand"),
     (["vanilla"], "the plugin name 'vanilla' is taken by the installed distribution ganzoo"),
 ])
 def test_mistakes_are_one_line_errors(tmp_path, capsys, args, message):

@@ -120,3 +120,23 @@ def test_an_installed_distribution_is_discovered_through_its_entry_point(tmp_pat
     assert rows[("loss", "hinge-demo")]["plugin"] == {
         "name": "thirdparty", "distribution": "ganzoo-thirdparty", "version": "2.5.0"}
     assert ("generator", "mlp") in rows
+
+
+def test_the_kinds_of_models_are_listed_and_documented_from_the_one_kind_list(capsys):
+    """Encoders and auxiliary networks are kinds like the others: listed by `ganzoo list --kind`, their
+    params shown by `ganzoo params`, named in plural from the registry's one list."""
+    import json
+
+    from ganzoo.cli import main
+    from ganzoo.plugins.registry import HOOKS, KINDS, MODEL_KINDS, PLURALS, ROLE_KINDS
+
+    assert set(MODEL_KINDS) <= set(ROLE_KINDS) <= set(KINDS) == set(PLURALS) == set(HOOKS)
+    assert {"encoder", "network"} <= set(MODEL_KINDS) and PLURALS["network"] == "networks"
+    for kind, name in (("encoder", "encoder"), ("network", "code-mlp")):
+        assert main(["list", "--kind", kind, "--json"]) == 0
+        listed = json.loads(capsys.readouterr().out)["components"]
+        assert (kind, name) in {(c["kind"], c["name"]) for c in listed} and {c["kind"] for c in listed} == {kind}
+        assert main(["params", kind, name]) == 0
+        assert name in capsys.readouterr().out
+    assert main(["list", "--kind", "encoder"]) == 0
+    assert "encoders" in capsys.readouterr().out

@@ -118,6 +118,39 @@ class ClassLoss(VectorLoss):
         return nn.functional.softplus(-fake_logits).mean() + classes
 
 
+class FlatEncoder(nn.Module):
+    """An encoder that forgets the batch: one code for the whole batch."""
+    latent_dim = 3
+
+    def __init__(self, params, data):
+        super().__init__()
+        self.linear = nn.LazyLinear(3)
+
+    def forward(self, x):
+        return self.linear(x.flatten(1)).mean(0, keepdim=True)
+
+
+class GoodEncoder(FlatEncoder):
+    def forward(self, x):
+        return self.linear(x.flatten(1))
+
+
+class CodeBlindCritic(nn.Module):
+    """A joint critic D(x, z) that detaches its code input: a penalty on z would see no gradient."""
+
+    def __init__(self, params, data):
+        super().__init__()
+        self.images, self.codes = nn.LazyLinear(1), nn.LazyLinear(1)
+
+    def forward(self, x, z):
+        return (self.images(x.flatten(1)) + self.codes(z.detach())).reshape(-1)
+
+
+class JointCritic(CodeBlindCritic):
+    def forward(self, x, z):
+        return (self.images(x.flatten(1)) + self.codes(z)).reshape(-1)
+
+
 def int_images(params):
     return ImageData(images=torch.zeros(4, 1, 8, 8, dtype=torch.int64))
 
@@ -142,6 +175,18 @@ def register_discriminators(register):
 
 
 @hookimpl
+def register_encoders(register):
+    register("flat", FlatEncoder, NoParams)
+    register("good", GoodEncoder, NoParams)
+
+
+@hookimpl
+def register_networks(register):
+    register("code-blind", CodeBlindCritic, NoParams)
+    register("joint", JointCritic, NoParams)
+
+
+@hookimpl
 def register_losses(register):
     register("vector", lambda params: VectorLoss(), NoParams)
     register("detached", lambda params: DetachedLoss(), NoParams)
@@ -158,8 +203,8 @@ def register_datasets(register):
 @pytest.fixture(scope="module")
 def registry():
     plugin = types.SimpleNamespace(**{name: globals()[name] for name in
-                                      ("register_generators", "register_discriminators",
-                                       "register_losses", "register_datasets")})
+                                      ("register_generators", "register_discriminators", "register_encoders",
+                                       "register_networks", "register_losses", "register_datasets")})
     return load_registry(extra_plugins=[(PluginInfo("bad", "ganzoo-bad", "0.0.1"), plugin)], strict=True)
 
 
@@ -172,6 +217,7 @@ def registry():
                                                 "columns 3..5 of every row"),
     (testing.check_discriminator, "detaching", "no finite gradient reaches the input images"),
     (testing.check_discriminator, "ragged-extras", "extra output 'class_logits' has shape (1, 10), expected (4, 10)"),
+    (testing.check_encoder, "flat", "codes has shape (1, 3), expected (4, 3)"),
     (testing.check_loss, "vector", "discriminator_loss must return a scalar tensor"),
     (testing.check_loss, "detached", "generator_loss has no gradient"),
     (testing.check_loss, "no-methods", "has no discriminator_loss method"),
@@ -184,6 +230,21 @@ def test_a_broken_component_fails_its_check_with_a_clear_message(registry, check
         check(name, registry=registry)
     assert message in str(caught.value)
     assert isinstance(caught.value, AssertionError)
+
+
+def test_check_encoder_passes_an_encoder_and_check_network_a_two_input_critic(registry):
+    assert testing.check_encoder("good", registry=registry).latent_dim == 3
+    images, codes = torch.rand(4, 1, 16, 16) * 2 - 1, torch.randn(4, 3)
+    critic = testing.check_network("joint", inputs=(images, codes), output_shape=(4,), registry=registry)
+    assert critic(images, codes).shape == (4,)
+
+
+def test_check_network_checks_the_shape_and_that_gradients_reach_every_input(registry):
+    images, codes = torch.rand(4, 1, 16, 16) * 2 - 1, torch.randn(4, 3)
+    with pytest.raises(testing.ContractError, match=r"network 'code-blind' .*no finite gradient reaches input 1 \(4, 3\)"):
+        testing.check_network("code-blind", inputs=(images, codes), output_shape=(4,), registry=registry)
+    with pytest.raises(testing.ContractError, match=r"output has shape \(4,\), expected \(4, 1\)"):
+        testing.check_network("joint", inputs=(images, codes), output_shape=(4, 1), registry=registry)
 
 
 def test_check_loss_gives_a_loss_the_discriminator_extras_it_reads(registry):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ganzoo.plugins.registry import in_words
-from ganzoo.plugins.scaffold import KINDS
+from ganzoo.plugins.scaffold import DEFAULT_KINDS, KINDS
 
 HELP = "write a new plugin package to start from"
 DESCRIPTION = ("Write a plugin package: pyproject.toml with the entry point, one "
@@ -16,7 +16,7 @@ def add_arguments(new_plugin) -> None:
     new_plugin.add_argument("--dir", metavar="DIR", help="folder to write (default: ./ganzoo-NAME); must not exist or be empty")
     new_plugin.add_argument("--kind", action="append", metavar="KIND",
                             help=f"a kind to include an example of: {in_words(KINDS)}; "
-                                 "repeat or comma-separate (default: all four)")
+                                 f"repeat or comma-separate (default: {in_words(DEFAULT_KINDS)})")
 
 
 def cmd_new_plugin(args) -> int:

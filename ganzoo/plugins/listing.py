@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from ganzoo.plugins.registry import Registry
+from ganzoo.plugins.registry import PLURALS, Registry
 
 RECIPE = "recipe"  # `ganzoo list --kind recipe`: the recipes alone
-PLURALS = {"loss": "losses"}
 
 
 def listing(registry: Registry, kind: Optional[str]) -> dict[str, Any]:
@@ -43,7 +42,7 @@ def print_listing(data: dict[str, Any], console=None) -> None:
     for component in data["components"]:
         kinds.setdefault(component["kind"], []).append(component)
     for kind, rows in kinds.items():
-        console.print(_table(PLURALS.get(kind, f"{kind}s"), ("name", "plugin", "description"),
+        console.print(_table(PLURALS[kind], ("name", "plugin", "description"),
                              [(r["name"], r["plugin"]["name"], r["description"]) for r in rows]))
     if data["recipes"]:
         console.print(_table("recipes (ganzoo run NAME)", ("name", "what it trains"),

@@ -38,11 +38,14 @@ STRICT_ENV = "GANZOO_STRICT_PLUGINS"
 #: comma-separated third-party plugins to load; empty (or "builtin") loads the built-in ones only
 ALLOW_ENV = "GANZOO_PLUGINS"
 
-#: kind -> the hook that registers components of that kind
+#: kind -> the hook that registers components of that kind: the one list of kinds everything else derives
+#: from (the listing, `ganzoo params`, the recipe's role sections, the contract kit, the scaffold)
 HOOKS = {
     "algorithm": "register_algorithms",
     "generator": "register_generators",
     "discriminator": "register_discriminators",
+    "encoder": "register_encoders",
+    "network": "register_networks",
     "loss": "register_losses",
     "dataset": "register_datasets",
     "metric": "register_metrics",
@@ -51,11 +54,13 @@ HOOKS = {
     "callback": "register_callbacks",
 }
 KINDS = tuple(HOOKS)
-PLURALS = {"algorithm": "algorithms", "generator": "generators", "discriminator": "discriminators", "loss": "losses",
-           "dataset": "datasets", "metric": "metrics", "optimizer": "optimizers", "schedule": "schedules",
-           "callback": "callbacks"}
+#: kind -> its plural, as messages and `ganzoo list` name them (the hook's word: register_losses -> losses)
+PLURALS = {kind: hook[len("register_"):] for kind, hook in HOOKS.items()}
+#: the kinds of trained models an algorithm's roles may have: each such role is built with
+#: ``factory(params, data)``, gets an optimiser (``optimizers.<role>``) and is saved in checkpoints
+MODEL_KINDS = ("generator", "discriminator", "encoder", "network")
 #: the kinds whose components fill an algorithm's roles (a recipe section per role)
-ROLE_KINDS = ("generator", "discriminator", "loss")
+ROLE_KINDS = (*MODEL_KINDS, "loss")
 #: the hook that adds `ganzoo` commands (commands are not components: no params, no recipe section)
 COMMANDS_HOOK = "register_commands"
 #: the built-in plugin (entry point of ganzoo's own distribution) that registers the built-in commands
@@ -227,7 +232,7 @@ def _check_algorithm(where: str, name: str, factory: Any) -> None:
                               f"identifiers other than {', '.join(RESERVED_SECTIONS)}")
         if kind not in ROLE_KINDS:
             raise GanzooError(f"{where}: algorithm '{name}' gives role '{role}' the kind {kind!r}; "
-                              f"roles are of kind {', '.join(ROLE_KINDS)}")
+                              f"roles are of kind {in_words(ROLE_KINDS)}")
     scalars = getattr(factory, "scalars", ())
     if not isinstance(scalars, tuple) or not all(isinstance(s, str) and s.isidentifier() for s in scalars):
         raise GanzooError(f"{where}: algorithm '{name}' must declare scalars as a tuple of names, e.g. ('d_loss', 'g_loss')")

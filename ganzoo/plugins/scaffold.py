@@ -10,7 +10,10 @@ from pathlib import Path
 from typing import Iterable, Optional
 
 from ganzoo.errors import GanzooError
-KINDS = ("generator", "discriminator", "loss", "dataset")  # the kinds a scaffold writes examples of
+from ganzoo.plugins import registry
+
+#: the kinds a scaffold writes an example of when it is given none
+DEFAULT_KINDS = ("generator", "discriminator", "loss", "dataset")
 
 _PLUGIN_NAME = re.compile(r"^[a-z][a-z0-9]*([_-][a-z0-9]+)*$")
 
@@ -29,10 +32,12 @@ def plugin_names(name: str) -> tuple[str, str, str]:
 def write_plugin(name: str, folder: Optional[str] = None, kinds: Optional[Iterable[str]] = None) -> Path:
     """Write the package for plugin ``name`` into ``folder`` (default ./ganzoo-NAME); return the folder."""
     name, dist, package = plugin_names(name)
-    kinds = list(dict.fromkeys(kinds or KINDS))
+    kinds = list(dict.fromkeys(kinds or DEFAULT_KINDS))
     unknown = [kind for kind in kinds if kind not in KINDS]
     if unknown:
-        raise GanzooError(f"unknown kind '{unknown[0]}'; kinds are: {', '.join(KINDS)}")
+        other = (f"unknown kind '{unknown[0]}'" if unknown[0] not in registry.KINDS else
+                 f"new-plugin writes no example of a {unknown[0]} (register one by hand: docs/writing-plugins.md)")
+        raise GanzooError(f"{other}; kinds it writes examples of: {', '.join(KINDS)}")
     _check_name_is_free(name, dist)
     root = Path(folder) if folder else Path(dist)
     if root.exists() and (not root.is_dir() or any(root.iterdir())):
@@ -70,7 +75,8 @@ def _check_name_is_free(name: str, dist: str) -> None:
 def render_plugin(name: str, kinds: list[str]) -> dict[str, str]:
     """The package's files, path -> text, for plugin ``name`` with examples of ``kinds``."""
     name, dist, package = plugin_names(name)
-    sources = {"generator": "models.py", "discriminator": "models.py", "loss": "losses.py", "dataset": "datasets.py"}
+    sources = {"generator": "models.py", "discriminator": "models.py", "encoder": "models.py", "loss": "losses.py",
+               "dataset": "datasets.py"}
     files = {
         "pyproject.toml": PYPROJECT,
         "README.md": README,
@@ -97,6 +103,7 @@ def _init_module(kinds: list[str]) -> str:
     imports = {
         "generator": "from __PACKAGE__.models import GeneratorParams, make_generator",
         "discriminator": "from __PACKAGE__.models import DiscriminatorParams, make_discriminator",
+        "encoder": "from __PACKAGE__.models import EncoderParams, make_encoder",
         "loss": "from __PACKAGE__.losses import LeastSquaresParams, make_least_squares",
         "dataset": "from __PACKAGE__.datasets import StripesParams, load_stripes",
     }
@@ -105,6 +112,8 @@ def _init_module(kinds: list[str]) -> str:
                       "Example generator from __DIST__: z -> hidden layer -> image, tanh output."),
         "discriminator": ('register_discriminators', 'make_discriminator, DiscriminatorParams',
                           "Example discriminator from __DIST__: image -> hidden layer -> one logit."),
+        "encoder": ('register_encoders', 'make_encoder, EncoderParams',
+                    "Example encoder from __DIST__: image -> hidden layer -> code (N, latent_dim)."),
         "loss": ('register_losses', 'make_least_squares, LeastSquaresParams',
                  "Least-squares GAN loss (Mao et al. 2017), targets a, b, c."),
         "dataset": ('register_datasets', 'load_stripes, StripesParams',
@@ -160,6 +169,7 @@ def _tests(kinds: list[str]) -> str:
     checks = {
         "generator": ["def test_generator():", '    testing.check_generator("__NAME__", {"latent_dim": 8})'],
         "discriminator": ["def test_discriminator():", '    testing.check_discriminator("__NAME__")'],
+        "encoder": ["def test_encoder():", '    testing.check_encoder("__NAME__", {"latent_dim": 8})'],
         "loss": ["def test_loss():", '    testing.check_loss("__NAME__")',
                  '    testing.check_loss("__NAME__", {"a": -1.0, "b": 1.0, "c": 0.0})'],
         "dataset": ["def test_dataset():", '    data = testing.check_dataset("__NAME__", {"n": 20, "size": 12})',
@@ -169,6 +179,8 @@ def _tests(kinds: list[str]) -> str:
         lines += ["", ""] + checks[kind]
     names = {kind: '"__NAME__"' for kind in kinds}
     step_args = [f"{kind}={names[kind]}" for kind in ("generator", "discriminator", "loss", "dataset") if kind in names]
+    if not step_args:  # an encoder alone: the gan algorithm's step has no role for it
+        return "\n".join(lines) + "\n"
     if "dataset" in kinds:
         step_args.append('params={"dataset": {"n": 16, "size": 16}}')
     lines += ["", "", "def test_one_training_step():",
@@ -246,7 +258,8 @@ runs/
 MODULE_HEADERS = {
     "models.py": '''"""Example models. Replace the layers; keep the factory signatures and the contract:
 a generator maps noise (N, latent_dim) to images (N, C, H, W) in [-1, 1]; a
-discriminator maps images to one logit per image."""
+discriminator maps images to one logit per image; an encoder maps images to codes
+(N, latent_dim)."""
 
 from dataclasses import dataclass
 from math import prod
@@ -338,6 +351,38 @@ class Discriminator(nn.Module):
 def make_discriminator(params: DiscriminatorParams, data: DataSpec) -> Discriminator:
     return Discriminator(params, data)
 ''',
+    "encoder": '''
+
+@dataclass
+class EncoderParams:
+    """The encoder's params: recipes set them under the section of the algorithm's encoder role."""
+
+    latent_dim: int = 64
+    hidden: int = 256
+
+    def __post_init__(self):
+        if self.latent_dim < 1 or self.hidden < 1:
+            raise ValueError("latent_dim and hidden must be at least 1")
+
+
+class Encoder(nn.Module):
+    def __init__(self, params: EncoderParams, data: DataSpec):
+        super().__init__()
+        self.latent_dim = params.latent_dim  # the width of the codes it makes
+        self.net = nn.Sequential(
+            nn.Flatten(),
+            nn.Linear(prod(data.image_shape), params.hidden),
+            nn.LeakyReLU(0.2),
+            nn.Linear(params.hidden, params.latent_dim),
+        )
+
+    def forward(self, x):
+        return self.net(x)  # one code per image, (N, latent_dim)
+
+
+def make_encoder(params: EncoderParams, data: DataSpec) -> Encoder:
+    return Encoder(params, data)
+''',
     "loss": '''
 
 @dataclass
@@ -389,3 +434,7 @@ def load_stripes(params: StripesParams) -> ImageData:
     return ImageData(images=images.unsqueeze(1).contiguous(), labels=labels, num_classes=2)
 ''',
 }
+
+
+#: the kinds a scaffold can write an example of, in the registry's order (a subset of its kinds)
+KINDS = tuple(kind for kind in registry.KINDS if kind in TEMPLATES)

@@ -3,7 +3,8 @@ generator and one discriminator, or networks of other kinds, with their networks
 
 - BEGAN and EBGAN: an autoencoder as the discriminator (``autoencoder``), and the paper's kind of
   generator (``upsampling``);
-- the adversarial autoencoder (``aae``): an ``encoder`` and a discriminator of codes (``code-mlp``);
+- the adversarial autoencoder (``aae``): an ``encoder`` (an encoder) and a critic of codes (``code-mlp``, a
+  network);
 - the semi-supervised GAN (``sgan``): a classifier as a K+1-class discriminator (``classifier``);
 - CoGAN: two generator/discriminator pairs sharing layers (``coupled`` generator and discriminator);
 - ClusterGAN (``cluster_gan``): a cluster code in the latent (``cluster`` generator), read back by
@@ -51,8 +52,6 @@ def register_discriminators(register):
              "CNN classifier of K classes as a K+1-class discriminator (logit = logsumexp of class logits; SGAN).")
     register("coupled", make_coupled_discriminator, CoupledDiscriminatorParams,
              "CoGAN's two discriminators in one: a first layer per domain, the rest shared; forward(x, domain).")
-    register("code-mlp", make_code_mlp, CodeMLPParams,
-             "MLP discriminator of latent codes (N, code_dim), not pictures (AAE, ClusterGAN).")
 
 
 @hookimpl
@@ -63,5 +62,15 @@ def register_generators(register):
              "CoGAN's two generators in one: shared first layers, a last layer per domain; forward(z) = A, pair(z).")
     register("upsampling", make_upsampling_generator, UpsamplingGeneratorParams,
              "BEGAN's generator: upsampling and 3x3 convolutions (no transposed ones), ELU, optional batch norm.")
+
+
+@hookimpl
+def register_encoders(register):
     register("encoder", make_encoder, EncoderParams,
-             "Encoder, pictures -> codes (N, latent_dim), for AAE and ClusterGAN's encoder role (not a sampler).")
+             "Convolutional encoder, pictures -> codes (N, latent_dim), for AAE and ClusterGAN.")
+
+
+@hookimpl
+def register_networks(register):
+    register("code-mlp", make_code_mlp, CodeMLPParams,
+             "MLP critic of latent codes: forward(codes (N, code_dim)) -> one logit each, (N,) (AAE).")

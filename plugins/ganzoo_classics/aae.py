@@ -1,9 +1,9 @@
 """AAE: the adversarial autoencoder (Makhzani, Shlens, Jaitly, Goodfellow and Frey 2015).
 
 An autoencoder whose codes are pushed to a prior by a discriminator on codes. Three models:
-``encoder`` (pictures -> codes; a model of kind generator, the ``encoder`` network), ``generator``
-(the decoder: codes -> pictures, any generator; the prior is its latent, N(0, I) unless it draws
-its own) and ``discriminator`` (codes -> a logit: ``code-mlp``). Each step, as the paper's:
+``encoder`` (pictures -> codes: any encoder), ``generator`` (the decoder: codes -> pictures, any
+generator; the prior is its latent, N(0, I) unless it draws its own) and ``discriminator`` (codes
+-> a logit: a network such as ``code-mlp``). Each step, as the paper's:
 
 1. reconstruction: encoder and decoder together minimise the pixel error |Dec(Enc(x)) - x|
    (``reconstruction: l1`` or ``l2``);
@@ -44,8 +44,8 @@ class AAEParams:
 
 
 class AAE(Algorithm):
-    # the encoder is a model of kind generator: ganzoo's role kinds are generator, discriminator, loss
-    roles = {"generator": "generator", "encoder": "generator", "discriminator": "discriminator", "loss": "loss"}
+    # the discriminator judges codes, not pictures: a network, called as D(codes) -> (N,) logits
+    roles = {"generator": "generator", "encoder": "encoder", "discriminator": "network", "loss": "loss"}
     # recon: the reconstruction error; d_loss: D's loss, prior codes against the encoder's; g_loss: the
     # encoder's adversarial loss; d_real, d_fake: D's mean probability that a prior draw, an encoder code, is real
     scalars = ("recon", "d_loss", "g_loss", "d_real", "d_fake")

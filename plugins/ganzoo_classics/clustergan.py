@@ -2,8 +2,8 @@
 
 The generator draws z = [z_n, z_c]: z_n continuous noise of a small spread (sigma 0.1), z_c a
 one-hot code of K values (the ``cluster`` generator; ``ganzoo sample --code k`` draws cluster k).
-An encoder (the ``encoder`` network, a model of kind generator: ganzoo's role kinds are
-generator, discriminator and loss) maps a picture back to [z_n, logits of z_c]. Trained with the
+An encoder (a role of kind encoder: the ``encoder`` network) maps a picture back to
+[z_n, logits of z_c]. Trained with the
 generator, it must recover the latent of each fake:
 
     L_G,E = adversarial(G) + noise_weight * ||z_n - E_n(G(z))||^2 + cluster_weight * CE(E_c(G(z)), c)
@@ -39,7 +39,7 @@ class ClusterGANParams(GANParams):
 
 
 class ClusterGAN(GAN):
-    roles = {**GAN.roles, "encoder": "generator"}
+    roles = {**GAN.roles, "encoder": "encoder"}
     generator_roles = ("generator", "encoder")  # trained together, on the generator's loss and the terms below
     # zn_loss, zc_loss: the encoder's errors on the fakes' z_n and z_c; cluster_acc: how often it recovers c
     scalars = GAN.scalars + ("zn_loss", "zc_loss", "cluster_acc")

@@ -1,11 +1,9 @@
 """Networks on the latent side: an encoder from pictures to codes, and a discriminator of codes.
 
-ganzoo's role kinds are generator, discriminator and loss, so the encoder is registered as a
-*generator* (``encoder``: it maps pictures to a code, the other way round from a generator; its
-``latent_dim`` is the size of the codes it makes, it is never drawn noise for) and the critic of
-codes as a *discriminator* (``code-mlp``: it judges a batch of codes (N, code_dim), not pictures).
-The algorithms that use them (``aae``, ``cluster_gan``) check their sizes against each other
-before the first step.
+The encoder is a component of kind ``encoder`` (``encoder``: its ``latent_dim`` is the width of the
+codes it makes) and the critic of codes one of kind ``network`` (``code-mlp``: it judges a batch of
+codes (N, code_dim), not pictures; AAE calls it directly). The algorithms that use them (``aae``,
+``cluster_gan``) check their sizes against each other before the first step.
 """
 
 from __future__ import annotations
@@ -40,7 +38,7 @@ class Encoder(nn.Module):
         super().__init__()
         channels, height, width = quarter_shape(data.image_shape, "the encoder")
         c, bn = params.base_channels, params.batch_norm
-        self.latent_dim = params.latent_dim  # the width of the codes (not noise it is drawn)
+        self.latent_dim = params.latent_dim  # the width of the codes
         self.net = nn.Sequential(
             nn.Conv2d(channels, c, 4, 2, 1), nn.LeakyReLU(0.2),
             nn.Conv2d(c, 2 * c, 4, 2, 1), *([nn.BatchNorm2d(2 * c)] if bn else []), nn.LeakyReLU(0.2),
