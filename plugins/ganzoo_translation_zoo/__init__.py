@@ -8,7 +8,7 @@ plugin's pix2pix, CycleGAN and SRGAN, on the same two-sided datasets and network
 - the Context Encoder (``context_encoder``): inpainting of masked centres, with its generator
   (``context-encoder``) and tasks (``mnist-inpaint``, ``inpaint-folder`` for users' pictures);
 - BicycleGAN (``bicyclegan``): one input, many outputs, a latent code for the style, with its
-  generator (``bicycle``) and encoder (``bicycle-encoder``);
+  generator (``bicycle``) and encoder (``bicycle-encoder``, a network: it gives a mean and a log-variance);
 - ESRGAN (``esrgan``): super-resolution with the ``rrdb`` generator, a relativistic average
   discriminator and network interpolation between its PSNR and GAN models.
 
@@ -51,14 +51,19 @@ def register_algorithms(register):
 def register_generators(register):
     register("bicycle", make_bicycle_generator, BicycleGeneratorParams,
              "BicycleGAN's generator: a U-Net on the input and a style code z (z = 0 when not given); two-sided data.")
-    register("bicycle-encoder", make_bicycle_encoder, BicycleEncoderParams,
-             "BicycleGAN's encoder (for the encoder role): a target picture -> its code's mean and log-variance.")
     register("unit", make_unit_network, UNITNetworkParams,
              "UNIT's network: an encoder and a decoder per domain, innermost layers shared; two-sided data.")
     register("context-encoder", make_context_encoder, ContextEncoderParams,
              "Context Encoder's generator: a U-Net paints the masked central square, the rest passes unchanged.")
     register("rrdb", make_rrdb_generator, RRDBGeneratorParams,
              "ESRGAN's generator: residual-in-residual dense blocks, nearest upsampling by 2s; two-sided data.")
+
+
+@hookimpl
+def register_networks(register):
+    register("bicycle-encoder", make_bicycle_encoder, BicycleEncoderParams,
+             "BicycleGAN's encoder (its encoder role): a target picture -> its code's mean and log-variance, "
+             "(N, 2 x latent_dim).")
 
 
 @hookimpl

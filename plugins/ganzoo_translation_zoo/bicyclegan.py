@@ -5,8 +5,8 @@ many outputs, a latent code ``z`` choosing among them.
   repeated over the picture and stacked on the input's channels (the paper's "add to input").
   ``forward(x)`` translates with ``z = 0``, the prior's mean, so ``ganzoo translate``, ``eval``
   and ``export`` see one deterministic translator; ``forward(x, z)`` draws the style ``z``.
-- ``bicycle-encoder`` (registered as a generator, for the ``encoder`` role): a target picture ->
-  the mean and log-variance of its code.
+- ``bicycle-encoder`` (a network, for the ``encoder`` role): a target picture -> the mean and
+  log-variance of its code, ``(N, 2 * latent_dim)`` (not an encoder's ``(N, latent_dim)`` code).
 - ``bicyclegan`` (algorithm), as PyTorch-GAN's port: the generator and the encoder learn together
   from cVAE-GAN (the encoder's code of the real target, drawn by reparametrisation, must rebuild
   it: L1 x ``pixel_weight``, KL x ``kl_weight``, and fool ``discriminator``) and cLR-GAN (a code
@@ -116,7 +116,7 @@ class BicycleGANParams:
 
 
 class BicycleGAN(ganzoo.Algorithm):
-    roles = {"generator": "generator", "encoder": "generator", "discriminator": "discriminator",
+    roles = {"generator": "generator", "encoder": "network", "discriminator": "discriminator",
              "discriminator_lr": "discriminator", "loss": "loss"}
     scalars = ("d_loss", "g_loss", "g_l1", "kl", "latent", "d_vae", "d_lr")
     directions = {"a2b": "generator"}
