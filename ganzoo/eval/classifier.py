@@ -17,6 +17,7 @@ from typing import Callable, Optional
 import torch
 from torch import nn
 
+from ganzoo.data import unit_range
 from ganzoo.errors import GanzooError
 from ganzoo.output.files import write_atomic
 from ganzoo.metrics import Features
@@ -65,7 +66,7 @@ class MNISTClassifier(nn.Module):
 
 def to_input(images: torch.Tensor) -> torch.Tensor:
     """uint8 images (N, 1, 28, 28) -> the classifier's float input in [-1, 1]."""
-    return images.float().div(127.5).sub(1.0)
+    return unit_range(images)
 
 
 @torch.no_grad()

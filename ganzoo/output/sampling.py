@@ -14,7 +14,7 @@ import torch
 from ganzoo.training import checkpoint
 from ganzoo.components import build_models, describe, resolve_device
 from ganzoo.models import draw_latent, generate
-from ganzoo.data import DataSpec
+from ganzoo.data import DataSpec, unit_range
 from ganzoo.errors import GanzooError
 from ganzoo.output.files import write_atomic
 from ganzoo.output.images import save_grid, to_uint8
@@ -205,6 +205,6 @@ def write_samples(images: torch.Tensor, out: str | Path) -> None:
         np.savez_compressed(buffer, images=array)
         write_atomic(out, lambda handle: handle.write(buffer.getvalue()))
     elif out.suffix == ".png":
-        save_grid(images.float().div(127.5).sub(1.0), out)
+        save_grid(unit_range(images), out)
     else:
         raise GanzooError(f"cannot write '{out}': the output must end in .npz or .png")

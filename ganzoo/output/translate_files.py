@@ -19,6 +19,7 @@ from typing import List, Optional, Tuple
 import numpy as np
 import torch
 
+from ganzoo.data import unit_range
 from ganzoo.errors import GanzooError
 from ganzoo.output.files import write_atomic, write_error
 from ganzoo.output.images import to_uint8
@@ -180,6 +181,6 @@ def translate_files(run_dir: str | Path, source: str | Path, out: str | Path, re
     generators, spec = load_translators(state, registry, resolve_device(device), ema)
     in_shape, _ = translation.shapes(spec, chosen)
     check_fits(images, in_shape, source, chosen)
-    outputs = translation.translate(generators[chosen], images.float().div(127.5).sub(1.0), batch_size)
+    outputs = translation.translate(generators[chosen], unit_range(images), batch_size)
     write_output(to_uint8(outputs), out, kind, info)
     return out
