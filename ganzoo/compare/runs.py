@@ -15,7 +15,7 @@ from ganzoo.errors import GanzooError
 from ganzoo.output.plots import read_loss_records
 from ganzoo.sweep.grid import swept_keys
 from ganzoo.sweep.manifest import is_sweep, read_sweep
-from ganzoo.training.run_folder import grid_path, EVAL_FILE, INCEPTION_EVAL_FILE, LOSS_PLOT_FILE, METRICS_FILE, RECIPE_FILE, SAMPLES_FOLDER
+from ganzoo.training.run_folder import grid_path, list_grids, EVAL_FILE, INCEPTION_EVAL_FILE, LOSS_PLOT_FILE, METRICS_FILE, RECIPE_FILE
 
 #: metrics.jsonl keys that are not an algorithm's scalars
 NOT_LOSSES = ("step", "epoch", "images_per_sec", "lr", "skipped", "eval")
@@ -141,7 +141,7 @@ def _is_number(value: Any) -> bool:
 
 
 def _last_grid(folder: Path) -> Optional[Path]:
-    grids = sorted((folder / SAMPLES_FOLDER).glob("epoch-*.png"))
+    grids = list_grids(folder)
     return grids[-1] if grids else None
 
 

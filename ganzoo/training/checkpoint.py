@@ -36,6 +36,12 @@ def checkpoint_path(run_dir: str | Path, step: int) -> Path:
     return Path(run_dir) / FOLDER / f"step-{step:09d}.pt"
 
 
+def run_dir_of(path: str | Path) -> Path:
+    """The run folder of the checkpoint file ``path``: the folder above ``checkpoints/``, else its own folder."""
+    path = Path(path)
+    return path.parent.parent if path.parent.name == FOLDER else path.parent
+
+
 def list_checkpoints(run_dir: str | Path) -> list[Path]:
     """The run's checkpoints, oldest first."""
     folder = Path(run_dir) / FOLDER
