@@ -169,20 +169,13 @@ def run_directions(state: dict) -> Dict[str, str]:
 def load_translators(state: dict, registry: Registry, device, ema: bool = True) -> tuple[Dict[str, torch.nn.Module], DataSpec]:
     """The generators of a translation run's checkpoint, by direction, in eval mode (the EMA weights of
     the sample role's generator when the run kept them)."""
-    from ganzoo.components import build_models, describe
-    from ganzoo.output.sampling import DAMAGED
+    from ganzoo.output.sampling import saved_models
     from ganzoo.training import checkpoint
 
     recipe = checkpoint.recipe_of(state, registry)
     spec = DataSpec.from_dict(state["data_spec"])
     directions = run_directions(state)
-    models = build_models(registry, recipe, spec, torch.device(device), roles=sorted(set(directions.values())))
-    sample_role = state.get("sample_role", "generator")
-    for role, model in models.items():
-        averaged = state.get("ema", {}).get(role) if role == sample_role else None
-        checkpoint.load_weights(model, averaged["model"] if ema and averaged else state["models"].get(role),
-                                state["path"], describe(registry, recipe, role), DAMAGED)
-        model.eval()
+    models = saved_models(state, registry, recipe, spec, sorted(set(directions.values())), torch.device(device), ema)
     return {direction: models[role] for direction, role in directions.items()}, spec
 
 
