@@ -16,7 +16,11 @@ from ganzoo.recipe import Recipe
 from ganzoo.plugins.registry import Registry
 
 
-def resolve_device(name: str) -> torch.device:
+def resolve_device(name: "str | torch.device") -> torch.device:
+    """The device a setting names (``auto``: CUDA when there is one, else the CPU), checked to be here;
+    a ``torch.device`` as it is."""
+    if isinstance(name, torch.device):
+        return name
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name.startswith("cuda") and not torch.cuda.is_available():

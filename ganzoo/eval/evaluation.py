@@ -91,7 +91,7 @@ class Evaluator:
         self.fix = FIX if data_root or not recipe_root else (
             f"the run read its data from {recipe_root} (dataset.params.root in its recipe.yaml); "
             "if they moved, give --data NEW_FOLDER")
-        self.device = torch.device(device)
+        self.device = resolve_device(device)
         test_images, _ = read_mnist(self.data_root, "test", fix=self.fix)
         if features == INCEPTION:
             from ganzoo.eval.inception import embed_inception, load_inception

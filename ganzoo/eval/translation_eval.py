@@ -33,6 +33,7 @@ import torch
 import torch.nn.functional as F
 
 from ganzoo import translation
+from ganzoo.components import resolve_device
 from ganzoo.data import DataSpec, ImageData
 from ganzoo.errors import GanzooError
 from ganzoo.output.files import write_text_atomic
@@ -84,7 +85,7 @@ class TranslationEvaluator:
 
     def __init__(self, registry: Registry, data: ImageData, directions: Mapping[str, str], device="cpu",
                  classifier: Optional[str] = None):
-        self.device = torch.device(device)
+        self.device = resolve_device(device)
         self.data = data.held_out if data.held_out is not None else data
         self.on_held_out = data.held_out is not None
         self.train = data
@@ -175,7 +176,7 @@ def load_translators(state: dict, registry: Registry, device, ema: bool = True) 
     recipe = checkpoint.recipe_of(state, registry)
     spec = DataSpec.from_dict(state["data_spec"])
     directions = run_directions(state)
-    models = saved_models(state, registry, recipe, spec, sorted(set(directions.values())), torch.device(device), ema)
+    models = saved_models(state, registry, recipe, spec, sorted(set(directions.values())), resolve_device(device), ema)
     return {direction: models[role] for direction, role in directions.items()}, spec
 
 
