@@ -89,7 +89,10 @@ def _check_contents(data: ImageData, who) -> None:
 
 
 def build_algorithm(registry: Registry, recipe: Recipe) -> Algorithm:
-    return build(registry, recipe, "algorithm")
+    """The recipe's algorithm, told the run's seed (``Algorithm.seed``)."""
+    algorithm = build(registry, recipe, "algorithm")
+    algorithm.seed = recipe.config.seed
+    return algorithm
 
 
 def build_models(registry: Registry, recipe: Recipe, spec: DataSpec, device: torch.device,

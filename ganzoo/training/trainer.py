@@ -28,7 +28,7 @@ import torch
 from omegaconf import OmegaConf
 
 from ganzoo import fast, translation
-from ganzoo.algorithm import Batch, RunInfo
+from ganzoo.algorithm import Batch, RunInfo, derived_seed
 from ganzoo.components import (build_algorithm, build_callbacks, build_losses, build_models, build_optimizer,
                                build_schedule, callback_sections, describe, resolve_device)
 from ganzoo.data import ImageData
@@ -163,8 +163,8 @@ class Trainer:
         """What ``train_step`` gets (ganzoo.training.step), the run's noise and shuffling streams, and the
         step implementation, chosen once."""
         seed, train = self.config.seed, self.config.train
-        self.noise_rng = torch.Generator(self.device).manual_seed(seed + 1)
-        self.shuffle_rng = torch.Generator().manual_seed(seed + 2)
+        self.noise_rng = torch.Generator(self.device).manual_seed(derived_seed(seed, "noise"))
+        self.shuffle_rng = torch.Generator().manual_seed(derived_seed(seed, "shuffle"))
         self.epoch_shuffle_state = self.shuffle_rng.get_state()
         self.step, self.saved_step = 0, None
         self.window = Window(self.algorithm.scalars, self.device)

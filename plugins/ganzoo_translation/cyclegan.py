@@ -90,9 +90,8 @@ class CycleGAN(ganzoo.Algorithm):
         if data.paired:
             raise ganzoo.GanzooError("cyclegan learns from unpaired data (two domains); this dataset is paired: use "
                                      "pix2pix, or a dataset of two domains (mnist-unpaired, unpaired-folder)")
-        seed = torch.initial_seed() + POOL_SEED_OFFSET  # the trainer seeds torch with the run's seed first
-        self.pool_b = ImagePool(self.params.pool_size, seed)
-        self.pool_a = ImagePool(self.params.pool_size, seed + 1)
+        self.pool_b = ImagePool(self.params.pool_size, self.derived_seed(POOL_SEED_OFFSET))
+        self.pool_a = ImagePool(self.params.pool_size, self.derived_seed(POOL_SEED_OFFSET + 1))
         self.check_models(models, data)
 
     def check_models(self, models, data) -> None:

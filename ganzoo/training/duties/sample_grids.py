@@ -29,7 +29,7 @@ class SampleGrids(Callback):
         if run.directions:  # translation: the grids show held-out inputs, outputs and targets
             self.examples = translation.first(data.held_out or data, size)
         else:  # the same noise (and labels) every epoch
-            grid_rng = torch.Generator().manual_seed(run.recipe.config.seed + 3)
+            grid_rng = torch.Generator().manual_seed(run.derived_seed("grids"))
             self.noise = draw_latent(run.models[run.sample_role], size, grid_rng).to(run.device)
             self.labels = (torch.arange(size, device=run.device) % run.data.num_classes
                            if run.data.num_classes else None)
