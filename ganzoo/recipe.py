@@ -22,7 +22,7 @@ from omegaconf.basecontainer import BaseContainer
 from omegaconf.errors import ConfigKeyError, OmegaConfBaseException, UnsupportedInterpolationType
 
 from ganzoo.composition import plain, type_inner
-from ganzoo.errors import GanzooError
+from ganzoo.errors import GanzooError, first_line
 from ganzoo.algorithm import MODEL_KINDS
 from ganzoo.plugins.registry import Registry
 
@@ -241,7 +241,7 @@ def _not_yaml(what: str, error: yaml.YAMLError, mend: str = "") -> GanzooError:
     """The one-line error for text that is not a YAML document ganzoo reads; ``mend`` replaces the advice."""
     where = getattr(error, "problem_mark", None)
     at = f" at line {where.line + 1}, column {where.column + 1}" if where else ""
-    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+    problem = getattr(error, "problem", None) or first_line(error)
     if "node expansion exceeds" in problem:  # OmegaConf's cap on YAML values, aliases expanded
         return GanzooError(f"{what} holds more than {MAX_YAML_VALUES} values (lists and mappings counted item by "
                            "item, aliases expanded); a recipe is a few settings: keep long lists of data out of it, "
@@ -482,7 +482,7 @@ def parse_overrides(overrides: Sequence[str]) -> DictConfig:
     except OmegaConfBaseException as error:
         raise GanzooError(f"cannot parse overrides: {_first_line(error)}") from error
     except yaml.YAMLError as error:
-        raise GanzooError(f"cannot parse overrides: {str(error).splitlines()[0]}") from error
+        raise GanzooError(f"cannot parse overrides: {first_line(error)}") from error
 
 
 def _merge(base: DictConfig, update: Any, source: str, prefix: str = "", hint: str = "") -> DictConfig:
@@ -627,8 +627,7 @@ def _full_key(prefix: str, error: OmegaConfBaseException) -> str:
 
 
 def _first_line(error: BaseException) -> str:
-    text = getattr(error, "msg", None) or str(error)
-    return str(text).strip().splitlines()[0]
+    return first_line(getattr(error, "msg", None) or error)
 
 
 def _suggestion(key: Any, object_type: Any) -> str:

@@ -37,7 +37,7 @@ from torch import nn
 
 from ganzoo.algorithm import Batch
 from ganzoo.data import DataSpec, ImageData, unit_range
-from ganzoo.errors import GanzooError
+from ganzoo.errors import GanzooError, first_line
 from ganzoo.losses import LossContext
 from ganzoo.models import code_categories, discriminator_outputs, draw_latent, generate
 from ganzoo.plugins.registry import KINDS, Component, PluginInfo, Registry, load_registry
@@ -465,7 +465,7 @@ def _reloaded(state: dict, who: str) -> dict:
         return torch.load(buffer, weights_only=True)
     except Exception as error:
         raise _fail(who, f"the checkpoint does not load with weights_only=True (the algorithm's and callbacks' "
-                         f"state_dict must hold tensors and plain data): {str(error).splitlines()[0]}") from error
+                         f"state_dict must hold tensors and plain data): {first_line(error)}") from error
 
 
 # ---------------------------------------------------------------- helpers

@@ -11,7 +11,7 @@ from typing import Any, Dict, List, Optional
 
 from omegaconf import OmegaConf
 
-from ganzoo.errors import GanzooError
+from ganzoo.errors import GanzooError, first_line
 from ganzoo.output.plots import read_loss_records
 from ganzoo.sweep.grid import swept_keys
 from ganzoo.sweep.manifest import is_sweep, read_sweep
@@ -96,7 +96,7 @@ def flat_recipe(path: Path) -> Dict[str, str]:
     try:
         tree = OmegaConf.to_container(OmegaConf.load(path))
     except Exception as error:  # a damaged recipe.yaml: say which
-        raise GanzooError(f"cannot read {path}: {str(error).splitlines()[0]}") from error
+        raise GanzooError(f"cannot read {path}: {first_line(error)}") from error
     flat: Dict[str, str] = {}
 
     def walk(node: Any, prefix: str) -> None:

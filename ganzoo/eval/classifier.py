@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from ganzoo.data import unit_range
-from ganzoo.errors import GanzooError
+from ganzoo.errors import GanzooError, first_line
 from ganzoo.output.files import write_atomic
 from ganzoo.metrics import Features
 
@@ -123,7 +123,7 @@ def load_classifier(path: Optional[str | Path] = None, device: str | torch.devic
         model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in payload["state_dict"].items()})
     except (RuntimeError, KeyError) as error:
         raise GanzooError(f"classifier weights '{path}' do not fit ganzoo's classifier: "
-                          f"{str(error).strip().splitlines()[0][:200]}") from error
+                          f"{first_line(error, 200)}") from error
     return model.to(device).eval(), digest
 
 

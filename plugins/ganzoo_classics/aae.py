@@ -24,7 +24,7 @@ from typing import Optional
 
 import torch
 
-from ganzoo import Algorithm, Batch, ContractViolation, LossContext, TrainStep
+from ganzoo import Algorithm, Batch, ContractViolation, LossContext, TrainStep, first_line
 from ganzoo_classics.common import device_of
 
 RECONSTRUCTIONS = ("l1", "l2")
@@ -77,7 +77,7 @@ class AAE(Algorithm):
                 try:
                     logits = D(codes)
                 except RuntimeError as error:
-                    raise ContractViolation(f"cannot judge codes of size {width} ({str(error).splitlines()[0]})", D,
+                    raise ContractViolation(f"cannot judge codes of size {width} ({first_line(error)})", D,
                                             remedy="give it the codes' size (discriminator.params.code_dim = "
                                                    "encoder.params.latent_dim)") from error
                 if not isinstance(logits, torch.Tensor) or logits.reshape(-1).shape != (2,):
