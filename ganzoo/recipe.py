@@ -27,7 +27,7 @@ from ganzoo.algorithm import MODEL_KINDS
 from ganzoo.plugins.registry import Registry
 
 MIN_EVAL_IMAGES = 10
-MAX_SEED = 2**62  # torch takes 64-bit seeds; runs use seed+1..seed+3 too
+MAX_SEED = 2**62  # torch takes 64-bit seeds; runs derive seeds a little above it too (ganzoo.algorithm.derived_seed)
 MAX_THREADS = 1024  # far more kill libgomp (100000 segfaults)
 MAX_GRID = 10000  # samples in the per-epoch grid (2-D point plots use thousands)
 MAX_RECIPE_BYTES = 2**20  # recipe files are a few kilobytes

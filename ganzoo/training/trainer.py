@@ -78,7 +78,7 @@ class Trainer:
         train.threads = choose_threads(train.threads)  # null: the free cores, recorded in recipe.yaml
         torch.set_num_threads(train.threads)
         check_evaluation(registry, recipe)
-        torch.manual_seed(self.config.seed)  # model initialisation
+        torch.manual_seed(derived_seed(self.config.seed, "models"))  # model initialisation
         data = self._load_data(registry, recipe)
         self._build_parts(registry, recipe)
         self._build_callbacks(registry, recipe, data)
