@@ -21,6 +21,7 @@ from ganzoo.data import unit_range
 from ganzoo.errors import GanzooError, first_line
 from ganzoo.output.files import write_atomic
 from ganzoo.metrics import Features
+from ganzoo.models import eval_mode
 
 SHIPPED_WEIGHTS = Path(__file__).parents[1] / "assets" / "mnist_classifier.pt"
 #: SHA-256 of the shipped weights; `ganzoo train-classifier` prints the hash of a new file.
@@ -147,10 +148,8 @@ def save_classifier(model: MNISTClassifier, path: str | Path, info: dict) -> str
 
 @torch.no_grad()
 def accuracy(model: MNISTClassifier, images: torch.Tensor, labels: torch.Tensor) -> float:
-    was_training = model.training
-    model.eval()
-    probs = embed_images(model, images).probs
-    model.train(was_training)
+    with eval_mode(model):
+        probs = embed_images(model, images).probs
     return (probs.argmax(1) == labels).float().mean().item()
 
 
