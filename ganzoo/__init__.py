@@ -5,7 +5,7 @@ need torch are imported on first use.
 """
 
 from ganzoo.data import DataSource, DataSpec, ImageData, default_data_root, unit_range
-from ganzoo.errors import GanzooError
+from ganzoo.errors import GanzooError, first_line
 from ganzoo.hookspecs import hookimpl
 from ganzoo.metrics import Features, Metric
 
@@ -32,7 +32,7 @@ _LAZY = {
 }
 
 __all__ = sorted(["DataSource", "DataSpec", "Features", "GanzooError", "ImageData", "Metric", "default_data_root",
-                  "hookimpl", "unit_range", *_LAZY])
+                  "first_line", "hookimpl", "unit_range", *_LAZY])
 
 
 def __getattr__(name):

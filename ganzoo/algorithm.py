@@ -35,6 +35,23 @@ if TYPE_CHECKING:
     import torch
     from torch import nn
 
+#: the run's random streams, each seeded with the run's seed plus its offset (``derived_seed``): the
+#: models' initialisation (the run's seed itself), the trainer's noise and data order, the sample grids'
+#: noise. A plugin's own streams take offsets of 7 and up (CycleGAN's image pools: 7 and 8).
+SEED_OFFSETS = {"models": 0, "noise": 1, "shuffle": 2, "grids": 3}
+
+
+def derived_seed(seed: int, stream: Union[str, int]) -> int:
+    """The seed of the run's random stream ``stream`` (a name in ``SEED_OFFSETS``, or a plugin's own
+    offset, 7 and up) for a run seeded with ``seed``: the one place sub-seeds are derived."""
+    if isinstance(stream, str):
+        if stream not in SEED_OFFSETS:
+            raise ValueError(f"no random stream {stream!r}; the run's streams are {', '.join(SEED_OFFSETS)}, "
+                             "or give an offset of your own (7 and up)")
+        return seed + SEED_OFFSETS[stream]
+    return seed + stream
+
+
 @dataclass
 class Batch:
     """One step's share of the data on the training device: ``images`` (N, C, H, W) in [-1, 1]
@@ -121,13 +138,22 @@ class Algorithm:
     sample_role: ClassVar[str] = "generator"
     directions: ClassVar[Dict[str, str]] = {}
 
+    #: the run's seed (the recipe's ``seed``), set before ``setup``; seed the algorithm's own random
+    #: streams with ``derived_seed``
+    seed: int = 0
+
     def __init__(self, params: Any = None):
         self.params = params
+
+    def derived_seed(self, offset: int) -> int:
+        """The seed of a random stream of the algorithm's own: the run's seed plus ``offset`` (7 and up;
+        0 to 3 are the trainer's streams, ``SEED_OFFSETS``), the same numbers in every run of that seed."""
+        return derived_seed(self.seed, offset)
 
     def setup(self, models: Mapping[str, "nn.Module"], losses: Mapping[str, Any], data: Any) -> None:
         """Called once the models are built and on the device, before the first step; check what
         the algorithm needs of them here (raise ``ganzoo.GanzooError`` with one line) or build its
-        own state. ``data`` is the run's ``ganzoo.DataSpec``."""
+        own state (seeded with ``self.derived_seed``). ``data`` is the run's ``ganzoo.DataSpec``."""
 
     def train_step(self, batch: Batch, step: TrainStep) -> None:
         raise NotImplementedError
@@ -253,6 +279,16 @@ class RunInfo:
                                     "'..', no absolute paths, no symlinks out)",
                                     remedy="give a path relative to the run folder, without '..' (a name such as 'logs')")
         return path
+
+    @property
+    def seed(self) -> int:
+        """The run's seed (the recipe's ``seed``)."""
+        return self.recipe.config.seed if self.recipe is not None else 0
+
+    def derived_seed(self, stream: Union[str, int]) -> int:
+        """The seed of the run's random stream ``stream``: a name in ``SEED_OFFSETS`` (``"grids"``: the
+        sample grids' noise) or a callback's own offset (7 and up)."""
+        return derived_seed(self.seed, stream)
 
     @property
     def recipe_file(self):

@@ -133,8 +133,7 @@ def run_from_state(state: dict, source: Union[str, Path], device: str = "cpu", e
     registry = registry or load_registry()
     generator, spec = load_generator(source, registry, device, ema=ema, state=state)
     recipe = checkpoint.recipe_of(state, registry)
-    path = Path(state["path"])
-    run_dir = path.parent.parent if path.parent.name == "checkpoints" else path.parent
+    run_dir = checkpoint.run_dir_of(state["path"])
     return TrainedRun(run_dir, generator, spec, recipe, int(state.get("step", 0)), registry,
                       state.get("sample_role", "generator"))
 

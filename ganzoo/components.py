@@ -16,7 +16,11 @@ from ganzoo.recipe import Recipe
 from ganzoo.plugins.registry import Registry
 
 
-def resolve_device(name: str) -> torch.device:
+def resolve_device(name: "str | torch.device") -> torch.device:
+    """The device a setting names (``auto``: CUDA when there is one, else the CPU), checked to be here;
+    a ``torch.device`` as it is."""
+    if isinstance(name, torch.device):
+        return name
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name.startswith("cuda") and not torch.cuda.is_available():
@@ -85,7 +89,10 @@ def _check_contents(data: ImageData, who) -> None:
 
 
 def build_algorithm(registry: Registry, recipe: Recipe) -> Algorithm:
-    return build(registry, recipe, "algorithm")
+    """The recipe's algorithm, told the run's seed (``Algorithm.seed``)."""
+    algorithm = build(registry, recipe, "algorithm")
+    algorithm.seed = recipe.config.seed
+    return algorithm
 
 
 def build_models(registry: Registry, recipe: Recipe, spec: DataSpec, device: torch.device,

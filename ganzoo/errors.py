@@ -1,4 +1,5 @@
-"""The one exception type users see as a one-line message (exit code 2)."""
+"""The one exception type users see as a one-line message (exit code 2), and the one way to quote an
+exception in such a message (``first_line``)."""
 
 
 class GanzooError(Exception):
@@ -12,6 +13,15 @@ class GanzooError(Exception):
 
     def __init__(self, message: object = "", *args: object):
         super().__init__(_one_line(str(message)), *args)
+
+
+def first_line(error: object, limit: "int | None" = None) -> str:
+    """The first line of ``error``'s message (or of any text) that is not blank, stripped, cut to ``limit``
+    characters: what a one-line message quotes of an exception (or of a docstring). "" when it has none."""
+    for line in str(error).splitlines():
+        if line.strip():
+            return line.strip()[:limit]
+    return ""
 
 
 def _one_line(text: str) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import traceback
 from typing import Any, Dict, Iterable, Optional, Tuple
 
-from ganzoo.errors import GanzooError
+from ganzoo.errors import GanzooError, first_line
 
 
 class ContractViolation(GanzooError):
@@ -45,7 +45,7 @@ class Components:
                 (name for name in map(self.describe, _selves(error)) if name), fallback)
             return GanzooError(f"{who}: {error} ({when}); {error.remedy or 'fix the plugin'}")
         who = self.culprit(error, fallback)
-        text = str(error).strip().splitlines()[0][:300] if str(error).strip() else ""
+        text = first_line(error, 300)
         raised = f"{type(error).__name__}: {text}" if text else type(error).__name__
         return GanzooError(f"{who} failed {when}: {raised}; fix the plugin, or run with --debug for the traceback")
 

@@ -23,11 +23,11 @@ from omegaconf.basecontainer import BaseContainer
 from omegaconf.errors import ConfigKeyError, OmegaConfBaseException, UnsupportedInterpolationType
 
 from ganzoo.composition import plain, type_inner
-from ganzoo.errors import GanzooError
+from ganzoo.errors import GanzooError, first_line
 from ganzoo.plugins.registry import MODEL_KINDS, Registry
 
 MIN_EVAL_IMAGES = 10
-MAX_SEED = 2**62  # torch takes 64-bit seeds; runs use seed+1..seed+3 too
+MAX_SEED = 2**62  # torch takes 64-bit seeds; runs derive seeds a little above it too (ganzoo.algorithm.derived_seed)
 MAX_THREADS = 1024  # far more kill libgomp (100000 segfaults)
 MAX_GRID = 10000  # samples in the per-epoch grid (2-D point plots use thousands)
 MAX_RECIPE_BYTES = 2**20  # recipe files are a few kilobytes
@@ -241,7 +241,7 @@ def _not_yaml(what: str, error: yaml.YAMLError, mend: str = "") -> GanzooError:
     """The one-line error for text that is not a YAML document ganzoo reads; ``mend`` replaces the advice."""
     where = getattr(error, "problem_mark", None)
     at = f" at line {where.line + 1}, column {where.column + 1}" if where else ""
-    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+    problem = getattr(error, "problem", None) or first_line(error)
     if "node expansion exceeds" in problem:  # OmegaConf's cap on YAML values, aliases expanded
         return GanzooError(f"{what} holds more than {MAX_YAML_VALUES} values (lists and mappings counted item by "
                            "item, aliases expanded); a recipe is a few settings: keep long lists of data out of it, "
@@ -488,7 +488,7 @@ def parse_overrides(overrides: Sequence[str]) -> DictConfig:
     except OmegaConfBaseException as error:
         raise GanzooError(f"cannot parse overrides: {_first_line(error)}") from error
     except yaml.YAMLError as error:
-        raise GanzooError(f"cannot parse overrides: {str(error).splitlines()[0]}") from error
+        raise GanzooError(f"cannot parse overrides: {first_line(error)}") from error
 
 
 def _merge(base: DictConfig, update: Any, source: str, prefix: str = "", hint: str = "") -> DictConfig:
@@ -633,8 +633,7 @@ def _full_key(prefix: str, error: OmegaConfBaseException) -> str:
 
 
 def _first_line(error: BaseException) -> str:
-    text = getattr(error, "msg", None) or str(error)
-    return str(text).strip().splitlines()[0]
+    return first_line(getattr(error, "msg", None) or error)
 
 
 def _suggestion(key: Any, object_type: Any) -> str:

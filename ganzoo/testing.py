@@ -37,9 +37,9 @@ from torch import nn
 
 from ganzoo.algorithm import Batch
 from ganzoo.data import DataSpec, ImageData, unit_range
-from ganzoo.errors import GanzooError
+from ganzoo.errors import GanzooError, first_line
 from ganzoo.losses import LossContext
-from ganzoo.models import code_categories, discriminator_outputs, draw_latent, generate
+from ganzoo.models import code_categories, discriminator_outputs, draw_latent, eval_mode, generate
 from ganzoo.plugins.registry import KINDS, Component, PluginInfo, Registry, load_registry
 
 __all__ = [
@@ -180,11 +180,9 @@ def check_generator(name: str, params: Optional[Mapping[str, Any]] = None, *, da
         generator.zero_grad(set_to_none=True)
         images.float().square().mean().backward()
         _check_gradients(who, generator)
-        generator.eval()
-        with torch.no_grad():
+        with eval_mode(generator), torch.no_grad():
             one = generate(generator, z[:1], labels[:1] if labels is not None else None)
         _check_tensor(who, "output in eval mode (batch of 1)", one, (1, *data.image_shape), device)
-        generator.train()
     return generator.cpu()
 
 
@@ -521,7 +519,7 @@ def _reloaded(state: dict, who: str) -> dict:
         return torch.load(buffer, weights_only=True)
     except Exception as error:
         raise _fail(who, f"the checkpoint does not load with weights_only=True (the algorithm's and callbacks' "
-                         f"state_dict must hold tensors and plain data): {str(error).splitlines()[0]}") from error
+                         f"state_dict must hold tensors and plain data): {first_line(error)}") from error
 
 
 # ---------------------------------------------------------------- helpers

@@ -14,6 +14,7 @@ from typing import Dict, Optional
 import torch
 
 from ganzoo.data import DataSpec, ImageData, unit_range
+from ganzoo.models import eval_mode
 
 DIRECTIONS = DataSpec.DIRECTIONS
 
@@ -71,11 +72,7 @@ def translate(generator: torch.nn.Module, inputs: torch.Tensor, batch_size: int 
     """``generator``'s outputs for ``inputs`` (floats in [-1, 1]), in eval mode, a batch at a time,
     on the generator's device; returned on the inputs' device. The generator's mode is restored."""
     device = next(generator.parameters()).device
-    was_training = generator.training
-    generator.eval()
-    try:
+    with eval_mode(generator):
         outputs = [generator(inputs[start:start + batch_size].to(device)).float().to(inputs.device)
                    for start in range(0, inputs.shape[0], batch_size)]
-    finally:
-        generator.train(was_training)
     return torch.cat(outputs)

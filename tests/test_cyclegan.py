@@ -286,3 +286,13 @@ def test_a_folder_not_in_cyclegans_layout_gets_one_line_and_exit_2(tmp_path, cap
     import re
     assert re.search(message, err[0]), err[0]
     assert not (tmp_path / "run").exists()
+
+
+def test_the_pools_are_seeded_from_the_runs_seed_not_from_torchs_global_state(data_env, tmp_path):
+    trainer = start(tmp_path / "run", overrides=TINY + ["seed=11"])
+    algorithm = trainer.algorithm
+    assert algorithm.seed == 11 and trainer.run_info.seed == 11
+    torch.manual_seed(999)  # whatever else reseeded torch meanwhile does not move the pools' draws
+    algorithm.setup(trainer.models, trainer.losses, trainer.spec)
+    for pool, offset in ((algorithm.pool_b, 7), (algorithm.pool_a, 8)):  # the numbers runs always drew
+        assert torch.equal(pool.rng.get_state(), torch.Generator().manual_seed(11 + offset).get_state())

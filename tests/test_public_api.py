@@ -71,3 +71,8 @@ def test_every_public_name_loads_and_import_ganzoo_stays_light():
         assert getattr(ganzoo, name) is not None
     assert ganzoo.read_packed.__module__ == "ganzoo.storage.packed"  # the lazy table's "module:attribute" resolved
     assert ganzoo.mnist_classifier.__name__ == "shipped_classifier"
+
+
+def test_first_line_quotes_an_exception_in_a_one_line_message():
+    assert ganzoo.first_line(ValueError("\n  bad shape (3, 4)  \n  at layer 2")) == "bad shape (3, 4)"
+    assert ganzoo.first_line(OSError()) == "" and ganzoo.first_line(ValueError("x" * 50), 10) == "x" * 10

@@ -11,11 +11,11 @@ from typing import Any, Dict, List, Optional
 
 from omegaconf import OmegaConf
 
-from ganzoo.errors import GanzooError
+from ganzoo.errors import GanzooError, first_line
 from ganzoo.output.plots import read_loss_records
 from ganzoo.sweep.grid import swept_keys
 from ganzoo.sweep.manifest import is_sweep, read_sweep
-from ganzoo.training.run_folder import grid_path, EVAL_FILE, INCEPTION_EVAL_FILE, LOSS_PLOT_FILE, METRICS_FILE, RECIPE_FILE, SAMPLES_FOLDER
+from ganzoo.training.run_folder import grid_path, list_grids, EVAL_FILE, INCEPTION_EVAL_FILE, LOSS_PLOT_FILE, METRICS_FILE, RECIPE_FILE
 
 #: metrics.jsonl keys that are not an algorithm's scalars
 NOT_LOSSES = ("step", "epoch", "images_per_sec", "lr", "skipped", "eval")
@@ -96,7 +96,7 @@ def flat_recipe(path: Path) -> Dict[str, str]:
     try:
         tree = OmegaConf.to_container(OmegaConf.load(path))
     except Exception as error:  # a damaged recipe.yaml: say which
-        raise GanzooError(f"cannot read {path}: {str(error).splitlines()[0]}") from error
+        raise GanzooError(f"cannot read {path}: {first_line(error)}") from error
     flat: Dict[str, str] = {}
 
     def walk(node: Any, prefix: str) -> None:
@@ -141,7 +141,7 @@ def _is_number(value: Any) -> bool:
 
 
 def _last_grid(folder: Path) -> Optional[Path]:
-    grids = sorted((folder / SAMPLES_FOLDER).glob("epoch-*.png"))
+    grids = list_grids(folder)
     return grids[-1] if grids else None
 
 

@@ -17,9 +17,11 @@ from typing import Callable, Optional
 import torch
 from torch import nn
 
-from ganzoo.errors import GanzooError
+from ganzoo.data import unit_range
+from ganzoo.errors import GanzooError, first_line
 from ganzoo.output.files import write_atomic
 from ganzoo.metrics import Features
+from ganzoo.models import eval_mode
 
 SHIPPED_WEIGHTS = Path(__file__).parents[1] / "assets" / "mnist_classifier.pt"
 #: SHA-256 of the shipped weights; `ganzoo train-classifier` prints the hash of a new file.
@@ -65,7 +67,7 @@ class MNISTClassifier(nn.Module):
 
 def to_input(images: torch.Tensor) -> torch.Tensor:
     """uint8 images (N, 1, 28, 28) -> the classifier's float input in [-1, 1]."""
-    return images.float().div(127.5).sub(1.0)
+    return unit_range(images)
 
 
 @torch.no_grad()
@@ -122,7 +124,7 @@ def load_classifier(path: Optional[str | Path] = None, device: str | torch.devic
         model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in payload["state_dict"].items()})
     except (RuntimeError, KeyError) as error:
         raise GanzooError(f"classifier weights '{path}' do not fit ganzoo's classifier: "
-                          f"{str(error).strip().splitlines()[0][:200]}") from error
+                          f"{first_line(error, 200)}") from error
     return model.to(device).eval(), digest
 
 
@@ -146,10 +148,8 @@ def save_classifier(model: MNISTClassifier, path: str | Path, info: dict) -> str
 
 @torch.no_grad()
 def accuracy(model: MNISTClassifier, images: torch.Tensor, labels: torch.Tensor) -> float:
-    was_training = model.training
-    model.eval()
-    probs = embed_images(model, images).probs
-    model.train(was_training)
+    with eval_mode(model):
+        probs = embed_images(model, images).probs
     return (probs.argmax(1) == labels).float().mean().item()
 
 

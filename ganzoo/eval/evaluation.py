@@ -23,6 +23,7 @@ from ganzoo.data import DataSpec
 from ganzoo.errors import GanzooError
 from ganzoo.output.files import write_text_atomic
 from ganzoo.metrics import BETTER, Features
+from ganzoo.models import eval_mode
 from ganzoo.eval.mnist_data import FIX, mnist_root, read_mnist
 from ganzoo.recipe import MIN_EVAL_IMAGES, Recipe, type_params
 from ganzoo.plugins.registry import Registry, load_registry
@@ -91,7 +92,7 @@ class Evaluator:
         self.fix = FIX if data_root or not recipe_root else (
             f"the run read its data from {recipe_root} (dataset.params.root in its recipe.yaml); "
             "if they moved, give --data NEW_FOLDER")
-        self.device = torch.device(device)
+        self.device = resolve_device(device)
         test_images, _ = read_mnist(self.data_root, "test", fix=self.fix)
         if features == INCEPTION:
             from ganzoo.eval.inception import embed_inception, load_inception
@@ -129,12 +130,8 @@ class Evaluator:
     def score_generator(self, generator, spec: DataSpec, n: int, seed: int = 0) -> dict[str, dict[str, Any]]:
         """Score ``n`` images of ``generator`` (put in eval mode for the draw, then restored)."""
         check_image_shape(spec)
-        was_training = generator.training
-        generator.eval()
-        try:
+        with eval_mode(generator):
             images = sample_images(generator, spec, n, seed=seed)
-        finally:
-            generator.train(was_training)
         return self.score(images)
 
     def reference(self, n: int, seed: int = 0) -> dict[str, dict[str, Any]]:

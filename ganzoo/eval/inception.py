@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-from ganzoo.errors import GanzooError
+from ganzoo.errors import GanzooError, first_line
 from ganzoo.metrics import Features
 
 WEIGHTS_FILE = "weights-inception-2015-12-05-6726825d.pth"
@@ -53,7 +53,7 @@ def load_inception(device: str | torch.device = "cpu") -> tuple[torch.nn.Module,
                                             feature_extractor_weights_path=str(path))
     except Exception as error:  # a damaged or foreign file: torch.load's or load_state_dict's error
         raise GanzooError(f"cannot load the Inception weights {path} ({type(error).__name__}: "
-                          f"{str(error).splitlines()[0][:200]}); put torch-fidelity's {WEIGHTS_FILE} there "
+                          f"{first_line(error, 200)}); put torch-fidelity's {WEIGHTS_FILE} there "
                           f"(from {WEIGHTS_URL})") from error
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     return model.to(device), digest

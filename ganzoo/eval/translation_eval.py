@@ -33,6 +33,7 @@ import torch
 import torch.nn.functional as F
 
 from ganzoo import translation
+from ganzoo.components import resolve_device
 from ganzoo.data import DataSpec, ImageData
 from ganzoo.errors import GanzooError
 from ganzoo.output.files import write_text_atomic
@@ -84,7 +85,7 @@ class TranslationEvaluator:
 
     def __init__(self, registry: Registry, data: ImageData, directions: Mapping[str, str], device="cpu",
                  classifier: Optional[str] = None):
-        self.device = torch.device(device)
+        self.device = resolve_device(device)
         self.data = data.held_out if data.held_out is not None else data
         self.on_held_out = data.held_out is not None
         self.train = data
@@ -169,20 +170,13 @@ def run_directions(state: dict) -> Dict[str, str]:
 def load_translators(state: dict, registry: Registry, device, ema: bool = True) -> tuple[Dict[str, torch.nn.Module], DataSpec]:
     """The generators of a translation run's checkpoint, by direction, in eval mode (the EMA weights of
     the sample role's generator when the run kept them)."""
-    from ganzoo.components import build_models, describe
-    from ganzoo.output.sampling import DAMAGED
+    from ganzoo.output.sampling import saved_models
     from ganzoo.training import checkpoint
 
     recipe = checkpoint.recipe_of(state, registry)
     spec = DataSpec.from_dict(state["data_spec"])
     directions = run_directions(state)
-    models = build_models(registry, recipe, spec, torch.device(device), roles=sorted(set(directions.values())))
-    sample_role = state.get("sample_role", "generator")
-    for role, model in models.items():
-        averaged = state.get("ema", {}).get(role) if role == sample_role else None
-        checkpoint.load_weights(model, averaged["model"] if ema and averaged else state["models"].get(role),
-                                state["path"], describe(registry, recipe, role), DAMAGED)
-        model.eval()
+    models = saved_models(state, registry, recipe, spec, sorted(set(directions.values())), resolve_device(device), ema)
     return {direction: models[role] for direction, role in directions.items()}, spec
 
 

@@ -22,7 +22,7 @@ from typing import Optional, Union
 
 import torch
 
-from ganzoo.errors import GanzooError
+from ganzoo.errors import GanzooError, first_line
 from ganzoo.output.files import atomic_path, write_atomic
 from ganzoo.models import is_conditional
 
@@ -192,7 +192,7 @@ def load_safetensors(path: Union[str, Path], registry=None, device: str = "cpu")
         with safe_open(str(path), framework="pt") as handle:
             metadata = handle.metadata() or {}
     except Exception as error:  # noqa: BLE001 - safetensors' SafetensorError, or the OS's
-        raise GanzooError(f"cannot read '{path}' as safetensors: {str(error).splitlines()[0][:200]} (corrupt, "
+        raise GanzooError(f"cannot read '{path}' as safetensors: {first_line(error, 200)} (corrupt, "
                           "truncated, or another kind of file)") from error
     if metadata.get("format") != "ganzoo-generator":
         raise GanzooError(f"'{path}' was not written by `ganzoo export --format safetensors` (no ganzoo metadata)")

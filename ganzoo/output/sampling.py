@@ -14,7 +14,7 @@ import torch
 from ganzoo.training import checkpoint
 from ganzoo.components import build_models, describe, resolve_device
 from ganzoo.models import draw_latent, generate
-from ganzoo.data import DataSpec
+from ganzoo.data import DataSpec, unit_range
 from ganzoo.errors import GanzooError
 from ganzoo.output.files import write_atomic
 from ganzoo.output.images import save_grid, to_uint8
@@ -40,11 +40,22 @@ def load_generator(source: str | Path, registry: Registry, device: str = "cpu", 
                           f"{source} INPUT --out OUTPUT`")
     spec = DataSpec.from_dict(state["data_spec"])
     role = state.get("sample_role", "generator")
-    (generator,) = build_models(registry, recipe, spec, resolve_device(device), roles=[role]).values()
-    averaged = state.get("ema", {}).get(role)
-    checkpoint.load_weights(generator, averaged["model"] if ema and averaged else state["models"].get(role),
-                            state["path"], describe(registry, recipe, role), DAMAGED)
-    return generator.eval(), spec
+    (generator,) = saved_models(state, registry, recipe, spec, [role], resolve_device(device), ema).values()
+    return generator, spec
+
+
+def saved_models(state: dict, registry: Registry, recipe, spec: DataSpec, roles, device: torch.device,
+                 ema: bool = True) -> dict[str, torch.nn.Module]:
+    """The models of ``roles`` (role -> model) built from the recipe of the checkpoint ``state``, with its
+    weights, in eval mode: the sample role's EMA weights when the run kept them, unless ``ema`` is false."""
+    models = build_models(registry, recipe, spec, device, roles=roles)
+    sample_role = state.get("sample_role", "generator")
+    for role, model in models.items():
+        averaged = state.get("ema", {}).get(role) if role == sample_role else None
+        checkpoint.load_weights(model, averaged["model"] if ema and averaged else state["models"].get(role),
+                                state["path"], describe(registry, recipe, role), DAMAGED)
+        model.eval()
+    return models
 
 
 def check_label(generator, spec: DataSpec, label: Optional[int], option: str = "--label") -> None:
@@ -205,6 +216,6 @@ def write_samples(images: torch.Tensor, out: str | Path) -> None:
         np.savez_compressed(buffer, images=array)
         write_atomic(out, lambda handle: handle.write(buffer.getvalue()))
     elif out.suffix == ".png":
-        save_grid(images.float().div(127.5).sub(1.0), out)
+        save_grid(unit_range(images), out)
     else:
         raise GanzooError(f"cannot write '{out}': the output must end in .npz or .png")

@@ -19,7 +19,8 @@ from typing import List, Optional, Tuple
 import numpy as np
 import torch
 
-from ganzoo.errors import GanzooError
+from ganzoo.data import unit_range
+from ganzoo.errors import GanzooError, first_line
 from ganzoo.output.files import write_atomic, write_error
 from ganzoo.output.images import to_uint8
 
@@ -41,7 +42,7 @@ def read_picture(path: Path) -> np.ndarray:
             image = image.convert("L" if image.mode in ("L", "I", "I;16", "1") else "RGB")
             array = np.array(image, dtype=np.uint8)  # a writable copy, as torch.from_numpy wants
     except (OSError, UnidentifiedImageError) as error:
-        raise GanzooError(f"cannot read picture '{path}': {str(error).splitlines()[0]}") from error
+        raise GanzooError(f"cannot read picture '{path}': {first_line(error)}") from error
     return array[:, :, None] if array.ndim == 2 else array
 
 
@@ -76,7 +77,7 @@ def read_npz(source: Path) -> Tuple[torch.Tensor, str, dict]:
                                   "give an .npz as `ganzoo sample` writes")
             array = archive["images"]
     except (OSError, ValueError) as error:
-        raise GanzooError(f"cannot read '{source}': {str(error).splitlines()[0]}") from error
+        raise GanzooError(f"cannot read '{source}': {first_line(error)}") from error
     if array.ndim and len(array) == 0:
         raise GanzooError(f"'{source}' holds no images (its 'images' array is {array.shape}); give an .npz with at "
                           "least one")
@@ -180,6 +181,6 @@ def translate_files(run_dir: str | Path, source: str | Path, out: str | Path, re
     generators, spec = load_translators(state, registry, resolve_device(device), ema)
     in_shape, _ = translation.shapes(spec, chosen)
     check_fits(images, in_shape, source, chosen)
-    outputs = translation.translate(generators[chosen], images.float().div(127.5).sub(1.0), batch_size)
+    outputs = translation.translate(generators[chosen], unit_range(images), batch_size)
     write_output(to_uint8(outputs), out, kind, info)
     return out

@@ -28,7 +28,7 @@ from typing import Any, Callable, Iterable
 import pluggy
 
 from ganzoo import hookspecs
-from ganzoo.errors import GanzooError
+from ganzoo.errors import GanzooError, first_line
 
 ENTRY_POINT_GROUP = "ganzoo"
 #: the distribution whose entry points are the built-in plugins
@@ -192,7 +192,7 @@ def _make_register(registry: Registry, kind: str, plugin: PluginInfo) -> Callabl
             raise GanzooError(f"{where}: the description of {kind} '{name}' must be a string")
         if kind == "algorithm":
             _check_algorithm(where, name, factory)
-        summary = description.strip().splitlines()[0] if description.strip() else ""
+        summary = first_line(description)
         registry.add(Component(kind, name, factory, params, summary, plugin))
 
     return register
@@ -210,7 +210,7 @@ def _make_command_register(registry: Registry, plugin: PluginInfo) -> Callable[.
             raise GanzooError(f"{where}: add_arguments of command '{name}' must be a function of the parser, or None")
         if not isinstance(help, str) or not (description is None or isinstance(description, str)):
             raise GanzooError(f"{where}: the help and description of command '{name}' must be strings")
-        summary = help.strip().splitlines()[0] if help.strip() else ""
+        summary = first_line(help)
         registry.add_command(Command(name, run, add_arguments, summary, description, plugin))
 
     return register
@@ -432,4 +432,4 @@ def _record_failure(registry: Registry, info: PluginInfo, error: BaseException) 
     text = str(error).strip() or type(error).__name__
     kinds = (PluginError, GanzooError)
     message = text if isinstance(error, kinds) else f"{type(error).__name__}: {text}"
-    registry.failures.append(PluginFailure(info, message.splitlines()[0]))
+    registry.failures.append(PluginFailure(info, first_line(message)))

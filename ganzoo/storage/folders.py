@@ -20,7 +20,7 @@ from typing import List, Optional, Tuple
 
 import numpy as np
 
-from ganzoo.errors import GanzooError
+from ganzoo.errors import GanzooError, first_line
 
 EXTENSIONS = (".png", ".jpg", ".jpeg")
 BAD_IMAGES = ("stop", "skip")  # what an image that cannot be decoded does: stop naming it, or skip it
@@ -76,7 +76,7 @@ def read_image(path: Path, size: int, channels: int, crop: bool = True) -> np.nd
         raise GanzooError(f"image '{path}' is too large to read safely{pixels}; it may be a decompression "
                           "bomb: remove it, or scale it down first") from error
     except (OSError, UnidentifiedImageError, ValueError) as error:
-        raise UnreadableImage(path, str(error).splitlines()[0] if str(error) else type(error).__name__) from error
+        raise UnreadableImage(path, first_line(error) or type(error).__name__) from error
     return array.reshape(size, size, channels)
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import torch
 
-from ganzoo.errors import GanzooError
+from ganzoo.errors import GanzooError, first_line
 from ganzoo.output.files import write_atomic
 from ganzoo.training.run_folder import CHECKPOINTS_FOLDER
 
@@ -34,6 +34,12 @@ _NAME = re.compile(r"^step-(\d+)\.pt$")
 
 def checkpoint_path(run_dir: str | Path, step: int) -> Path:
     return Path(run_dir) / FOLDER / f"step-{step:09d}.pt"
+
+
+def run_dir_of(path: str | Path) -> Path:
+    """The run folder of the checkpoint file ``path``: the folder above ``checkpoints/``, else its own folder."""
+    path = Path(path)
+    return path.parent.parent if path.parent.name == FOLDER else path.parent
 
 
 def list_checkpoints(run_dir: str | Path) -> list[Path]:
@@ -281,7 +287,7 @@ def _difference(error: BaseException) -> str:
             sizes = re.findall(r"torch\.Size\((\[[^\]]*\])\)", line)
             name = head.removeprefix("size mismatch for ")
             found.append(f"{name} is {sizes[0]} there, {sizes[1]} in the model" if len(sizes) == 2 else line[:160])
-    return "; ".join(found[:2]) or (lines[0][:200] if lines else str(error).strip().splitlines()[0][:200])
+    return "; ".join(found[:2]) or (lines[0][:200] if lines else first_line(error, 200))
 
 
 def _unreadable(path: Path, why: str) -> GanzooError:

@@ -35,6 +35,11 @@ def grid_path(run_dir: str | Path, epoch: int) -> Path:
     return Path(run_dir) / SAMPLES_FOLDER / f"epoch-{epoch:03d}.png"
 
 
+def list_grids(run_dir: str | Path) -> list[Path]:
+    """The run's sample grids (``grid_path``'s files), in the order of their names."""
+    return sorted((Path(run_dir) / SAMPLES_FOLDER).glob("epoch-*.png"))
+
+
 def append_metrics(run_dir: str | Path, record: dict[str, Any]) -> None:
     """Add one record to the run's metrics.jsonl (the only code that writes it, besides truncation)."""
     path = Path(run_dir) / METRICS_FILE

@@ -28,7 +28,7 @@ import torch
 from omegaconf import OmegaConf
 
 from ganzoo import fast, translation
-from ganzoo.algorithm import Batch, RunInfo
+from ganzoo.algorithm import Batch, RunInfo, derived_seed
 from ganzoo.components import (build_algorithm, build_callbacks, build_losses, build_models, build_optimizer,
                                build_schedule, callback_sections, describe, resolve_device)
 from ganzoo.data import ImageData
@@ -78,7 +78,7 @@ class Trainer:
         train.threads = choose_threads(train.threads)  # null: the free cores, recorded in recipe.yaml
         torch.set_num_threads(train.threads)
         check_evaluation(registry, recipe)
-        torch.manual_seed(self.config.seed)  # model initialisation
+        torch.manual_seed(derived_seed(self.config.seed, "models"))  # model initialisation
         data = self._load_data(registry, recipe)
         self._build_parts(registry, recipe)
         self._build_callbacks(registry, recipe, data)
@@ -163,8 +163,8 @@ class Trainer:
         """What ``train_step`` gets (ganzoo.training.step), the run's noise and shuffling streams, and the
         step implementation, chosen once."""
         seed, train = self.config.seed, self.config.train
-        self.noise_rng = torch.Generator(self.device).manual_seed(seed + 1)
-        self.shuffle_rng = torch.Generator().manual_seed(seed + 2)
+        self.noise_rng = torch.Generator(self.device).manual_seed(derived_seed(seed, "noise"))
+        self.shuffle_rng = torch.Generator().manual_seed(derived_seed(seed, "shuffle"))
         self.epoch_shuffle_state = self.shuffle_rng.get_state()
         self.step, self.saved_step = 0, None
         self.window = Window(self.algorithm.scalars, self.device)

@@ -24,7 +24,7 @@ from typing import Optional
 
 import torch
 
-from ganzoo import Algorithm, Batch, ContractViolation, LossContext, TrainStep
+from ganzoo import Algorithm, Batch, ContractViolation, LossContext, TrainStep, eval_mode, first_line
 from ganzoo_classics.common import device_of
 
 RECONSTRUCTIONS = ("l1", "l2")
@@ -56,35 +56,28 @@ class AAE(Algorithm):
     def setup(self, models, losses, data) -> None:
         """The encoder's codes fit the decoder and the discriminator; the decoder remakes pictures."""
         E, G, D = models["encoder"], models["generator"], models["discriminator"]
-        modes = {model: model.training for model in (E, G, D)}
-        for model in modes:
-            model.eval()
-        try:
-            with torch.no_grad():
-                images = torch.zeros(2, *data.image_shape, device=device_of(E))
-                codes = E(images)
-                width = getattr(G, "latent_dim", None)
-                if not isinstance(codes, torch.Tensor) or codes.dim() != 2 or codes.shape[1] != width:
-                    shape = tuple(codes.shape) if isinstance(codes, torch.Tensor) else type(codes).__name__
-                    raise ContractViolation(f"makes codes of shape {shape} for 2 pictures; aae needs (2, {width}), "
-                                            "the decoder's latent_dim", E,
-                                            remedy="give the encoder the decoder's size (encoder.params.latent_dim = "
-                                                   "generator.params.latent_dim)")
-                out = G(codes)
-                if tuple(out.shape[1:]) != tuple(data.image_shape):
-                    raise ContractViolation(f"makes pictures of shape {tuple(out.shape[1:])}; the data's are "
-                                            f"{tuple(data.image_shape)}", G)
-                try:
-                    logits = D(codes)
-                except RuntimeError as error:
-                    raise ContractViolation(f"cannot judge codes of size {width} ({str(error).splitlines()[0]})", D,
-                                            remedy="give it the codes' size (discriminator.params.code_dim = "
-                                                   "encoder.params.latent_dim)") from error
-                if not isinstance(logits, torch.Tensor) or logits.reshape(-1).shape != (2,):
-                    raise ContractViolation("must return one logit per code", D)
-        finally:
-            for model, mode in modes.items():
-                model.train(mode)
+        with eval_mode(E, G, D), torch.no_grad():
+            images = torch.zeros(2, *data.image_shape, device=device_of(E))
+            codes = E(images)
+            width = getattr(G, "latent_dim", None)
+            if not isinstance(codes, torch.Tensor) or codes.dim() != 2 or codes.shape[1] != width:
+                shape = tuple(codes.shape) if isinstance(codes, torch.Tensor) else type(codes).__name__
+                raise ContractViolation(f"makes codes of shape {shape} for 2 pictures; aae needs (2, {width}), "
+                                        "the decoder's latent_dim", E,
+                                        remedy="give the encoder the decoder's size (encoder.params.latent_dim = "
+                                               "generator.params.latent_dim)")
+            out = G(codes)
+            if tuple(out.shape[1:]) != tuple(data.image_shape):
+                raise ContractViolation(f"makes pictures of shape {tuple(out.shape[1:])}; the data's are "
+                                        f"{tuple(data.image_shape)}", G)
+            try:
+                logits = D(codes)
+            except RuntimeError as error:
+                raise ContractViolation(f"cannot judge codes of size {width} ({first_line(error)})", D,
+                                        remedy="give it the codes' size (discriminator.params.code_dim = "
+                                               "encoder.params.latent_dim)") from error
+            if not isinstance(logits, torch.Tensor) or logits.reshape(-1).shape != (2,):
+                raise ContractViolation("must return one logit per code", D)
 
     def train_step(self, batch: Batch, step: TrainStep) -> None:
         E, G, D = step.models["encoder"], step.models["generator"], step.models["discriminator"]

@@ -6,6 +6,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ganzoo import eval_mode
+
 #: the activations the classics' networks offer
 ACTIVATIONS = {"elu": nn.ELU, "leaky_relu": lambda: nn.LeakyReLU(0.2), "relu": nn.ReLU}
 
@@ -55,13 +57,8 @@ def quarter_shape(image_shape, what: str) -> tuple[int, int, int]:
 
 def try_in_eval_mode(model: torch.nn.Module, inputs: torch.Tensor, call):
     """``call(model, inputs)`` without gradients in eval mode (a check before the first step)."""
-    was = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            return call(model, inputs)
-    finally:
-        model.train(was)
+    with eval_mode(model), torch.no_grad():
+        return call(model, inputs)
 
 
 def upsampling_trunk(in_features: int, channels: int, height: int, width: int) -> torch.nn.Sequential:

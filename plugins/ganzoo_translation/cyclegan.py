@@ -123,9 +123,8 @@ class CycleGAN(UnpairedTranslation):
 
     def setup(self, models, losses, data) -> None:
         super().setup(models, losses, data)
-        seed = torch.initial_seed() + POOL_SEED_OFFSET  # the trainer seeds torch with the run's seed first
-        self.pool_b = ImagePool(self.params.pool_size, seed)
-        self.pool_a = ImagePool(self.params.pool_size, seed + 1)
+        self.pool_b = ImagePool(self.params.pool_size, self.derived_seed(POOL_SEED_OFFSET))
+        self.pool_a = ImagePool(self.params.pool_size, self.derived_seed(POOL_SEED_OFFSET + 1))
 
     def train_step(self, batch, step) -> None:
         G, F = step.models["generator"], step.models["generator_b2a"]

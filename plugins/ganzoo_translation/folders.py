@@ -21,7 +21,7 @@ from typing import List, Optional, Tuple
 import numpy as np
 import torch
 
-from ganzoo import GanzooError, ImageData, unit_range
+from ganzoo import GanzooError, ImageData, first_line, unit_range
 
 EXTENSIONS = (".png", ".jpg", ".jpeg")
 TEST_FOLDERS = ("test", "val")
@@ -67,7 +67,7 @@ def read_picture(path: Path, mode: str, size: Optional[int]):
     except Image.DecompressionBombError as error:
         raise GanzooError(f"image '{path}' is too large to read safely; scale it down first") from error
     except (OSError, UnidentifiedImageError) as error:
-        raise GanzooError(f"cannot read image '{path}': {str(error).splitlines()[0]}; remove it or replace it") from error
+        raise GanzooError(f"cannot read image '{path}': {first_line(error)}; remove it or replace it") from error
 
 
 def to_array(image, size: Optional[int]) -> np.ndarray:

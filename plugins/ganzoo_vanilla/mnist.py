@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from ganzoo import DataSource, GanzooError, ImageData, default_data_root
+from ganzoo import DataSource, GanzooError, ImageData, default_data_root, first_line
 from ganzoo_vanilla.clusters import kmeans_labels
 
 FILES = (
@@ -53,7 +53,7 @@ def load_mnist(params: MNISTParams) -> ImageData:
         dataset = MNIST(str(root), train=params.split == "train", download=False)
     except Exception as error:  # torchvision raises assorted errors on bad files
         raise GanzooError(
-            f"cannot read MNIST in {raw}/ ({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}); "
+            f"cannot read MNIST in {raw}/ ({type(error).__name__}: {first_line(error)}); "
             "the files may be corrupt or truncated: delete them and download again"
         ) from error
     images, labels = dataset.data, dataset.targets

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from ganzoo import GanzooError, ImageData, default_data_root
+from ganzoo import GanzooError, ImageData, default_data_root, first_line
 
 FILES = (
     "train-images-idx3-ubyte",
@@ -65,7 +65,7 @@ def load_fashion_mnist(params: FashionMNISTParams) -> ImageData:
     try:
         dataset = FashionMNIST(str(root), train=params.split == "train", download=False)
     except Exception as error:  # torchvision raises assorted errors on bad files
-        reason = str(error).splitlines()[0] if str(error) else ""
+        reason = first_line(error)
         raise GanzooError(f"cannot read Fashion-MNIST in {raw}/ ({type(error).__name__}: {reason}); "
                           "the files may be corrupt: delete them and run again") from error
     images, labels = dataset.data, dataset.targets
@@ -94,6 +94,6 @@ def _download(FashionMNIST, root: Path, raw: Path) -> None:
         with contextlib.redirect_stdout(io.StringIO()):
             FashionMNIST(str(root), train=True, download=True)
     except Exception as error:
-        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        reason = first_line(error) or type(error).__name__
         raise GanzooError(f"Fashion-MNIST not found in {raw}/ and the download failed ({reason}); "
                           "install it with `apt-get install dataset-fashion-mnist`") from error

@@ -11,7 +11,7 @@ import torch
 
 from ganzoo import translation
 from ganzoo.algorithm import PRIORITIES, Callback
-from ganzoo.models import draw_latent, generate
+from ganzoo.models import draw_latent, eval_mode, generate
 from ganzoo.output.files import write_atomic
 from ganzoo.output.images import read_picture, save_grid, save_translation_grid
 from ganzoo.training.run_folder import grid_path
@@ -29,7 +29,7 @@ class SampleGrids(Callback):
         if run.directions:  # translation: the grids show held-out inputs, outputs and targets
             self.examples = translation.first(data.held_out or data, size)
         else:  # the same noise (and labels) every epoch
-            grid_rng = torch.Generator().manual_seed(run.recipe.config.seed + 3)
+            grid_rng = torch.Generator().manual_seed(run.derived_seed("grids"))
             self.noise = draw_latent(run.models[run.sample_role], size, grid_rng).to(run.device)
             self.labels = (torch.arange(size, device=run.device) % run.data.num_classes
                            if run.data.num_classes else None)
@@ -43,11 +43,8 @@ class SampleGrids(Callback):
 
     def sample_grid(self, run, path) -> torch.Tensor:
         G = run.sampler()
-        was_training = G.training
-        G.eval()
-        with torch.no_grad():
+        with eval_mode(G), torch.no_grad():
             images = generate(G, self.noise, self.labels)
-        G.train(was_training)
         data = run.dataset
         if data.plot is not None:
             png = data.plot(images.cpu())

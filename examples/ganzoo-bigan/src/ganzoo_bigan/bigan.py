@@ -19,7 +19,7 @@ ganzoo's public API alone.
 import torch
 from torch.nn import functional as F
 
-from ganzoo import Algorithm, Batch, ContractViolation, TrainStep, eval_mode
+from ganzoo import Algorithm, Batch, ContractViolation, TrainStep, eval_mode, first_line
 
 
 class BiGAN(Algorithm):
@@ -44,7 +44,7 @@ class BiGAN(Algorithm):
                 logits = D(G(codes), codes)
             except RuntimeError as error:
                 raise ContractViolation(f"cannot judge pairs of pictures and codes of size {width} "
-                                        f"({str(error).splitlines()[0]})", D,
+                                        f"({first_line(error)})", D,
                                         remedy="give it the codes' size (discriminator.params.latent_dim)") from error
             if tuple(logits.shape) != (2,):
                 raise ContractViolation(f"returns shape {tuple(logits.shape)} for 2 pairs; bigan needs one logit "
