@@ -1,0 +1,164 @@
+"""The StudioGAN parts: SAGAN's self-attention (its maths by hand, as a dcgan option), LeCam's
+penalty and running means by hand, ADA's update of p; the recipe that combines the three trains
+and, after kill -9, resumes to the uninterrupted run, LeCam's means and ADA's p included."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from conftest import QUICK, ROOT
+from ganzoo import DataSpec
+from ganzoo.training import checkpoint
+from ganzoo.training.trainer import TrainingInterrupted
+from ganzoo_studio.ada import ADA, ADAParams, adjusted
+from ganzoo_studio.lecam import LeCam, LeCamParams, lecam_penalty
+from ganzoo_zoo.attention import SelfAttention
+from ganzoo_zoo.dcgan import (DCGANDiscriminatorParams, DCGANGeneratorParams, make_dcgan_discriminator,
+                              make_dcgan_generator)
+from runs import single_thread  # noqa: F401 (autouse fixture)
+from runs import assert_same_run, train
+
+COMBINED = ROOT / "recipes" / "sagan_ada_lecam_mnist.yaml"
+# 128 images / 32 = 4 steps an epoch, 2 epochs; logs every 3 steps so windows span epoch ends;
+# ADA starts at p = 0.5 and moves 0.3 per log, so a p lost or restored wrong shows
+TINY = [*QUICK, "train.batch_size=32", "dataset.params.limit=128", "train.device=cpu", "train.log_every=3",
+        "output.grid_size=4", "generator.params.latent_dim=8", "generator.params.base_channels=4",
+        "discriminator.params.discriminator.params.base_channels=4",
+        "callbacks=[{name: ada, params: {initial: 0.5, speed_steps: 10}}]"]
+STEPS = 8
+MNIST = DataSpec(image_shape=(1, 28, 28), num_classes=10)
+
+
+# ---------------------------------------------------------------- self-attention
+def test_self_attention_weighs_every_position_by_a_softmax_of_query_key_products():
+    block = SelfAttention(8)  # queries and keys of 1 channel, values of 4
+    with torch.no_grad():
+        for conv in (block.query, block.key, block.value, block.out):
+            conv.weight.zero_()
+        block.query.weight[0, 0] = 1.0  # q = channel 0
+        block.key.weight[0, 1] = 1.0  # k = channel 1
+        block.value.weight[0, 2] = 1.0  # the first value channel = channel 2
+        block.out.weight[3, 0] = 1.0  # written back to channel 3
+    x = torch.zeros(1, 8, 1, 3)
+    x[0, 0, 0] = torch.tensor([1.0, 0.0, -1.0])
+    x[0, 1, 0] = torch.tensor([0.5, 1.0, 2.0])
+    x[0, 2, 0] = torch.tensor([3.0, 4.0, 5.0])
+    q, k, v = [1.0, 0.0, -1.0], [0.5, 1.0, 2.0], [3.0, 4.0, 5.0]
+    rows = [[math.exp(qi * kj) for kj in k] for qi in q]
+    want = [[e / sum(row) for e in row] for row in rows]
+    assert torch.allclose(block.attention_map(x)[0], torch.tensor(want))
+    assert torch.equal(block(x), x)  # gamma starts at 0: the block passes its input through
+    with torch.no_grad():
+        block.gamma.fill_(2.0)
+    mixed = [sum(w * vj for w, vj in zip(row, v)) for row in want]
+    out = block(x)
+    assert out[0, 3, 0].tolist() == pytest.approx([2.0 * m for m in mixed])
+    assert torch.equal(out[0, :3], x[0, :3])
+
+
+def test_dcgan_puts_attention_after_the_feature_map_of_the_side_asked_and_refuses_others():
+    G = make_dcgan_generator(DCGANGeneratorParams(base_channels=8, attention=14), MNIST)
+    D = make_dcgan_discriminator(DCGANDiscriminatorParams(base_channels=8, spectral_norm=True, attention=7), MNIST)
+    for model, positions in ((G, 14 * 14), (D, 7 * 7)):
+        (block,) = [m for m in model.modules() if isinstance(m, SelfAttention)]
+        block.keep_map = True
+        model(torch.randn(3, 100) if model is G else torch.randn(3, 1, 28, 28))
+        assert block.last_map.shape == (3, positions, positions)
+        assert torch.allclose(block.last_map.sum(-1), torch.ones(3, positions))
+    with pytest.raises(ValueError, match=r"attention must be 0 or the side of a hidden feature map \(7, 14"):
+        make_dcgan_generator(DCGANGeneratorParams(attention=28), MNIST)
+
+
+# ---------------------------------------------------------------- LeCam
+class Zero:
+    def discriminator_loss(self, real_logits, fake_logits, ctx):
+        return torch.tensor(0.0)
+
+    def generator_loss(self, fake_logits, ctx):
+        return -fake_logits.mean()
+
+
+def test_lecam_adds_its_penalty_against_running_means_it_moves_each_d_step():
+    loss = LeCam(Zero(), LeCamParams(weight=0.5, decay=0.9))
+    real, fake = torch.tensor([1.0, 3.0]), torch.tensor([-2.0, 0.0])
+    # step 1 sets the means: a_R = 2, a_F = -1; relu(D(x) - a_F)^2 = 4, 16; relu(a_R - D(G(z)))^2 = 16, 4
+    assert loss.discriminator_loss(real, fake, None).item() == pytest.approx(0.5 * (10 + 10))
+    real2, fake2 = torch.tensor([0.0, 0.0]), torch.tensor([4.0, 4.0])
+    # step 2: a_R = 0.9 * 2 + 0.1 * 0 = 1.8, a_F = 0.9 * -1 + 0.1 * 4 = -0.5; real: relu(0.5)^2 = 0.25; fake: 0
+    assert loss.discriminator_loss(real2, fake2, None).item() == pytest.approx(0.5 * 0.25)
+    assert (loss.real_mean.item(), loss.fake_mean.item()) == pytest.approx((1.8, -0.5))
+    assert loss.generator_loss(fake, None).item() == pytest.approx(1.0)  # the wrapped loss's
+    restored = LeCam(Zero(), LeCamParams())
+    restored.load_state_dict(loss.state_dict())
+    assert (restored.real_mean.item(), restored.fake_mean.item()) == pytest.approx((1.8, -0.5))
+    assert lecam_penalty(real, fake, torch.tensor(2.0), torch.tensor(-1.0)).item() == pytest.approx(20.0)
+
+
+# ---------------------------------------------------------------- ADA
+def test_ada_moves_p_by_the_sign_of_r_t_against_its_target_within_0_and_1():
+    assert adjusted(0.2, 0.7, 0.6, 50, 500) == pytest.approx(0.3)
+    assert adjusted(0.2, 0.5, 0.6, 50, 500) == pytest.approx(0.1)
+    assert adjusted(0.2, 0.6, 0.6, 50, 500) == 0.2
+    assert adjusted(0.95, 1.0, 0.6, 100, 500) == 1.0 and adjusted(0.05, -1.0, 0.6, 100, 500) == 0.0
+
+    class Augmenter(torch.nn.Module):
+        probability = 1.0
+
+        def augment(self, x):
+            return x
+
+    class Run:
+        models = {"discriminator": torch.nn.Sequential(Augmenter())}
+
+    ada = ADA(ADAParams(target=0.6, speed_steps=100))
+    ada.setup(Run())
+    assert Run.models["discriminator"][0].probability == 0.0
+    ada.on_log(Run(), {"step": 10, "d_real": 0.9})  # r_t = 2 * 0.9 - 1 = 0.8 > 0.6: up by 10 / 100
+    ada.on_log(Run(), {"step": 30, "eval": {"fid": 1.0}})  # evaluation records leave p alone
+    assert Run.models["discriminator"][0].probability == pytest.approx(0.1)
+    assert ada.state_dict()["history"] == [[10, pytest.approx(0.1), pytest.approx(0.8)]]
+
+
+def test_ada_needs_an_augmenting_discriminator(data_env, tmp_path, capsys):
+    from ganzoo import cli
+
+    unwrapped = [item for item in TINY if not item.startswith("discriminator.")]
+    code = cli.main(["run", str(COMBINED), *unwrapped, "discriminator.name=dcgan", "--out", str(tmp_path / "run")])
+    assert code == 2
+    assert "ada: the discriminator has no augmentation to drive; wrap it in diffaugment" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- the combined recipe
+@pytest.fixture(scope="module")
+def combined_reference(mnist_root, tmp_path_factory):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GANZOO_DATA", str(mnist_root))
+        run_dir = tmp_path_factory.mktemp("studio") / "run"
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            assert train(run_dir, recipe=COMBINED, base=TINY).step == STEPS
+        finally:
+            torch.set_num_threads(threads)
+    return run_dir
+
+
+def test_attention_ada_lecam_after_kill_9_resume_to_the_uninterrupted_run(data_env, combined_reference, tmp_path):
+    run_dir = tmp_path / "run"
+    stopped = train(run_dir, stop_at=6, recipe=COMBINED, base=TINY)  # mid-epoch 2, after the log at step 6
+    assert isinstance(stopped, TrainingInterrupted)
+    checkpoint.checkpoint_path(run_dir, 6).unlink()  # as if killed before it: step 4's is the newest
+    state = checkpoint.load_checkpoint(run_dir)
+    assert state["callbacks"]["ada"]["p"] not in (0.0, 0.5)  # p moved at the log of step 3
+    means = state["algorithm"]["losses"]["loss"]
+    assert means["real_mean"].dim() == 0 and means["fake_mean"].dim() == 0
+    assert train(run_dir, resume=True, recipe=COMBINED, base=TINY).step == STEPS
+    assert_same_run(run_dir, combined_reference)
+    final = checkpoint.load_checkpoint(run_dir)
+    want = checkpoint.load_checkpoint(combined_reference)
+    assert final["callbacks"]["ada"] == want["callbacks"]["ada"]
+    assert torch.equal(final["algorithm"]["losses"]["loss"]["real_mean"],
+                       want["algorithm"]["losses"]["loss"]["real_mean"])
