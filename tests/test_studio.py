@@ -162,3 +162,23 @@ def test_attention_ada_lecam_after_kill_9_resume_to_the_uninterrupted_run(data_e
     assert final["callbacks"]["ada"] == want["callbacks"]["ada"]
     assert torch.equal(final["algorithm"]["losses"]["loss"]["real_mean"],
                        want["algorithm"]["losses"]["loss"]["real_mean"])
+
+
+def test_the_attention_picture_shows_red_where_a_query_looks_and_none_for_uniform_attention():
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from attention_maps import QUERIES, SCALE, picture
+
+    side, h = 4, 8
+    samples = torch.zeros(2, 1, h, h, dtype=torch.uint8)
+    maps = torch.full((2, side * side, side * side), 1.0 / side ** 2)  # sample 0: uniform
+    y, x = int(QUERIES[0][0] * side), int(QUERIES[0][1] * side)
+    maps[1, y * side + x] = 0.0
+    maps[1, y * side + x, 0] = 1.0  # sample 1, first query: all on position (0, 0)
+    image = picture(samples, maps).float() / 255
+    tile = h * SCALE
+    red = image[0] - image[1]  # red over grey
+    assert red[:tile, tile:].max() == 0  # uniform: no red anywhere
+    first = red[tile:, tile:2 * tile]
+    assert first[:SCALE, :SCALE].min() > 0.9 and first[-SCALE:, -SCALE:].max() == 0  # red at (0, 0) only
