@@ -182,3 +182,60 @@ def test_the_attention_picture_shows_red_where_a_query_looks_and_none_for_unifor
     assert red[:tile, tile:].max() == 0  # uniform: no red anywhere
     first = red[tile:, tile:2 * tile]
     assert first[:SCALE, :SCALE].min() > 0.9 and first[-SCALE:, -SCALE:].max() == 0  # red at (0, 0) only
+
+
+# ---------------------------------------------------------------- BigGAN
+def test_conditional_batch_norm_scales_by_1_plus_a_gain_and_shifts_by_a_bias_of_the_condition():
+    from ganzoo_studio.biggan import ConditionalBatchNorm
+
+    norm = ConditionalBatchNorm(2, 3, lambda layer: layer)
+    with torch.no_grad():
+        for linear, bias in ((norm.gain, 1.0), (norm.bias, 0.5)):
+            linear.weight.zero_()
+            linear.bias.fill_(bias)
+        norm.gain.weight[0, 0] = 1.0  # channel 0's gain also reads the condition's first value
+    x = torch.tensor([[[[1.0]], [[2.0]]], [[[3.0]], [[6.0]]]])  # 2 images, 2 channels, 1 pixel
+    condition = torch.tensor([[2.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+    standardised = torch.tensor([[-1.0, -1.0], [1.0, 1.0]])  # (x - mean) / std per channel, batch statistics
+    gains = torch.tensor([[1 + 1 + 2, 2.0], [2.0, 2.0]])
+    want = standardised * gains + 0.5
+    assert torch.allclose(norm(x, condition).view(2, 2), want, atol=1e-3)
+
+
+@pytest.mark.parametrize("side", [28, 32])
+def test_biggan_pair_fits_the_side_and_conditions_through_one_shared_embedding_and_a_projection(side):
+    from ganzoo_studio.biggan import (BigGANDiscriminatorParams, BigGANGeneratorParams, make_biggan_discriminator,
+                                      make_biggan_generator)
+
+    data = DataSpec(image_shape=(1, side, side), num_classes=10)
+    G = make_biggan_generator(BigGANGeneratorParams(latent_dim=20, base_channels=4, shared_dim=4), data)
+    D = make_biggan_discriminator(BigGANDiscriminatorParams(base_channels=4), data)
+    blocks = 2 if side == 28 else 3
+    assert len(G.blocks) == blocks and sum(G.chunks) == 20 and len(G.chunks) == blocks + 1
+    labels = torch.tensor([1, 7])
+    images = G(torch.randn(2, 20), labels)
+    assert images.shape == (2, 1, side, side) and D(images, labels).shape == (2,)
+    images.sum().backward()
+    assert G.shared.weight.grad[[1, 7]].abs().sum() > 0  # every block's norms read the one embedding
+    D.eval()  # spectral norm's power iteration then stands still between calls
+    x = torch.randn(1, 1, side, side)
+    assert D(x, torch.tensor([3])).item() != pytest.approx(D(x, torch.tensor([5])).item(), abs=1e-5)
+    with torch.no_grad():  # every class embedded alike: the projection no longer tells them apart
+        D.project.parametrizations.weight.original.copy_(D.project.parametrizations.weight.original[:1].expand(10, -1))
+    assert D(x, torch.tensor([3])).item() == pytest.approx(D(x, torch.tensor([5])).item(), abs=1e-5)
+    with pytest.raises(ValueError, match="conditional: true needs a dataset with class labels"):
+        make_biggan_generator(BigGANGeneratorParams(), DataSpec(image_shape=(1, 28, 28)))
+
+
+def test_orthogonal_gradient_is_biggans_and_zero_for_orthogonal_rows():
+    from ganzoo_studio.orthogonal import orthogonal_gradient
+
+    w = torch.tensor([[1.0, 0.0], [1.0, 1.0]])  # W W^T = [[1, 1], [1, 2]]: off-diagonal [[0, 1], [1, 0]]
+    assert orthogonal_gradient(w).tolist() == [[2.0, 2.0], [2.0, 0.0]]  # 2 [[0, 1], [1, 0]] W
+    leaf = torch.randn(3, 2, 2, 2, requires_grad=True)
+    flat = leaf.reshape(3, -1)
+    off = flat @ flat.t() * (1 - torch.eye(3))
+    (0.5 * off.pow(2).sum()).backward()
+    assert torch.allclose(orthogonal_gradient(leaf.detach()), leaf.grad, atol=1e-5)  # the gradient of R / 2
+    rotation = torch.tensor([[0.6, -0.8], [0.8, 0.6]]) * 3
+    assert orthogonal_gradient(rotation).abs().max() < 1e-6  # norms are free, only angles count

@@ -1,6 +1,8 @@
 """ganzoo's StudioGAN parts: building blocks that compose with any recipe (Kang et al.'s
 StudioGAN benchmark trains its models from such parts): the LeCam regulariser around any loss,
-and ADA's adaptive augmentation probability for the zoo's diffaugment discriminator. The zoo's
+ADA's adaptive augmentation probability for the zoo's diffaugment discriminator, BigGAN's
+generator (conditional batch norm, a shared class embedding) and projection discriminator, and
+its orthogonal regularisation. The zoo's
 dcgan models take SAGAN's self-attention block as an option (``attention: 14``).
 
 Like the other built-in plugins, it uses only ganzoo's public API and is registered through the
@@ -10,7 +12,22 @@ Like the other built-in plugins, it uses only ganzoo's public API and is registe
 from ganzoo import hookimpl
 
 from ganzoo_studio.ada import ADA, ADAParams
+from ganzoo_studio.biggan import (BigGANDiscriminatorParams, BigGANGeneratorParams, make_biggan_discriminator,
+                                  make_biggan_generator)
 from ganzoo_studio.lecam import LeCamParams, make_lecam
+from ganzoo_studio.orthogonal import Orthogonal, OrthogonalParams
+
+
+@hookimpl
+def register_generators(register):
+    register("biggan", make_biggan_generator, BigGANGeneratorParams,
+             "BigGAN (Brock et al. 2019) for 28/32 px: res blocks, conditional BN from a shared class embedding.")
+
+
+@hookimpl
+def register_discriminators(register):
+    register("biggan", make_biggan_discriminator, BigGANDiscriminatorParams,
+             "BigGAN discriminator: spectrally normalised res blocks, projection of the class (Miyato & Koyama 2018).")
 
 
 @hookimpl
@@ -23,3 +40,5 @@ def register_losses(register):
 def register_callbacks(register):
     register("ada", ADA, ADAParams,
              "ADA (Karras et al. 2020): diffaugment's probability p driven by D's outputs on reals (target 0.6).")
+    register("orthogonal", Orthogonal, OrthogonalParams,
+             "Orthogonal regularisation (Brock et al. 2019) of the generator's weights, after each of its updates.")
