@@ -27,7 +27,7 @@ COMBINED = ROOT / "recipes" / "sagan_ada_lecam_mnist.yaml"
 TINY = [*QUICK, "train.batch_size=32", "dataset.params.limit=128", "train.device=cpu", "train.log_every=3",
         "output.grid_size=4", "generator.params.latent_dim=8", "generator.params.base_channels=4",
         "discriminator.params.discriminator.params.base_channels=4",
-        "callbacks=[{name: ada, params: {initial: 0.5, speed_steps: 10}}]"]
+        "callbacks=[{name: ada, params: {initial: 0.5, speed_steps: 10}}]", "loss.params.start_step=2"]
 STEPS = 8
 MNIST = DataSpec(image_shape=(1, 28, 28), num_classes=10)
 
@@ -82,18 +82,24 @@ class Zero:
 
 
 def test_lecam_adds_its_penalty_against_running_means_it_moves_each_d_step():
-    loss = LeCam(Zero(), LeCamParams(weight=0.5, decay=0.9))
+    from types import SimpleNamespace
+
+    loss = LeCam(Zero(), LeCamParams(weight=0.5, decay=0.9, start_step=1))
     real, fake = torch.tensor([1.0, 3.0]), torch.tensor([-2.0, 0.0])
-    # step 1 sets the means: a_R = 2, a_F = -1; relu(D(x) - a_F)^2 = 4, 16; relu(a_R - D(G(z)))^2 = 16, 4
-    assert loss.discriminator_loss(real, fake, None).item() == pytest.approx(0.5 * (10 + 10))
+    # before start_step the means follow the latest batch and no penalty is added (D's outputs far apart)
+    assert loss.discriminator_loss(torch.tensor([7.0]), torch.tensor([-7.0]), SimpleNamespace(step=0)).item() == 0
+    assert loss.discriminator_loss(real, fake, SimpleNamespace(step=0)).item() == 0
+    assert (loss.real_mean.item(), loss.fake_mean.item()) == pytest.approx((2.0, -1.0))  # not 7, -7
     real2, fake2 = torch.tensor([0.0, 0.0]), torch.tensor([4.0, 4.0])
-    # step 2: a_R = 0.9 * 2 + 0.1 * 0 = 1.8, a_F = 0.9 * -1 + 0.1 * 4 = -0.5; real: relu(0.5)^2 = 0.25; fake: 0
-    assert loss.discriminator_loss(real2, fake2, None).item() == pytest.approx(0.5 * 0.25)
+    # step 1: a_R = 0.9 * 2 + 0.1 * 0 = 1.8, a_F = 0.9 * -1 + 0.1 * 4 = -0.5; real: relu(0 + 0.5)^2 = 0.25;
+    # fake: relu(1.8 - 4)^2 = 0
+    assert loss.discriminator_loss(real2, fake2, SimpleNamespace(step=1)).item() == pytest.approx(0.5 * 0.25)
     assert (loss.real_mean.item(), loss.fake_mean.item()) == pytest.approx((1.8, -0.5))
     assert loss.generator_loss(fake, None).item() == pytest.approx(1.0)  # the wrapped loss's
     restored = LeCam(Zero(), LeCamParams())
     restored.load_state_dict(loss.state_dict())
     assert (restored.real_mean.item(), restored.fake_mean.item()) == pytest.approx((1.8, -0.5))
+    # relu(D(x) - a_F)^2 = 4, 16; relu(a_R - D(G(z)))^2 = 16, 4
     assert lecam_penalty(real, fake, torch.tensor(2.0), torch.tensor(-1.0)).item() == pytest.approx(20.0)
 
 

@@ -10,7 +10,7 @@ Discriminator: residual down-blocks (ReLU, 3x3, ReLU, 3x3, 2x2 average pooling; 
 one more block at the smallest side, ReLU, a sum over positions, a linear logit; class-conditional
 by projection (Miyato & Koyama 2018): logit += <embed(y), features>.
 
-Spectral normalisation in both, as BigGAN. Sides: a start of 4..7 pixels doubled per block
+Spectral normalisation in both and orthogonal initialisation of every weight, as BigGAN. Sides: a start of 4..7 pixels doubled per block
 (28: 7 -> 14 -> 28; 32: 4 -> 8 -> 16 -> 32).
 """
 
@@ -66,6 +66,16 @@ def _layout(data: DataSpec) -> tuple:
     return channels, start, blocks
 
 
+def _wrapper(use_spectral_norm: bool):
+    """What each layer goes through: BigGAN's orthogonal initialisation (zero biases), then spectral norm."""
+    def wrap(layer: nn.Module) -> nn.Module:
+        nn.init.orthogonal_(layer.weight)
+        if getattr(layer, "bias", None) is not None:
+            nn.init.zeros_(layer.bias)
+        return spectral_norm(layer) if use_spectral_norm else layer
+    return wrap
+
+
 def _classes(conditional: bool, data: DataSpec) -> Optional[int]:
     if not conditional:
         return None
@@ -107,7 +117,7 @@ class BigGANGenerator(nn.Module):
         super().__init__()
         channels, start, blocks = _layout(data)
         classes = _classes(params.conditional, data)
-        wrap = spectral_norm if params.spectral_norm else (lambda layer: layer)
+        wrap = _wrapper(params.spectral_norm)
         self.latent_dim, self.conditional = params.latent_dim, classes is not None
         chunk = params.latent_dim // (blocks + 1)
         if chunk < 1:
@@ -115,7 +125,7 @@ class BigGANGenerator(nn.Module):
         self.chunks = [params.latent_dim - chunk * blocks] + [chunk] * blocks  # the first takes the remainder
         widths = [params.base_channels * 2 ** (blocks - i) for i in range(blocks + 1)]
         self.start, self.first_width = start, widths[0]
-        self.shared = nn.Embedding(classes, params.shared_dim) if classes else None
+        self.shared = _wrapper(False)(nn.Embedding(classes, params.shared_dim)) if classes else None
         condition_dim = chunk + (params.shared_dim if classes else 0)
         self.linear = wrap(nn.Linear(self.chunks[0], widths[0] * start * start))
         self.blocks = nn.ModuleList(UpBlock(a, b, condition_dim, wrap) for a, b in zip(widths, widths[1:]))
@@ -152,7 +162,7 @@ class BigGANDiscriminator(nn.Module):
         super().__init__()
         channels, _, blocks = _layout(data)
         classes = _classes(params.conditional, data)
-        wrap = spectral_norm if params.spectral_norm else (lambda layer: layer)
+        wrap = _wrapper(params.spectral_norm)
         self.conditional = classes is not None
         widths = [params.base_channels * 2 ** i for i in range(blocks)]
         layers: List[nn.Module] = []
