@@ -13,6 +13,11 @@ is scored by `ganzoo eval -n N` (train_and_score of benchmarks/results.py), for 
   (attention + ADA + LeCam), without LeCam (loss: hinge), without ADA (no callback: p stays 0,
   so no augmentation), without either; the ADA cases report p at the end and its largest value
   (p rises while D grows sure of the real images);
+- biggan / biggan-no-lecam / cgan / acgan: the class-conditional BigGAN (conditional batch norm,
+  shared embedding, projection, orthogonal regularisation, LeCam) with and without LeCam, beside
+  cgan_mnist and acgan_mnist; the check is the shipped classifier's accuracy on 1,000 samples of
+  each `--label k` (the mean over the 10 digits, and the worst digit). Per-class FID is not
+  computed yet;
 - diffaugment / no-augment / da-translation / da-cutout-quarter / da-no-color: the DiffAugment
   question (docs/results.md measured it worse than no augmentation on 2,000 images, FID 26.9
   against 19.4, one seed): diffaugment_mnist as written, without the wrapper, and with each
@@ -33,6 +38,8 @@ import statistics
 import sys
 from pathlib import Path
 
+import torch
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import ROOT, cell, machine, replace_section, run_cases, train_and_score  # noqa: E402
 
@@ -52,6 +59,10 @@ CASES = [
     ("no-lecam", "sagan_ada_lecam_mnist.yaml", [NO_LECAM], "the same without LeCam"),
     ("no-ada", "sagan_ada_lecam_mnist.yaml", [NO_ADA], "the same without ADA (no augmentation)"),
     ("neither", "sagan_ada_lecam_mnist.yaml", [NO_LECAM, NO_ADA], "the same without LeCam and ADA"),
+    ("biggan", "biggan_mnist.yaml", [], "class-conditional BigGAN + LeCam + orthogonal regularisation"),
+    ("biggan-no-lecam", "biggan_mnist.yaml", [NO_LECAM], "the same without LeCam"),
+    ("cgan", "cgan_mnist.yaml", [], "cgan_mnist as written, to compare"),
+    ("acgan", "acgan_mnist.yaml", [], "acgan_mnist as written, to compare"),
     ("diffaugment", "diffaugment_mnist.yaml", [], "diffaugment_mnist as written"),
     ("no-augment", "diffaugment_mnist.yaml", PLAIN_D, "the same D without the wrapper"),
     ("da-translation", "diffaugment_mnist.yaml", ["discriminator.params.policy=[translation]"],
@@ -78,6 +89,23 @@ def ada_check(run_dir: Path) -> dict:
     return {"p_end": history[-1][1], "p_max": max(row[1] for row in history), "r_t_end": history[-1][2]}
 
 
+@torch.no_grad()
+def label_accuracy(run_dir: Path, seed: int, n: int = 1000) -> dict:
+    """The shipped classifier's accuracy on ``n`` samples of each label (unconditional runs: {})."""
+    import ganzoo
+
+    run = ganzoo.load(run_dir)
+    if not run.conditional:
+        return {}
+    classifier = ganzoo.mnist_classifier("cpu")
+    per_label = []
+    for label in range(run.spec.num_classes):
+        images = run.sample(n, seed, label=label).float() / 127.5 - 1
+        per_label.append((classifier.embed(images)[1].argmax(1) == label).float().mean().item())
+    return {"accuracy": sum(per_label) / len(per_label), "worst": min(per_label),
+            "worst_label": per_label.index(min(per_label))}
+
+
 def draw_attention(run_dir: Path) -> None:
     import ganzoo
     from attention_maps import attention_rows, picture, save_png
@@ -95,8 +123,9 @@ def section(results: list[dict], n: int) -> str:
              "Reproduce with `python benchmarks/studio_results.py`.", "",
              f"Machine: {machine('cpu')}.", "",
              "| case | what it shows | " + " | ".join(f"{c} (mean)" for c in SCORES) +
-             " | per seed: fid | ADA: p at the end (largest) | wall time per seed |",
-             "|" + " --- |" * (len(SCORES) + 5)]
+             " | per seed: fid | ADA: p at the end (largest) | `--label k` accuracy: mean (worst digit) | "
+             "wall time per seed |",
+             "|" + " --- |" * (len(SCORES) + 6)]
     for name, _, _, what in CASES:
         runs = by_case.get(name, [])
         scored = [r["eval"]["metrics"] for r in runs if "eval" in r]
@@ -107,8 +136,10 @@ def section(results: list[dict], n: int) -> str:
         seeds = ", ".join(cell(m["fid"]["generated"]) for m in scored if "fid" in m) or \
             "; ".join(r.get("error", "") for r in runs)
         ada = "; ".join(f"{r['ada']['p_end']:.2f} ({r['ada']['p_max']:.2f})" for r in runs if r.get("ada"))
+        labels = "; ".join(f"{r['labels']['accuracy']:.3f} ({r['labels']['worst_label']}: {r['labels']['worst']:.3f})"
+                           for r in runs if r.get("labels"))
         walls = ", ".join(f"{r['wall_s']:.0f} s" for r in runs)
-        lines.append(f"| `{name}` | {what} | " + " | ".join(means) + f" | {seeds} | {ada} | {walls} |")
+        lines.append(f"| `{name}` | {what} | " + " | ".join(means) + f" | {seeds} | {ada} | {labels} | {walls} |")
     lines += ["", "Wall time is training only.", ""]
     if PICTURE.is_file():
         lines += ["Where the generator's self-attention looks (`sagan`, seed 0; each row a sample, then three query "
@@ -141,6 +172,7 @@ def main() -> int:
         result["recipe"], result["what"] = name, what
         if not result.get("error", "").startswith("training failed"):
             result["ada"] = ada_check(runs / name)
+            result["labels"] = label_accuracy(runs / name, seed)
             if name == "sagan-s0":
                 draw_attention(runs / name)
         return result
