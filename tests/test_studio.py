@@ -245,3 +245,42 @@ def test_orthogonal_gradient_is_biggans_and_zero_for_orthogonal_rows():
     assert torch.allclose(orthogonal_gradient(leaf.detach()), leaf.grad, atol=1e-5)  # the gradient of R / 2
     rotation = torch.tensor([[0.6, -0.8], [0.8, 0.6]]) * 3
     assert orthogonal_gradient(rotation).abs().max() < 1e-6  # norms are free, only angles count
+
+
+# ---------------------------------------------------------------- CR, bCR
+def test_consistency_adds_the_squared_change_of_d_under_a_shift_on_reals_and_on_fakes():
+    from types import SimpleNamespace
+
+    from ganzoo_studio.consistency import Consistency, ConsistencyParams, translate
+
+    image = torch.arange(16.0).view(1, 1, 4, 4)
+    shifted = translate(image.expand(50, 1, 4, 4), 1)
+    for moved in shifted:  # every copy is the image moved by at most one pixel each way, zeros let in
+        matches = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)
+                   if torch.equal(moved[0], shifted_by_hand(image[0, 0], dy, dx))]
+        assert matches
+    assert torch.equal(translate(image, 0), image)
+
+    class Discriminator:  # D(x) = the sum of the pixels: changed by what the shift lets fall off the edge
+        def __call__(self, x):
+            return x.flatten(1).sum(1)
+
+    real, fake = torch.ones(2, 1, 4, 4), torch.zeros(2, 1, 4, 4)
+    ctx = SimpleNamespace(real=real, fake=fake, discriminate=Discriminator())
+    torch.manual_seed(0)
+    loss = Consistency(Zero(), ConsistencyParams(real_weight=2.0, fake_weight=3.0, shift=1))
+    got = loss.discriminator_loss(Discriminator()(real), Discriminator()(fake), ctx)
+    torch.manual_seed(0)
+    want = 2.0 * (16 - translate(real, 1).flatten(1).sum(1)).pow(2).mean()  # fakes are 0: shifted, still 0
+    assert got.item() == pytest.approx(want.item()) and want > 0
+
+
+def shifted_by_hand(image: torch.Tensor, dy: int, dx: int) -> torch.Tensor:
+    """``image`` moved down dy and right dx, zero fill: the hand version of the shift."""
+    out = torch.zeros_like(image)
+    h, w = image.shape
+    for y in range(h):
+        for x in range(w):
+            if 0 <= y - dy < h and 0 <= x - dx < w:
+                out[y, x] = image[y - dy, x - dx]
+    return out

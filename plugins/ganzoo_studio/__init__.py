@@ -1,5 +1,6 @@
 """ganzoo's StudioGAN parts: building blocks that compose with any recipe (Kang et al.'s
-StudioGAN benchmark trains its models from such parts): the LeCam regulariser around any loss,
+StudioGAN benchmark trains its models from such parts): the LeCam and consistency (CR, bCR)
+regularisers around any loss,
 ADA's adaptive augmentation probability for the zoo's diffaugment discriminator, BigGAN's
 generator (conditional batch norm, a shared class embedding) and projection discriminator, and
 its orthogonal regularisation. The zoo's
@@ -14,6 +15,7 @@ from ganzoo import hookimpl
 from ganzoo_studio.ada import ADA, ADAParams
 from ganzoo_studio.biggan import (BigGANDiscriminatorParams, BigGANGeneratorParams, make_biggan_discriminator,
                                   make_biggan_generator)
+from ganzoo_studio.consistency import ConsistencyParams, make_consistency
 from ganzoo_studio.lecam import LeCamParams, make_lecam
 from ganzoo_studio.orthogonal import Orthogonal, OrthogonalParams
 
@@ -34,6 +36,8 @@ def register_discriminators(register):
 def register_losses(register):
     register("lecam", make_lecam, LeCamParams,
              "LeCam (Tseng et al. 2021): around any loss, D's outputs pulled to running means of the other side's.")
+    register("consistency", make_consistency, ConsistencyParams,
+             "CR / bCR (Zhang et al. 2020; Zhao et al. 2021): around any loss, D(x) and D(T(x)) kept alike.")
 
 
 @hookimpl
