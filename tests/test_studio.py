@@ -284,3 +284,29 @@ def shifted_by_hand(image: torch.Tensor, dy: int, dx: int) -> torch.Tensor:
             if 0 <= y - dy < h and 0 <= x - dx < w:
                 out[y, x] = image[y - dy, x - dx]
     return out
+
+
+# ---------------------------------------------------------------- LOGAN
+def test_logan_moves_each_latent_by_alpha_g_over_beta_plus_its_squared_norm():
+    from ganzoo_studio.logan import natural_gradient_step
+
+    w = torch.tensor([3.0, 4.0])  # score(z) = <w, z>^2 / 2: g = <w, z> w
+    z = torch.tensor([[1.0, 0.0], [0.0, 0.0]])
+    moved = natural_gradient_step(z, lambda latent: (latent @ w).pow(2) / 2, alpha=0.9, beta=5.0)
+    g = 3.0 * w  # row 0: <w, z> = 3, ||g||^2 = 225
+    assert torch.allclose(moved[0], z[0] + 0.9 * g / (5.0 + 225.0))
+    assert torch.equal(moved[1], z[1])  # a zero gradient leaves the latent where it was
+    assert not moved.requires_grad
+
+
+def test_logan_trains_and_differs_from_gan_by_its_latent_step_alone(data_env, tmp_path):
+    recipe = ROOT / "recipes" / "logan_mnist.yaml"
+    overrides = [*QUICK, "train.batch_size=32", "dataset.params.limit=64", "train.device=cpu", "train.epochs=1",
+                 "output.grid_size=4", "generator.params.latent_dim=8", "generator.params.base_channels=4",
+                 "discriminator.params.base_channels=4"]
+    logan = train(tmp_path / "logan", recipe=recipe, base=overrides)
+    plain = train(tmp_path / "gan", recipe=recipe, base=[*overrides, "algorithm.name=gan"])
+    assert logan.step == plain.step == 2
+    # the same seed and data: only the latent step differs, so the weights do
+    G1, G2 = logan.models["generator"].state_dict(), plain.models["generator"].state_dict()
+    assert any(not torch.equal(G1[key], G2[key]) for key in G1)

@@ -3,7 +3,7 @@ StudioGAN benchmark trains its models from such parts): the LeCam and consistenc
 regularisers around any loss,
 ADA's adaptive augmentation probability for the zoo's diffaugment discriminator, BigGAN's
 generator (conditional batch norm, a shared class embedding) and projection discriminator, and
-its orthogonal regularisation. The zoo's
+its orthogonal regularisation, and LOGAN's latent optimisation (an algorithm: ``gan`` with it). The zoo's
 dcgan models take SAGAN's self-attention block as an option (``attention: 14``).
 
 Like the other built-in plugins, it uses only ganzoo's public API and is registered through the
@@ -17,7 +17,14 @@ from ganzoo_studio.biggan import (BigGANDiscriminatorParams, BigGANGeneratorPara
                                   make_biggan_generator)
 from ganzoo_studio.consistency import ConsistencyParams, make_consistency
 from ganzoo_studio.lecam import LeCamParams, make_lecam
+from ganzoo_studio.logan import LOGAN, LOGANParams
 from ganzoo_studio.orthogonal import Orthogonal, OrthogonalParams
+
+
+@hookimpl
+def register_algorithms(register):
+    register("logan", LOGAN, LOGANParams,
+             "LOGAN (Wu et al. 2019): gan, each latent first takes a natural-gradient step up D(G(z)).")
 
 
 @hookimpl
