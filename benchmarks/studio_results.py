@@ -18,6 +18,8 @@ is scored by `ganzoo eval -n N` (train_and_score of benchmarks/results.py), for 
   cgan_mnist and acgan_mnist; the check is the shipped classifier's accuracy on 1,000 samples of
   each `--label k` (the mean over the 10 digits, and the worst digit). Per-class FID is not
   computed yet;
+- bcr / cr / no-cr: bcr_mnist on 2,000 digits as written, with CR only (reals), and without;
+- logan / logan-off: logan_mnist, and the same with the plain gan algorithm;
 - diffaugment / no-augment / da-translation / da-cutout-quarter / da-no-color: the DiffAugment
   question (docs/results.md measured it worse than no augmentation on 2,000 images, FID 26.9
   against 19.4, one seed): diffaugment_mnist as written, without the wrapper, and with each
@@ -63,6 +65,11 @@ CASES = [
     ("biggan-no-lecam", "biggan_mnist.yaml", [NO_LECAM], "the same without LeCam"),
     ("cgan", "cgan_mnist.yaml", [], "cgan_mnist as written, to compare"),
     ("acgan", "acgan_mnist.yaml", [], "acgan_mnist as written, to compare"),
+    ("bcr", "bcr_mnist.yaml", [], "2,000 digits: bCR (reals and fakes)"),
+    ("cr", "bcr_mnist.yaml", ["loss.params.fake_weight=0"], "the same with CR (reals only)"),
+    ("no-cr", "bcr_mnist.yaml", ["loss.name=hinge"], "the same without consistency regularisation"),
+    ("logan", "logan_mnist.yaml", [], "LOGAN's latent step before each update"),
+    ("logan-off", "logan_mnist.yaml", ["algorithm.name=gan"], "the same with the plain gan algorithm"),
     ("diffaugment", "diffaugment_mnist.yaml", [], "diffaugment_mnist as written"),
     ("no-augment", "diffaugment_mnist.yaml", PLAIN_D, "the same D without the wrapper"),
     ("da-translation", "diffaugment_mnist.yaml", ["discriminator.params.policy=[translation]"],
