@@ -310,3 +310,40 @@ def test_logan_trains_and_differs_from_gan_by_its_latent_step_alone(data_env, tm
     # the same seed and data: only the latent step differs, so the weights do
     G1, G2 = logan.models["generator"].state_dict(), plain.models["generator"].state_dict()
     assert any(not torch.equal(G1[key], G2[key]) for key in G1)
+
+
+# ---------------------------------------------------------------- MH-GAN
+def test_mh_chains_accept_a_proposal_with_probability_exp_of_its_calibrated_logit_gain():
+    from ganzoo.output.mh import chain_ends
+
+    scores = torch.tensor([[0.0, 10.0, -10.0, 0.5], [0.0, -1.0, 0.0, 0.0]])
+    uniforms = torch.tensor([[0.0, 0.5, 0.5, 0.5], [0.0, 0.3, 0.5, 0.9]])
+    # chain 0: 1 accepted (e^10), 2 and 3 refused (e^-20, e^-9.5); chain 1: e^-1 = 0.37 > 0.3, e^1 > 0.5, e^0 > 0.9
+    assert chain_ends(scores, uniforms).tolist() == [1, 3]
+
+
+def test_mh_calibration_recovers_the_temperature_and_offset_of_the_discriminator():
+    from ganzoo.output.mh import fit_calibration
+
+    generator = torch.Generator().manual_seed(0)
+    logits = torch.randn(40000, generator=generator) * 2
+    real = torch.rand(40000, generator=generator) < torch.sigmoid(2.0 * logits + 0.5)
+    a, b = fit_calibration(logits[real], logits[~real])
+    assert a == pytest.approx(2.0, abs=0.1) and b == pytest.approx(0.5, abs=0.1)
+
+
+def test_sample_mh_draws_seeded_chain_ends_with_the_runs_discriminator(data_env, combined_reference, tmp_path, capsys):
+    import numpy as np
+
+    from ganzoo import cli
+
+    outs = []
+    for name in ("a.npz", "b.npz"):
+        assert cli.main(["sample", str(combined_reference), "--mh", "4", "-n", "6", "--mh-calibration", "64",
+                         "--out", str(tmp_path / name), "--device", "cpu"]) == 0
+        outs.append(np.load(tmp_path / name)["images"])
+    assert outs[0].shape == (6, 28, 28) and outs[0].dtype == np.uint8  # as ganzoo sample writes grey images
+    assert (outs[0] == outs[1]).all()
+    capsys.readouterr()
+    assert cli.main(["sample", str(combined_reference), "--mh", "1", "--out", str(tmp_path / "c.npz")]) == 2
+    assert "--mh must be at least 2" in capsys.readouterr().err
