@@ -20,6 +20,9 @@ is scored by `ganzoo eval -n N` (train_and_score of benchmarks/results.py), for 
   computed yet;
 - bcr / cr / no-cr: bcr_mnist on 2,000 digits as written, with CR only (reals), and without;
 - logan / logan-off: logan_mnist, and the same with the plain gan algorithm;
+- MH-GAN: for the runs of `sagan` and `cgan` (seed 0 and 1), the FID (the classifier's features,
+  against the 10,000 test digits) of N plain samples and of N `ganzoo sample --mh 20` samples of
+  the same generator;
 - diffaugment / no-augment / da-translation / da-cutout-quarter / da-no-color: the DiffAugment
   question (docs/results.md measured it worse than no augmentation on 2,000 images, FID 26.9
   against 19.4, one seed): diffaugment_mnist as written, without the wrapper, and with each
@@ -113,6 +116,33 @@ def label_accuracy(run_dir: Path, seed: int, n: int = 1000) -> dict:
             "worst_label": per_label.index(min(per_label))}
 
 
+MH_K = 20
+
+
+@torch.no_grad()
+def mh_check(run_dir: Path, seed: int, n: int, env: dict) -> dict:
+    """FID of ``n`` plain samples and of ``n`` samples by ``--mh MH_K``, against the MNIST test set."""
+    import numpy as np
+
+    from ganzoo.eval.classifier import embed_images, shipped_classifier
+    from ganzoo.eval.mnist_data import read_mnist
+    from ganzoo_metrics.maths import frechet_distance
+    from results import ganzoo, last_line
+
+    classifier = shipped_classifier("cpu")
+    real = embed_images(classifier, read_mnist(env["GANZOO_DATA"], "test")[0]).features
+    scores = {}
+    for name, extra in (("plain", []), ("mh", ["--mh", str(MH_K)])):
+        out = run_dir / f"samples-{name}.npz"
+        done = ganzoo("sample", str(run_dir), "-n", str(n), "--seed", str(seed), "--device", "cpu", *extra,
+                      "--out", str(out), env=env)
+        if done.returncode != 0:
+            return {"error": last_line(done.stderr)}
+        images = torch.from_numpy(np.load(out)["images"]).view(-1, 1, 28, 28)
+        scores[name] = frechet_distance(embed_images(classifier, images).features, real)
+    return scores
+
+
 def draw_attention(run_dir: Path) -> None:
     import ganzoo
     from attention_maps import attention_rows, picture, save_png
@@ -147,6 +177,11 @@ def section(results: list[dict], n: int) -> str:
                            for r in runs if r.get("labels"))
         walls = ", ".join(f"{r['wall_s']:.0f} s" for r in runs)
         lines.append(f"| `{name}` | {what} | " + " | ".join(means) + f" | {seeds} | {ada} | {labels} | {walls} |")
+    mh = [r for r in results if r.get("mh") and "error" not in r["mh"]]
+    if mh:
+        lines += ["", f"MH-GAN (`ganzoo sample --mh {MH_K}`), FID of the same generator's samples without and with:", "",
+                  "| run | FID, plain | FID, --mh |", "| --- | --- | --- |"]
+        lines += [f"| `{r['recipe']}` | {cell(r['mh']['plain'])} | {cell(r['mh']['mh'])} |" for r in mh]
     lines += ["", "Wall time is training only.", ""]
     if PICTURE.is_file():
         lines += ["Where the generator's self-attention looks (`sagan`, seed 0; each row a sample, then three query "
@@ -182,6 +217,8 @@ def main() -> int:
             result["labels"] = label_accuracy(runs / name, seed)
             if name == "sagan-s0":
                 draw_attention(runs / name)
+            if name.rsplit("-s", 1)[0] in ("sagan", "cgan"):
+                result["mh"] = mh_check(runs / name, seed, args.n, env)
         return result
 
     results = run_cases(seeded_cases(), chosen, runs, "studio_result.json", run_one)
