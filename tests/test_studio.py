@@ -347,3 +347,34 @@ def test_sample_mh_draws_seeded_chain_ends_with_the_runs_discriminator(data_env,
     capsys.readouterr()
     assert cli.main(["sample", str(combined_reference), "--mh", "1", "--out", str(tmp_path / "c.npz")]) == 2
     assert "--mh must be at least 2" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- 2C
+def test_2c_pulls_each_embedding_to_its_proxy_and_its_class_against_the_other_classes():
+    from ganzoo_studio.contrastive import conditional_contrastive
+
+    l = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]])  # unit embeddings; images 0 and 2 share class 0
+    e = torch.tensor([[1.0, 0.0], [1.0, 0.0], [1.0, 0.0]])  # every proxy along the first axis
+    labels = torch.tensor([0, 1, 0])
+    t = 0.5
+    ex = lambda value: math.exp(value / t)  # noqa: E731
+    # image 0: proxy 1, image 1 (other class) 0, image 2 (same class) 1
+    first = -math.log((ex(1) + ex(1)) / (ex(1) + ex(0) + ex(1)))
+    # image 1: proxy 0, no same-class image; images 0 and 2 both 0
+    second = -math.log(ex(0) / (ex(0) + ex(0) + ex(0)))
+    want = (first + second + first) / 3  # image 2 as image 0
+    assert conditional_contrastive(l * 3, e * 2, labels, t).item() == pytest.approx(want)  # lengths do not count
+
+
+def test_contragan_trains_its_2c_heads_and_names_a_discriminator_without_them(data_env, tmp_path, capsys):
+    from ganzoo import cli
+
+    recipe = ROOT / "recipes" / "contragan_mnist.yaml"
+    tiny = [*QUICK, "train.batch_size=32", "dataset.params.limit=64", "train.device=cpu", "train.epochs=1",
+            "output.grid_size=4", "generator.params.latent_dim=6", "generator.params.base_channels=2",
+            "discriminator.params.base_channels=2", "discriminator.params.embed_dim=4"]
+    assert train(tmp_path / "run", recipe=recipe, base=tiny).step == 2
+    code = cli.main(["run", str(recipe), *tiny, "discriminator.params.conditioning=projection", "--out",
+                     str(tmp_path / "bad")])
+    assert code == 2
+    assert "gives no 'embedding' for the contrastive loss" in capsys.readouterr().err

@@ -8,7 +8,10 @@ convolution, CBN, ReLU, 3x3 convolution, beside a 1x1 convolution of the upsampl
 
 Discriminator: residual down-blocks (ReLU, 3x3, ReLU, 3x3, 2x2 average pooling; a 1x1 shortcut),
 one more block at the smallest side, ReLU, a sum over positions, a linear logit; class-conditional
-by projection (Miyato & Koyama 2018): logit += <embed(y), features>.
+by projection (Miyato & Koyama 2018): logit += <embed(y), features>, or, with ``conditioning:
+contrastive`` (ContraGAN's 2C, Kang & Park 2020), no projection but two extra outputs for the
+``contrastive`` loss: ``embedding``, a linear map of the features, and ``proxy``, a learned
+embedding of the label, both (N, embed_dim).
 
 Spectral normalisation in both and orthogonal initialisation of every weight, as BigGAN. Sides: a start of 4..7 pixels doubled per block
 (28: 7 -> 14 -> 28; 32: 4 -> 8 -> 16 -> 32).
@@ -23,6 +26,9 @@ from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
 from ganzoo import DataSpec, Tanh
+
+
+CONDITIONINGS = ("projection", "contrastive")
 
 
 @dataclass
@@ -40,11 +46,15 @@ class BigGANGeneratorParams:
 @dataclass
 class BigGANDiscriminatorParams:
     base_channels: int = 32  # channels of the first block; doubled per block down
-    conditional: bool = True  # projection of the class embedding onto the features; needs labels
+    conditional: bool = True  # class-conditional; needs labels
+    conditioning: str = "projection"  # projection | contrastive (2C: embedding and proxy outputs)
+    embed_dim: int = 64  # contrastive: size of the embedding and the class proxies
     spectral_norm: bool = True
 
     def __post_init__(self):
-        _check_positive(self, "base_channels")
+        _check_positive(self, "base_channels", "embed_dim")
+        if self.conditioning not in CONDITIONINGS:
+            raise ValueError(f"conditioning must be one of {', '.join(CONDITIONINGS)}, got '{self.conditioning}'")
 
 
 def _check_positive(params, *names: str) -> None:
@@ -173,13 +183,18 @@ class BigGANDiscriminator(nn.Module):
         layers.append(DownBlock(width_in, width_in, wrap, downsample=False, first=False))
         self.blocks = nn.Sequential(*layers)
         self.logit = wrap(nn.Linear(width_in, 1))
-        self.project = wrap(nn.Embedding(classes, width_in)) if classes else None
+        contrastive = classes is not None and params.conditioning == "contrastive"
+        self.project = wrap(nn.Embedding(classes, width_in)) if classes and not contrastive else None
+        self.embed = wrap(nn.Linear(width_in, params.embed_dim)) if contrastive else None
+        self.proxies = wrap(nn.Embedding(classes, params.embed_dim)) if contrastive else None
 
-    def forward(self, x: torch.Tensor, labels: Optional[torch.Tensor] = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, labels: Optional[torch.Tensor] = None):
         h = F.relu(self.blocks(x)).sum(dim=(2, 3))
         out = self.logit(h).view(-1)
         if self.project is not None:
             out = out + (self.project(labels) * h).sum(dim=1)
+        if self.embed is not None:
+            return {"logits": out, "embedding": self.embed(h), "proxy": self.proxies(labels)}
         return out
 
 
