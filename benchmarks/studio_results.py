@@ -13,9 +13,9 @@ is scored by `ganzoo eval -n N` (train_and_score of benchmarks/results.py), for 
   (attention + ADA + LeCam), without LeCam (loss: hinge), without ADA (no callback: p stays 0,
   so no augmentation), without either; the ADA cases report p at the end and its largest value
   (p rises while D grows sure of the real images);
-- biggan / biggan-no-lecam / cgan / acgan: the class-conditional BigGAN (conditional batch norm,
-  shared embedding, projection, orthogonal regularisation, LeCam) with and without LeCam, beside
-  cgan_mnist and acgan_mnist; the check is the shipped classifier's accuracy on 1,000 samples of
+- biggan / biggan-no-lecam / contragan / cgan / acgan: the class-conditional BigGAN (conditional
+  batch norm, shared embedding, projection, orthogonal regularisation, LeCam) with and without
+  LeCam, BigGAN with 2C instead of projection (contragan_mnist), beside cgan_mnist and acgan_mnist; the check is the shipped classifier's accuracy on 1,000 samples of
   each `--label k` (the mean over the 10 digits, and the worst digit). Per-class FID is not
   computed yet;
 - bcr / cr / no-cr: bcr_mnist on 2,000 digits as written, with CR only (reals), and without;
@@ -66,6 +66,7 @@ CASES = [
     ("neither", "sagan_ada_lecam_mnist.yaml", [NO_LECAM, NO_ADA], "the same without LeCam and ADA"),
     ("biggan", "biggan_mnist.yaml", [], "class-conditional BigGAN + LeCam + orthogonal regularisation"),
     ("biggan-no-lecam", "biggan_mnist.yaml", [NO_LECAM], "the same without LeCam"),
+    ("contragan", "contragan_mnist.yaml", [], "BigGAN with 2C instead of projection"),
     ("cgan", "cgan_mnist.yaml", [], "cgan_mnist as written, to compare"),
     ("acgan", "acgan_mnist.yaml", [], "acgan_mnist as written, to compare"),
     ("bcr", "bcr_mnist.yaml", [], "2,000 digits: bCR (reals and fakes)"),
