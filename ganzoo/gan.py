@@ -4,7 +4,9 @@ Goodfellow et al. 2014, as every GAN since has trained it: the discriminator
 learns to tell a real batch from a fresh fake one; every ``d_steps``
 discriminator steps the generator learns to fool it, with the discriminator's
 weights frozen. The adversarial loss (BCE, least squares, hinge, Wasserstein...)
-is the recipe's ``loss`` component.
+is the recipe's ``loss`` component. A loss with state of its own (``state_dict`` and
+``load_state_dict``, e.g. LeCam's running means) is saved in the algorithm's checkpoint state
+and restored on resume.
 
 Subclass it to add to the step: ``discriminator_terms`` and ``generator_terms``
 add loss terms (an auxiliary classifier, mutual information) computed from the
@@ -64,6 +66,8 @@ class GAN(Algorithm):
 
     def setup(self, models, losses, data) -> None:
         """Check the models against the data once, on two samples, before any step."""
+        self.stateful_losses = {role: loss for role, loss in losses.items()
+                                if callable(getattr(loss, "state_dict", None))}
         G, D = models["generator"], models["discriminator"]
         latent = getattr(G, "latent_dim", None)
         if not isinstance(latent, int) or isinstance(latent, bool) or latent < 1:
@@ -79,6 +83,16 @@ class GAN(Algorithm):
                                             f"{tuple(data.image_shape)}", G)
                 _, extras = discriminator_outputs(D, images, labels)
             self.check_extras(extras, models, data)
+
+    def state_dict(self) -> dict:
+        """The state of the losses that keep one (none: {}), by role."""
+        losses = {role: loss.state_dict() for role, loss in getattr(self, "stateful_losses", {}).items()}
+        return {"losses": losses} if losses else {}
+
+    def load_state_dict(self, state: dict) -> None:
+        for role, saved in (state.get("losses") or {}).items():
+            if role in getattr(self, "stateful_losses", {}):
+                self.stateful_losses[role].load_state_dict(saved)
 
     def check_extras(self, extras, models, data) -> None:
         """Called by ``setup`` with the discriminator's extra outputs on two fake images (a dict,

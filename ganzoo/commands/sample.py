@@ -18,6 +18,10 @@ def add_arguments(sample) -> None:
                                                  "(InfoGAN)")
     sample.add_argument("--truncation", type=float, metavar="PSI", help="truncation trick: redraw latent values "
                         "beyond +-PSI (generators with a standard normal latent)")
+    sample.add_argument("--mh", type=int, metavar="K", help="Metropolis-Hastings sampling (MH-GAN): each image the "
+                        "end of a chain of K generator samples judged by the run's calibrated discriminator")
+    sample.add_argument("--mh-calibration", type=int, default=1000, metavar="N",
+                        help="real images D is calibrated on for --mh (default 1000; from the run's dataset)")
     sample.add_argument("--device", default="auto", help=DEVICE_HELP)
 
 
@@ -31,15 +35,57 @@ def cmd_sample(args) -> int:
         raise GanzooError(f"--out must end in {' or '.join(FORMATS)}, got '{args.out}'")
     _check_options(args, "--device", "--seed")
     registry = _registry(args)
+    if args.mh is not None:
+        _check_mh(args)
     generator, spec = load_generator(args.source, registry, args.device)
     check_memory(args.n, spec, args.out)
     check_label(generator, spec, args.label)
     check_code(generator, args.code)
     chosen = dict(seed=args.seed, label=args.label, code=args.code, truncation=args.truncation)
-    if is_image(spec):
+    if args.mh is not None:
+        write_samples(mh_sample(args, registry, generator, spec), args.out)
+    elif is_image(spec):
         write_samples(sample_images(generator, spec, args.n, **chosen), args.out)
     else:  # e.g. 2-D points: raw floats, or the dataset's own plot
         plot = dataset_plot(args.source, registry) if args.out.endswith(".png") else None
         write_points(sample_raw(generator, spec, args.n, **chosen), args.out, plot)
     print(args.out)
     return 0
+
+
+def _check_mh(args) -> None:
+    if args.mh < 2:
+        raise GanzooError(f"--mh must be at least 2 (proposals per chain), got {args.mh}")
+    if args.mh_calibration < 10:
+        raise GanzooError(f"--mh-calibration must be at least 10 images, got {args.mh_calibration}")
+    if args.code is not None or args.truncation is not None:
+        raise GanzooError("--mh draws plain latents: leave out --code and --truncation")
+
+
+def mh_sample(args, registry, generator, spec):
+    """``args.n`` images by MH-GAN: the run's discriminator, calibrated on its dataset's images."""
+    import torch
+
+    from ganzoo.components import build_models, load_data
+    from ganzoo.output.mh import calibrate, mh_images
+    from ganzoo.output.sampling import is_image
+    from ganzoo.training import checkpoint
+
+    if not is_image(spec):
+        raise GanzooError("--mh samples images; this run's data are not pictures")
+    state = checkpoint.load_checkpoint(args.source)
+    recipe = checkpoint.recipe_of(state, registry)
+    if "discriminator" not in state.get("models", {}):
+        raise GanzooError(f"--mh needs the run's discriminator; '{args.source}' has none (algorithm "
+                          f"'{recipe.config.algorithm.name}')")
+    device = next(generator.parameters()).device
+    (discriminator,) = build_models(registry, recipe, spec, device, roles=["discriminator"]).values()
+    discriminator.load_state_dict(state["models"]["discriminator"])
+    discriminator.eval()
+    data = load_data(registry, recipe)
+    data = data.held_out or data
+    count = min(args.mh_calibration, len(data.images))
+    order = torch.randperm(len(data.images), generator=torch.Generator().manual_seed(args.seed))[:count]
+    labels = data.labels[order] if data.labels is not None else None
+    scale, _ = calibrate(generator, discriminator, spec, data.images[order], labels, args.seed)
+    return mh_images(generator, discriminator, spec, args.n, args.mh, scale, args.seed, args.label)

@@ -38,13 +38,13 @@ def register_algorithms(register):
 @hookimpl
 def register_generators(register):
     register("dcgan", make_dcgan_generator, DCGANGeneratorParams,
-             "DCGAN generator for square images (28, 32, 64...), any channels; class-conditional, InfoGAN codes.")
+             "DCGAN generator for square images (28, 32, 64...), any channels; class-conditional, InfoGAN codes, SAGAN attention.")
 
 
 @hookimpl
 def register_discriminators(register):
     register("dcgan", make_dcgan_discriminator, DCGANDiscriminatorParams,
-             "DCGAN discriminator: norms, spectral norm, conditioning; ACGAN class head, InfoGAN Q head options.")
+             "DCGAN discriminator: norms, spectral norm, conditioning, SAGAN attention; ACGAN class head, InfoGAN Q head.")
     register("diffaugment", make_diffaugment, DiffAugmentParams,
              "DiffAugment (Zhao et al. 2020): translation, cutout, colour around any discriminator.")
 

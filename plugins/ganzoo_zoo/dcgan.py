@@ -14,6 +14,8 @@ Conditioning (labels come from the dataset through the trainer):
 Heads and codes for the zoo's algorithms:
 - ``class_head``: the discriminator also returns ``class_logits`` (N, classes), ACGAN's
   auxiliary classifier, from the same features;
+- ``attention``: a self-attention block (SAGAN, Zhang et al. 2019; ganzoo_zoo.attention) after the
+  hidden feature map of that side, e.g. 14 on 28x28 images, in the generator or the discriminator;
 - ``code_categories`` / ``continuous_codes``: the generator draws InfoGAN's latent,
   z = [noise, one-hot categorical code, continuous codes in [-1, 1]], and the
   discriminator gets InfoGAN's Q head on its features, returning ``code_logits`` (N, K)
@@ -28,6 +30,7 @@ from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
 from ganzoo import DataSpec, Tanh
+from ganzoo_zoo.attention import SelfAttention
 
 NORMS = ("batch", "layer", "instance", "none")
 INITS = ("normal", "default")
@@ -44,6 +47,7 @@ class DCGANGeneratorParams:
     embed_dim: int = 32  # size of the label embedding concatenated to z
     code_categories: int = 0  # InfoGAN: values of a categorical code appended to z one-hot (0: none)
     continuous_codes: int = 0  # InfoGAN: continuous codes, uniform in [-1, 1], appended after it
+    attention: int = 0  # SAGAN: self-attention after the feature map of this side (e.g. 14 on 28x28; 0: none)
 
     def __post_init__(self):
         _check_positive(self, "latent_dim", "base_channels", "embed_dim")
@@ -65,6 +69,7 @@ class DCGANDiscriminatorParams:
     code_categories: int = 0  # InfoGAN's Q head: predict a categorical code of this many values (0: none)
     continuous_codes: int = 0  # and this many continuous codes; match the generator's
     code_hidden: int = 128  # width of the Q head's hidden layer
+    attention: int = 0  # SAGAN: self-attention after the feature map of this side (e.g. 14 on 28x28; 0: none)
 
     def __post_init__(self):
         _check_positive(self, "base_channels", "code_hidden")
@@ -108,6 +113,15 @@ def _layout(data: DataSpec, params) -> tuple[int, int, int, List[int]]:
     return channels, start, steps, widths
 
 
+def _attention_side(params, start: int, steps: int) -> int:
+    """The hidden side the self-attention block follows (0: none), checked against the layout."""
+    sides = [start * 2 ** i for i in range(steps)]
+    if params.attention and params.attention not in sides:
+        raise ValueError(f"attention must be 0 or the side of a hidden feature map "
+                         f"({', '.join(map(str, sides))} for these images), got {params.attention}")
+    return params.attention
+
+
 def _conditional_classes(params, data: DataSpec) -> Optional[int]:
     if not params.conditional:
         return None
@@ -144,11 +158,15 @@ class DCGANGenerator(nn.Module):
             *([nn.BatchNorm2d(widths[0])] if bn else []),
             nn.ReLU(),
         )
-        blocks: List[nn.Module] = []
+        attend = _attention_side(params, start, steps)
+        blocks: List[nn.Module] = [SelfAttention(widths[0])] if attend == start else []
+        side = start
         for width_in, width_out in zip(widths, widths[1:]):
+            side *= 2
             blocks += [nn.ConvTranspose2d(width_in, width_out, 4, 2, 1, bias=not bn),
                        *([nn.BatchNorm2d(width_out)] if bn else []),
-                       nn.ReLU()]
+                       nn.ReLU(),
+                       *([SelfAttention(width_out)] if attend == side else [])]
         blocks += [nn.ConvTranspose2d(widths[-1], channels, 4, 2, 1), Tanh()]
         self.blocks = nn.Sequential(*blocks)
         if params.init == "normal":
@@ -202,15 +220,20 @@ class DCGANDiscriminator(nn.Module):
         self.concat = self.conditional and params.conditioning == "concat"
         sn = spectral_norm if params.spectral_norm else (lambda layer: layer)
         widths = widths[::-1]  # large feature maps first
+        attend = _attention_side(params, start, steps)
         blocks: List[nn.Module] = []
         in_channels = channels + (classes if self.concat else 0)
+        side = data.image_shape[1]
         for index, width in enumerate(widths):
+            side //= 2
             blocks.append(sn(nn.Conv2d(in_channels, width, 4, 2, 1)))
             if index > 0:
                 blocks += _norm(params.norm, width)
             blocks.append(nn.LeakyReLU(params.negative_slope))
             if params.dropout > 0:
                 blocks.append(nn.Dropout2d(params.dropout))
+            if attend == side:
+                blocks.append(SelfAttention(width, sn))
             in_channels = width
         self.features = nn.Sequential(*blocks, nn.Flatten())
         features = widths[-1] * start * start

@@ -1,0 +1,232 @@
+"""Train the StudioGAN parts with and without, two seeds each, score them, and write the section
+"StudioGAN parts: with and without" of docs/results.md (its picture in docs/images/).
+
+    GANZOO_DATA=/path/to/folder python benchmarks/studio_results.py [CASE ...]
+
+Each case trains as its recipe says with the overrides below (no evaluation during training) and
+is scored by `ganzoo eval -n N` (train_and_score of benchmarks/results.py), for seeds 0 and 1:
+
+- sagan / sagan-off: sagan_mnist with self-attention at 14x14 in G and D, and without (the same
+  hinge + spectral-norm DCGAN); the attention maps of four samples of seed 0 are drawn
+  (benchmarks/attention_maps.py) to docs/images/studio_attention.png;
+- studio / no-lecam / no-ada / neither: sagan_ada_lecam_mnist on 2,000 digits as written
+  (attention + ADA + LeCam), without LeCam (loss: hinge), without ADA (no callback: p stays 0,
+  so no augmentation), without either; the ADA cases report p at the end and its largest value
+  (p rises while D grows sure of the real images);
+- biggan / biggan-no-lecam / contragan / cgan / acgan: the class-conditional BigGAN (conditional
+  batch norm, shared embedding, projection, orthogonal regularisation, LeCam) with and without
+  LeCam, BigGAN with 2C instead of projection (contragan_mnist), beside cgan_mnist and acgan_mnist; the check is the shipped classifier's accuracy on 1,000 samples of
+  each `--label k` (the mean over the 10 digits, and the worst digit). Per-class FID is not
+  computed yet;
+- bcr / cr / no-cr: bcr_mnist on 2,000 digits as written, with CR only (reals), and without;
+- logan / logan-off: logan_mnist, and the same with the plain gan algorithm;
+- MH-GAN: for the runs of `sagan` and `cgan` (seed 0 and 1), the FID (the classifier's features,
+  against the 10,000 test digits) of N plain samples and of N `ganzoo sample --mh 20` samples of
+  the same generator;
+- diffaugment / no-augment / da-translation / da-cutout-quarter / da-no-color: the DiffAugment
+  question (docs/results.md measured it worse than no augmentation on 2,000 images, FID 26.9
+  against 19.4, one seed): diffaugment_mnist as written, without the wrapper, and with each
+  suspect setting changed: translation alone, cutout of a quarter of the side instead of half
+  (on 28x28 digits a 14x14 square can hide most of the stroke), no colour change.
+
+Runs go to benchmarks/runs/studio/<case>-s<seed>/, each with its result in studio_result.json:
+naming cases runs only those again (all seeds), and the section shows every case that has a
+result. Measure on a quiet machine: the wall times are part of the result.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from results import ROOT, cell, machine, replace_section, run_cases, train_and_score  # noqa: E402
+
+BEGIN, END = "<!-- studio-results:begin -->", "<!-- studio-results:end -->"
+SEEDS = (0, 1)
+SCORES = ("fid", "mnist_score", "precision", "recall")
+PICTURE = ROOT / "docs" / "images" / "studio_attention.png"
+NO_LECAM, NO_ADA = "loss.name=hinge", "callbacks=[]"
+PLAIN_D = ["discriminator.name=dcgan", "discriminator.params.base_channels=32"]
+
+#: (case, recipe, overrides, what it shows)
+CASES = [
+    ("sagan", "sagan_mnist.yaml", [], "self-attention at 14x14 in G and D"),
+    ("sagan-off", "sagan_mnist.yaml", ["generator.params.attention=0", "discriminator.params.attention=0"],
+     "the same DCGAN without attention"),
+    ("studio", "sagan_ada_lecam_mnist.yaml", [], "2,000 digits: attention + ADA + LeCam"),
+    ("no-lecam", "sagan_ada_lecam_mnist.yaml", [NO_LECAM], "the same without LeCam"),
+    ("no-ada", "sagan_ada_lecam_mnist.yaml", [NO_ADA], "the same without ADA (no augmentation)"),
+    ("neither", "sagan_ada_lecam_mnist.yaml", [NO_LECAM, NO_ADA], "the same without LeCam and ADA"),
+    ("biggan", "biggan_mnist.yaml", [], "class-conditional BigGAN + LeCam + orthogonal regularisation"),
+    ("biggan-no-lecam", "biggan_mnist.yaml", [NO_LECAM], "the same without LeCam"),
+    ("contragan", "contragan_mnist.yaml", [], "BigGAN with 2C instead of projection"),
+    ("cgan", "cgan_mnist.yaml", [], "cgan_mnist as written, to compare"),
+    ("acgan", "acgan_mnist.yaml", [], "acgan_mnist as written, to compare"),
+    ("bcr", "bcr_mnist.yaml", [], "2,000 digits: bCR (reals and fakes)"),
+    ("cr", "bcr_mnist.yaml", ["loss.params.fake_weight=0"], "the same with CR (reals only)"),
+    ("no-cr", "bcr_mnist.yaml", ["loss.name=hinge"], "the same without consistency regularisation"),
+    ("logan", "logan_mnist.yaml", [], "LOGAN's latent step before each update"),
+    ("logan-off", "logan_mnist.yaml", ["algorithm.name=gan"], "the same with the plain gan algorithm"),
+    ("diffaugment", "diffaugment_mnist.yaml", [], "diffaugment_mnist as written"),
+    ("no-augment", "diffaugment_mnist.yaml", PLAIN_D, "the same D without the wrapper"),
+    ("da-translation", "diffaugment_mnist.yaml", ["discriminator.params.policy=[translation]"],
+     "DiffAugment, translation alone"),
+    ("da-cutout-quarter", "diffaugment_mnist.yaml", ["discriminator.params.cutout=0.25"],
+     "DiffAugment, cutout of a quarter of the side"),
+    ("da-no-color", "diffaugment_mnist.yaml", ["discriminator.params.policy=[translation,cutout]"],
+     "DiffAugment without the colour change"),
+]
+
+
+def seeded_cases() -> list:
+    return [(f"{name}-s{seed}", recipe, [*overrides, f"seed={seed}"], what)
+            for name, recipe, overrides, what in CASES for seed in SEEDS]
+
+
+def ada_check(run_dir: Path) -> dict:
+    """p at the end and at its largest, from the last checkpoint's ADA state (no ADA: {})."""
+    from ganzoo.training import checkpoint
+
+    history = (checkpoint.load_checkpoint(run_dir).get("callbacks") or {}).get("ada", {}).get("history")
+    if not history:
+        return {}
+    return {"p_end": history[-1][1], "p_max": max(row[1] for row in history), "r_t_end": history[-1][2]}
+
+
+@torch.no_grad()
+def label_accuracy(run_dir: Path, seed: int, n: int = 1000) -> dict:
+    """The shipped classifier's accuracy on ``n`` samples of each label (unconditional runs: {})."""
+    import ganzoo
+
+    run = ganzoo.load(run_dir)
+    if not run.conditional:
+        return {}
+    classifier = ganzoo.mnist_classifier("cpu")
+    per_label = []
+    for label in range(run.spec.num_classes):
+        images = run.sample(n, seed, label=label).float() / 127.5 - 1
+        per_label.append((classifier.embed(images)[1].argmax(1) == label).float().mean().item())
+    return {"accuracy": sum(per_label) / len(per_label), "worst": min(per_label),
+            "worst_label": per_label.index(min(per_label))}
+
+
+MH_K = 20
+
+
+@torch.no_grad()
+def mh_check(run_dir: Path, seed: int, n: int, env: dict) -> dict:
+    """FID of ``n`` plain samples and of ``n`` samples by ``--mh MH_K``, against the MNIST test set."""
+    import numpy as np
+
+    from ganzoo.eval.classifier import embed_images, shipped_classifier
+    from ganzoo.eval.mnist_data import read_mnist
+    from ganzoo_metrics.maths import frechet_distance
+    from results import ganzoo, last_line
+
+    classifier = shipped_classifier("cpu")
+    real = embed_images(classifier, read_mnist(env["GANZOO_DATA"], "test")[0]).features
+    scores = {}
+    for name, extra in (("plain", []), ("mh", ["--mh", str(MH_K)])):
+        out = run_dir / f"samples-{name}.npz"
+        done = ganzoo("sample", str(run_dir), "-n", str(n), "--seed", str(seed), "--device", "cpu", *extra,
+                      "--out", str(out), env=env)
+        if done.returncode != 0:
+            return {"error": last_line(done.stderr)}
+        images = torch.from_numpy(np.load(out)["images"]).view(-1, 1, 28, 28)
+        scores[name] = frechet_distance(embed_images(classifier, images).features, real)
+    return scores
+
+
+def draw_attention(run_dir: Path) -> None:
+    import ganzoo
+    from attention_maps import attention_rows, picture, save_png
+
+    save_png(picture(*attention_rows(ganzoo.load(run_dir), 4, 0)), PICTURE)
+
+
+def section(results: list[dict], n: int) -> str:
+    by_case = {}
+    for result in results:
+        by_case.setdefault(result["recipe"].rsplit("-s", 1)[0], []).append(result)
+    lines = [BEGIN, "## StudioGAN parts: with and without", "",
+             "Each case trained as its recipe says with the overrides of `benchmarks/studio_results.py`, seeds "
+             f"{' and '.join(map(str, SEEDS))}, then `ganzoo eval -n {n}`; the mean of the seeds, then each seed. "
+             "Reproduce with `python benchmarks/studio_results.py`.", "",
+             f"Machine: {machine('cpu')}.", "",
+             "| case | what it shows | " + " | ".join(f"{c} (mean)" for c in SCORES) +
+             " | per seed: fid | ADA: p at the end (largest) | `--label k` accuracy: mean (worst digit) | "
+             "wall time per seed |",
+             "|" + " --- |" * (len(SCORES) + 6)]
+    for name, _, _, what in CASES:
+        runs = by_case.get(name, [])
+        scored = [r["eval"]["metrics"] for r in runs if "eval" in r]
+        if not runs:
+            continue
+        means = [cell(statistics.mean(m[c]["generated"] for m in scored)) if scored and all(c in m for m in scored)
+                 else "" for c in SCORES]
+        seeds = ", ".join(cell(m["fid"]["generated"]) for m in scored if "fid" in m) or \
+            "; ".join(r.get("error", "") for r in runs)
+        ada = "; ".join(f"{r['ada']['p_end']:.2f} ({r['ada']['p_max']:.2f})" for r in runs if r.get("ada"))
+        labels = "; ".join(f"{r['labels']['accuracy']:.3f} ({r['labels']['worst_label']}: {r['labels']['worst']:.3f})"
+                           for r in runs if r.get("labels"))
+        walls = ", ".join(f"{r['wall_s']:.0f} s" for r in runs)
+        lines.append(f"| `{name}` | {what} | " + " | ".join(means) + f" | {seeds} | {ada} | {labels} | {walls} |")
+    mh = [r for r in results if r.get("mh") and "error" not in r["mh"]]
+    if mh:
+        lines += ["", f"MH-GAN (`ganzoo sample --mh {MH_K}`), FID of the same generator's samples without and with:", "",
+                  "| run | FID, plain | FID, --mh |", "| --- | --- | --- |"]
+        lines += [f"| `{r['recipe']}` | {cell(r['mh']['plain'])} | {cell(r['mh']['mh'])} |" for r in mh]
+    lines += ["", "Wall time is training only.", ""]
+    if PICTURE.is_file():
+        lines += ["Where the generator's self-attention looks (`sagan`, seed 0; each row a sample, then three query "
+                  "positions, green, and in red the positions they draw more than the uniform share from):", "",
+                  f"![attention maps](images/{PICTURE.name})", ""]
+    lines.append(END)
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("cases", nargs="*", help=f"cases to run (default: all of {', '.join(c[0] for c in CASES)})")
+    parser.add_argument("-n", type=int, default=10000, help="images per evaluation (default 10000)")
+    parser.add_argument("--runs", default=str(ROOT / "benchmarks" / "runs" / "studio"))
+    parser.add_argument("--out", default=str(ROOT / "docs" / "results.md"))
+    args = parser.parse_args()
+    unknown = [name for name in args.cases if name not in {case[0] for case in CASES}]
+    if unknown:
+        parser.error(f"unknown case {unknown[0]}; cases are {', '.join(c[0] for c in CASES)}")
+    data = os.environ.get("GANZOO_DATA") or str((ROOT / ".." / "shared" / "datasets").resolve())
+    env = {**os.environ, "GANZOO_DATA": str(Path(data).resolve())}
+    runs = Path(args.runs).resolve()
+    runs.mkdir(parents=True, exist_ok=True)
+    chosen = [f"{name}-s{seed}" for name in args.cases for seed in SEEDS]
+
+    def run_one(name, recipe, overrides, what):
+        seed = int(name.rsplit("-s", 1)[1])
+        result = train_and_score(ROOT / "recipes" / recipe, runs, args.n, seed, "cpu", env, overrides, name=name,
+                                 every=0)
+        result["recipe"], result["what"] = name, what
+        if not result.get("error", "").startswith("training failed"):
+            result["ada"] = ada_check(runs / name)
+            result["labels"] = label_accuracy(runs / name, seed)
+            if name == "sagan-s0":
+                draw_attention(runs / name)
+            if name.rsplit("-s", 1)[0] in ("sagan", "cgan"):
+                result["mh"] = mh_check(runs / name, seed, args.n, env)
+        return result
+
+    results = run_cases(seeded_cases(), chosen, runs, "studio_result.json", run_one)
+    replace_section(Path(args.out), section(results, args.n))
+    print(args.out)
+    return 0 if all("eval" in r for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
