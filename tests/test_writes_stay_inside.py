@@ -119,9 +119,10 @@ def test_an_output_named_any_way_is_the_only_thing_written(trained, tmp_path, mo
     name = {"sample": "s.png", "export": "g.safetensors", "pack": "packed"}[command]
     relative = Path(*folders, name)
     out = {"relative": relative, "up": Path("..", "elsewhere", relative), "absolute": root / "far" / relative}[style]
-    argv = {"sample": ["sample", trained, "-n", "2", "--out", out],
-            "export": ["export", trained, "--format", "safetensors", "--out", out],
-            "pack": ["pack", images, "--out", out, "--size", "4", "--quiet"]}[command]
+    out_option = f"--out={out}"  # the = form: a path may start with '-', which argparse takes for an option
+    argv = {"sample": ["sample", trained, "-n", "2", out_option],
+            "export": ["export", trained, "--format", "safetensors", out_option],
+            "pack": ["pack", images, out_option, "--size", "4", "--quiet"]}[command]
     before = tree(root)
     assert cli.main([str(a) for a in argv]) == 0, capsys.readouterr().err
     target = str((cwd / out).resolve().relative_to(root))
