@@ -66,6 +66,31 @@ def first(data: ImageData, n: int) -> ImageData:
                      targets=head(data.targets), paired=data.paired, target_labels=head(data.target_labels))
 
 
+class IntoDomain(torch.nn.Module):
+    """A multi-domain generator (one with ``domains``, the names, whose ``forward(x, domains)`` takes
+    each row's domain index) fixed to one domain: a one-argument translator."""
+
+    def __init__(self, generator: torch.nn.Module, index: int):
+        super().__init__()
+        self.generator, self.index = generator, index
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.generator(x, torch.full((x.shape[0],), self.index, dtype=torch.long, device=x.device))
+
+
+def into_domain(generator: torch.nn.Module, name: str) -> torch.nn.Module:
+    """``generator`` translating into the domain ``name``; a one-line error for a generator that takes
+    no domain, or a name it does not know."""
+    from ganzoo.errors import GanzooError
+
+    domains = getattr(generator, "domains", None)
+    if not domains:
+        raise GanzooError(f"--domain {name}: this run's model translates into one domain only; leave --domain out")
+    if name not in domains:
+        raise GanzooError(f"--domain {name}: this run's domains are {', '.join(domains)}")
+    return IntoDomain(generator, list(domains).index(name))
+
+
 @torch.no_grad()
 def translate(generator: torch.nn.Module, inputs: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
     """``generator``'s outputs for ``inputs`` (floats in [-1, 1]), in eval mode, a batch at a time,

@@ -293,3 +293,97 @@ def test_each_update_reaches_only_the_models_it_steps(recipe, overrides, shapes,
     assert [roles for roles, _ in step.updates] == [set(roles) for roles in expected]
     for roles, reached in step.updates:
         assert reached == roles, f"the update of {sorted(roles)} reached {sorted(reached)}"
+
+
+# ---------------------------------------------------------------- StarGAN
+STARGAN = ["train.epochs=2", "train.batch_size=8", "train.device=cpu", "train.log_every=2", "output.grid_size=2",
+           "dataset.params.limit=24", "dataset.params.test_limit=8", "algorithm.params.d_steps=2",
+           "generator.params.base_channels=4", "generator.params.residual_blocks=1",
+           "discriminator.params.base_channels=4"]
+
+
+def test_the_domains_task_draws_each_digit_in_a_seeded_domain(data_env):
+    from ganzoo_translation.mnist_tasks import read_split
+    from ganzoo_translation_zoo.stargan import MNIST_DOMAINS, MNISTDomainsParams, load_mnist_domains
+
+    data = load_mnist_domains(MNISTDomainsParams(limit=60, test_limit=8, target_domain="inverted"))
+    again = load_mnist_domains(MNISTDomainsParams(limit=60, test_limit=8, target_domain="inverted"))
+    assert data.num_classes == 6 and torch.equal(data.labels, again.labels) and torch.equal(data.images, again.images)
+    assert set(data.labels.tolist()) == set(range(6)) and data.paired
+    digits = read_split(__import__("pathlib").Path(data.source.root), "train", 60)[0]
+    assert torch.equal(data.targets, -digits)  # the other side: every digit in target_domain
+    ink = {name: (data.images[data.labels == i] > 0).float().mean().item() for i, name in enumerate(MNIST_DOMAINS)}
+    assert ink["thin"] < ink["plain"] < ink["thick"] and ink["inverted"] > 0.5 > ink["outlined"]
+    rotated = data.labels == MNIST_DOMAINS.index("rotated")
+    assert torch.equal(data.images[rotated], torch.rot90(digits[rotated], 1, dims=(-2, -1)))
+
+
+def test_stargan_resumes_exactly_and_translates_into_the_asked_domain(data_env, tmp_path, capsys):
+    from ganzoo.eval.translation_eval import load_translators
+
+    recipe = dict(recipe=ROOT / "recipes" / "stargan_mnist.yaml", base=STARGAN)
+    train(tmp_path / "whole", **recipe)
+    assert train(tmp_path / "cut", stop_at=4, **recipe) is not None  # mid-epoch 2 of 3 steps
+    train(tmp_path / "cut", resume=True, **recipe)
+    assert_same_run(tmp_path / "cut", tmp_path / "whole")  # the domains asked after the resume are the same
+    generator_steps = [row["step"] for row in logged(tmp_path / "whole") if row.get("g_domain") is not None]
+    assert generator_steps == [2, 4, 6]  # every d_steps-th step (2): read as the asked domain
+
+    pictures = np.random.default_rng(0).integers(0, 256, (3, 28, 28), dtype=np.uint8)
+    np.savez(tmp_path / "in.npz", images=pictures)
+    images = torch.from_numpy(pictures).float().div(127.5).sub(1).unsqueeze(1)
+    generator = load_translators(checkpoint.load_checkpoint(tmp_path / "whole"), registry_of(), "cpu")[0]["a2b"]
+    outputs = {}
+    for domain in ("inverted", "rotated", None):
+        out = tmp_path / f"{domain}.npz"
+        assert cli.main(["translate", str(tmp_path / "whole"), str(tmp_path / "in.npz"), "--out", str(out),
+                         "--device", "cpu", *(["--domain", domain] if domain else [])]) == 0
+        outputs[domain] = np.load(out)["images"].astype(int)
+        index = generator.domains.index(domain or "thick")  # no --domain: the recipe's target domain
+        with torch.no_grad():
+            want = generator(images, torch.full((3,), index)).add(1).mul(127.5).round().squeeze(1).numpy()
+        assert np.abs(outputs[domain] - want).max() <= 1
+    assert not np.array_equal(outputs["inverted"], outputs["rotated"])
+    assert cli.main(["translate", str(tmp_path / "whole"), str(tmp_path / "in.npz"), "--out", str(tmp_path / "x.npz"),
+                     "--domain", "blurred"]) == 2
+    assert capsys.readouterr().err.strip().endswith("this run's domains are plain, thin, thick, inverted, rotated, "
+                                                    "outlined")
+    assert cli.main(["export", str(tmp_path / "whole"), "--out", str(tmp_path / "g.pt")]) == 0
+    with torch.no_grad():
+        assert torch.allclose(torch.jit.load(str(tmp_path / "g.pt"))(images), generator(images), atol=1e-5)
+    capsys.readouterr()
+
+
+def _domain_folders(root, names, count=3, size=(10, 8)):
+    from PIL import Image
+
+    for k, name in enumerate(names):
+        (root / name).mkdir(parents=True)
+        for i in range(count):
+            Image.new("RGB", size, (i * 20, 40 * k, 200)).save(root / name / f"{i:02d}.png")
+    return root
+
+
+def test_the_domains_folder_labels_each_named_subfolder_and_holds_out_the_last_of_each(tmp_path):
+    from ganzoo_translation_zoo.stargan import DomainsFolderParams, load_domains_folder
+
+    root = _domain_folders(tmp_path / "pictures", ("summer", "winter", "autumn"))
+    data = load_domains_folder(DomainsFolderParams(path=str(root), domains=["winter", "summer"], size=8,
+                                                   target_domain="summer"))
+    assert data.num_classes == 2 and data.labels.tolist() == [0, 0, 1, 1] and data.held_out.labels.tolist() == [0, 1]
+    assert data.images.shape == (4, 3, 8, 8) and torch.equal(data.targets, data.images[2:]) and not data.paired
+
+
+@pytest.mark.parametrize("domains, make, message", [
+    (["summer", "winter"], lambda root: root / "nowhere", "domains folder '.*nowhere' not found"),
+    ([], lambda root: root, r"name the domains, .*dataset.params.domains=\[summer,winter\]"),
+    (["summer", "spring"], lambda root: root, "spring' holds no .png or .jpg pictures; each domain named in"),
+    (["summer", "summer"], lambda root: root, "at least two different domains"),
+])
+def test_a_wrong_domains_folder_gets_one_line(tmp_path, domains, make, message):
+    from ganzoo_translation_zoo.stargan import DomainsFolderParams, load_domains_folder
+
+    root = make(_domain_folders(tmp_path / "pictures", ("summer", "winter")))
+    with pytest.raises(GanzooError, match=message) as error:
+        load_domains_folder(DomainsFolderParams(path=str(root), domains=domains, size=8))
+    assert "\n" not in str(error.value)

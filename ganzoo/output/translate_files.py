@@ -160,7 +160,7 @@ def write_folder(arrays: np.ndarray, out: Path, names: List[str]) -> None:
 
 def translate_files(run_dir: str | Path, source: str | Path, out: str | Path, registry,
                     direction: Optional[str] = None, device: str = "auto", ema: bool = True,
-                    batch_size: int = 500) -> Path:
+                    batch_size: int = 500, domain: Optional[str] = None) -> Path:
     """``ganzoo translate RUN_DIR INPUT --out OUTPUT``: returns the output's path."""
     from ganzoo import translation
     from ganzoo.components import resolve_device
@@ -180,6 +180,7 @@ def translate_files(run_dir: str | Path, source: str | Path, out: str | Path, re
     generators, spec = load_translators(state, registry, resolve_device(device), ema)
     in_shape, _ = translation.shapes(spec, chosen)
     check_fits(images, in_shape, source, chosen)
-    outputs = translation.translate(generators[chosen], images.float().div(127.5).sub(1.0), batch_size)
+    generator = generators[chosen] if domain is None else translation.into_domain(generators[chosen], domain)
+    outputs = translation.translate(generator, images.float().div(127.5).sub(1.0), batch_size)
     write_output(to_uint8(outputs), out, kind, info)
     return out

@@ -9,6 +9,9 @@ plugin's pix2pix, CycleGAN and SRGAN, on the same two-sided datasets and network
   (``context-encoder``) and tasks (``mnist-inpaint``, ``inpaint-folder`` for users' pictures);
 - BicycleGAN (``bicyclegan``): one input, many outputs, a latent code for the style, with its
   generator (``bicycle``) and encoder (``bicycle-encoder``, a network: it gives a mean and a log-variance);
+- StarGAN (``stargan``): one generator for several domains chosen by a label, with its
+  generator (``stargan``), critic (``stargan-critic``, which also classifies the domain) and tasks
+  (``mnist-domains``, ``domains-folder`` for users' pictures in named subfolders);
 - ESRGAN (``esrgan``): super-resolution with the ``rrdb`` generator, a relativistic average
   discriminator and network interpolation between its PSNR and GAN models.
 
@@ -28,6 +31,9 @@ from ganzoo_translation_zoo.esrgan import ESRGAN, ESRGANParams, RRDBGeneratorPar
 from ganzoo_translation_zoo.inpainting import (ContextEncoderAlgorithmParams, ContextEncoderGAN, ContextEncoderParams,
                                                InpaintFolderParams, MNISTInpaintParams, load_inpaint_folder,
                                                load_mnist_inpaint, make_context_encoder)
+from ganzoo_translation_zoo.stargan import (DomainsFolderParams, MNISTDomainsParams, StarGAN, StarGANCriticParams,
+                                            StarGANGeneratorParams, StarGANParams, load_domains_folder,
+                                            load_mnist_domains, make_stargan_critic, make_stargan_generator)
 from ganzoo_translation_zoo.unit import UNIT, UNITNetworkParams, UNITParams, make_unit_network
 
 
@@ -41,6 +47,8 @@ def register_algorithms(register):
              "DualGAN (Yi et al. 2017): unpaired two-way translation, Wasserstein critics, L1 reconstruction.")
     register("esrgan", ESRGAN, ESRGANParams,
              "ESRGAN (Wang et al. 2018): PSNR stage, then features before activation plus a relativistic average D.")
+    register("stargan", StarGAN, StarGANParams,
+             "StarGAN (Choi et al. 2018): one generator, several domains chosen by a label; D also reads the domain.")
     register("unit", UNIT, UNITParams,
              "UNIT (Liu et al. 2017): unpaired translation through a shared latent space of two VAEs.")
     register("context_encoder", ContextEncoderGAN, ContextEncoderAlgorithmParams,
@@ -55,8 +63,16 @@ def register_generators(register):
              "UNIT's network: an encoder and a decoder per domain, innermost layers shared; two-sided data.")
     register("context-encoder", make_context_encoder, ContextEncoderParams,
              "Context Encoder's generator: a U-Net paints the masked central square, the rest passes unchanged.")
+    register("stargan", make_stargan_generator, StarGANGeneratorParams,
+             "StarGAN's generator: the picture plus one-hot planes of the asked domain, down, residual, up.")
     register("rrdb", make_rrdb_generator, RRDBGeneratorParams,
              "ESRGAN's generator: residual-in-residual dense blocks, nearest upsampling by 2s; two-sided data.")
+
+
+@hookimpl
+def register_discriminators(register):
+    register("stargan-critic", make_stargan_critic, StarGANCriticParams,
+             "StarGAN's discriminator: real/fake per patch (forward) and the domain's logits (classify).")
 
 
 @hookimpl
@@ -70,5 +86,9 @@ def register_networks(register):
 def register_datasets(register):
     register("mnist-inpaint", load_mnist_inpaint, MNISTInpaintParams,
              "Paired inpainting: MNIST, its central square filled by the training mean -> the digit; test held out.")
+    register("mnist-domains", load_mnist_domains, MNISTDomainsParams,
+             "Several domains (plain, thin, thick, inverted, rotated, outlined MNIST digits), labelled; seeded.")
+    register("domains-folder", load_domains_folder, DomainsFolderParams,
+             "Users' pictures for StarGAN: one named subfolder per domain (or train/ and test/ folders of them).")
     register("inpaint-folder", load_inpaint_folder, InpaintFolderParams,
              "Users' pictures for inpainting: the central square filled by the training mean -> the picture.")
