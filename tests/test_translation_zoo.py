@@ -387,3 +387,26 @@ def test_a_wrong_domains_folder_gets_one_line(tmp_path, domains, make, message):
     with pytest.raises(GanzooError, match=message) as error:
         load_domains_folder(DomainsFolderParams(path=str(root), domains=domains, size=8))
     assert "\n" not in str(error.value)
+
+
+# ---------------------------------------------------------------- CC-GAN
+CCGAN = ["train.epochs=2", "train.batch_size=8", "train.device=cpu", "train.log_every=2", "output.grid_size=2",
+         "dataset.params.limit=24", "dataset.params.test_limit=8", "algorithm.params.labelled=10",
+         "generator.params.base_channels=4", "discriminator.params.channels=[4,8,8]"]
+
+
+def test_ccgan_keeps_its_few_labelled_whole_digits_and_resumes_exactly(data_env, tmp_path):
+    recipe = dict(recipe=ROOT / "recipes" / "ccgan_mnist.yaml", base=CCGAN)
+    train(tmp_path / "whole", **recipe)
+    assert train(tmp_path / "cut", stop_at=4, **recipe) is not None  # mid-epoch 2 of 3 steps
+    train(tmp_path / "cut", resume=True, **recipe)
+    assert_same_run(tmp_path / "cut", tmp_path / "whole")
+    state = checkpoint.load_checkpoint(tmp_path / "whole")
+    kept, labels = state["algorithm"]["images"], state["algorithm"]["labels"]
+    assert len(kept) == 10 == len(set(labels.tolist()))  # one of each digit: labelled=10
+    from ganzoo_translation_zoo.inpainting import MNISTInpaintParams, load_mnist_inpaint
+
+    data = load_mnist_inpaint(MNISTInpaintParams(limit=24, test_limit=8))
+    whole = data.targets.float().div(127.5).sub(1) if data.targets.dtype == torch.uint8 else data.targets
+    assert all((whole - picture).abs().flatten(1).amax(1).min() < 1e-6 for picture in kept)  # whole, not masked
+    assert all(row.get("class_acc") is not None for row in logged(tmp_path / "whole"))

@@ -7,6 +7,8 @@ plugin's pix2pix, CycleGAN and SRGAN, on the same two-sided datasets and network
   network (``unit``: both encoders and decoders, the innermost layers shared);
 - the Context Encoder (``context_encoder``): inpainting of masked centres, with its generator
   (``context-encoder``) and tasks (``mnist-inpaint``, ``inpaint-folder`` for users' pictures);
+- CC-GAN (``ccgan``): the Context Encoder's generator against the semi-supervised GAN's K+1-class
+  ``classifier``, which learns to read digits from a few labels;
 - BicycleGAN (``bicyclegan``): one input, many outputs, a latent code for the style, with its
   generator (``bicycle``) and encoder (``bicycle-encoder``, a network: it gives a mean and a log-variance);
 - StarGAN (``stargan``): one generator for several domains chosen by a label, with its
@@ -15,9 +17,9 @@ plugin's pix2pix, CycleGAN and SRGAN, on the same two-sided datasets and network
 - ESRGAN (``esrgan``): super-resolution with the ``rrdb`` generator, a relativistic average
   discriminator and network interpolation between its PSNR and GAN models.
 
-It builds on the translation plugin (its networks, datasets and unpaired base class), which
-ships in the same distribution. Like the other built-in plugins it uses only ganzoo's public API
-and is registered through the ``ganzoo`` entry-point group, exactly as a third-party plugin is.
+It builds on the translation plugin (its networks, datasets and unpaired base class) and, for
+CC-GAN, the classics plugin's SGAN, which ship in the same distribution. Like the other built-in
+plugins it uses only ganzoo's public API and is registered through the ``ganzoo`` entry-point group, exactly as a third-party plugin is.
 """
 
 from ganzoo import hookimpl
@@ -25,6 +27,7 @@ from ganzoo import hookimpl
 from ganzoo_translation_zoo.bicyclegan import (BicycleEncoderParams, BicycleGAN, BicycleGANParams,
                                                BicycleGeneratorParams, make_bicycle_encoder,
                                                make_bicycle_generator)
+from ganzoo_translation_zoo.ccgan import CCGAN, CCGANParams
 from ganzoo_translation_zoo.discogan import DiscoGAN, DiscoGANParams
 from ganzoo_translation_zoo.dualgan import DualGAN, DualGANParams
 from ganzoo_translation_zoo.esrgan import ESRGAN, ESRGANParams, RRDBGeneratorParams, make_rrdb_generator
@@ -51,6 +54,8 @@ def register_algorithms(register):
              "StarGAN (Choi et al. 2018): one generator, several domains chosen by a label; D also reads the domain.")
     register("unit", UNIT, UNITParams,
              "UNIT (Liu et al. 2017): unpaired translation through a shared latent space of two VAEs.")
+    register("ccgan", CCGAN, CCGANParams,
+             "CC-GAN (Denton et al. 2016): inpainting against a K+1-class D that also learns digits from few labels.")
     register("context_encoder", ContextEncoderGAN, ContextEncoderAlgorithmParams,
              "Context Encoder (Pathak et al. 2016): inpainting a masked centre, L2 (0.999) plus adversarial (0.001).")
 
