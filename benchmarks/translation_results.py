@@ -41,6 +41,10 @@ CASES = [
     ("bicyclegan-edges", "bicyclegan_edges_mnist", [],
      "BicycleGAN: MNIST outlines -> digits in many styles (scored at z = 0; diversity below)"),
     ("esrgan-x4", "esrgan_mnist", [], "ESRGAN: 7x7 -> 28x28 digits (x4), beside SRGAN; interpolation below"),
+    ("stargan", "stargan_mnist", [],
+     "StarGAN: digits into six domains by a label (scored into thick; every domain's check below)"),
+    ("ccgan", "ccgan_mnist", [],
+     "CC-GAN: the masked centre painted back; its D's digit accuracy from 100 labels below"),
 ]
 METRICS = ("accuracy", "psnr", "ssim", "l1", "fid")
 DIVERSITY_CASES = ("pix2pix-edges", "bicyclegan-edges")  # one input, many outputs: measured beside each other
@@ -79,6 +83,12 @@ def run_case(name: str, recipe: str, overrides: list[str], runs: Path, env: dict
         result["diversity"] = diversity(run_dir, data=env["GANZOO_DATA"])
     if recipe == "esrgan_mnist":
         result["interpolation"] = interpolation(run_dir, data=env["GANZOO_DATA"])
+    if recipe == "stargan_mnist":
+        result["domains"] = domains(run_dir, data=env["GANZOO_DATA"])
+    if recipe == "ccgan_mnist":
+        from classics_results import check_sgan  # the same check as SGAN's: D's classes beside the CNN alone
+
+        result["semi_supervised"] = check_sgan(run_dir, env["GANZOO_DATA"])
     return result
 
 
@@ -145,6 +155,72 @@ def diversity(run_dir: Path, data: str, n: int = 1000, draws: int = DRAWS, seed:
     return {"n": len(inputs), "draws": draws, "accuracy": accuracy, "mean_pairwise_feature_distance": mean_pairwise}
 
 
+def domain_classifier(data, classes: int, epochs: int = 3, seed: int = 0):
+    """A small CNN trained to read the domain of the task's training pictures (their labels)."""
+    import torch
+    from torch import nn
+
+    torch.manual_seed(seed)
+    net = nn.Sequential(nn.Conv2d(1, 16, 4, 2, 1), nn.LeakyReLU(0.2), nn.Conv2d(16, 32, 4, 2, 1), nn.LeakyReLU(0.2),
+                        nn.Flatten(), nn.Linear(32 * 7 * 7, classes))
+    optimizer = torch.optim.Adam(net.parameters(), 1e-3)
+    images, labels = data.images.float(), data.labels
+    order = torch.Generator().manual_seed(seed)
+    for _ in range(epochs):
+        for rows in torch.randperm(len(images), generator=order).split(128):
+            optimizer.zero_grad()
+            nn.functional.cross_entropy(net(images[rows]), labels[rows]).backward()
+            optimizer.step()
+    return net.eval()
+
+
+def domains(run_dir: Path, data: str, n: int = 1000) -> dict:
+    """StarGAN's check: the first ``n`` held-out digits translated into each domain; a domain
+    classifier (trained here on the task's training pictures) reads the asked domain, and the
+    MNIST classifier reads the digit, the domain's transform undone where it can be (inverted,
+    rotated). Beside each: the same on the digits truly drawn in that domain. The first 8 digits'
+    rows (input | one output per domain) go to RUN_DIR/domains.png."""
+    import torch
+
+    from ganzoo.eval.classifier import embed_images, load_classifier
+    from ganzoo.eval.translation_eval import load_translators
+    from ganzoo.output.images import save_grid, to_uint8
+    from ganzoo.plugins.registry import load_registry
+    from ganzoo.training import checkpoint
+    from ganzoo.training.data_record import load_recorded_data
+    from ganzoo_translation.mnist_tasks import read_split
+    from ganzoo_translation_zoo.stargan import in_domain
+
+    registry = load_registry()
+    state = checkpoint.load_checkpoint(run_dir)
+    generator = load_translators(state, registry, "cpu")[0]["a2b"]
+    loaded = load_recorded_data(registry, checkpoint.recipe_of(state, registry, [f"dataset.params.root={data}"]))
+    names = list(generator.domains)
+    reader = domain_classifier(loaded, len(names))
+    inputs = loaded.held_out.images[:n].float()
+    digits, labels = read_split(Path(data), "test", n)  # the held-out pictures' digits, in their order
+    classifier, _ = load_classifier(None, "cpu")
+
+    def undone(pictures, name):
+        return -pictures if name == "inverted" else torch.rot90(pictures, -1, dims=(-2, -1)) if name == "rotated" \
+            else pictures
+
+    def read(pictures, index, name):
+        with torch.no_grad():
+            domain = (reader(pictures).argmax(1) == index).float().mean().item()
+        digit = (embed_images(classifier, to_uint8(undone(pictures, name))).probs.argmax(1) == labels).float().mean()
+        return {"domain_accuracy": domain, "digit_accuracy": digit.item()}
+
+    rows, shown = {}, []
+    for index, name in enumerate(names):
+        with torch.no_grad():
+            outputs = generator(inputs, torch.full((len(inputs),), index))
+        shown.append(outputs[:8])
+        rows[name] = {"model": read(outputs, index, name), "truth": read(in_domain(digits, name), index, name)}
+    save_grid(torch.stack([inputs[:8], *shown], 1).flatten(0, 1), run_dir / "domains.png", nrow=len(names) + 1)
+    return {"n": len(inputs), "domains": rows}
+
+
 def cell(value) -> str:
     if value is None:
         return "-"
@@ -192,6 +268,19 @@ def section(results: list[dict]) -> str:
                       "| alpha | psnr | ssim | accuracy | fid |", "| --- | --- | --- | --- | --- |"]
             lines += [f"| {alpha} | " + " | ".join(cell(v) for v in row.values()) + " |"
                       for alpha, row in r["interpolation"].items()]
+    for r in results:
+        if "domains" in r:
+            lines += ["", f"StarGAN's domains (`{r['recipe']}`): the first {r['domains']['n']} held-out digits "
+                      "translated into each domain; a domain classifier trained on the task reads the asked domain, "
+                      "the MNIST classifier the digit (inverted and rotated turned back first). Each value is "
+                      "`model / the digits truly drawn in that domain`.", "",
+                      "| domain | domain read | digit read |", "| --- | --- | --- |"]
+            lines += [f"| {name} | " + " | ".join(f"{cell(row['model'][k])} / {cell(row['truth'][k])}"
+                                                   for k in ("domain_accuracy", "digit_accuracy")) + " |"
+                      for name, row in r["domains"]["domains"].items()]
+        if "semi_supervised" in r:
+            lines += ["", f"CC-GAN's discriminator as a digit classifier (`{r['recipe']}`): "
+                      f"{r['semi_supervised']['text']} (the 10,000 test digits)."]
     lines += ["", "Each row trained with `" + "`, `".join(r["command"] for r in results if "command" in r) + "`."]
     lines += ["", "accuracy: the shipped MNIST classifier reading the outputs, against the inputs' labels (it reads "
               "99.46% of the real test digits); psnr in dB (identical pictures: capped at 100); fid: outputs against "
