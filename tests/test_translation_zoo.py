@@ -24,6 +24,8 @@ TINY = {
     "discogan": BASE,
     "dualgan": [*BASE, "algorithm.params.d_steps=3"],
     "unit": [*BASE, *(f"{role}.params.residual_blocks=0" for role in ("generator", "generator_b2a"))],
+    "munit": [*BASE, *(f"{role}.params.{key}" for role in ("generator", "generator_b2a")
+                       for key in ("mlp_dim=8", "style_dim=3"))],
 }
 
 

@@ -5,6 +5,8 @@ plugin's pix2pix, CycleGAN and SRGAN, on the same two-sided datasets and network
   generators and two discriminators, as CycleGAN;
 - UNIT (``unit``): unpaired translation through a latent space shared by two VAEs, with its
   network (``unit``: both encoders and decoders, the innermost layers shared);
+- MUNIT (``munit``): unpaired and multimodal, a content code and a style code per picture, with
+  its network (``munit``; ``translate --reference`` takes the style of a picture);
 - the Context Encoder (``context_encoder``): inpainting of masked centres, with its generator
   (``context-encoder``) and tasks (``mnist-inpaint``, ``inpaint-folder`` for users' pictures);
 - CC-GAN (``ccgan``): the Context Encoder's generator against the semi-supervised GAN's K+1-class
@@ -34,6 +36,7 @@ from ganzoo_translation_zoo.esrgan import ESRGAN, ESRGANParams, RRDBGeneratorPar
 from ganzoo_translation_zoo.inpainting import (ContextEncoderAlgorithmParams, ContextEncoderGAN, ContextEncoderParams,
                                                InpaintFolderParams, MNISTInpaintParams, load_inpaint_folder,
                                                load_mnist_inpaint, make_context_encoder)
+from ganzoo_translation_zoo.munit import MUNIT, MUNITNetworkParams, MUNITParams, make_munit_network
 from ganzoo_translation_zoo.stargan import (DomainsFolderParams, MNISTDomainsParams, StarGAN, StarGANCriticParams,
                                             StarGANGeneratorParams, StarGANParams, load_domains_folder,
                                             load_mnist_domains, make_stargan_critic, make_stargan_generator)
@@ -50,6 +53,8 @@ def register_algorithms(register):
              "DualGAN (Yi et al. 2017): unpaired two-way translation, Wasserstein critics, L1 reconstruction.")
     register("esrgan", ESRGAN, ESRGANParams,
              "ESRGAN (Wang et al. 2018): PSNR stage, then features before activation plus a relativistic average D.")
+    register("munit", MUNIT, MUNITParams,
+             "MUNIT (Huang et al. 2018): unpaired, multimodal; content and style codes, style from N(0, I) or a picture.")
     register("stargan", StarGAN, StarGANParams,
              "StarGAN (Choi et al. 2018): one generator, several domains chosen by a label; D also reads the domain.")
     register("unit", UNIT, UNITParams,
@@ -68,6 +73,8 @@ def register_generators(register):
              "UNIT's network: an encoder and a decoder per domain, innermost layers shared; two-sided data.")
     register("context-encoder", make_context_encoder, ContextEncoderParams,
              "Context Encoder's generator: a U-Net paints the masked central square, the rest passes unchanged.")
+    register("munit", make_munit_network, MUNITNetworkParams,
+             "MUNIT's network: content and style encoders and AdaIN decoders per domain; two-sided data.")
     register("stargan", make_stargan_generator, StarGANGeneratorParams,
              "StarGAN's generator: the picture plus one-hot planes of the asked domain, down, residual, up.")
     register("rrdb", make_rrdb_generator, RRDBGeneratorParams,
