@@ -82,7 +82,7 @@ def test_translate_and_export_serve_both_directions(runs, tmp_path, capsys):
     pictures = np.random.default_rng(0).integers(0, 256, (3, 28, 28), dtype=np.uint8)
     np.savez(tmp_path / "in.npz", images=pictures)
     images = torch.from_numpy(pictures).float().div(127.5).sub(1).unsqueeze(1)
-    for name in ("unit", "dualgan"):
+    for name in ("unit", "dualgan", "munit"):
         generators, _ = load_translators(checkpoint.load_checkpoint(runs[name]), registry_of(), "cpu")
         outputs = {}
         for direction in ("a2b", "b2a"):
@@ -412,3 +412,31 @@ def test_ccgan_keeps_its_few_labelled_whole_digits_and_resumes_exactly(data_env,
     whole = data.targets.float().div(127.5).sub(1) if data.targets.dtype == torch.uint8 else data.targets
     assert all((whole - picture).abs().flatten(1).amax(1).min() < 1e-6 for picture in kept)  # whole, not masked
     assert all(row.get("class_acc") is not None for row in logged(tmp_path / "whole"))
+
+
+def test_munit_draws_many_styles_and_translate_takes_a_reference_pictures_style(runs, tmp_path, capsys):
+    from PIL import Image
+
+    from ganzoo.eval.translation_eval import load_translators
+
+    generator = load_translators(checkpoint.load_checkpoint(runs["munit"]), registry_of(), "cpu")[0]["a2b"]
+    pictures = np.random.default_rng(0).integers(0, 256, (3, 28, 28), dtype=np.uint8)
+    np.savez(tmp_path / "in.npz", images=pictures)
+    images = torch.from_numpy(pictures).float().div(127.5).sub(1).unsqueeze(1)
+    reference = np.random.default_rng(1).integers(0, 256, (28, 28), dtype=np.uint8)
+    Image.fromarray(reference).save(tmp_path / "ref.png")
+    with torch.no_grad():
+        assert torch.equal(generator(images), generator(images, torch.zeros(3, 3)))  # translate/eval/export: style 0
+        assert not torch.allclose(generator(images, torch.randn(3, 3)), generator(images, torch.randn(3, 3)))
+        style = generator.reference_style(torch.from_numpy(reference).float().div(127.5).sub(1)[None, None])
+        want = generator(images, style.expand(3, -1)).add(1).mul(127.5).round().squeeze(1).numpy()
+    out = tmp_path / "styled.npz"
+    assert cli.main(["translate", str(runs["munit"]), str(tmp_path / "in.npz"), "--out", str(out),
+                     "--reference", str(tmp_path / "ref.png"), "--device", "cpu"]) == 0
+    assert np.abs(np.load(out)["images"].astype(int) - want).max() <= 1
+    Image.fromarray(reference[:20, :20]).save(tmp_path / "small.png")
+    for run, reference_picture, message in ((runs["unit"], "ref.png", "takes no style from a picture"),
+                                            (runs["munit"], "small.png", "outputs are grey 28x28: give a picture")):
+        assert cli.main(["translate", str(run), str(tmp_path / "in.npz"), "--out", str(tmp_path / "x.npz"),
+                         "--reference", str(tmp_path / reference_picture)]) == 2
+        assert message in capsys.readouterr().err

@@ -158,9 +158,24 @@ def write_folder(arrays: np.ndarray, out: Path, names: List[str]) -> None:
         raise
 
 
+def read_reference(path: Path, spec, direction: str) -> torch.Tensor:
+    """``--reference``: one picture of the output domain, (1, C, H, W) in [-1, 1]."""
+    from ganzoo import translation
+
+    if not path.is_file() or path.suffix.lower() not in PICTURES:
+        raise GanzooError(f"--reference '{path}' is not a picture; give one .png or .jpg of the output domain")
+    picture = torch.from_numpy(read_picture(path)).permute(2, 0, 1)[None].contiguous()
+    wanted = translation.shapes(spec, direction)[1]
+    if tuple(picture.shape[1:]) != tuple(wanted):
+        raise GanzooError(f"--reference '{path}' is {describe_shape(tuple(picture.shape[1:]))}; this model's "
+                          f"{direction} outputs are {describe_shape(wanted)}: give a picture of the output domain")
+    return picture.float().div(127.5).sub(1.0)
+
+
 def translate_files(run_dir: str | Path, source: str | Path, out: str | Path, registry,
                     direction: Optional[str] = None, device: str = "auto", ema: bool = True,
-                    batch_size: int = 500, domain: Optional[str] = None) -> Path:
+                    batch_size: int = 500, domain: Optional[str] = None,
+                    reference: Optional[str | Path] = None) -> Path:
     """``ganzoo translate RUN_DIR INPUT --out OUTPUT``: returns the output's path."""
     from ganzoo import translation
     from ganzoo.components import resolve_device
@@ -181,6 +196,8 @@ def translate_files(run_dir: str | Path, source: str | Path, out: str | Path, re
     in_shape, _ = translation.shapes(spec, chosen)
     check_fits(images, in_shape, source, chosen)
     generator = generators[chosen] if domain is None else translation.into_domain(generators[chosen], domain)
+    if reference is not None:
+        generator = translation.in_style_of(generator, read_reference(Path(reference), spec, chosen))
     outputs = translation.translate(generator, images.float().div(127.5).sub(1.0), batch_size)
     write_output(to_uint8(outputs), out, kind, info)
     return out
