@@ -41,13 +41,15 @@ CASES = [
     ("bicyclegan-edges", "bicyclegan_edges_mnist", [],
      "BicycleGAN: MNIST outlines -> digits in many styles (scored at z = 0; diversity below)"),
     ("esrgan-x4", "esrgan_mnist", [], "ESRGAN: 7x7 -> 28x28 digits (x4), beside SRGAN; interpolation below"),
+    ("munit", "munit_mnist", [],
+     "MUNIT: CycleGAN's unpaired task at style 0; diversity over drawn styles below"),
     ("stargan", "stargan_mnist", [],
      "StarGAN: digits into six domains by a label (scored into thick; every domain's check below)"),
     ("ccgan", "ccgan_mnist", [],
      "CC-GAN: the masked centre painted back; its D's digit accuracy from 100 labels below"),
 ]
 METRICS = ("accuracy", "psnr", "ssim", "l1", "fid")
-DIVERSITY_CASES = ("pix2pix-edges", "bicyclegan-edges")  # one input, many outputs: measured beside each other
+DIVERSITY_CASES = ("pix2pix-edges", "bicyclegan-edges", "munit")  # one input, many outputs: measured beside each other
 DRAWS = 10  # outputs per input
 ALPHAS = (0.0, 0.5, 0.8, 1.0)  # ESRGAN's network interpolation: the weight of the PSNR model
 
@@ -116,7 +118,8 @@ def interpolation(run_dir: Path, data: str, n: int = 10000) -> dict:
 
 def diversity(run_dir: Path, data: str, n: int = 1000, draws: int = DRAWS, seed: int = 0) -> dict:
     """BicycleGAN's check: ``draws`` outputs for each of the first ``n`` held-out inputs, each from
-    its own code z ~ N(0, I) (a generator without a code gives its one output ``draws`` times):
+    its own code z ~ N(0, I) (MUNIT: its own style; a generator without a code gives its one
+    output ``draws`` times):
     the classifier's accuracy on all of them, and the mean L2 distance between the classifier's
     128-d features of two outputs of one input, over every pair, averaged over the inputs. The
     first 8 inputs' rows (input | outputs | target) go to RUN_DIR/diversity.png."""
@@ -132,22 +135,22 @@ def diversity(run_dir: Path, data: str, n: int = 1000, draws: int = DRAWS, seed:
     registry = load_registry()
     state = checkpoint.load_checkpoint(run_dir)
     generator = load_translators(state, registry, "cpu")[0]["a2b"]
-    held_out = load_recorded_data(registry, checkpoint.recipe_of(state, registry, [f"dataset.params.root={data}"]))
-    held_out = held_out.held_out
+    loaded = load_recorded_data(registry, checkpoint.recipe_of(state, registry, [f"dataset.params.root={data}"]))
+    held_out, view = loaded.held_out, (loaded.classifier_view or {}).get("b")  # MUNIT's B: the transform undone
     inputs, labels = held_out.images[:n].float(), held_out.labels[:n]
     classifier, _ = load_classifier(None, "cpu")
     codes = torch.Generator().manual_seed(seed)
     outputs = []
     with torch.no_grad():
         for _ in range(draws):
-            latent_dim = getattr(generator, "latent_dim", None)
+            latent_dim = getattr(generator, "latent_dim", None) or getattr(generator, "style_dim", None)
             z = None if latent_dim is None else torch.randn(len(inputs), latent_dim, generator=codes)
             outputs.append(generator(inputs) if z is None else generator(inputs, z))
     shown = 8  # the picture: input | the outputs | target, one input a row
     save_grid(torch.cat([inputs[:shown, None], torch.stack([o[:shown] for o in outputs], 1),
                          held_out.targets[:shown, None].float()], 1).flatten(0, 1), run_dir / "diversity.png",
               nrow=draws + 2)
-    features = embed_images(classifier, to_uint8(torch.cat(outputs)))
+    features = embed_images(classifier, to_uint8(torch.cat(outputs) if view is None else view(torch.cat(outputs))))
     accuracy = (features.probs.argmax(1) == labels.repeat(draws)).float().mean().item()
     per_input = features.features.view(draws, len(inputs), -1).transpose(0, 1)  # (n, draws, 128)
     distances = torch.cdist(per_input, per_input)  # (n, draws, draws)
@@ -255,9 +258,9 @@ def section(results: list[dict]) -> str:
     measured = [r for r in results if "diversity" in r]
     if measured:
         lines += ["", f"One input, many outputs: {DRAWS} outputs for each of the first held-out outlines (BicycleGAN: "
-                  "each from its own code z ~ N(0, I); pix2pix: its one output), the classifier's accuracy on all "
-                  "of them and the mean L2 distance between the classifier's 128-d features of two outputs of one "
-                  "input (0: all alike).", "",
+                  "each from its own code z ~ N(0, I); MUNIT: each in its own drawn style, A -> B; pix2pix: its one "
+                  "output), the classifier's accuracy on all of them and the mean L2 distance between the "
+                  "classifier's 128-d features of two outputs of one input (0: all alike).", "",
                   "| case | inputs | accuracy | mean pairwise feature distance |", "| --- | --- | --- | --- |"]
         lines += [f"| `{r['recipe']}` | {r['diversity']['n']} | {r['diversity']['accuracy']:.4g} | "
                   f"{r['diversity']['mean_pairwise_feature_distance']:.4g} |" for r in measured]

@@ -21,7 +21,8 @@ plugin's pix2pix, CycleGAN and SRGAN, on the same two-sided datasets and network
 
 It builds on the translation plugin (its networks, datasets and unpaired base class) and, for
 CC-GAN, the classics plugin's SGAN, which ship in the same distribution. Like the other built-in
-plugins it uses only ganzoo's public API and is registered through the ``ganzoo`` entry-point group, exactly as a third-party plugin is.
+plugins it uses only ganzoo's public API and is registered through the ``ganzoo`` entry-point
+group, exactly as a third-party plugin is.
 """
 
 from ganzoo import hookimpl
@@ -54,7 +55,7 @@ def register_algorithms(register):
     register("esrgan", ESRGAN, ESRGANParams,
              "ESRGAN (Wang et al. 2018): PSNR stage, then features before activation plus a relativistic average D.")
     register("munit", MUNIT, MUNITParams,
-             "MUNIT (Huang et al. 2018): unpaired, multimodal; content and style codes, style from N(0, I) or a picture.")
+             "MUNIT (Huang et al. 2018): unpaired, multimodal; content and style codes, style drawn or from a picture.")
     register("stargan", StarGAN, StarGANParams,
              "StarGAN (Choi et al. 2018): one generator, several domains chosen by a label; D also reads the domain.")
     register("unit", UNIT, UNITParams,

@@ -51,7 +51,8 @@ def eroded(x: torch.Tensor) -> torch.Tensor:
     """The minimum over each pixel's plus-shaped neighbourhood (pictures in [-1, 1], background -1)."""
     padded = F.pad(x, (1, 1, 1, 1), value=-1.0)
     h, w = x.shape[-2:]
-    shifts = [padded[..., 1 + dy:1 + dy + h, 1 + dx:1 + dx + w] for dy, dx in ((0, 0), (-1, 0), (1, 0), (0, -1), (0, 1))]
+    shifts = [padded[..., 1 + dy:1 + dy + h, 1 + dx:1 + dx + w]
+              for dy, dx in ((0, 0), (-1, 0), (1, 0), (0, -1), (0, 1))]
     return torch.stack(shifts).amin(0)
 
 
@@ -226,7 +227,8 @@ class StarGANGenerator(nn.Module):
             raise ValueError(f"default_domain {default!r} is not one of the domains ({', '.join(params.domains)})")
         channels, height, width = spec.image_shape
         if height % 4 or width % 4:
-            raise ValueError(f"the stargan generator halves the pictures twice; {height}x{width} is not a multiple of 4")
+            raise ValueError(f"the stargan generator halves the pictures twice; {height}x{width} is not a multiple "
+                             "of 4")
         self.domains = tuple(params.domains)
         self.default_domain = self.domains.index(default)
         c = params.base_channels
