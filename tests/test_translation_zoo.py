@@ -373,22 +373,26 @@ def test_the_domains_folder_labels_each_named_subfolder_and_holds_out_the_last_o
     data = load_domains_folder(DomainsFolderParams(path=str(root), domains=["winter", "summer"], size=8,
                                                    target_domain="summer"))
     assert data.num_classes == 2 and data.labels.tolist() == [0, 0, 1, 1] and data.held_out.labels.tolist() == [0, 1]
-    assert data.images.shape == (4, 3, 8, 8) and torch.equal(data.targets, data.images[2:]) and not data.paired
+    assert data.images.shape == (4, 3, 8, 8) and not data.paired
+    assert torch.equal(data.targets, data.images[[2, 3, 2, 3]])  # summer's, repeated: an epoch reads every picture
 
 
 @pytest.mark.parametrize("domains, make, message", [
-    (["summer", "winter"], lambda root: root / "nowhere", "domains folder '.*nowhere' not found"),
-    ([], lambda root: root, r"name the domains, .*dataset.params.domains=\[summer,winter\]"),
-    (["summer", "spring"], lambda root: root, "spring' holds no .png or .jpg pictures; each domain named in"),
-    (["summer", "summer"], lambda root: root, "at least two different domains"),
+    ("[summer,winter]", lambda root: root / "nowhere", "domains folder '.*nowhere' not found"),
+    ("[]", lambda root: root, r"name the domains, .*dataset.params.domains=\[summer,winter\]"),
+    ("[summer,spring]", lambda root: root, "spring' holds no .png or .jpg pictures; each domain named in"),
+    ("[summer,summer]", lambda root: root, "at least two different domains"),
 ])
-def test_a_wrong_domains_folder_gets_one_line(tmp_path, domains, make, message):
-    from ganzoo_translation_zoo.stargan import DomainsFolderParams, load_domains_folder
+def test_a_wrong_domains_folder_gets_one_line_and_exit_2(tmp_path, capsys, domains, make, message):
+    import re
 
     root = make(_domain_folders(tmp_path / "pictures", ("summer", "winter")))
-    with pytest.raises(GanzooError, match=message) as error:
-        load_domains_folder(DomainsFolderParams(path=str(root), domains=domains, size=8))
-    assert "\n" not in str(error.value)
+    code = cli.main(["run", str(ROOT / "recipes" / "stargan_folder.yaml"),
+                     f"dataset.params.path={root}", f"dataset.params.domains={domains}", "--out",
+                     str(tmp_path / "run")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and re.search(message, err[0]), err
+    assert not (tmp_path / "run").exists()
 
 
 # ---------------------------------------------------------------- CC-GAN

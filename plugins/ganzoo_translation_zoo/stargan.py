@@ -10,7 +10,8 @@ into any of several domains, chosen by a label.
   translation ``ganzoo eval``, ``translate`` and the grids show when no domain is asked.
 - ``domains-folder`` (task): users' pictures, one named subfolder per domain (``FOLDER/NAME/``),
   or ``FOLDER/train/NAME/`` and ``FOLDER/test/NAME/``; the ``domains`` list names them, in order.
-  Its other side is the ``target_domain`` pictures (unpaired).
+  Its other side is the ``target_domain`` pictures (unpaired), repeated to the number of all
+  the pictures, as an epoch lasts as long as the shorter side.
 - ``stargan`` (generator): down-sampling convolutions, residual blocks and up-sampling ones on
   the picture with its target domain stacked on its channels as one-hot planes.
   ``forward(x)`` translates into ``default_domain``; ``forward(x, domains)`` into each row's
@@ -181,8 +182,9 @@ def load_domains_folder(params: DomainsFolderParams) -> ImageData:
 
     def side(pictures) -> ImageData:
         labels = torch.cat([torch.full((len(p),), i, dtype=torch.long) for i, p in enumerate(pictures)])
+        targets = pictures[domains.index(target)]  # repeated to the pictures' number: an epoch reads them all
         return ImageData(images=torch.cat(pictures), labels=labels, num_classes=len(domains),
-                         targets=pictures[domains.index(target)], paired=False)
+                         targets=targets[torch.arange(len(labels)) % len(targets)], paired=False)
 
     data = side(train)
     data.held_out = side(test)
