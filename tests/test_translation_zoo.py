@@ -416,6 +416,14 @@ def test_ccgan_keeps_its_few_labelled_whole_digits_and_resumes_exactly(data_env,
     whole = data.targets.float().div(127.5).sub(1) if data.targets.dtype == torch.uint8 else data.targets
     assert all((whole - picture).abs().flatten(1).amax(1).min() < 1e-6 for picture in kept)  # whole, not masked
     assert all(row.get("class_acc") is not None for row in logged(tmp_path / "whole"))
+    from ganzoo.eval.translation_eval import load_translators
+
+    generator = load_translators(state, registry_of(), "cpu")[0]["a2b"]
+    assert cli.main(["export", str(tmp_path / "whole"), "--out", str(tmp_path / "g.pt")]) == 0
+    masked = data.held_out.images[:3].float().div(127.5).sub(1) if data.held_out.images.dtype == torch.uint8 \
+        else data.held_out.images[:3]
+    with torch.no_grad():
+        assert torch.allclose(torch.jit.load(str(tmp_path / "g.pt"))(masked), generator(masked), atol=1e-5)
 
 
 def test_munit_draws_many_styles_and_translate_takes_a_reference_pictures_style(runs, tmp_path, capsys):
