@@ -69,6 +69,8 @@ def write_tiny_data(tmp_path_factory, mnist_root) -> dict:
         "mnist-sr": mnist_task,
         "mnist-inpaint": mnist_task,
         "mnist-domains": mnist_task,
+        "mnist-colour": [f"dataset.params.root={mnist_root}", f"dataset.params.limit={2 * BATCH * STEPS}",
+                         "dataset.params.test_limit=16"],
         "paired-folder": [f"dataset.params.path={pairs}"],
         "mnist-unpaired": [f"dataset.params.root={mnist_root}", f"dataset.params.limit={2 * BATCH * STEPS}",
                            "dataset.params.test_limit=16"],

@@ -452,3 +452,40 @@ def test_munit_draws_many_styles_and_translate_takes_a_reference_pictures_style(
         assert cli.main(["translate", str(run), str(tmp_path / "in.npz"), "--out", str(tmp_path / "x.npz"),
                          "--reference", str(tmp_path / reference_picture)]) == 2
         assert message in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- PixelDA
+PIXELDA = ["train.epochs=2", "train.batch_size=8", "train.device=cpu", "train.log_every=2", "output.grid_size=2",
+           "dataset.params.limit=48", "dataset.params.test_limit=8", "generator.params.base_channels=4",
+           "generator.params.residual_blocks=1", "classifier.params.base_channels=4",
+           "discriminator.params.base_channels=4"]
+
+
+def test_the_colour_task_draws_other_digits_over_seeded_coloured_backgrounds(data_env):
+    from ganzoo_translation_zoo.pixelda import MNISTColourParams, load_mnist_colour
+
+    data, again = (load_mnist_colour(MNISTColourParams(limit=40, test_limit=8)) for _ in range(2))
+    assert data.images.shape == (20, 3, 28, 28) and data.targets.shape == (20, 3, 28, 28) and not data.paired
+    assert torch.equal(data.images[:, 0], data.images[:, 2])  # the source: grey
+    assert torch.equal(data.targets, again.targets)  # seeded
+    corners = data.targets[:, :, 0, 0]  # the background: coloured, one colour per picture
+    assert (corners.amax(1) - corners.amin(1)).mean() > 0.2 and corners.std(0).mean() > 0.2
+    assert data.target_labels is not None and data.held_out.targets.shape == (4, 3, 28, 28)
+
+
+def test_pixelda_resumes_exactly_and_translates_at_z_0(data_env, tmp_path):
+    from ganzoo.eval.translation_eval import load_translators
+
+    recipe = dict(recipe=ROOT / "recipes" / "pixelda_mnist.yaml", base=PIXELDA)
+    train(tmp_path / "whole", **recipe)
+    assert train(tmp_path / "cut", stop_at=4, **recipe) is not None  # mid-epoch 2 of 3 steps
+    train(tmp_path / "cut", resume=True, **recipe)
+    assert_same_run(tmp_path / "cut", tmp_path / "whole")  # weights (the classifier's too) and losses
+    state = checkpoint.load_checkpoint(tmp_path / "whole")
+    assert "classifier" in state["models"] and all(row.get("task") is not None for row in logged(tmp_path / "whole"))
+    generator = load_translators(state, registry_of(), "cpu")[0]["a2b"]
+    x = torch.rand(3, 3, 28, 28, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    assert cli.main(["export", str(tmp_path / "whole"), "--out", str(tmp_path / "g.pt")]) == 0
+    with torch.no_grad():
+        assert torch.equal(generator(x), generator(x, torch.zeros(3, 10)))  # translate/eval/export: z = 0
+        assert torch.allclose(torch.jit.load(str(tmp_path / "g.pt"))(x), generator(x), atol=1e-5)

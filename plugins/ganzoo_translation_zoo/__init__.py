@@ -16,6 +16,8 @@ plugin's pix2pix, CycleGAN and SRGAN, on the same two-sided datasets and network
 - StarGAN (``stargan``): one generator for several domains chosen by a label, with its
   generator (``stargan``), critic (``stargan-critic``, which also classifies the domain) and tasks
   (``mnist-domains``, ``domains-folder`` for users' pictures in named subfolders);
+- PixelDA (``pixelda``): domain adaptation from labelled MNIST to coloured digits, with its
+  generator (``pixelda``), classifier (``pixelda-classifier``, a network) and task (``mnist-colour``);
 - ESRGAN (``esrgan``): super-resolution with the ``rrdb`` generator, a relativistic average
   discriminator and network interpolation between its PSNR and GAN models.
 
@@ -38,6 +40,9 @@ from ganzoo_translation_zoo.inpainting import (ContextEncoderAlgorithmParams, Co
                                                InpaintFolderParams, MNISTInpaintParams, load_inpaint_folder,
                                                load_mnist_inpaint, make_context_encoder)
 from ganzoo_translation_zoo.munit import MUNIT, MUNITNetworkParams, MUNITParams, make_munit_network
+from ganzoo_translation_zoo.pixelda import (MNISTColourParams, PixelDA, PixelDAClassifierParams,
+                                            PixelDAGeneratorParams, PixelDAParams, load_mnist_colour,
+                                            make_pixelda_classifier, make_pixelda_generator)
 from ganzoo_translation_zoo.stargan import (DomainsFolderParams, MNISTDomainsParams, StarGAN, StarGANCriticParams,
                                             StarGANGeneratorParams, StarGANParams, load_domains_folder,
                                             load_mnist_domains, make_stargan_critic, make_stargan_generator)
@@ -56,6 +61,8 @@ def register_algorithms(register):
              "ESRGAN (Wang et al. 2018): PSNR stage, then features before activation plus a relativistic average D.")
     register("munit", MUNIT, MUNITParams,
              "MUNIT (Huang et al. 2018): unpaired, multimodal; content and style codes, style drawn or from a picture.")
+    register("pixelda", PixelDA, PixelDAParams,
+             "PixelDA (Bousmalis et al. 2017): source pictures adapted to a target domain, classified by source labels.")
     register("stargan", StarGAN, StarGANParams,
              "StarGAN (Choi et al. 2018): one generator, several domains chosen by a label; D also reads the domain.")
     register("unit", UNIT, UNITParams,
@@ -76,6 +83,8 @@ def register_generators(register):
              "Context Encoder's generator: a U-Net paints the masked central square, the rest passes unchanged.")
     register("munit", make_munit_network, MUNITNetworkParams,
              "MUNIT's network: content and style encoders and AdaIN decoders per domain; two-sided data.")
+    register("pixelda", make_pixelda_generator, PixelDAGeneratorParams,
+             "PixelDA's generator: a source picture and a noise plane -> a target-domain picture (z = 0 if not given).")
     register("stargan", make_stargan_generator, StarGANGeneratorParams,
              "StarGAN's generator: the picture plus one-hot planes of the asked domain, down, residual, up.")
     register("rrdb", make_rrdb_generator, RRDBGeneratorParams,
@@ -93,12 +102,16 @@ def register_networks(register):
     register("bicycle-encoder", make_bicycle_encoder, BicycleEncoderParams,
              "BicycleGAN's encoder (its encoder role): a target picture -> its code's mean and log-variance, "
              "(N, 2 x latent_dim).")
+    register("pixelda-classifier", make_pixelda_classifier, PixelDAClassifierParams,
+             "PixelDA's task classifier (its classifier role): pictures of the target's shape -> class logits.")
 
 
 @hookimpl
 def register_datasets(register):
     register("mnist-inpaint", load_mnist_inpaint, MNISTInpaintParams,
              "Paired inpainting: MNIST, its central square filled by the training mean -> the digit; test held out.")
+    register("mnist-colour", load_mnist_colour, MNISTColourParams,
+             "Domain adaptation: MNIST (A, labelled) -> other digits over seeded coloured backgrounds (B); unpaired.")
     register("mnist-domains", load_mnist_domains, MNISTDomainsParams,
              "Several domains (plain, thin, thick, inverted, rotated, outlined MNIST digits), labelled; seeded.")
     register("domains-folder", load_domains_folder, DomainsFolderParams,
