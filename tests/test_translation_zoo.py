@@ -350,6 +350,10 @@ def test_stargan_resumes_exactly_and_translates_into_the_asked_domain(data_env, 
                      "--domain", "blurred"]) == 2
     assert capsys.readouterr().err.strip().endswith("this run's domains are plain, thin, thick, inverted, rotated, "
                                                     "outlined")
+    from ganzoo import translation
+
+    with pytest.raises(GanzooError, match="translates into one domain only; leave --domain out"):
+        translation.into_domain(torch.nn.Conv2d(1, 1, 1), "inverted")
     assert cli.main(["export", str(tmp_path / "whole"), "--out", str(tmp_path / "g.pt")]) == 0
     with torch.no_grad():
         assert torch.allclose(torch.jit.load(str(tmp_path / "g.pt"))(images), generator(images), atol=1e-5)
