@@ -169,7 +169,9 @@ def read_reference(path: Path, spec, direction: str) -> torch.Tensor:
     if tuple(picture.shape[1:]) != tuple(wanted):
         raise GanzooError(f"--reference '{path}' is {describe_shape(tuple(picture.shape[1:]))}; this model's "
                           f"{direction} outputs are {describe_shape(wanted)}: give a picture of the output domain")
-    return picture.float().div(127.5).sub(1.0)
+    from ganzoo.data import unit_range
+
+    return unit_range(picture)
 
 
 def translate_files(run_dir: str | Path, source: str | Path, out: str | Path, registry,
@@ -193,11 +195,12 @@ def translate_files(run_dir: str | Path, source: str | Path, out: str | Path, re
     images, kind, info = read_input(source)
     check_output(out, kind)
     generators, spec = load_translators(state, registry, resolve_device(device), ema)
+    if domain is not None:  # --domain, --reference: the chosen generator fixed to a domain, a style
+        generators[chosen] = translation.into_domain(generators[chosen], domain)
+    if reference is not None:
+        generators[chosen] = translation.in_style_of(generators[chosen], read_reference(Path(reference), spec, chosen))
     in_shape, _ = translation.shapes(spec, chosen)
     check_fits(images, in_shape, source, chosen)
-    generator = generators[chosen] if domain is None else translation.into_domain(generators[chosen], domain)
-    if reference is not None:
-        generator = translation.in_style_of(generator, read_reference(Path(reference), spec, chosen))
-    outputs = translation.translate(generator, images.float().div(127.5).sub(1.0), batch_size)
+    outputs = translation.translate(generators[chosen], images.float().div(127.5).sub(1.0), batch_size)
     write_output(to_uint8(outputs), out, kind, info)
     return out
