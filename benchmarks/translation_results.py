@@ -41,9 +41,17 @@ CASES = [
     ("bicyclegan-edges", "bicyclegan_edges_mnist", [],
      "BicycleGAN: MNIST outlines -> digits in many styles (scored at z = 0; diversity below)"),
     ("esrgan-x4", "esrgan_mnist", [], "ESRGAN: 7x7 -> 28x28 digits (x4), beside SRGAN; interpolation below"),
+    ("munit", "munit_mnist", [],
+     "MUNIT: CycleGAN's unpaired task at style 0; diversity over drawn styles below"),
+    ("stargan", "stargan_mnist", [],
+     "StarGAN: digits into six domains by a label (scored into thick; every domain's check below)"),
+    ("pixelda", "pixelda_mnist", [],
+     "PixelDA: MNIST adapted to coloured digits; its classifier on the target beside one on the source alone below"),
+    ("ccgan", "ccgan_mnist", [],
+     "CC-GAN: the masked centre painted back; its D's digit accuracy from 100 labels below"),
 ]
 METRICS = ("accuracy", "psnr", "ssim", "l1", "fid")
-DIVERSITY_CASES = ("pix2pix-edges", "bicyclegan-edges")  # one input, many outputs: measured beside each other
+DIVERSITY_CASES = ("pix2pix-edges", "bicyclegan-edges", "munit")  # one input, many outputs: measured beside each other
 DRAWS = 10  # outputs per input
 ALPHAS = (0.0, 0.5, 0.8, 1.0)  # ESRGAN's network interpolation: the weight of the PSNR model
 
@@ -79,6 +87,14 @@ def run_case(name: str, recipe: str, overrides: list[str], runs: Path, env: dict
         result["diversity"] = diversity(run_dir, data=env["GANZOO_DATA"])
     if recipe == "esrgan_mnist":
         result["interpolation"] = interpolation(run_dir, data=env["GANZOO_DATA"])
+    if recipe == "stargan_mnist":
+        result["domains"] = domains(run_dir, data=env["GANZOO_DATA"])
+    if recipe == "ccgan_mnist":
+        from classics_results import check_sgan  # the same check as SGAN's: D's classes beside the CNN alone
+
+        result["semi_supervised"] = check_sgan(run_dir, env["GANZOO_DATA"])
+    if recipe == "pixelda_mnist":
+        result["adaptation"] = adaptation(run_dir, data=env["GANZOO_DATA"])
     return result
 
 
@@ -106,7 +122,8 @@ def interpolation(run_dir: Path, data: str, n: int = 10000) -> dict:
 
 def diversity(run_dir: Path, data: str, n: int = 1000, draws: int = DRAWS, seed: int = 0) -> dict:
     """BicycleGAN's check: ``draws`` outputs for each of the first ``n`` held-out inputs, each from
-    its own code z ~ N(0, I) (a generator without a code gives its one output ``draws`` times):
+    its own code z ~ N(0, I) (MUNIT: its own style; a generator without a code gives its one
+    output ``draws`` times):
     the classifier's accuracy on all of them, and the mean L2 distance between the classifier's
     128-d features of two outputs of one input, over every pair, averaged over the inputs. The
     first 8 inputs' rows (input | outputs | target) go to RUN_DIR/diversity.png."""
@@ -122,27 +139,133 @@ def diversity(run_dir: Path, data: str, n: int = 1000, draws: int = DRAWS, seed:
     registry = load_registry()
     state = checkpoint.load_checkpoint(run_dir)
     generator = load_translators(state, registry, "cpu")[0]["a2b"]
-    held_out = load_recorded_data(registry, checkpoint.recipe_of(state, registry, [f"dataset.params.root={data}"]))
-    held_out = held_out.held_out
+    loaded = load_recorded_data(registry, checkpoint.recipe_of(state, registry, [f"dataset.params.root={data}"]))
+    held_out, view = loaded.held_out, (loaded.classifier_view or {}).get("b")  # MUNIT's B: the transform undone
     inputs, labels = held_out.images[:n].float(), held_out.labels[:n]
     classifier, _ = load_classifier(None, "cpu")
     codes = torch.Generator().manual_seed(seed)
     outputs = []
     with torch.no_grad():
         for _ in range(draws):
-            latent_dim = getattr(generator, "latent_dim", None)
+            latent_dim = getattr(generator, "latent_dim", None) or getattr(generator, "style_dim", None)
             z = None if latent_dim is None else torch.randn(len(inputs), latent_dim, generator=codes)
             outputs.append(generator(inputs) if z is None else generator(inputs, z))
     shown = 8  # the picture: input | the outputs | target, one input a row
     save_grid(torch.cat([inputs[:shown, None], torch.stack([o[:shown] for o in outputs], 1),
                          held_out.targets[:shown, None].float()], 1).flatten(0, 1), run_dir / "diversity.png",
               nrow=draws + 2)
-    features = embed_images(classifier, to_uint8(torch.cat(outputs)))
+    features = embed_images(classifier, to_uint8(torch.cat(outputs) if view is None else view(torch.cat(outputs))))
     accuracy = (features.probs.argmax(1) == labels.repeat(draws)).float().mean().item()
     per_input = features.features.view(draws, len(inputs), -1).transpose(0, 1)  # (n, draws, 128)
     distances = torch.cdist(per_input, per_input)  # (n, draws, draws)
     mean_pairwise = (distances.sum((1, 2)) / (draws * (draws - 1))).mean().item()
     return {"n": len(inputs), "draws": draws, "accuracy": accuracy, "mean_pairwise_feature_distance": mean_pairwise}
+
+
+def domain_classifier(data, classes: int, epochs: int = 3, seed: int = 0):
+    """A small CNN trained to read the domain of the task's training pictures (their labels)."""
+    import torch
+    from torch import nn
+
+    torch.manual_seed(seed)
+    net = nn.Sequential(nn.Conv2d(1, 16, 4, 2, 1), nn.LeakyReLU(0.2), nn.Conv2d(16, 32, 4, 2, 1), nn.LeakyReLU(0.2),
+                        nn.Flatten(), nn.Linear(32 * 7 * 7, classes))
+    optimizer = torch.optim.Adam(net.parameters(), 1e-3)
+    images, labels = data.images.float(), data.labels
+    order = torch.Generator().manual_seed(seed)
+    for _ in range(epochs):
+        for rows in torch.randperm(len(images), generator=order).split(128):
+            optimizer.zero_grad()
+            nn.functional.cross_entropy(net(images[rows]), labels[rows]).backward()
+            optimizer.step()
+    return net.eval()
+
+
+def domains(run_dir: Path, data: str, n: int = 1000) -> dict:
+    """StarGAN's check: the first ``n`` held-out digits translated into each domain; a domain
+    classifier (trained here on the task's training pictures) reads the asked domain, and the
+    MNIST classifier reads the digit, the domain's transform undone where it can be (inverted,
+    rotated). Beside each: the same on the digits truly drawn in that domain. The first 8 digits'
+    rows (input | one output per domain) go to RUN_DIR/domains.png."""
+    import torch
+
+    from ganzoo.eval.classifier import embed_images, load_classifier
+    from ganzoo.eval.translation_eval import load_translators
+    from ganzoo.output.images import save_grid, to_uint8
+    from ganzoo.plugins.registry import load_registry
+    from ganzoo.training import checkpoint
+    from ganzoo.training.data_record import load_recorded_data
+    from ganzoo_translation.mnist_tasks import read_split
+    from ganzoo_translation_zoo.stargan import in_domain
+
+    registry = load_registry()
+    state = checkpoint.load_checkpoint(run_dir)
+    generator = load_translators(state, registry, "cpu")[0]["a2b"]
+    loaded = load_recorded_data(registry, checkpoint.recipe_of(state, registry, [f"dataset.params.root={data}"]))
+    names = list(generator.domains)
+    reader = domain_classifier(loaded, len(names))
+    inputs = loaded.held_out.images[:n].float()
+    digits, labels = read_split(Path(data), "test", n)  # the held-out pictures' digits, in their order
+    classifier, _ = load_classifier(None, "cpu")
+
+    def undone(pictures, name):
+        return -pictures if name == "inverted" else torch.rot90(pictures, -1, dims=(-2, -1)) if name == "rotated" \
+            else pictures
+
+    def read(pictures, index, name):
+        with torch.no_grad():
+            domain = (reader(pictures).argmax(1) == index).float().mean().item()
+        digit = (embed_images(classifier, to_uint8(undone(pictures, name))).probs.argmax(1) == labels).float().mean()
+        return {"domain_accuracy": domain, "digit_accuracy": digit.item()}
+
+    rows, shown = {}, []
+    for index, name in enumerate(names):
+        with torch.no_grad():
+            outputs = generator(inputs, torch.full((len(inputs),), index))
+        shown.append(outputs[:8])
+        rows[name] = {"model": read(outputs, index, name), "truth": read(in_domain(digits, name), index, name)}
+    save_grid(torch.stack([inputs[:8], *shown], 1).flatten(0, 1), run_dir / "domains.png", nrow=len(names) + 1)
+    return {"n": len(inputs), "domains": rows}
+
+
+def adaptation(run_dir: Path, data: str, batch_size: int = 32, seed: int = 0) -> dict:
+    """PixelDA's check: the run's classifier read on the held-out target pictures (their labels,
+    which training never read), beside the same CNN, with the same optimiser, trained as many
+    steps on the source pictures alone (batches of ``batch_size``, seeded)."""
+    import torch
+
+    from classics_results import trained_models
+    from ganzoo.components import build_models, build_optimizer
+    from ganzoo.data import DataSpec
+    from ganzoo.plugins.registry import load_registry
+    from ganzoo.training import checkpoint
+    from ganzoo.training.data_record import load_recorded_data
+
+    models, state, recipe = trained_models(run_dir)
+    registry = load_registry()
+    loaded = load_recorded_data(registry, checkpoint.recipe_of(state, registry, [f"dataset.params.root={data}"]))
+    test = loaded.held_out
+
+    def read(classifier, images, labels):
+        with torch.no_grad():
+            return (classifier(images.float()).argmax(1) == labels).float().mean().item()
+
+    torch.manual_seed(seed)
+    alone = build_models(registry, recipe, DataSpec.from_dict(state["data_spec"]), torch.device("cpu"),
+                         roles=["classifier"])["classifier"]
+    optimizer = build_optimizer(registry, recipe, "classifier", alone.parameters())
+    order = torch.Generator().manual_seed(seed)
+    images, labels = loaded.images.float(), loaded.labels
+    alone.train()
+    for _ in range(int(state["step"])):
+        rows = torch.randint(len(images), (batch_size,), generator=order)
+        optimizer.zero_grad()
+        torch.nn.functional.cross_entropy(alone(images[rows]), labels[rows]).backward()
+        optimizer.step()
+    alone.eval()
+    return {"target_acc": read(models["classifier"], test.targets, test.target_labels),
+            "alone_target_acc": read(alone, test.targets, test.target_labels),
+            "alone_source_acc": read(alone, test.images, test.labels), "n": len(test.targets)}
 
 
 def cell(value) -> str:
@@ -179,9 +302,9 @@ def section(results: list[dict]) -> str:
     measured = [r for r in results if "diversity" in r]
     if measured:
         lines += ["", f"One input, many outputs: {DRAWS} outputs for each of the first held-out outlines (BicycleGAN: "
-                  "each from its own code z ~ N(0, I); pix2pix: its one output), the classifier's accuracy on all "
-                  "of them and the mean L2 distance between the classifier's 128-d features of two outputs of one "
-                  "input (0: all alike).", "",
+                  "each from its own code z ~ N(0, I); MUNIT: each in its own drawn style, A -> B; pix2pix: its one "
+                  "output), the classifier's accuracy on all of them and the mean L2 distance between the "
+                  "classifier's 128-d features of two outputs of one input (0: all alike).", "",
                   "| case | inputs | accuracy | mean pairwise feature distance |", "| --- | --- | --- | --- |"]
         lines += [f"| `{r['recipe']}` | {r['diversity']['n']} | {r['diversity']['accuracy']:.4g} | "
                   f"{r['diversity']['mean_pairwise_feature_distance']:.4g} |" for r in measured]
@@ -192,6 +315,25 @@ def section(results: list[dict]) -> str:
                       "| alpha | psnr | ssim | accuracy | fid |", "| --- | --- | --- | --- | --- |"]
             lines += [f"| {alpha} | " + " | ".join(cell(v) for v in row.values()) + " |"
                       for alpha, row in r["interpolation"].items()]
+    for r in results:
+        if "domains" in r:
+            lines += ["", f"StarGAN's domains (`{r['recipe']}`): the first {r['domains']['n']} held-out digits "
+                      "translated into each domain; a domain classifier trained on the task reads the asked domain, "
+                      "the MNIST classifier the digit (inverted and rotated turned back first). Each value is "
+                      "`model / the digits truly drawn in that domain`.", "",
+                      "| domain | domain read | digit read |", "| --- | --- | --- |"]
+            lines += [f"| {name} | " + " | ".join(f"{cell(row['model'][k])} / {cell(row['truth'][k])}"
+                                                   for k in ("domain_accuracy", "digit_accuracy")) + " |"
+                      for name, row in r["domains"]["domains"].items()]
+        if "adaptation" in r:
+            a = r["adaptation"]
+            lines += ["", f"PixelDA's adaptation (`{r['recipe']}`): its classifier, trained on adapted MNIST digits, "
+                      f"reads {100 * a['target_acc']:.1f}% of {a['n']} held-out coloured digits; the same CNN trained "
+                      f"on the MNIST digits alone reads {100 * a['alone_target_acc']:.1f}% of them (and "
+                      f"{100 * a['alone_source_acc']:.1f}% of held-out MNIST digits)."]
+        if "semi_supervised" in r:
+            lines += ["", f"CC-GAN's discriminator as a digit classifier (`{r['recipe']}`): "
+                      f"{r['semi_supervised']['text']} (the 10,000 test digits)."]
     lines += ["", "Each row trained with `" + "`, `".join(r["command"] for r in results if "command" in r) + "`."]
     lines += ["", "accuracy: the shipped MNIST classifier reading the outputs, against the inputs' labels (it reads "
               "99.46% of the real test digits); psnr in dB (identical pictures: capped at 100); fid: outputs against "

@@ -67,6 +67,57 @@ def first(data: ImageData, n: int) -> ImageData:
                      targets=head(data.targets), paired=data.paired, target_labels=head(data.target_labels))
 
 
+class IntoDomain(torch.nn.Module):
+    """A multi-domain generator (one with ``domains``, the names, whose ``forward(x, domains)`` takes
+    each row's domain index) fixed to one domain: a one-argument translator."""
+
+    def __init__(self, generator: torch.nn.Module, index: int):
+        super().__init__()
+        self.generator, self.index = generator, index
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.generator(x, torch.full((x.shape[0],), self.index, dtype=torch.long, device=x.device))
+
+
+def into_domain(generator: torch.nn.Module, name: str) -> torch.nn.Module:
+    """``generator`` translating into the domain ``name``; a one-line error for a generator that takes
+    no domain, or a name it does not know."""
+    from ganzoo.errors import GanzooError
+
+    domains = getattr(generator, "domains", None)
+    if not domains:
+        raise GanzooError(f"--domain {name}: this run's model translates into one domain only; leave --domain out")
+    if name not in domains:
+        raise GanzooError(f"--domain {name}: this run's domains are {', '.join(domains)}")
+    return IntoDomain(generator, list(domains).index(name))
+
+
+class InStyle(torch.nn.Module):
+    """A generator that takes a style (``forward(x, style)``, MUNIT's) fixed to one style code."""
+
+    def __init__(self, generator: torch.nn.Module, style: torch.Tensor):
+        super().__init__()
+        self.generator = generator
+        self.register_buffer("style", style)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.generator(x, self.style.to(x.device).expand(x.shape[0], -1))
+
+
+@torch.no_grad()
+def in_style_of(generator: torch.nn.Module, reference: torch.Tensor) -> torch.nn.Module:
+    """``generator`` translating in the style of ``reference`` (one picture of the output domain, in
+    [-1, 1]), read by its ``reference_style``; a one-line error for a generator without styles."""
+    from ganzoo.errors import GanzooError
+
+    read_style = getattr(generator, "reference_style", None)
+    if read_style is None:
+        raise GanzooError("--reference: this run's model takes no style from a picture (munit does); leave "
+                          "--reference out")
+    device = next(generator.parameters()).device
+    return InStyle(generator, read_style(reference.to(device))[:1].float())
+
+
 @torch.no_grad()
 def translate(generator: torch.nn.Module, inputs: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
     """``generator``'s outputs for ``inputs`` (floats in [-1, 1]), in eval mode, a batch at a time,

@@ -68,10 +68,15 @@ def write_tiny_data(tmp_path_factory, mnist_root) -> dict:
         "mnist-edges": mnist_task,
         "mnist-sr": mnist_task,
         "mnist-inpaint": mnist_task,
+        "mnist-domains": mnist_task,
+        "mnist-colour": [f"dataset.params.root={mnist_root}", f"dataset.params.limit={2 * BATCH * STEPS}",
+                         "dataset.params.test_limit=16"],
         "paired-folder": [f"dataset.params.path={pairs}"],
         "mnist-unpaired": [f"dataset.params.root={mnist_root}", f"dataset.params.limit={2 * BATCH * STEPS}",
                            "dataset.params.test_limit=16"],
         "unpaired-folder": [f"dataset.params.path={domains}"],
+        "domains-folder": [f"dataset.params.path={domains}", "dataset.params.domains=[trainA,trainB]",
+                           "dataset.params.size=16", f"dataset.params.limit={BATCH * STEPS // 2}"],  # a domain
         "inpaint-folder": [f"dataset.params.path={pairs}", "dataset.params.size=16", "dataset.params.mask_size=8"],
     }
 

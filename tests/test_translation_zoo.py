@@ -24,6 +24,8 @@ TINY = {
     "discogan": BASE,
     "dualgan": [*BASE, "algorithm.params.d_steps=3"],
     "unit": [*BASE, *(f"{role}.params.residual_blocks=0" for role in ("generator", "generator_b2a"))],
+    "munit": [*BASE, *(f"{role}.params.{key}" for role in ("generator", "generator_b2a")
+                       for key in ("mlp_dim=8", "style_dim=3"))],
 }
 
 
@@ -80,7 +82,7 @@ def test_translate_and_export_serve_both_directions(runs, tmp_path, capsys):
     pictures = np.random.default_rng(0).integers(0, 256, (3, 28, 28), dtype=np.uint8)
     np.savez(tmp_path / "in.npz", images=pictures)
     images = torch.from_numpy(pictures).float().div(127.5).sub(1).unsqueeze(1)
-    for name in ("unit", "dualgan"):
+    for name in ("unit", "dualgan", "munit"):
         generators, _ = load_translators(checkpoint.load_checkpoint(runs[name]), registry_of(), "cpu")
         outputs = {}
         for direction in ("a2b", "b2a"):
@@ -293,3 +295,201 @@ def test_each_update_reaches_only_the_models_it_steps(recipe, overrides, shapes,
     assert [roles for roles, _ in step.updates] == [set(roles) for roles in expected]
     for roles, reached in step.updates:
         assert reached == roles, f"the update of {sorted(roles)} reached {sorted(reached)}"
+
+
+# ---------------------------------------------------------------- StarGAN
+STARGAN = ["train.epochs=2", "train.batch_size=8", "train.device=cpu", "train.log_every=2", "output.grid_size=2",
+           "dataset.params.limit=24", "dataset.params.test_limit=8", "algorithm.params.d_steps=2",
+           "generator.params.base_channels=4", "generator.params.residual_blocks=1",
+           "discriminator.params.base_channels=4"]
+
+
+def test_the_domains_task_draws_each_digit_in_a_seeded_domain(data_env):
+    from ganzoo_translation.mnist_tasks import read_split
+    from ganzoo_translation_zoo.stargan import MNIST_DOMAINS, MNISTDomainsParams, load_mnist_domains
+
+    data = load_mnist_domains(MNISTDomainsParams(limit=60, test_limit=8, target_domain="inverted"))
+    again = load_mnist_domains(MNISTDomainsParams(limit=60, test_limit=8, target_domain="inverted"))
+    assert data.num_classes == 6 and torch.equal(data.labels, again.labels) and torch.equal(data.images, again.images)
+    assert set(data.labels.tolist()) == set(range(6)) and data.paired
+    digits = read_split(__import__("pathlib").Path(data.source.root), "train", 60)[0]
+    assert torch.equal(data.targets, -digits)  # the other side: every digit in target_domain
+    ink = {name: (data.images[data.labels == i] > 0).float().mean().item() for i, name in enumerate(MNIST_DOMAINS)}
+    assert ink["thin"] < ink["plain"] < ink["thick"] and ink["inverted"] > 0.5 > ink["outlined"]
+    rotated = data.labels == MNIST_DOMAINS.index("rotated")
+    assert torch.equal(data.images[rotated], torch.rot90(digits[rotated], 1, dims=(-2, -1)))
+
+
+def test_stargan_resumes_exactly_and_translates_into_the_asked_domain(data_env, tmp_path, capsys):
+    from ganzoo.eval.translation_eval import load_translators
+
+    recipe = dict(recipe=ROOT / "recipes" / "stargan_mnist.yaml", base=STARGAN)
+    train(tmp_path / "whole", **recipe)
+    assert train(tmp_path / "cut", stop_at=4, **recipe) is not None  # mid-epoch 2 of 3 steps
+    train(tmp_path / "cut", resume=True, **recipe)
+    assert_same_run(tmp_path / "cut", tmp_path / "whole")  # the domains asked after the resume are the same
+    generator_steps = [row["step"] for row in logged(tmp_path / "whole") if row.get("g_domain") is not None]
+    assert generator_steps == [2, 4, 6]  # every d_steps-th step (2): read as the asked domain
+
+    pictures = np.random.default_rng(0).integers(0, 256, (3, 28, 28), dtype=np.uint8)
+    np.savez(tmp_path / "in.npz", images=pictures)
+    images = torch.from_numpy(pictures).float().div(127.5).sub(1).unsqueeze(1)
+    generator = load_translators(checkpoint.load_checkpoint(tmp_path / "whole"), registry_of(), "cpu")[0]["a2b"]
+    outputs = {}
+    for domain in ("inverted", "rotated", None):
+        out = tmp_path / f"{domain}.npz"
+        assert cli.main(["translate", str(tmp_path / "whole"), str(tmp_path / "in.npz"), "--out", str(out),
+                         "--device", "cpu", *(["--domain", domain] if domain else [])]) == 0
+        outputs[domain] = np.load(out)["images"].astype(int)
+        index = generator.domains.index(domain or "thick")  # no --domain: the recipe's target domain
+        with torch.no_grad():
+            want = generator(images, torch.full((3,), index)).add(1).mul(127.5).round().squeeze(1).numpy()
+        assert np.abs(outputs[domain] - want).max() <= 1
+    assert not np.array_equal(outputs["inverted"], outputs["rotated"])
+    assert cli.main(["translate", str(tmp_path / "whole"), str(tmp_path / "in.npz"), "--out", str(tmp_path / "x.npz"),
+                     "--domain", "blurred"]) == 2
+    assert capsys.readouterr().err.strip().endswith("this run's domains are plain, thin, thick, inverted, rotated, "
+                                                    "outlined")
+    from ganzoo import translation
+
+    with pytest.raises(GanzooError, match="translates into one domain only; leave --domain out"):
+        translation.into_domain(torch.nn.Conv2d(1, 1, 1), "inverted")
+    assert cli.main(["export", str(tmp_path / "whole"), "--out", str(tmp_path / "g.pt")]) == 0
+    with torch.no_grad():
+        assert torch.allclose(torch.jit.load(str(tmp_path / "g.pt"))(images), generator(images), atol=1e-5)
+    capsys.readouterr()
+
+
+def _domain_folders(root, names, count=3, size=(10, 8)):
+    from PIL import Image
+
+    for k, name in enumerate(names):
+        (root / name).mkdir(parents=True)
+        for i in range(count):
+            Image.new("RGB", size, (i * 20, 40 * k, 200)).save(root / name / f"{i:02d}.png")
+    return root
+
+
+def test_the_domains_folder_labels_each_named_subfolder_and_holds_out_the_last_of_each(tmp_path):
+    from ganzoo_translation_zoo.stargan import DomainsFolderParams, load_domains_folder
+
+    root = _domain_folders(tmp_path / "pictures", ("summer", "winter", "autumn"))
+    data = load_domains_folder(DomainsFolderParams(path=str(root), domains=["winter", "summer"], size=8,
+                                                   target_domain="summer"))
+    assert data.num_classes == 2 and data.labels.tolist() == [0, 0, 1, 1] and data.held_out.labels.tolist() == [0, 1]
+    assert data.images.shape == (4, 3, 8, 8) and not data.paired
+    assert torch.equal(data.targets, data.images[[2, 3, 2, 3]])  # summer's, repeated: an epoch reads every picture
+
+
+@pytest.mark.parametrize("domains, make, message", [
+    ("[summer,winter]", lambda root: root / "nowhere", "domains folder '.*nowhere' not found"),
+    ("[]", lambda root: root, r"name the domains, .*dataset.params.domains=\[summer,winter\]"),
+    ("[summer,spring]", lambda root: root, "spring' holds no .png or .jpg pictures; each domain named in"),
+    ("[summer,summer]", lambda root: root, "at least two different domains"),
+])
+def test_a_wrong_domains_folder_gets_one_line_and_exit_2(tmp_path, capsys, domains, make, message):
+    import re
+
+    root = make(_domain_folders(tmp_path / "pictures", ("summer", "winter")))
+    code = cli.main(["run", str(ROOT / "recipes" / "stargan_folder.yaml"),
+                     f"dataset.params.path={root}", f"dataset.params.domains={domains}", "--out",
+                     str(tmp_path / "run")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and re.search(message, err[0]), err
+    assert not (tmp_path / "run").exists()
+
+
+# ---------------------------------------------------------------- CC-GAN
+CCGAN = ["train.epochs=2", "train.batch_size=8", "train.device=cpu", "train.log_every=2", "output.grid_size=2",
+         "dataset.params.limit=24", "dataset.params.test_limit=8", "algorithm.params.labelled=10",
+         "generator.params.base_channels=4", "discriminator.params.channels=[4,8,8]"]
+
+
+def test_ccgan_keeps_its_few_labelled_whole_digits_and_resumes_exactly(data_env, tmp_path):
+    recipe = dict(recipe=ROOT / "recipes" / "ccgan_mnist.yaml", base=CCGAN)
+    train(tmp_path / "whole", **recipe)
+    assert train(tmp_path / "cut", stop_at=4, **recipe) is not None  # mid-epoch 2 of 3 steps
+    train(tmp_path / "cut", resume=True, **recipe)
+    assert_same_run(tmp_path / "cut", tmp_path / "whole")
+    state = checkpoint.load_checkpoint(tmp_path / "whole")
+    kept, labels = state["algorithm"]["images"], state["algorithm"]["labels"]
+    assert len(kept) == 10 == len(set(labels.tolist()))  # one of each digit: labelled=10
+    from ganzoo_translation_zoo.inpainting import MNISTInpaintParams, load_mnist_inpaint
+
+    data = load_mnist_inpaint(MNISTInpaintParams(limit=24, test_limit=8))
+    whole = data.targets.float().div(127.5).sub(1) if data.targets.dtype == torch.uint8 else data.targets
+    assert all((whole - picture).abs().flatten(1).amax(1).min() < 1e-6 for picture in kept)  # whole, not masked
+    assert all(row.get("class_acc") is not None for row in logged(tmp_path / "whole"))
+    from ganzoo.eval.translation_eval import load_translators
+
+    generator = load_translators(state, registry_of(), "cpu")[0]["a2b"]
+    assert cli.main(["export", str(tmp_path / "whole"), "--out", str(tmp_path / "g.pt")]) == 0
+    masked = data.held_out.images[:3].float().div(127.5).sub(1) if data.held_out.images.dtype == torch.uint8 \
+        else data.held_out.images[:3]
+    with torch.no_grad():
+        assert torch.allclose(torch.jit.load(str(tmp_path / "g.pt"))(masked), generator(masked), atol=1e-5)
+
+
+def test_munit_draws_many_styles_and_translate_takes_a_reference_pictures_style(runs, tmp_path, capsys):
+    from PIL import Image
+
+    from ganzoo.eval.translation_eval import load_translators
+
+    generator = load_translators(checkpoint.load_checkpoint(runs["munit"]), registry_of(), "cpu")[0]["a2b"]
+    pictures = np.random.default_rng(0).integers(0, 256, (3, 28, 28), dtype=np.uint8)
+    np.savez(tmp_path / "in.npz", images=pictures)
+    images = torch.from_numpy(pictures).float().div(127.5).sub(1).unsqueeze(1)
+    reference = np.random.default_rng(1).integers(0, 256, (28, 28), dtype=np.uint8)
+    Image.fromarray(reference).save(tmp_path / "ref.png")
+    with torch.no_grad():
+        assert torch.equal(generator(images), generator(images, torch.zeros(3, 3)))  # translate/eval/export: style 0
+        assert not torch.allclose(generator(images, torch.randn(3, 3)), generator(images, torch.randn(3, 3)))
+        style = generator.reference_style(torch.from_numpy(reference).float().div(127.5).sub(1)[None, None])
+        want = generator(images, style.expand(3, -1)).add(1).mul(127.5).round().squeeze(1).numpy()
+    out = tmp_path / "styled.npz"
+    assert cli.main(["translate", str(runs["munit"]), str(tmp_path / "in.npz"), "--out", str(out),
+                     "--reference", str(tmp_path / "ref.png"), "--device", "cpu"]) == 0
+    assert np.abs(np.load(out)["images"].astype(int) - want).max() <= 1
+    Image.fromarray(reference[:20, :20]).save(tmp_path / "small.png")
+    for run, reference_picture, message in ((runs["unit"], "ref.png", "takes no style from a picture"),
+                                            (runs["munit"], "small.png", "outputs are grey 28x28: give a picture")):
+        assert cli.main(["translate", str(run), str(tmp_path / "in.npz"), "--out", str(tmp_path / "x.npz"),
+                         "--reference", str(tmp_path / reference_picture)]) == 2
+        assert message in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- PixelDA
+PIXELDA = ["train.epochs=2", "train.batch_size=8", "train.device=cpu", "train.log_every=2", "output.grid_size=2",
+           "dataset.params.limit=48", "dataset.params.test_limit=8", "generator.params.base_channels=4",
+           "generator.params.residual_blocks=1", "classifier.params.base_channels=4",
+           "discriminator.params.base_channels=4"]
+
+
+def test_the_colour_task_draws_other_digits_over_seeded_coloured_backgrounds(data_env):
+    from ganzoo_translation_zoo.pixelda import MNISTColourParams, load_mnist_colour
+
+    data, again = (load_mnist_colour(MNISTColourParams(limit=40, test_limit=8)) for _ in range(2))
+    assert data.images.shape == (20, 3, 28, 28) and data.targets.shape == (20, 3, 28, 28) and not data.paired
+    assert torch.equal(data.images[:, 0], data.images[:, 2])  # the source: grey
+    assert torch.equal(data.targets, again.targets)  # seeded
+    corners = data.targets[:, :, 0, 0]  # the background: coloured, one colour per picture
+    assert (corners.amax(1) - corners.amin(1)).mean() > 0.2 and corners.std(0).mean() > 0.2
+    assert data.target_labels is not None and data.held_out.targets.shape == (4, 3, 28, 28)
+
+
+def test_pixelda_resumes_exactly_and_translates_at_z_0(data_env, tmp_path):
+    from ganzoo.eval.translation_eval import load_translators
+
+    recipe = dict(recipe=ROOT / "recipes" / "pixelda_mnist.yaml", base=PIXELDA)
+    train(tmp_path / "whole", **recipe)
+    assert train(tmp_path / "cut", stop_at=4, **recipe) is not None  # mid-epoch 2 of 3 steps
+    train(tmp_path / "cut", resume=True, **recipe)
+    assert_same_run(tmp_path / "cut", tmp_path / "whole")  # weights (the classifier's too) and losses
+    state = checkpoint.load_checkpoint(tmp_path / "whole")
+    assert "classifier" in state["models"] and all(row.get("task") is not None for row in logged(tmp_path / "whole"))
+    generator = load_translators(state, registry_of(), "cpu")[0]["a2b"]
+    x = torch.rand(3, 3, 28, 28, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    assert cli.main(["export", str(tmp_path / "whole"), "--out", str(tmp_path / "g.pt")]) == 0
+    with torch.no_grad():
+        assert torch.equal(generator(x), generator(x, torch.zeros(3, 10)))  # translate/eval/export: z = 0
+        assert torch.allclose(torch.jit.load(str(tmp_path / "g.pt"))(x), generator(x), atol=1e-5)

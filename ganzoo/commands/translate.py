@@ -15,6 +15,10 @@ def add_arguments(translate) -> None:
     translate.add_argument("--out", required=True, metavar="OUTPUT", help="the same kind as INPUT: a picture, a new "
                            "folder (same file names, PNG) or an .npz")
     translate.add_argument("--direction", choices=("a2b", "b2a"), help="a2b (default) or b2a, for two-way models")
+    translate.add_argument("--domain", metavar="NAME", help="the domain to translate into, for models that "
+                           "take one (stargan); default: the run's target domain")
+    translate.add_argument("--reference", metavar="PICTURE", help="take the style of this picture of the output "
+                           "domain, for models that split content and style (munit); default: the style prior's mean")
     translate.add_argument("--no-ema", action="store_true", help="the trained weights, not their moving average")
     translate.add_argument("--device", default="auto", help=DEVICE_HELP)
 
@@ -24,6 +28,7 @@ def cmd_translate(args) -> int:
 
     _check_options(args, "--device")
     out = translate_files(args.run_dir, args.input, args.out, _registry(args), args.direction, args.device,
-                          ema=not args.no_ema)
+                          ema=not args.no_ema, domain=args.domain,
+                          reference=args.reference)
     print(out)
     return 0

@@ -159,9 +159,26 @@ def write_folder(arrays: np.ndarray, out: Path, names: List[str]) -> None:
         raise
 
 
+def read_reference(path: Path, spec, direction: str) -> torch.Tensor:
+    """``--reference``: one picture of the output domain, (1, C, H, W) in [-1, 1]."""
+    from ganzoo import translation
+
+    if not path.is_file() or path.suffix.lower() not in PICTURES:
+        raise GanzooError(f"--reference '{path}' is not a picture; give one .png or .jpg of the output domain")
+    picture = torch.from_numpy(read_picture(path)).permute(2, 0, 1)[None].contiguous()
+    wanted = translation.shapes(spec, direction)[1]
+    if tuple(picture.shape[1:]) != tuple(wanted):
+        raise GanzooError(f"--reference '{path}' is {describe_shape(tuple(picture.shape[1:]))}; this model's "
+                          f"{direction} outputs are {describe_shape(wanted)}: give a picture of the output domain")
+    from ganzoo.data import unit_range
+
+    return unit_range(picture)
+
+
 def translate_files(run_dir: str | Path, source: str | Path, out: str | Path, registry,
                     direction: Optional[str] = None, device: str = "auto", ema: bool = True,
-                    batch_size: int = 500) -> Path:
+                    batch_size: int = 500, domain: Optional[str] = None,
+                    reference: Optional[str | Path] = None) -> Path:
     """``ganzoo translate RUN_DIR INPUT --out OUTPUT``: returns the output's path."""
     from ganzoo import translation
     from ganzoo.components import resolve_device
@@ -179,6 +196,10 @@ def translate_files(run_dir: str | Path, source: str | Path, out: str | Path, re
     images, kind, info = read_input(source)
     check_output(out, kind)
     generators, spec = load_translators(state, registry, resolve_device(device), ema)
+    if domain is not None:  # --domain, --reference: the chosen generator fixed to a domain, a style
+        generators[chosen] = translation.into_domain(generators[chosen], domain)
+    if reference is not None:
+        generators[chosen] = translation.in_style_of(generators[chosen], read_reference(Path(reference), spec, chosen))
     in_shape, _ = translation.shapes(spec, chosen)
     check_fits(images, in_shape, source, chosen)
     outputs = translation.translate(generators[chosen], unit_range(images), batch_size)

@@ -79,12 +79,12 @@ class SGAN(Algorithm):
 
     def train_step(self, batch: Batch, step: TrainStep) -> None:
         G, D, loss = step.models["generator"], step.models["discriminator"], step.losses["loss"]
-        real = batch.images
+        real = self.real(batch)
         if len(self.labels) < self.params.labelled:
             self.collect(gathered(real), gathered(batch.labels))
 
         with torch.no_grad():
-            z = step.latent()
+            z = self.generator_input(batch, step)
             fake = G(z)
         real_out, fake_out = outputs(D, real), outputs(D, fake)
         class_logits = outputs(D, self.images)["class_logits"].float()
@@ -97,7 +97,7 @@ class SGAN(Algorithm):
                      d_real=torch.sigmoid(real_out["logits"]).mean(), d_fake=torch.sigmoid(fake_out["logits"]).mean())
 
         with step.frozen("discriminator"):
-            z = step.latent()
+            z = self.generator_input(batch, step)
             fake = G(z)
             fake_out = outputs(D, fake)
             if self.params.generator_objective == "feature_matching":
@@ -109,6 +109,14 @@ class SGAN(Algorithm):
                                                                              fake_extras=fake_out))
         if step.update("generator", g_loss):
             step.log(g_loss=g_loss)
+
+    def real(self, batch: Batch) -> torch.Tensor:
+        """The real pictures of a step, which the labelled ones are taken from: the batch's images."""
+        return batch.images
+
+    def generator_input(self, batch: Batch, step: TrainStep) -> torch.Tensor:
+        """What the generator makes a fake from: a fresh latent batch (drawn for each of its two uses)."""
+        return step.latent()
 
     def collect(self, images: torch.Tensor, labels: torch.Tensor) -> None:
         """Keep the pictures of this (whole) batch whose class still lacks labelled pictures, in batch order."""

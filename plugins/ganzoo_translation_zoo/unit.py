@@ -156,21 +156,22 @@ class UNIT(UnpairedTranslation):
     def __init__(self, params: Optional[UNITParams] = None):
         super().__init__(params if params is not None else UNITParams())
 
+    network = UNITNetwork  # what both generator roles must be (MUNIT: its own network)
+
     def setup(self, models, losses, data) -> None:
         for role in self.generators:
-            if not isinstance(models[role], UNITNetwork):
-                raise ganzoo.GanzooError(f"unit's {role} must be the unit network (its encoders and decoders share "
-                                         f"layers); set {role}.name=unit")
+            if not isinstance(models[role], self.network):
+                raise ganzoo.GanzooError(f"{self.name}'s {role} must be the {self.name} network (one network "
+                                         f"translates both ways); set {role}.name={self.name}")
         self.mirror(models)
         super().setup(models, losses, data)
 
-    @staticmethod
-    def mirror(models) -> None:
+    def mirror(self, models) -> None:
         """generator_b2a <- generator: the one network, set to translate the other way."""
         shapes = [tuple(tensor.shape) for tensor in models["generator"].state_dict().values()]
         if [tuple(tensor.shape) for tensor in models["generator_b2a"].state_dict().values()] != shapes:
-            raise ganzoo.GanzooError("unit's generator_b2a is the generator translating the other way: give it the "
-                                     "generator's params, with direction: b2a")
+            raise ganzoo.GanzooError(f"{self.name}'s generator_b2a is the generator translating the other way: give "
+                                     "it the generator's params, with direction: b2a")
         with torch.no_grad():
             for mine, theirs in zip(models["generator_b2a"].state_dict().values(),
                                     models["generator"].state_dict().values()):

@@ -1,0 +1,184 @@
+"""PixelDA (Bousmalis, Silberman, Dohan, Erhan and Krishnan, CVPR 2017): unsupervised pixel-level
+domain adaptation, from labelled source pictures to an unlabelled target domain.
+
+- ``mnist-colour`` (task): domain A (the source, labelled) is MNIST's digits, grey, as three
+  channels; domain B (the target, whose labels training never reads) is *other* digits (the
+  second half of each split, as ``mnist-unpaired``) drawn over a coloured background, MNIST-M's
+  way without its photographs: a background of a seeded random colour with a smooth seeded
+  texture, the digit's strokes its difference from white (``|background - digit|``). Made when
+  the data are loaded; ``target_labels`` label B for the check alone.
+- ``pixelda`` (generator): a source picture and a noise code (``latent_dim``, spread over one
+  plane by a linear layer) -> a picture of the target domain, through residual blocks;
+  ``forward(x)`` uses the code 0, so ``ganzoo translate``, ``eval`` and ``export`` see one
+  deterministic translator.
+- ``pixelda-classifier`` (a network, the ``classifier`` role): a small CNN of the data's classes.
+- ``pixelda`` (algorithm), as PyTorch-GAN's port: the generator and the classifier learn together
+  to fool the discriminator with adapted source pictures (``adversarial_weight``) and to
+  classify the adapted pictures by their source labels (``task_weight``); then the
+  discriminator learns the target pictures against the adapted ones. The codes come from
+  ``step.latent`` (the trainer's seeded stream, kept in checkpoints); the algorithm keeps no
+  state of its own. The check (benchmarks/translation_results.py): the classifier, read on the
+  held-out target pictures, beside the same CNN trained on the source pictures alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+import ganzoo
+from ganzoo import DataSource, GanzooError, ImageData, default_data_root
+from ganzoo_translation.mnist_tasks import FILES, read_split
+from ganzoo_translation.resnet import ResidualBlock
+from ganzoo_translation.unpaired_mnist import MNISTUnpairedParams
+from ganzoo_translation_zoo.common import fooled, judged
+
+
+# ------------------------------------------------------------------ the task
+@dataclass
+class MNISTColourParams(MNISTUnpairedParams):
+    seed: int = 0  # draws the backgrounds' colours and textures
+
+
+def coloured(digits: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Grey digits in [-1, 1] (N, 1, 28, 28) over seeded coloured, textured backgrounds, (N, 3, 28, 28)."""
+    n = len(digits)
+    colour = torch.rand(n, 3, 1, 1, generator=generator)
+    texture = F.interpolate(torch.rand(n, 3, 4, 4, generator=generator), size=digits.shape[-2:], mode="bilinear",
+                            align_corners=False)
+    background = (0.7 * colour + 0.3 * texture).clamp(0, 1)
+    ink = digits.add(1).div(2)  # [0, 1]
+    return (background - ink).abs().mul(2).sub(1)
+
+
+def grey3(digits: torch.Tensor) -> torch.Tensor:
+    return digits.expand(-1, 3, -1, -1).contiguous()
+
+
+def load_mnist_colour(params: MNISTColourParams) -> ImageData:
+    root = Path(params.root or default_data_root())
+    draws = torch.Generator().manual_seed(params.seed)
+    sides = {}
+    for split, limit in (("train", params.limit), ("test", params.test_limit)):
+        digits, labels = read_split(root, split, limit)
+        half = len(digits) // 2
+        sides[split] = dict(images=grey3(digits[:half]), labels=labels[:half], num_classes=10,
+                            targets=coloured(digits[half:2 * half], draws), target_labels=labels[half:2 * half],
+                            paired=False)
+    source = DataSource(root=root, files=tuple(f"MNIST/raw/{name}" for split in FILES.values() for name in split))
+    return ImageData(**sides["train"], held_out=ImageData(**sides["test"]), source=source)
+
+
+# ------------------------------------------------------------------ the networks
+@dataclass
+class PixelDAGeneratorParams:
+    latent_dim: int = 10  # the noise code (PyTorch-GAN: 10)
+    base_channels: int = 32  # (PyTorch-GAN: 64)
+    residual_blocks: int = 2  # (PyTorch-GAN: 6)
+
+    def __post_init__(self):
+        if self.latent_dim < 1 or self.base_channels < 1 or self.residual_blocks < 0:
+            raise ValueError("latent_dim and base_channels must be at least 1, residual_blocks at least 0")
+
+
+class PixelDAGenerator(nn.Module):
+    """``G(x, z)``: the source picture with a plane made from the code, residual blocks, the target picture."""
+
+    def __init__(self, params: PixelDAGeneratorParams, spec: ganzoo.DataSpec):
+        super().__init__()
+        if spec.target_shape is None or tuple(spec.image_shape[1:]) != tuple(spec.target_shape[1:]):
+            raise ValueError("the pixelda generator adapts pictures to a target domain of the same size and needs "
+                             "two-sided data (e.g. mnist-colour)")
+        channels, height, width = spec.image_shape
+        self.latent_dim, self.plane = params.latent_dim, (height, width)
+        c = params.base_channels
+        self.spread = nn.Linear(params.latent_dim, height * width)
+        self.body = nn.Sequential(
+            nn.Conv2d(channels + 1, c, 3, 1, 1), nn.ReLU(True),
+            *(ResidualBlock(c, "batch") for _ in range(params.residual_blocks)),
+            nn.Conv2d(c, spec.target_shape[0], 3, 1, 1), nn.Tanh())
+
+    def forward(self, x: torch.Tensor, z: Optional[torch.Tensor] = None) -> torch.Tensor:
+        if z is None:
+            z = x.new_zeros(x.shape[0], self.latent_dim)
+        plane = self.spread(z.to(x.dtype)).view(x.shape[0], 1, *self.plane)
+        return self.body(torch.cat([x, plane], dim=1))
+
+
+def make_pixelda_generator(params: PixelDAGeneratorParams, spec: ganzoo.DataSpec) -> PixelDAGenerator:
+    return PixelDAGenerator(params, spec)
+
+
+@dataclass
+class PixelDAClassifierParams:
+    base_channels: int = 32
+
+    def __post_init__(self):
+        if self.base_channels < 1:
+            raise ValueError(f"base_channels must be at least 1, got {self.base_channels}")
+
+
+def make_pixelda_classifier(params: PixelDAClassifierParams, spec: ganzoo.DataSpec) -> nn.Module:
+    """Pictures of the target's shape -> (N, classes) logits: two strided convolutions, pooled, linear."""
+    if not spec.num_classes:
+        raise ValueError("the pixelda-classifier needs labelled data (e.g. mnist-colour)")
+    c = params.base_channels
+    return nn.Sequential(
+        nn.Conv2d((spec.target_shape or spec.image_shape)[0], c, 3, 2, 1), nn.BatchNorm2d(c), nn.LeakyReLU(0.2, True),
+        nn.Conv2d(c, 2 * c, 3, 2, 1), nn.BatchNorm2d(2 * c), nn.LeakyReLU(0.2, True),
+        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(2 * c, spec.num_classes))
+
+
+# ------------------------------------------------------------------ the algorithm
+@dataclass
+class PixelDAParams:
+    # PyTorch-GAN's port: lambda_adv 1, lambda_task 0.1
+    adversarial_weight: float = 1.0
+    task_weight: float = 0.1
+
+    def __post_init__(self):
+        if self.adversarial_weight < 0 or self.task_weight < 0:
+            raise ValueError("adversarial_weight and task_weight must be at least 0")
+
+
+class PixelDA(ganzoo.Algorithm):
+    roles = {"generator": "generator", "classifier": "network", "discriminator": "discriminator", "loss": "loss"}
+    scalars = ("d_loss", "g_loss", "task", "task_acc")
+    directions = {"a2b": "generator"}
+
+    def __init__(self, params: Optional[PixelDAParams] = None):
+        super().__init__(params if params is not None else PixelDAParams())
+
+    def setup(self, models, losses, data) -> None:
+        if not isinstance(models["generator"], PixelDAGenerator):
+            raise GanzooError("pixelda's generator must be 'pixelda' (it takes a noise code); set "
+                              "generator.name=pixelda")
+        if data.paired or not data.num_classes:
+            raise GanzooError("pixelda adapts labelled source pictures to an unlabelled, unpaired target domain "
+                              "(e.g. mnist-colour)")
+        if getattr(models["discriminator"], "conditional_on_input", False):
+            raise GanzooError("pixelda's discriminator judges pictures alone; set "
+                              "discriminator.params.conditional_on_input=false")
+
+    def train_step(self, batch, step) -> None:
+        G, C, D = step.models["generator"], step.models["classifier"], step.models["discriminator"]
+        loss, p = step.losses["loss"], self.params
+        x, labels, target = batch.images, batch.labels, batch.targets
+
+        with step.frozen("discriminator"):
+            fake = G(x, step.latent("generator"))
+            adversarial = fooled(loss, step, ((D, target, fake),))
+            logits = C(fake).float()
+            task = F.cross_entropy(logits, labels)
+            total = p.adversarial_weight * adversarial + p.task_weight * task
+        if step.update(("generator", "classifier"), total):
+            step.log(g_loss=adversarial, task=task, task_acc=(logits.detach().argmax(1) == labels).float().mean())
+
+        (d_loss,) = judged(loss, step, ((D, target, fake.detach()),))
+        if step.update("discriminator", d_loss):
+            step.log(d_loss=d_loss)
