@@ -114,6 +114,29 @@ def training_verdict(per_epoch: list[dict]) -> str:
 KEPT_SECTION = re.compile(r"<!-- ([\w-]+):begin -->.*?<!-- \1:end -->", re.DOTALL)
 
 
+def case_arguments(doc: str, cases, runs: Path = ROOT / "benchmarks" / "runs", scored: bool = True,
+                   extra=None) -> tuple[argparse.Namespace, dict, Path]:
+    """The command line the case scripts (zoo, classics, studio, translation results) share: which cases,
+    ``-n`` images per evaluation when ``scored``, where the runs and docs/results.md go; ``extra(parser)``
+    adds a script's own options. Returns the arguments, the environment for `ganzoo` (GANZOO_DATA: the
+    variable, else ../shared/datasets beside the clone) and the runs folder."""
+    names = [case[0] for case in cases]
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("cases", nargs="*", help=f"cases to run (default: all of {', '.join(names)})")
+    if scored:
+        parser.add_argument("-n", type=int, default=10000, help="images per evaluation (default 10000)")
+    if extra is not None:
+        extra(parser)
+    parser.add_argument("--runs", default=str(runs))
+    parser.add_argument("--out", default=str(ROOT / "docs" / "results.md"))
+    args = parser.parse_args()
+    unknown = [name for name in args.cases if name not in names]
+    if unknown:
+        parser.error(f"unknown case {unknown[0]}; cases are {', '.join(names)}")
+    data = os.environ.get("GANZOO_DATA") or str((ROOT / ".." / "shared" / "datasets").resolve())
+    return args, {**os.environ, "GANZOO_DATA": str(Path(data).resolve())}, Path(args.runs).resolve()
+
+
 def run_cases(cases, chosen, runs: Path, saved_name: str, run_one) -> list[dict]:
     """Each case's result: ``run_one(name, recipe, overrides, what)`` for the cases ``chosen`` (all
     when empty), saved as ``runs/NAME/saved_name``; for the others, the result saved by an earlier

@@ -36,9 +36,6 @@ result. Measure on a quiet machine: the wall times are part of the result.
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
 import statistics
 import sys
 from pathlib import Path
@@ -46,7 +43,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results import ROOT, cell, machine, replace_section, run_cases, train_and_score  # noqa: E402
+from results import case_arguments, ROOT, cell, machine, replace_section, run_cases, train_and_score  # noqa: E402
 
 BEGIN, END = "<!-- studio-results:begin -->", "<!-- studio-results:end -->"
 SEEDS = (0, 1)
@@ -193,18 +190,7 @@ def section(results: list[dict], n: int) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("cases", nargs="*", help=f"cases to run (default: all of {', '.join(c[0] for c in CASES)})")
-    parser.add_argument("-n", type=int, default=10000, help="images per evaluation (default 10000)")
-    parser.add_argument("--runs", default=str(ROOT / "benchmarks" / "runs" / "studio"))
-    parser.add_argument("--out", default=str(ROOT / "docs" / "results.md"))
-    args = parser.parse_args()
-    unknown = [name for name in args.cases if name not in {case[0] for case in CASES}]
-    if unknown:
-        parser.error(f"unknown case {unknown[0]}; cases are {', '.join(c[0] for c in CASES)}")
-    data = os.environ.get("GANZOO_DATA") or str((ROOT / ".." / "shared" / "datasets").resolve())
-    env = {**os.environ, "GANZOO_DATA": str(Path(data).resolve())}
-    runs = Path(args.runs).resolve()
+    args, env, runs = case_arguments(__doc__, CASES, runs=ROOT / "benchmarks" / "runs" / "studio")
     runs.mkdir(parents=True, exist_ok=True)
     chosen = [f"{name}-s{seed}" for name in args.cases for seed in SEEDS]
 

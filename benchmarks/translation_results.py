@@ -13,9 +13,7 @@ has a result. The rest of docs/results.md is left as it is.
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -23,7 +21,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results import ROOT, machine, replace_section, run_cases  # noqa: E402
+from results import case_arguments, ROOT, machine, replace_section, run_cases  # noqa: E402
 
 BEGIN, END = "<!-- translation-results:begin -->", "<!-- translation-results:end -->"
 
@@ -344,15 +342,8 @@ def section(results: list[dict]) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("cases", nargs="*", help=f"cases to run (default: all of {', '.join(c[0] for c in CASES)})")
-    parser.add_argument("--threads", type=int, help="train.threads for each run (default: torch's, one per core)")
-    parser.add_argument("--runs", default=str(ROOT / "benchmarks" / "runs"))
-    parser.add_argument("--out", default=str(ROOT / "docs" / "results.md"))
-    args = parser.parse_args()
-    data = os.environ.get("GANZOO_DATA") or str((ROOT / ".." / "shared" / "datasets").resolve())
-    env = {**os.environ, "GANZOO_DATA": str(Path(data).resolve())}
-    runs = Path(args.runs).resolve()
+    args, env, runs = case_arguments(__doc__, CASES, scored=False, extra=lambda parser: parser.add_argument(
+        "--threads", type=int, help="train.threads for each run (default: ganzoo's, the free cores)"))
     results = run_cases(CASES, args.cases, runs, "translation_result.json",
                         lambda name, recipe, overrides, what: {**run_case(name, recipe, overrides, runs, env,
                                                                           args.threads), "what": what})

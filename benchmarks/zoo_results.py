@@ -14,15 +14,13 @@ case that has a result.
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
-import os
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results import COLUMNS, ROOT, cell, machine, replace_section, run_cases, train_and_score  # noqa: E402
+from results import case_arguments, COLUMNS, ROOT, cell, machine, replace_section, run_cases, train_and_score  # noqa: E402
 
 BEGIN, END = "<!-- zoo-results:begin -->", "<!-- zoo-results:end -->"  # kept by results.py too
 
@@ -112,15 +110,7 @@ def section(results: list[dict], n: int) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("cases", nargs="*", help=f"cases to run (default: all of {', '.join(c[0] for c in CASES)})")
-    parser.add_argument("-n", type=int, default=10000, help="images per evaluation (default 10000)")
-    parser.add_argument("--runs", default=str(ROOT / "benchmarks" / "runs"))
-    parser.add_argument("--out", default=str(ROOT / "docs" / "results.md"))
-    args = parser.parse_args()
-    data = os.environ.get("GANZOO_DATA") or str((ROOT / ".." / "shared" / "datasets").resolve())
-    env = {**os.environ, "GANZOO_DATA": str(Path(data).resolve())}
-    runs = Path(args.runs).resolve()
+    args, env, runs = case_arguments(__doc__, CASES)
     def run_one(name, recipe, overrides, what):
         result = train_and_score(ROOT / "recipes" / recipe, runs, args.n, 0, "cpu", env,
                                  overrides, name=name, every=0)
