@@ -137,3 +137,82 @@ def test_evaluating_during_training_leaves_the_training_as_it_is(tiny_run, data_
     losses = lambda run: [{k: r[k] for k in ("step", "d_loss", "g_loss")}  # noqa: E731
                           for r in map(json.loads, (run / "metrics.jsonl").read_text().splitlines()) if "eval" not in r]
     assert losses(plain) == losses(tiny_run)
+
+
+def test_feature_extractors_are_a_plugin_kind_and_eval_json_names_the_weights(tiny_run, data_env, capsys):
+    from ganzoo.eval.classifier import SHIPPED_SHA256
+
+    assert main(["list", "--kind", "feature_extractor", "--json"]) == 0
+    listed = {c["name"] for c in json.loads(capsys.readouterr().out)["components"]}
+    assert listed == {"mnist-classifier", "inception"}
+    assert main(["eval", str(tiny_run), "-n", "32", "--json", "--device", "cpu"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["features"] == "mnist-classifier" and report["weights_sha256"] == SHIPPED_SHA256
+    assert report["weights"] == "mnist_classifier.pt"
+
+
+@pytest.mark.parametrize("name, message", [
+    ("nope", "unknown feature_extractor 'nope'"),
+    ("pixels", "--features pixels cannot score this run's 1x28x28 images of 'mnist': it takes 3x32x32 images"),
+])
+def test_a_feature_extractor_that_cannot_score_the_run_is_refused_in_one_line(tiny_run, data_env, capsys, name,
+                                                                              message):
+    registry = registry_with_extractor(Pixels, image_shape=(3, 32, 32))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("ganzoo.eval.evaluation.load_registry", lambda: registry)
+        assert main(["eval", str(tiny_run), "-n", "32", "--features", name, "--device", "cpu"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0]
+
+
+def test_a_plugins_feature_extractor_that_names_the_dataset_is_picked(tiny_run, data_env, capsys):
+    registry = registry_with_extractor(Pixels, image_shape=(1, 28, 28), datasets=("mnist",))
+    with pytest.MonkeyPatch.context() as patch:  # "a-pixels" sorts before "mnist-classifier": named first
+        patch.setattr("ganzoo.eval.evaluation.load_registry", lambda: registry)
+        assert main(["eval", str(tiny_run), "-n", "32", "--json", "--device", "cpu"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["features"] == "a-pixels" and report["weights"] == "no-file"
+    assert "fid" in report["metrics"] and "mnist_score" not in report["metrics"]  # no classes: no class metrics
+    assert (tiny_run / "eval.json").is_file()
+
+
+def test_no_feature_extractor_for_the_data_is_a_one_line_error(tiny_run, data_env, capsys):
+    from ganzoo.plugins.registry import load_registry
+
+    registry = load_registry()
+    del registry.components[("feature_extractor", "mnist-classifier")]
+    del registry.components[("feature_extractor", "inception")]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("ganzoo.eval.evaluation.load_registry", lambda: registry)
+        assert main(["eval", str(tiny_run), "-n", "32", "--device", "cpu"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no feature extractor accepts this run's 1x28x28 images of 'mnist'" in err[0]
+
+
+class Pixels:
+    """A third party's extractor: the images pooled to 4x4, no classes."""
+
+    def __init__(self, params):
+        pass
+
+    def load(self, device):
+        return "no-file", "0" * 64
+
+    def embed(self, images):
+        import torch
+
+        from ganzoo import Features
+
+        return Features(torch.nn.functional.adaptive_avg_pool2d(images.float() / 255, 4).flatten(1), None)
+
+
+def registry_with_extractor(cls, **attributes):
+    from ganzoo import FeatureExtractor
+    from ganzoo.plugins.registry import Component, NoParams, PluginInfo, load_registry
+
+    registry = load_registry()
+    extractor = type("Extractor", (cls, FeatureExtractor), attributes)
+    plugin = PluginInfo("pixels", "ganzoo-pixels", "1.0")
+    name = "a-pixels" if attributes.get("datasets") else "pixels"
+    registry.add(Component("feature_extractor", name, extractor, NoParams, "pooled pixels", plugin))
+    return registry

@@ -6,7 +6,7 @@ from ganzoo.commands.common import DEVICE_HELP, _check_options
 
 HELP = "score a run with the offline MNIST metrics"
 DESCRIPTION = ("Score a run's newest checkpoint with the metrics in the feature space "
-               "of ganzoo's MNIST classifier, beside the same metrics real-vs-real "
+               "of a feature extractor (ganzoo's MNIST classifier by default), beside the same metrics real-vs-real "
                "(an MNIST train sample of the same size against the test set). "
                "Writes RUN_DIR/eval.json.")
 
@@ -21,10 +21,11 @@ def add_arguments(evaluate) -> None:
     evaluate.add_argument("--classifier", metavar="FILE", help="weights from `ganzoo train-classifier` "
                                                                "(default: the ones shipped with ganzoo)")
     evaluate.add_argument("--device", default="auto", help=DEVICE_HELP)
-    evaluate.add_argument("--features", choices=("classifier", "inception"), default="classifier",
-                          help="the images' features: ganzoo's MNIST classifier (default), or Inception-v3 for FID, "
+    evaluate.add_argument("--features", metavar="NAME",
+                          help="the feature extractor (`ganzoo list --kind feature_extractor`); default: the one that "
+                               "accepts the run's data (mnist-classifier for MNIST). inception: Inception-v3 for FID, "
                                "KID and Inception Score comparable with papers (its weights must be on disk; writes "
-                               "eval-inception.json; see docs/ecosystem.md)")
+                               "eval-inception.json; see docs/ecosystem.md); another NAME writes eval-NAME.json")
 
 
 def cmd_eval(args) -> int:

@@ -1,8 +1,9 @@
 """Scoring generators with the registered metrics, beside real-vs-real references.
 
-Every metric sees the generated images and the MNIST test set through ganzoo's
-own classifier (``ganzoo.eval.classifier``). The same metrics computed on an MNIST
-train sample of the same size show what a perfect generator would score.
+Every metric sees the generated images and the MNIST test set through a feature extractor
+(``register_feature_extractors``: ganzoo's own MNIST classifier unless ``--features`` names
+another). The same metrics computed on an MNIST train sample of the same size show what a
+perfect generator would score.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import torch
 from omegaconf import OmegaConf
 
 from ganzoo.training import checkpoint
-from ganzoo.eval.classifier import embed_images, load_classifier
+from ganzoo.eval.extractors import INCEPTION, MNIST_CLASSIFIER, pick_extractor
 from ganzoo.components import resolve_device
 from ganzoo.data import DataSpec
 from ganzoo.errors import GanzooError
@@ -30,11 +31,13 @@ from ganzoo.training.run_folder import EVAL_FILE, INCEPTION_EVAL_FILE
 from ganzoo.output.sampling import load_generator, sample_images
 
 IMAGE_SHAPE = (1, 28, 28)
-FEATURE_EXTRACTORS = CLASSIFIER, INCEPTION = ("classifier", "inception")
-# Through Inception, the classifier's score is the Inception Score, and ImageNet's 1,008 classes are not digits.
-INCEPTION_RENAMED = {"mnist_score": "inception_score"}
-INCEPTION_DROPPED = ("modes",)
-EVAL_FILES = {CLASSIFIER: EVAL_FILE, INCEPTION: INCEPTION_EVAL_FILE}
+
+
+def eval_file(features: Optional[str]) -> str:
+    """The report's file: eval.json for the extractor picked for the data, eval-NAME.json for one --features names."""
+    if features is None:
+        return EVAL_FILE
+    return INCEPTION_EVAL_FILE if features == INCEPTION else f"eval-{features}.json"
 
 
 def build_metrics(registry: Registry, recipe: Recipe) -> list[tuple[str, Any]]:
@@ -80,12 +83,16 @@ def check_dataset(recipe: Recipe, fix: str) -> None:
 
 
 class Evaluator:
-    """Holds the classifier, the test-set features and the metrics; scores uint8 images or generators."""
+    """Holds the feature extractor, the test-set features and the metrics; scores uint8 images or generators.
+
+    ``features`` names the extractor; ``None`` picks the one that accepts the run's data."""
 
     def __init__(self, registry: Registry, recipe: Recipe, data_root: Optional[str] = None,
-                 classifier: Optional[str] = None, device: str | torch.device = "cpu", features: str = "classifier"):
+                 classifier: Optional[str] = None, device: str | torch.device = "cpu",
+                 features: Optional[str] = None):
         self.metrics = build_metrics(registry, recipe)
-        self.features = features
+        self.features, self.extractor = pick_extractor(registry, IMAGE_SHAPE, recipe.config.dataset.name, features,
+                                                       classifier)
         recipe_root = OmegaConf.select(recipe.config, "dataset.params.root", default=None)
         self.data_root = mnist_root(data_root, recipe_root)
         self.fix = FIX if data_root or not recipe_root else (
@@ -93,20 +100,12 @@ class Evaluator:
             "if they moved, give --data NEW_FOLDER")
         self.device = torch.device(device)
         test_images, _ = read_mnist(self.data_root, "test", fix=self.fix)
-        if features == INCEPTION:
-            from ganzoo.eval.inception import embed_inception, load_inception
-
-            self.model, self.weights_sha256 = load_inception(self.device)
-            self.embed = embed_inception
-            self.metrics = [(name, metric) for name, metric in self.metrics if name not in INCEPTION_DROPPED]
-        else:
-            self.model, self.weights_sha256 = load_classifier(classifier, self.device)
-            self.embed = embed_images
-        self.real = self.embed(self.model, test_images)
+        self.weights, self.weights_sha256 = self.extractor.load(self.device)
+        self.real = self.extractor.embed(test_images)
 
     def score(self, images: torch.Tensor) -> dict[str, dict[str, Any]]:
         """Each metric value of uint8 images (N, 1, 28, 28) against the test set: {name: {value, better, metric}}."""
-        return self.score_features(self.embed(self.model, images))
+        return self.score_features(self.extractor.embed(images))
 
     def score_features(self, generated: Features) -> dict[str, dict[str, Any]]:
         values: dict[str, dict[str, Any]] = {}
@@ -117,7 +116,9 @@ class Evaluator:
                 raise GanzooError(f"metric '{name}': {error}") from error
             better = getattr(metric, "better", {}) or {}
             for reported, value in dict(result).items():
-                key = INCEPTION_RENAMED.get(reported, reported) if self.features == INCEPTION else reported
+                if reported in self.extractor.dropped:  # meaningless in this space (its classes are not digits)
+                    continue
+                key = self.extractor.renamed.get(reported, reported)
                 if key in values:
                     raise GanzooError(f"metrics '{values[key]['metric']}' and '{name}' both report '{key}'; "
                                       "choose one in eval.metrics")
@@ -150,22 +151,22 @@ class Evaluator:
 
 def evaluate_run(run_dir: str | Path, n: Optional[int] = None, seed: int = 0, data_root: Optional[str] = None,
                  classifier: Optional[str] = None, device: str = "auto",
-                 registry: Optional[Registry] = None, features: str = CLASSIFIER) -> dict[str, Any]:
-    """``ganzoo eval``: score a run's newest checkpoint, beside real-vs-real; write RUN_DIR/eval.json
-    (eval-inception.json with Inception's features)."""
+                 registry: Optional[Registry] = None, features: Optional[str] = None) -> dict[str, Any]:
+    """``ganzoo eval``: score a run's newest checkpoint, beside real-vs-real, through the feature extractor
+    ``features`` names (None: the one that accepts the run's data); write RUN_DIR/eval.json
+    (eval-NAME.json for an extractor ``features`` names, eval-inception.json for Inception)."""
     started = time.perf_counter()
     run_dir = Path(run_dir)
-    if features not in FEATURE_EXTRACTORS:
-        raise GanzooError(f"--features must be one of {', '.join(FEATURE_EXTRACTORS)}, got '{features}'")
-    if features == INCEPTION:
-        if classifier:
-            raise GanzooError("--classifier does not go with --features inception (Inception replaces the classifier)")
-        from ganzoo.eval.inception import check_available
+    registry = registry or load_registry()
+    if features is not None:  # a misnamed or unusable extractor fails before anything slow
+        from ganzoo.eval.extractors import ALIASES, build_extractor
 
-        check_available()  # before anything slow
+        features = ALIASES.get(features, features)
+        problem = build_extractor(registry, features, classifier).missing()
+        if problem:
+            raise GanzooError(problem)
     if not run_dir.is_dir():
         raise GanzooError(f"run directory '{run_dir}' not found; give the folder `ganzoo run` printed")
-    registry = registry or load_registry()
     state = checkpoint.load_checkpoint(run_dir)
     from ganzoo.eval.translation_eval import evaluate_translation_run, run_directions
 
@@ -190,14 +191,16 @@ def evaluate_run(run_dir: str | Path, n: Optional[int] = None, seed: int = 0, da
         "seed": seed,
         "test_images": len(evaluator.real),
         "data_root": str(evaluator.data_root),
-        "features": features,
-        f"{features}_sha256": evaluator.weights_sha256,
+        "features": evaluator.features,
+        "weights": evaluator.weights,
+        "weights_sha256": evaluator.weights_sha256,
         "metrics": {key: {"metric": entry["metric"], "generated": entry["value"],
                           "real_vs_real": real[key]["value"], "better": entry["better"]}
                     for key, entry in generated.items()},
         "seconds": round(time.perf_counter() - started, 2),
     }
-    write_text_atomic(run_dir / EVAL_FILES[features], json.dumps(report, indent=2) + "\n")
+    report["file"] = eval_file(features if features != MNIST_CLASSIFIER else None)
+    write_text_atomic(run_dir / report["file"], json.dumps(report, indent=2) + "\n")
     return report
 
 
@@ -223,7 +226,7 @@ def print_report(report: dict[str, Any], as_json: bool = False) -> None:
 
     table = Table(title=f"{report['run']}  step {report['step']}  ({report['n']} images vs "
                         f"{report['test_images']} MNIST test images"
-                        + (", Inception's features)" if report.get("features") == INCEPTION else ")"))
+                        + (f", {report['features']}'s features)" if report.get("features") != MNIST_CLASSIFIER else ")"))
     for column, justify in (("metric", "left"), ("generated", "right"), ("real vs real", "right"), ("better", "left")):
         table.add_column(column, justify=justify)
     arrows = {"lower": "lower ↓", "higher": "higher ↑", None: ""}
@@ -232,4 +235,4 @@ def print_report(report: dict[str, Any], as_json: bool = False) -> None:
     console = Console()
     console.print(table)
     console.print(f"real vs real: {report['n']} MNIST train images against the test set. "
-                  f"Written to {Path(report['run']) / EVAL_FILES[report.get('features', CLASSIFIER)]}", highlight=False)
+                  f"Written to {Path(report['run']) / report['file']}", highlight=False)

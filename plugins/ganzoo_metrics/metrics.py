@@ -68,6 +68,8 @@ class MNISTScore(Metric):
         self.splits = params.splits
 
     def compute(self, generated: Features, real: Features) -> dict[str, float]:
+        if generated.probs is None:  # an extractor without classes
+            return {}
         return {"mnist_score": maths.inception_score(generated.probs, self.splits)[0]}
 
 
@@ -87,6 +89,8 @@ class Modes(Metric):
         self.threshold = params.threshold
 
     def compute(self, generated: Features, real: Features) -> dict[str, float]:
+        if generated.probs is None:  # an extractor without classes
+            return {}
         modes, kl = maths.mode_coverage(generated.probs, self.threshold)
         return {"modes": modes, "mode_kl": kl}
 

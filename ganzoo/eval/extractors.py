@@ -1,0 +1,134 @@
+"""The built-in feature extractors: ganzoo's MNIST classifier and torch-fidelity's Inception-v3.
+
+Registered through the ``register_feature_extractors`` hook by the built-in plugin ``features``,
+like a third party's; ``ganzoo eval`` picks among them with ``pick_extractor``.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import torch
+
+from ganzoo.errors import GanzooError
+from ganzoo.hookspecs import hookimpl
+from ganzoo.metrics import FeatureExtractor, Features
+from ganzoo.plugins.registry import NoParams, Registry
+
+KIND = "feature_extractor"
+MNIST_CLASSIFIER, INCEPTION = "mnist-classifier", "inception"
+#: names ``--features`` took before extractors were a kind
+ALIASES = {"classifier": MNIST_CLASSIFIER}
+
+
+class MNISTClassifierFeatures(FeatureExtractor):
+    """ganzoo's shipped MNIST classifier (or weights of ``ganzoo train-classifier`` given as ``weights``)."""
+
+    image_shape = (1, 28, 28)
+    datasets = ("mnist",)
+
+    def __init__(self, params=None, weights: Optional[str] = None):
+        self.weights = weights
+        self.model = None
+
+    def load(self, device) -> tuple[str, str]:
+        from ganzoo.eval.classifier import SHIPPED_WEIGHTS, load_classifier
+
+        self.model, digest = load_classifier(self.weights, device)
+        return str(self.weights or SHIPPED_WEIGHTS.name), digest
+
+    def embed(self, images: torch.Tensor) -> Features:
+        from ganzoo.eval.classifier import embed_images
+
+        return embed_images(self.model, images)
+
+
+class InceptionFeatures(FeatureExtractor):
+    """torch-fidelity's Inception-v3: FID, KID and the Inception Score comparable with papers."""
+
+    channels = (1, 3)
+    # Through Inception, the classifier's score is the Inception Score, and ImageNet's 1,008 classes are not digits.
+    renamed = {"mnist_score": "inception_score"}
+    dropped = ("modes", "mode_kl")
+
+    def __init__(self, params=None):
+        self.model = None
+
+    def missing(self) -> str:
+        try:
+            from ganzoo.eval.inception import check_available
+
+            check_available()
+        except GanzooError as error:
+            return str(error)
+        return ""
+
+    def load(self, device) -> tuple[str, str]:
+        from ganzoo.eval.inception import WEIGHTS_FILE, load_inception
+
+        self.model, digest = load_inception(device)
+        return WEIGHTS_FILE, digest
+
+    def embed(self, images: torch.Tensor) -> Features:
+        from ganzoo.eval.inception import embed_inception
+
+        return embed_inception(self.model, images)
+
+
+@hookimpl
+def register_feature_extractors(register):
+    register(MNIST_CLASSIFIER, MNISTClassifierFeatures, NoParams,
+             "ganzoo's MNIST classifier (128-d features, 10 digit classes), shipped with ganzoo; scores mnist runs.")
+    register(INCEPTION, InceptionFeatures, NoParams,
+             "torch-fidelity's Inception-v3 (2048-d features, the FID papers'); needs its weights on disk.")
+
+
+def describe(extractor: FeatureExtractor) -> str:
+    """What an extractor takes, in words (for the refusal that lists them)."""
+    shape = ("x".join(map(str, extractor.image_shape)) if extractor.image_shape is not None
+             else f"{' or '.join(map(str, extractor.channels))}-channel")
+    return f"{shape} images" + (f" of {', '.join(extractor.datasets)}" if extractor.datasets else "")
+
+
+def build_extractor(registry: Registry, name: str, classifier: Optional[str] = None) -> FeatureExtractor:
+    """The extractor registered as ``name`` (``classifier``: weights of `ganzoo train-classifier` for the MNIST one)."""
+    component = registry.get(KIND, name)
+    if classifier and name != MNIST_CLASSIFIER:
+        raise GanzooError(f"--classifier does not go with --features {name} ({name} replaces the classifier)")
+    try:
+        extractor = (MNISTClassifierFeatures(None, classifier) if classifier
+                     else component.factory(component.params()))
+    except (TypeError, ValueError) as error:
+        raise GanzooError(f"feature extractor '{name}' ({component.plugin}) cannot be built: {error}") from error
+    if not all(callable(getattr(extractor, method, None)) for method in ("accepts", "load", "embed")):
+        raise GanzooError(f"feature extractor '{name}' ({component.plugin}) is not a ganzoo.FeatureExtractor "
+                          "(it needs accepts, load and embed); fix the plugin")
+    return extractor
+
+
+def pick_extractor(registry: Registry, image_shape: Optional[tuple], dataset: str, name: Optional[str] = None,
+                   classifier: Optional[str] = None) -> tuple[str, FeatureExtractor]:
+    """The extractor ``name`` names (refused when it cannot score this data), else the first registered one
+    that accepts it, those naming ``dataset`` first. ``image_shape`` None: the shape is not known yet (before
+    the data is loaded), so only the dataset is checked. A one-line error when none accepts the data."""
+    shape_text = "x".join(map(str, image_shape)) if image_shape is not None else "its"
+    if name is not None:
+        name = ALIASES.get(name, name)
+        extractor = build_extractor(registry, name, classifier)
+        why = extractor.accepts(image_shape, dataset) if image_shape is not None else (
+            extractor.datasets and dataset not in extractor.datasets and f"it scores only {', '.join(extractor.datasets)}")
+        if why:
+            raise GanzooError(f"--features {name} cannot score this run's {shape_text} images of '{dataset}': {why}")
+        return name, extractor
+    components = registry.of_kind(KIND)
+    built = [(c.name, build_extractor(registry, c.name, classifier if c.name == MNIST_CLASSIFIER else None))
+             for c in components]
+    built.sort(key=lambda pair: dataset not in pair[1].datasets)  # stable: registry order within each group
+    for extractor_name, extractor in built:
+        fits = (not extractor.datasets or dataset in extractor.datasets) if image_shape is None else \
+            not extractor.accepts(image_shape, dataset)
+        if fits:
+            return extractor_name, extractor
+    known = "; ".join(f"{n} takes {describe(e)}" for n, e in built) or "none is registered"
+    raise GanzooError(f"no feature extractor accepts this run's {shape_text} images of '{dataset}' ({known}); "
+                      "install a plugin that registers one (register_feature_extractors)")
