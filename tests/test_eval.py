@@ -7,7 +7,7 @@ import pytest
 from conftest import QUICK, RECIPE, SHARED_DATA, needs_real_mnist
 from ganzoo.cli import main
 
-METRICS = {"fid", "kid", "mnist_score", "modes", "mode_kl", "precision", "recall"}
+METRICS = {"fid", "kid", "mnist_score", "modes", "mode_kl", "precision", "recall", "density", "coverage"}
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +88,7 @@ def test_metrics_are_a_plugin_kind_that_recipes_do_not_have_to_name(capsys):
 
     assert main(["list", "--kind", "metric", "--json"]) == 0
     listed = {c["name"] for c in json.loads(capsys.readouterr().out)["components"]}
-    assert listed == {"fid", "kid", "mnist_score", "modes", "precision_recall"}
+    assert listed == {"fid", "kid", "mnist_score", "modes", "precision_recall", "density_coverage"}
     assert "metric" not in load_recipe(RECIPE).params  # the recipe names no metric and still loads
 
 

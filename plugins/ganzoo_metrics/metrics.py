@@ -113,3 +113,23 @@ class PrecisionRecall(Metric):
     def compute(self, generated: Features, real: Features) -> dict[str, float]:
         precision, recall = maths.precision_recall(real.features, generated.features, self.k)
         return {"precision": precision, "recall": recall}
+
+
+@dataclass
+class DCParams:
+    k: int = 5  # Naeem et al.'s choice
+
+    def __post_init__(self):
+        if self.k < 1:
+            raise ValueError(f"k must be at least 1, got {self.k}")
+
+
+class DensityCoverage(Metric):
+    better = {"density": "higher", "coverage": "higher"}
+
+    def __init__(self, params: DCParams):
+        self.k = params.k
+
+    def compute(self, generated: Features, real: Features) -> dict[str, float]:
+        density, coverage = maths.density_coverage(real.features, generated.features, self.k)
+        return {"density": density, "coverage": coverage}
