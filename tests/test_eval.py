@@ -51,7 +51,7 @@ def test_eval_json_output_is_the_report(tiny_run, data_env, capsys):
 def test_eval_without_the_test_set_is_a_one_line_error(tiny_run, tmp_path, capsys):
     assert main(["eval", str(tiny_run), "-n", "32", "--data", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and "MNIST test set not found" in err and "--data" in err
+    assert len(err.splitlines()) == 1 and "MNIST not found in" in err and "--data" in err
 
 
 @pytest.mark.parametrize("args, message", [
@@ -71,12 +71,13 @@ def test_an_unknown_metric_in_the_recipe_fails_before_training(data_env, tmp_pat
 
 @needs_real_mnist
 def test_real_vs_real_on_mnist_looks_like_a_perfect_generator():
-    from ganzoo.eval.evaluation import Evaluator
+    from ganzoo.eval.evaluation import Evaluator, load_run_data
     from ganzoo.recipe import load_recipe
     from ganzoo.plugins.registry import load_registry
 
-    recipe = load_recipe(RECIPE, ["eval.metrics={fid: {}, mnist_score: {}, modes: {}}"])
-    reference = Evaluator(load_registry(), recipe, data_root=str(SHARED_DATA))
+    registry = load_registry()
+    recipe = load_recipe(RECIPE, ["eval.metrics={fid: {}, mnist_score: {}, modes: {}}", "dataset.params.download=false"])
+    reference = Evaluator(registry, recipe, load_run_data(registry, recipe, str(SHARED_DATA)))
     scores = {key: entry["value"] for key, entry in reference.reference(2000).items()}
     assert scores["fid"] < 1.0
     assert scores["mnist_score"] > 9.5  # 2,000 images: splits of 200 bias the score a little low
@@ -95,17 +96,22 @@ def test_metrics_are_a_plugin_kind_that_recipes_do_not_have_to_name(capsys):
 FASHION = ["dataset.name=fashion-mnist", "dataset.params={download: false, source: /nonexistent}"]
 
 
-def test_a_run_on_other_28x28_data_refuses_evaluation_before_any_work(tmp_path, capsys):
-    """Fashion-MNIST has MNIST's shape: scored against MNIST digits its numbers would mean nothing."""
+def test_a_run_whose_feature_extractor_cannot_load_refuses_evaluation_before_any_work(tmp_path, capsys,
+                                                                                      monkeypatch):
+    """Fashion-MNIST has MNIST's shape but not its digits: the MNIST classifier does not score it, Inception
+    does, and without Inception's weights on disk the run stops before it reads any data."""
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))  # no Inception weights there
     out = tmp_path / "fashion"
     assert main(["run", str(RECIPE), *QUICK, *FASHION, "eval.every=1", "--out", str(out)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "this run trains on 'fashion-mnist', so its scores would mean nothing" in err[0]
+    assert len(err) == 1 and "scoring this run's 'fashion-mnist' data goes through the feature extractor 'inception'" \
+        in err[0] and "weights-inception-2015-12-05-6726825d.pth" in err[0]
     assert "set eval.every=0" in err[0]
     assert not (out / "recipe.yaml").exists()  # failed before loading data (the source does not exist)
 
 
-def test_eval_refuses_a_run_on_other_data(tiny_run, tmp_path, data_env, capsys):
+def test_eval_refuses_a_run_on_other_data_without_an_extractor_that_loads(tiny_run, tmp_path, data_env, capsys,
+                                                                         monkeypatch):
     import shutil
 
     import torch
@@ -123,9 +129,11 @@ def test_eval_refuses_a_run_on_other_data(tiny_run, tmp_path, data_env, capsys):
     state["recipe"] = OmegaConf.to_yaml(recipe)
     state["checksum"] = checkpoint.content_checksum(state)
     torch.save(state, path)
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))  # no Inception weights there
     assert main(["eval", str(run_dir), "-n", "64", "--device", "cpu"]) == 2
     err = capsys.readouterr().err
-    assert "trains on 'fashion-mnist'" in err and "`ganzoo sample` still draws images" in err
+    assert "'fashion-mnist' data goes through the feature extractor 'inception'" in err
+    assert "`ganzoo sample` still draws images" in err
     assert not (run_dir / "eval.json").exists()
 
 

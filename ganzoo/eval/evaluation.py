@@ -1,9 +1,10 @@
 """Scoring generators with the registered metrics, beside real-vs-real references.
 
-Every metric sees the generated images and the MNIST test set through a feature extractor
-(``register_feature_extractors``: ganzoo's own MNIST classifier unless ``--features`` names
-another). The same metrics computed on an MNIST train sample of the same size show what a
-perfect generator would score.
+Every metric sees the generated images and the dataset's held-out reference set
+(``ImageData.held_out``: MNIST's and Fashion-MNIST's test sets) through a feature extractor
+(``register_feature_extractors``: the one that accepts the run's data, ganzoo's own MNIST classifier
+for MNIST, unless ``--features`` names another). The same metrics computed on a sample of the
+training images of the same size show what a perfect generator would score.
 """
 
 from __future__ import annotations
@@ -20,18 +21,14 @@ from omegaconf import OmegaConf
 from ganzoo.training import checkpoint
 from ganzoo.eval.extractors import INCEPTION, MNIST_CLASSIFIER, pick_extractor
 from ganzoo.components import resolve_device
-from ganzoo.data import DataSpec
+from ganzoo.data import DataSpec, ImageData
 from ganzoo.errors import GanzooError
 from ganzoo.output.files import write_text_atomic
 from ganzoo.metrics import BETTER, Features
-from ganzoo.eval.mnist_data import FIX, mnist_root, read_mnist
 from ganzoo.recipe import MIN_EVAL_IMAGES, Recipe, type_params
 from ganzoo.plugins.registry import Registry, load_registry
 from ganzoo.training.run_folder import EVAL_FILE, INCEPTION_EVAL_FILE
 from ganzoo.output.sampling import load_generator, sample_images
-
-IMAGE_SHAPE = (1, 28, 28)
-
 
 def eval_file(features: Optional[str]) -> str:
     """The report's file: eval.json for the extractor picked for the data, eval-NAME.json for one --features names."""
@@ -64,22 +61,42 @@ def build_metrics(registry: Registry, recipe: Recipe) -> list[tuple[str, Any]]:
     return metrics
 
 
-def check_image_shape(spec: DataSpec) -> None:
-    if tuple(spec.image_shape) != IMAGE_SHAPE:
-        shape = "x".join(map(str, spec.image_shape))
-        raise GanzooError(f"ganzoo's metrics use an MNIST classifier and need 1x28x28 images; this run makes {shape}")
-
-
-# The data ganzoo's metrics can score: the shipped classifier and the reference test set are MNIST's.
-SCORED_DATASETS = ("mnist",)
-
-
-def check_dataset(recipe: Recipe, fix: str) -> None:
-    """Refuse to score a run on other data: Fashion-MNIST, say, has MNIST's shape but not its digits."""
+def check_scorable(registry: Registry, recipe: Recipe, fix: str, image_shape: Optional[tuple] = None,
+                   features: Optional[str] = None) -> None:
+    """Refuse, before any work, a run whose data no feature extractor accepts, or whose extractor cannot load
+    (weights not on disk). ``image_shape`` None: before the data is loaded, only its dataset is checked."""
     name = recipe.config.dataset.name
-    if name not in SCORED_DATASETS:
-        raise GanzooError(f"ganzoo's metrics compare images with MNIST digits (through an MNIST classifier, against "
-                          f"the MNIST test set); this run trains on '{name}', so its scores would mean nothing; {fix}")
+    try:
+        chosen, extractor = pick_extractor(registry, image_shape, name, features)
+    except GanzooError as error:
+        raise GanzooError(f"{error}; {fix}") from error
+    problem = extractor.missing()
+    if problem:
+        raise GanzooError(f"scoring this run's '{name}' data goes through the feature extractor '{chosen}': "
+                          f"{problem}; {fix}")
+
+
+def load_run_data(registry: Registry, recipe: Recipe, data_root: Optional[str] = None) -> ImageData:
+    """The run's dataset as its recipe loads it (``data_root``, given, replaces ``dataset.params.root``)."""
+    from ganzoo.components import load_data
+
+    if data_root is not None:
+        import dataclasses
+
+        params = recipe.params["dataset"]
+        if not any(f.name == "root" for f in dataclasses.fields(params)):
+            raise GanzooError(f"--data gives a dataset root, and dataset '{recipe.config.dataset.name}' takes none "
+                              "(its params have no root)")
+        recipe.params["dataset"] = dataclasses.replace(params, root=str(data_root))
+    recorded = OmegaConf.select(recipe.config, "dataset.params.root", default=None)
+    try:
+        return load_data(registry, recipe)
+    except GanzooError as error:
+        where = (f"the run read its data from {recorded} (dataset.params.root in its recipe.yaml); if they moved, "
+                 "give --data NEW_FOLDER" if recorded and data_root is None else
+                 f"ganzoo eval reads the run's dataset ({recipe.config.dataset.name}) to score against; "
+                 "give --data ROOT, the folder that holds it")
+        raise GanzooError(f"{error} ({where})") from error
 
 
 class Evaluator:
@@ -87,24 +104,23 @@ class Evaluator:
 
     ``features`` names the extractor; ``None`` picks the one that accepts the run's data."""
 
-    def __init__(self, registry: Registry, recipe: Recipe, data_root: Optional[str] = None,
-                 classifier: Optional[str] = None, device: str | torch.device = "cpu",
-                 features: Optional[str] = None):
+    def __init__(self, registry: Registry, recipe: Recipe, data: ImageData, classifier: Optional[str] = None,
+                 device: str | torch.device = "cpu", features: Optional[str] = None):
         self.metrics = build_metrics(registry, recipe)
-        self.features, self.extractor = pick_extractor(registry, IMAGE_SHAPE, recipe.config.dataset.name, features,
-                                                       classifier)
-        recipe_root = OmegaConf.select(recipe.config, "dataset.params.root", default=None)
-        self.data_root = mnist_root(data_root, recipe_root)
-        self.fix = FIX if data_root or not recipe_root else (
-            f"the run read its data from {recipe_root} (dataset.params.root in its recipe.yaml); "
-            "if they moved, give --data NEW_FOLDER")
+        self.dataset = recipe.config.dataset.name
+        self.data = data
+        if data.held_out is None:
+            raise GanzooError(f"dataset '{self.dataset}' holds no reference set out (its ImageData.held_out) to "
+                              "score generated images against; ganzoo eval scores datasets that do")
+        self.reference_images = as_uint8(data.held_out.images)
+        self.image_shape = tuple(self.reference_images.shape[1:])
+        self.features, self.extractor = pick_extractor(registry, self.image_shape, self.dataset, features, classifier)
         self.device = torch.device(device)
-        test_images, _ = read_mnist(self.data_root, "test", fix=self.fix)
         self.weights, self.weights_sha256 = self.extractor.load(self.device)
-        self.real = self.extractor.embed(test_images)
+        self.real = self.extractor.embed(self.reference_images)
 
     def score(self, images: torch.Tensor) -> dict[str, dict[str, Any]]:
-        """Each metric value of uint8 images (N, 1, 28, 28) against the test set: {name: {value, better, metric}}."""
+        """Each metric value of uint8 images (N, C, H, W) against the reference set: {name: {value, better, metric}}."""
         return self.score_features(self.extractor.embed(images))
 
     def score_features(self, generated: Features) -> dict[str, dict[str, Any]]:
@@ -129,7 +145,6 @@ class Evaluator:
 
     def score_generator(self, generator, spec: DataSpec, n: int, seed: int = 0) -> dict[str, dict[str, Any]]:
         """Score ``n`` images of ``generator`` (put in eval mode for the draw, then restored)."""
-        check_image_shape(spec)
         was_training = generator.training
         generator.eval()
         try:
@@ -139,14 +154,23 @@ class Evaluator:
         return self.score(images)
 
     def reference(self, n: int, seed: int = 0) -> dict[str, dict[str, Any]]:
-        """The metrics of ``n`` real MNIST train images against the test set: what "good" looks like."""
-        train_images, _ = read_mnist(self.data_root, "train", fix=self.fix)
+        """The metrics of ``n`` real training images against the reference set: what "good" looks like."""
+        train_images = self.data.images
         if n > len(train_images):
-            raise GanzooError(f"-n {n} is more than the {len(train_images)} MNIST train images that the real-vs-real "
-                              f"reference draws from; use -n {len(train_images)} or fewer")
+            raise GanzooError(f"-n {n} is more than the {len(train_images)} training images of '{self.dataset}' that "
+                              f"the real-vs-real reference draws from; use -n {len(train_images)} or fewer")
         rng = torch.Generator().manual_seed(seed)
         index = torch.randperm(len(train_images), generator=rng)[:n]
-        return self.score(train_images[index])
+        return self.score(as_uint8(train_images[index]))
+
+
+def as_uint8(images: torch.Tensor) -> torch.Tensor:
+    """Pictures as feature extractors take them: uint8 as they are, floats in [-1, 1] scaled (``to_uint8``)."""
+    if images.dtype == torch.uint8:
+        return images
+    from ganzoo.output.images import to_uint8
+
+    return to_uint8(images)
 
 
 def evaluate_run(run_dir: str | Path, n: Optional[int] = None, seed: int = 0, data_root: Optional[str] = None,
@@ -176,10 +200,10 @@ def evaluate_run(run_dir: str | Path, n: Optional[int] = None, seed: int = 0, da
     n = recipe.config.eval.n if n is None else n
     if n < MIN_EVAL_IMAGES:
         raise GanzooError(f"-n must be at least {MIN_EVAL_IMAGES}, got {n}")
-    check_image_shape(DataSpec.from_dict(state["data_spec"]))
-    check_dataset(recipe, "`ganzoo sample` still draws images from its generator")
+    check_scorable(registry, recipe, "`ganzoo sample` still draws images from its generator",
+                   tuple(DataSpec.from_dict(state["data_spec"]).image_shape), features)
     target = resolve_device(device)
-    evaluator = Evaluator(registry, recipe, data_root, classifier, target, features)
+    evaluator = Evaluator(registry, recipe, load_run_data(registry, recipe, data_root), classifier, target, features)
     real = evaluator.reference(n, seed)  # first: it checks that n fits the train set
     generator, spec = load_generator(run_dir, registry, str(target), state=state)
     generated = evaluator.score_generator(generator, spec, n, seed)
@@ -189,8 +213,9 @@ def evaluate_run(run_dir: str | Path, n: Optional[int] = None, seed: int = 0, da
         "step": int(state["step"]),
         "n": n,
         "seed": seed,
+        "dataset": evaluator.dataset,
         "test_images": len(evaluator.real),
-        "data_root": str(evaluator.data_root),
+        "data_root": str(evaluator.data.source.root) if evaluator.data.source else None,
         "features": evaluator.features,
         "weights": evaluator.weights,
         "weights_sha256": evaluator.weights_sha256,
@@ -224,8 +249,9 @@ def print_report(report: dict[str, Any], as_json: bool = False) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    dataset = report.get("dataset", "MNIST")
     table = Table(title=f"{report['run']}  step {report['step']}  ({report['n']} images vs "
-                        f"{report['test_images']} MNIST test images"
+                        f"{report['test_images']} held-out {dataset} images"
                         + (f", {report['features']}'s features)" if report.get("features") != MNIST_CLASSIFIER else ")"))
     for column, justify in (("metric", "left"), ("generated", "right"), ("real vs real", "right"), ("better", "left")):
         table.add_column(column, justify=justify)
@@ -234,5 +260,5 @@ def print_report(report: dict[str, Any], as_json: bool = False) -> None:
         table.add_row(key, format_value(entry["generated"]), format_value(entry["real_vs_real"]), arrows[entry["better"]])
     console = Console()
     console.print(table)
-    console.print(f"real vs real: {report['n']} MNIST train images against the test set. "
+    console.print(f"real vs real: {report['n']} {dataset} training images against the held-out set. "
                   f"Written to {Path(report['run']) / report['file']}", highlight=False)

@@ -32,7 +32,7 @@ def check_available() -> Path:
     """The weights file, or a one-line error saying where to put it (or which package is missing)."""
     path = weights_path()
     if not path.is_file():
-        raise GanzooError(f"--features inception needs the Inception weights on disk and ganzoo downloads nothing: "
+        raise GanzooError(f"Inception's features need its weights on disk and ganzoo downloads nothing: "
                           f"put {WEIGHTS_FILE} (from {WEIGHTS_URL}) at {path} (torch.hub's cache, which "
                           f"torchmetrics and torch-fidelity share; $TORCH_HOME moves it)")
     try:
