@@ -224,3 +224,31 @@ def registry_with_extractor(cls, **attributes):
     name = "a-pixels" if attributes.get("datasets") else "pixels"
     registry.add(Component("feature_extractor", name, extractor, NoParams, "pooled pixels", plugin))
     return registry
+
+
+def test_a_fashion_mnist_run_is_scored_against_its_test_set_through_an_extractor_that_accepts_it(
+        tmp_path, capsys, monkeypatch):
+    import gzip
+
+    from idx import TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS, idx_bytes, synthetic_digits
+
+    source = tmp_path / "fashion-source"
+    source.mkdir()
+    train, test = synthetic_digits(96, seed=3), synthetic_digits(40, seed=4)
+    for name, array in ((TRAIN_IMAGES, train[0]), (TRAIN_LABELS, train[1]), (TEST_IMAGES, test[0]),
+                        (TEST_LABELS, test[1])):
+        (source / f"{name}.gz").write_bytes(gzip.compress(idx_bytes(array)))
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))  # no Inception weights: the plugin's is picked
+    run_dir = tmp_path / "fashion"
+    assert main(["run", str(RECIPE), *QUICK, "dataset.name=fashion-mnist", f"dataset.params.source={source}",
+                 f"dataset.params.root={tmp_path / 'data'}", "train.device=cpu", "--out", str(run_dir),
+                 "--quiet"]) == 0
+    capsys.readouterr()
+    registry = registry_with_extractor(Pixels, image_shape=(1, 28, 28))  # any dataset
+    monkeypatch.setattr("ganzoo.eval.evaluation.load_registry", lambda: registry)
+    assert main(["eval", str(run_dir), "-n", "32", "--json", "--device", "cpu"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["dataset"] == "fashion-mnist" and report["features"] == "pixels"
+    assert report["test_images"] == 40  # the test set, held out
+    assert {"fid", "kid", "precision", "recall", "density", "coverage"} <= set(report["metrics"])
+    assert report["metrics"]["fid"]["real_vs_real"] < report["metrics"]["fid"]["generated"]

@@ -109,7 +109,7 @@ def build_extractor(registry: Registry, name: str, classifier: Optional[str] = N
 def pick_extractor(registry: Registry, image_shape: Optional[tuple], dataset: str, name: Optional[str] = None,
                    classifier: Optional[str] = None) -> tuple[str, FeatureExtractor]:
     """The extractor ``name`` names (refused when it cannot score this data), else the first registered one
-    that accepts it, those naming ``dataset`` first. ``image_shape`` None: the shape is not known yet (before
+    that accepts it and can load, those naming ``dataset`` first. ``image_shape`` None: the shape is not known yet (before
     the data is loaded), so only the dataset is checked. A one-line error when none accepts the data."""
     shape_text = "x".join(map(str, image_shape)) if image_shape is not None else "its"
     if name is not None:
@@ -124,11 +124,11 @@ def pick_extractor(registry: Registry, image_shape: Optional[tuple], dataset: st
     built = [(c.name, build_extractor(registry, c.name, classifier if c.name == MNIST_CLASSIFIER else None))
              for c in components]
     built.sort(key=lambda pair: dataset not in pair[1].datasets)  # stable: registry order within each group
-    for extractor_name, extractor in built:
-        fits = (not extractor.datasets or dataset in extractor.datasets) if image_shape is None else \
-            not extractor.accepts(image_shape, dataset)
-        if fits:
-            return extractor_name, extractor
+    fitting = [(extractor_name, extractor) for extractor_name, extractor in built
+               if ((not extractor.datasets or dataset in extractor.datasets) if image_shape is None
+                   else not extractor.accepts(image_shape, dataset))]
+    if fitting:  # the first that can load (Inception's weights may be absent), else the first, to say why not
+        return next((pair for pair in fitting if not pair[1].missing()), fitting[0])
     known = "; ".join(f"{n} takes {describe(e)}" for n, e in built) or "none is registered"
     raise GanzooError(f"no feature extractor accepts this run's {shape_text} images of '{dataset}' ({known}); "
                       "install a plugin that registers one (register_feature_extractors)")
