@@ -198,7 +198,9 @@ def test_no_feature_extractor_for_the_data_is_a_one_line_error(tiny_run, data_en
 
 
 class Pixels:
-    """A third party's extractor: the images pooled to 4x4, no classes."""
+    """A third party's extractor: the images pooled to side x side, no classes."""
+
+    side = 4
 
     def __init__(self, params):
         pass
@@ -211,7 +213,8 @@ class Pixels:
 
         from ganzoo import Features
 
-        return Features(torch.nn.functional.adaptive_avg_pool2d(images.float() / 255, 4).flatten(1), None)
+        return Features(torch.nn.functional.adaptive_avg_pool2d(images.float() / 255, self.side).flatten(1),
+                        None)
 
 
 def registry_with_extractor(cls, **attributes):
@@ -252,3 +255,52 @@ def test_a_fashion_mnist_run_is_scored_against_its_test_set_through_an_extractor
     assert report["test_images"] == 40  # the test set, held out
     assert {"fid", "kid", "precision", "recall", "density", "coverage"} <= set(report["metrics"])
     assert report["metrics"]["fid"]["real_vs_real"] < report["metrics"]["fid"]["generated"]
+
+
+def colour_folder(folder, count, seed):
+    from PIL import Image
+
+    rng = torch_generator(seed)
+    folder.mkdir(parents=True)
+    for i in range(count):
+        colour = tuple(int(v) for v in (rng.rand(3) * 255))
+        Image.new("RGB", (12, 12), colour).save(folder / f"{i:03d}.png")
+    return folder
+
+
+def torch_generator(seed):
+    import numpy as np
+
+    return np.random.RandomState(seed)
+
+
+FOLDER_QUICK = ["train.epochs=1", "train.batch_size=16", "train.log_every=1", "output.grid_size=4",
+                "train.device=cpu", "dataset.name=image-folder"]
+
+
+def test_an_image_folder_run_is_scored_against_its_seeded_held_out_split_or_a_reference_folder(
+        tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))  # no Inception weights: the plugin's is picked
+    folder = colour_folder(tmp_path / "pictures", 40, seed=0)
+    registry = registry_with_extractor(Pixels, side=1)  # any 1- or 3-channel pictures; their mean colours
+    monkeypatch.setattr("ganzoo.eval.evaluation.load_registry", lambda: registry)
+    held = tmp_path / "held"
+    assert main(["run", str(RECIPE), *FOLDER_QUICK, f"dataset.params={{path: {folder}, size: 8, held_out: 8}}",
+                 "--out", str(held), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["eval", str(held), "-n", "16", "--json", "--device", "cpu"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["dataset"] == "image-folder" and report["test_images"] == 8  # the split the recipe records
+    assert "held_out: 8" in (held / "recipe.yaml").read_text()
+
+    plain = tmp_path / "plain"
+    assert main(["run", str(RECIPE), *FOLDER_QUICK, f"dataset.params={{path: {folder}, size: 8}}",
+                 "--out", str(plain), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["eval", str(plain), "-n", "16", "--device", "cpu"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "holds no reference set out" in err[0] and "--reference FOLDER" in err[0]
+    other = colour_folder(tmp_path / "other", 12, seed=1)
+    assert main(["eval", str(plain), "-n", "16", "--json", "--device", "cpu", "--reference", str(other)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["test_images"] == 12 and report["reference"] == str(other)

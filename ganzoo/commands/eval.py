@@ -20,6 +20,9 @@ def add_arguments(evaluate) -> None:
                                                          "root, else $GANZOO_DATA, else ./data)")
     evaluate.add_argument("--classifier", metavar="FILE", help="weights from `ganzoo train-classifier` "
                                                                "(default: the ones shipped with ganzoo)")
+    evaluate.add_argument("--reference", metavar="FOLDER",
+                          help="a folder of PNG/JPEG images, never trained on, to score against instead of the "
+                               "dataset's held-out reference set (an image-folder or packed run without one)")
     evaluate.add_argument("--device", default="auto", help=DEVICE_HELP)
     evaluate.add_argument("--features", metavar="NAME",
                           help="the feature extractor (`ganzoo list --kind feature_extractor`); default: the one that "
@@ -33,6 +36,7 @@ def cmd_eval(args) -> int:
 
     _check_options(args, "--device", "--seed")
     report = evaluate_run(args.run_dir, n=args.n, seed=args.seed, data_root=args.data,
-                          classifier=args.classifier, device=args.device, features=args.features)
+                          classifier=args.classifier, device=args.device, features=args.features,
+                          reference=args.reference)
     print_report(report, as_json=args.json)
     return 0

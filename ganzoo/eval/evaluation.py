@@ -76,6 +76,20 @@ def check_scorable(registry: Registry, recipe: Recipe, fix: str, image_shape: Op
                           f"{problem}; {fix}")
 
 
+def with_reference(data: ImageData, folder: str) -> ImageData:
+    """``data`` with the images of ``folder`` (read as the run's images are shaped) as its reference set."""
+    import dataclasses
+
+    from ganzoo.storage.folders import read_image_folder
+
+    shape = tuple(data.images.shape[1:])
+    if len(shape) != 3 or shape[0] not in (1, 3) or shape[1] != shape[2]:
+        raise GanzooError(f"--reference FOLDER needs a run on square 1- or 3-channel pictures; this run's data are "
+                          f"{'x'.join(map(str, shape))}")
+    reference = read_image_folder(folder, size=shape[1], channels=shape[0])
+    return dataclasses.replace(data, held_out=reference)
+
+
 def load_run_data(registry: Registry, recipe: Recipe, data_root: Optional[str] = None) -> ImageData:
     """The run's dataset as its recipe loads it (``data_root``, given, replaces ``dataset.params.root``)."""
     from ganzoo.components import load_data
@@ -111,7 +125,9 @@ class Evaluator:
         self.data = data
         if data.held_out is None:
             raise GanzooError(f"dataset '{self.dataset}' holds no reference set out (its ImageData.held_out) to "
-                              "score generated images against; ganzoo eval scores datasets that do")
+                              "score generated images against; give `ganzoo eval --reference FOLDER` (images "
+                              "the run never trained on), or train with a dataset that holds some out "
+                              "(image-folder: dataset.params.held_out=N)")
         self.reference_images = as_uint8(data.held_out.images)
         self.image_shape = tuple(self.reference_images.shape[1:])
         self.features, self.extractor = pick_extractor(registry, self.image_shape, self.dataset, features, classifier)
@@ -175,10 +191,12 @@ def as_uint8(images: torch.Tensor) -> torch.Tensor:
 
 def evaluate_run(run_dir: str | Path, n: Optional[int] = None, seed: int = 0, data_root: Optional[str] = None,
                  classifier: Optional[str] = None, device: str = "auto",
-                 registry: Optional[Registry] = None, features: Optional[str] = None) -> dict[str, Any]:
+                 registry: Optional[Registry] = None, features: Optional[str] = None,
+                 reference: Optional[str] = None) -> dict[str, Any]:
     """``ganzoo eval``: score a run's newest checkpoint, beside real-vs-real, through the feature extractor
     ``features`` names (None: the one that accepts the run's data); write RUN_DIR/eval.json
-    (eval-NAME.json for an extractor ``features`` names, eval-inception.json for Inception)."""
+    (eval-NAME.json for an extractor ``features`` names, eval-inception.json for Inception). ``reference``:
+    a folder of images that replaces the dataset's held-out reference set."""
     started = time.perf_counter()
     run_dir = Path(run_dir)
     registry = registry or load_registry()
@@ -203,7 +221,10 @@ def evaluate_run(run_dir: str | Path, n: Optional[int] = None, seed: int = 0, da
     check_scorable(registry, recipe, "`ganzoo sample` still draws images from its generator",
                    tuple(DataSpec.from_dict(state["data_spec"]).image_shape), features)
     target = resolve_device(device)
-    evaluator = Evaluator(registry, recipe, load_run_data(registry, recipe, data_root), classifier, target, features)
+    data = load_run_data(registry, recipe, data_root)
+    if reference is not None:
+        data = with_reference(data, reference)
+    evaluator = Evaluator(registry, recipe, data, classifier, target, features)
     real = evaluator.reference(n, seed)  # first: it checks that n fits the train set
     generator, spec = load_generator(run_dir, registry, str(target), state=state)
     generated = evaluator.score_generator(generator, spec, n, seed)
@@ -214,6 +235,7 @@ def evaluate_run(run_dir: str | Path, n: Optional[int] = None, seed: int = 0, da
         "n": n,
         "seed": seed,
         "dataset": evaluator.dataset,
+        "reference": str(reference) if reference is not None else "held out by the dataset",
         "test_images": len(evaluator.real),
         "data_root": str(evaluator.data.source.root) if evaluator.data.source else None,
         "features": evaluator.features,
