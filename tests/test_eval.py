@@ -304,3 +304,23 @@ def test_an_image_folder_run_is_scored_against_its_seeded_held_out_split_or_a_re
     assert main(["eval", str(plain), "-n", "16", "--json", "--device", "cpu", "--reference", str(other)]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["test_images"] == 12 and report["reference"] == str(other)
+
+
+def test_a_conditional_run_gets_per_class_fid_beside_real_vs_real(data_env, tmp_path, capsys):
+    from conftest import ROOT
+
+    run_dir = tmp_path / "cgan"
+    assert main(["run", str(ROOT / "recipes" / "cgan_mnist.yaml"), *QUICK, "train.epochs=1", "train.batch_size=32",
+                 "dataset.params.limit=200", "generator.params.base_channels=8",
+                 "discriminator.params.base_channels=8", "train.device=cpu", "--out", str(run_dir), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["eval", str(run_dir), "-n", "100", "--json", "--device", "cpu"]) == 0
+    class_fid = json.loads(capsys.readouterr().out)["metrics"]["class_fid"]
+    assert class_fid["better"] == "lower" and class_fid["metric"] == "fid"
+    assert 0 <= class_fid["real_vs_real"] < class_fid["generated"]  # one untrained epoch is far from the digits
+    assert "class_fid" in json.loads((run_dir / "eval.json").read_text())["metrics"]
+
+
+def test_an_unconditional_run_gets_no_per_class_fid(tiny_run, data_env, capsys):
+    assert main(["eval", str(tiny_run), "-n", "64", "--json", "--device", "cpu"]) == 0
+    assert "class_fid" not in json.loads(capsys.readouterr().out)["metrics"]

@@ -169,6 +169,49 @@ class Evaluator:
             generator.train(was_training)
         return self.score(images)
 
+    def class_scores(self, generator, spec: DataSpec, n: int, seed: int = 0) -> dict[str, dict[str, Any]]:
+        """Per-class FID of a conditional generator (StudioGAN's intra-FID), beside real vs real:
+        ``{"class_fid": {value, real_vs_real, better, metric}}``, the mean over classes of the FID between the
+        images generated with one class label and the reference images of that class (the training images of
+        that class, real vs real). Empty when the generator is not conditional, the data have no labels on
+        both sides, or the recipe's metrics leave FID out."""
+        fid = dict(self.metrics).get("fid")
+        reference_labels = self.data.held_out.labels
+        if (fid is None or not spec.num_classes or not getattr(generator, "conditional", False)
+                or reference_labels is None or self.data.labels is None):
+            return {}
+        per_class = max(2, n // spec.num_classes)
+        rng = torch.Generator().manual_seed(seed)
+        generated, real = [], []
+        was_training = generator.training
+        generator.eval()
+        try:
+            for label in range(spec.num_classes):
+                reference = self.real_of_class(reference_labels, label)
+                training = (self.data.labels == label).nonzero()[:, 0]
+                if reference is None or len(training) < 2:
+                    continue  # a class too small to fit a Gaussian to
+                images = sample_images(generator, spec, per_class, seed=seed + label, label=label)
+                drawn = training[torch.randperm(len(training), generator=rng)[:per_class]]
+                try:
+                    generated.append(fid.compute(self.extractor.embed(images), reference)["fid"])
+                    real.append(fid.compute(self.extractor.embed(as_uint8(self.data.images[drawn])), reference)["fid"])
+                except (ValueError, RuntimeError) as error:  # too few images per class for the covariances
+                    raise GanzooError(f"per-class FID of class {label}: {error}; use a larger -n") from error
+        finally:
+            generator.train(was_training)
+        if not generated:
+            return {}
+        return {"class_fid": {"value": sum(generated) / len(generated), "real_vs_real": sum(real) / len(real),
+                              "better": "lower", "metric": "fid"}}
+
+    def real_of_class(self, labels: torch.Tensor, label: int) -> Optional[Features]:
+        """The reference features of one class (None when it holds fewer than 2 images)."""
+        index = (labels == label).nonzero()[:, 0]
+        if len(index) < 2:
+            return None
+        return Features(self.real.features[index], None if self.real.probs is None else self.real.probs[index])
+
     def reference(self, n: int, seed: int = 0) -> dict[str, dict[str, Any]]:
         """The metrics of ``n`` real training images against the reference set: what "good" looks like."""
         train_images = self.data.images
@@ -228,6 +271,7 @@ def evaluate_run(run_dir: str | Path, n: Optional[int] = None, seed: int = 0, da
     real = evaluator.reference(n, seed)  # first: it checks that n fits the train set
     generator, spec = load_generator(run_dir, registry, str(target), state=state)
     generated = evaluator.score_generator(generator, spec, n, seed)
+    by_class = evaluator.class_scores(generator, spec, n, seed)
     report = {
         "run": str(run_dir),
         "checkpoint": state["path"],
@@ -241,9 +285,12 @@ def evaluate_run(run_dir: str | Path, n: Optional[int] = None, seed: int = 0, da
         "features": evaluator.features,
         "weights": evaluator.weights,
         "weights_sha256": evaluator.weights_sha256,
-        "metrics": {key: {"metric": entry["metric"], "generated": entry["value"],
-                          "real_vs_real": real[key]["value"], "better": entry["better"]}
-                    for key, entry in generated.items()},
+        "metrics": {**{key: {"metric": entry["metric"], "generated": entry["value"],
+                             "real_vs_real": real[key]["value"], "better": entry["better"]}
+                       for key, entry in generated.items()},
+                    **{key: {"metric": entry["metric"], "generated": entry["value"],
+                             "real_vs_real": entry["real_vs_real"], "better": entry["better"]}
+                       for key, entry in by_class.items()}},
         "seconds": round(time.perf_counter() - started, 2),
     }
     report["file"] = eval_file(features if features != MNIST_CLASSIFIER else None)
