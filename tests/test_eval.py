@@ -96,17 +96,35 @@ def test_metrics_are_a_plugin_kind_that_recipes_do_not_have_to_name(capsys):
 FASHION = ["dataset.name=fashion-mnist", "dataset.params={download: false, source: /nonexistent}"]
 
 
-def test_a_run_whose_feature_extractor_cannot_load_refuses_evaluation_before_any_work(tmp_path, capsys,
-                                                                                      monkeypatch):
+def test_a_run_whose_feature_extractor_cannot_load_refuses_evaluation_before_training(tmp_path, capsys,
+                                                                                     monkeypatch):
     """Fashion-MNIST has MNIST's shape but not its digits: the MNIST classifier does not score it, Inception
-    does, and without Inception's weights on disk the run stops before it reads any data."""
+    does, and without Inception's weights on disk the run stops once it knows its images' shape."""
+    from ganzoo.training import checkpoint
+
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))  # no Inception weights there
     out = tmp_path / "fashion"
-    assert main(["run", str(RECIPE), *QUICK, *FASHION, "eval.every=1", "--out", str(out)]) == 2
+    assert main(["run", str(RECIPE), *QUICK, "dataset.name=fashion-mnist",
+                 f"dataset.params.source={fashion_source(tmp_path / 'source')}",
+                 f"dataset.params.root={tmp_path / 'data'}", "eval.every=1", "--out", str(out)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "scoring this run's 'fashion-mnist' data goes through the feature extractor 'inception'" \
         in err[0] and "weights-inception-2015-12-05-6726825d.pth" in err[0]
     assert "set eval.every=0" in err[0]
+    assert not out.exists() or not checkpoint.list_checkpoints(out)  # nothing trained
+
+
+def test_a_dataset_no_extractor_could_score_is_refused_before_any_work(tmp_path, capsys, monkeypatch):
+    from ganzoo.plugins.registry import load_registry
+
+    registry = load_registry()
+    for name in ("inception", "points"):
+        del registry.components[("feature_extractor", name)]
+    monkeypatch.setattr("ganzoo.commands.run._registry", lambda *args, **kwargs: registry, raising=False)
+    out = tmp_path / "fashion"
+    assert main(["run", str(RECIPE), *QUICK, *FASHION, "eval.every=1", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no feature extractor accepts this run's images of 'fashion-mnist'" in err[0]
     assert not (out / "recipe.yaml").exists()  # failed before loading data (the source does not exist)
 
 
@@ -152,7 +170,7 @@ def test_feature_extractors_are_a_plugin_kind_and_eval_json_names_the_weights(ti
 
     assert main(["list", "--kind", "feature_extractor", "--json"]) == 0
     listed = {c["name"] for c in json.loads(capsys.readouterr().out)["components"]}
-    assert listed == {"mnist-classifier", "inception"}
+    assert listed == {"mnist-classifier", "inception", "points"}
     assert main(["eval", str(tiny_run), "-n", "32", "--json", "--device", "cpu"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["features"] == "mnist-classifier" and report["weights_sha256"] == SHIPPED_SHA256
@@ -231,16 +249,7 @@ def registry_with_extractor(cls, **attributes):
 
 def test_a_fashion_mnist_run_is_scored_against_its_test_set_through_an_extractor_that_accepts_it(
         tmp_path, capsys, monkeypatch):
-    import gzip
-
-    from idx import TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS, idx_bytes, synthetic_digits
-
-    source = tmp_path / "fashion-source"
-    source.mkdir()
-    train, test = synthetic_digits(96, seed=3), synthetic_digits(40, seed=4)
-    for name, array in ((TRAIN_IMAGES, train[0]), (TRAIN_LABELS, train[1]), (TEST_IMAGES, test[0]),
-                        (TEST_LABELS, test[1])):
-        (source / f"{name}.gz").write_bytes(gzip.compress(idx_bytes(array)))
+    source = fashion_source(tmp_path / "fashion-source")
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))  # no Inception weights: the plugin's is picked
     run_dir = tmp_path / "fashion"
     assert main(["run", str(RECIPE), *QUICK, "dataset.name=fashion-mnist", f"dataset.params.source={source}",
@@ -324,3 +333,37 @@ def test_a_conditional_run_gets_per_class_fid_beside_real_vs_real(data_env, tmp_
 def test_an_unconditional_run_gets_no_per_class_fid(tiny_run, data_env, capsys):
     assert main(["eval", str(tiny_run), "-n", "64", "--json", "--device", "cpu"]) == 0
     assert "class_fid" not in json.loads(capsys.readouterr().out)["metrics"]
+
+
+def test_a_gaussian_ring_run_is_scored_against_fresh_samples_of_the_true_mixture(tmp_path, capsys):
+    from conftest import ROOT
+
+    run_dir = tmp_path / "ring"
+    assert main(["run", str(ROOT / "recipes" / "gaussians_ring.yaml"), "dataset.params.samples=1000",
+                 "dataset.params.reference_samples=500",
+                 "train.epochs=1", "train.batch_size=100", "train.log_every=5", "train.device=cpu",
+                 "--out", str(run_dir), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["eval", str(run_dir), "-n", "300", "--json", "--device", "cpu"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["dataset"] == "gaussians" and report["features"] == "points"
+    assert report["test_images"] == 500  # fresh points of the mixture, never trained on
+    metrics = report["metrics"]
+    assert {"fid", "kid", "precision", "recall", "density", "coverage"} <= set(metrics)
+    assert "mnist_score" not in metrics  # points have no classes to score
+    assert metrics["fid"]["real_vs_real"] < 0.01 < metrics["fid"]["generated"]  # one epoch is far from the ring
+    assert metrics["coverage"]["real_vs_real"] > metrics["coverage"]["generated"]
+
+
+def fashion_source(source):
+    """The four .gz files of a tiny Fashion-MNIST (96 training and 40 test images), as the Debian package has them."""
+    import gzip
+
+    from idx import TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS, idx_bytes, synthetic_digits
+
+    source.mkdir(parents=True)
+    train, test = synthetic_digits(96, seed=3), synthetic_digits(40, seed=4)
+    for name, array in ((TRAIN_IMAGES, train[0]), (TRAIN_LABELS, train[1]), (TEST_IMAGES, test[0]),
+                        (TEST_LABELS, test[1])):
+        (source / f"{name}.gz").write_bytes(gzip.compress(idx_bytes(array)))
+    return source

@@ -28,7 +28,7 @@ from ganzoo.metrics import BETTER, Features
 from ganzoo.recipe import MIN_EVAL_IMAGES, Recipe, type_params
 from ganzoo.plugins.registry import Registry, load_registry
 from ganzoo.training.run_folder import EVAL_FILE, INCEPTION_EVAL_FILE
-from ganzoo.output.sampling import load_generator, sample_images
+from ganzoo.output.sampling import load_generator, sample_images, sample_raw
 
 def eval_file(features: Optional[str]) -> str:
     """The report's file: eval.json for the extractor picked for the data, eval-NAME.json for one --features names."""
@@ -61,19 +61,26 @@ def build_metrics(registry: Registry, recipe: Recipe) -> list[tuple[str, Any]]:
     return metrics
 
 
+#: what to do about a run that cannot be scored, said by each place that scores one
+TRAINING_FIX = "set eval.every=0 to train without evaluation"
+EVAL_FIX = "`ganzoo sample` still draws images from its generator"
+
+
 def check_scorable(registry: Registry, recipe: Recipe, fix: str, image_shape: Optional[tuple] = None,
-                   features: Optional[str] = None) -> None:
-    """Refuse, before any work, a run whose data no feature extractor accepts, or whose extractor cannot load
-    (weights not on disk). ``image_shape`` None: before the data is loaded, only its dataset is checked."""
+                   features: Optional[str] = None, classifier: Optional[str] = None) -> tuple[str, Any]:
+    """The feature extractor (name, extractor) that scores the run's data, or a one-line refusal when none
+    accepts them or the one that does cannot load (weights not on disk). ``image_shape`` None: before the data
+    is loaded, only the dataset is known, so this refuses only when no extractor could score it."""
     name = recipe.config.dataset.name
     try:
-        chosen, extractor = pick_extractor(registry, image_shape, name, features)
+        chosen, extractor = pick_extractor(registry, image_shape, name, features, classifier)
     except GanzooError as error:
         raise GanzooError(f"{error}; {fix}") from error
     problem = extractor.missing()
     if problem:
         raise GanzooError(f"scoring this run's '{name}' data goes through the feature extractor '{chosen}': "
                           f"{problem}; {fix}")
+    return chosen, extractor
 
 
 def with_reference(data: ImageData, folder: str) -> ImageData:
@@ -119,7 +126,7 @@ class Evaluator:
     ``features`` names the extractor; ``None`` picks the one that accepts the run's data."""
 
     def __init__(self, registry: Registry, recipe: Recipe, data: ImageData, classifier: Optional[str] = None,
-                 device: str | torch.device = "cpu", features: Optional[str] = None):
+                 device: str | torch.device = "cpu", features: Optional[str] = None, fix: str = TRAINING_FIX):
         self.metrics = build_metrics(registry, recipe)
         self.dataset = recipe.config.dataset.name
         self.data = data
@@ -128,9 +135,10 @@ class Evaluator:
                               "score generated images against; give `ganzoo eval --reference FOLDER` (images "
                               "the run never trained on), or train with a dataset that holds some out "
                               "(image-folder: dataset.params.held_out=N)")
-        self.reference_images = as_uint8(data.held_out.images)
-        self.image_shape = tuple(self.reference_images.shape[1:])
-        self.features, self.extractor = pick_extractor(registry, self.image_shape, self.dataset, features, classifier)
+        self.image_shape = tuple(data.held_out.images.shape[1:])
+        self.pictures = len(self.image_shape) == 3  # else points, say: scored as they are
+        self.reference_images = self.as_input(data.held_out.images)
+        self.features, self.extractor = check_scorable(registry, recipe, fix, self.image_shape, features, classifier)
         self.device = torch.device(device)
         self.weights, self.weights_sha256 = self.extractor.load(self.device)
         self.real = self.extractor.embed(self.reference_images)
@@ -164,10 +172,19 @@ class Evaluator:
         was_training = generator.training
         generator.eval()
         try:
-            images = sample_images(generator, spec, n, seed=seed)
+            images = self.draw(generator, spec, n, seed)
         finally:
             generator.train(was_training)
         return self.score(images)
+
+    def draw(self, generator, spec: DataSpec, n: int, seed: int, label: Optional[int] = None) -> torch.Tensor:
+        """``n`` samples of ``generator`` as the extractor takes them: uint8 pictures, or points as they are."""
+        if self.pictures:
+            return sample_images(generator, spec, n, seed=seed, label=label)
+        return sample_raw(generator, spec, n, seed=seed, label=label)
+
+    def as_input(self, images: torch.Tensor) -> torch.Tensor:
+        return as_uint8(images) if self.pictures else images
 
     def class_scores(self, generator, spec: DataSpec, n: int, seed: int = 0) -> dict[str, dict[str, Any]]:
         """Per-class FID of a conditional generator (StudioGAN's intra-FID), beside real vs real:
@@ -191,11 +208,11 @@ class Evaluator:
                 training = (self.data.labels == label).nonzero()[:, 0]
                 if reference is None or len(training) < 2:
                     continue  # a class too small to fit a Gaussian to
-                images = sample_images(generator, spec, per_class, seed=seed + label, label=label)
+                images = self.draw(generator, spec, per_class, seed + label, label)
                 drawn = training[torch.randperm(len(training), generator=rng)[:per_class]]
                 try:
                     generated.append(fid.compute(self.extractor.embed(images), reference)["fid"])
-                    real.append(fid.compute(self.extractor.embed(as_uint8(self.data.images[drawn])), reference)["fid"])
+                    real.append(fid.compute(self.extractor.embed(self.as_input(self.data.images[drawn])), reference)["fid"])
                 except (ValueError, RuntimeError) as error:  # too few images per class for the covariances
                     raise GanzooError(f"per-class FID of class {label}: {error}; use a larger -n") from error
         finally:
@@ -220,7 +237,7 @@ class Evaluator:
                               f"the real-vs-real reference draws from; use -n {len(train_images)} or fewer")
         rng = torch.Generator().manual_seed(seed)
         index = torch.randperm(len(train_images), generator=rng)[:n]
-        return self.score(as_uint8(train_images[index]))
+        return self.score(self.as_input(train_images[index]))
 
 
 def as_uint8(images: torch.Tensor) -> torch.Tensor:
@@ -261,13 +278,13 @@ def evaluate_run(run_dir: str | Path, n: Optional[int] = None, seed: int = 0, da
     n = recipe.config.eval.n if n is None else n
     if n < MIN_EVAL_IMAGES:
         raise GanzooError(f"-n must be at least {MIN_EVAL_IMAGES}, got {n}")
-    check_scorable(registry, recipe, "`ganzoo sample` still draws images from its generator",
-                   tuple(DataSpec.from_dict(state["data_spec"]).image_shape), features)
+    check_scorable(registry, recipe, EVAL_FIX, tuple(DataSpec.from_dict(state["data_spec"]).image_shape), features,
+                   classifier)
     target = resolve_device(device)
     data = load_run_data(registry, recipe, data_root)
     if reference is not None:
         data = with_reference(data, reference)
-    evaluator = Evaluator(registry, recipe, data, classifier, target, features)
+    evaluator = Evaluator(registry, recipe, data, classifier, target, features, EVAL_FIX)
     real = evaluator.reference(n, seed)  # first: it checks that n fits the train set
     generator, spec = load_generator(run_dir, registry, str(target), state=state)
     generated = evaluator.score_generator(generator, spec, n, seed)

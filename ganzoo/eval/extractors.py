@@ -16,7 +16,7 @@ from ganzoo.metrics import FeatureExtractor, Features
 from ganzoo.plugins.registry import NoParams, Registry
 
 KIND = "feature_extractor"
-MNIST_CLASSIFIER, INCEPTION = "mnist-classifier", "inception"
+MNIST_CLASSIFIER, INCEPTION, POINTS = "mnist-classifier", "inception", "points"
 #: names ``--features`` took before extractors were a kind
 ALIASES = {"classifier": MNIST_CLASSIFIER}
 
@@ -75,16 +75,36 @@ class InceptionFeatures(FeatureExtractor):
         return embed_inception(self.model, images)
 
 
+class PointFeatures(FeatureExtractor):
+    """Data that are not pictures (2-D points, say) are their own features: no weights, no classes."""
+
+    def __init__(self, params=None):
+        pass
+
+    def accepts(self, image_shape: tuple, dataset: Optional[str] = None) -> str:
+        return "" if len(tuple(image_shape)) == 1 else "it takes points (N, D), not pictures"
+
+    def load(self, device) -> tuple[str, str]:
+        return "none (the coordinates)", ""
+
+    def embed(self, images: torch.Tensor) -> Features:
+        return Features(images.detach().float().cpu().reshape(images.shape[0], -1), None)
+
+
 @hookimpl
 def register_feature_extractors(register):
     register(MNIST_CLASSIFIER, MNISTClassifierFeatures, NoParams,
              "ganzoo's MNIST classifier (128-d features, 10 digit classes), shipped with ganzoo; scores mnist runs.")
     register(INCEPTION, InceptionFeatures, NoParams,
              "torch-fidelity's Inception-v3 (2048-d features, the FID papers'); needs its weights on disk.")
+    register(POINTS, PointFeatures, NoParams,
+             "Points (2-D mixtures) as their own features: the metrics compare the coordinates; no weights.")
 
 
 def describe(extractor: FeatureExtractor) -> str:
     """What an extractor takes, in words (for the refusal that lists them)."""
+    if isinstance(extractor, PointFeatures):
+        return "points"
     shape = ("x".join(map(str, extractor.image_shape)) if extractor.image_shape is not None
              else f"{' or '.join(map(str, extractor.channels))}-channel")
     return f"{shape} images" + (f" of {', '.join(extractor.datasets)}" if extractor.datasets else "")
@@ -111,14 +131,14 @@ def pick_extractor(registry: Registry, image_shape: Optional[tuple], dataset: st
     """The extractor ``name`` names (refused when it cannot score this data), else the first registered one
     that accepts it and can load, those naming ``dataset`` first. ``image_shape`` None: the shape is not known yet (before
     the data is loaded), so only the dataset is checked. A one-line error when none accepts the data."""
-    shape_text = "x".join(map(str, image_shape)) if image_shape is not None else "its"
+    shape_text = "x".join(map(str, image_shape)) + " " if image_shape is not None else ""
     if name is not None:
         name = ALIASES.get(name, name)
         extractor = build_extractor(registry, name, classifier)
         why = extractor.accepts(image_shape, dataset) if image_shape is not None else (
             extractor.datasets and dataset not in extractor.datasets and f"it scores only {', '.join(extractor.datasets)}")
         if why:
-            raise GanzooError(f"--features {name} cannot score this run's {shape_text} images of '{dataset}': {why}")
+            raise GanzooError(f"--features {name} cannot score this run's {shape_text}images of '{dataset}': {why}")
         return name, extractor
     components = registry.of_kind(KIND)
     built = [(c.name, build_extractor(registry, c.name, classifier if c.name == MNIST_CLASSIFIER else None))
@@ -130,5 +150,5 @@ def pick_extractor(registry: Registry, image_shape: Optional[tuple], dataset: st
     if fitting:  # the first that can load (Inception's weights may be absent), else the first, to say why not
         return next((pair for pair in fitting if not pair[1].missing()), fitting[0])
     known = "; ".join(f"{n} takes {describe(e)}" for n, e in built) or "none is registered"
-    raise GanzooError(f"no feature extractor accepts this run's {shape_text} images of '{dataset}' ({known}); "
+    raise GanzooError(f"no feature extractor accepts this run's {shape_text}images of '{dataset}' ({known}); "
                       "install a plugin that registers one (register_feature_extractors)")

@@ -44,12 +44,12 @@ class Evaluation(Callback):
 
 def check_evaluation(registry, recipe) -> None:
     """A bad eval.metrics, or evaluation of data the metrics cannot score, fails before any work."""
-    from ganzoo.eval.evaluation import build_metrics, check_scorable
+    from ganzoo.eval.evaluation import TRAINING_FIX, build_metrics, check_scorable
 
     build_metrics(registry, recipe)
     translates = getattr(registry.get("algorithm", recipe.config.algorithm.name).factory, "directions", None)
     if recipe.config.eval.every > 0 and not translates:  # translation runs are scored on their own held-out data
-        check_scorable(registry, recipe, "set eval.every=0 to train without evaluation")
+        check_scorable(registry, recipe, TRAINING_FIX)
 
 
 def make_evaluator(run):
