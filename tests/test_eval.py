@@ -367,3 +367,22 @@ def fashion_source(source):
                         (TEST_LABELS, test[1])):
         (source / f"{name}.gz").write_bytes(gzip.compress(idx_bytes(array)))
     return source
+
+
+def test_a_packed_run_is_scored_against_a_reference_folder(tmp_path, capsys, monkeypatch):
+    from packed_data import TRAIN, pack, write_folder
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))  # no Inception weights: the plugin's is picked
+    registry = registry_with_extractor(Pixels, side=1)
+    monkeypatch.setattr("ganzoo.eval.evaluation.load_registry", lambda: registry)
+    assert pack(write_folder(tmp_path / "images", per_class=16), tmp_path / "packed") == 0
+    run_dir = tmp_path / "run"
+    assert main(["run", str(RECIPE), *TRAIN, f"dataset.params.path={tmp_path / 'packed'}", "train.epochs=1",
+                 "data.memory_budget_gb=0", "--out", str(run_dir), "--quiet"]) == 0  # streamed from the shards
+    capsys.readouterr()
+    assert main(["eval", str(run_dir), "-n", "16", "--device", "cpu"]) == 2
+    assert "--reference FOLDER" in capsys.readouterr().err
+    other = colour_folder(tmp_path / "other", 10, seed=2)
+    assert main(["eval", str(run_dir), "-n", "16", "--json", "--device", "cpu", "--reference", str(other)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["dataset"] == "packed" and report["test_images"] == 10 and report["features"] == "pixels"
