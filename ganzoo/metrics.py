@@ -72,6 +72,10 @@ class FeatureExtractor:
         """What stops :meth:`load` (weights not on disk, a package not installed), cheaply; ``""`` when nothing."""
         return ""
 
+    def fetch(self) -> None:
+        """Get what :meth:`load` needs (download weights) when the user names this extractor (``--features``);
+        an extractor picked for the data is never fetched for, so nothing large is downloaded unasked."""
+
     def load(self, device) -> tuple[str, str]:
         """Load the weights onto ``device``; return their name (a file name, say) and their SHA-256."""
         raise NotImplementedError

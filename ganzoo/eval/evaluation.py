@@ -264,7 +264,10 @@ def evaluate_run(run_dir: str | Path, n: Optional[int] = None, seed: int = 0, da
         from ganzoo.eval.extractors import ALIASES, build_extractor
 
         features = ALIASES.get(features, features)
-        problem = build_extractor(registry, features, classifier).missing()
+        named = build_extractor(registry, features, classifier)
+        if callable(getattr(named, "fetch", None)):
+            named.fetch()  # e.g. Inception's weights, downloaded when not on disk
+        problem = named.missing()
         if problem:
             raise GanzooError(problem)
     if not run_dir.is_dir():

@@ -54,6 +54,13 @@ class InceptionFeatures(FeatureExtractor):
     def __init__(self, params=None):
         self.model = None
 
+    def fetch(self) -> None:
+        """Named by --features: download the weights when they are not on disk."""
+        from ganzoo.eval.inception import download_weights, weights_path
+
+        if not weights_path().is_file():
+            download_weights()
+
     def missing(self) -> str:
         try:
             from ganzoo.eval.inception import check_available
