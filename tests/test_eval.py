@@ -98,18 +98,18 @@ FASHION = ["dataset.name=fashion-mnist", "dataset.params={download: false, sourc
 
 def test_a_run_whose_feature_extractor_cannot_load_refuses_evaluation_before_training(tmp_path, capsys,
                                                                                      monkeypatch):
-    """Fashion-MNIST has MNIST's shape but not its digits: the MNIST classifier does not score it, Inception
-    does, and without Inception's weights on disk the run stops once it knows its images' shape."""
+    """Colour pictures of a folder: no classifier of ganzoo's scores them, Inception does, and without
+    Inception's weights on disk the run stops once it knows its images' shape."""
     from ganzoo.training import checkpoint
 
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))  # no Inception weights there
-    out = tmp_path / "fashion"
-    assert main(["run", str(RECIPE), *QUICK, "dataset.name=fashion-mnist",
-                 f"dataset.params.source={fashion_source(tmp_path / 'source')}",
-                 f"dataset.params.root={tmp_path / 'data'}", "eval.every=1", "--out", str(out)]) == 2
+    folder = colour_folder(tmp_path / "pictures", 20, seed=0)
+    out = tmp_path / "folder"
+    assert main(["run", str(RECIPE), *FOLDER_QUICK, f"dataset.params={{path: {folder}, size: 8, held_out: 4}}",
+                 "eval.every=1", "--out", str(out)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "scoring this run's 'fashion-mnist' data goes through the feature extractor 'inception'" \
-        in err[0] and "weights-inception-2015-12-05-6726825d.pth" in err[0]
+    assert len(err) == 1 and "scoring this run's 'image-folder' data goes through the feature extractor " \
+        "'inception'" in err[0] and "weights-inception-2015-12-05-6726825d.pth" in err[0]
     assert "set eval.every=0" in err[0]
     assert not out.exists() or not checkpoint.list_checkpoints(out)  # nothing trained
 
@@ -118,7 +118,7 @@ def test_a_dataset_no_extractor_could_score_is_refused_before_any_work(tmp_path,
     from ganzoo.plugins.registry import load_registry
 
     registry = load_registry()
-    for name in ("inception", "points"):
+    for name in ("inception", "points", "fashion-classifier"):
         del registry.components[("feature_extractor", name)]
     monkeypatch.setattr("ganzoo.commands.run._registry", lambda *args, **kwargs: registry, raising=False)
     out = tmp_path / "fashion"
@@ -126,33 +126,6 @@ def test_a_dataset_no_extractor_could_score_is_refused_before_any_work(tmp_path,
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "no feature extractor accepts this run's images of 'fashion-mnist'" in err[0]
     assert not (out / "recipe.yaml").exists()  # failed before loading data (the source does not exist)
-
-
-def test_eval_refuses_a_run_on_other_data_without_an_extractor_that_loads(tiny_run, tmp_path, data_env, capsys,
-                                                                         monkeypatch):
-    import shutil
-
-    import torch
-    from omegaconf import OmegaConf
-
-    from ganzoo.training import checkpoint
-
-    run_dir = tmp_path / "relabelled"
-    shutil.copytree(tiny_run, run_dir)
-    (run_dir / "eval.json").unlink(missing_ok=True)
-    path = checkpoint.list_checkpoints(run_dir)[-1]
-    state = torch.load(path, weights_only=True)
-    recipe = OmegaConf.create(state["recipe"])
-    recipe.dataset = {"name": "fashion-mnist", "params": {"download": False}}
-    state["recipe"] = OmegaConf.to_yaml(recipe)
-    state["checksum"] = checkpoint.content_checksum(state)
-    torch.save(state, path)
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))  # no Inception weights there
-    assert main(["eval", str(run_dir), "-n", "64", "--device", "cpu"]) == 2
-    err = capsys.readouterr().err
-    assert "'fashion-mnist' data goes through the feature extractor 'inception'" in err
-    assert "`ganzoo sample` still draws images" in err
-    assert not (run_dir / "eval.json").exists()
 
 
 def test_evaluating_during_training_leaves_the_training_as_it_is(tiny_run, data_env, tmp_path):
@@ -170,7 +143,7 @@ def test_feature_extractors_are_a_plugin_kind_and_eval_json_names_the_weights(ti
 
     assert main(["list", "--kind", "feature_extractor", "--json"]) == 0
     listed = {c["name"] for c in json.loads(capsys.readouterr().out)["components"]}
-    assert listed == {"mnist-classifier", "inception", "points"}
+    assert listed == {"mnist-classifier", "fashion-classifier", "inception", "points"}
     assert main(["eval", str(tiny_run), "-n", "32", "--json", "--device", "cpu"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["features"] == "mnist-classifier" and report["weights_sha256"] == SHIPPED_SHA256
@@ -247,22 +220,22 @@ def registry_with_extractor(cls, **attributes):
     return registry
 
 
-def test_a_fashion_mnist_run_is_scored_against_its_test_set_through_an_extractor_that_accepts_it(
-        tmp_path, capsys, monkeypatch):
+def test_a_fashion_mnist_run_is_scored_against_its_test_set_with_the_fashion_classifier(tmp_path, capsys):
+    from ganzoo.eval.classifier import SHIPPED
+
     source = fashion_source(tmp_path / "fashion-source")
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))  # no Inception weights: the plugin's is picked
     run_dir = tmp_path / "fashion"
     assert main(["run", str(RECIPE), *QUICK, "dataset.name=fashion-mnist", f"dataset.params.source={source}",
                  f"dataset.params.root={tmp_path / 'data'}", "train.device=cpu", "--out", str(run_dir),
                  "--quiet"]) == 0
     capsys.readouterr()
-    registry = registry_with_extractor(Pixels, image_shape=(1, 28, 28))  # any dataset
-    monkeypatch.setattr("ganzoo.eval.evaluation.load_registry", lambda: registry)
     assert main(["eval", str(run_dir), "-n", "32", "--json", "--device", "cpu"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["dataset"] == "fashion-mnist" and report["features"] == "pixels"
+    assert report["dataset"] == "fashion-mnist" and report["features"] == "fashion-classifier"
+    assert report["weights"] == "fashion_classifier.pt" and report["weights_sha256"] == SHIPPED["fashion-mnist"][1]
     assert report["test_images"] == 40  # the test set, held out
-    assert {"fid", "kid", "precision", "recall", "density", "coverage"} <= set(report["metrics"])
+    assert {"fid", "kid", "fashion_score", "modes", "mode_kl", "precision", "recall", "density", "coverage"} == \
+        set(report["metrics"])
     assert report["metrics"]["fid"]["real_vs_real"] < report["metrics"]["fid"]["generated"]
 
 

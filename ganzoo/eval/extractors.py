@@ -16,7 +16,9 @@ from ganzoo.metrics import FeatureExtractor, Features
 from ganzoo.plugins.registry import NoParams, Registry
 
 KIND = "feature_extractor"
-MNIST_CLASSIFIER, INCEPTION, POINTS = "mnist-classifier", "inception", "points"
+MNIST_CLASSIFIER, FASHION_CLASSIFIER, INCEPTION, POINTS = "mnist-classifier", "fashion-classifier", "inception", "points"
+#: the extractors that are ganzoo's classifier (``--classifier FILE`` gives them other weights of it)
+CLASSIFIERS = (MNIST_CLASSIFIER, FASHION_CLASSIFIER)
 #: names ``--features`` took before extractors were a kind
 ALIASES = {"classifier": MNIST_CLASSIFIER}
 
@@ -32,15 +34,23 @@ class MNISTClassifierFeatures(FeatureExtractor):
         self.model = None
 
     def load(self, device) -> tuple[str, str]:
-        from ganzoo.eval.classifier import SHIPPED_WEIGHTS, load_classifier
+        from ganzoo.eval.classifier import SHIPPED, load_classifier
 
-        self.model, digest = load_classifier(self.weights, device)
-        return str(self.weights or SHIPPED_WEIGHTS.name), digest
+        dataset = self.datasets[0]
+        self.model, digest = load_classifier(self.weights, device, dataset)
+        return str(self.weights or SHIPPED[dataset][0].name), digest
 
     def embed(self, images: torch.Tensor) -> Features:
         from ganzoo.eval.classifier import embed_images
 
         return embed_images(self.model, images)
+
+
+class FashionClassifierFeatures(MNISTClassifierFeatures):
+    """The same classifier trained on Fashion-MNIST (`ganzoo train-classifier --dataset fashion-mnist`)."""
+
+    datasets = ("fashion-mnist",)
+    renamed = {"mnist_score": "fashion_score"}  # the Inception-style score, in this classifier's classes
 
 
 class InceptionFeatures(FeatureExtractor):
@@ -102,6 +112,8 @@ class PointFeatures(FeatureExtractor):
 def register_feature_extractors(register):
     register(MNIST_CLASSIFIER, MNISTClassifierFeatures, NoParams,
              "ganzoo's MNIST classifier (128-d features, 10 digit classes), shipped with ganzoo; scores mnist runs.")
+    register(FASHION_CLASSIFIER, FashionClassifierFeatures, NoParams,
+             "The same classifier trained on Fashion-MNIST (10 clothing classes), shipped; scores fashion-mnist runs.")
     register(INCEPTION, InceptionFeatures, NoParams,
              "torch-fidelity's Inception-v3 (2048-d features, the FID papers'); needs its weights on disk.")
     register(POINTS, PointFeatures, NoParams,
@@ -120,10 +132,11 @@ def describe(extractor: FeatureExtractor) -> str:
 def build_extractor(registry: Registry, name: str, classifier: Optional[str] = None) -> FeatureExtractor:
     """The extractor registered as ``name`` (``classifier``: weights of `ganzoo train-classifier` for the MNIST one)."""
     component = registry.get(KIND, name)
-    if classifier and name != MNIST_CLASSIFIER:
+    if classifier and not (isinstance(component.factory, type)
+                           and issubclass(component.factory, MNISTClassifierFeatures)):
         raise GanzooError(f"--classifier does not go with --features {name} ({name} replaces the classifier)")
     try:
-        extractor = (MNISTClassifierFeatures(None, classifier) if classifier
+        extractor = (component.factory(None, classifier) if classifier
                      else component.factory(component.params()))
     except (TypeError, ValueError) as error:
         raise GanzooError(f"feature extractor '{name}' ({component.plugin}) cannot be built: {error}") from error
@@ -148,7 +161,7 @@ def pick_extractor(registry: Registry, image_shape: Optional[tuple], dataset: st
             raise GanzooError(f"--features {name} cannot score this run's {shape_text}images of '{dataset}': {why}")
         return name, extractor
     components = registry.of_kind(KIND)
-    built = [(c.name, build_extractor(registry, c.name, classifier if c.name == MNIST_CLASSIFIER else None))
+    built = [(c.name, build_extractor(registry, c.name, classifier if c.name in CLASSIFIERS else None))
              for c in components]
     built.sort(key=lambda pair: dataset not in pair[1].datasets)  # stable: registry order within each group
     fitting = [(extractor_name, extractor) for extractor_name, extractor in built
