@@ -31,7 +31,8 @@ _LAZY = {
     "read_image_folder": "ganzoo.storage.folders", "read_packed": "ganzoo.storage.packed",
 }
 
-__all__ = sorted(["DataSource", "DataSpec", "FeatureExtractor", "Features", "GanzooError", "ImageData", "Metric", "default_data_root",
+__all__ = sorted(["DataSource", "DataSpec", "FeatureExtractor", "Features", "GanzooError", "ImageData", "Metric",
+                  "default_data_root",
                   "hookimpl", "unit_range", *_LAZY])
 
 

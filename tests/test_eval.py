@@ -76,7 +76,8 @@ def test_real_vs_real_on_mnist_looks_like_a_perfect_generator():
     from ganzoo.plugins.registry import load_registry
 
     registry = load_registry()
-    recipe = load_recipe(RECIPE, ["eval.metrics={fid: {}, mnist_score: {}, modes: {}}", "dataset.params.download=false"])
+    recipe = load_recipe(RECIPE, ["eval.metrics={fid: {}, mnist_score: {}, modes: {}}",
+                                  "dataset.params.download=false"])
     reference = Evaluator(registry, recipe, load_run_data(registry, recipe, str(SHARED_DATA)))
     scores = {key: entry["value"] for key, entry in reference.reference(2000).items()}
     assert scores["fid"] < 1.0

@@ -7,7 +7,8 @@ import torch
 
 from ganzoo import Features
 from ganzoo_metrics import maths
-from ganzoo_metrics.metrics import FID, KID, DCParams, DensityCoverage, KIDParams, MNISTScore, ModeParams, Modes, NoParams, PRParams, PrecisionRecall, ScoreParams
+from ganzoo_metrics.metrics import FID, KID, KIDParams, MNISTScore, ModeParams, Modes, NoParams, PRParams, PrecisionRecall, ScoreParams
+from ganzoo_metrics.metrics import DCParams, DensityCoverage
 
 
 def gaussian(n, dim=8, shift=0.0, seed=0):

@@ -212,7 +212,8 @@ class Evaluator:
                 drawn = training[torch.randperm(len(training), generator=rng)[:per_class]]
                 try:
                     generated.append(fid.compute(self.extractor.embed(images), reference)["fid"])
-                    real.append(fid.compute(self.extractor.embed(self.as_input(self.data.images[drawn])), reference)["fid"])
+                    training_features = self.extractor.embed(self.as_input(self.data.images[drawn]))
+                    real.append(fid.compute(training_features, reference)["fid"])
                 except (ValueError, RuntimeError) as error:  # too few images per class for the covariances
                     raise GanzooError(f"per-class FID of class {label}: {error}; use a larger -n") from error
         finally:
@@ -341,7 +342,8 @@ def print_report(report: dict[str, Any], as_json: bool = False) -> None:
     dataset = report.get("dataset", "MNIST")
     table = Table(title=f"{report['run']}  step {report['step']}  ({report['n']} images vs "
                         f"{report['test_images']} held-out {dataset} images"
-                        + (f", {report['features']}'s features)" if report.get("features") != MNIST_CLASSIFIER else ")"))
+                        + (f", {report['features']}'s features)" if report.get("features") != MNIST_CLASSIFIER
+                           else ")"))
     for column, justify in (("metric", "left"), ("generated", "right"), ("real vs real", "right"), ("better", "left")):
         table.add_column(column, justify=justify)
     arrows = {"lower": "lower ↓", "higher": "higher ↑", None: ""}

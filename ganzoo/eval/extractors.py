@@ -16,7 +16,8 @@ from ganzoo.metrics import FeatureExtractor, Features
 from ganzoo.plugins.registry import NoParams, Registry
 
 KIND = "feature_extractor"
-MNIST_CLASSIFIER, FASHION_CLASSIFIER, INCEPTION, POINTS = "mnist-classifier", "fashion-classifier", "inception", "points"
+MNIST_CLASSIFIER, FASHION_CLASSIFIER = "mnist-classifier", "fashion-classifier"
+INCEPTION, POINTS = "inception", "points"
 #: the extractors that are ganzoo's classifier (``--classifier FILE`` gives them other weights of it)
 CLASSIFIERS = (MNIST_CLASSIFIER, FASHION_CLASSIFIER)
 #: names ``--features`` took before extractors were a kind
@@ -140,23 +141,24 @@ def build_extractor(registry: Registry, name: str, classifier: Optional[str] = N
                      else component.factory(component.params()))
     except (TypeError, ValueError) as error:
         raise GanzooError(f"feature extractor '{name}' ({component.plugin}) cannot be built: {error}") from error
-    if not all(callable(getattr(extractor, method, None)) for method in ("accepts", "load", "embed")):
-        raise GanzooError(f"feature extractor '{name}' ({component.plugin}) is not a ganzoo.FeatureExtractor "
-                          "(it needs accepts, load and embed); fix the plugin")
+    if not isinstance(extractor, FeatureExtractor):
+        raise GanzooError(f"feature extractor '{name}' ({component.plugin}) gave a {type(extractor).__name__}, not a "
+                          "ganzoo.FeatureExtractor (subclass it: accepts, load, embed); fix the plugin")
     return extractor
 
 
 def pick_extractor(registry: Registry, image_shape: Optional[tuple], dataset: str, name: Optional[str] = None,
                    classifier: Optional[str] = None) -> tuple[str, FeatureExtractor]:
     """The extractor ``name`` names (refused when it cannot score this data), else the first registered one
-    that accepts it and can load, those naming ``dataset`` first. ``image_shape`` None: the shape is not known yet (before
-    the data is loaded), so only the dataset is checked. A one-line error when none accepts the data."""
+    that accepts it and can load, those naming ``dataset`` first. ``image_shape`` None: the shape is not known
+    yet (before the data is loaded), so only the dataset is checked. A one-line error when none accepts it."""
     shape_text = "x".join(map(str, image_shape)) + " " if image_shape is not None else ""
     if name is not None:
         name = ALIASES.get(name, name)
         extractor = build_extractor(registry, name, classifier)
+        only = extractor.datasets
         why = extractor.accepts(image_shape, dataset) if image_shape is not None else (
-            extractor.datasets and dataset not in extractor.datasets and f"it scores only {', '.join(extractor.datasets)}")
+            only and dataset not in only and f"it scores only {', '.join(only)}")
         if why:
             raise GanzooError(f"--features {name} cannot score this run's {shape_text}images of '{dataset}': {why}")
         return name, extractor

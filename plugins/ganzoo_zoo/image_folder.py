@@ -29,7 +29,7 @@ class ImageFolderParams:
     crop: bool = True  # centre-crop to a square after resizing; false stretches instead
     limit: Optional[int] = None  # keep only the first N images (in sorted path order)
     bad_images: str = "stop"  # stop | skip: an image that cannot be decoded stops the run (naming it), or is left out
-    held_out: int = 0  # N > 0: N images, drawn with held_out_seed, are the reference set of `ganzoo eval`, never trained on
+    held_out: int = 0  # N > 0: N images drawn with held_out_seed are `ganzoo eval`'s reference set, never trained on
     held_out_seed: int = 0
 
     def __post_init__(self):
