@@ -220,11 +220,14 @@ def register_feature_extractors(register):
     them (``""`` when it can). ``missing()`` says cheaply what stops it loading
     (weights absent, say). ``load(device)`` loads its weights and returns their
     name and SHA-256 (recorded in eval.json); ``embed(images)`` turns uint8
-    images ``(N, C, H, W)`` into ``ganzoo.Features``: the features, and the
-    class probabilities where it has classes (``None`` otherwise). ``ganzoo eval``
-    picks the first that accepts the run's data, those naming its dataset
-    first, or the one ``--features NAME`` names; the built-in ones are
-    ``mnist-classifier`` and ``inception``.
+    images ``(N, C, H, W)`` (data that are not pictures, such as 2-D points,
+    as they are) into ``ganzoo.Features``: the features, and the class
+    probabilities where it has classes (``None`` otherwise). ``fetch()``,
+    optional, gets what ``load`` needs when ``--features NAME`` names it
+    (Inception's weights are downloaded). ``ganzoo eval`` picks the first that
+    accepts the run's data and can load, those naming its dataset first, or the
+    one ``--features NAME`` names; the built-in ones are ``mnist-classifier``,
+    ``fashion-classifier``, ``inception`` and ``points``.
     """
 
 
