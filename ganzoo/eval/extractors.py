@@ -116,7 +116,8 @@ def register_feature_extractors(register):
     register(FASHION_CLASSIFIER, FashionClassifierFeatures, NoParams,
              "The same classifier trained on Fashion-MNIST (10 clothing classes), shipped; scores fashion-mnist runs.")
     register(INCEPTION, InceptionFeatures, NoParams,
-             "torch-fidelity's Inception-v3 (2048-d features, the FID papers'); needs its weights on disk.")
+             "torch-fidelity's Inception-v3 (2048-d features, the FID papers'); --features inception downloads "
+             "its weights.")
     register(POINTS, PointFeatures, NoParams,
              "Points (2-D mixtures) as their own features: the metrics compare the coordinates; no weights.")
 
