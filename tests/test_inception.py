@@ -141,3 +141,35 @@ def test_a_damaged_weights_file_is_one_line(torch_home, capsys):
     with pytest.raises(Exception, match="cannot load the Inception weights") as error:
         inception.load_inception("cpu")
     assert len(str(error.value).splitlines()) == 1
+
+
+REAL_WEIGHTS = inception.weights_path()  # under $TORCH_HOME as the tests start, before any fixture moves it
+
+
+@pytest.mark.skipif(not REAL_WEIGHTS.is_file(),
+                    reason=f"torch-fidelity's Inception weights are not at {REAL_WEIGHTS} (`ganzoo eval --features "
+                           "inception` downloads them there)")
+def test_fid_through_inception_is_torch_fidelitys_on_the_same_images():
+    import torch_fidelity
+    from ganzoo_metrics import maths
+
+    class Images(torch.utils.data.Dataset):
+        def __init__(self, images):
+            self.images = images
+
+        def __len__(self):
+            return len(self.images)
+
+        def __getitem__(self, index):
+            return self.images[index]
+
+    rng = torch.Generator().manual_seed(0)
+    first = torch.randint(0, 256, (12, 3, 32, 32), generator=rng, dtype=torch.uint8)  # Inception is slow on a CPU
+    second = (first.float() * 0.7 + 20).to(torch.uint8)
+    model, _ = inception.load_inception("cpu")
+    ours = maths.frechet_distance(inception.embed_inception(model, first).features,
+                                  inception.embed_inception(model, second).features)
+    theirs = torch_fidelity.calculate_metrics(input1=Images(first), input2=Images(second), fid=True, cuda=False,
+                                              feature_extractor_weights_path=str(REAL_WEIGHTS), verbose=False,
+                                              cache=False)["frechet_inception_distance"]
+    assert ours == pytest.approx(theirs, rel=1e-4)
