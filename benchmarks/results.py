@@ -84,7 +84,8 @@ def machine(device: str) -> str:
 
 
 def classifier_sha256(results: list[dict]) -> str:
-    found = {r["eval"]["classifier_sha256"] for r in results if "eval" in r}
+    # weights_sha256 since feature extractors are a plugin kind; classifier_sha256 in older results
+    found = {r["eval"].get("weights_sha256") or r["eval"]["classifier_sha256"] for r in results if "eval" in r}
     return ", ".join(sorted(found)) or "none used"
 
 

@@ -7,7 +7,7 @@ need torch are imported on first use.
 from ganzoo.data import DataSource, DataSpec, ImageData, default_data_root, unit_range
 from ganzoo.errors import GanzooError, first_line
 from ganzoo.hookspecs import hookimpl
-from ganzoo.metrics import Features, Metric
+from ganzoo.metrics import FeatureExtractor, Features, Metric
 
 __version__ = "0.1.0"
 
@@ -31,8 +31,8 @@ _LAZY = {
     "read_image_folder": "ganzoo.storage.folders", "read_packed": "ganzoo.storage.packed",
 }
 
-__all__ = sorted(["DataSource", "DataSpec", "Features", "GanzooError", "ImageData", "Metric", "default_data_root",
-                  "first_line", "hookimpl", "unit_range", *_LAZY])
+__all__ = sorted(["DataSource", "DataSpec", "FeatureExtractor", "Features", "GanzooError", "ImageData", "Metric",
+                  "default_data_root", "first_line", "hookimpl", "unit_range", *_LAZY])
 
 
 def __getattr__(name):

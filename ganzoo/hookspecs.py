@@ -202,8 +202,32 @@ def register_metrics(register):
     ``compute(generated, real)`` returns a dict of named floats, and whose
     ``better`` maps each of those names to ``"lower"`` or ``"higher"``.
     ``generated`` and ``real`` are ``ganzoo.Features``: the activations
-    (``features``, N x 128) and class probabilities (``probs``, N x 10) of
-    ganzoo's MNIST classifier on the generated images and on the MNIST test set.
+    (``features``, N x D) and class probabilities (``probs``, N x K, or ``None``
+    from an extractor without classes) of the run's feature extractor
+    (``register_feature_extractors``; ganzoo's MNIST classifier for MNIST, D =
+    128, K = 10) on the generated images and on the reference set.
+    """
+
+
+@hookspec
+def register_feature_extractors(register):
+    """Register feature extractors: the space ``ganzoo eval``'s metrics compare images in.
+
+    ``factory(params)`` returns a ``ganzoo.FeatureExtractor``. Its ``image_shape``
+    (``(C, H, W)``, or ``None`` for any size with one of ``channels``) and
+    ``datasets`` (registered dataset names; empty for any) say which data it
+    accepts, and ``accepts(image_shape, dataset)`` returns why it cannot score
+    them (``""`` when it can). ``missing()`` says cheaply what stops it loading
+    (weights absent, say). ``load(device)`` loads its weights and returns their
+    name and SHA-256 (recorded in eval.json); ``embed(images)`` turns uint8
+    images ``(N, C, H, W)`` (data that are not pictures, such as 2-D points,
+    as they are) into ``ganzoo.Features``: the features, and the class
+    probabilities where it has classes (``None`` otherwise). ``fetch()``,
+    optional, gets what ``load`` needs when ``--features NAME`` names it
+    (Inception's weights are downloaded). ``ganzoo eval`` picks the first that
+    accepts the run's data and can load, those naming its dataset first, or the
+    one ``--features NAME`` names; the built-in ones are ``mnist-classifier``,
+    ``fashion-classifier``, ``inception`` and ``points``.
     """
 
 

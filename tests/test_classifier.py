@@ -28,15 +28,31 @@ def test_the_weights_are_read_with_weights_only(monkeypatch):
     assert seen == [True]
 
 
-def test_altered_shipped_weights_are_refused(tmp_path, monkeypatch):
-    altered = tmp_path / "mnist_classifier.pt"
-    shutil.copy(classifier.SHIPPED_WEIGHTS, altered)
+@pytest.mark.parametrize("dataset", ["mnist", "fashion-mnist"])
+def test_altered_shipped_weights_are_refused(tmp_path, monkeypatch, dataset):
+    shipped, digest, floor = classifier.SHIPPED[dataset]
+    altered = tmp_path / shipped.name
+    shutil.copy(shipped, altered)
     with open(altered, "r+b") as handle:
         handle.seek(-100, 2)
         handle.write(b"\x00" * 10)
-    monkeypatch.setattr(classifier, "SHIPPED_WEIGHTS", altered)
+    monkeypatch.setitem(classifier.SHIPPED, dataset, (altered, digest, floor))
     with pytest.raises(GanzooError, match="do not match their pinned SHA-256"):
-        classifier.load_classifier()
+        classifier.load_classifier(dataset=dataset)
+
+
+FASHION_PACKAGE = "/usr/share/datasets/fashion-mnist"
+
+
+@pytest.mark.skipif(not __import__("os").path.isdir(FASHION_PACKAGE),
+                    reason=f"Fashion-MNIST is not in {FASHION_PACKAGE} (apt-get install dataset-fashion-mnist)")
+def test_the_shipped_fashion_classifier_is_right_on_at_least_90_percent_of_the_test_set(tmp_path):
+    from ganzoo_zoo.fashion_mnist import FashionMNISTParams, load_fashion_mnist
+
+    model, digest = classifier.load_classifier(dataset="fashion-mnist")
+    assert digest == classifier.SHIPPED["fashion-mnist"][1]
+    test = load_fashion_mnist(FashionMNISTParams(root=str(tmp_path))).held_out
+    assert classifier.accuracy(model, test.images, test.labels) >= 0.90
 
 
 def test_a_file_that_is_not_a_classifier_is_refused(tmp_path):

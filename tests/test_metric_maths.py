@@ -8,6 +8,7 @@ import torch
 from ganzoo import Features
 from ganzoo_metrics import maths
 from ganzoo_metrics.metrics import FID, KID, KIDParams, MNISTScore, ModeParams, Modes, NoParams, PRParams, PrecisionRecall, ScoreParams
+from ganzoo_metrics.metrics import DCParams, DensityCoverage
 
 
 def gaussian(n, dim=8, shift=0.0, seed=0):
@@ -109,3 +110,34 @@ def test_precision_and_recall_with_knn_manifolds():
     two_clusters = torch.cat([real[:200], real[200:] + 100.0])
     half = pr.compute(Features(real[:200], None), Features(two_clusters, None))
     assert half["precision"] == 1.0 and half["recall"] == pytest.approx(0.5)
+
+
+def test_density_and_coverage_with_the_real_knn_manifold():
+    dc = DensityCoverage(DCParams(k=5))
+    real = gaussian(400, dim=4, seed=5)
+    same = dc.compute(Features(real, None), Features(real, None))
+    assert same["coverage"] == 1.0 and same["density"] >= 1.0  # each real is in its own ball and k others'
+    assert dc.compute(Features(real + 100.0, None), Features(real, None)) == {"density": 0.0, "coverage": 0.0}
+    # Fakes all on one real sample: they fall in the balls around it (dense), and cover only its neighbourhood.
+    collapsed = dc.compute(Features(real[:1].repeat(400, 1), None), Features(real, None))
+    assert collapsed["coverage"] < 0.1
+    # Fakes covering one of two far-apart real clusters: half the coverage, and an outlier among the fakes
+    # changes neither (precision/recall's fake manifold would grow around it).
+    two_clusters = torch.cat([real[:200], real[200:] + 100.0])
+    half = dc.compute(Features(real[:200], None), Features(two_clusters, None))
+    assert half["coverage"] == pytest.approx(0.5)
+    with_outlier = dc.compute(Features(torch.cat([real[:200], torch.full((1, 4), 50.0, dtype=real.dtype)]), None),
+                              Features(two_clusters, None))
+    assert with_outlier["coverage"] == half["coverage"]
+
+
+def test_density_matches_a_direct_double_loop():
+    real, fake = gaussian(60, dim=3, seed=1), gaussian(50, dim=3, shift=0.3, seed=2)
+    k = 4
+    dist = torch.cdist(real.float(), real.float())
+    radii = dist.sort(dim=1).values[:, k]  # column 0 is the point itself
+    inside = [[float(torch.dist(f.float(), r.float())) <= float(radii[i]) for i, r in enumerate(real)] for f in fake]
+    density = sum(map(sum, inside)) / (k * len(fake))
+    coverage = sum(any(row[i] for row in inside) for i in range(len(real))) / len(real)
+    got = maths.density_coverage(real, fake, k, chunk=7)
+    assert got == (pytest.approx(density), pytest.approx(coverage))

@@ -175,3 +175,18 @@ def test_image_folder_can_skip_images_that_cannot_be_decoded_and_count_them(tmp_
     with pytest.warns(UserWarning, match="left out 1 of 4 images"):
         data = load_image_folder(ImageFolderParams(path=str(tmp_path), size=8, bad_images="skip"))
     assert data.images.shape == (3, 3, 8, 8)
+
+
+def test_an_image_folder_holds_out_a_seeded_split_that_training_never_sees(tmp_path):
+    for i in range(10):
+        _save(tmp_path / ("cats" if i < 5 else "dogs") / f"{i}.png", (8, 8), (25 * i, 0, 0))
+    whole = load_image_folder(ImageFolderParams(path=str(tmp_path), size=8))
+    data = load_image_folder(ImageFolderParams(path=str(tmp_path), size=8, held_out=3, held_out_seed=1))
+    again = load_image_folder(ImageFolderParams(path=str(tmp_path), size=8, held_out=3, held_out_seed=1))
+    assert len(data) == 7 and len(data.held_out) == 3 and torch.equal(data.held_out.images, again.held_out.images)
+    reds = lambda d: sorted(d.images[:, 0, 0, 0].tolist())  # noqa: E731 - each image's red is its own
+    assert sorted(reds(data) + reds(data.held_out)) == reds(whole) and not set(reds(data)) & set(reds(data.held_out))
+    for part in (data, data.held_out):  # labels follow their images
+        assert [int(label) for label in part.labels] == [int(red >= 125) for red in part.images[:, 0, 0, 0]]
+    with pytest.raises(ValueError, match="must leave images to train on"):
+        load_image_folder(ImageFolderParams(path=str(tmp_path), size=8, held_out=10))

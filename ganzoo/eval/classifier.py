@@ -26,6 +26,11 @@ from ganzoo.models import eval_mode
 SHIPPED_WEIGHTS = Path(__file__).parents[1] / "assets" / "mnist_classifier.pt"
 #: SHA-256 of the shipped weights; `ganzoo train-classifier` prints the hash of a new file.
 SHIPPED_SHA256 = "dd64ecca2730511b8120c8fdcde79c85afd1ff88b7061d0098693d71f6fc5009"
+#: dataset -> (shipped weights, their SHA-256, the test accuracy below which `train-classifier` warns):
+#: the classifiers ganzoo ships, one architecture trained the same way on each dataset
+SHIPPED = {"mnist": (SHIPPED_WEIGHTS, SHIPPED_SHA256, 0.99),
+           "fashion-mnist": (SHIPPED_WEIGHTS.with_name("fashion_classifier.pt"),
+                             "4a9de22bc1408011035aa28ec58ace9795e30b60e234f1a2df577282300c4ed8", 0.90)}
 FORMAT = "ganzoo-mnist-classifier"
 VERSION = 1
 FEATURE_DIM = 128
@@ -89,15 +94,17 @@ def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def load_classifier(path: Optional[str | Path] = None, device: str | torch.device = "cpu") -> tuple[MNISTClassifier, str]:
+def load_classifier(path: Optional[str | Path] = None, device: str | torch.device = "cpu",
+                    dataset: str = "mnist") -> tuple[MNISTClassifier, str]:
     """The classifier in eval mode and the SHA-256 of its file.
 
-    Without ``path``, the weights shipped in the package, which must match
-    ``SHIPPED_SHA256``. A ``path`` of the user's own is used as it is (its hash
+    Without ``path``, the weights shipped in the package for ``dataset``, which must match
+    their pinned SHA-256 (``SHIPPED``). A ``path`` of the user's own is used as it is (its hash
     goes into the evaluation report).
     """
     shipped = path is None
-    path = Path(SHIPPED_WEIGHTS if shipped else path)
+    shipped_path, shipped_sha256, _ = SHIPPED[dataset]
+    path = Path(shipped_path if shipped else path)
     try:
         data = path.read_bytes()
     except OSError as error:
@@ -106,9 +113,9 @@ def load_classifier(path: Optional[str | Path] = None, device: str | torch.devic
                               "reinstall ganzoo, or train them again with `ganzoo train-classifier`") from error
         raise GanzooError(f"cannot read classifier weights '{path}': {error.strerror or error}") from error
     digest = sha256_of(data)
-    if shipped and digest != SHIPPED_SHA256:
+    if shipped and digest != shipped_sha256:
         raise GanzooError(f"ganzoo's classifier weights {path} do not match their pinned SHA-256 "
-                          f"(expected {SHIPPED_SHA256[:12]}..., found {digest[:12]}...); the file is damaged "
+                          f"(expected {shipped_sha256[:12]}..., found {digest[:12]}...); the file is damaged "
                           "or was replaced: reinstall ganzoo")
     try:
         payload = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
@@ -186,15 +193,23 @@ def train_classifier(train: tuple[torch.Tensor, torch.Tensor], epochs: int = 5, 
 
 
 def retrain(data_root: Optional[str], out: str | Path, epochs: int = 5, seed: int = 0, device: str = "auto",
-            report: Callable[[str], None] = print) -> tuple[float, str]:
-    """``ganzoo train-classifier``: train on MNIST train, test on MNIST test, write the weights."""
+            report: Callable[[str], None] = print, dataset: str = "mnist") -> tuple[float, str]:
+    """``ganzoo train-classifier``: train on the dataset's training set, test on its held-out test set,
+    write the weights. ``dataset``: ``mnist`` (read here, never downloaded) or another one ganzoo ships a
+    classifier for, read through its registered loader."""
     from ganzoo.components import resolve_device
-    from ganzoo.eval.mnist_data import mnist_root, read_mnist
 
-    root = mnist_root(data_root)
-    why = "the classifier is trained on it"
-    train = read_mnist(root, "train", why)
-    test = read_mnist(root, "test", why)
+    if dataset not in SHIPPED:
+        raise GanzooError(f"--dataset must be one of {', '.join(SHIPPED)}, got '{dataset}'")
+    if dataset == "mnist":
+        from ganzoo.eval.mnist_data import mnist_root, read_mnist
+
+        root = mnist_root(data_root)
+        why = "the classifier is trained on it"
+        train = read_mnist(root, "train", why)
+        test = read_mnist(root, "test", why)
+    else:
+        train, test = read_labelled_splits(dataset, data_root)
     target = resolve_device(device)
     started = time.perf_counter()
     model = train_classifier(train, epochs=epochs, seed=seed, device=target, report=report)
@@ -203,7 +218,25 @@ def retrain(data_root: Optional[str], out: str | Path, epochs: int = 5, seed: in
                                           "torch": str(torch.__version__)})
     report(f"test accuracy {100 * test_accuracy:.2f}% after {epochs} epochs ({time.perf_counter() - started:.0f} s)")
     report(f"wrote {out}, sha256 {digest}")
-    report("to ship it: copy it to ganzoo/assets/mnist_classifier.pt and set SHIPPED_SHA256 in ganzoo/eval/classifier.py")
-    if test_accuracy < 0.99:
-        report("warning: below 99% test accuracy; train longer (--epochs) before shipping it")
+    shipped_path, _, floor = SHIPPED[dataset]
+    report(f"to ship it: copy it to ganzoo/assets/{shipped_path.name} and set its SHA-256 in SHIPPED "
+           "(ganzoo/eval/classifier.py)")
+    if test_accuracy < floor:
+        report(f"warning: below {100 * floor:.0f}% test accuracy; train longer (--epochs) before shipping it")
     return test_accuracy, digest
+
+
+def read_labelled_splits(dataset: str, data_root: Optional[str]):
+    """``((train images, labels), (test images, labels))`` of a registered dataset that holds its test set out."""
+    import dataclasses
+
+    from ganzoo.plugins.registry import load_registry
+
+    component = load_registry().get("dataset", dataset)
+    names = {f.name for f in dataclasses.fields(component.params)}
+    params = component.params(**{key: value for key, value in (("root", data_root), ("download", False))
+                                 if key in names and value is not None})
+    data = component.factory(params)
+    if data.held_out is None or data.labels is None or data.held_out.labels is None:
+        raise GanzooError(f"dataset '{dataset}' holds no labelled test set out to measure the classifier on")
+    return (data.images, data.labels), (data.held_out.images, data.held_out.labels)

@@ -1,8 +1,10 @@
 """Scoring generators with the registered metrics, beside real-vs-real references.
 
-Every metric sees the generated images and the MNIST test set through ganzoo's
-own classifier (``ganzoo.eval.classifier``). The same metrics computed on an MNIST
-train sample of the same size show what a perfect generator would score.
+Every metric sees the generated images and the dataset's held-out reference set
+(``ImageData.held_out``: MNIST's and Fashion-MNIST's test sets) through a feature extractor
+(``register_feature_extractors``: the one that accepts the run's data, ganzoo's own MNIST classifier
+for MNIST, unless ``--features`` names another). The same metrics computed on a sample of the
+training images of the same size show what a perfect generator would score.
 """
 
 from __future__ import annotations
@@ -17,25 +19,23 @@ import torch
 from omegaconf import OmegaConf
 
 from ganzoo.training import checkpoint
-from ganzoo.eval.classifier import embed_images, load_classifier
+from ganzoo.eval.extractors import INCEPTION, MNIST_CLASSIFIER, pick_extractor
 from ganzoo.components import resolve_device
-from ganzoo.data import DataSpec
+from ganzoo.data import DataSpec, ImageData
 from ganzoo.errors import GanzooError
 from ganzoo.output.files import write_text_atomic
 from ganzoo.metrics import BETTER, Features
 from ganzoo.models import eval_mode
-from ganzoo.eval.mnist_data import FIX, mnist_root, read_mnist
 from ganzoo.recipe import MIN_EVAL_IMAGES, Recipe, type_params
 from ganzoo.plugins.registry import Registry, load_registry
 from ganzoo.training.run_folder import EVAL_FILE, INCEPTION_EVAL_FILE
-from ganzoo.output.sampling import load_generator, sample_images
+from ganzoo.output.sampling import load_generator, sample_images, sample_raw
 
-IMAGE_SHAPE = (1, 28, 28)
-FEATURE_EXTRACTORS = CLASSIFIER, INCEPTION = ("classifier", "inception")
-# Through Inception, the classifier's score is the Inception Score, and ImageNet's 1,008 classes are not digits.
-INCEPTION_RENAMED = {"mnist_score": "inception_score"}
-INCEPTION_DROPPED = ("modes",)
-EVAL_FILES = {CLASSIFIER: EVAL_FILE, INCEPTION: INCEPTION_EVAL_FILE}
+def eval_file(features: Optional[str]) -> str:
+    """The report's file: eval.json for the extractor picked for the data, eval-NAME.json for one --features names."""
+    if features is None:
+        return EVAL_FILE
+    return INCEPTION_EVAL_FILE if features == INCEPTION else f"eval-{features}.json"
 
 
 def build_metrics(registry: Registry, recipe: Recipe) -> list[tuple[str, Any]]:
@@ -62,52 +62,91 @@ def build_metrics(registry: Registry, recipe: Recipe) -> list[tuple[str, Any]]:
     return metrics
 
 
-def check_image_shape(spec: DataSpec) -> None:
-    if tuple(spec.image_shape) != IMAGE_SHAPE:
-        shape = "x".join(map(str, spec.image_shape))
-        raise GanzooError(f"ganzoo's metrics use an MNIST classifier and need 1x28x28 images; this run makes {shape}")
+#: what to do about a run that cannot be scored, said by each place that scores one
+TRAINING_FIX = "set eval.every=0 to train without evaluation"
+EVAL_FIX = "`ganzoo sample` still draws images from its generator"
 
 
-# The data ganzoo's metrics can score: the shipped classifier and the reference test set are MNIST's.
-SCORED_DATASETS = ("mnist",)
-
-
-def check_dataset(recipe: Recipe, fix: str) -> None:
-    """Refuse to score a run on other data: Fashion-MNIST, say, has MNIST's shape but not its digits."""
+def check_scorable(registry: Registry, recipe: Recipe, fix: str, image_shape: Optional[tuple] = None,
+                   features: Optional[str] = None, classifier: Optional[str] = None) -> tuple[str, Any]:
+    """The feature extractor (name, extractor) that scores the run's data, or a one-line refusal when none
+    accepts them or the one that does cannot load (weights not on disk). ``image_shape`` None: before the data
+    is loaded, only the dataset is known, so this refuses only when no extractor could score it."""
     name = recipe.config.dataset.name
-    if name not in SCORED_DATASETS:
-        raise GanzooError(f"ganzoo's metrics compare images with MNIST digits (through an MNIST classifier, against "
-                          f"the MNIST test set); this run trains on '{name}', so its scores would mean nothing; {fix}")
+    try:
+        chosen, extractor = pick_extractor(registry, image_shape, name, features, classifier)
+    except GanzooError as error:
+        raise GanzooError(f"{error}; {fix}") from error
+    problem = extractor.missing()
+    if problem:
+        raise GanzooError(f"scoring this run's '{name}' data goes through the feature extractor '{chosen}': "
+                          f"{problem}; {fix}")
+    return chosen, extractor
+
+
+def with_reference(data: ImageData, folder: str) -> ImageData:
+    """``data`` with the images of ``folder`` (read as the run's images are shaped) as its reference set."""
+    import dataclasses
+
+    from ganzoo.storage.folders import read_image_folder
+
+    shape = tuple(data.images.shape[1:])
+    if len(shape) != 3 or shape[0] not in (1, 3) or shape[1] != shape[2]:
+        raise GanzooError(f"--reference FOLDER needs a run on square 1- or 3-channel pictures; this run's data are "
+                          f"{'x'.join(map(str, shape))}")
+    reference = read_image_folder(folder, size=shape[1], channels=shape[0])
+    return dataclasses.replace(data, held_out=reference)
+
+
+def load_run_data(registry: Registry, recipe: Recipe, data_root: Optional[str] = None) -> ImageData:
+    """The run's dataset as its recipe loads it (``data_root``, given, replaces ``dataset.params.root``)."""
+    from ganzoo.components import load_data
+
+    if data_root is not None:
+        import dataclasses
+
+        params = recipe.params["dataset"]
+        if not any(f.name == "root" for f in dataclasses.fields(params)):
+            raise GanzooError(f"--data gives a dataset root, and dataset '{recipe.config.dataset.name}' takes none "
+                              "(its params have no root)")
+        recipe.params["dataset"] = dataclasses.replace(params, root=str(data_root))
+    recorded = OmegaConf.select(recipe.config, "dataset.params.root", default=None)
+    try:
+        return load_data(registry, recipe)
+    except GanzooError as error:
+        where = (f"the run read its data from {recorded} (dataset.params.root in its recipe.yaml); if they moved, "
+                 "give --data NEW_FOLDER" if recorded and data_root is None else
+                 f"ganzoo eval reads the run's dataset ({recipe.config.dataset.name}) to score against; "
+                 "give --data ROOT, the folder that holds it")
+        raise GanzooError(f"{error} ({where})") from error
 
 
 class Evaluator:
-    """Holds the classifier, the test-set features and the metrics; scores uint8 images or generators."""
+    """Holds the feature extractor, the test-set features and the metrics; scores uint8 images or generators.
 
-    def __init__(self, registry: Registry, recipe: Recipe, data_root: Optional[str] = None,
-                 classifier: Optional[str] = None, device: str | torch.device = "cpu", features: str = "classifier"):
+    ``features`` names the extractor; ``None`` picks the one that accepts the run's data."""
+
+    def __init__(self, registry: Registry, recipe: Recipe, data: ImageData, classifier: Optional[str] = None,
+                 device: str | torch.device = "cpu", features: Optional[str] = None, fix: str = TRAINING_FIX):
         self.metrics = build_metrics(registry, recipe)
-        self.features = features
-        recipe_root = OmegaConf.select(recipe.config, "dataset.params.root", default=None)
-        self.data_root = mnist_root(data_root, recipe_root)
-        self.fix = FIX if data_root or not recipe_root else (
-            f"the run read its data from {recipe_root} (dataset.params.root in its recipe.yaml); "
-            "if they moved, give --data NEW_FOLDER")
+        self.dataset = recipe.config.dataset.name
+        self.data = data
+        if data.held_out is None:
+            raise GanzooError(f"dataset '{self.dataset}' holds no reference set out (its ImageData.held_out) to "
+                              "score generated images against; give `ganzoo eval --reference FOLDER` (images "
+                              "the run never trained on), or train with a dataset that holds some out "
+                              "(image-folder: dataset.params.held_out=N)")
+        self.image_shape = tuple(data.held_out.images.shape[1:])
+        self.pictures = len(self.image_shape) == 3  # else points, say: scored as they are
+        self.reference_images = self.as_input(data.held_out.images)
+        self.features, self.extractor = check_scorable(registry, recipe, fix, self.image_shape, features, classifier)
         self.device = resolve_device(device)
-        test_images, _ = read_mnist(self.data_root, "test", fix=self.fix)
-        if features == INCEPTION:
-            from ganzoo.eval.inception import embed_inception, load_inception
-
-            self.model, self.weights_sha256 = load_inception(self.device)
-            self.embed = embed_inception
-            self.metrics = [(name, metric) for name, metric in self.metrics if name not in INCEPTION_DROPPED]
-        else:
-            self.model, self.weights_sha256 = load_classifier(classifier, self.device)
-            self.embed = embed_images
-        self.real = self.embed(self.model, test_images)
+        self.weights, self.weights_sha256 = self.extractor.load(self.device)
+        self.real = self.extractor.embed(self.reference_images)
 
     def score(self, images: torch.Tensor) -> dict[str, dict[str, Any]]:
-        """Each metric value of uint8 images (N, 1, 28, 28) against the test set: {name: {value, better, metric}}."""
-        return self.score_features(self.embed(self.model, images))
+        """Each metric value of uint8 images (N, C, H, W) against the reference set: {name: {value, better, metric}}."""
+        return self.score_features(self.extractor.embed(images))
 
     def score_features(self, generated: Features) -> dict[str, dict[str, Any]]:
         values: dict[str, dict[str, Any]] = {}
@@ -118,7 +157,9 @@ class Evaluator:
                 raise GanzooError(f"metric '{name}': {error}") from error
             better = getattr(metric, "better", {}) or {}
             for reported, value in dict(result).items():
-                key = INCEPTION_RENAMED.get(reported, reported) if self.features == INCEPTION else reported
+                if reported in self.extractor.dropped:  # meaningless in this space (its classes are not digits)
+                    continue
+                key = self.extractor.renamed.get(reported, reported)
                 if key in values:
                     raise GanzooError(f"metrics '{values[key]['metric']}' and '{name}' both report '{key}'; "
                                       "choose one in eval.metrics")
@@ -129,40 +170,102 @@ class Evaluator:
 
     def score_generator(self, generator, spec: DataSpec, n: int, seed: int = 0) -> dict[str, dict[str, Any]]:
         """Score ``n`` images of ``generator`` (put in eval mode for the draw, then restored)."""
-        check_image_shape(spec)
         with eval_mode(generator):
-            images = sample_images(generator, spec, n, seed=seed)
+            images = self.draw(generator, spec, n, seed)
         return self.score(images)
 
+    def draw(self, generator, spec: DataSpec, n: int, seed: int, label: Optional[int] = None) -> torch.Tensor:
+        """``n`` samples of ``generator`` as the extractor takes them: uint8 pictures, or points as they are."""
+        if self.pictures:
+            return sample_images(generator, spec, n, seed=seed, label=label)
+        return sample_raw(generator, spec, n, seed=seed, label=label)
+
+    def as_input(self, images: torch.Tensor) -> torch.Tensor:
+        return as_uint8(images) if self.pictures else images
+
+    def class_scores(self, generator, spec: DataSpec, n: int, seed: int = 0) -> dict[str, dict[str, Any]]:
+        """Per-class FID of a conditional generator (StudioGAN's intra-FID), beside real vs real:
+        ``{"class_fid": {value, real_vs_real, better, metric}}``, the mean over classes of the FID between the
+        images generated with one class label and the reference images of that class (the training images of
+        that class, real vs real). Empty when the generator is not conditional, the data have no labels on
+        both sides, or the recipe's metrics leave FID out."""
+        fid = dict(self.metrics).get("fid")
+        reference_labels = self.data.held_out.labels
+        if (fid is None or not spec.num_classes or not getattr(generator, "conditional", False)
+                or reference_labels is None or self.data.labels is None):
+            return {}
+        per_class = max(2, n // spec.num_classes)
+        rng = torch.Generator().manual_seed(seed)
+        generated, real = [], []
+        with eval_mode(generator):
+            for label in range(spec.num_classes):
+                reference = self.real_of_class(reference_labels, label)
+                training = (self.data.labels == label).nonzero()[:, 0]
+                if reference is None or len(training) < 2:
+                    continue  # a class too small to fit a Gaussian to
+                images = self.draw(generator, spec, per_class, seed + label, label)
+                drawn = training[torch.randperm(len(training), generator=rng)[:per_class]]
+                try:
+                    generated.append(fid.compute(self.extractor.embed(images), reference)["fid"])
+                    training_features = self.extractor.embed(self.as_input(self.data.images[drawn]))
+                    real.append(fid.compute(training_features, reference)["fid"])
+                except (ValueError, RuntimeError) as error:  # too few images per class for the covariances
+                    raise GanzooError(f"per-class FID of class {label}: {error}; use a larger -n") from error
+        if not generated:
+            return {}
+        return {"class_fid": {"value": sum(generated) / len(generated), "real_vs_real": sum(real) / len(real),
+                              "better": "lower", "metric": "fid"}}
+
+    def real_of_class(self, labels: torch.Tensor, label: int) -> Optional[Features]:
+        """The reference features of one class (None when it holds fewer than 2 images)."""
+        index = (labels == label).nonzero()[:, 0]
+        if len(index) < 2:
+            return None
+        return Features(self.real.features[index], None if self.real.probs is None else self.real.probs[index])
+
     def reference(self, n: int, seed: int = 0) -> dict[str, dict[str, Any]]:
-        """The metrics of ``n`` real MNIST train images against the test set: what "good" looks like."""
-        train_images, _ = read_mnist(self.data_root, "train", fix=self.fix)
+        """The metrics of ``n`` real training images against the reference set: what "good" looks like."""
+        train_images = self.data.images
         if n > len(train_images):
-            raise GanzooError(f"-n {n} is more than the {len(train_images)} MNIST train images that the real-vs-real "
-                              f"reference draws from; use -n {len(train_images)} or fewer")
+            raise GanzooError(f"-n {n} is more than the {len(train_images)} training images of '{self.dataset}' that "
+                              f"the real-vs-real reference draws from; use -n {len(train_images)} or fewer")
         rng = torch.Generator().manual_seed(seed)
         index = torch.randperm(len(train_images), generator=rng)[:n]
-        return self.score(train_images[index])
+        return self.score(self.as_input(train_images[index]))
+
+
+def as_uint8(images: torch.Tensor) -> torch.Tensor:
+    """Pictures as feature extractors take them: uint8 as they are, floats in [-1, 1] scaled (``to_uint8``)."""
+    if images.dtype == torch.uint8:
+        return images
+    from ganzoo.output.images import to_uint8
+
+    return to_uint8(images)
 
 
 def evaluate_run(run_dir: str | Path, n: Optional[int] = None, seed: int = 0, data_root: Optional[str] = None,
                  classifier: Optional[str] = None, device: str = "auto",
-                 registry: Optional[Registry] = None, features: str = CLASSIFIER) -> dict[str, Any]:
-    """``ganzoo eval``: score a run's newest checkpoint, beside real-vs-real; write RUN_DIR/eval.json
-    (eval-inception.json with Inception's features)."""
+                 registry: Optional[Registry] = None, features: Optional[str] = None,
+                 reference: Optional[str] = None) -> dict[str, Any]:
+    """``ganzoo eval``: score a run's newest checkpoint, beside real-vs-real, through the feature extractor
+    ``features`` names (None: the one that accepts the run's data); write RUN_DIR/eval.json
+    (eval-NAME.json for an extractor ``features`` names, eval-inception.json for Inception). ``reference``:
+    a folder of images that replaces the dataset's held-out reference set."""
     started = time.perf_counter()
     run_dir = Path(run_dir)
-    if features not in FEATURE_EXTRACTORS:
-        raise GanzooError(f"--features must be one of {', '.join(FEATURE_EXTRACTORS)}, got '{features}'")
-    if features == INCEPTION:
-        if classifier:
-            raise GanzooError("--classifier does not go with --features inception (Inception replaces the classifier)")
-        from ganzoo.eval.inception import check_available
+    registry = registry or load_registry()
+    if features is not None:  # a misnamed or unusable extractor fails before anything slow
+        from ganzoo.eval.extractors import ALIASES, build_extractor
 
-        check_available()  # before anything slow
+        features = ALIASES.get(features, features)
+        named = build_extractor(registry, features, classifier)
+        if callable(getattr(named, "fetch", None)):
+            named.fetch()  # e.g. Inception's weights, downloaded when not on disk
+        problem = named.missing()
+        if problem:
+            raise GanzooError(problem)
     if not run_dir.is_dir():
         raise GanzooError(f"run directory '{run_dir}' not found; give the folder `ganzoo run` printed")
-    registry = registry or load_registry()
     state = checkpoint.load_checkpoint(run_dir)
     from ganzoo.eval.translation_eval import evaluate_translation_run, run_directions
 
@@ -172,29 +275,40 @@ def evaluate_run(run_dir: str | Path, n: Optional[int] = None, seed: int = 0, da
     n = recipe.config.eval.n if n is None else n
     if n < MIN_EVAL_IMAGES:
         raise GanzooError(f"-n must be at least {MIN_EVAL_IMAGES}, got {n}")
-    check_image_shape(DataSpec.from_dict(state["data_spec"]))
-    check_dataset(recipe, "`ganzoo sample` still draws images from its generator")
+    check_scorable(registry, recipe, EVAL_FIX, tuple(DataSpec.from_dict(state["data_spec"]).image_shape), features,
+                   classifier)
     target = resolve_device(device)
-    evaluator = Evaluator(registry, recipe, data_root, classifier, target, features)
+    data = load_run_data(registry, recipe, data_root)
+    if reference is not None:
+        data = with_reference(data, reference)
+    evaluator = Evaluator(registry, recipe, data, classifier, target, features, EVAL_FIX)
     real = evaluator.reference(n, seed)  # first: it checks that n fits the train set
     generator, spec = load_generator(run_dir, registry, str(target), state=state)
     generated = evaluator.score_generator(generator, spec, n, seed)
+    by_class = evaluator.class_scores(generator, spec, n, seed)
     report = {
         "run": str(run_dir),
         "checkpoint": state["path"],
         "step": int(state["step"]),
         "n": n,
         "seed": seed,
+        "dataset": evaluator.dataset,
+        "reference": str(reference) if reference is not None else "held out by the dataset",
         "test_images": len(evaluator.real),
-        "data_root": str(evaluator.data_root),
-        "features": features,
-        f"{features}_sha256": evaluator.weights_sha256,
-        "metrics": {key: {"metric": entry["metric"], "generated": entry["value"],
-                          "real_vs_real": real[key]["value"], "better": entry["better"]}
-                    for key, entry in generated.items()},
+        "data_root": str(evaluator.data.source.root) if evaluator.data.source else None,
+        "features": evaluator.features,
+        "weights": evaluator.weights,
+        "weights_sha256": evaluator.weights_sha256,
+        "metrics": {**{key: {"metric": entry["metric"], "generated": entry["value"],
+                             "real_vs_real": real[key]["value"], "better": entry["better"]}
+                       for key, entry in generated.items()},
+                    **{key: {"metric": entry["metric"], "generated": entry["value"],
+                             "real_vs_real": entry["real_vs_real"], "better": entry["better"]}
+                       for key, entry in by_class.items()}},
         "seconds": round(time.perf_counter() - started, 2),
     }
-    write_text_atomic(run_dir / EVAL_FILES[features], json.dumps(report, indent=2) + "\n")
+    report["file"] = eval_file(features if features != MNIST_CLASSIFIER else None)
+    write_text_atomic(run_dir / report["file"], json.dumps(report, indent=2) + "\n")
     return report
 
 
@@ -218,9 +332,11 @@ def print_report(report: dict[str, Any], as_json: bool = False) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    dataset = report.get("dataset", "MNIST")
     table = Table(title=f"{report['run']}  step {report['step']}  ({report['n']} images vs "
-                        f"{report['test_images']} MNIST test images"
-                        + (", Inception's features)" if report.get("features") == INCEPTION else ")"))
+                        f"{report['test_images']} held-out {dataset} images"
+                        + (f", {report['features']}'s features)" if report.get("features") != MNIST_CLASSIFIER
+                           else ")"))
     for column, justify in (("metric", "left"), ("generated", "right"), ("real vs real", "right"), ("better", "left")):
         table.add_column(column, justify=justify)
     arrows = {"lower": "lower ↓", "higher": "higher ↑", None: ""}
@@ -228,5 +344,5 @@ def print_report(report: dict[str, Any], as_json: bool = False) -> None:
         table.add_row(key, format_value(entry["generated"]), format_value(entry["real_vs_real"]), arrows[entry["better"]])
     console = Console()
     console.print(table)
-    console.print(f"real vs real: {report['n']} MNIST train images against the test set. "
-                  f"Written to {Path(report['run']) / EVAL_FILES[report.get('features', CLASSIFIER)]}", highlight=False)
+    console.print(f"real vs real: {report['n']} {dataset} training images against the held-out set. "
+                  f"Written to {Path(report['run']) / report['file']}", highlight=False)

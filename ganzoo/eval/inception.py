@@ -1,5 +1,7 @@
 """Inception-v3 features for `ganzoo eval --features inception`: FID, KID and the Inception Score
-comparable with papers, where the user has the weights on disk. Nothing is downloaded.
+comparable with papers. When ``--features inception`` names it and its weights are not on disk, they
+are downloaded (with a progress bar, checked against their SHA-256, written whole or not at all);
+offline, the cached file is read; without either, a one-line error says where the file goes.
 
 The network and its weights are torch-fidelity's (``FeatureExtractorInceptionV3``, the port of the
 TensorFlow graph that FID papers use; torchmetrics' FID runs the same one). Its weights file is
@@ -19,6 +21,8 @@ from ganzoo.metrics import Features
 
 WEIGHTS_FILE = "weights-inception-2015-12-05-6726825d.pth"
 WEIGHTS_URL = f"https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/{WEIGHTS_FILE}"
+#: SHA-256 of torch-fidelity's file (its name carries the first 8 digits, torch.hub's convention)
+WEIGHTS_SHA256 = "6726825d0af5f729cebd5821db510b11b1cfad8faad88a03f1befd49fb9129b2"
 FEATURES, LOGITS = "2048", "logits_unbiased"  # the pool features of FID/KID, the logits of the Inception Score
 BATCH = 64
 
@@ -28,11 +32,42 @@ def weights_path() -> Path:
     return Path(torch.hub.get_dir()) / "checkpoints" / WEIGHTS_FILE
 
 
+def download_weights(url: str | None = None, path: Path | None = None, sha256: str | None = None,
+                     progress: bool = True) -> Path:
+    """Download the weights to ``path`` (torch.hub's cache by default) with a progress bar on stderr:
+    through a temporary file beside it, renamed only when its SHA-256 is ``sha256`` (torch.hub's
+    ``download_url_to_file``), so a failed or refused download leaves nothing behind."""
+    from http.client import HTTPException
+    from urllib.error import URLError
+
+    url, sha256, path = url or WEIGHTS_URL, sha256 or WEIGHTS_SHA256, Path(path or weights_path())
+    created = [folder for folder in (path.parent, *path.parent.parents) if not folder.exists()]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        torch.hub.download_url_to_file(url, str(path), hash_prefix=sha256, progress=progress)
+    except (URLError, OSError, HTTPException, RuntimeError, ValueError) as error:
+        for folder in created:  # the folders made for it, deepest first, when still empty
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+        reason = getattr(error, "reason", None) or first_line(error, 200) or type(error).__name__
+        if isinstance(error, RuntimeError) and "hash" in str(error):
+            raise GanzooError(f"the Inception weights downloaded from {url} do not match their SHA-256 "
+                              f"({sha256[:12]}...); nothing was kept: try again, or put torch-fidelity's "
+                              f"{WEIGHTS_FILE} at {path}") from error
+        raise GanzooError(f"cannot download the Inception weights from {url} ({reason}); offline, put "
+                          f"{WEIGHTS_FILE} at {path} (torch.hub's cache, which torchmetrics and torch-fidelity "
+                          "share; $TORCH_HOME moves it)") from error
+    return path
+
+
 def check_available() -> Path:
     """The weights file, or a one-line error saying where to put it (or which package is missing)."""
     path = weights_path()
     if not path.is_file():
-        raise GanzooError(f"--features inception needs the Inception weights on disk and ganzoo downloads nothing: "
+        raise GanzooError(f"Inception's features need its weights on disk (`ganzoo eval --features inception` "
+                          f"downloads them): "
                           f"put {WEIGHTS_FILE} (from {WEIGHTS_URL}) at {path} (torch.hub's cache, which "
                           f"torchmetrics and torch-fidelity share; $TORCH_HOME moves it)")
     try:

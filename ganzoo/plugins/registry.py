@@ -49,6 +49,7 @@ HOOKS = {
     "loss": "register_losses",
     "dataset": "register_datasets",
     "metric": "register_metrics",
+    "feature_extractor": "register_feature_extractors",
     "optimizer": "register_optimizers",
     "schedule": "register_schedules",
     "callback": "register_callbacks",

@@ -5,8 +5,8 @@ Registered through the ``ganzoo`` entry-point group, like any plugin.
 
 from ganzoo import hookimpl
 
-from ganzoo_metrics.metrics import (FID, KID, KIDParams, MNISTScore, ModeParams, Modes, NoParams, PRParams,
-                                    PrecisionRecall, ScoreParams)
+from ganzoo_metrics.metrics import (FID, KID, DCParams, DensityCoverage, KIDParams, MNISTScore, ModeParams, Modes,
+                                    NoParams, PRParams, PrecisionRecall, ScoreParams)
 
 
 @hookimpl
@@ -20,3 +20,5 @@ def register_metrics(register):
              "Mode coverage: digit classes holding >= 2% of samples, and KL of the class histogram to uniform.")
     register("precision_recall", PrecisionRecall, PRParams,
              "Precision and recall with k-NN manifolds (Kynkäänniemi et al. 2019, k=3).")
+    register("density_coverage", DensityCoverage, DCParams,
+             "Density and coverage on the real k-NN manifold (Naeem et al. 2020, k=5): robust to outliers.")

@@ -1,8 +1,8 @@
 """The metric maths, on feature and probability tensors; float64 where precision matters.
 
 FID and KID are torchmetrics' (its FrechetInceptionDistance and KernelInceptionDistance, fed the
-features ganzoo has already computed); the Inception-style score, mode coverage and precision/recall
-are ganzoo's own (torchmetrics' InceptionScore shuffles its splits unseeded and takes logits).
+features ganzoo has already computed); the Inception-style score, mode coverage, precision/recall
+and density/coverage are ganzoo's own (torchmetrics' InceptionScore shuffles its splits unseeded and takes logits).
 """
 
 from __future__ import annotations
@@ -103,3 +103,19 @@ def precision_recall(real: torch.Tensor, fake: torch.Tensor, k: int = 3) -> tupl
     precision = manifold_coverage(fake, real, knn_radii(real, k))
     recall = manifold_coverage(real, fake, knn_radii(fake, k))
     return precision, recall
+
+
+def density_coverage(real: torch.Tensor, fake: torch.Tensor, k: int = 5, chunk: int = 1000) -> tuple[float, float]:
+    """Density and coverage (Naeem et al. 2020, "Reliable Fidelity and Diversity Metrics for Generative Models").
+
+    With r_i the distance from real sample i to its k-th nearest other real sample, density is
+    (1 / kM) sum_j sum_i 1[fake_j within r_i of real_i] (about 1 when the fakes are distributed like the
+    reals; above 1 where they crowd dense regions), and coverage the share of real samples with at least
+    one fake within r_i. Only the real manifold is built, so outliers among the fakes do not inflate them.
+    """
+    real, fake = real.float(), fake.float()
+    radii = knn_radii(real, k, chunk)
+    hits = torch.zeros(real.shape[0], dtype=torch.float64)  # per real sample: the fakes inside its ball
+    for i in range(0, fake.shape[0], chunk):
+        hits += (torch.cdist(fake[i:i + chunk], real) <= radii).sum(dim=0).double()
+    return float(hits.sum() / (k * fake.shape[0])), float((hits > 0).double().mean())

@@ -68,6 +68,8 @@ class MNISTScore(Metric):
         self.splits = params.splits
 
     def compute(self, generated: Features, real: Features) -> dict[str, float]:
+        if generated.probs is None:  # an extractor without classes
+            return {}
         return {"mnist_score": maths.inception_score(generated.probs, self.splits)[0]}
 
 
@@ -87,6 +89,8 @@ class Modes(Metric):
         self.threshold = params.threshold
 
     def compute(self, generated: Features, real: Features) -> dict[str, float]:
+        if generated.probs is None:  # an extractor without classes
+            return {}
         modes, kl = maths.mode_coverage(generated.probs, self.threshold)
         return {"modes": modes, "mode_kl": kl}
 
@@ -109,3 +113,23 @@ class PrecisionRecall(Metric):
     def compute(self, generated: Features, real: Features) -> dict[str, float]:
         precision, recall = maths.precision_recall(real.features, generated.features, self.k)
         return {"precision": precision, "recall": recall}
+
+
+@dataclass
+class DCParams:
+    k: int = 5  # Naeem et al.'s choice
+
+    def __post_init__(self):
+        if self.k < 1:
+            raise ValueError(f"k must be at least 1, got {self.k}")
+
+
+class DensityCoverage(Metric):
+    better = {"density": "higher", "coverage": "higher"}
+
+    def __init__(self, params: DCParams):
+        self.k = params.k
+
+    def compute(self, generated: Features, real: Features) -> dict[str, float]:
+        density, coverage = maths.density_coverage(real.features, generated.features, self.k)
+        return {"density": density, "coverage": coverage}

@@ -49,24 +49,34 @@ def load_mnist(params: MNISTParams) -> ImageData:
                 "set dataset.params.root (or GANZOO_DATA) to the folder that holds MNIST/raw/"
             )
         _download(MNIST, root, raw)
-    try:
-        dataset = MNIST(str(root), train=params.split == "train", download=False)
-    except Exception as error:  # torchvision raises assorted errors on bad files
-        raise GanzooError(
-            f"cannot read MNIST in {raw}/ ({type(error).__name__}: {first_line(error)}); "
-            "the files may be corrupt or truncated: delete them and download again"
-        ) from error
-    images, labels = dataset.data, dataset.targets
+    images, labels = _read_split(MNIST, root, raw, params.split)
     if params.limit is not None:
         images, labels = images[: params.limit], labels[: params.limit]
     # uint8, 4x smaller than floats: the trainer scales each batch to [-1, 1] (the generator's
     # tanh range) on the training device, as ``x / 127.5 - 1`` (ganzoo.unit_range).
     images = images.unsqueeze(1)
     source = DataSource(root=root, files=tuple(f"MNIST/raw/{name}" for name in SPLIT_FILES[params.split]))
+    # The reference set that evaluation scores against and training never sees: the test set (all of it).
+    held_out = None
+    if params.split == "train":
+        test_images, test_labels = _read_split(MNIST, root, raw, "test")
+        held_out = ImageData(images=test_images.unsqueeze(1), labels=test_labels.long(), num_classes=10)
     if params.clusters:
         return ImageData(images=images, labels=kmeans_labels(images, params.clusters), num_classes=params.clusters,
-                         source=source)
-    return ImageData(images=images, labels=labels.long(), num_classes=10, source=source)
+                         source=source, held_out=held_out)
+    return ImageData(images=images, labels=labels.long(), num_classes=10, source=source, held_out=held_out)
+
+
+def _read_split(MNIST, root: Path, raw: Path, split: str):
+    """The uint8 images (N, 28, 28) and labels of a split, through torchvision's reader."""
+    try:
+        dataset = MNIST(str(root), train=split == "train", download=False)
+    except Exception as error:  # torchvision raises assorted errors on bad files
+        raise GanzooError(
+            f"cannot read MNIST in {raw}/ ({type(error).__name__}: {first_line(error)}); "
+            "the files may be corrupt or truncated: delete them and download again"
+        ) from error
+    return dataset.data, dataset.targets
 
 
 def _download(MNIST, root: Path, raw: Path) -> None:

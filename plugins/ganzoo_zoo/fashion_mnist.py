@@ -62,17 +62,27 @@ def load_fashion_mnist(params: FashionMNISTParams) -> ImageData:
                 "install it with `apt-get install dataset-fashion-mnist`, or set dataset.params.source "
                 "to the folder of the .gz files, or dataset.params.download=true"
             )
+    images, labels = _read_split(FashionMNIST, root, raw, params.split)
+    if params.limit is not None:
+        images, labels = images[: params.limit], labels[: params.limit]
+    # The reference set that evaluation scores against and training never sees: the test set (all of it).
+    held_out = None
+    if params.split == "train":
+        test_images, test_labels = _read_split(FashionMNIST, root, raw, "test")
+        held_out = ImageData(images=test_images.unsqueeze(1), labels=test_labels.long(), num_classes=len(CLASSES))
+    images = images.unsqueeze(1)  # uint8; the trainer scales each batch to [-1, 1]
+    return ImageData(images=images, labels=labels.long(), num_classes=len(CLASSES), held_out=held_out)
+
+
+def _read_split(FashionMNIST, root: Path, raw: Path, split: str):
+    """The uint8 images (N, 28, 28) and labels of a split, through torchvision's reader."""
     try:
-        dataset = FashionMNIST(str(root), train=params.split == "train", download=False)
+        dataset = FashionMNIST(str(root), train=split == "train", download=False)
     except Exception as error:  # torchvision raises assorted errors on bad files
         reason = first_line(error)
         raise GanzooError(f"cannot read Fashion-MNIST in {raw}/ ({type(error).__name__}: {reason}); "
                           "the files may be corrupt: delete them and run again") from error
-    images, labels = dataset.data, dataset.targets
-    if params.limit is not None:
-        images, labels = images[: params.limit], labels[: params.limit]
-    images = images.unsqueeze(1)  # uint8; the trainer scales each batch to [-1, 1]
-    return ImageData(images=images, labels=labels.long(), num_classes=len(CLASSES))
+    return dataset.data, dataset.targets
 
 
 def _gunzip(source: Path, target: Path) -> None:

@@ -35,6 +35,7 @@ class GaussianMixtureParams:
     std: Optional[float] = None  # per-mode standard deviation before scaling; default 0.02 ring, 0.05 grid
     samples: int = 100_000  # points drawn once, with the seed below
     seed: int = 0
+    reference_samples: int = 10_000  # fresh points that `ganzoo eval` scores against, drawn after the training ones
 
     def __post_init__(self):
         if self.layout not in LAYOUTS:
@@ -48,6 +49,8 @@ class GaussianMixtureParams:
             raise ValueError(f"std must be greater than 0, got {self.std}")
         if self.samples < 1:
             raise ValueError(f"samples must be at least 1, got {self.samples}")
+        if self.reference_samples < 2:
+            raise ValueError(f"reference_samples must be at least 2, got {self.reference_samples}")
 
 
 def mode_centers(params: GaussianMixtureParams) -> torch.Tensor:
@@ -106,11 +109,18 @@ def load_gaussian_mixture(params: GaussianMixtureParams) -> ImageData:
     rng = torch.Generator().manual_seed(params.seed)
     labels = torch.randint(centers.shape[0], (params.samples,), generator=rng)
     points = centers[labels] + std * torch.randn(params.samples, 2, generator=rng, dtype=torch.float64)
+    # The reference set of `ganzoo eval`: fresh samples from the true mixture, drawn after the training points
+    # from the same stream (so those stay what they were), never trained on.
+    fresh = torch.randint(centers.shape[0], (params.reference_samples,), generator=rng)
+    reference = centers[fresh] + std * torch.randn(params.reference_samples, 2, generator=rng, dtype=torch.float64)
     scaled_centers, scaled_std = centers / scale, std / scale
+    plot = partial(scatter_png, centers=scaled_centers, std=scaled_std)
     return ImageData(
         images=(points / scale).float(),
         labels=labels,
         num_classes=int(centers.shape[0]),
-        plot=partial(scatter_png, centers=scaled_centers, std=scaled_std),
+        plot=plot,
         figures=partial(mixture_figures, centers=scaled_centers, std=scaled_std),
+        held_out=ImageData(images=(reference / scale).float(), labels=fresh, num_classes=int(centers.shape[0]),
+                           plot=plot),
     )

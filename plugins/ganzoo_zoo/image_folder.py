@@ -9,8 +9,10 @@ uint8; a folder larger than memory is packed once with ``ganzoo pack`` and
 trained from with the ``packed`` dataset.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Optional
+
+import torch
 
 from omegaconf import MISSING
 
@@ -27,6 +29,8 @@ class ImageFolderParams:
     crop: bool = True  # centre-crop to a square after resizing; false stretches instead
     limit: Optional[int] = None  # keep only the first N images (in sorted path order)
     bad_images: str = "stop"  # stop | skip: an image that cannot be decoded stops the run (naming it), or is left out
+    held_out: int = 0  # N > 0: N images drawn with held_out_seed are `ganzoo eval`'s reference set, never trained on
+    held_out_seed: int = 0
 
     def __post_init__(self):
         if self.size < 1:
@@ -35,10 +39,29 @@ class ImageFolderParams:
             raise ValueError(f"channels must be 1 or 3, got {self.channels}")
         if self.limit is not None and self.limit < 1:
             raise ValueError(f"limit must be at least 1, got {self.limit}")
+        if self.held_out < 0:
+            raise ValueError(f"held_out must be 0 or more images, got {self.held_out}")
         if self.bad_images not in BAD_IMAGES:
             raise ValueError(f"bad_images must be stop or skip, got '{self.bad_images}'")
 
 
 def load_image_folder(params: ImageFolderParams) -> ImageData:
-    return read_image_folder(params.path, size=params.size, channels=params.channels, crop=params.crop,
+    data = read_image_folder(params.path, size=params.size, channels=params.channels, crop=params.crop,
                              limit=params.limit, bad_images=params.bad_images)
+    return hold_out(data, params.held_out, params.held_out_seed) if params.held_out else data
+
+
+def hold_out(data: ImageData, count: int, seed: int) -> ImageData:
+    """``data`` less ``count`` images drawn with ``seed``, which become its ``held_out`` reference set (both in
+    the folder's order); the recipe's params record the split, so every later evaluation finds the same one."""
+    if count >= len(data):
+        raise ValueError(f"held_out ({count}) must leave images to train on: the folder holds {len(data)}")
+    order = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed))
+    reference, kept = order[:count].sort().values, order[count:].sort().values
+
+    def part(index):
+        return None if data.labels is None else data.labels[index]
+
+    return replace(data, images=data.images[kept], labels=part(kept),
+                   held_out=ImageData(images=data.images[reference], labels=part(reference),
+                                      num_classes=data.num_classes))

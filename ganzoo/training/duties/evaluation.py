@@ -44,20 +44,19 @@ class Evaluation(Callback):
 
 def check_evaluation(registry, recipe) -> None:
     """A bad eval.metrics, or evaluation of data the metrics cannot score, fails before any work."""
-    from ganzoo.eval.evaluation import build_metrics, check_dataset
+    from ganzoo.eval.evaluation import TRAINING_FIX, build_metrics, check_scorable
 
     build_metrics(registry, recipe)
     translates = getattr(registry.get("algorithm", recipe.config.algorithm.name).factory, "directions", None)
     if recipe.config.eval.every > 0 and not translates:  # translation runs are scored on their own held-out data
-        check_dataset(recipe, "set eval.every=0 to train without evaluation")
+        check_scorable(registry, recipe, TRAINING_FIX)
 
 
 def make_evaluator(run):
-    from ganzoo.eval.evaluation import Evaluator, check_image_shape
+    from ganzoo.eval.evaluation import Evaluator
 
     if run.directions:
         from ganzoo.eval.translation_eval import TranslationEvaluator
 
         return TranslationEvaluator(run.registry, run.dataset, run.directions, run.device)
-    check_image_shape(run.data)
-    return Evaluator(run.registry, run.recipe, device=run.device)
+    return Evaluator(run.registry, run.recipe, run.dataset, device=run.device)
