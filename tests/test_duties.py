@@ -13,7 +13,7 @@ import torch
 from PIL import Image
 
 from conftest import RECIPE
-from ganzoo import Callback, cli, hookimpl
+from ganzoo import Callback, GanzooError, cli, hookimpl
 from ganzoo import PRIORITIES
 from ganzoo.plugins.registry import PluginInfo, load_registry
 from ganzoo.recipe import load_recipe
@@ -54,11 +54,20 @@ class Watch(Callback):
         self.loaded = state["watch"]
 
 
+class FailingTeardown(Callback):
+    def __init__(self, params):
+        pass
+
+    def teardown(self, run):
+        raise RuntimeError("boom while closing")
+
+
 class WatchingPlugin:
     @staticmethod
     @hookimpl
     def register_callbacks(register):
         register("watch", Watch, WatchParams, "Watches the duties.")
+        register("fail-teardown", FailingTeardown, WatchParams, "Fails as the run closes.")
 
 
 def registry():
@@ -81,6 +90,13 @@ def test_duties_are_callbacks_listed_like_any_other(capsys):
     listed = capsys.readouterr().out
     for name in DEFAULT_DUTIES.values():
         assert name in listed
+
+
+def test_a_callback_failing_at_teardown_is_one_line_naming_it(data_env, tmp_path):
+    trainer = start(tmp_path / "run", ["callbacks=[{name: fail-teardown}]", "train.epochs=1"])
+    with pytest.raises(GanzooError, match="callback 'fail-teardown' .*failed while the run was closing: "
+                                          "RuntimeError: boom while closing"):
+        trainer.fit()
 
 
 def test_a_recipe_records_the_duties_that_ran(data_env, tmp_path):

@@ -251,8 +251,9 @@ class Trainer:
                 self._train(self.total_steps)
                 self.run_info.step = self.step
                 self.events.emit("end_run", self.run_info)
-        finally:
-            self.events.emit("teardown", self.run_info)
+        finally:  # a plugin failing here is named too, never a bare traceback
+            with self._failures_named(lambda: "while the run was closing"):
+                self.events.emit("teardown", self.run_info)
         return self.run_dir
 
     @contextlib.contextmanager
