@@ -293,6 +293,7 @@ def build_recipe(document: Any, overrides: Sequence[str] = (), registry: Registr
     if missing:
         raise GanzooError(f"{source}: no value for '{missing[0]}'; set it in the recipe or add {missing[0]}=VALUE")
     _fill_optimizers(config, roles, source)
+    _check_duty_slots(config)
 
     params = {section: type_params(registry.get(kind, OmegaConf.select(config, f"{section}.name")),
                                    OmegaConf.select(config, f"{section}.params"), f"{section}.params", source,
@@ -654,6 +655,19 @@ def check_option(option: str, value: Any) -> None:
         raise GanzooError(f"--device must be auto, cpu, cuda or cuda:N, got '{value}'")
     if option == "--seed" and not 0 <= value <= MAX_SEED:
         raise GanzooError(f"--seed must be between 0 and {MAX_SEED} (2**62), got {value}")
+
+
+def _check_duty_slots(config: DictConfig) -> None:
+    """The duties section names the trainer's duties only: a misspelt slot would otherwise drop nothing
+    (``duties.loss_plt=null``) or run a callback twice."""
+    from ganzoo.training.duties import DEFAULT_DUTIES
+
+    for slot in config.duties:
+        if slot not in DEFAULT_DUTIES:
+            close = difflib.get_close_matches(str(slot), list(DEFAULT_DUTIES), n=1)
+            raise GanzooError(f"unknown duty 'duties.{slot}'{f' (did you mean {close[0]!r}?)' if close else ''}; "
+                              f"the duties are {', '.join(DEFAULT_DUTIES)}: set one to null to drop it or to "
+                              "{name: CALLBACK} to replace it, and list other callbacks under callbacks")
 
 
 def _check_ranges(config: DictConfig) -> None:

@@ -5,6 +5,7 @@ checkpoint, and every old recipe runs them all with unchanged output."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -97,6 +98,16 @@ def test_a_callback_failing_at_teardown_is_one_line_naming_it(data_env, tmp_path
     with pytest.raises(GanzooError, match="callback 'fail-teardown' .*failed while the run was closing: "
                                           "RuntimeError: boom while closing"):
         trainer.fit()
+
+
+@pytest.mark.parametrize("override, words", [
+    ("duties.loss_plt=null", "unknown duty 'duties.loss_plt' (did you mean 'loss_plot'?); the duties are "),
+    ("duties={again: {name: ema}}", "unknown duty 'duties.again'; the duties are metrics_file, progress, ema"),
+])
+def test_a_misspelt_or_extra_duty_slot_is_refused_in_one_line(override, words):
+    """A typo must not silently drop nothing, and an extra slot must not run a duty twice."""
+    with pytest.raises(GanzooError, match=re.escape(words)):
+        load_recipe(RECIPE, [override], registry())
 
 
 def test_a_recipe_records_the_duties_that_ran(data_env, tmp_path):
