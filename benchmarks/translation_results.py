@@ -138,7 +138,7 @@ def diversity(run_dir: Path, data: str, n: int = 1000, draws: int = DRAWS, seed:
     state = checkpoint.load_checkpoint(run_dir)
     generator = load_translators(state, registry, "cpu")[0]["a2b"]
     loaded = load_recorded_data(registry, checkpoint.recipe_of(state, registry, [f"dataset.params.root={data}"]))
-    held_out, view = loaded.held_out, (loaded.classifier_view or {}).get("b")  # MUNIT's B: the transform undone
+    held_out, view = loaded.held_out, (loaded.two_sided.classifier_view or {}).get("b")  # MUNIT's B: the transform undone
     inputs, labels = held_out.images[:n].float(), held_out.labels[:n]
     classifier, _ = load_classifier(None, "cpu")
     codes = torch.Generator().manual_seed(seed)
@@ -150,7 +150,7 @@ def diversity(run_dir: Path, data: str, n: int = 1000, draws: int = DRAWS, seed:
             outputs.append(generator(inputs) if z is None else generator(inputs, z))
     shown = 8  # the picture: input | the outputs | target, one input a row
     save_grid(torch.cat([inputs[:shown, None], torch.stack([o[:shown] for o in outputs], 1),
-                         held_out.targets[:shown, None].float()], 1).flatten(0, 1), run_dir / "diversity.png",
+                         held_out.two_sided.targets[:shown, None].float()], 1).flatten(0, 1), run_dir / "diversity.png",
               nrow=draws + 2)
     features = embed_images(classifier, to_uint8(torch.cat(outputs) if view is None else view(torch.cat(outputs))))
     accuracy = (features.probs.argmax(1) == labels.repeat(draws)).float().mean().item()
@@ -261,9 +261,9 @@ def adaptation(run_dir: Path, data: str, batch_size: int = 32, seed: int = 0) ->
         torch.nn.functional.cross_entropy(alone(images[rows]), labels[rows]).backward()
         optimizer.step()
     alone.eval()
-    return {"target_acc": read(models["classifier"], test.targets, test.target_labels),
-            "alone_target_acc": read(alone, test.targets, test.target_labels),
-            "alone_source_acc": read(alone, test.images, test.labels), "n": len(test.targets)}
+    return {"target_acc": read(models["classifier"], test.two_sided.targets, test.two_sided.target_labels),
+            "alone_target_acc": read(alone, test.two_sided.targets, test.two_sided.target_labels),
+            "alone_source_acc": read(alone, test.images, test.labels), "n": len(test.two_sided.targets)}
 
 
 def cell(value) -> str:

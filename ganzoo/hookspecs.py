@@ -183,12 +183,13 @@ def register_datasets(register):
 
     ``factory(params)`` returns a ``ganzoo.ImageData``: all images as one tensor
     of shape ``(N, C, H, W)``, uint8 (the trainer scales each batch to [-1, 1]
-    on the device) or float already in [-1, 1], with optional integer labels.
-    The trainer holds it on the training device (within ``data.memory_budget_gb``)
-    and shuffles it by index.
+    on the device) or float already in [-1, 1], with optional integer labels,
+    or as a ``ganzoo.RowSource`` that reads rows by index (e.g. lazily from disk).
+    The trainer holds it on the training device (within ``data.memory_budget_gb``,
+    else a row source is streamed) and shuffles it by index.
     Data that are not pictures (e.g. 2-D points, shape ``(N, 2)``) set
-    ``ImageData.plot`` (samples -> PNG bytes, drawn in place of the per-epoch
-    image grid) and may set ``ImageData.figures`` (samples -> quality figures,
+    ``ImageData.presentation=Presentation(plot=...)`` (samples -> PNG bytes, drawn in
+    place of the per-epoch image grid; ``figures``, optional: samples -> quality figures,
     shown after every epoch).
     Raise ``ganzoo.GanzooError`` with a one-line message when the data is missing.
     """

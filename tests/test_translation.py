@@ -91,8 +91,9 @@ def test_metrics_on_known_cases():
     from ganzoo.eval.translation_eval import PSNR_CAP, TranslationEvaluator
 
     digits = torch.rand(40, 1, 28, 28) * 2 - 1
-    data = ganzoo.ImageData(images=digits, targets=digits.clone(), paired=True,
-                            held_out=ganzoo.ImageData(images=digits[:20], targets=digits[:20].clone(), paired=True))
+    held_out = ganzoo.ImageData(images=digits[:20], two_sided=ganzoo.TwoSided(targets=digits[:20].clone(), paired=True))
+    data = ganzoo.ImageData(images=digits, two_sided=ganzoo.TwoSided(targets=digits.clone(), paired=True),
+                            held_out=held_out)
 
     class Identity(torch.nn.Module):
         def __init__(self):
@@ -118,8 +119,8 @@ def test_metrics_on_known_cases():
             return -x
 
     # unpaired domains whose right translation is known (CycleGAN's tasks): scored against it, both ways
-    unpaired = ganzoo.ImageData(images=digits, targets=-digits[:30], paired=False,
-                                known_transform=lambda inputs, direction: -inputs)
+    unpaired = ganzoo.ImageData(images=digits, two_sided=ganzoo.TwoSided(
+        targets=-digits[:30], paired=False, known_transform=lambda inputs, direction: -inputs))
     both = TranslationEvaluator(registry(), unpaired, {"a2b": "generator", "b2a": "generator_ba"}).score(
         {"a2b": Negative(), "b2a": Negative()}, 20)
     assert both["a2b"]["l1"]["model"] == both["b2a"]["l1"]["model"] == 0
@@ -134,10 +135,10 @@ def test_real_digits_score_the_classifiers_test_accuracy_and_the_bicubic_baselin
 
     test, labels = read_mnist(SHARED_DATA, "test")
     digits = test[:500].float().div(127.5).sub(1.0)
-    held_out = ganzoo.ImageData(images=downsample(digits, 4), labels=labels[:500], num_classes=10, targets=digits,
-                                paired=True)
-    data = ganzoo.ImageData(images=held_out.images[:64], labels=labels[:64], num_classes=10, targets=digits[:64],
-                            paired=True, held_out=held_out)  # the same 7x7 inputs mnist-sr makes
+    held_out = ganzoo.ImageData(images=downsample(digits, 4), labels=labels[:500], num_classes=10,
+                                two_sided=ganzoo.TwoSided(targets=digits, paired=True))
+    data = ganzoo.ImageData(images=held_out.images[:64], labels=labels[:64], num_classes=10,
+                            two_sided=ganzoo.TwoSided(targets=digits[:64], paired=True), held_out=held_out)  # the same 7x7 inputs mnist-sr makes
 
     class Oracle(torch.nn.Module):  # answers with the right digit: stands for a perfect translator
         def __init__(self):
@@ -147,7 +148,7 @@ def test_real_digits_score_the_classifiers_test_accuracy_and_the_bicubic_baselin
 
         def forward(self, x):
             self.done += len(x)
-            return data.held_out.targets[self.done - len(x):self.done]
+            return data.held_out.two_sided.targets[self.done - len(x):self.done]
 
     scores = TranslationEvaluator(registry(), data, {"a2b": "generator"}).score({"a2b": Oracle()}, 500)["a2b"]
     assert scores["accuracy"]["model"] == scores["accuracy"]["targets"] > 0.985  # the classifier's test accuracy

@@ -27,6 +27,7 @@ from ganzoo.output.files import write_text_atomic
 from ganzoo.metrics import BETTER, Features
 from ganzoo.models import eval_mode
 from ganzoo.recipe import MIN_EVAL_IMAGES, Recipe, type_params
+from ganzoo.rows import take, whole
 from ganzoo.plugins.registry import Registry, load_registry
 from ganzoo.training.run_folder import EVAL_FILE, INCEPTION_EVAL_FILE
 from ganzoo.output.sampling import load_generator, sample_images, sample_raw
@@ -138,7 +139,7 @@ class Evaluator:
                               "(image-folder: dataset.params.held_out=N)")
         self.image_shape = tuple(data.held_out.images.shape[1:])
         self.pictures = len(self.image_shape) == 3  # else points, say: scored as they are
-        self.reference_images = self.as_input(data.held_out.images)
+        self.reference_images = self.as_input(whole(data.held_out.images))
         self.features, self.extractor = check_scorable(registry, recipe, fix, self.image_shape, features, classifier)
         self.device = resolve_device(device)
         self.weights, self.weights_sha256 = self.extractor.load(self.device)
@@ -207,7 +208,7 @@ class Evaluator:
                 drawn = training[torch.randperm(len(training), generator=rng)[:per_class]]
                 try:
                     generated.append(fid.compute(self.extractor.embed(images), reference)["fid"])
-                    training_features = self.extractor.embed(self.as_input(self.data.images[drawn]))
+                    training_features = self.extractor.embed(self.as_input(take(self.data.images, drawn)))
                     real.append(fid.compute(training_features, reference)["fid"])
                 except (ValueError, RuntimeError) as error:  # too few images per class for the covariances
                     raise GanzooError(f"per-class FID of class {label}: {error}; use a larger -n") from error
@@ -231,7 +232,7 @@ class Evaluator:
                               f"the real-vs-real reference draws from; use -n {len(train_images)} or fewer")
         rng = torch.Generator().manual_seed(seed)
         index = torch.randperm(len(train_images), generator=rng)[:n]
-        return self.score(self.as_input(train_images[index]))
+        return self.score(self.as_input(take(train_images, index)))
 
 
 def as_uint8(images: torch.Tensor) -> torch.Tensor:

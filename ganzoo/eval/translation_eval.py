@@ -89,7 +89,7 @@ class TranslationEvaluator:
         self.data = data.held_out if data.held_out is not None else data
         self.on_held_out = data.held_out is not None
         self.train = data
-        self.known_transform = data.known_transform or self.data.known_transform
+        self.known_transform = data.two_sided.known_transform or self.data.two_sided.known_transform
         self.directions = dict(directions)
         self.spec = data.spec
         self.model = self.fid = None
@@ -108,7 +108,7 @@ class TranslationEvaluator:
         ``classifier_view`` shows them to the classifier (a hidden transform undone), when it names it."""
         from ganzoo.eval.classifier import embed_images
 
-        view = (self.train.classifier_view or {}).get(side)
+        view = (self.train.two_sided.classifier_view or {}).get(side)
         if view is not None:
             images01 = pixels(view(images01 * 2 - 1))
         return embed_images(self.model, (images01 * 255).round().to(torch.uint8))
@@ -194,7 +194,7 @@ def evaluate_translation_run(run_dir: Path, state: dict, registry: Registry, n: 
         raise GanzooError(f"-n must be at least 1, got {n}")
     data = load_recorded_data(registry, recipe)
     evaluator = TranslationEvaluator(registry, data, run_directions(state), device, classifier)
-    if evaluator.model is None and not data.paired and evaluator.known_transform is None:
+    if evaluator.model is None and not data.two_sided.paired and evaluator.known_transform is None:
         raise GanzooError(f"ganzoo eval has nothing to score in '{run_dir}': its two domains are unpaired and have no "
                           "known right answer or MNIST labels; look at its grids in samples/, or translate held-out "
                           "pictures with `ganzoo translate`")
@@ -206,7 +206,7 @@ def evaluate_translation_run(run_dir: Path, state: dict, registry: Registry, n: 
         "step": int(state["step"]),
         "kind": "translation",
         "n": min(n, len(evaluator.data)),
-        "paired": bool(data.paired),
+        "paired": bool(data.two_sided.paired),
         "data": "held-out split" if evaluator.on_held_out else "training data (the dataset holds none out)",
         "classifier_sha256": evaluator.classifier_sha256,
         "directions": scores,

@@ -20,7 +20,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -114,11 +114,10 @@ class _Shard:
 
 
 class PackedImages:
-    """The images of a packed dataset, read by row from their shards: uint8 (N, C, H, W).
+    """The images of a packed dataset, read by row from their shards: uint8 (N, C, H, W), a ``ganzoo.RowSource``.
 
-    Looks enough like a tensor for what reads ``ImageData.images``: ``shape``, ``dtype``, ``dim()``,
-    ``len()``, ``numel()``, ``element_size()`` and indexing with an int, a slice or indices (a uint8 tensor
-    comes back). ``take(index)`` reads rows into a numpy array; ``load()`` reads them all into one tensor.
+    ``rows(index)`` reads rows into a tensor (every row in order: ``load()``); ``take(index)`` reads
+    them into a numpy array; ``load()`` reads them all into one tensor, a shard at a time.
     """
 
     def __init__(self, folder: Path, manifest: dict, verify: bool = True):
@@ -141,28 +140,18 @@ class PackedImages:
         self.ends = np.array([shard.start + shard.count for shard in self.shards], dtype=np.int64)
         self._files: Dict[int, int] = {}  # shard -> open descriptor, opened on first read (per process)
 
-    # tensor-like
     def __len__(self) -> int:
         return self.shape[0]
 
-    def dim(self) -> int:
-        return len(self.shape)
-
-    def numel(self) -> int:
-        return int(np.prod(self.shape))
-
-    def element_size(self) -> int:
-        return 1
-
-    def __getitem__(self, key: Union[int, slice, Sequence[int]]):
+    def rows(self, index):
+        """The rows at ``index`` (a 1-D int64 tensor) as a uint8 tensor, in ``index``'s order."""
         import torch
 
-        if isinstance(key, int):
-            return self[[key]][0]
-        if isinstance(key, slice):
-            key = range(*key.indices(len(self)))
-        index = np.asarray(key.cpu() if isinstance(key, torch.Tensor) else key, dtype=np.int64).reshape(-1)
-        return torch.from_numpy(self.take(index))
+        from ganzoo.rows import every_row
+
+        if every_row(index, len(self)):
+            return self.load()
+        return torch.from_numpy(self.take(index.cpu().numpy()))
 
     def take(self, index: np.ndarray, out: Optional[np.ndarray] = None) -> np.ndarray:
         """The rows at ``index`` (ints in [0, N)) as uint8 (len(index), C, H, W), in ``index``'s order."""
