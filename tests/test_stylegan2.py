@@ -149,3 +149,30 @@ def test_stylegan2_after_kill_9_resumes_with_its_path_length_mean_to_the_uninter
     assert_same_run(run_dir, reference)
     assert torch.equal(checkpoint.load_checkpoint(run_dir)["algorithm"]["pl_mean"],
                        checkpoint.load_checkpoint(reference)["algorithm"]["pl_mean"])
+
+
+def test_the_style_mixing_grid_takes_coarse_styles_from_the_row_and_fine_from_the_column(reference, tmp_path):
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from style_mixing import SCALE, main, mixed_images
+
+    import ganzoo
+
+    G = ganzoo.load(reference).generator
+    rows, columns = torch.randn(2, 8), torch.randn(3, 8)
+    with ganzoo.eval_mode(G), torch.no_grad():
+        row_images, column_images = G(rows), G(columns)
+    assert torch.allclose(mixed_images(G, rows, columns, G.num_ws)[:, 1], row_images, atol=1e-6)  # all coarse
+    assert torch.allclose(mixed_images(G, rows, columns, 0)[1], column_images, atol=1e-6)  # all fine
+    mixed = mixed_images(G, rows, columns, 3)
+    want_ws = G.mapping(columns[2:3]).clone()
+    want_ws[:, :3] = G.mapping(rows[1:2])[:, :3]
+    with torch.no_grad():
+        assert torch.allclose(mixed[1, 2], G.synthesis(want_ws)[0], atol=1e-6)
+    out = tmp_path / "mixing.png"
+    assert main([str(reference), "--out", str(out), "--rows", "2", "--columns", "3"]) == 0
+    from PIL import Image
+
+    assert Image.open(out).size == (4 * 32 * SCALE, 3 * 32 * SCALE)  # a source column and a source row added
+    assert main([str(reference), "--out", str(tmp_path / "x.png"), "--coarse", "99"]) == 2
