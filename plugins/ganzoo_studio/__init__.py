@@ -56,7 +56,7 @@ def register_losses(register):
     register("lecam", make_lecam, LeCamParams,
              "LeCam (Tseng et al. 2021): around any loss, D's outputs pulled to running means of the other side's.")
     register("contrastive", make_contrastive, ContrastiveParams,
-             "ContraGAN's 2C loss (Kang & Park 2020): D embeds images near their class proxy and same-class images.")
+             "ContraGAN's 2C (Kang & Park 2020) or ReACGAN's D2D-CE (Kang et al. 2021): D embeds images by class.")
     register("consistency", make_consistency, ConsistencyParams,
              "CR / bCR (Zhang et al. 2020; Zhao et al. 2021): around any loss, D(x) and D(T(x)) kept alike.")
 
