@@ -113,6 +113,16 @@ def test_stylegan2_algorithm_names_a_generator_without_mapping_and_synthesis(dat
     assert "has no mapping(z) and synthesis(ws)" in err and "algorithm.params.pl_weight=0" in err
 
 
+def test_stylegan2_composes_with_diffaugment_and_ada_by_configuration(data_env, tmp_path):
+    wrapped = [item for item in TINY if not item.startswith("discriminator.")]
+    trainer = train(tmp_path / "run", recipe=RECIPE, base=[
+        *wrapped, "train.epochs=1", "discriminator.name=diffaugment",
+        "discriminator.params={probability: 0.5, discriminator: {name: stylegan2, params: {channels: 4, "
+        "first_channels: 4}}}", "callbacks=[{name: ada, params: {initial: 0.5, speed_steps: 10}}]"])
+    assert trainer.step == 4
+    assert checkpoint.load_checkpoint(tmp_path / "run")["callbacks"]["ada"]["p"] != 0.5  # ADA drove its p
+
+
 @pytest.fixture(scope="module")
 def reference(mnist_root, tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
