@@ -80,12 +80,12 @@ def test_style_mixing_takes_a_second_latents_w_from_a_layer_on_in_training_only(
 
 def test_the_contract_kit_passes_the_generator_discriminator_and_algorithm():
     testing.check_generator("stylegan2", SMALL_G, data=DATA)
-    testing.check_generator("stylegan2", SMALL_G, data=DataSpec(image_shape=(3, 16, 16)))
+    testing.check_generator("stylegan2", SMALL_G, data=DataSpec(image_shape=(3, 8, 8)))
     testing.check_discriminator("stylegan2", SMALL_D, data=DATA)
     trainer = testing.check_algorithm("stylegan2", {"r1_every": 1, "pl_every": 1},
                                       components={"generator": "stylegan2", "discriminator": "stylegan2"},
                                       component_params={"generator": SMALL_G, "discriminator": SMALL_D},
-                                      steps=2, data=DATA)
+                                      steps=2, data=DataSpec(image_shape=(1, 16, 16)))
     assert trainer.algorithm.pl_mean.item() > 0
     with pytest.raises(ValueError, match="pad MNIST to 32x32 with dataset.params.pad: 2"):
         StyleGAN2Generator(StyleGAN2GeneratorParams(), DataSpec(image_shape=(1, 28, 28)))
