@@ -19,7 +19,7 @@ from ganzoo_zoo.attention import SelfAttention
 from ganzoo_zoo.dcgan import (DCGANDiscriminatorParams, DCGANGeneratorParams, make_dcgan_discriminator,
                               make_dcgan_generator)
 from runs import single_thread  # noqa: F401 (autouse fixture)
-from runs import assert_same_run, train
+from runs import assert_same_run, train, train_reference
 
 COMBINED = ROOT / "recipes" / "sagan_ada_lecam_mnist.yaml"
 # 128 images / 32 = 4 steps an epoch, 2 epochs; logs every 3 steps so windows span epoch ends;
@@ -140,15 +140,8 @@ def test_ada_needs_an_augmenting_discriminator(data_env, tmp_path, capsys):
 # ---------------------------------------------------------------- the combined recipe
 @pytest.fixture(scope="module")
 def combined_reference(mnist_root, tmp_path_factory):
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("GANZOO_DATA", str(mnist_root))
-        run_dir = tmp_path_factory.mktemp("studio") / "run"
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            assert train(run_dir, recipe=COMBINED, base=TINY).step == STEPS
-        finally:
-            torch.set_num_threads(threads)
+    run_dir = tmp_path_factory.mktemp("studio") / "run"
+    assert train_reference(mnist_root, run_dir, recipe=COMBINED, base=TINY).step == STEPS
     return run_dir
 
 

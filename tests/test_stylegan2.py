@@ -18,7 +18,7 @@ from ganzoo_studio.stylegan2 import (StyleGAN2Generator, StyleGAN2GeneratorParam
                                      modulated_conv)
 from ganzoo_studio.stylegan2_algorithm import path_lengths
 from runs import single_thread  # noqa: F401 (autouse fixture)
-from runs import assert_same_run, logged, train
+from runs import assert_same_run, logged, train, train_reference
 
 RECIPE = ROOT / "recipes" / "stylegan2_mnist.yaml"
 DATA = DataSpec(image_shape=(1, 32, 32))
@@ -125,15 +125,8 @@ def test_stylegan2_composes_with_diffaugment_and_ada_by_configuration(data_env, 
 
 @pytest.fixture(scope="module")
 def reference(mnist_root, tmp_path_factory):
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("GANZOO_DATA", str(mnist_root))
-        run_dir = tmp_path_factory.mktemp("stylegan2") / "run"
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            assert train(run_dir, recipe=RECIPE, base=TINY).step == STEPS
-        finally:
-            torch.set_num_threads(threads)
+    run_dir = tmp_path_factory.mktemp("stylegan2") / "run"
+    assert train_reference(mnist_root, run_dir, recipe=RECIPE, base=TINY).step == STEPS
     return run_dir
 
 
