@@ -111,7 +111,9 @@ class ImageData:
     in [-1, 1]; direction ``a2b`` or ``b2a``): evaluation scores unpaired outputs against it.
     ``classifier_view``, optional, maps a side (``a``, ``b``) to the function that turns its
     pictures into what the metrics' classifier reads (a hidden transform undone, floats in
-    [-1, 1]); sides it does not name are read as they are.
+    [-1, 1]); sides it does not name are read as they are. ``pictures_of``, optional, names the
+    registered dataset whose pictures these are when the dataset is another (``mnist`` for a
+    translation task made of MNIST digits): evaluation picks the feature extractor made for it.
     """
 
     images: "torch.Tensor"
@@ -126,6 +128,7 @@ class ImageData:
     held_out: Optional["ImageData"] = None
     known_transform: Optional[Callable[["torch.Tensor", str], "torch.Tensor"]] = None
     classifier_view: Optional[Dict[str, Callable[["torch.Tensor"], "torch.Tensor"]]] = None
+    pictures_of: Optional[str] = None
 
     def __post_init__(self) -> None:
         if self.images.dim() != 4 and (self.plot is None or self.images.dim() < 2):
@@ -211,3 +214,32 @@ def unit_range(images: "torch.Tensor", out: "Optional[torch.Tensor]" = None) -> 
         return table.index_select(0, index).view(images.shape)
     torch.index_select(table, 0, index, out=out.view(-1))
     return out.view(images.shape)
+
+
+def hold_out(data: ImageData, count: int, seed: int) -> ImageData:
+    """``data`` less ``count`` images drawn with ``seed``, which become its ``held_out`` reference set (both in
+    the data's order): the image-folder and packed datasets' split. Their recipe's params record ``count`` and
+    ``seed``, so every later evaluation finds the same split. Images read from disk (a packed dataset's) stay
+    there for training; the held-out ones are read into memory."""
+    import dataclasses
+
+    import torch
+
+    total = len(data.images)
+    if count >= total:
+        raise ValueError(f"held_out ({count}) must leave images to train on: the dataset holds {total}")
+    order = torch.randperm(total, generator=torch.Generator().manual_seed(seed))
+    reference, kept = order[:count].sort().values, order[count:].sort().values
+
+    def rows(index, whole=False):
+        if hasattr(data.images, "subset"):  # packed images, read from their shards
+            picked = data.images.subset(index.numpy())
+            return picked.load() if whole else picked
+        return data.images[index]
+
+    def labels(index):
+        return None if data.labels is None else data.labels[index]
+
+    return dataclasses.replace(data, images=rows(kept), labels=labels(kept),
+                               held_out=ImageData(images=rows(reference, whole=True), labels=labels(reference),
+                                                  num_classes=data.num_classes))

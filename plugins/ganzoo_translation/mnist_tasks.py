@@ -92,7 +92,7 @@ def _task(params: MNISTTaskParams, make_input) -> ImageData:
     train = sides["train"]
     source = DataSource(root=root, files=tuple(f"MNIST/raw/{name}" for split in FILES.values() for name in split))
     return ImageData(images=train.images, labels=train.labels, num_classes=10, targets=train.targets, paired=True,
-                     held_out=sides["test"], source=source)
+                     held_out=sides["test"], source=source, pictures_of="mnist")
 
 
 def load_mnist_edges(params: MNISTEdgesParams) -> ImageData:

@@ -67,4 +67,4 @@ def load_mnist_unpaired(params: MNISTUnpairedParams) -> ImageData:
     source = DataSource(root=root, files=tuple(f"MNIST/raw/{name}" for split in FILES.values() for name in split))
     return ImageData(images=train.images, labels=train.labels, num_classes=10, targets=train.targets,
                      target_labels=train.target_labels, paired=False, held_out=test, source=source,
-                     known_transform=hidden_transform, classifier_view={"b": to_a})
+                     known_transform=hidden_transform, classifier_view={"b": to_a}, pictures_of="mnist")
