@@ -45,3 +45,4 @@ def test_mean_gap_is_zero_for_the_reference_set_itself_and_grows_with_a_shift():
     assert metric.compute(real, real) == {"mean_gap": 0.0}
     shifted = Features(real.features + 3.0)
     assert metric.compute(shifted, real)["mean_gap"] == pytest.approx(3.0 * 8 ** 0.5)
+    assert MeanGap(MeanGapParams(scale=2.0)).compute(shifted, real)["mean_gap"] == pytest.approx(6.0 * 8 ** 0.5)
