@@ -328,6 +328,10 @@ def test_a_gaussian_ring_run_is_scored_against_fresh_samples_of_the_true_mixture
     assert "mnist_score" not in metrics  # points have no classes to score
     assert metrics["fid"]["real_vs_real"] < 0.01 < metrics["fid"]["generated"]  # one epoch is far from the ring
     assert metrics["coverage"]["real_vs_real"] > metrics["coverage"]["generated"]
+    # the mixture's own figures (VEEGAN's), in the same record: fresh real points cover every mode
+    assert metrics["modes"]["metric"] == "figures" and metrics["modes"]["real_vs_real"] == 8 == metrics["modes_total"][
+        "generated"]
+    assert metrics["high_quality"]["real_vs_real"] > 0.9
 
 
 def fashion_source(source):

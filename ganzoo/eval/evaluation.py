@@ -125,12 +125,14 @@ def load_run_data(registry: Registry, recipe: Recipe, data_root: Optional[str] =
 
 
 def run_metrics(metrics: list[tuple[str, Any]], extractor: Optional[Any], generated: Optional[Features],
-                real: Optional[Features], pairs: Optional[tuple[torch.Tensor, torch.Tensor]] = None
-                ) -> dict[str, dict[str, Any]]:
+                real: Optional[Features], pairs: Optional[tuple[torch.Tensor, torch.Tensor]] = None,
+                skipped: Optional[dict[str, str]] = None) -> dict[str, dict[str, Any]]:
     """Each metric's values of one set of images: ``generated`` against ``real`` in ``extractor``'s space
     (``compute``; skipped when either is None) and, given, ``pairs`` (outputs, their right answers: pictures in
     [0, 1]) row by row (``compute_pairs``): {key: {value, better, metric}}, keys renamed or dropped as the
-    extractor says. The one place every run's metrics are computed."""
+    extractor says. The one place every run's metrics are computed. A metric that refuses the images
+    (``ValueError``: too few for it, say) is a one-line error, or, given ``skipped``, recorded there by name
+    with its reason and left out (a translation run's held-out split may be smaller than a metric needs)."""
     values: dict[str, dict[str, Any]] = {}
     for name, metric in metrics:
         result: dict[str, Any] = {}
@@ -140,7 +142,10 @@ def run_metrics(metrics: list[tuple[str, Any]], extractor: Optional[Any], genera
             if pairs is not None and callable(getattr(metric, "compute_pairs", None)):
                 result.update(metric.compute_pairs(*pairs) or {})
         except ValueError as error:  # e.g. too few images for the metric
-            raise GanzooError(f"metric '{name}': {error}") from error
+            if skipped is None:
+                raise GanzooError(f"metric '{name}': {error}") from error
+            skipped[name] = str(error)
+            continue
         better = getattr(metric, "better", {}) or {}
         for reported, value in dict(result).items():
             if extractor is not None and reported in extractor.dropped:  # meaningless in its space
@@ -199,6 +204,7 @@ class Evaluator:
             self.weights, self.weights_sha256 = (self.extractor.load(self.device) if self.extractor is not None
                                                  else (None, None))
             self.pictures, self.real = True, None
+            self.skipped: dict[str, str] = {}  # metric -> why the held-out split could not give it
             return
         if data.held_out is None:
             raise GanzooError(f"dataset '{self.dataset}' holds no reference set out (its ImageData.held_out) to "
@@ -213,8 +219,14 @@ class Evaluator:
         self.real = self.extractor.embed(self.reference_images)
 
     def score(self, images: torch.Tensor) -> dict[str, dict[str, Any]]:
-        """Each metric value of uint8 images (N, C, H, W) against the reference set: {name: {value, better, metric}}."""
-        return self.score_features(self.extractor.embed(images))
+        """Each metric value of uint8 images (N, C, H, W) against the reference set: {name: {value, better, metric}},
+        and the data's own ``figures`` of them (a 2-D mixture's modes covered, say) under the name ``figures``."""
+        values = self.score_features(self.extractor.embed(images))
+        if self.data.figures is not None:
+            samples = images.float().div(127.5).sub(1.0) if images.dtype == torch.uint8 else images
+            for key, value in self.data.figures(samples).items():
+                values.setdefault(key, {"value": float(value), "better": None, "metric": "figures"})
+        return values
 
     def score_features(self, generated: Features) -> dict[str, dict[str, Any]]:
         return run_metrics(self.metrics, self.extractor, generated, self.real)
@@ -246,7 +258,7 @@ class Evaluator:
         pictures, targets = images.sets[name], images.targets
         pairs = (pictures, targets) if pictures is not None and targets is not None else None
         if self.extractor is None:
-            return run_metrics(self.metrics, None, None, None, pairs) if pairs is not None else {}
+            return run_metrics(self.metrics, None, None, None, pairs, self.skipped) if pairs is not None else {}
         if name != "real_vs_real":
             embedded = self.embed_side(pictures, images.side)
             embedded.labels = images.labels
@@ -260,7 +272,7 @@ class Evaluator:
                 return {}
             embedded = Features(sample.features, right.probs if right is not None else None,
                                 images.labels if right is not None else None)
-        return run_metrics(self.metrics, self.extractor, embedded, real, pairs)
+        return run_metrics(self.metrics, self.extractor, embedded, real, pairs, self.skipped)
 
     def embed_side(self, pictures01: torch.Tensor, side: str) -> Features:
         """The extractor's features of pictures in [0, 1] of ``side`` (``a``, ``b``), read through the data's
@@ -449,6 +461,7 @@ def translation_report(evaluator: Evaluator, state: dict, registry: Registry, n:
         "metrics": {key: {"metric": entry["metric"], "direction": entry["direction"], "generated": entry["value"],
                           "real_vs_real": entry["real_vs_real"], "baseline": entry["baseline"],
                           "better": entry["better"]} for key, entry in rows.items()},
+        "skipped": dict(evaluator.skipped),  # metric -> why the held-out split could not give it
     }
 
 
@@ -494,6 +507,8 @@ def print_report(report: dict[str, Any], as_json: bool = False) -> None:
         table.add_row(key, *cells, arrows[entry["better"]])
     console = Console()
     console.print(table)
+    for name, why in (report.get("skipped") or {}).items():
+        console.print(f"not computed: {name} ({why})", highlight=False)
     if translation:
         console.print("generated: the translator's outputs; real vs real: the right answers scored alike (FID: a "
                       "training sample of the target domain); baseline: the input scaled to the output's size "

@@ -7,19 +7,15 @@ Pictures come in [0, 1], rounded to the 256 levels a saved picture has.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import torch
 
 from ganzoo import Features, Metric
 
+from ganzoo_metrics.metrics import NoParams
+
 PSNR_CAP = 100.0  # dB: identical pictures score this instead of infinity (kept finite for JSON)
 SSIM_MIN_SIDE = 11  # SSIM's Gaussian window; smaller pictures get no SSIM
-
-
-@dataclass
-class NoParams:
-    pass
 
 
 class L1(Metric):
