@@ -167,6 +167,9 @@ def test_ganzoo_eval_and_translate_on_a_run(pix2pix_run, tmp_path, capsys):
     assert {"generated", "real_vs_real", "baseline"} <= set(fid)  # the generation record's columns, and the baseline
     assert report["features"] == "mnist-classifier" and report["weights_sha256"]
     assert json.loads((pix2pix_run / "eval.json").read_text())["metrics"] == report["metrics"]
+    assert cli.main(["eval", str(pix2pix_run), "--reference", str(tmp_path), "--device", "cpu"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "a translation run is scored on its own held-out split" in err[0]
 
     from ganzoo.output.translate_files import translate_files
 
