@@ -160,30 +160,6 @@ def run_metrics(metrics: list[tuple[str, Any]], extractor: Optional[Any], genera
     return values
 
 
-def pick_for_translation(registry: Registry, data: ImageData, directions: dict, dataset: str,
-                         features: Optional[str], classifier: Optional[str]) -> tuple[Optional[str], Any]:
-    """The extractor that scores a translation run's outputs: the one ``features`` names (refused when it
-    cannot), else the first that accepts every direction's output pictures (as ``data.pictures_of`` names
-    them) and can load; (None, None) when none does: the run is then scored by its right answers only."""
-    from ganzoo import translation
-
-    outputs = {translation.shapes(data.spec, direction)[1] for direction in directions}
-    dataset = data.pictures_of or dataset
-    chosen = None
-    for shape in sorted(outputs):
-        try:
-            name, extractor = pick_extractor(registry, shape, dataset, features or chosen, classifier)
-        except GanzooError:
-            if features is not None:
-                raise
-            return None, None
-        chosen = name
-    problem = extractor.missing()
-    if problem and features is not None:
-        raise GanzooError(problem)
-    return (None, None) if problem else (chosen, extractor)
-
-
 class Evaluator:
     """Holds the feature extractor, the reference features and the metrics; scores generators (uint8 images
     against the reference set) or, for a run with ``directions``, translators (by direction).
@@ -199,8 +175,10 @@ class Evaluator:
         self.directions = dict(directions or {})
         self.device = resolve_device(device)
         if self.directions:  # translation: the reference sets are each direction's target domain
-            self.features, self.extractor = pick_for_translation(registry, data, self.directions, self.dataset,
-                                                                 features, classifier)
+            from ganzoo.eval.translation_eval import pick_extractor_for
+
+            self.features, self.extractor = pick_extractor_for(registry, data, self.directions, self.dataset,
+                                                               features, classifier)
             self.weights, self.weights_sha256 = (self.extractor.load(self.device) if self.extractor is not None
                                                  else (None, None))
             self.pictures, self.real = True, None
@@ -233,56 +211,10 @@ class Evaluator:
 
     def score_translators(self, generators: dict, n: int) -> dict[str, dict[str, Any]]:
         """Each metric of each direction's translator on the first ``n`` held-out examples, beside the baseline
-        and the right answers: {``a2b_psnr``-style key: {value, baseline, real_vs_real, better, metric,
-        direction}} (a column is None where that set has no value)."""
-        from ganzoo.eval.translation_eval import SETS, direction_images
+        and the right answers (``ganzoo.eval.translation_eval.score_translators``)."""
+        from ganzoo.eval.translation_eval import score_translators
 
-        rows: dict[str, dict[str, Any]] = {}
-        for direction in self.directions:
-            with eval_mode(generators[direction]):
-                images = direction_images(self.data, direction, generators[direction], n, self.device)
-            real = self.embed_side(images.domain, images.side) if self.extractor is not None else None
-            by_set = {name: self.score_set(images, name, real) for name in SETS}
-            for key, entry in by_set["generated"].items():
-                rows[f"{direction}_{key}"] = {
-                    "value": entry["value"],
-                    **{name: by_set[name][key]["value"] if key in by_set[name] else None for name in SETS[1:]},
-                    "better": entry["better"], "metric": entry["metric"], "direction": direction}
-        return rows
-
-    def score_set(self, images, name: str, real: Optional[Features]) -> dict[str, dict[str, Any]]:
-        """The metrics of one set (``generated``, ``baseline``, ``real_vs_real``) of a direction's pictures.
-        Real-vs-real compares the right answers with themselves row by row and reads their classes, and compares
-        a training sample of the target domain with the held-out one as a set (the right answers where the data
-        hold nothing out)."""
-        pictures, targets = images.sets[name], images.targets
-        pairs = (pictures, targets) if pictures is not None and targets is not None else None
-        if self.extractor is None:
-            return run_metrics(self.metrics, None, None, None, pairs, self.skipped) if pairs is not None else {}
-        if name != "real_vs_real":
-            embedded = self.embed_side(pictures, images.side)
-            embedded.labels = images.labels
-        else:
-            right = self.embed_side(targets, images.side) if targets is not None else None
-            if images.training is not None:
-                sample = self.embed_side(images.training, images.side)
-            elif right is not None:
-                sample = right
-            else:
-                return {}
-            embedded = Features(sample.features, right.probs if right is not None else None,
-                                images.labels if right is not None else None)
-        return run_metrics(self.metrics, self.extractor, embedded, real, pairs, self.skipped)
-
-    def embed_side(self, pictures01: torch.Tensor, side: str) -> Features:
-        """The extractor's features of pictures in [0, 1] of ``side`` (``a``, ``b``), read through the data's
-        ``classifier_view`` of that side when it names one (a hidden transform undone)."""
-        from ganzoo.eval.translation_eval import pixels
-
-        view = (self.data.classifier_view or {}).get(side)
-        if view is not None:
-            pictures01 = pixels(view(pictures01 * 2 - 1))
-        return self.extractor.embed((pictures01 * 255).round().to(torch.uint8))
+        return score_translators(self, generators, n)
 
     def score_generator(self, generator, spec: DataSpec, n: int, seed: int = 0) -> dict[str, dict[str, Any]]:
         """Score ``n`` images of ``generator`` (put in eval mode for the draw, then restored)."""

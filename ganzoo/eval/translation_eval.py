@@ -25,7 +25,7 @@ domain and the reference alike.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, Optional
+from typing import Any, Dict, Optional
 
 import torch
 import torch.nn.functional as F
@@ -33,6 +33,9 @@ import torch.nn.functional as F
 from ganzoo import translation
 from ganzoo.components import resolve_device
 from ganzoo.data import DataSpec, ImageData
+from ganzoo.errors import GanzooError
+from ganzoo.metrics import Features
+from ganzoo.models import eval_mode
 from ganzoo.output.images import to_uint8
 from ganzoo.plugins.registry import Registry
 
@@ -97,6 +100,86 @@ def direction_images(data: ImageData, direction: str, generator: torch.nn.Module
               "real_vs_real": pixels(targets) if targets is not None else None},
         labels=side.labels[:n] if side.labels is not None else None, domain=pixels(domain), training=training,
         side="b" if direction == "a2b" else "a")
+
+
+def pick_extractor_for(registry: Registry, data: ImageData, directions: dict, dataset: str,
+                       features: Optional[str], classifier: Optional[str]) -> tuple[Optional[str], Any]:
+    """The extractor that scores a translation run's outputs: the one ``features`` names (refused when it
+    cannot), else the first that accepts every direction's output pictures (as ``data.pictures_of`` names
+    them) and can load; (None, None) when none does: the run is then scored by its right answers only."""
+    from ganzoo.eval.extractors import pick_extractor
+
+    outputs = {translation.shapes(data.spec, direction)[1] for direction in directions}
+    dataset = data.pictures_of or dataset
+    chosen = None
+    for shape in sorted(outputs):
+        try:
+            name, extractor = pick_extractor(registry, shape, dataset, features or chosen, classifier)
+        except GanzooError:
+            if features is not None:
+                raise
+            return None, None
+        chosen = name
+    problem = extractor.missing()
+    if problem and features is not None:
+        raise GanzooError(problem)
+    return (None, None) if problem else (chosen, extractor)
+
+
+def score_translators(evaluator, generators: dict, n: int) -> dict[str, dict[str, Any]]:
+    """``evaluator``'s metrics (a ``ganzoo.eval.evaluation.Evaluator`` of a run with directions) of each
+    direction's translator on the first ``n`` held-out examples, beside the baseline and the right answers:
+    {``a2b_psnr``-style key: {value, baseline, real_vs_real, better, metric, direction}} (a column is None
+    where that set has no value)."""
+    rows: dict[str, dict[str, Any]] = {}
+    for direction in evaluator.directions:
+        with eval_mode(generators[direction]):
+            images = direction_images(evaluator.data, direction, generators[direction], n, evaluator.device)
+        real = embed_side(evaluator, images.domain, images.side) if evaluator.extractor is not None else None
+        by_set = {name: score_set(evaluator, images, name, real) for name in SETS}
+        for key, entry in by_set["generated"].items():
+            rows[f"{direction}_{key}"] = {
+                "value": entry["value"],
+                **{name: by_set[name][key]["value"] if key in by_set[name] else None for name in SETS[1:]},
+                "better": entry["better"], "metric": entry["metric"], "direction": direction}
+    return rows
+
+
+def score_set(evaluator, images: DirectionImages, name: str, real: Optional[Features]
+              ) -> dict[str, dict[str, Any]]:
+    """The metrics of one set (``generated``, ``baseline``, ``real_vs_real``) of a direction's pictures.
+    Real-vs-real compares the right answers with themselves row by row and reads their classes, and compares
+    a training sample of the target domain with the held-out one as a set (the right answers where the data
+    hold nothing out)."""
+    from ganzoo.eval.evaluation import run_metrics
+
+    pictures, targets = images.sets[name], images.targets
+    pairs = (pictures, targets) if pictures is not None and targets is not None else None
+    if evaluator.extractor is None:
+        return run_metrics(evaluator.metrics, None, None, None, pairs, evaluator.skipped) if pairs is not None else {}
+    if name != "real_vs_real":
+        embedded = embed_side(evaluator, pictures, images.side)
+        embedded.labels = images.labels
+    else:
+        right = embed_side(evaluator, targets, images.side) if targets is not None else None
+        if images.training is not None:
+            sample = embed_side(evaluator, images.training, images.side)
+        elif right is not None:
+            sample = right
+        else:
+            return {}
+        embedded = Features(sample.features, right.probs if right is not None else None,
+                            images.labels if right is not None else None)
+    return run_metrics(evaluator.metrics, evaluator.extractor, embedded, real, pairs, evaluator.skipped)
+
+
+def embed_side(evaluator, pictures01: torch.Tensor, side: str) -> Features:
+    """The extractor's features of pictures in [0, 1] of ``side`` (``a``, ``b``), read through the data's
+    ``classifier_view`` of that side when it names one (a hidden transform undone)."""
+    view = (evaluator.data.classifier_view or {}).get(side)
+    if view is not None:
+        pictures01 = pixels(view(pictures01 * 2 - 1))
+    return evaluator.extractor.embed((pictures01 * 255).round().to(torch.uint8))
 
 
 def run_directions(state: dict) -> Dict[str, str]:
