@@ -269,7 +269,8 @@ def test_paired_folders_in_both_layouts(tmp_path, layout):
     assert len(data) == 9 and len(data.held_out) == 1  # the last tenth held out
 
 
-def test_the_folder_recipe_trains_on_a_few_generated_pictures(tmp_path):
+def test_the_folder_recipe_trains_on_a_few_generated_pictures_and_is_scored_by_its_right_answers(
+        tmp_path, monkeypatch, capsys):
     write_pairs(tmp_path / "data" / "train", "A/B", n=8)
     write_pairs(tmp_path / "data" / "test", "A/B", n=2)
     run = train(tmp_path / "run", "pix2pix_folder", [f"dataset.params.path={tmp_path / 'data'}", "train.epochs=1",
@@ -277,6 +278,11 @@ def test_the_folder_recipe_trains_on_a_few_generated_pictures(tmp_path):
                                                       "generator.params.base_channels=4",
                                                       "discriminator.params.base_channels=4"])
     assert (run / "samples" / "epoch-001.png").is_file()
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))  # no Inception weights: no extractor takes 3x16x16
+    assert cli.main(["eval", str(run), "--json", "--device", "cpu"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["features"] is None and set(report["metrics"]) == {"a2b_l1", "a2b_psnr", "a2b_ssim"}
+    assert report["metrics"]["a2b_l1"]["real_vs_real"] == 0 and report["metrics"]["a2b_l1"]["baseline"] > 0
 
 
 @pytest.mark.parametrize("make, message", [
