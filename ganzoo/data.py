@@ -151,6 +151,9 @@ class ImageData:
     never does. ``two_sided``, optional, is the second side of translation data (``TwoSided``);
     ``presentation``, optional, how samples that are not pictures are drawn and scored
     (``Presentation``): data of another shape than (N, C, H, W), e.g. 2-D points (N, 2), need its ``plot``.
+    ``pictures_of``, optional, names the registered dataset whose pictures these are when the dataset
+    is another (``mnist`` for a translation task made of MNIST digits): evaluation picks the feature
+    extractor made for it.
     """
 
     images: Any
@@ -160,6 +163,7 @@ class ImageData:
     held_out: Optional["ImageData"] = None
     two_sided: Optional[TwoSided] = None
     presentation: Optional[Presentation] = None
+    pictures_of: Optional[str] = None
 
     def __post_init__(self) -> None:
         shape = _rows_shape(self.images, "ImageData.images")
@@ -243,3 +247,32 @@ def unit_range(images: "torch.Tensor", out: "Optional[torch.Tensor]" = None) -> 
         return table.index_select(0, index).view(images.shape)
     torch.index_select(table, 0, index, out=out.view(-1))
     return out.view(images.shape)
+
+
+def hold_out(data: ImageData, count: int, seed: int) -> ImageData:
+    """``data`` less ``count`` images drawn with ``seed``, which become its ``held_out`` reference set (both in
+    the data's order): the image-folder and packed datasets' split. Their recipe's params record ``count`` and
+    ``seed``, so every later evaluation finds the same split. Images read from disk (a packed dataset's) stay
+    there for training; the held-out ones are read into memory."""
+    import dataclasses
+
+    import torch
+
+    total = len(data.images)
+    if count >= total:
+        raise ValueError(f"held_out ({count}) must leave images to train on: the dataset holds {total}")
+    order = torch.randperm(total, generator=torch.Generator().manual_seed(seed))
+    reference, kept = order[:count].sort().values, order[count:].sort().values
+
+    def rows(index, whole=False):
+        if hasattr(data.images, "subset"):  # packed images, read from their shards
+            picked = data.images.subset(index.numpy())
+            return picked.load() if whole else picked
+        return data.images[index]
+
+    def labels(index):
+        return None if data.labels is None else data.labels[index]
+
+    return dataclasses.replace(data, images=rows(kept), labels=labels(kept),
+                               held_out=ImageData(images=rows(reference, whole=True), labels=labels(reference),
+                                                  num_classes=data.num_classes))

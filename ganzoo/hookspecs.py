@@ -199,14 +199,20 @@ def register_datasets(register):
 def register_metrics(register):
     """Register evaluation metrics (``ganzoo eval``, and ``eval.every`` in a recipe).
 
+    Every run is scored through them, generators and translators alike.
     ``factory(params)`` returns a ``ganzoo.Metric``: an object whose
     ``compute(generated, real)`` returns a dict of named floats, and whose
     ``better`` maps each of those names to ``"lower"`` or ``"higher"``.
     ``generated`` and ``real`` are ``ganzoo.Features``: the activations
-    (``features``, N x D) and class probabilities (``probs``, N x K, or ``None``
-    from an extractor without classes) of the run's feature extractor
-    (``register_feature_extractors``; ganzoo's MNIST classifier for MNIST, D =
-    128, K = 10) on the generated images and on the reference set.
+    (``features``, N x D), class probabilities (``probs``, N x K, or ``None``
+    from an extractor without classes) and, where known, the classes the
+    images should show (``labels``: a translated input's) of the run's
+    feature extractor (``register_feature_extractors``; ganzoo's MNIST
+    classifier for MNIST, D = 128, K = 10) on the generated (or translated)
+    images and on the reference set. ``compute_pairs(outputs, targets)``,
+    optional, compares a translation run's outputs with their right answers
+    row by row (pictures in [0, 1]). Either returns ``{}`` for what it cannot
+    score.
     """
 
 

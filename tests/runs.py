@@ -113,3 +113,17 @@ def train_reference(mnist_root: Path, run_dir: Path, **recipe):
             return train(run_dir, **recipe)
         finally:
             torch.set_num_threads(threads)
+
+
+def score_translators(data, generators: dict, n: int, recipe: str = "pix2pix_edges_mnist") -> dict:
+    """ganzoo eval's scores of translators of ``data`` (by direction, as ``generators`` names them):
+    {direction: {metric: {value, baseline, real_vs_real, ...}}}, through the one scoring path."""
+    from conftest import ROOT
+    from ganzoo.eval.evaluation import Evaluator
+    from ganzoo.recipe import load_recipe
+
+    evaluator = Evaluator(registry(), load_recipe(ROOT / "recipes" / f"{recipe}.yaml"), data,
+                          directions={direction: "generator" for direction in generators})
+    rows = evaluator.score_translators(generators, n)
+    return {direction: {key[len(direction) + 1:]: entry for key, entry in rows.items()
+                        if entry["direction"] == direction} for direction in generators}

@@ -199,18 +199,18 @@ class Known(torch.nn.Module):
 
 @needs_real_mnist
 def test_eval_reads_both_directions_through_the_known_transform():
-    from ganzoo.eval.translation_eval import PSNR_CAP, TranslationEvaluator
+    from ganzoo_metrics.pairs import PSNR_CAP
     from ganzoo_translation.unpaired_mnist import MNISTUnpairedParams, load_mnist_unpaired, to_a, to_b
+    from runs import score_translators
 
     data = load_mnist_unpaired(MNISTUnpairedParams(root=str(SHARED_DATA), limit=100, test_limit=200))
-    evaluator = TranslationEvaluator(registry(), data, {"a2b": "generator", "b2a": "generator_b2a"})
-    right = evaluator.score({"a2b": Known(to_b), "b2a": Known(to_a)}, 100)
-    same = evaluator.score({"a2b": Known(lambda x: x), "b2a": Known(lambda x: x)}, 100)
+    right = score_translators(data, {"a2b": Known(to_b), "b2a": Known(to_a)}, 100, "cyclegan_mnist")
+    same = score_translators(data, {"a2b": Known(lambda x: x), "b2a": Known(lambda x: x)}, 100, "cyclegan_mnist")
     for direction in ("a2b", "b2a"):
         rows = right[direction]
-        assert rows["l1"]["model"] == 0 and rows["psnr"]["model"] == PSNR_CAP  # the known answer scores perfect
-        assert rows["accuracy"]["model"] == rows["accuracy"]["targets"] >= 0.97  # read after undoing the transform
-        assert same[direction]["accuracy"]["model"] == rows["accuracy"]["baseline"] < 0.5  # the identity fails
+        assert rows["l1"]["value"] == 0 and rows["psnr"]["value"] == PSNR_CAP  # the known answer scores perfect
+        assert rows["accuracy"]["value"] == rows["accuracy"]["real_vs_real"] >= 0.97  # read after undoing the transform
+        assert same[direction]["accuracy"]["value"] == rows["accuracy"]["baseline"] < 0.5  # the identity fails
 
 
 def test_the_unpaired_task_hides_a_transform_that_its_inverse_undoes(data_env):

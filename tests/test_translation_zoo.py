@@ -56,6 +56,34 @@ def test_trains_both_ways_and_resumes_exactly(name, runs, data_env, tmp_path):
     assert_same_run(tmp_path / "run", runs[name])
 
 
+@pytest.mark.parametrize("name", list(TINY))
+def test_ganzoo_eval_scores_both_directions_through_the_one_record(name, runs, data_env, capsys):
+    import json
+
+    assert cli.main(["eval", str(runs[name]), "--json", "--device", "cpu"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["kind"] == "translation" and report["features"] == "mnist-classifier"
+    for direction in ("a2b", "b2a"):  # the known transform's right answers, the classifier's classes and FID
+        for metric in ("l1", "psnr", "ssim", "accuracy", "fid", "kid", "precision"):
+            entry = report["metrics"][f"{direction}_{metric}"]
+            assert entry["direction"] == direction and entry["better"] in ("lower", "higher")
+            assert all(isinstance(entry[column], float) for column in ("generated", "real_vs_real", "baseline"))
+    # 4 held-out pictures a domain: too few for density's k=5 manifolds, which is said, not a failed evaluation
+    assert "need more than 5 images" in report["skipped"]["density_coverage"]
+    assert not any(key.endswith(("_density", "_coverage")) for key in report["metrics"])
+
+
+def test_evaluation_during_training_logs_what_ganzoo_eval_gives_for_the_same_checkpoint(data_env, tmp_path, capsys):
+    import json
+
+    run("discogan", tmp_path / "run", ["eval.every=2", "eval.n=10"])
+    during = [row["eval"] for row in logged(tmp_path / "run") if "eval" in row]
+    assert len(during) == 1  # after the last epoch
+    assert cli.main(["eval", str(tmp_path / "run"), "-n", "10", "--json", "--device", "cpu"]) == 0
+    after = json.loads(capsys.readouterr().out)["metrics"]
+    assert during[0] == {key: entry["generated"] for key, entry in after.items()}
+
+
 def test_dualgans_generators_step_every_d_steps_th_step_only(runs):
     logged_steps = [(row["step"], row.get("g_loss")) for row in logged(runs["dualgan"])]
     with_g = [step for step, g_loss in logged_steps if g_loss is not None]

@@ -117,7 +117,8 @@ class PackedImages:
     """The images of a packed dataset, read by row from their shards: uint8 (N, C, H, W), a ``ganzoo.RowSource``.
 
     ``rows(index)`` reads rows into a tensor (every row in order: ``load()``); ``take(index)`` reads
-    them into a numpy array; ``load()`` reads them all into one tensor, a shard at a time.
+    them into a numpy array; ``load()`` reads them all into one tensor, a shard at a time;
+    ``subset(rows)`` is some of the rows, still read from the shards (a held-out split, say).
     """
 
     def __init__(self, folder: Path, manifest: dict, verify: bool = True):
@@ -139,6 +140,20 @@ class PackedImages:
                               "pack the folder again")
         self.ends = np.array([shard.start + shard.count for shard in self.shards], dtype=np.int64)
         self._files: Dict[int, int] = {}  # shard -> open descriptor, opened on first read (per process)
+        self.selected: Optional[np.ndarray] = None  # a subset's rows of the whole packed dataset; None: all of them
+
+    def subset(self, rows) -> "PackedImages":
+        """The images at ``rows`` (ints in [0, N), in that order), read from the same shards."""
+        import copy
+
+        import torch
+
+        picked = copy.copy(self)
+        rows = np.asarray(rows, dtype=np.int64).reshape(-1)
+        picked.selected = rows if self.selected is None else self.selected[rows]
+        picked.shape = torch.Size([len(rows), *self.shape[1:]])
+        picked._files = {}
+        return picked
 
     def __len__(self) -> int:
         return self.shape[0]
@@ -158,6 +173,8 @@ class PackedImages:
         index = np.asarray(index, dtype=np.int64)
         if index.size and (index.min() < 0 or index.max() >= len(self)):
             raise IndexError(f"row index out of range for {len(self)} packed images")
+        if self.selected is not None:
+            index = self.selected[index]
         if out is None:
             out = np.empty((index.size, *self.shape[1:]), dtype=np.uint8)
         rows = out.reshape(index.size, self.row_bytes)
@@ -174,6 +191,8 @@ class PackedImages:
         """All images in one uint8 tensor (N, C, H, W)."""
         import torch
 
+        if self.selected is not None:
+            return torch.from_numpy(self.take(np.arange(len(self))))
         whole = torch.empty(self.shape, dtype=torch.uint8)
         rows = whole.numpy().reshape(len(self), self.row_bytes)
         for shard in self.shards:
@@ -235,14 +254,15 @@ def _check_shard(path: Path, entry: dict, row_shape: Tuple[int, ...], verify: bo
     return offset
 
 
-def read_packed(path, folder=None, verify: bool = True) -> "ImageData":
+def read_packed(path, folder=None, verify: bool = True, held_out: int = 0, held_out_seed: int = 0) -> "ImageData":
     """A packed dataset (``ganzoo pack FOLDER --out PATH``) as ``ganzoo.ImageData`` whose images are a
     ``PackedImages`` (read from the shards as training goes, or held whole when they fit in memory),
     labelled when the folder had classes. ``folder``: the image folder it was packed from, which must
-    not have changed since; ``verify``: check each shard's SHA-256 against the manifest first. The
-    ``packed`` dataset is this function."""
+    not have changed since; ``verify``: check each shard's SHA-256 against the manifest first;
+    ``held_out`` N > 0: N images drawn with ``held_out_seed`` are its ``held_out`` reference set (what
+    ``ganzoo eval`` scores against), never trained on. The ``packed`` dataset is this function."""
     from ganzoo.data import DataSource, ImageData
-    from ganzoo.storage.folders import image_files
+    from ganzoo.storage.folders import held_out_split, image_files
 
     path = Path(path).expanduser()
     manifest = read_manifest(path)
@@ -254,8 +274,9 @@ def read_packed(path, folder=None, verify: bool = True) -> "ImageData":
     if manifest.get("labels"):
         labels, files = _labels(path, manifest, len(images), verify), [MANIFEST, LABELS]
     classes = manifest.get("classes")
-    return ImageData(images=images, labels=labels, num_classes=len(classes) if labels is not None else None,
+    data = ImageData(images=images, labels=labels, num_classes=len(classes) if labels is not None else None,
                      source=DataSource(root=path, files=tuple(files), param="path"))
+    return held_out_split(data, held_out, held_out_seed)
 
 
 def _labels(path: Path, manifest: dict, count: int, verify: bool):

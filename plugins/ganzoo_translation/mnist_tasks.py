@@ -91,7 +91,7 @@ def _task(params: MNISTTaskParams, make_input) -> ImageData:
                                  two_sided=TwoSided(targets=digits, paired=True))
     train = sides["train"]
     source = DataSource(root=root, files=tuple(f"MNIST/raw/{name}" for split in FILES.values() for name in split))
-    return replace(train, held_out=sides["test"], source=source)
+    return replace(train, held_out=sides["test"], source=source, pictures_of="mnist")
 
 
 def load_mnist_edges(params: MNISTEdgesParams) -> ImageData:

@@ -67,4 +67,4 @@ def load_mnist_unpaired(params: MNISTUnpairedParams) -> ImageData:
     test = halves(*read_split(root, "test", params.test_limit))
     source = DataSource(root=root, files=tuple(f"MNIST/raw/{name}" for split in FILES.values() for name in split))
     two_sided = replace(train.two_sided, known_transform=hidden_transform, classifier_view={"b": to_a})
-    return replace(train, two_sided=two_sided, held_out=test, source=source)
+    return replace(train, two_sided=two_sided, held_out=test, source=source, pictures_of="mnist")

@@ -75,7 +75,8 @@ def load_mnist_inpaint(params: MNISTInpaintParams) -> ImageData:
                          two_sided=TwoSided(targets=test_digits, paired=True))
     source = DataSource(root=root, files=tuple(f"MNIST/raw/{name}" for split in FILES.values() for name in split))
     return ImageData(images=masked(digits, mean, params.mask_size), labels=labels, num_classes=10,
-                     two_sided=TwoSided(targets=digits, paired=True), held_out=held_out, source=source)
+                     two_sided=TwoSided(targets=digits, paired=True), held_out=held_out, source=source,
+                     pictures_of="mnist")
 
 
 @dataclass
