@@ -63,7 +63,7 @@ def trained_models(run_dir: Path) -> tuple[dict, object, object]:
     registry = load_registry()
     state = checkpoint.load_checkpoint(run_dir)
     recipe = checkpoint.recipe_of(state, registry)
-    models = build_models(registry, recipe, DataSpec.from_dict(state["data_spec"]), torch.device("cpu"))
+    models = build_models(recipe, DataSpec.from_dict(state["data_spec"]), torch.device("cpu"))
     for role, model in models.items():
         model.load_state_dict(state["models"][role])
         model.eval()
@@ -197,9 +197,9 @@ def check_sgan(run_dir: Path, data_root: str) -> dict:
     # the same CNN, alone on the same labelled pictures, with the same optimiser, as many steps
     registry = load_registry()
     torch.manual_seed(0)
-    alone = build_models(registry, recipe, DataSpec.from_dict(state["data_spec"]), torch.device("cpu"),
+    alone = build_models(recipe, DataSpec.from_dict(state["data_spec"]), torch.device("cpu"),
                          roles=["discriminator"])["discriminator"]
-    optimizer = build_optimizer(registry, recipe, "discriminator", alone.parameters())
+    optimizer = build_optimizer(recipe, "discriminator", alone.parameters())
     alone.train()
     for _ in range(int(state["step"])):
         optimizer.zero_grad()

@@ -32,13 +32,13 @@ def probe(run_dir: str, n: int = 2000, seed: int = 0) -> dict:
     state = checkpoint.load_checkpoint(run_dir)
     recipe = checkpoint.recipe_of(state, registry)
     spec = DataSpec.from_dict(state["data_spec"])
-    models = build_models(registry, recipe, spec, resolve_device("cpu"), roles=["generator", "discriminator"])
+    models = build_models(recipe, spec, resolve_device("cpu"), roles=["generator", "discriminator"])
     for role, model in models.items():
         model.load_state_dict(state["models"][role])
         model.eval()
     G, D = models["generator"], models["discriminator"]
     rng = torch.Generator().manual_seed(seed)
-    images = load_data(registry, recipe).images
+    images = load_data(recipe).images
     images = images[torch.randperm(len(images), generator=rng)[:n]]
     real = unit_range(images) if images.dtype == torch.uint8 else images
     labels = torch.randint(spec.num_classes, (len(real),), generator=rng) if spec.num_classes else None

@@ -108,7 +108,7 @@ def interpolation(run_dir: Path, data: str, n: int = 10000) -> dict:
     registry = load_registry()
     state = checkpoint.load_checkpoint(run_dir)
     generator = load_translators(state, registry, "cpu")[0]["a2b"]
-    loaded = load_recorded_data(registry, checkpoint.recipe_of(state, registry, [f"dataset.params.root={data}"]))
+    loaded = load_recorded_data(checkpoint.recipe_of(state, registry, [f"dataset.params.root={data}"]))
     evaluator = TranslationEvaluator(registry, loaded, run_directions(state))
     scores = {}
     for alpha in ALPHAS:
@@ -137,7 +137,7 @@ def diversity(run_dir: Path, data: str, n: int = 1000, draws: int = DRAWS, seed:
     registry = load_registry()
     state = checkpoint.load_checkpoint(run_dir)
     generator = load_translators(state, registry, "cpu")[0]["a2b"]
-    loaded = load_recorded_data(registry, checkpoint.recipe_of(state, registry, [f"dataset.params.root={data}"]))
+    loaded = load_recorded_data(checkpoint.recipe_of(state, registry, [f"dataset.params.root={data}"]))
     held_out, view = loaded.held_out, (loaded.classifier_view or {}).get("b")  # MUNIT's B: the transform undone
     inputs, labels = held_out.images[:n].float(), held_out.labels[:n]
     classifier, _ = load_classifier(None, "cpu")
@@ -199,7 +199,7 @@ def domains(run_dir: Path, data: str, n: int = 1000) -> dict:
     registry = load_registry()
     state = checkpoint.load_checkpoint(run_dir)
     generator = load_translators(state, registry, "cpu")[0]["a2b"]
-    loaded = load_recorded_data(registry, checkpoint.recipe_of(state, registry, [f"dataset.params.root={data}"]))
+    loaded = load_recorded_data(checkpoint.recipe_of(state, registry, [f"dataset.params.root={data}"]))
     names = list(generator.domains)
     reader = domain_classifier(loaded, len(names))
     inputs = loaded.held_out.images[:n].float()
@@ -241,7 +241,7 @@ def adaptation(run_dir: Path, data: str, batch_size: int = 32, seed: int = 0) ->
 
     models, state, recipe = trained_models(run_dir)
     registry = load_registry()
-    loaded = load_recorded_data(registry, checkpoint.recipe_of(state, registry, [f"dataset.params.root={data}"]))
+    loaded = load_recorded_data(checkpoint.recipe_of(state, registry, [f"dataset.params.root={data}"]))
     test = loaded.held_out
 
     def read(classifier, images, labels):
@@ -249,9 +249,9 @@ def adaptation(run_dir: Path, data: str, batch_size: int = 32, seed: int = 0) ->
             return (classifier(images.float()).argmax(1) == labels).float().mean().item()
 
     torch.manual_seed(seed)
-    alone = build_models(registry, recipe, DataSpec.from_dict(state["data_spec"]), torch.device("cpu"),
+    alone = build_models(recipe, DataSpec.from_dict(state["data_spec"]), torch.device("cpu"),
                          roles=["classifier"])["classifier"]
-    optimizer = build_optimizer(registry, recipe, "classifier", alone.parameters())
+    optimizer = build_optimizer(recipe, "classifier", alone.parameters())
     order = torch.Generator().manual_seed(seed)
     images, labels = loaded.images.float(), loaded.labels
     alone.train()

@@ -289,8 +289,8 @@ def _built(recipe, overrides):
     loaded = load_recipe(ROOT / "recipes" / recipe, list(overrides), registry())
     spec = DataSpec((1, 28, 28), num_classes=10, target_shape=(1, 28, 28) if "cogan" in recipe else None)
     algorithm = registry().get("algorithm", loaded.config.algorithm.name).factory(loaded.params["algorithm"])
-    models = build_models(registry(), loaded, spec, torch.device("cpu"))
-    losses = build_losses(registry(), loaded)
+    models = build_models(loaded, spec, torch.device("cpu"))
+    losses = build_losses(loaded)
     algorithm.setup(models, losses, spec)
     return algorithm, RecordingStep(models, losses), spec
 

@@ -282,7 +282,7 @@ def test_each_update_reaches_only_the_models_it_steps(recipe, overrides, shapes,
     loaded = load_recipe(ROOT / "recipes" / f"{recipe}.yaml", list(overrides), registry)
     spec = DataSpec(image_shape, num_classes=10, target_shape=(1, 28, 28), paired=paired)
     algorithm = registry.get("algorithm", loaded.config.algorithm.name).factory(loaded.params["algorithm"])
-    models, losses = build_models(registry, loaded, spec, torch.device("cpu")), build_losses(registry, loaded)
+    models, losses = build_models(loaded, spec, torch.device("cpu")), build_losses(loaded)
     algorithm.setup(models, losses, spec)
     step = RecordingStep(models, losses)
     torch.manual_seed(0)

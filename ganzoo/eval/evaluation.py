@@ -112,7 +112,7 @@ def load_run_data(registry: Registry, recipe: Recipe, data_root: Optional[str] =
         recipe.params["dataset"] = dataclasses.replace(params, root=str(data_root))
     recorded = OmegaConf.select(recipe.config, "dataset.params.root", default=None)
     try:
-        return load_data(registry, recipe)
+        return load_data(recipe)
     except GanzooError as error:
         where = (f"the run read its data from {recorded} (dataset.params.root in its recipe.yaml); if they moved, "
                  "give --data NEW_FOLDER" if recorded and data_root is None else

@@ -176,7 +176,7 @@ def load_translators(state: dict, registry: Registry, device, ema: bool = True) 
     recipe = checkpoint.recipe_of(state, registry)
     spec = DataSpec.from_dict(state["data_spec"])
     directions = run_directions(state)
-    models = saved_models(state, registry, recipe, spec, sorted(set(directions.values())), resolve_device(device), ema)
+    models = saved_models(state, recipe, spec, sorted(set(directions.values())), resolve_device(device), ema)
     return {direction: models[role] for direction, role in directions.items()}, spec
 
 
@@ -192,7 +192,7 @@ def evaluate_translation_run(run_dir: Path, state: dict, registry: Registry, n: 
     n = recipe.config.eval.n if n is None else n
     if n < 1:
         raise GanzooError(f"-n must be at least 1, got {n}")
-    data = load_recorded_data(registry, recipe)
+    data = load_recorded_data(recipe)
     evaluator = TranslationEvaluator(registry, data, run_directions(state), device, classifier)
     if evaluator.model is None and not data.paired and evaluator.known_transform is None:
         raise GanzooError(f"ganzoo eval has nothing to score in '{run_dir}': its two domains are unpaired and have no "

@@ -204,8 +204,8 @@ def load_safetensors(path: Union[str, Path], registry=None, device: str = "cpu")
     role = metadata.get("role")
     if role not in recipe.roles:
         raise GanzooError(f"'{path}' is damaged: its role {role!r} is none of its recipe's ({', '.join(recipe.roles)})")
-    (generator,) = build_models(registry, recipe, spec, resolve_device(device), roles=[role]).values()
-    checkpoint.load_weights(generator, {}, path, describe(registry, recipe, role), DAMAGED,
+    (generator,) = build_models(recipe, spec, resolve_device(device), roles=[role]).values()
+    checkpoint.load_weights(generator, {}, path, describe(recipe, role), DAMAGED,
                             load=lambda: load_model(generator, str(path), device=str(device)))
     return generator.eval()
 

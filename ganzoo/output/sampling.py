@@ -40,20 +40,20 @@ def load_generator(source: str | Path, registry: Registry, device: str = "cpu", 
                           f"{source} INPUT --out OUTPUT`")
     spec = DataSpec.from_dict(state["data_spec"])
     role = state.get("sample_role", "generator")
-    (generator,) = saved_models(state, registry, recipe, spec, [role], resolve_device(device), ema).values()
+    (generator,) = saved_models(state, recipe, spec, [role], resolve_device(device), ema).values()
     return generator, spec
 
 
-def saved_models(state: dict, registry: Registry, recipe, spec: DataSpec, roles, device: torch.device,
+def saved_models(state: dict, recipe, spec: DataSpec, roles, device: torch.device,
                  ema: bool = True) -> dict[str, torch.nn.Module]:
     """The models of ``roles`` (role -> model) built from the recipe of the checkpoint ``state``, with its
     weights, in eval mode: the sample role's EMA weights when the run kept them, unless ``ema`` is false."""
-    models = build_models(registry, recipe, spec, device, roles=roles)
+    models = build_models(recipe, spec, device, roles=roles)
     sample_role = state.get("sample_role", "generator")
     for role, model in models.items():
         averaged = state.get("ema", {}).get(role) if role == sample_role else None
         checkpoint.load_weights(model, averaged["model"] if ema and averaged else state["models"].get(role),
-                                state["path"], describe(registry, recipe, role), DAMAGED)
+                                state["path"], describe(recipe, role), DAMAGED)
         model.eval()
     return models
 
@@ -186,7 +186,7 @@ def dataset_plot(source: str | Path, registry: Registry):
     from ganzoo.components import load_data
 
     recipe = checkpoint.recipe_of(checkpoint.load_checkpoint(source), registry)
-    return load_data(registry, recipe).plot
+    return load_data(recipe).plot
 
 
 def write_points(samples: torch.Tensor, out: str | Path, plot=None) -> None:

@@ -1,7 +1,7 @@
 """The generic trainer.
 
 It knows nothing of particular models, datasets or update rules: it builds what
-the recipe names through the registry (the algorithm, its models and losses by
+the recipe names, with the components the recipe found in the registry (the algorithm, its models and losses by
 role, the data), has its feed (ganzoo.training.feed) shuffle the data by index
 each epoch and hand over each batch, from the training device or from packed
 shards on disk, and calls the algorithm's ``train_step`` once per batch (or a
@@ -79,8 +79,8 @@ class Trainer:
         torch.set_num_threads(train.threads)
         check_evaluation(registry, recipe)
         torch.manual_seed(derived_seed(self.config.seed, "models"))  # model initialisation
-        data = self._load_data(registry, recipe)
-        self._build_parts(registry, recipe)
+        data = self._load_data(recipe)
+        self._build_parts(recipe)
         self._build_callbacks(registry, recipe, data)
         with self._failures_named(lambda: "before training"):
             self.algorithm.setup(self.models, self.losses, self.spec)
@@ -102,9 +102,9 @@ class Trainer:
         self.shard_size = self.batch_size // self.world.size  # this process's part of each batch
         self.skip_nonfinite = train.on_nonfinite == "skip"
 
-    def _load_data(self, registry: Registry, recipe: Recipe) -> ImageData:
+    def _load_data(self, recipe: Recipe) -> ImageData:
         """The data, and the feed that hands each step its batch."""
-        data: ImageData = load_recorded_data(registry, recipe)
+        data: ImageData = load_recorded_data(recipe)
         # for checkpoints, naming the data it read (ganzoo.training.data_record); resolving it takes
         # ~20 ms, once is enough
         self.recipe_yaml = recipe.to_yaml()
@@ -117,34 +117,34 @@ class Trainer:
         self.feed = Feed(data, self.batch_size, self.world, self.device, self.config.data.memory_budget_gb,
                          self.config.data.prefetch)
         self.images, self.labels, self.targets = self.feed.images, self.feed.labels, self.feed.targets
-        _check_two_sided(registry, recipe, self.spec)  # before models are built for data they cannot take
+        _check_two_sided(recipe, self.spec)  # before models are built for data they cannot take
         return data
 
-    def _build_parts(self, registry: Registry, recipe: Recipe) -> None:
+    def _build_parts(self, recipe: Recipe) -> None:
         """Models, precision, losses, the algorithm, optimisers and their schedules."""
         train = self.config.train
-        self.models = build_models(registry, recipe, self.spec, self.device)
+        self.models = build_models(recipe, self.spec, self.device)
         name, self.precision_reason = precision.resolve(train.precision, self.device, self.models.values())
         self.precision = precision.Precision(name, self.device)  # read once: recipe lookups cost microseconds
         self.autocast = self.precision.autocast
-        self.losses = build_losses(registry, recipe)
-        self.algorithm = build_algorithm(registry, recipe)
+        self.losses = build_losses(recipe)
+        self.algorithm = build_algorithm(recipe)
         self.sample_role = self.algorithm.sample_role
         self.directions = _check_directions(self.algorithm, self.models, self.spec, recipe)
-        self.optimizers = {role: build_optimizer(registry, recipe, role, model.parameters())
+        self.optimizers = {role: build_optimizer(recipe, role, model.parameters())
                            for role, model in self.models.items()}
         # Schedules are stepped after every training step; the trainer's direct optimiser steps
         # (ganzoo.fast.optimizer_step) bypass Optimizer.step, which torch's schedulers watch for.
         warnings.filterwarnings("ignore", message=r"Detected call of `lr_scheduler\.step\(\)` before")
         self.total_steps = train.epochs * self.steps_per_epoch
-        self.schedules = {role: build_schedule(registry, recipe, role, optimizer, self.total_steps)
+        self.schedules = {role: build_schedule(recipe, role, optimizer, self.total_steps)
                           for role, optimizer in self.optimizers.items()}
 
     def _build_callbacks(self, registry: Registry, recipe: Recipe, data: ImageData) -> None:
         """The duties, callbacks and loggers (ganzoo.training.duties), what they see of the run, and how
         messages name every component."""
         sections = callback_sections(recipe)
-        self.all_callbacks = build_callbacks(registry, recipe)  # in the recipe's order; self.events runs them
+        self.all_callbacks = build_callbacks(recipe)  # in the recipe's order; self.events runs them
         self.events = Events(self.all_callbacks)
         self.duties = [callback for section, callback in zip(sections, self.all_callbacks)
                        if section.startswith("duties.")]
@@ -157,7 +157,7 @@ class Trainer:
                                 is_main=self.world.is_main, recipe=recipe, registry=registry, dataset=data,
                                 device=self.device, sample_role=self.sample_role, directions=self.directions,
                                 _trainer=self)
-        self.components = self._name_components(registry, recipe)
+        self.components = self._name_components(recipe)
 
     def _build_step(self) -> None:
         """What ``train_step`` gets (ganzoo.training.step), the run's noise and shuffling streams, and the
@@ -183,17 +183,17 @@ class Trainer:
         if self.fast_step is not None:  # it gathers real images straight into its buffers
             self.feed.gather = self.fast_step.gather
 
-    def _name_components(self, registry: Registry, recipe: Recipe) -> Components:
+    def _name_components(self, recipe: Recipe) -> Components:
         """Each built component with the words that name it in messages."""
         named = Components()
-        named.add(self.algorithm, describe(registry, recipe, "algorithm"))
+        named.add(self.algorithm, describe(recipe, "algorithm"))
         for role, part in {**self.models, **self.losses}.items():
-            named.add(part, describe(registry, recipe, role))
+            named.add(part, describe(recipe, role))
         for role in self.optimizers:
-            named.add(self.optimizers[role], describe(registry, recipe, f"optimizers.{role}"))
-            named.add(self.schedules[role], describe(registry, recipe, f"optimizers.{role}.schedule"))
+            named.add(self.optimizers[role], describe(recipe, f"optimizers.{role}"))
+            named.add(self.schedules[role], describe(recipe, f"optimizers.{role}.schedule"))
         for section, callback in zip(callback_sections(recipe), self.all_callbacks):
-            named.add(callback, describe(registry, recipe, section))
+            named.add(callback, describe(recipe, section))
         return named
 
     @property
@@ -437,9 +437,9 @@ class Trainer:
                                    "resume with the recipe it was written by") from error
 
 
-def _check_two_sided(registry: Registry, recipe: Recipe, spec) -> None:
+def _check_two_sided(recipe: Recipe, spec) -> None:
     """A translation algorithm (one with directions) needs data with targets."""
-    factory = registry.get("algorithm", recipe.config.algorithm.name).factory
+    factory = recipe.components["algorithm"].factory
     if getattr(factory, "directions", None) and not spec.two_sided:
         raise GanzooError(f"algorithm '{recipe.config.algorithm.name}' translates images and needs two-sided data "
                           "(a dataset with targets: a paired or unpaired translation task); dataset "
