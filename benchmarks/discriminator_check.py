@@ -23,7 +23,7 @@ import torch
 from ganzoo.components import build_models, load_data, resolve_device
 from ganzoo.data import DataSpec, unit_range
 from ganzoo.models import discriminate, draw_latent, generate
-from ganzoo.plugins.registry import load_registry
+from ganzoo.pluginhost.registry import load_registry
 from ganzoo.training import checkpoint
 
 

@@ -82,7 +82,7 @@ class CheckPlugin:
 
 @functools.lru_cache(maxsize=1)
 def registry():
-    from ganzoo.plugins.registry import PluginInfo, load_registry
+    from ganzoo.pluginhost.registry import PluginInfo, load_registry
 
     return load_registry(extra_plugins=[(PluginInfo("gpu-check", "gpu-check", "0"), CheckPlugin())])
 

@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import torch  # noqa: E402
 
-from ganzoo.plugins.registry import load_registry  # noqa: E402
+from ganzoo.pluginhost.registry import load_registry  # noqa: E402
 from ganzoo.recipe import load_recipe  # noqa: E402
 from ganzoo.training.progress import PlainProgress  # noqa: E402
 from ganzoo.training.trainer import TrainingInterrupted, resume_run, start_run  # noqa: E402

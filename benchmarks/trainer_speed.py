@@ -84,7 +84,7 @@ def worker_ganzoo(args, extra=()) -> dict:
     from ganzoo.training import trainer as trainer_module
     from ganzoo.training.progress import PlainProgress
     from ganzoo.recipe import load_recipe
-    from ganzoo.plugins.registry import load_registry
+    from ganzoo.pluginhost.registry import load_registry
 
     torch, overrides = _common(args)
     registry = load_registry()

@@ -100,7 +100,7 @@ def interpolation(run_dir: Path, data: str, n: int = 10000) -> dict:
     """ESRGAN's network interpolation: the newest checkpoint's generator at each of ``ALPHAS``
     (alpha x the PSNR-stage model + (1 - alpha) x the GAN model), scored as `ganzoo eval` scores."""
     from ganzoo.eval.translation_eval import TranslationEvaluator, load_translators, run_directions
-    from ganzoo.plugins.registry import load_registry
+    from ganzoo.pluginhost.registry import load_registry
     from ganzoo.training import checkpoint
     from ganzoo.training.data_record import load_recorded_data
     from ganzoo_translation_zoo.esrgan import interpolated
@@ -130,7 +130,7 @@ def diversity(run_dir: Path, data: str, n: int = 1000, draws: int = DRAWS, seed:
     from ganzoo.eval.classifier import embed_images, load_classifier
     from ganzoo.eval.translation_eval import load_translators
     from ganzoo.output.images import save_grid, to_uint8
-    from ganzoo.plugins.registry import load_registry
+    from ganzoo.pluginhost.registry import load_registry
     from ganzoo.training import checkpoint
     from ganzoo.training.data_record import load_recorded_data
 
@@ -190,7 +190,7 @@ def domains(run_dir: Path, data: str, n: int = 1000) -> dict:
     from ganzoo.eval.classifier import embed_images, load_classifier
     from ganzoo.eval.translation_eval import load_translators
     from ganzoo.output.images import save_grid, to_uint8
-    from ganzoo.plugins.registry import load_registry
+    from ganzoo.pluginhost.registry import load_registry
     from ganzoo.training import checkpoint
     from ganzoo.training.data_record import load_recorded_data
     from ganzoo_translation.mnist_tasks import read_split
@@ -235,7 +235,7 @@ def adaptation(run_dir: Path, data: str, batch_size: int = 32, seed: int = 0) ->
     from classics_results import trained_models
     from ganzoo.components import build_models, build_optimizer
     from ganzoo.data import DataSpec
-    from ganzoo.plugins.registry import load_registry
+    from ganzoo.pluginhost.registry import load_registry
     from ganzoo.training import checkpoint
     from ganzoo.training.data_record import load_recorded_data
 

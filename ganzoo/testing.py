@@ -40,7 +40,7 @@ from ganzoo.data import DataSpec, ImageData, unit_range
 from ganzoo.errors import GanzooError, first_line
 from ganzoo.losses import LossContext
 from ganzoo.models import code_categories, discriminator_outputs, draw_latent, eval_mode, generate
-from ganzoo.plugins.registry import KINDS, Component, PluginInfo, Registry, load_registry
+from ganzoo.pluginhost.registry import KINDS, Component, PluginInfo, Registry, load_registry
 
 __all__ = [
     "ContractError",

@@ -12,7 +12,7 @@ from conftest import QUICK, RECIPE
 from ganzoo.training import checkpoint
 from ganzoo.training.progress import PlainProgress
 from ganzoo.recipe import load_recipe
-from ganzoo.plugins.registry import load_registry
+from ganzoo.pluginhost.registry import load_registry
 from ganzoo.training.trainer import METRICS_FILE, TrainingInterrupted, resume_run, start_run
 
 # 512 images / 64 = 8 steps an epoch; logs every 3 steps so windows span epoch ends.

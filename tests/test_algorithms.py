@@ -12,7 +12,7 @@ import ganzoo
 from conftest import RECIPE
 from ganzoo import GanzooError, hookimpl, testing
 from ganzoo.recipe import load_recipe
-from ganzoo.plugins.registry import PluginInfo, load_registry
+from ganzoo.pluginhost.registry import PluginInfo, load_registry
 from runs import single_thread  # noqa: F401 (autouse fixture)
 from runs import TINY, train
 

@@ -222,7 +222,7 @@ def test_cluster_gan_names_an_encoder_of_the_wrong_size(data_env, tmp_path, caps
 
 
 def test_the_classics_plugin_registers_its_components_and_recipes():
-    from ganzoo.plugins.registry import load_registry
+    from ganzoo.pluginhost.registry import load_registry
     from ganzoo.recipe import builtin_recipes
 
     registry = load_registry()

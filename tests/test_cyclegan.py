@@ -11,7 +11,7 @@ from PIL import Image
 
 from conftest import SHARED_DATA, needs_real_mnist
 from ganzoo import GanzooError, cli
-from ganzoo.plugins.registry import load_registry
+from ganzoo.pluginhost.registry import load_registry
 from ganzoo.recipe import builtin_recipes, load_recipe
 from ganzoo.training import checkpoint
 from ganzoo.training.trainer import TrainingInterrupted, resume_run, start_run

@@ -10,7 +10,7 @@ from ganzoo.training.checkpoint import load_checkpoint
 from ganzoo.training.ema import GeneratorEMA
 from ganzoo.training.progress import PlainProgress
 from ganzoo.recipe import load_recipe
-from ganzoo.plugins.registry import load_registry
+from ganzoo.pluginhost.registry import load_registry
 from ganzoo.output.sampling import load_generator
 from ganzoo.training.trainer import resume_run, start_run
 

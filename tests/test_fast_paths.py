@@ -6,7 +6,7 @@ import torch
 from ganzoo import GanzooError
 from ganzoo.training.progress import PlainProgress
 from ganzoo.recipe import load_recipe
-from ganzoo.plugins.registry import load_registry
+from ganzoo.pluginhost.registry import load_registry
 from ganzoo.training.trainer import start_run
 
 from conftest import QUICK, RECIPE

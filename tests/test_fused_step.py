@@ -15,7 +15,7 @@ from ganzoo.data import unit_range
 from ganzoo.fast.fused_gan import MLPChain, read_chain
 from ganzoo.training.progress import PlainProgress
 from ganzoo.recipe import load_recipe
-from ganzoo.plugins.registry import load_registry
+from ganzoo.pluginhost.registry import load_registry
 from ganzoo.training.trainer import start_run
 
 from conftest import QUICK, RECIPE, run_ganzoo

@@ -5,7 +5,7 @@ from omegaconf import OmegaConf
 
 from ganzoo import GanzooError
 from ganzoo.recipe import load_recipe
-from ganzoo.plugins.registry import load_registry
+from ganzoo.pluginhost.registry import load_registry
 
 from conftest import QUICK, RECIPE
 

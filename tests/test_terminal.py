@@ -74,8 +74,8 @@ def test_the_loss_curves_are_drawn_after_every_epoch(data_env, tmp_path):
 
 
 def test_ganzoo_list_fits_80_columns_and_shows_the_recipes():
-    from ganzoo.plugins.listing import listing, print_listing
-    from ganzoo.plugins.registry import load_registry
+    from ganzoo.pluginhost.listing import listing, print_listing
+    from ganzoo.pluginhost.registry import load_registry
 
     console, screen = terminal(80)
     print_listing(listing(load_registry(), None), console)

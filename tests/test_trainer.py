@@ -9,7 +9,7 @@ from PIL import Image
 from ganzoo.training import checkpoint
 from ganzoo.training.progress import PlainProgress
 from ganzoo.recipe import load_recipe
-from ganzoo.plugins.registry import load_registry
+from ganzoo.pluginhost.registry import load_registry
 from ganzoo.training.trainer import TrainingInterrupted, resume_run, start_run
 
 from conftest import QUICK, RECIPE

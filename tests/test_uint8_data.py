@@ -10,7 +10,7 @@ import torch
 
 from ganzoo import ImageData, hookimpl
 from ganzoo.data import unit_range
-from ganzoo.plugins.registry import PluginInfo, load_registry
+from ganzoo.pluginhost.registry import PluginInfo, load_registry
 from ganzoo.recipe import load_recipe
 from ganzoo.training.trainer import start_run
 from ganzoo_vanilla.mnist import MNISTParams, load_mnist

@@ -230,7 +230,7 @@ def read_labelled_splits(dataset: str, data_root: Optional[str]):
     """``((train images, labels), (test images, labels))`` of a registered dataset that holds its test set out."""
     import dataclasses
 
-    from ganzoo.plugins.registry import load_registry
+    from ganzoo.pluginhost.registry import load_registry
 
     component = load_registry().get("dataset", dataset)
     names = {f.name for f in dataclasses.fields(component.params)}

@@ -27,7 +27,7 @@ from ganzoo.output.files import write_text_atomic
 from ganzoo.metrics import BETTER, Features
 from ganzoo.models import eval_mode
 from ganzoo.recipe import MIN_EVAL_IMAGES, Recipe, type_params
-from ganzoo.plugins.registry import Registry, load_registry
+from ganzoo.pluginhost.registry import Registry, load_registry
 from ganzoo.training.run_folder import EVAL_FILE, INCEPTION_EVAL_FILE
 from ganzoo.output.sampling import load_generator, sample_images, sample_raw
 

@@ -38,7 +38,7 @@ from ganzoo.data import DataSpec, ImageData
 from ganzoo.errors import GanzooError
 from ganzoo.output.files import write_text_atomic
 from ganzoo.output.images import to_uint8
-from ganzoo.plugins.registry import Registry
+from ganzoo.pluginhost.registry import Registry
 from ganzoo.training.run_folder import EVAL_FILE
 
 PSNR_CAP = 100.0  # dB: identical pictures score this instead of infinity (kept finite for JSON)

@@ -181,7 +181,7 @@ def load_safetensors(path: Union[str, Path], registry=None, device: str = "cpu")
     from ganzoo.components import build_models, describe, resolve_device
     from ganzoo.data import DataSpec
     from ganzoo.output.sampling import DAMAGED
-    from ganzoo.plugins.registry import load_registry
+    from ganzoo.pluginhost.registry import load_registry
     from ganzoo.recipe import recipe_from_text
     from ganzoo.training import checkpoint
 

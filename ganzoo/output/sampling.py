@@ -18,7 +18,7 @@ from ganzoo.data import DataSpec, unit_range
 from ganzoo.errors import GanzooError
 from ganzoo.output.files import write_atomic
 from ganzoo.output.images import save_grid, to_uint8
-from ganzoo.plugins.registry import Registry
+from ganzoo.pluginhost.registry import Registry
 
 FORMATS = (".npz", ".png")
 #: what to do about a checkpoint whose weights do not fit the models its own recipe builds

@@ -10,7 +10,7 @@ from typing import Any, Dict, Optional, Sequence
 from omegaconf import DictConfig, OmegaConf
 
 from ganzoo.errors import GanzooError
-from ganzoo.plugins.registry import Component, Registry
+from ganzoo.pluginhost.registry import Component, Registry
 from ganzoo.recipe.overrides import drop_params_of_renamed, parse_overrides
 from ganzoo.recipe.safety import refuse_interpolations, resolve_safely, select_early
 from ganzoo.recipe.schema import DEFAULT_ALGORITHM, Recipe, component_sections, schema_for
@@ -41,7 +41,7 @@ class ComponentLookup:
 def build_recipe(document: Any, overrides: Sequence[str] = (), registry: Registry | None = None,
                  default_name: str = "recipe", source: str = "recipe") -> Recipe:
     if registry is None:
-        from ganzoo.plugins.registry import load_registry
+        from ganzoo.pluginhost.registry import load_registry
 
         registry = load_registry()
     lookup = ComponentLookup(registry)

@@ -13,7 +13,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from ganzoo.errors import GanzooError, first_line
-from ganzoo.plugins.registry import Registry
+from ganzoo.pluginhost.registry import Registry
 from ganzoo.recipe.build import build_recipe
 from ganzoo.recipe.messages import error_line, full_key
 from ganzoo.recipe.schema import Recipe

@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Optional
 from omegaconf import MISSING, DictConfig, OmegaConf
 
 from ganzoo.composition import plain
-from ganzoo.plugins.registry import MODEL_KINDS
+from ganzoo.pluginhost.registry import MODEL_KINDS
 
 
 @dataclass

@@ -12,7 +12,7 @@ from omegaconf.errors import ConfigKeyError, OmegaConfBaseException
 
 from ganzoo.composition import type_inner
 from ganzoo.errors import GanzooError
-from ganzoo.plugins.registry import Registry
+from ganzoo.pluginhost.registry import Registry
 from ganzoo.recipe.messages import error_line, full_key, suggestion
 from ganzoo.recipe.schema import OptimizerConfig, model_roles
 

@@ -37,7 +37,7 @@ from ganzoo.failures import Components, ContractViolation
 from ganzoo.fast.optimizer_step import OptimizerStep
 from ganzoo.models import draw_latent
 from ganzoo.output.files import write_text_atomic
-from ganzoo.plugins.registry import Registry
+from ganzoo.pluginhost.registry import Registry
 from ganzoo.recipe import Recipe, load_recipe
 from ganzoo.training import checkpoint, distributed, divergence, plugin_exits, precision, runlock
 from ganzoo.training.data_record import load_recorded_data
