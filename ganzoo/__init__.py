@@ -5,7 +5,7 @@ need torch are imported on first use.
 """
 
 from ganzoo.data import DataSource, DataSpec, ImageData, default_data_root, unit_range
-from ganzoo.errors import GanzooError, first_line
+from ganzoo.errors import ContractViolation, GanzooError, first_line
 from ganzoo.hookspecs import hookimpl
 from ganzoo.metrics import FeatureExtractor, Features, Metric
 
@@ -20,7 +20,6 @@ _LAZY = {
     "RunInfo": "ganzoo.algorithm", "TrainStep": "ganzoo.algorithm", "PRIORITIES": "ganzoo.algorithm",
     "ComponentSpec": "ganzoo.composition", "build_component": "ganzoo.composition",
     "component_field": "ganzoo.composition",
-    "ContractViolation": "ganzoo.failures",
     "GAN": "ganzoo.gan", "GANParams": "ganzoo.gan",
     "AdversarialLoss": "ganzoo.losses", "LossContext": "ganzoo.losses", "gradient_penalty": "ganzoo.losses",
     "r1_penalty": "ganzoo.losses",
@@ -31,7 +30,7 @@ _LAZY = {
     "read_image_folder": "ganzoo.storage.folders", "read_packed": "ganzoo.storage.packed",
 }
 
-__all__ = sorted(["DataSource", "DataSpec", "FeatureExtractor", "Features", "GanzooError", "ImageData", "Metric",
+__all__ = sorted(["ContractViolation", "DataSource", "DataSpec", "FeatureExtractor", "Features", "GanzooError", "ImageData", "Metric",
                   "default_data_root", "first_line", "hookimpl", "unit_range", *_LAZY])
 
 

@@ -92,7 +92,7 @@ def _run(command, args) -> int:
     except (GanzooError, KeyboardInterrupt, BrokenPipeError):
         raise
     except Exception as error:
-        from ganzoo.failures import Components
+        from ganzoo.blame import Components
 
         who = f"command '{command.name}' of plugin '{command.plugin.name}' ({command.plugin})"
         raise Components().explain(error, who, "while running") from error

@@ -16,7 +16,7 @@ from typing import Callable, Dict, Optional
 
 import torch
 
-from ganzoo.failures import ContractViolation
+from ganzoo.errors import ContractViolation
 from ganzoo.models import discriminate
 
 

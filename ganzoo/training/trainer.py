@@ -32,8 +32,8 @@ from ganzoo.algorithm import Batch, RunInfo, derived_seed
 from ganzoo.components import (build_algorithm, build_callbacks, build_losses, build_models, build_optimizer,
                                build_schedule, callback_sections, describe, resolve_device)
 from ganzoo.data import ImageData
-from ganzoo.errors import GanzooError
-from ganzoo.failures import Components, ContractViolation
+from ganzoo.blame import Components
+from ganzoo.errors import ContractViolation, GanzooError
 from ganzoo.fast.optimizer_step import OptimizerStep
 from ganzoo.models import draw_latent
 from ganzoo.output.files import write_text_atomic
