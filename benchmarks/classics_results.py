@@ -55,7 +55,7 @@ CASES = [
 # ---------------------------------------------------------------- reading a finished run
 def trained_models(run_dir: Path) -> tuple[dict, object, object]:
     """(models by role with the final weights, in eval mode; the checkpoint's state; the recipe)."""
-    from ganzoo.components import build_models
+    from ganzoo.assembly import build_models
     from ganzoo.data import DataSpec
     from ganzoo.pluginhost.registry import load_registry
     from ganzoo.training import checkpoint
@@ -186,7 +186,7 @@ def accuracy(classifier, images: torch.Tensor, labels: torch.Tensor) -> float:
 
 
 def check_sgan(run_dir: Path, data_root: str) -> dict:
-    from ganzoo.components import build_models, build_optimizer
+    from ganzoo.assembly import build_models, build_optimizer
     from ganzoo.data import DataSpec
     from ganzoo.pluginhost.registry import load_registry
 

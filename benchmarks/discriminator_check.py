@@ -20,9 +20,9 @@ import sys
 
 import torch
 
-from ganzoo.components import build_models, load_data, resolve_device
+from ganzoo.assembly import build_models, load_data, resolve_device
 from ganzoo.data import DataSpec, unit_range
-from ganzoo.models import discriminate, draw_latent, generate
+from ganzoo.model_calls import discriminate, draw_latent, generate
 from ganzoo.pluginhost.registry import load_registry
 from ganzoo.training import checkpoint
 

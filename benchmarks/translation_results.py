@@ -233,7 +233,7 @@ def adaptation(run_dir: Path, data: str, batch_size: int = 32, seed: int = 0) ->
     import torch
 
     from classics_results import trained_models
-    from ganzoo.components import build_models, build_optimizer
+    from ganzoo.assembly import build_models, build_optimizer
     from ganzoo.data import DataSpec
     from ganzoo.pluginhost.registry import load_registry
     from ganzoo.training import checkpoint

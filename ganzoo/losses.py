@@ -17,7 +17,7 @@ from typing import Callable, Dict, Optional
 import torch
 
 from ganzoo.errors import ContractViolation
-from ganzoo.models import discriminate
+from ganzoo.model_calls import discriminate
 
 
 @dataclass

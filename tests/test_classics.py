@@ -281,7 +281,7 @@ class RecordingStep:
 
 
 def _built(recipe, overrides):
-    from ganzoo.components import build_models, build_losses
+    from ganzoo.assembly import build_models, build_losses
     from ganzoo.data import DataSpec
     from runs import registry
     from ganzoo.recipe import load_recipe

@@ -66,7 +66,7 @@ def test_bf16_autocast_trains_close_to_float32(data_env, tmp_path):
 
 
 def test_fast_tanh_trains_like_torch_tanh(data_env, tmp_path, monkeypatch):
-    from ganzoo.fast import tanh as layers
+    from ganzoo import layers
 
     fast = trained(tmp_path, "fast")
     assert any(isinstance(m, layers.Tanh) for m in fast.generator.modules())

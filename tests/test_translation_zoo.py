@@ -274,7 +274,7 @@ G2, D2 = ("generator", "generator_b2a"), ("discriminator", "discriminator_a")
 ], ids=lambda value: value.split("_mnist")[0] if isinstance(value, str) else None)
 def test_each_update_reaches_only_the_models_it_steps(recipe, overrides, shapes, expected):
     from ganzoo import Batch, DataSpec
-    from ganzoo.components import build_losses, build_models
+    from ganzoo.assembly import build_losses, build_models
     from ganzoo.recipe import load_recipe
     from test_classics import RecordingStep
 

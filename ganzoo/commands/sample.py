@@ -66,7 +66,7 @@ def mh_sample(args, registry, generator, spec):
     """``args.n`` images by MH-GAN: the run's discriminator, calibrated on its dataset's images."""
     import torch
 
-    from ganzoo.components import build_models, load_data
+    from ganzoo.assembly import build_models, load_data
     from ganzoo.output.mh import calibrate, mh_images
     from ganzoo.output.sampling import is_image
     from ganzoo.training import checkpoint

@@ -20,12 +20,12 @@ from omegaconf import OmegaConf
 
 from ganzoo.training import checkpoint
 from ganzoo.eval.extractors import INCEPTION, MNIST_CLASSIFIER, pick_extractor
-from ganzoo.components import resolve_device
+from ganzoo.assembly import resolve_device
 from ganzoo.data import DataSpec, ImageData
 from ganzoo.errors import GanzooError
 from ganzoo.output.files import write_text_atomic
 from ganzoo.metrics import BETTER, Features
-from ganzoo.models import eval_mode
+from ganzoo.model_calls import eval_mode
 from ganzoo.recipe import MIN_EVAL_IMAGES, Recipe, type_params
 from ganzoo.pluginhost.registry import Registry, load_registry
 from ganzoo.training.run_folder import EVAL_FILE, INCEPTION_EVAL_FILE
@@ -100,7 +100,7 @@ def with_reference(data: ImageData, folder: str) -> ImageData:
 
 def load_run_data(registry: Registry, recipe: Recipe, data_root: Optional[str] = None) -> ImageData:
     """The run's dataset as its recipe loads it (``data_root``, given, replaces ``dataset.params.root``)."""
-    from ganzoo.components import load_data
+    from ganzoo.assembly import load_data
 
     if data_root is not None:
         import dataclasses

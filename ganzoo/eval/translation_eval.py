@@ -33,7 +33,7 @@ import torch
 import torch.nn.functional as F
 
 from ganzoo import translation
-from ganzoo.components import resolve_device
+from ganzoo.assembly import resolve_device
 from ganzoo.data import DataSpec, ImageData
 from ganzoo.errors import GanzooError
 from ganzoo.output.files import write_text_atomic

@@ -38,9 +38,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from ganzoo.data import unit_range
-from ganzoo.fast import tanh as layers
+from ganzoo import layers
 from ganzoo.losses import LossContext, scalar
-from ganzoo.models import set_requires_grad
+from ganzoo.model_calls import set_requires_grad
 
 _aten = torch.ops.aten
 _MINUS_ONE = torch.tensor(-1.0)

@@ -24,7 +24,7 @@ import torch
 
 from ganzoo.errors import GanzooError, first_line
 from ganzoo.output.files import atomic_path, write_atomic
-from ganzoo.models import is_conditional
+from ganzoo.model_calls import is_conditional
 
 FORMATS = {"torchscript": ".pt", "onnx": ".onnx", "safetensors": ".safetensors"}
 EXAMPLE_BATCH = 2  # the batch traced; the exported modules take any
@@ -178,7 +178,7 @@ def load_safetensors(path: Union[str, Path], registry=None, device: str = "cpu")
     from safetensors import safe_open
     from safetensors.torch import load_model
 
-    from ganzoo.components import build_models, describe, resolve_device
+    from ganzoo.assembly import build_models, describe, resolve_device
     from ganzoo.data import DataSpec
     from ganzoo.output.sampling import DAMAGED
     from ganzoo.pluginhost.registry import load_registry

@@ -12,8 +12,8 @@ import numpy as np
 import torch
 
 from ganzoo.training import checkpoint
-from ganzoo.components import build_models, describe, resolve_device
-from ganzoo.models import draw_latent, generate
+from ganzoo.assembly import build_models, describe, resolve_device
+from ganzoo.model_calls import draw_latent, generate
 from ganzoo.data import DataSpec, unit_range
 from ganzoo.errors import GanzooError
 from ganzoo.output.files import write_atomic
@@ -70,7 +70,7 @@ def check_label(generator, spec: DataSpec, label: Optional[int], option: str = "
 
 def check_code(generator, code: Optional[int], option: str = "--code") -> None:
     """A code to sample is given only to a generator with a categorical latent code, and names one of its values."""
-    from ganzoo.models import code_categories
+    from ganzoo.model_calls import code_categories
 
     if code is None:
         return
@@ -183,7 +183,7 @@ def available_memory() -> Optional[int]:
 
 def dataset_plot(source: str | Path, registry: Registry):
     """The plot function of the dataset a run trained on (for data that are not images), or None."""
-    from ganzoo.components import load_data
+    from ganzoo.assembly import load_data
 
     recipe = checkpoint.recipe_of(checkpoint.load_checkpoint(source), registry)
     return load_data(recipe).plot

@@ -14,7 +14,7 @@ from typing import Any, Dict, List, Optional
 
 from omegaconf import MISSING, DictConfig, OmegaConf
 
-from ganzoo.composition import plain
+from ganzoo.nested_components import plain
 from ganzoo.pluginhost.registry import MODEL_KINDS
 
 

@@ -10,7 +10,7 @@ from typing import Any, Dict
 from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import ConfigKeyError, OmegaConfBaseException
 
-from ganzoo.composition import type_inner
+from ganzoo.nested_components import type_inner
 from ganzoo.errors import GanzooError
 from ganzoo.pluginhost.registry import Registry
 from ganzoo.recipe.messages import error_line, full_key, suggestion

@@ -96,7 +96,7 @@ def record_data(recipe: Recipe, data: ImageData) -> None:
 
 def load_recorded_data(recipe: Recipe) -> ImageData:
     """The recipe's data, checked against what the recipe recorded of them, and recorded in it."""
-    from ganzoo.components import load_data
+    from ganzoo.assembly import load_data
 
     check_recorded_files_exist(recipe)
     data = load_data(recipe)

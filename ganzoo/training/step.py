@@ -19,7 +19,7 @@ import torch
 from ganzoo.training import distributed, divergence
 from ganzoo.algorithm import TrainStep
 from ganzoo.errors import GanzooError
-from ganzoo.models import set_requires_grad
+from ganzoo.model_calls import set_requires_grad
 
 
 class Window:

@@ -29,13 +29,13 @@ from omegaconf import OmegaConf
 
 from ganzoo import fast, translation
 from ganzoo.algorithm import Batch, RunInfo, derived_seed
-from ganzoo.components import (build_algorithm, build_callbacks, build_losses, build_models, build_optimizer,
+from ganzoo.assembly import (build_algorithm, build_callbacks, build_losses, build_models, build_optimizer,
                                build_schedule, callback_sections, describe, resolve_device)
 from ganzoo.data import ImageData
 from ganzoo.blame import Components
 from ganzoo.errors import ContractViolation, GanzooError
 from ganzoo.fast.optimizer_step import OptimizerStep
-from ganzoo.models import draw_latent
+from ganzoo.model_calls import draw_latent
 from ganzoo.output.files import write_text_atomic
 from ganzoo.pluginhost.registry import Registry
 from ganzoo.recipe import Recipe, load_recipe
