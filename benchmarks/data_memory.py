@@ -57,7 +57,7 @@ def child(kind: str, data: str, steps: int, out: str) -> None:
             self.trainer = None
 
         def advance(self, n=1):
-            if self.trainer.step >= steps:
+            if self.trainer.steps_done >= steps:
                 self.trainer.stop_requested = True
 
     registry = load_registry(extra_plugins=[(PluginInfo("bench", "bench", "0"), Plugin)])

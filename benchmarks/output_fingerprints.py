@@ -57,7 +57,7 @@ class StopAt(PlainProgress):
 
     def advance(self, n: int = 1) -> None:
         super().advance(n)
-        if self.trainer is not None and self.trainer.step >= self.stop_step:
+        if self.trainer is not None and self.trainer.steps_done >= self.stop_step:
             self.trainer.stop_requested = True
 
 

@@ -67,7 +67,7 @@ def child(packed: str, streamed: bool, steps: int, out: str, batch_size: int) ->
             self.trainer = None
 
         def advance(self, n=1):
-            if self.trainer.step >= steps:
+            if self.trainer.steps_done >= steps:
                 self.trainer.stop_requested = True
 
     registry = load_registry()

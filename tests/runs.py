@@ -50,7 +50,7 @@ class StopAt(PlainProgress):
         self.stop_step, self.trainer = step, None
 
     def advance(self, steps: int = 1) -> None:
-        if self.trainer is not None and self.trainer.step == self.stop_step:
+        if self.trainer is not None and self.trainer.steps_done == self.stop_step:
             self.trainer.stop_requested = True
 
     def close(self) -> None:

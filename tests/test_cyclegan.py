@@ -259,7 +259,7 @@ def test_the_folder_recipe_trains_on_cyclegans_layout(tmp_path, capsys):
                     [f"dataset.params.path={root}", "train.epochs=1", "train.batch_size=4", "train.device=cpu",
                      "output.grid_size=2"])
     fit(trainer)
-    assert trainer.step == 2 and (tmp_path / "run" / "samples" / "epoch-001.png").is_file()
+    assert trainer.steps_done == 2 and (tmp_path / "run" / "samples" / "epoch-001.png").is_file()
     capsys.readouterr()
     assert cli.main(["eval", str(tmp_path / "run")]) == 2  # no right answer, no labels: said, not empty tables
     err = capsys.readouterr().err.strip().splitlines()

@@ -106,7 +106,7 @@ def test_recipe_trains(recipe_path: Path, tiny_data, tmp_path):
     log = io.StringIO()
     trainer = start_run(recipe, registry, tmp_path / "run", PlainProgress(log))
     trainer.fit()
-    assert trainer.step == STEPS
+    assert trainer.steps_done == STEPS
     assert list_checkpoints(tmp_path / "run")
     records = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     assert [record["step"] for record in records] == list(range(1, STEPS + 1))  # one record a step, none twice

@@ -148,7 +148,7 @@ def ganzoo_spec():
 def test_context_encoder_trains_and_refuses_a_square_unlike_the_datasets(data_env, tmp_path):
     recipe = dict(recipe=ROOT / "recipes" / "context_encoder_mnist.yaml", base=INPAINT)
     trainer = train(tmp_path / "run", **recipe)
-    assert trainer.step == 4 and all(row.get("g_square_mse") is not None for row in logged(tmp_path / "run"))
+    assert trainer.steps_done == 4 and all(row.get("g_square_mse") is not None for row in logged(tmp_path / "run"))
     with pytest.raises(GanzooError, match="differ from their targets outside it; give the generator the dataset's"):
         train(tmp_path / "bad", ["generator.params.mask_size=10"], **recipe)
 

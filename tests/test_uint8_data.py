@@ -68,7 +68,7 @@ BASE = ["train.epochs=1", "train.batch_size=64", "train.log_every=2", "output.gr
 def test_uint8_mnist_trains_to_the_numbers_float_mnist_did(data_env, tmp_path, recipe, extra, fused):
     as_bytes, _ = _train(tmp_path / "uint8", recipe, BASE + extra)
     as_floats, _ = _train(tmp_path / "float", recipe, BASE + extra + ["dataset.name=float-mnist"])
-    assert (as_bytes.fast_step is not None) == fused
+    assert (as_bytes.fused_step is not None) == fused
     assert as_bytes.images.dtype == torch.uint8 and as_floats.images.dtype == torch.float32
     assert as_bytes.images.element_size() * 4 == as_floats.images.element_size()
     got, want = final_weights(tmp_path / "uint8"), final_weights(tmp_path / "float")
