@@ -55,15 +55,15 @@ CASES = [
 # ---------------------------------------------------------------- reading a finished run
 def trained_models(run_dir: Path) -> tuple[dict, object, object]:
     """(models by role with the final weights, in eval mode; the checkpoint's state; the recipe)."""
-    from ganzoo.components import build_models
+    from ganzoo.assembly import build_models
     from ganzoo.data import DataSpec
-    from ganzoo.plugins.registry import load_registry
+    from ganzoo.pluginhost.registry import load_registry
     from ganzoo.training import checkpoint
 
     registry = load_registry()
     state = checkpoint.load_checkpoint(run_dir)
     recipe = checkpoint.recipe_of(state, registry)
-    models = build_models(registry, recipe, DataSpec.from_dict(state["data_spec"]), torch.device("cpu"))
+    models = build_models(recipe, DataSpec.from_dict(state["data_spec"]), torch.device("cpu"))
     for role, model in models.items():
         model.load_state_dict(state["models"][role])
         model.eval()
@@ -186,9 +186,9 @@ def accuracy(classifier, images: torch.Tensor, labels: torch.Tensor) -> float:
 
 
 def check_sgan(run_dir: Path, data_root: str) -> dict:
-    from ganzoo.components import build_models, build_optimizer
+    from ganzoo.assembly import build_models, build_optimizer
     from ganzoo.data import DataSpec
-    from ganzoo.plugins.registry import load_registry
+    from ganzoo.pluginhost.registry import load_registry
 
     models, state, recipe = trained_models(run_dir)
     images, labels = mnist_test(data_root)
@@ -197,9 +197,9 @@ def check_sgan(run_dir: Path, data_root: str) -> dict:
     # the same CNN, alone on the same labelled pictures, with the same optimiser, as many steps
     registry = load_registry()
     torch.manual_seed(0)
-    alone = build_models(registry, recipe, DataSpec.from_dict(state["data_spec"]), torch.device("cpu"),
+    alone = build_models(recipe, DataSpec.from_dict(state["data_spec"]), torch.device("cpu"),
                          roles=["discriminator"])["discriminator"]
-    optimizer = build_optimizer(registry, recipe, "discriminator", alone.parameters())
+    optimizer = build_optimizer(recipe, "discriminator", alone.parameters())
     alone.train()
     for _ in range(int(state["step"])):
         optimizer.zero_grad()

@@ -30,7 +30,7 @@ def child(kind: str, data: str, steps: int, out: str) -> None:
     from dataclasses import dataclass
 
     import ganzoo
-    from ganzoo.plugins.registry import PluginInfo, load_registry
+    from ganzoo.pluginhost.registry import PluginInfo, load_registry
     from ganzoo.recipe import load_recipe
     from ganzoo.training.progress import PlainProgress
     from ganzoo.training.trainer import TrainingInterrupted, start_run
@@ -57,7 +57,7 @@ def child(kind: str, data: str, steps: int, out: str) -> None:
             self.trainer = None
 
         def advance(self, n=1):
-            if self.trainer.step >= steps:
+            if self.trainer.steps_done >= steps:
                 self.trainer.stop_requested = True
 
     registry = load_registry(extra_plugins=[(PluginInfo("bench", "bench", "0"), Plugin)])

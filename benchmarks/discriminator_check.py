@@ -20,10 +20,10 @@ import sys
 
 import torch
 
-from ganzoo.components import build_models, load_data, resolve_device
+from ganzoo.assembly import build_models, load_data, resolve_device
 from ganzoo.data import DataSpec, unit_range
-from ganzoo.models import discriminate, draw_latent, generate
-from ganzoo.plugins.registry import load_registry
+from ganzoo.model_calls import discriminate, draw_latent, generate
+from ganzoo.pluginhost.registry import load_registry
 from ganzoo.training import checkpoint
 
 
@@ -32,13 +32,13 @@ def probe(run_dir: str, n: int = 2000, seed: int = 0) -> dict:
     state = checkpoint.load_checkpoint(run_dir)
     recipe = checkpoint.recipe_of(state, registry)
     spec = DataSpec.from_dict(state["data_spec"])
-    models = build_models(registry, recipe, spec, resolve_device("cpu"), roles=["generator", "discriminator"])
+    models = build_models(recipe, spec, resolve_device("cpu"), roles=["generator", "discriminator"])
     for role, model in models.items():
         model.load_state_dict(state["models"][role])
         model.eval()
     G, D = models["generator"], models["discriminator"]
     rng = torch.Generator().manual_seed(seed)
-    images = load_data(registry, recipe).images
+    images = load_data(recipe).images
     images = images[torch.randperm(len(images), generator=rng)[:n]]
     real = unit_range(images) if images.dtype == torch.uint8 else images
     labels = torch.randint(spec.num_classes, (len(real),), generator=rng) if spec.num_classes else None

@@ -82,7 +82,7 @@ class CheckPlugin:
 
 @functools.lru_cache(maxsize=1)
 def registry():
-    from ganzoo.plugins.registry import PluginInfo, load_registry
+    from ganzoo.pluginhost.registry import PluginInfo, load_registry
 
     return load_registry(extra_plugins=[(PluginInfo("gpu-check", "gpu-check", "0"), CheckPlugin())])
 
@@ -122,7 +122,7 @@ def train(recipe_path: Path, device: str, steps: int, out: Path, overrides=(), w
 def sample_stats(trainer, n: int = 256) -> dict:
     import torch
 
-    from ganzoo.models import draw_latent, generate
+    from ganzoo.model_calls import draw_latent, generate
 
     G = trainer.sampler() if callable(getattr(trainer, "sampler", None)) else trainer.generator
     G.eval()

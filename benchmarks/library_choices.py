@@ -39,7 +39,7 @@ def ema() -> None:
     from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
     from ganzoo.data import DataSpec
-    from ganzoo.plugins.registry import load_registry
+    from ganzoo.pluginhost.registry import load_registry
     from ganzoo.recipe import load_recipe
     from ganzoo.training.ema import GeneratorEMA
 

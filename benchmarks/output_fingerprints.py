@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import torch  # noqa: E402
 
-from ganzoo.plugins.registry import load_registry  # noqa: E402
+from ganzoo.pluginhost.registry import load_registry  # noqa: E402
 from ganzoo.recipe import load_recipe  # noqa: E402
 from ganzoo.training.progress import PlainProgress  # noqa: E402
 from ganzoo.training.trainer import TrainingInterrupted, resume_run, start_run  # noqa: E402
@@ -57,7 +57,7 @@ class StopAt(PlainProgress):
 
     def advance(self, n: int = 1) -> None:
         super().advance(n)
-        if self.trainer is not None and self.trainer.step >= self.stop_step:
+        if self.trainer is not None and self.trainer.steps_done >= self.stop_step:
             self.trainer.stop_requested = True
 
 

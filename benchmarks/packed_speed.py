@@ -56,7 +56,7 @@ def generate(folder: Path, n: int) -> float:
 
 def child(packed: str, streamed: bool, steps: int, out: str, batch_size: int) -> None:
     """One training run in this process; prints images/s and peak RSS as JSON."""
-    from ganzoo.plugins.registry import load_registry
+    from ganzoo.pluginhost.registry import load_registry
     from ganzoo.recipe import load_recipe
     from ganzoo.training.progress import PlainProgress
     from ganzoo.training.trainer import TrainingInterrupted, start_run
@@ -67,7 +67,7 @@ def child(packed: str, streamed: bool, steps: int, out: str, batch_size: int) ->
             self.trainer = None
 
         def advance(self, n=1):
-            if self.trainer.step >= steps:
+            if self.trainer.steps_done >= steps:
                 self.trainer.stop_requested = True
 
     registry = load_registry()

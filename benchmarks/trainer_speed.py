@@ -84,7 +84,7 @@ def worker_ganzoo(args, extra=()) -> dict:
     from ganzoo.training import trainer as trainer_module
     from ganzoo.training.progress import PlainProgress
     from ganzoo.recipe import load_recipe
-    from ganzoo.plugins.registry import load_registry
+    from ganzoo.pluginhost.registry import load_registry
 
     torch, overrides = _common(args)
     registry = load_registry()
@@ -114,7 +114,7 @@ def worker_ganzoo(args, extra=()) -> dict:
         trainer.fit()
         whole, cpu = time.perf_counter() - start, time.process_time() - cpu
         # the training itself, the plain loop's equal: fit() less the files it writes
-        step = "fused" if trainer.fast_step is not None else "autograd"
+        step = "fused" if trainer.fused_step is not None else "autograd"
         return {"seconds": whole - sum(outputs), "fit_s": whole, "outputs_s": sum(outputs), "cpu_s": cpu,
                 "step": step if trainer.precision.name == "fp32" else f"{step}, {trainer.precision.name}"}
 
@@ -367,7 +367,7 @@ and `tests/test_fast_paths.py` hold each to autograd's gradients and `torch.opti
   `pytorch-gan-mlp` rows do (its generator has batch norm); `train.step: fused` makes such a run
   fail and say why;
 - the optimiser's update calls torch's fused Adam/AdamW kernel directly on the optimiser's own state
-  (`ganzoo.fast.optimizer_step`): `Adam(fused=True).step()` spends about 115 us of Python around a
+  (`ganzoo.fast.optimizer_update`): `Adam(fused=True).step()` spends about 115 us of Python around a
   40 us kernel. Checkpoints and learning-rate changes are untouched; anything it does not cover
   goes to `optimizer.step()`;
 - the whole dataset is one tensor on the training device, shuffled by index each epoch and

@@ -101,7 +101,7 @@ def interpolation(run_dir: Path, data: str, n: int = 10000) -> dict:
     (alpha x the PSNR-stage model + (1 - alpha) x the GAN model), scored as `ganzoo eval` scores."""
     from ganzoo.eval.evaluation import Evaluator
     from ganzoo.eval.translation_eval import load_translators, run_directions
-    from ganzoo.plugins.registry import load_registry
+    from ganzoo.pluginhost.registry import load_registry
     from ganzoo.training import checkpoint
     from ganzoo.training.data_record import load_recorded_data
     from ganzoo_translation_zoo.esrgan import interpolated
@@ -110,7 +110,7 @@ def interpolation(run_dir: Path, data: str, n: int = 10000) -> dict:
     state = checkpoint.load_checkpoint(run_dir)
     generator = load_translators(state, registry, "cpu")[0]["a2b"]
     recipe = checkpoint.recipe_of(state, registry, [f"dataset.params.root={data}"])
-    evaluator = Evaluator(registry, recipe, load_recorded_data(registry, recipe), directions=run_directions(state))
+    evaluator = Evaluator(registry, recipe, load_recorded_data(recipe), directions=run_directions(state))
     scores = {}
     for alpha in ALPHAS:
         generator.load_state_dict(interpolated(state["models"]["generator"], state["algorithm"], alpha))
@@ -131,14 +131,14 @@ def diversity(run_dir: Path, data: str, n: int = 1000, draws: int = DRAWS, seed:
     from ganzoo.eval.classifier import embed_images, load_classifier
     from ganzoo.eval.translation_eval import load_translators
     from ganzoo.output.images import save_grid, to_uint8
-    from ganzoo.plugins.registry import load_registry
+    from ganzoo.pluginhost.registry import load_registry
     from ganzoo.training import checkpoint
     from ganzoo.training.data_record import load_recorded_data
 
     registry = load_registry()
     state = checkpoint.load_checkpoint(run_dir)
     generator = load_translators(state, registry, "cpu")[0]["a2b"]
-    loaded = load_recorded_data(registry, checkpoint.recipe_of(state, registry, [f"dataset.params.root={data}"]))
+    loaded = load_recorded_data(checkpoint.recipe_of(state, registry, [f"dataset.params.root={data}"]))
     held_out, view = loaded.held_out, (loaded.two_sided.classifier_view or {}).get("b")  # MUNIT's B: the transform undone
     inputs, labels = held_out.images[:n].float(), held_out.labels[:n]
     classifier, _ = load_classifier(None, "cpu")
@@ -191,7 +191,7 @@ def domains(run_dir: Path, data: str, n: int = 1000) -> dict:
     from ganzoo.eval.classifier import embed_images, load_classifier
     from ganzoo.eval.translation_eval import load_translators
     from ganzoo.output.images import save_grid, to_uint8
-    from ganzoo.plugins.registry import load_registry
+    from ganzoo.pluginhost.registry import load_registry
     from ganzoo.training import checkpoint
     from ganzoo.training.data_record import load_recorded_data
     from ganzoo_translation.mnist_tasks import read_split
@@ -200,7 +200,7 @@ def domains(run_dir: Path, data: str, n: int = 1000) -> dict:
     registry = load_registry()
     state = checkpoint.load_checkpoint(run_dir)
     generator = load_translators(state, registry, "cpu")[0]["a2b"]
-    loaded = load_recorded_data(registry, checkpoint.recipe_of(state, registry, [f"dataset.params.root={data}"]))
+    loaded = load_recorded_data(checkpoint.recipe_of(state, registry, [f"dataset.params.root={data}"]))
     names = list(generator.domains)
     reader = domain_classifier(loaded, len(names))
     inputs = loaded.held_out.images[:n].float()
@@ -234,15 +234,15 @@ def adaptation(run_dir: Path, data: str, batch_size: int = 32, seed: int = 0) ->
     import torch
 
     from classics_results import trained_models
-    from ganzoo.components import build_models, build_optimizer
+    from ganzoo.assembly import build_models, build_optimizer
     from ganzoo.data import DataSpec
-    from ganzoo.plugins.registry import load_registry
+    from ganzoo.pluginhost.registry import load_registry
     from ganzoo.training import checkpoint
     from ganzoo.training.data_record import load_recorded_data
 
     models, state, recipe = trained_models(run_dir)
     registry = load_registry()
-    loaded = load_recorded_data(registry, checkpoint.recipe_of(state, registry, [f"dataset.params.root={data}"]))
+    loaded = load_recorded_data(checkpoint.recipe_of(state, registry, [f"dataset.params.root={data}"]))
     test = loaded.held_out
 
     def read(classifier, images, labels):
@@ -250,9 +250,9 @@ def adaptation(run_dir: Path, data: str, batch_size: int = 32, seed: int = 0) ->
             return (classifier(images.float()).argmax(1) == labels).float().mean().item()
 
     torch.manual_seed(seed)
-    alone = build_models(registry, recipe, DataSpec.from_dict(state["data_spec"]), torch.device("cpu"),
+    alone = build_models(recipe, DataSpec.from_dict(state["data_spec"]), torch.device("cpu"),
                          roles=["classifier"])["classifier"]
-    optimizer = build_optimizer(registry, recipe, "classifier", alone.parameters())
+    optimizer = build_optimizer(recipe, "classifier", alone.parameters())
     order = torch.Generator().manual_seed(seed)
     images, labels = loaded.images.float(), loaded.labels
     alone.train()

@@ -5,7 +5,7 @@ need torch are imported on first use.
 """
 
 from ganzoo.data import DataSource, DataSpec, ImageData, Presentation, TwoSided, default_data_root, unit_range
-from ganzoo.errors import GanzooError, first_line
+from ganzoo.errors import ContractViolation, GanzooError, first_line
 from ganzoo.hookspecs import hookimpl
 from ganzoo.metrics import FeatureExtractor, Features, Metric
 from ganzoo.rows import RowSource
@@ -19,22 +19,21 @@ _LAZY = {
     "TrainedRun": "ganzoo.api",
     "Algorithm": "ganzoo.algorithm", "Batch": "ganzoo.algorithm", "Callback": "ganzoo.algorithm",
     "RunInfo": "ganzoo.algorithm", "TrainStep": "ganzoo.algorithm", "PRIORITIES": "ganzoo.algorithm",
-    "ComponentSpec": "ganzoo.composition", "build_component": "ganzoo.composition",
-    "component_field": "ganzoo.composition",
-    "ContractViolation": "ganzoo.failures",
+    "ComponentSpec": "ganzoo.nested_components", "build_component": "ganzoo.nested_components",
+    "component_field": "ganzoo.nested_components",
     "GAN": "ganzoo.gan", "GANParams": "ganzoo.gan",
     "AdversarialLoss": "ganzoo.losses", "LossContext": "ganzoo.losses", "gradient_penalty": "ganzoo.losses",
     "r1_penalty": "ganzoo.losses",
     "mnist_classifier": "ganzoo.eval.classifier:shipped_classifier",
-    "Tanh": "ganzoo.fast.tanh",
+    "Tanh": "ganzoo.layers",
     "to_uint8": "ganzoo.output.images",
-    "generate": "ganzoo.models", "discriminate": "ganzoo.models", "eval_mode": "ganzoo.models",
+    "generate": "ganzoo.model_calls", "discriminate": "ganzoo.model_calls", "eval_mode": "ganzoo.model_calls",
     "read_image_folder": "ganzoo.storage.folders", "read_packed": "ganzoo.storage.packed",
 }
 
-__all__ = sorted(["DataSource", "DataSpec", "FeatureExtractor", "Features", "GanzooError", "ImageData", "Metric",
-                  "Presentation", "RowSource", "TwoSided", "default_data_root", "first_line", "hookimpl", "unit_range",
-                  *_LAZY])
+__all__ = sorted(["ContractViolation", "DataSource", "DataSpec", "FeatureExtractor", "Features", "GanzooError",
+                  "ImageData", "Metric", "Presentation", "RowSource", "TwoSided", "default_data_root", "first_line",
+                  "hookimpl", "unit_range", *_LAZY])
 
 
 def __getattr__(name):

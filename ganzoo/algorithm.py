@@ -268,7 +268,7 @@ class RunInfo:
 
         A name a recipe or a param gives that leads out of the folder (an absolute path, ``..``, a symlink
         out) is refused: the run stops before the first step with one line naming the callback."""
-        from ganzoo.failures import ContractViolation
+        from ganzoo.errors import ContractViolation
         from ganzoo.storage.paths import inside
 
         named = bool(parts) and all(isinstance(part, (str, PurePath)) for part in parts)

@@ -24,7 +24,7 @@ from ganzoo.training import checkpoint, runlock
 from ganzoo.data import DataSpec
 from ganzoo.errors import GanzooError
 from ganzoo.recipe import MAX_SEED, Recipe, build_recipe, load_recipe
-from ganzoo.plugins.registry import Registry, load_registry
+from ganzoo.pluginhost.registry import Registry, load_registry
 from ganzoo.training.run_folder import METRICS_FILE
 from ganzoo.output.sampling import (check_code, check_label, check_truncation, is_image, load_generator, sample_images,
                                     sample_raw, write_points, write_samples)

@@ -16,7 +16,7 @@ from ganzoo.errors import GanzooError
 
 def _parser(commands=None) -> argparse.ArgumentParser:
     """The parser of ``ganzoo``, one subparser per command (default: the built-in ones)."""
-    from ganzoo.plugins.registry import builtin_commands
+    from ganzoo.pluginhost.registry import builtin_commands
 
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
@@ -39,7 +39,7 @@ def _parser(commands=None) -> argparse.ArgumentParser:
 def _commands(argv: Sequence[str]):
     """The commands to parse ``argv`` with: the built-in ones when it names one (or asks only for the
     version); else every plugin's, which means loading them all (`ganzoo --help`, a plugin's command)."""
-    from ganzoo.plugins.registry import builtin_commands, load_registry
+    from ganzoo.pluginhost.registry import builtin_commands, load_registry
 
     builtin = builtin_commands()
     word = next((item for item in argv if not item.startswith("-")), None)
@@ -92,7 +92,7 @@ def _run(command, args) -> int:
     except (GanzooError, KeyboardInterrupt, BrokenPipeError):
         raise
     except Exception as error:
-        from ganzoo.failures import Components
+        from ganzoo.blame import Components
 
         who = f"command '{command.name}' of plugin '{command.plugin.name}' ({command.plugin})"
         raise Components().explain(error, who, "while running") from error

@@ -1,5 +1,8 @@
-"""The one exception type users see as a one-line message (exit code 2), and the one way to quote an
-exception in such a message (``first_line``)."""
+"""The exception types users see as a one-line message (exit code 2): ``GanzooError``, and
+``ContractViolation`` for a component that broke its contract; and the one way to quote an exception in
+such a message (``first_line``). Which component failed is named by ``ganzoo.blame``."""
+
+from typing import Any, Optional
 
 
 class GanzooError(Exception):
@@ -13,6 +16,17 @@ class GanzooError(Exception):
 
     def __init__(self, message: object = "", *args: object):
         super().__init__(_one_line(str(message)), *args)
+
+
+class ContractViolation(GanzooError):
+    """A component returned something the contract does not allow (a tuple for a tensor, logits of
+    the wrong shape...). ``component`` is the object that did, so the message can name it;
+    ``remedy`` is what the user should do, when that is not to fix the plugin (a recipe setting)."""
+
+    def __init__(self, message: str, component: Any = None, remedy: Optional[str] = None):
+        super().__init__(message)
+        self.component = component
+        self.remedy = remedy
 
 
 def first_line(error: object, limit: "int | None" = None) -> str:

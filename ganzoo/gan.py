@@ -31,9 +31,9 @@ from typing import Optional, Tuple
 import torch
 
 from ganzoo.algorithm import Algorithm, Batch, TrainStep
-from ganzoo.failures import ContractViolation
+from ganzoo.errors import ContractViolation
 from ganzoo.losses import LossContext, scalar
-from ganzoo.models import discriminator_outputs, draw_latent, eval_mode, generate
+from ganzoo.model_calls import discriminator_outputs, draw_latent, eval_mode, generate
 
 
 @dataclass

@@ -16,8 +16,8 @@ from typing import Callable, Dict, Optional
 
 import torch
 
-from ganzoo.failures import ContractViolation
-from ganzoo.models import discriminate
+from ganzoo.errors import ContractViolation
+from ganzoo.model_calls import discriminate
 
 
 @dataclass

@@ -40,8 +40,8 @@ from ganzoo.data import DataSpec, ImageData, unit_range
 from ganzoo.rows import take, unlike_declared
 from ganzoo.errors import GanzooError, first_line
 from ganzoo.losses import LossContext
-from ganzoo.models import code_categories, discriminator_outputs, draw_latent, eval_mode, generate
-from ganzoo.plugins.registry import KINDS, Component, PluginInfo, Registry, load_registry
+from ganzoo.model_calls import code_categories, discriminator_outputs, draw_latent, eval_mode, generate
+from ganzoo.pluginhost.registry import KINDS, Component, PluginInfo, Registry, load_registry
 
 __all__ = [
     "ContractError",
@@ -133,7 +133,7 @@ def load_params(kind: str, name: str, params: Optional[Mapping[str, Any]] = None
     """Type ``params`` (a mapping, as under ``KIND.params`` in a recipe) with the component's
     params dataclass, exactly as a recipe does, and check the result survives the
     round trip through a run's saved ``recipe.yaml``. Returns the dataclass instance."""
-    from ganzoo.composition import plain
+    from ganzoo.nested_components import plain
     from ganzoo.recipe import type_params
 
     if kind not in KINDS:

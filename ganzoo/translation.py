@@ -14,7 +14,7 @@ from typing import Dict, Optional
 import torch
 
 from ganzoo.data import DataSpec, ImageData, TwoSided, unit_range
-from ganzoo.models import eval_mode
+from ganzoo.model_calls import eval_mode
 from ganzoo.rows import take, whole
 
 DIRECTIONS = DataSpec.DIRECTIONS

@@ -12,7 +12,7 @@ from conftest import QUICK, RECIPE
 from ganzoo.training import checkpoint
 from ganzoo.training.progress import PlainProgress
 from ganzoo.recipe import load_recipe
-from ganzoo.plugins.registry import load_registry
+from ganzoo.pluginhost.registry import load_registry
 from ganzoo.training.trainer import METRICS_FILE, TrainingInterrupted, resume_run, start_run
 
 # 512 images / 64 = 8 steps an epoch; logs every 3 steps so windows span epoch ends.
@@ -50,7 +50,7 @@ class StopAt(PlainProgress):
         self.stop_step, self.trainer = step, None
 
     def advance(self, steps: int = 1) -> None:
-        if self.trainer is not None and self.trainer.step == self.stop_step:
+        if self.trainer is not None and self.trainer.steps_done == self.stop_step:
             self.trainer.stop_requested = True
 
     def close(self) -> None:

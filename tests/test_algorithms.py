@@ -12,7 +12,7 @@ import ganzoo
 from conftest import RECIPE
 from ganzoo import GanzooError, hookimpl, testing
 from ganzoo.recipe import load_recipe
-from ganzoo.plugins.registry import PluginInfo, load_registry
+from ganzoo.pluginhost.registry import PluginInfo, load_registry
 from runs import single_thread  # noqa: F401 (autouse fixture)
 from runs import TINY, train
 
@@ -159,7 +159,7 @@ def test_a_subclass_of_gan_trains_through_autograd_and_says_why(data_env, tmp_pa
 
     reg = registry_with("louder", Louder, ganzoo.GANParams)
     trainer = start_run(load_recipe(RECIPE, [*TINY, "algorithm.name=louder"], reg), reg, tmp_path / "run")
-    assert trainer.fast_step is None and "fused steps serve the gan algorithm alone, not Louder" in trainer.step_reason
+    assert trainer.fused_step is None and "fused steps serve the gan algorithm alone, not Louder" in trainer.step_choice
 
 
 @pytest.mark.parametrize("body, message", [
@@ -199,4 +199,4 @@ def test_the_gan_algorithm_runs_several_d_steps_per_g_step(data_env, tmp_path):
     trainer = train(tmp_path / "run", ["algorithm.params.d_steps=4", "train.epochs=1"])
     d_updates = trainer.optimizers["discriminator"].state_dict()["state"][0]["step"]
     g_updates = trainer.optimizers["generator"].state_dict()["state"][0]["step"]
-    assert (int(d_updates), int(g_updates)) == (trainer.step, trainer.step // 4)
+    assert (int(d_updates), int(g_updates)) == (trainer.steps_done, trainer.steps_done // 4)

@@ -12,7 +12,7 @@ from conftest import RECIPE
 from ganzoo import Callback, GanzooError, cli, hookimpl
 from ganzoo.training.progress import PlainProgress
 from ganzoo.recipe import load_recipe
-from ganzoo.plugins.registry import PluginInfo, load_registry
+from ganzoo.pluginhost.registry import PluginInfo, load_registry
 from ganzoo.training.trainer import TrainingInterrupted, resume_run, start_run
 from runs import single_thread  # noqa: F401 (autouse fixture)
 from runs import TINY, StopAt, train

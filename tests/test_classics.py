@@ -14,7 +14,7 @@ import torch
 from conftest import QUICK, ROOT, run_ganzoo
 from ganzoo import cli
 from ganzoo.training import checkpoint
-from ganzoo.training.step import Window
+from ganzoo.training.log_window import Window
 from ganzoo.training.trainer import TrainingInterrupted
 from ganzoo_classics.ebgan import pulling_away
 from runs import single_thread  # noqa: F401 (autouse fixture)
@@ -61,7 +61,7 @@ def began_reference(mnist_root, tmp_path_factory):
         threads = torch.get_num_threads()
         torch.set_num_threads(1)
         try:
-            assert run("began", run_dir).step == STEPS
+            assert run("began", run_dir).steps_done == STEPS
         finally:
             torch.set_num_threads(threads)
     return run_dir
@@ -84,7 +84,7 @@ def test_began_after_kill_9_resumes_with_its_k_to_the_uninterrupted_run(data_env
     checkpoint.checkpoint_path(run_dir, 6).unlink()  # as if killed before it: step 4's is the newest
     assert '"step": 6' in (run_dir / "metrics.jsonl").read_text()
     assert checkpoint.load_checkpoint(run_dir)["algorithm"]["k"].item() not in (0.0, 0.5)
-    assert run("began", run_dir, resume=True).step == STEPS
+    assert run("began", run_dir, resume=True).steps_done == STEPS
     assert_same_run(run_dir, began_reference)
 
 
@@ -146,7 +146,7 @@ def test_sgan_keeps_as_many_labelled_pictures_of_each_class_and_resumes_exactly(
     assert torch.bincount(state["labels"], minlength=10).tolist() == [2] * 10
     run_dir = tmp_path / "run"
     assert isinstance(run("sgan", run_dir, stop_at=5), TrainingInterrupted)
-    assert run("sgan", run_dir, resume=True).step == STEPS
+    assert run("sgan", run_dir, resume=True).steps_done == STEPS
     assert_same_run(run_dir, reference)
     assert torch.equal(checkpoint.load_checkpoint(run_dir)["algorithm"]["images"], state["images"])
     assert all(record["class_acc"] is not None for record in logged(run_dir))
@@ -184,7 +184,7 @@ def test_cogan_trains_on_two_unpaired_domains_and_refuses_one(data_env, tmp_path
             "discriminator.params.base_channels=4", "generator.params.latent_dim=8"]
     cogan = ROOT / "recipes" / "cogan_mnist.yaml"
     trainer = train(tmp_path / "run", [], recipe=cogan, base=tiny)
-    assert trainer.step == 2
+    assert trainer.steps_done == 2
     assert all(record["d_a"] > 0 and record["g_b"] > 0 for record in logged(tmp_path / "run"))
     capsys.readouterr()
     code = cli.main(["run", str(cogan), *tiny[:2], "dataset.name=mnist", "dataset.params={limit: 64}",
@@ -222,7 +222,7 @@ def test_cluster_gan_names_an_encoder_of_the_wrong_size(data_env, tmp_path, caps
 
 
 def test_the_classics_plugin_registers_its_components_and_recipes():
-    from ganzoo.plugins.registry import load_registry
+    from ganzoo.pluginhost.registry import load_registry
     from ganzoo.recipe import builtin_recipes
 
     registry = load_registry()
@@ -281,7 +281,7 @@ class RecordingStep:
 
 
 def _built(recipe, overrides):
-    from ganzoo.components import build_models, build_losses
+    from ganzoo.assembly import build_models, build_losses
     from ganzoo.data import DataSpec
     from runs import registry
     from ganzoo.recipe import load_recipe
@@ -289,8 +289,8 @@ def _built(recipe, overrides):
     loaded = load_recipe(ROOT / "recipes" / recipe, list(overrides), registry())
     spec = DataSpec((1, 28, 28), num_classes=10, target_shape=(1, 28, 28) if "cogan" in recipe else None)
     algorithm = registry().get("algorithm", loaded.config.algorithm.name).factory(loaded.params["algorithm"])
-    models = build_models(registry(), loaded, spec, torch.device("cpu"))
-    losses = build_losses(registry(), loaded)
+    models = build_models(loaded, spec, torch.device("cpu"))
+    losses = build_losses(loaded)
     algorithm.setup(models, losses, spec)
     return algorithm, RecordingStep(models, losses), spec
 

@@ -9,7 +9,7 @@ from torch import nn
 
 from conftest import RECIPE
 from ganzoo import cli, hookimpl
-from ganzoo.plugins.registry import PluginInfo, load_registry
+from ganzoo.pluginhost.registry import PluginInfo, load_registry
 from runs import single_thread  # noqa: F401 (autouse fixture)
 from runs import TINY
 

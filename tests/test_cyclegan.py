@@ -11,7 +11,7 @@ from PIL import Image
 
 from conftest import SHARED_DATA, needs_real_mnist
 from ganzoo import GanzooError, cli
-from ganzoo.plugins.registry import load_registry
+from ganzoo.pluginhost.registry import load_registry
 from ganzoo.recipe import builtin_recipes, load_recipe
 from ganzoo.training import checkpoint
 from ganzoo.training.trainer import TrainingInterrupted, resume_run, start_run
@@ -260,7 +260,7 @@ def test_the_folder_recipe_trains_on_cyclegans_layout(tmp_path, capsys):
                     [f"dataset.params.path={root}", "train.epochs=1", "train.batch_size=4", "train.device=cpu",
                      "output.grid_size=2"])
     fit(trainer)
-    assert trainer.step == 2 and (tmp_path / "run" / "samples" / "epoch-001.png").is_file()
+    assert trainer.steps_done == 2 and (tmp_path / "run" / "samples" / "epoch-001.png").is_file()
     capsys.readouterr()
     assert cli.main(["eval", str(tmp_path / "run")]) == 2  # no right answer, no labels: said, not empty tables
     err = capsys.readouterr().err.strip().splitlines()

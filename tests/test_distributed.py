@@ -10,7 +10,7 @@ import pytest
 
 from ganzoo.training.progress import PlainProgress
 from ganzoo.recipe import load_recipe
-from ganzoo.plugins.registry import load_registry
+from ganzoo.pluginhost.registry import load_registry
 from ganzoo.training.trainer import start_run
 
 from conftest import QUICK, RECIPE, run_ganzoo

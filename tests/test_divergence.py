@@ -65,7 +65,7 @@ def test_divergence_at_an_epoch_end_writes_no_checkpoint(data_env, tmp_path, nan
 def test_non_finite_weights_are_never_checkpointed(data_env, tmp_path):
     class PoisonAt(StopAt):
         def advance(self, steps=1):
-            if self.trainer.step == 13:  # weights break, then Ctrl-C asks for a checkpoint
+            if self.trainer.steps_done == 13:  # weights break, then Ctrl-C asks for a checkpoint
                 with torch.no_grad():
                     next(self.trainer.generator.parameters())[0, 0] = math.inf
                 self.trainer.stop_requested = True
@@ -82,8 +82,8 @@ def test_skip_leaves_the_bad_step_out_and_carries_on(data_env, tmp_path, nan_at)
 
     class Watch(StopAt):
         def advance(self, steps=1):
-            if self.trainer.step in (10, 12):
-                seen[self.trainer.step] = [p.detach().clone() for p in self.trainer.models["discriminator"].parameters()]
+            if self.trainer.steps_done in (10, 12):
+                seen[self.trainer.steps_done] = [p.detach().clone() for p in self.trainer.models["discriminator"].parameters()]
 
     start(tmp_path / "run", ["train.on_nonfinite=skip"], Watch()).fit()
     # D's two NaN updates were not applied: its weights did not move over steps 11 and 12.

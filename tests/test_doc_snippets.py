@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-import ganzoo.recipe
+import ganzoo.recipe.build
 from conftest import ROOT
 from ganzoo.cli import main
 
@@ -71,8 +71,8 @@ def test_runnable_snippets_run(path, mnist_root, tmp_path, monkeypatch):
         (tmp_path / name).symlink_to(ROOT / name)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("GANZOO_DATA", str(mnist_root))
-    parse_overrides = ganzoo.recipe.parse_overrides
-    monkeypatch.setattr(ganzoo.recipe, "parse_overrides", lambda overrides: parse_overrides([*TINY, *overrides]))
+    parse_overrides = ganzoo.recipe.build.parse_overrides
+    monkeypatch.setattr(ganzoo.recipe.build, "parse_overrides", lambda overrides: parse_overrides([*TINY, *overrides]))
     namespace: dict = {"__name__": "__snippet__"}
     for line, language, code in runnable_snippets(path):
         where = f"{path.relative_to(ROOT)}:{line}"

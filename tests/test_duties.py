@@ -16,7 +16,7 @@ from PIL import Image
 from conftest import RECIPE
 from ganzoo import Callback, GanzooError, cli, hookimpl
 from ganzoo import PRIORITIES
-from ganzoo.plugins.registry import PluginInfo, load_registry
+from ganzoo.pluginhost.registry import PluginInfo, load_registry
 from ganzoo.recipe import load_recipe
 from ganzoo.training.checkpoint import checkpoint_path, list_checkpoints, load_checkpoint
 from ganzoo.training.duties import DEFAULT_DUTIES

@@ -10,7 +10,7 @@ from ganzoo.training.checkpoint import load_checkpoint
 from ganzoo.training.ema import GeneratorEMA
 from ganzoo.training.progress import PlainProgress
 from ganzoo.recipe import load_recipe
-from ganzoo.plugins.registry import load_registry
+from ganzoo.pluginhost.registry import load_registry
 from ganzoo.output.sampling import load_generator
 from ganzoo.training.trainer import resume_run, start_run
 
@@ -58,7 +58,7 @@ def _fit(overrides, out):
 def test_checkpoints_hold_the_ema_and_sampling_uses_it(data_env, tmp_path):
     trainer, registry = _fit(TINY, tmp_path / "run")
     state = load_checkpoint(tmp_path / "run")
-    assert state["ema"]["generator"]["updates"] == trainer.step  # one update per generator step
+    assert state["ema"]["generator"]["updates"] == trainer.steps_done  # one update per generator step
     ema_generator, _ = load_generator(tmp_path / "run", registry)
     raw_generator, _ = load_generator(tmp_path / "run", registry, ema=False)
     for name, value in ema_generator.state_dict().items():

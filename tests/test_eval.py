@@ -73,7 +73,7 @@ def test_an_unknown_metric_in_the_recipe_fails_before_training(data_env, tmp_pat
 def test_real_vs_real_on_mnist_looks_like_a_perfect_generator():
     from ganzoo.eval.evaluation import Evaluator, load_run_data
     from ganzoo.recipe import load_recipe
-    from ganzoo.plugins.registry import load_registry
+    from ganzoo.pluginhost.registry import load_registry
 
     registry = load_registry()
     recipe = load_recipe(RECIPE, ["eval.metrics={fid: {}, mnist_score: {}, modes: {}}",
@@ -117,7 +117,7 @@ def test_a_run_whose_feature_extractor_cannot_load_refuses_evaluation_before_tra
 
 
 def test_a_dataset_no_extractor_could_score_is_refused_before_any_work(tmp_path, capsys, monkeypatch):
-    from ganzoo.plugins.registry import load_registry
+    from ganzoo.pluginhost.registry import load_registry
 
     registry = load_registry()
     for name in ("inception", "points", "fashion-classifier"):
@@ -178,7 +178,7 @@ def test_a_plugins_feature_extractor_that_names_the_dataset_is_picked(tiny_run, 
 
 
 def test_no_feature_extractor_for_the_data_is_a_one_line_error(tiny_run, data_env, capsys):
-    from ganzoo.plugins.registry import load_registry
+    from ganzoo.pluginhost.registry import load_registry
 
     registry = load_registry()
     del registry.components[("feature_extractor", "mnist-classifier")]
@@ -212,7 +212,7 @@ class Pixels:
 
 def registry_with_extractor(cls, **attributes):
     from ganzoo import FeatureExtractor
-    from ganzoo.plugins.registry import Component, NoParams, PluginInfo, load_registry
+    from ganzoo.pluginhost.registry import Component, NoParams, PluginInfo, load_registry
 
     registry = load_registry()
     extractor = type("Extractor", (cls, FeatureExtractor), attributes)

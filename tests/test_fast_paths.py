@@ -6,7 +6,7 @@ import torch
 from ganzoo import GanzooError
 from ganzoo.training.progress import PlainProgress
 from ganzoo.recipe import load_recipe
-from ganzoo.plugins.registry import load_registry
+from ganzoo.pluginhost.registry import load_registry
 from ganzoo.training.trainer import start_run
 
 from conftest import QUICK, RECIPE
@@ -66,7 +66,7 @@ def test_bf16_autocast_trains_close_to_float32(data_env, tmp_path):
 
 
 def test_fast_tanh_trains_like_torch_tanh(data_env, tmp_path, monkeypatch):
-    from ganzoo.fast import tanh as layers
+    from ganzoo import layers
 
     fast = trained(tmp_path, "fast")
     assert any(isinstance(m, layers.Tanh) for m in fast.generator.modules())
@@ -94,7 +94,7 @@ def _backward(model, x):
 
 
 def _step_both(model, optimizer, twin, step, x):
-    """One update of the model by torch's optimizer.step() and of its twin by the OptimizerStep."""
+    """One update of the model by torch's optimizer.step() and of its twin by the OptimizerUpdate."""
     _backward(model, x)
     _backward(twin, x)
     optimizer.step()
@@ -115,10 +115,10 @@ OPTIMIZERS = {
 
 @pytest.mark.parametrize("name", OPTIMIZERS)
 def test_the_direct_optimizer_step_is_torchs_own(name):
-    from ganzoo.fast.optimizer_step import OptimizerStep
+    from ganzoo.fast.optimizer_update import OptimizerUpdate
 
     model, optimizer, twin, twin_optimizer = _twins(OPTIMIZERS[name])
-    step = OptimizerStep(twin_optimizer)
+    step = OptimizerUpdate(twin_optimizer)
     assert step.direct
     for i in range(6):
         _step_both(model, optimizer, twin, step, torch.randn(8, 5))
@@ -135,10 +135,10 @@ def test_the_direct_optimizer_step_is_torchs_own(name):
 def test_the_direct_step_follows_a_loaded_state():
     import copy
 
-    from ganzoo.fast.optimizer_step import OptimizerStep
+    from ganzoo.fast.optimizer_update import OptimizerUpdate
 
     model, optimizer, twin, twin_optimizer = _twins(OPTIMIZERS["adam"])
-    step = OptimizerStep(twin_optimizer)
+    step = OptimizerUpdate(twin_optimizer)
     x = torch.randn(8, 5)
     for _ in range(2):
         _backward(model, x)
@@ -156,10 +156,10 @@ def test_the_direct_step_follows_a_loaded_state():
     lambda params: torch.optim.Adam(params, lr=1e-2, foreach=True),
 ])
 def test_other_optimizers_take_their_own_step(make):
-    from ganzoo.fast.optimizer_step import OptimizerStep
+    from ganzoo.fast.optimizer_update import OptimizerUpdate
 
     model, optimizer, twin, twin_optimizer = _twins(make)
-    step = OptimizerStep(twin_optimizer)
+    step = OptimizerUpdate(twin_optimizer)
     assert not step.direct
     for _ in range(3):
         _step_both(model, optimizer, twin, step, torch.randn(8, 5))
@@ -170,7 +170,7 @@ def test_the_direct_step_with_a_group_that_starts_late_is_torchs_own():
     """A param group whose tensors get their first gradients after the others' state exists."""
     import copy
 
-    from ganzoo.fast.optimizer_step import OptimizerStep
+    from ganzoo.fast.optimizer_update import OptimizerUpdate
 
     torch.manual_seed(0)
     first, second = torch.nn.Linear(5, 4), torch.nn.Linear(4, 3)
@@ -181,7 +181,7 @@ def test_the_direct_step_with_a_group_that_starts_late_is_torchs_own():
                                 lr=1e-2, fused=True)
 
     optimizer, twin_optimizer = make(first, second), make(twin_first, twin_second)
-    step = OptimizerStep(twin_optimizer)
+    step = OptimizerUpdate(twin_optimizer)
     for i in range(4):
         x = torch.randn(8, 5)
         for a, b in ((first, second), (twin_first, twin_second)):

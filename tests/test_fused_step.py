@@ -15,7 +15,7 @@ from ganzoo.data import unit_range
 from ganzoo.fast.fused_gan import MLPChain, read_chain
 from ganzoo.training.progress import PlainProgress
 from ganzoo.recipe import load_recipe
-from ganzoo.plugins.registry import load_registry
+from ganzoo.pluginhost.registry import load_registry
 from ganzoo.training.trainer import start_run
 
 from conftest import QUICK, RECIPE, run_ganzoo
@@ -73,16 +73,16 @@ def gradients(trainer, real, fused: bool):
     step or by the gan algorithm's own (autograd), with the same noise (and the same random
     numbers for penalties): caught where the optimisers would step, which they do not."""
     step, caught = trainer.step_context, []
-    optimizer_steps = dict(step.optimizer_steps)
+    optimizer_updates = dict(step.optimizer_updates)
     for role, model in trainer.models.items():
-        step.optimizer_steps[role] = lambda model=model: caught.extend(p.grad.clone() for p in model.parameters())
+        step.optimizer_updates[role] = lambda model=model: caught.extend(p.grad.clone() for p in model.parameters())
     noise = trainer.noise_rng.get_state()
     torch.manual_seed(5)
     try:
         step.index = trainer.algorithm.params.d_steps - 1  # a step with a G update
-        (trainer.fast_step if fused else trainer.algorithm).train_step(Batch(real.clone()), step)
+        (trainer.fused_step if fused else trainer.algorithm).train_step(Batch(real.clone()), step)
     finally:
-        step.optimizer_steps.update(optimizer_steps)
+        step.optimizer_updates.update(optimizer_updates)
         trainer.noise_rng.set_state(noise)
     assert len(caught) == sum(len(list(m.parameters())) for m in trainer.models.values())
     return caught
@@ -92,7 +92,7 @@ def gradients(trainer, real, fused: bool):
 def test_fused_gradients_are_autograds(data_env, tmp_path, case):
     overrides, loss = CASES[case]
     trainer = new_trainer(tmp_path, "run", "train.step=fused", *overrides, loss=loss)
-    assert trainer.fast_step is not None
+    assert trainer.fused_step is not None
     for step in range(3):  # at the start, and after some training
         index = torch.randperm(len(trainer.images))[:trainer.batch_size]
         real = unit_range(trainer.images.index_select(0, index))
@@ -121,7 +121,7 @@ def test_a_loss_of_a_plugin_trains_alike_on_fused_and_autograd_steps(data_env, t
 def test_fused_steps_train_as_autograd_does(data_env, tmp_path, overrides):
     fused = trained(tmp_path, "fused", "train.step=fused", *overrides)
     plain = trained(tmp_path, "autograd", "train.step=autograd", *overrides)
-    assert fused.fast_step is not None and plain.fast_step is None
+    assert fused.fused_step is not None and plain.fused_step is None
     for model in ("generator", "discriminator"):
         for a, b in zip(plain.models[model].parameters(), fused.models[model].parameters()):
             torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
@@ -135,7 +135,7 @@ def test_fused_steps_train_as_autograd_does(data_env, tmp_path, overrides):
 
 def test_auto_takes_the_fused_steps_for_the_vanilla_mlps(data_env, tmp_path):
     trainer = trained(tmp_path, "auto")
-    assert trainer.fast_step is not None and trainer.step_reason.startswith("fused steps")
+    assert trainer.fused_step is not None and trainer.step_choice.startswith("fused steps")
 
 
 def test_the_vanilla_recipe_as_written_says_it_takes_autograd_steps_for_ds_dropout(data_env, tmp_path):
@@ -153,8 +153,8 @@ def test_the_vanilla_recipe_as_written_says_it_takes_autograd_steps_for_ds_dropo
 ])
 def test_auto_falls_back_to_autograd_and_says_why(data_env, tmp_path, overrides, reason):
     trainer = trained(tmp_path, "auto", *overrides)
-    assert trainer.fast_step is None
-    assert reason in trainer.step_reason
+    assert trainer.fused_step is None
+    assert reason in trainer.step_choice
 
 
 def test_step_fused_fails_in_one_line_where_it_cannot_run(data_env, tmp_path):
@@ -172,7 +172,7 @@ def test_resume_of_a_fused_run_continues_as_if_never_stopped(data_env, tmp_path)
     whole = trained(tmp_path, "whole", "train.epochs=2")
     trained(tmp_path, "half", "train.epochs=1")
     resumed = resume_run(tmp_path / "half", load_registry(), PlainProgress(), ["train.epochs=2"])
-    assert resumed.fast_step is not None
+    assert resumed.fused_step is not None
     resumed.fit()
     for a, b in zip(whole.generator.parameters(), resumed.generator.parameters()):
         torch.testing.assert_close(a, b, rtol=0, atol=0)

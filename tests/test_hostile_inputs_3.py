@@ -20,7 +20,7 @@ import yaml
 import ganzoo
 from conftest import RECIPE
 from ganzoo import GanzooError, cli, hookimpl
-from ganzoo.plugins.registry import PluginInfo, load_registry
+from ganzoo.pluginhost.registry import PluginInfo, load_registry
 from ganzoo.training import checkpoint
 from runs import single_thread  # noqa: F401 (autouse fixture)
 from runs import TINY, StopAt

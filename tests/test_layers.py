@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from ganzoo import Tanh
-from ganzoo.fast import tanh as layers
+from ganzoo import layers
 
 
 def _inputs(dtype=torch.float32):

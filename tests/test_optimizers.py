@@ -85,6 +85,6 @@ def test_a_run_with_schedules_resumes_exactly(data_env, tmp_path):
                  "optimizers.discriminator.schedule.name=linear"]
     train(tmp_path / "whole", overrides)
     stopped = train(tmp_path / "run", overrides, stop_at=13)
-    assert stopped.step == 13
+    assert stopped.steps_done == 13
     train(tmp_path / "run", resume=True)
     assert_same_run(tmp_path / "run", tmp_path / "whole")

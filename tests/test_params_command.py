@@ -5,7 +5,7 @@ from dataclasses import dataclass, field, make_dataclass
 from typing import ClassVar, Dict, List, Optional
 
 from ganzoo import cli
-from ganzoo.plugins.params_doc import field_comments, params_of
+from ganzoo.pluginhost.params_doc import field_comments, params_of
 
 
 @dataclass

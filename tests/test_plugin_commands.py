@@ -11,7 +11,7 @@ import pytest
 
 from ganzoo import GanzooError
 from ganzoo.cli import main
-from ganzoo.plugins.registry import PluginInfo, load_registry
+from ganzoo.pluginhost.registry import PluginInfo, load_registry
 from plugin_dists import path_env, write_distribution
 
 from conftest import ROOT, run_ganzoo
@@ -156,7 +156,7 @@ def test_the_installed_command_runs_from_the_console(installed):
 
 
 def test_an_install_without_the_builtin_commands_says_to_reinstall(monkeypatch, capsys):
-    monkeypatch.setattr("ganzoo.plugins.registry._entry_points", lambda: [])  # e.g. an editable install made before
+    monkeypatch.setattr("ganzoo.pluginhost.registry._entry_points", lambda: [])  # e.g. an editable install made before
     assert main(["list"]) == 2
     assert capsys.readouterr().err == (
         "ganzoo: error: ganzoo's built-in commands are not installed (no 'commands' entry point in the 'ganzoo' "

@@ -10,8 +10,8 @@ import pytest
 
 from ganzoo import hookspecs
 
-from ganzoo.plugins import hookdocs
-from ganzoo.plugins.registry import COMMANDS_HOOK, HOOKS
+from ganzoo.pluginhost import hookdocs
+from ganzoo.pluginhost.registry import COMMANDS_HOOK, HOOKS
 from plugin_dists import write_distribution
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,7 +21,7 @@ def test_every_hook_is_documented_and_docs_hooks_md_is_up_to_date():
     names = [name for name, _, _ in hookdocs.hook_specs()]
     assert sorted(names) == sorted([*HOOKS.values(), COMMANDS_HOOK])  # every spec is loaded by the registry and vice versa
     assert hookdocs.main(["--check", str(ROOT / "docs" / "hooks.md")]) == 0, \
-        "docs/hooks.md is stale: run python -m ganzoo.plugins.hookdocs docs/hooks.md"
+        "docs/hooks.md is stale: run python -m ganzoo.pluginhost.hookdocs docs/hooks.md"
 
 
 def test_the_tutorial_covers_every_hook_and_every_kit_check():
@@ -103,7 +103,7 @@ def tutorial_plugins(tmp_path, monkeypatch):
     """What the tutorial's examples import: the package `ganzoo new-plugin mygan` writes (chapter 1) and
     ganzoo-gman (chapter 10), installed as entry points."""
     from ganzoo import testing
-    from ganzoo.plugins.scaffold import write_plugin
+    from ganzoo.pluginhost.scaffold import write_plugin
 
     mygan = write_plugin("mygan", str(tmp_path / "ganzoo-mygan"), None)
     site = tmp_path / "site"
@@ -136,7 +136,7 @@ def test_every_python_example_in_the_tutorial_runs_as_written(tutorial_plugins):
 
 def _run_tests_of(namespace: dict) -> None:
     from ganzoo import testing
-    from ganzoo.plugins.registry import PluginInfo, load_registry
+    from ganzoo.pluginhost.registry import PluginInfo, load_registry
 
     tests = [function for name, function in namespace.items() if name.startswith("test_") and callable(function)]
     if not tests:
@@ -155,7 +155,7 @@ def test_the_tutorials_generator_with_codes_honours_the_contract():
     import types
 
     from ganzoo import testing
-    from ganzoo.plugins.registry import PluginInfo, load_registry
+    from ganzoo.pluginhost.registry import PluginInfo, load_registry
 
     tutorial = (ROOT / "docs" / "writing-plugins.md").read_text(encoding="utf-8")
     blocks = re.findall(r"```python\n(.*?)```", tutorial, flags=re.S)

@@ -13,7 +13,7 @@ import torch
 
 from conftest import RECIPE
 from ganzoo import Callback, cli, hookimpl
-from ganzoo.plugins.registry import PluginInfo, load_registry
+from ganzoo.pluginhost.registry import PluginInfo, load_registry
 from ganzoo.training import checkpoint
 from runs import single_thread  # noqa: F401 (autouse fixture)
 from runs import TINY, final_weights, registry

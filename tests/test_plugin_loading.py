@@ -8,7 +8,7 @@ import pytest
 
 from ganzoo import GanzooError
 from ganzoo.cli import main
-from ganzoo.plugins.registry import PluginInfo, load_registry
+from ganzoo.pluginhost.registry import PluginInfo, load_registry
 from plugin_dists import BROKEN_IMPORT_PLUGIN, GOOD_PLUGIN, write_distribution
 
 BROKEN = PluginInfo("broken", "ganzoo-broken", "1.2.3")

@@ -11,7 +11,7 @@ from ganzoo.errors import GanzooError
 from ganzoo.training import precision
 from ganzoo.training.progress import PlainProgress
 from ganzoo.recipe import load_recipe
-from ganzoo.plugins.registry import load_registry
+from ganzoo.pluginhost.registry import load_registry
 from ganzoo.training.trainer import resume_run, start_run
 
 from conftest import QUICK, ROOT

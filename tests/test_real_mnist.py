@@ -7,7 +7,7 @@ import torch
 
 from ganzoo.training.progress import PlainProgress
 from ganzoo.recipe import load_recipe
-from ganzoo.plugins.registry import load_registry
+from ganzoo.pluginhost.registry import load_registry
 from ganzoo.output.sampling import sample_images
 from ganzoo.training.trainer import start_run
 

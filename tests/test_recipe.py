@@ -5,9 +5,9 @@ from omegaconf import OmegaConf
 
 from ganzoo import GanzooError
 from ganzoo.recipe import load_recipe
-from ganzoo.plugins.registry import load_registry
+from ganzoo.pluginhost.registry import load_registry
 
-from conftest import RECIPE
+from conftest import QUICK, RECIPE
 
 
 @pytest.fixture(scope="module")
@@ -103,3 +103,35 @@ def test_a_missing_value_is_named(registry, tmp_path):
     with pytest.raises(GanzooError, match="no value for 'dataset.name'; set it in the recipe or add dataset.name=VALUE"):
         load(registry, path=partial)
     assert load(registry, "dataset.name=mnist", path=partial).config.dataset.name == "mnist"
+
+
+def test_a_run_is_built_with_each_component_looked_up_once(data_env, tmp_path):
+    """From the recipe file to a trainer ready to train, the registry is asked for each component once
+    (layout upgrades, a renaming override, typing, building and naming the parts share that answer)."""
+    from collections import Counter
+
+    from ganzoo.training import runlock
+    from ganzoo.training.trainer import start_run
+
+    asked = Counter()
+
+    class Counting(dict):
+        def __getitem__(self, key):
+            asked[key] += 1
+            return super().__getitem__(key)
+
+        def get(self, key, default=None):
+            asked[key] += 1
+            return super().get(key, default)
+
+        def __contains__(self, key):
+            asked[key] += 1
+            return super().__contains__(key)
+
+    registry = load_registry()
+    registry.components = Counting(registry.components)
+    recipe = load_recipe(RECIPE, [*QUICK, "optimizers.generator.lr=0.001", "loss.name=hinge"], registry)
+    trainer = start_run(recipe, registry, tmp_path / "run")
+    runlock.release(trainer.run_dir)
+    assert {("algorithm", "gan"), ("optimizer", "adam"), ("loss", "hinge"), ("callback", "ema")} <= set(asked)
+    assert {key: count for key, count in asked.items() if count > 1} == {}

@@ -15,7 +15,7 @@ from conftest import ROOT
 from ganzoo.training.checkpoint import list_checkpoints
 from ganzoo.training.progress import PlainProgress
 from ganzoo.recipe import load_recipe
-from ganzoo.plugins.registry import load_registry
+from ganzoo.pluginhost.registry import load_registry
 from ganzoo.training.trainer import start_run
 from idx import TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS, idx_bytes, synthetic_digits
 
@@ -106,7 +106,7 @@ def test_recipe_trains(recipe_path: Path, tiny_data, tmp_path):
     log = io.StringIO()
     trainer = start_run(recipe, registry, tmp_path / "run", PlainProgress(log))
     trainer.fit()
-    assert trainer.step == STEPS
+    assert trainer.steps_done == STEPS
     assert list_checkpoints(tmp_path / "run")
     records = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     assert [record["step"] for record in records] == list(range(1, STEPS + 1))  # one record a step, none twice

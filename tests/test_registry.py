@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pytest
 
 import ganzoo
-from ganzoo.plugins.registry import NoParams, PluginInfo, load_registry
+from ganzoo.pluginhost.registry import NoParams, PluginInfo, load_registry
 
 from conftest import run_ganzoo
 
@@ -128,7 +128,7 @@ def test_the_kinds_of_models_are_listed_and_documented_from_the_one_kind_list(ca
     import json
 
     from ganzoo.cli import main
-    from ganzoo.plugins.registry import HOOKS, KINDS, MODEL_KINDS, PLURALS, ROLE_KINDS
+    from ganzoo.pluginhost.registry import HOOKS, KINDS, MODEL_KINDS, PLURALS, ROLE_KINDS
 
     assert set(MODEL_KINDS) <= set(ROLE_KINDS) <= set(KINDS) == set(PLURALS) == set(HOOKS)
     assert {"encoder", "network"} <= set(MODEL_KINDS) and PLURALS["network"] == "networks"

@@ -49,7 +49,7 @@ def test_stop_and_resume_gives_the_uninterrupted_run(data_env, reference, tmp_pa
     run_dir = tmp_path / "run"
     for index, step in enumerate(stops):
         stopped = train(run_dir, stop_at=step, resume=index > 0)
-        assert isinstance(stopped, TrainingInterrupted) and stopped.step == step
+        assert isinstance(stopped, TrainingInterrupted) and stopped.steps_done == step
         assert checkpoint.list_checkpoints(run_dir)[-1] == checkpoint.checkpoint_path(run_dir, step)
     train(run_dir, resume=True)
     assert_same_run(run_dir, reference)

@@ -12,7 +12,7 @@ import torch
 import ganzoo
 from conftest import RECIPE
 from ganzoo import GanzooError, hookimpl
-from ganzoo.plugins.registry import PluginInfo, load_registry
+from ganzoo.pluginhost.registry import PluginInfo, load_registry
 from ganzoo.recipe import load_recipe
 from runs import StopAt, assert_same_run
 from runs import single_thread  # noqa: F401 (autouse fixture)

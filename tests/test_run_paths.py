@@ -9,7 +9,7 @@ import pytest
 
 from conftest import RECIPE
 from ganzoo import RunInfo, cli
-from ganzoo.failures import ContractViolation
+from ganzoo.errors import ContractViolation
 from runs import single_thread  # noqa: F401 (autouse fixture)
 from runs import TINY
 

@@ -15,7 +15,7 @@ from conftest import RECIPE
 from ganzoo import GanzooError, cli
 from ganzoo.training import checkpoint
 from ganzoo.recipe import SAFE_RESOLVERS, load_recipe
-from ganzoo.plugins.registry import ENTRY_POINT_GROUP
+from ganzoo.pluginhost.registry import ENTRY_POINT_GROUP
 from runs import registry
 
 

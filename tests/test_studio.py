@@ -141,7 +141,7 @@ def test_ada_needs_an_augmenting_discriminator(data_env, tmp_path, capsys):
 @pytest.fixture(scope="module")
 def combined_reference(mnist_root, tmp_path_factory):
     run_dir = tmp_path_factory.mktemp("studio") / "run"
-    assert train_reference(mnist_root, run_dir, recipe=COMBINED, base=TINY).step == STEPS
+    assert train_reference(mnist_root, run_dir, recipe=COMBINED, base=TINY).steps_done == STEPS
     return run_dir
 
 
@@ -154,7 +154,7 @@ def test_attention_ada_lecam_after_kill_9_resume_to_the_uninterrupted_run(data_e
     assert state["callbacks"]["ada"]["p"] not in (0.0, 0.5)  # p moved at the log of step 3
     means = state["algorithm"]["losses"]["loss"]
     assert means["real_mean"].dim() == 0 and means["fake_mean"].dim() == 0
-    assert train(run_dir, resume=True, recipe=COMBINED, base=TINY).step == STEPS
+    assert train(run_dir, resume=True, recipe=COMBINED, base=TINY).steps_done == STEPS
     assert_same_run(run_dir, combined_reference)
     final = checkpoint.load_checkpoint(run_dir)
     want = checkpoint.load_checkpoint(combined_reference)
@@ -299,7 +299,7 @@ def test_logan_trains_and_differs_from_gan_by_its_latent_step_alone(data_env, tm
                  "discriminator.params.base_channels=4"]
     logan = train(tmp_path / "logan", recipe=recipe, base=overrides)
     plain = train(tmp_path / "gan", recipe=recipe, base=[*overrides, "algorithm.name=gan"])
-    assert logan.step == plain.step == 2
+    assert logan.steps_done == plain.steps_done == 2
     # the same seed and data: only the latent step differs, so the weights do
     G1, G2 = logan.models["generator"].state_dict(), plain.models["generator"].state_dict()
     assert any(not torch.equal(G1[key], G2[key]) for key in G1)
@@ -366,7 +366,7 @@ def test_contragan_trains_its_2c_heads_and_names_a_discriminator_without_them(da
     tiny = [*QUICK, "train.batch_size=32", "dataset.params.limit=64", "train.device=cpu", "train.epochs=1",
             "output.grid_size=4", "generator.params.latent_dim=6", "generator.params.base_channels=2",
             "discriminator.params.base_channels=2", "discriminator.params.embed_dim=4"]
-    assert train(tmp_path / "run", recipe=recipe, base=tiny).step == 2
+    assert train(tmp_path / "run", recipe=recipe, base=tiny).steps_done == 2
     code = cli.main(["run", str(recipe), *tiny, "discriminator.params.conditioning=projection", "--out",
                      str(tmp_path / "bad")])
     assert code == 2
@@ -408,6 +408,6 @@ def test_reacgan_trains_with_d2d_ce_picked_by_the_recipe(data_env, tmp_path):
             "discriminator.params.base_channels=2", "discriminator.params.embed_dim=4"]
     reacgan = train(tmp_path / "reacgan", recipe=recipe, base=tiny)
     contragan = train(tmp_path / "contragan", recipe=recipe, base=[*tiny, "loss.params.criterion=2c"])
-    assert reacgan.step == contragan.step == 2
+    assert reacgan.steps_done == contragan.steps_done == 2
     D1, D2 = (checkpoints.load_checkpoint(tmp_path / name)["models"]["discriminator"] for name in ("reacgan", "contragan"))
     assert any(not torch.equal(D1[key], D2[key]) for key in D1)  # the same run but for the conditioning loss

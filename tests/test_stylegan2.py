@@ -119,7 +119,7 @@ def test_stylegan2_composes_with_diffaugment_and_ada_by_configuration(data_env, 
         *wrapped, "train.epochs=1", "discriminator.name=diffaugment",
         "discriminator.params={probability: 0.5, discriminator: {name: stylegan2, params: {channels: 4, "
         "first_channels: 4}}}", "callbacks=[{name: ada, params: {initial: 0.5, speed_steps: 10}}]"])
-    assert trainer.step == 4
+    assert trainer.steps_done == 4
     assert checkpoint.load_checkpoint(tmp_path / "run")["callbacks"]["ada"]["p"] != 0.5  # ADA drove its p
 
 

@@ -66,7 +66,7 @@ def test_the_loss_curves_are_drawn_after_every_epoch(data_env, tmp_path):
 
     class Watch(StopAt):
         def advance(self, steps=1):
-            if self.trainer.step == STEPS_PER_EPOCH + 1:  # the first step of epoch 2
+            if self.trainer.steps_done == STEPS_PER_EPOCH + 1:  # the first step of epoch 2
                 seen.append((self.trainer.run_dir / "losses.png").read_bytes()[:8])
 
     start(tmp_path / "run", ["train.epochs=2"], Watch()).fit()
@@ -74,8 +74,8 @@ def test_the_loss_curves_are_drawn_after_every_epoch(data_env, tmp_path):
 
 
 def test_ganzoo_list_fits_80_columns_and_shows_the_recipes():
-    from ganzoo.plugins.listing import listing, print_listing
-    from ganzoo.plugins.registry import load_registry
+    from ganzoo.pluginhost.listing import listing, print_listing
+    from ganzoo.pluginhost.registry import load_registry
 
     console, screen = terminal(80)
     print_listing(listing(load_registry(), None), console)

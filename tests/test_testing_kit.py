@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from ganzoo import ImageData, hookimpl, testing
-from ganzoo.plugins.registry import PluginInfo, load_registry
+from ganzoo.pluginhost.registry import PluginInfo, load_registry
 
 
 @dataclass

@@ -9,7 +9,7 @@ from PIL import Image
 from ganzoo.training import checkpoint
 from ganzoo.training.progress import PlainProgress
 from ganzoo.recipe import load_recipe
-from ganzoo.plugins.registry import load_registry
+from ganzoo.pluginhost.registry import load_registry
 from ganzoo.training.trainer import TrainingInterrupted, resume_run, start_run
 
 from conftest import QUICK, RECIPE
@@ -75,14 +75,14 @@ def test_a_run_stopped_mid_epoch_and_resumed_matches_one_run_straight_through(re
 
     def stop_after_11(*args):
         original_step(*args)
-        if stopped.step == 11:  # mid-epoch (8 steps per epoch), mid log window, on a D-only step
+        if stopped.steps_done == 11:  # mid-epoch (8 steps per epoch), mid log window, on a D-only step
             stopped.stop_requested = True
 
     stopped.take_step = stop_after_11
     with pytest.raises(TrainingInterrupted):
         stopped.fit()
     resumed = resume_run(tmp_path / "resumed", registry, PlainProgress())
-    assert resumed.step == 11
+    assert resumed.steps_done == 11
     resumed.fit()
 
     for x, y in zip(straight.generator.state_dict().values(), resumed.generator.state_dict().values()):

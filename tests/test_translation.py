@@ -14,7 +14,7 @@ import ganzoo
 from conftest import needs_real_mnist, SHARED_DATA
 from ganzoo import cli
 from ganzoo import GanzooError
-from ganzoo.plugins.registry import load_registry
+from ganzoo.pluginhost.registry import load_registry
 from ganzoo.recipe import load_recipe
 from runs import StopAt, assert_same_run, single_thread  # noqa: F401 (autouse fixture)
 

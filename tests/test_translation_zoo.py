@@ -176,7 +176,7 @@ def ganzoo_spec():
 def test_context_encoder_trains_and_refuses_a_square_unlike_the_datasets(data_env, tmp_path):
     recipe = dict(recipe=ROOT / "recipes" / "context_encoder_mnist.yaml", base=INPAINT)
     trainer = train(tmp_path / "run", **recipe)
-    assert trainer.step == 4 and all(row.get("g_square_mse") is not None for row in logged(tmp_path / "run"))
+    assert trainer.steps_done == 4 and all(row.get("g_square_mse") is not None for row in logged(tmp_path / "run"))
     with pytest.raises(GanzooError, match="differ from their targets outside it; give the generator the dataset's"):
         train(tmp_path / "bad", ["generator.params.mask_size=10"], **recipe)
 
@@ -302,7 +302,7 @@ G2, D2 = ("generator", "generator_b2a"), ("discriminator", "discriminator_a")
 ], ids=lambda value: value.split("_mnist")[0] if isinstance(value, str) else None)
 def test_each_update_reaches_only_the_models_it_steps(recipe, overrides, shapes, expected):
     from ganzoo import Batch, DataSpec
-    from ganzoo.components import build_losses, build_models
+    from ganzoo.assembly import build_losses, build_models
     from ganzoo.recipe import load_recipe
     from test_classics import RecordingStep
 
@@ -310,7 +310,7 @@ def test_each_update_reaches_only_the_models_it_steps(recipe, overrides, shapes,
     loaded = load_recipe(ROOT / "recipes" / f"{recipe}.yaml", list(overrides), registry)
     spec = DataSpec(image_shape, num_classes=10, target_shape=(1, 28, 28), paired=paired)
     algorithm = registry.get("algorithm", loaded.config.algorithm.name).factory(loaded.params["algorithm"])
-    models, losses = build_models(registry, loaded, spec, torch.device("cpu")), build_losses(registry, loaded)
+    models, losses = build_models(loaded, spec, torch.device("cpu")), build_losses(loaded)
     algorithm.setup(models, losses, spec)
     step = RecordingStep(models, losses)
     torch.manual_seed(0)

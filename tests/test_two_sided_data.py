@@ -11,7 +11,7 @@ import torch
 
 import ganzoo
 from ganzoo import GanzooError, hookimpl
-from ganzoo.plugins.registry import PluginInfo, load_registry
+from ganzoo.pluginhost.registry import PluginInfo, load_registry
 from ganzoo.recipe import load_recipe
 from runs import single_thread  # noqa: F401 (autouse fixture)
 

@@ -10,7 +10,7 @@ import torch
 
 from ganzoo import ImageData, hookimpl
 from ganzoo.data import unit_range
-from ganzoo.plugins.registry import PluginInfo, load_registry
+from ganzoo.pluginhost.registry import PluginInfo, load_registry
 from ganzoo.recipe import load_recipe
 from ganzoo.training.trainer import start_run
 from ganzoo_vanilla.mnist import MNISTParams, load_mnist
@@ -68,7 +68,7 @@ BASE = ["train.epochs=1", "train.batch_size=64", "train.log_every=2", "output.gr
 def test_uint8_mnist_trains_to_the_numbers_float_mnist_did(data_env, tmp_path, recipe, extra, fused):
     as_bytes, _ = _train(tmp_path / "uint8", recipe, BASE + extra)
     as_floats, _ = _train(tmp_path / "float", recipe, BASE + extra + ["dataset.name=float-mnist"])
-    assert (as_bytes.fast_step is not None) == fused
+    assert (as_bytes.fused_step is not None) == fused
     assert as_bytes.images.dtype == torch.uint8 and as_floats.images.dtype == torch.float32
     assert as_bytes.images.element_size() * 4 == as_floats.images.element_size()
     got, want = final_weights(tmp_path / "uint8"), final_weights(tmp_path / "float")

@@ -35,5 +35,5 @@ def test_one_training_step_with_the_vanilla_components(mnist_root):
         dataset="mnist", params={"dataset": {"root": str(mnist_root), "download": False, "limit": 32},
                                  "generator": {"hidden": [16]}, "discriminator": {"hidden": [16]}},
         batch_size=16, d_steps=2)
-    assert trainer.step == 2
+    assert trainer.steps_done == 2
     testing.check_training_step(params={"generator": {"hidden": [16]}, "discriminator": {"hidden": [16]}})

@@ -45,7 +45,7 @@ def infogan_run(mnist_root, tmp_path_factory):
         threads = torch.get_num_threads()
         torch.set_num_threads(1)
         try:
-            assert run("infogan", run_dir).step == STEPS
+            assert run("infogan", run_dir).steps_done == STEPS
         finally:
             torch.set_num_threads(threads)
     return run_dir
@@ -58,7 +58,7 @@ def test_the_algorithm_trains_its_heads_and_logs_its_losses(name, data_env, tmp_
     D = trainer.models["discriminator"]
     heads = {key: value.clone() for key, value in D.state_dict().items() if key.startswith(HEADS[name])}
     trainer.fit()
-    assert trainer.step == STEPS // 2
+    assert trainer.steps_done == STEPS // 2
     records = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     for scalar in SCALARS[name]:
         assert all(np.isfinite(record[scalar]) for record in records), scalar
@@ -72,8 +72,8 @@ def test_stop_and_resume_gives_the_uninterrupted_run(name, data_env, tmp_path):
     run(name, reference)
     run_dir = tmp_path / "run"
     stopped = run(name, run_dir, stop_at=5)  # mid-epoch (4 steps each), between logs (every 3)
-    assert isinstance(stopped, TrainingInterrupted) and stopped.step == 5
-    assert run(name, run_dir, resume=True).step == STEPS
+    assert isinstance(stopped, TrainingInterrupted) and stopped.steps_done == 5
+    assert run(name, run_dir, resume=True).steps_done == STEPS
     assert_same_run(run_dir, reference)
     assert final_weights(run_dir).keys() == final_weights(reference).keys()
 

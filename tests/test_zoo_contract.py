@@ -54,4 +54,4 @@ def test_one_wgan_gp_step_on_dcgan():
     trainer = testing.check_training_step(generator="dcgan", discriminator="dcgan", loss="wgan-gp", d_steps=2,
                                           params={"generator": {"latent_dim": 8, **SMALL},
                                                   "discriminator": {"norm": "layer", **SMALL}})
-    assert trainer.step == 2
+    assert trainer.steps_done == 2

@@ -9,7 +9,7 @@ DEVICE_HELP = "auto (default: CUDA when present, as in training), cpu or cuda"
 
 def _registry(args):
     """The plugin registry, strict when --strict was given (else as GANZOO_STRICT_PLUGINS says)."""
-    from ganzoo.plugins.registry import load_registry
+    from ganzoo.pluginhost.registry import load_registry
 
     return load_registry(strict=True if getattr(args, "strict", False) else None)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from ganzoo.commands.common import _registry
 from ganzoo.errors import GanzooError
-from ganzoo.plugins.listing import RECIPE
-from ganzoo.plugins.registry import KINDS, in_words
+from ganzoo.pluginhost.listing import RECIPE
+from ganzoo.pluginhost.registry import KINDS, in_words
 
 HELP = "show the registered components and built-in recipes"
 
@@ -18,7 +18,7 @@ def add_arguments(listing) -> None:
 def cmd_list(args) -> int:
     import json
 
-    from ganzoo.plugins.listing import listing, print_listing
+    from ganzoo.pluginhost.listing import listing, print_listing
 
     if args.kind is not None and args.kind not in (*KINDS, RECIPE):
         raise GanzooError(f"unknown kind '{args.kind}'; kinds are: {', '.join((*KINDS, RECIPE))}")

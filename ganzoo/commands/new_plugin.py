@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ganzoo.plugins.registry import in_words
-from ganzoo.plugins.scaffold import DEFAULT_KINDS, KINDS
+from ganzoo.pluginhost.registry import in_words
+from ganzoo.pluginhost.scaffold import DEFAULT_KINDS, KINDS
 
 HELP = "write a new plugin package to start from"
 DESCRIPTION = ("Write a plugin package: pyproject.toml with the entry point, one "
@@ -20,7 +20,7 @@ def add_arguments(new_plugin) -> None:
 
 
 def cmd_new_plugin(args) -> int:
-    from ganzoo.plugins.scaffold import write_plugin
+    from ganzoo.pluginhost.scaffold import write_plugin
 
     kinds = [kind.strip() for item in (args.kind or []) for kind in item.split(",") if kind.strip()]
     folder = write_plugin(args.name, args.dir, kinds or None)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ganzoo.commands.common import _registry
-from ganzoo.plugins.registry import KINDS, in_words
+from ganzoo.pluginhost.registry import KINDS, in_words
 
 HELP = "show a component's params: types, defaults, comments"
 DESCRIPTION = ("The params a recipe can give a component (KIND.params), each with its "
@@ -20,7 +20,7 @@ def add_arguments(params) -> None:
 def cmd_params(args) -> int:
     import json
 
-    from ganzoo.plugins.params_doc import as_json, check_kind, find_component, print_params
+    from ganzoo.pluginhost.params_doc import as_json, check_kind, find_component, print_params
 
     check_kind(args.kind)
     registry = _registry(args)

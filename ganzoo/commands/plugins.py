@@ -15,7 +15,7 @@ def add_arguments(plugins) -> None:
 
 
 def cmd_plugins(args) -> int:
-    from ganzoo.plugins.report import plugin_report, print_plugin_report
+    from ganzoo.pluginhost.report import plugin_report, print_plugin_report
 
     report = plugin_report(_registry(args))
     if args.json:

@@ -66,7 +66,7 @@ def cmd_run(args) -> int:
     except TrainingInterrupted as stop:
         distributed.shutdown()
         if world.is_main:
-            print(f"ganzoo: stopped at step {stop.step}; a checkpoint is saved. Resume with:\n"
+            print(f"ganzoo: stopped at step {stop.steps_done}; a checkpoint is saved. Resume with:\n"
                   f"  ganzoo run --resume {stop.run_dir}", file=sys.stderr)
         return EXIT_INTERRUPTED
     finally:

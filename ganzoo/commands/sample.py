@@ -66,7 +66,7 @@ def mh_sample(args, registry, generator, spec):
     """``args.n`` images by MH-GAN: the run's discriminator, calibrated on its dataset's images."""
     import torch
 
-    from ganzoo.components import build_models, load_data
+    from ganzoo.assembly import build_models, load_data
     from ganzoo.output.mh import calibrate, mh_images
     from ganzoo.rows import take
     from ganzoo.output.sampling import is_image
@@ -80,10 +80,10 @@ def mh_sample(args, registry, generator, spec):
         raise GanzooError(f"--mh needs the run's discriminator; '{args.source}' has none (algorithm "
                           f"'{recipe.config.algorithm.name}')")
     device = next(generator.parameters()).device
-    (discriminator,) = build_models(registry, recipe, spec, device, roles=["discriminator"]).values()
+    (discriminator,) = build_models(recipe, spec, device, roles=["discriminator"]).values()
     discriminator.load_state_dict(state["models"]["discriminator"])
     discriminator.eval()
-    data = load_data(registry, recipe)
+    data = load_data(recipe)
     data = data.held_out or data
     count = min(args.mh_calibration, len(data.images))
     order = torch.randperm(len(data.images), generator=torch.Generator().manual_seed(args.seed))[:count]

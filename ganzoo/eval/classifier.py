@@ -21,7 +21,7 @@ from ganzoo.data import unit_range
 from ganzoo.errors import GanzooError, first_line
 from ganzoo.output.files import write_atomic
 from ganzoo.metrics import Features
-from ganzoo.models import eval_mode
+from ganzoo.model_calls import eval_mode
 
 SHIPPED_WEIGHTS = Path(__file__).parents[1] / "assets" / "mnist_classifier.pt"
 #: SHA-256 of the shipped weights; `ganzoo train-classifier` prints the hash of a new file.
@@ -197,7 +197,7 @@ def retrain(data_root: Optional[str], out: str | Path, epochs: int = 5, seed: in
     """``ganzoo train-classifier``: train on the dataset's training set, test on its held-out test set,
     write the weights. ``dataset``: ``mnist`` (read here, never downloaded) or another one ganzoo ships a
     classifier for, read through its registered loader."""
-    from ganzoo.components import resolve_device
+    from ganzoo.assembly import resolve_device
 
     if dataset not in SHIPPED:
         raise GanzooError(f"--dataset must be one of {', '.join(SHIPPED)}, got '{dataset}'")
@@ -230,7 +230,7 @@ def read_labelled_splits(dataset: str, data_root: Optional[str]):
     """``((train images, labels), (test images, labels))`` of a registered dataset that holds its test set out."""
     import dataclasses
 
-    from ganzoo.plugins.registry import load_registry
+    from ganzoo.pluginhost.registry import load_registry
 
     component = load_registry().get("dataset", dataset)
     names = {f.name for f in dataclasses.fields(component.params)}

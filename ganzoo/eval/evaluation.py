@@ -23,15 +23,15 @@ from omegaconf import OmegaConf
 
 from ganzoo.training import checkpoint
 from ganzoo.eval.extractors import INCEPTION, MNIST_CLASSIFIER, pick_extractor
-from ganzoo.components import resolve_device
+from ganzoo.assembly import resolve_device
 from ganzoo.data import DataSpec, ImageData, unit_range
 from ganzoo.errors import GanzooError
 from ganzoo.output.files import write_text_atomic
 from ganzoo.metrics import BETTER, Features
-from ganzoo.models import eval_mode
+from ganzoo.model_calls import eval_mode
 from ganzoo.recipe import MIN_EVAL_IMAGES, Recipe, type_params
 from ganzoo.rows import take, whole
-from ganzoo.plugins.registry import Registry, load_registry
+from ganzoo.pluginhost.registry import Registry, load_registry
 from ganzoo.training.run_folder import EVAL_FILE, INCEPTION_EVAL_FILE
 from ganzoo.output.sampling import load_generator, sample_images, sample_raw
 
@@ -104,7 +104,7 @@ def with_reference(data: ImageData, folder: str) -> ImageData:
 
 def load_run_data(registry: Registry, recipe: Recipe, data_root: Optional[str] = None) -> ImageData:
     """The run's dataset as its recipe loads it (``data_root``, given, replaces ``dataset.params.root``)."""
-    from ganzoo.components import load_data
+    from ganzoo.assembly import load_data
 
     if data_root is not None:
         import dataclasses
@@ -116,7 +116,7 @@ def load_run_data(registry: Registry, recipe: Recipe, data_root: Optional[str] =
         recipe.params["dataset"] = dataclasses.replace(params, root=str(data_root))
     recorded = OmegaConf.select(recipe.config, "dataset.params.root", default=None)
     try:
-        return load_data(registry, recipe)
+        return load_data(recipe)
     except GanzooError as error:
         where = (f"the run read its data from {recorded} (dataset.params.root in its recipe.yaml); if they moved, "
                  "give --data NEW_FOLDER" if recorded and data_root is None else

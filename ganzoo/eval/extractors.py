@@ -13,7 +13,7 @@ import torch
 from ganzoo.errors import GanzooError
 from ganzoo.hookspecs import hookimpl
 from ganzoo.metrics import FeatureExtractor, Features
-from ganzoo.plugins.registry import NoParams, Registry
+from ganzoo.pluginhost.registry import NoParams, Registry
 
 KIND = "feature_extractor"
 MNIST_CLASSIFIER, FASHION_CLASSIFIER = "mnist-classifier", "fashion-classifier"

@@ -31,13 +31,13 @@ import torch
 import torch.nn.functional as F
 
 from ganzoo import translation
-from ganzoo.components import resolve_device
+from ganzoo.assembly import resolve_device
 from ganzoo.data import DataSpec, ImageData
 from ganzoo.errors import GanzooError
 from ganzoo.metrics import Features
-from ganzoo.models import eval_mode
+from ganzoo.model_calls import eval_mode
 from ganzoo.output.images import to_uint8
-from ganzoo.plugins.registry import Registry
+from ganzoo.pluginhost.registry import Registry
 
 #: the sets each translation metric is computed on, as the report's columns name them
 SETS = ("generated", "baseline", "real_vs_real")
@@ -196,5 +196,5 @@ def load_translators(state: dict, registry: Registry, device, ema: bool = True) 
     recipe = checkpoint.recipe_of(state, registry)
     spec = DataSpec.from_dict(state["data_spec"])
     directions = run_directions(state)
-    models = saved_models(state, registry, recipe, spec, sorted(set(directions.values())), resolve_device(device), ema)
+    models = saved_models(state, recipe, spec, sorted(set(directions.values())), resolve_device(device), ema)
     return {direction: models[role] for direction, role in directions.items()}, spec

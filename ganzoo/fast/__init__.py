@@ -1,8 +1,9 @@
 """Speed paths that keep the maths: chosen once by the trainer, invisible to plugins.
 
 - ``fused_gan``: ``ganzoo.GAN``'s step for MLP models on the CPU, without autograd's graph.
-- ``optimizer_step``: torch's fused Adam/AdamW kernel called without ``Optimizer.step``'s overhead.
-- ``tanh``: ``ganzoo.Tanh``, tanh through sigmoid on CPU float32 (3x faster than torch's kernel).
+- ``optimizer_update``: torch's fused Adam/AdamW kernel called without ``Optimizer.step``'s overhead.
+- (``ganzoo.Tanh``, tanh through sigmoid on CPU float32, 3x faster than torch's kernel, is a public layer:
+  ``ganzoo.layers``; the fused step computes it the same way.)
 
 ``train.step: auto | fused | autograd`` chooses; ``ganzoo run`` prints which step runs and why.
 """
@@ -14,7 +15,7 @@ from typing import Any, Mapping, Optional, Tuple
 import torch
 
 from ganzoo.errors import GanzooError
-from ganzoo.models import is_conditional
+from ganzoo.model_calls import is_conditional
 
 
 def choose_step(setting: str, algorithm: Any, models: Mapping[str, torch.nn.Module], image_shape,

@@ -38,9 +38,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from ganzoo.data import unit_range
-from ganzoo.fast import tanh as layers
+from ganzoo import layers
 from ganzoo.losses import LossContext, scalar
-from ganzoo.models import set_requires_grad
+from ganzoo.model_calls import set_requires_grad
 
 _aten = torch.ops.aten
 _MINUS_ONE = torch.tensor(-1.0)
@@ -293,12 +293,12 @@ class FusedGAN:
             g_step = self.algorithm.generator_steps_after(step.index)
             z_next = step.latent() if g_step else None
             d_loss, real_logits, fake_logits = self.discriminator_gradients(real, z, loss, step.index, z_next)
-        if step.apply("discriminator", d_loss):
+        if step.apply_gradients("discriminator", d_loss):
             step.log(d_loss=d_loss, d_real=torch.sigmoid(real_logits).mean(), d_fake=torch.sigmoid(fake_logits).mean())
         if g_step:
             with torch.no_grad():
                 g_loss = self.generator_gradients(real, loss, step.index)
-            if step.apply("generator", g_loss):
+            if step.apply_gradients("generator", g_loss):
                 step.log(g_loss=g_loss)
 
     def discriminator_gradients(self, real: torch.Tensor, z: torch.Tensor, loss, index: int,

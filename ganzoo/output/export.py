@@ -24,7 +24,7 @@ import torch
 
 from ganzoo.errors import GanzooError, first_line
 from ganzoo.output.files import atomic_path, write_atomic
-from ganzoo.models import is_conditional
+from ganzoo.model_calls import is_conditional
 
 FORMATS = {"torchscript": ".pt", "onnx": ".onnx", "safetensors": ".safetensors"}
 EXAMPLE_BATCH = 2  # the batch traced; the exported modules take any
@@ -178,10 +178,10 @@ def load_safetensors(path: Union[str, Path], registry=None, device: str = "cpu")
     from safetensors import safe_open
     from safetensors.torch import load_model
 
-    from ganzoo.components import build_models, describe, resolve_device
+    from ganzoo.assembly import build_models, describe, resolve_device
     from ganzoo.data import DataSpec
     from ganzoo.output.sampling import DAMAGED
-    from ganzoo.plugins.registry import load_registry
+    from ganzoo.pluginhost.registry import load_registry
     from ganzoo.recipe import recipe_from_text
     from ganzoo.training import checkpoint
 
@@ -204,8 +204,8 @@ def load_safetensors(path: Union[str, Path], registry=None, device: str = "cpu")
     role = metadata.get("role")
     if role not in recipe.roles:
         raise GanzooError(f"'{path}' is damaged: its role {role!r} is none of its recipe's ({', '.join(recipe.roles)})")
-    (generator,) = build_models(registry, recipe, spec, resolve_device(device), roles=[role]).values()
-    checkpoint.load_weights(generator, {}, path, describe(registry, recipe, role), DAMAGED,
+    (generator,) = build_models(recipe, spec, resolve_device(device), roles=[role]).values()
+    checkpoint.load_weights(generator, {}, path, describe(recipe, role), DAMAGED,
                             load=lambda: load_model(generator, str(path), device=str(device)))
     return generator.eval()
 

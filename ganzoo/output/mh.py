@@ -22,7 +22,7 @@ from typing import Optional, Tuple
 import torch
 
 from ganzoo.data import DataSpec, unit_range
-from ganzoo.models import discriminate, draw_latent, generate
+from ganzoo.model_calls import discriminate, draw_latent, generate
 from ganzoo.output.images import to_uint8
 
 

@@ -12,13 +12,13 @@ import numpy as np
 import torch
 
 from ganzoo.training import checkpoint
-from ganzoo.components import build_models, describe, resolve_device
-from ganzoo.models import draw_latent, generate
+from ganzoo.assembly import build_models, describe, resolve_device
+from ganzoo.model_calls import draw_latent, generate
 from ganzoo.data import DataSpec, unit_range
 from ganzoo.errors import GanzooError
 from ganzoo.output.files import write_atomic
 from ganzoo.output.images import save_grid, to_uint8
-from ganzoo.plugins.registry import Registry
+from ganzoo.pluginhost.registry import Registry
 
 FORMATS = (".npz", ".png")
 #: what to do about a checkpoint whose weights do not fit the models its own recipe builds
@@ -40,20 +40,20 @@ def load_generator(source: str | Path, registry: Registry, device: str = "cpu", 
                           f"{source} INPUT --out OUTPUT`")
     spec = DataSpec.from_dict(state["data_spec"])
     role = state.get("sample_role", "generator")
-    (generator,) = saved_models(state, registry, recipe, spec, [role], resolve_device(device), ema).values()
+    (generator,) = saved_models(state, recipe, spec, [role], resolve_device(device), ema).values()
     return generator, spec
 
 
-def saved_models(state: dict, registry: Registry, recipe, spec: DataSpec, roles, device: torch.device,
+def saved_models(state: dict, recipe, spec: DataSpec, roles, device: torch.device,
                  ema: bool = True) -> dict[str, torch.nn.Module]:
     """The models of ``roles`` (role -> model) built from the recipe of the checkpoint ``state``, with its
     weights, in eval mode: the sample role's EMA weights when the run kept them, unless ``ema`` is false."""
-    models = build_models(registry, recipe, spec, device, roles=roles)
+    models = build_models(recipe, spec, device, roles=roles)
     sample_role = state.get("sample_role", "generator")
     for role, model in models.items():
         averaged = state.get("ema", {}).get(role) if role == sample_role else None
         checkpoint.load_weights(model, averaged["model"] if ema and averaged else state["models"].get(role),
-                                state["path"], describe(registry, recipe, role), DAMAGED)
+                                state["path"], describe(recipe, role), DAMAGED)
         model.eval()
     return models
 
@@ -70,7 +70,7 @@ def check_label(generator, spec: DataSpec, label: Optional[int], option: str = "
 
 def check_code(generator, code: Optional[int], option: str = "--code") -> None:
     """A code to sample is given only to a generator with a categorical latent code, and names one of its values."""
-    from ganzoo.models import code_categories
+    from ganzoo.model_calls import code_categories
 
     if code is None:
         return
@@ -183,10 +183,10 @@ def available_memory() -> Optional[int]:
 
 def dataset_plot(source: str | Path, registry: Registry):
     """The plot function of the dataset a run trained on (for data that are not images), or None."""
-    from ganzoo.components import load_data
+    from ganzoo.assembly import load_data
 
     recipe = checkpoint.recipe_of(checkpoint.load_checkpoint(source), registry)
-    presentation = load_data(registry, recipe).presentation
+    presentation = load_data(recipe).presentation
     return presentation.plot if presentation is not None else None
 
 

@@ -181,7 +181,7 @@ def translate_files(run_dir: str | Path, source: str | Path, out: str | Path, re
                     reference: Optional[str | Path] = None) -> Path:
     """``ganzoo translate RUN_DIR INPUT --out OUTPUT``: returns the output's path."""
     from ganzoo import translation
-    from ganzoo.components import resolve_device
+    from ganzoo.assembly import resolve_device
     from ganzoo.eval.translation_eval import load_translators, run_directions
     from ganzoo.training import checkpoint
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import torch
 
-from ganzoo.errors import GanzooError, first_line
+from ganzoo.errors import ContractViolation, GanzooError, first_line
 from ganzoo.output.files import write_atomic
 from ganzoo.training.run_folder import CHECKPOINTS_FOLDER
 
@@ -239,7 +239,7 @@ def load_weights(model: torch.nn.Module, weights: Any, path: Any, who: str, mend
     """``model.load_state_dict(weights)`` (or ``load()``, which loads them another way), or the one line
     of ``unfit``: ``who`` names the model (``generator 'mlp' (...)``), ``mend`` says what to do about
     a file that does not fit it."""
-    from ganzoo.failures import Components
+    from ganzoo.blame import Components
 
     named = Components()
     named.add(model, who)
@@ -261,7 +261,7 @@ def unfit(error: BaseException, path: Any, components, fallback: str, mend: str)
     """The one line for ``error``, raised while restoring the state of checkpoint ``path``: a checkpoint
     that does not fit the models (torch's or ganzoo's code found it: keys or shapes that differ) says
     what differs and ``mend``; a plugin's ``load_state_dict`` that fails is named, component and plugin."""
-    from ganzoo.failures import ContractViolation, raised_by_host
+    from ganzoo.blame import raised_by_host
 
     if isinstance(error, GanzooError) and not isinstance(error, ContractViolation):
         return error  # already one line that says what to do

@@ -94,11 +94,11 @@ def record_data(recipe: Recipe, data: ImageData) -> None:
     recipe.config.dataset.source = record
 
 
-def load_recorded_data(registry, recipe: Recipe) -> ImageData:
+def load_recorded_data(recipe: Recipe) -> ImageData:
     """The recipe's data, checked against what the recipe recorded of them, and recorded in it."""
-    from ganzoo.components import load_data
+    from ganzoo.assembly import load_data
 
     check_recorded_files_exist(recipe)
-    data = load_data(registry, recipe)
+    data = load_data(recipe)
     record_data(recipe, data)
     return data

@@ -74,12 +74,12 @@ def _saved(trainer) -> tuple[str, str]:
     """Save the run at its last completed step when it is at one; say where the user can resume from."""
     run_dir = Path(trainer.run_dir)
     resume = f"ganzoo run --resume {run_dir}"
-    mid_step = isinstance(trainer.doing, int) and trainer.doing == trainer.step + 1  # the models half updated
+    mid_step = isinstance(trainer.doing, int) and trainer.doing == trainer.steps_done + 1  # the models half updated
     if not mid_step and not trainer.world.distributed and trainer.world.is_main:
         _close_a_logged_window(trainer)
         try:
             trainer.save_checkpoint()
-            return f"a checkpoint of step {trainer.step} is saved", resume
+            return f"a checkpoint of step {trainer.steps_done} is saved", resume
         except GanzooError:
             pass
     kept = checkpoint.list_checkpoints(run_dir)
@@ -91,12 +91,12 @@ def _saved(trainer) -> tuple[str, str]:
 def _close_a_logged_window(trainer) -> None:
     """A plugin that exits while the step's metrics line is being logged leaves the window of that line open:
     close it as the log would have, so the resumed run does not count those steps twice."""
-    from ganzoo.training.step import Window
+    from ganzoo.training.log_window import Window
 
     window = trainer.window
-    if window.start_step == trainer.step:
+    if window.start_step == trainer.steps_done:
         return
     with contextlib.suppress(OSError):
         lines = (Path(trainer.run_dir) / METRICS_FILE).read_text(encoding="utf-8").splitlines()
-        if lines and logged_step(lines[-1]) == trainer.step:
-            trainer.window = Window(trainer.algorithm.scalars, trainer.device, trainer.step)
+        if lines and logged_step(lines[-1]) == trainer.steps_done:
+            trainer.window = Window(trainer.algorithm.scalars, trainer.device, trainer.steps_done)

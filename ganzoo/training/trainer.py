@@ -1,7 +1,7 @@
 """The generic trainer.
 
 It knows nothing of particular models, datasets or update rules: it builds what
-the recipe names through the registry (the algorithm, its models and losses by
+the recipe names, with the components the recipe found in the registry (the algorithm, its models and losses by
 role, the data), has its feed (ganzoo.training.feed) shuffle the data by index
 each epoch and hand over each batch, from the training device or from packed
 shards on disk, and calls the algorithm's ``train_step`` once per batch (or a
@@ -12,6 +12,13 @@ records, checkpoints' content and exact resume. Its side duties (the metrics
 file, the progress line, EMA, sample grids, evaluation, the loss plot, when to
 checkpoint) are callbacks it calls at events (ganzoo.training.duties,
 ganzoo.training.events). The only host syncs are at logging steps.
+
+Words: a *step* is one call of the step function on one batch, and ``steps_done`` counts them (shown as
+``RunInfo.step`` and metrics.jsonl's ``step``; ``steps_saved``: the count the newest checkpoint holds).
+The ``step_function`` is the algorithm's ``train_step`` or a fused implementation of it (``fused_step``,
+picked for the reason ``step_choice`` says); the ``step_context`` (a ``StepContext``) is the
+``ganzoo.TrainStep`` each call gets. An *update* is what ``StepContext.update`` does to the optimisers of
+some roles; each optimiser's own ``step()`` runs through an ``OptimizerUpdate``.
 """
 
 from __future__ import annotations
@@ -29,15 +36,15 @@ from omegaconf import OmegaConf
 
 from ganzoo import fast, translation
 from ganzoo.algorithm import Batch, RunInfo, derived_seed
-from ganzoo.components import (build_algorithm, build_callbacks, build_losses, build_models, build_optimizer,
+from ganzoo.assembly import (build_algorithm, build_callbacks, build_losses, build_models, build_optimizer,
                                build_schedule, callback_sections, describe, resolve_device)
 from ganzoo.data import ImageData
-from ganzoo.errors import GanzooError
-from ganzoo.failures import Components, ContractViolation
-from ganzoo.fast.optimizer_step import OptimizerStep
-from ganzoo.models import draw_latent
+from ganzoo.blame import Components
+from ganzoo.errors import ContractViolation, GanzooError
+from ganzoo.fast.optimizer_update import OptimizerUpdate
+from ganzoo.model_calls import draw_latent
 from ganzoo.output.files import write_text_atomic
-from ganzoo.plugins.registry import Registry
+from ganzoo.pluginhost.registry import Registry
 from ganzoo.recipe import Recipe, load_recipe
 from ganzoo.training import checkpoint, distributed, divergence, plugin_exits, precision, runlock
 from ganzoo.training.data_record import load_recorded_data
@@ -48,7 +55,8 @@ from ganzoo.training.threads import choose_threads
 from ganzoo.training.progress import PlainProgress
 from ganzoo.training.run_folder import (LOSS_PLOT_FILE, METRICS_FILE, RECIPE_FILE,  # noqa: F401 (used by tests)
                                        check_layout, truncate_metrics)
-from ganzoo.training.step import Step, Window
+from ganzoo.training.log_window import Window
+from ganzoo.training.step_context import StepContext
 
 
 def new_run_dir(recipe: Recipe) -> Path:
@@ -64,9 +72,9 @@ def new_run_dir(recipe: Recipe) -> Path:
 class TrainingInterrupted(Exception):
     """Training stopped on request after a completed step; a checkpoint holds it."""
 
-    def __init__(self, run_dir: Path, step: int):
-        super().__init__(f"interrupted at step {step}")
-        self.run_dir, self.step = run_dir, step
+    def __init__(self, run_dir: Path, steps_done: int):
+        super().__init__(f"interrupted at step {steps_done}")
+        self.run_dir, self.steps_done = run_dir, steps_done
 
 
 class Trainer:
@@ -79,12 +87,12 @@ class Trainer:
         torch.set_num_threads(train.threads)
         check_evaluation(registry, recipe)
         torch.manual_seed(derived_seed(self.config.seed, "models"))  # model initialisation
-        data = self._load_data(registry, recipe)
-        self._build_parts(registry, recipe)
+        data = self._load_data(recipe)
+        self._build_parts(recipe)
         self._build_callbacks(registry, recipe, data)
         with self._failures_named(lambda: "before training"):
             self.algorithm.setup(self.models, self.losses, self.spec)
-        self._build_step()
+        self._build_step_context()
         with self._failures_named(lambda: "before training"):
             self.events.emit("before_run", self.run_info)  # the duties build what they need: the EMA, grid noise...
         self.stop_requested = False  # set from a signal handler; honoured between steps
@@ -102,9 +110,9 @@ class Trainer:
         self.shard_size = self.batch_size // self.world.size  # this process's part of each batch
         self.skip_nonfinite = train.on_nonfinite == "skip"
 
-    def _load_data(self, registry: Registry, recipe: Recipe) -> ImageData:
+    def _load_data(self, recipe: Recipe) -> ImageData:
         """The data, and the feed that hands each step its batch."""
-        data: ImageData = load_recorded_data(registry, recipe)
+        data: ImageData = load_recorded_data(recipe)
         # for checkpoints, naming the data it read (ganzoo.training.data_record); resolving it takes
         # ~20 ms, once is enough
         self.recipe_yaml = recipe.to_yaml()
@@ -117,34 +125,34 @@ class Trainer:
         self.feed = Feed(data, self.batch_size, self.world, self.device, self.config.data.memory_budget_gb,
                          self.config.data.prefetch)
         self.images, self.labels, self.targets = self.feed.images, self.feed.labels, self.feed.targets
-        _check_two_sided(registry, recipe, self.spec)  # before models are built for data they cannot take
+        _check_two_sided(recipe, self.spec)  # before models are built for data they cannot take
         return data
 
-    def _build_parts(self, registry: Registry, recipe: Recipe) -> None:
+    def _build_parts(self, recipe: Recipe) -> None:
         """Models, precision, losses, the algorithm, optimisers and their schedules."""
         train = self.config.train
-        self.models = build_models(registry, recipe, self.spec, self.device)
+        self.models = build_models(recipe, self.spec, self.device)
         name, self.precision_reason = precision.resolve(train.precision, self.device, self.models.values())
         self.precision = precision.Precision(name, self.device)  # read once: recipe lookups cost microseconds
         self.autocast = self.precision.autocast
-        self.losses = build_losses(registry, recipe)
-        self.algorithm = build_algorithm(registry, recipe)
+        self.losses = build_losses(recipe)
+        self.algorithm = build_algorithm(recipe)
         self.sample_role = self.algorithm.sample_role
         self.directions = _check_directions(self.algorithm, self.models, self.spec, recipe)
-        self.optimizers = {role: build_optimizer(registry, recipe, role, model.parameters())
+        self.optimizers = {role: build_optimizer(recipe, role, model.parameters())
                            for role, model in self.models.items()}
         # Schedules are stepped after every training step; the trainer's direct optimiser steps
-        # (ganzoo.fast.optimizer_step) bypass Optimizer.step, which torch's schedulers watch for.
+        # (ganzoo.fast.optimizer_update) bypass Optimizer.step, which torch's schedulers watch for.
         warnings.filterwarnings("ignore", message=r"Detected call of `lr_scheduler\.step\(\)` before")
         self.total_steps = train.epochs * self.steps_per_epoch
-        self.schedules = {role: build_schedule(registry, recipe, role, optimizer, self.total_steps)
+        self.schedules = {role: build_schedule(recipe, role, optimizer, self.total_steps)
                           for role, optimizer in self.optimizers.items()}
 
     def _build_callbacks(self, registry: Registry, recipe: Recipe, data: ImageData) -> None:
         """The duties, callbacks and loggers (ganzoo.training.duties), what they see of the run, and how
         messages name every component."""
         sections = callback_sections(recipe)
-        self.all_callbacks = build_callbacks(registry, recipe)  # in the recipe's order; self.events runs them
+        self.all_callbacks = build_callbacks(recipe)  # in the recipe's order; self.events runs them
         self.events = Events(self.all_callbacks)
         self.duties = [callback for section, callback in zip(sections, self.all_callbacks)
                        if section.startswith("duties.")]
@@ -157,43 +165,44 @@ class Trainer:
                                 is_main=self.world.is_main, recipe=recipe, registry=registry, dataset=data,
                                 device=self.device, sample_role=self.sample_role, directions=self.directions,
                                 _trainer=self)
-        self.components = self._name_components(registry, recipe)
+        self.components = self._name_components(recipe)
 
-    def _build_step(self) -> None:
-        """What ``train_step`` gets (ganzoo.training.step), the run's noise and shuffling streams, and the
-        step implementation, chosen once."""
+    def _build_step_context(self) -> None:
+        """What ``train_step`` gets (its ``StepContext``), the run's noise and shuffling streams, and the
+        step function (the algorithm's ``train_step`` or a fused one), chosen once."""
         seed, train = self.config.seed, self.config.train
         self.noise_rng = torch.Generator(self.device).manual_seed(derived_seed(seed, "noise"))
         self.shuffle_rng = torch.Generator().manual_seed(derived_seed(seed, "shuffle"))
         self.epoch_shuffle_state = self.shuffle_rng.get_state()
-        self.step, self.saved_step = 0, None
+        self.steps_done, self.steps_saved = 0, None
         self.window = Window(self.algorithm.scalars, self.device)
-        self.step_context = Step(
+        self.step_context = StepContext(
             models=self.models, losses=self.losses, optimizers=self.optimizers,
-            optimizer_steps={role: OptimizerStep(opt) for role, opt in self.optimizers.items()},  # opt.step(), faster
+            # each an optimiser's update, opt.step(), faster
+            optimizer_updates={role: OptimizerUpdate(opt) for role, opt in self.optimizers.items()},
             latent=self.latent, window=lambda: self.window, world=self.world, device=self.device,
             skip_nonfinite=self.skip_nonfinite, autocast=self.autocast, scaler=self.precision.scaler,
             after_update=[lambda roles, cb=cb: cb.after_update(self.run_info, roles)
                           for cb in self.events.overriding("after_update")])
         self.after_step = self.events.overriding("after_step")
-        self.fast_step, self.step_reason = fast.choose_step(train.step, self.algorithm, self.models,
-                                                            self.spec.image_shape, self.device,
-                                                            self.world.distributed, self.precision.name)
-        self.run_step = (self.fast_step or self.algorithm).train_step  # the step, chosen once
-        if self.fast_step is not None:  # it gathers real images straight into its buffers
-            self.feed.gather = self.fast_step.gather
+        self.fused_step, self.step_choice = fast.choose_step(train.step, self.algorithm, self.models,
+                                                             self.spec.image_shape, self.device,
+                                                             self.world.distributed, self.precision.name)
+        self.step_function = (self.fused_step or self.algorithm).train_step  # the step, chosen once
+        if self.fused_step is not None:  # it gathers real images straight into its buffers
+            self.feed.gather = self.fused_step.gather
 
-    def _name_components(self, registry: Registry, recipe: Recipe) -> Components:
+    def _name_components(self, recipe: Recipe) -> Components:
         """Each built component with the words that name it in messages."""
         named = Components()
-        named.add(self.algorithm, describe(registry, recipe, "algorithm"))
+        named.add(self.algorithm, describe(recipe, "algorithm"))
         for role, part in {**self.models, **self.losses}.items():
-            named.add(part, describe(registry, recipe, role))
+            named.add(part, describe(recipe, role))
         for role in self.optimizers:
-            named.add(self.optimizers[role], describe(registry, recipe, f"optimizers.{role}"))
-            named.add(self.schedules[role], describe(registry, recipe, f"optimizers.{role}.schedule"))
+            named.add(self.optimizers[role], describe(recipe, f"optimizers.{role}"))
+            named.add(self.schedules[role], describe(recipe, f"optimizers.{role}.schedule"))
         for section, callback in zip(callback_sections(recipe), self.all_callbacks):
-            named.add(callback, describe(registry, recipe, section))
+            named.add(callback, describe(recipe, section))
         return named
 
     @property
@@ -223,19 +232,19 @@ class Trainer:
 
     def take_step(self, batch: Batch) -> None:
         """One training step of the algorithm on ``batch``."""
-        self.step_context.index = self.run_info.step = self.step
-        self.doing = self.step + 1  # the step a failure happens in (1-based), for its message
+        self.step_context.index = self.run_info.step = self.steps_done
+        self.doing = self.steps_done + 1  # the step a failure happens in (1-based), for its message
         if self.autocast:
             with self.mixed_precision():
-                self.run_step(batch, self.step_context)
+                self.step_function(batch, self.step_context)
         else:
-            self.run_step(batch, self.step_context)
+            self.step_function(batch, self.step_context)
         for schedule in self.schedules.values():
             schedule.step()
-        self.step += 1
+        self.steps_done += 1
         self.window.images += self.batch_size
         if self.after_step:
-            self.run_info.step = self.step  # the steps done, this one included
+            self.run_info.step = self.steps_done  # the steps done, this one included
             for callback in self.after_step:
                 callback.after_step(self.run_info)
 
@@ -243,13 +252,13 @@ class Trainer:
     def fit(self) -> Path:
         if self.world.is_main:
             self.progress.message(f"training on {self.device.type}: " + (
-                self.step_reason if self.fast_step is not None else f"autograd steps ({self.step_reason})")
+                self.step_choice if self.fused_step is not None else f"autograd steps ({self.step_choice})")
                 + ("" if self.config.train.precision == "fp32" else f"; {self.precision_reason}"))
         signals = plugin_exits.SignalWatch()  # tells a real Ctrl-C from a plugin's KeyboardInterrupt
         try:
             with signals, self._failures_named(self._when, signals):
                 self._train(self.total_steps)
-                self.run_info.step = self.step
+                self.run_info.step = self.steps_done
                 self.events.emit("end_run", self.run_info)
         finally:  # a plugin failing here is named too, never a bare traceback
             with self._failures_named(lambda: "while the run was closing"):
@@ -277,28 +286,28 @@ class Trainer:
         return f"at step {self.doing}" if isinstance(self.doing, int) else self.doing
 
     def _train(self, total: int) -> None:
-        self.run_info.step = self.step
+        self.run_info.step = self.steps_done
         self.events.emit("setup", self.run_info)
-        while self.step < total:
-            epoch, first = divmod(self.step, self.steps_per_epoch)
+        while self.steps_done < total:
+            epoch, first = divmod(self.steps_done, self.steps_per_epoch)
             self.shuffle_rng.set_state(self.epoch_shuffle_state)
             order, target_order = self.feed.orders(self.shuffle_rng)
             # closed on the way out, also when stopped or failing: a packed dataset's reader thread ends with it
             with contextlib.closing(self.feed.batches(order, target_order, first)) as batches:
                 for batch, examples in enumerate(batches, start=first):
                     self.take_step(examples)  # its after_step event advances the progress display
-                    logged = self.step % self.log_every == 0
+                    logged = self.steps_done % self.log_every == 0
                     if logged:
                         self.log(epoch + 1)
                     if self.must_stop(logged) and batch + 1 < self.steps_per_epoch:
                         self.save_checkpoint()
-                        raise TrainingInterrupted(self.run_dir, self.step)
+                        raise TrainingInterrupted(self.run_dir, self.steps_done)
             self.epoch_shuffle_state = self.shuffle_rng.get_state()
             self.end_epoch(epoch + 1)  # the checkpoints duty writes the epoch's checkpoint
-            if self.must_stop(True) and self.step < total:
-                if self.saved_step != self.step:  # no checkpoints duty: the stop is saved all the same
+            if self.must_stop(True) and self.steps_done < total:
+                if self.steps_saved != self.steps_done:  # no checkpoints duty: the stop is saved all the same
                     self.save_checkpoint()
-                raise TrainingInterrupted(self.run_dir, self.step)
+                raise TrainingInterrupted(self.run_dir, self.steps_done)
 
     def must_stop(self, logged: bool) -> bool:
         if not self.world.distributed:
@@ -315,34 +324,34 @@ class Trainer:
         values, counts = both[:len(window.names)], both[len(window.names):]
         if not any(counts):
             if window.nonfinite_losses:  # every update since the last log was skipped, not all for fp16 overflow
-                raise divergence.diverged("every loss", window.start_step, self.step, self.run_dir)
+                raise divergence.diverged("every loss", window.start_step, self.steps_done, self.run_dir)
             return None
         elapsed = time.perf_counter() - window.started
-        record = {"step": self.step, "epoch": epoch,
+        record = {"step": self.steps_done, "epoch": epoch,
                   **{name: (value if count else None) for name, value, count in zip(window.names, values, counts)},
                   "images_per_sec": window.images / elapsed if elapsed > 0 else 0.0,
                   "lr": {role: optimizer.param_groups[0]["lr"] for role, optimizer in self.optimizers.items()}}
         if self.skip_nonfinite or self.precision.scaler is not None:  # fp16 skips updates that overflow
             record["skipped"] = window.skipped
         if not self.skip_nonfinite and window.nonfinite_losses:  # fp16 skipped them: the algorithm logged none
-            raise divergence.diverged("the loss", window.start_step, self.step, self.run_dir)
+            raise divergence.diverged("the loss", window.start_step, self.steps_done, self.run_dir)
         bad = [name for name in window.names if record[name] is not None and not math.isfinite(record[name])]
         if bad:
-            raise divergence.diverged(f"{bad[0]} ({record[bad[0]]})", window.start_step, self.step, self.run_dir)
+            raise divergence.diverged(f"{bad[0]} ({record[bad[0]]})", window.start_step, self.steps_done, self.run_dir)
         self.check_weights()
-        self.run_info.step = self.step
+        self.run_info.step = self.steps_done
         self.events.emit("on_log", self.run_info, record)  # the metrics file, the progress line, loggers...
         if self.world.is_main and window.skipped:
             self.progress.message(f"skipped {window.skipped} updates with non-finite losses or gradients "
-                                  f"in steps {window.start_step + 1} to {self.step}")
-        self.window = Window(self.algorithm.scalars, self.device, self.step)
+                                  f"in steps {window.start_step + 1} to {self.steps_done}")
+        self.window = Window(self.algorithm.scalars, self.device, self.steps_done)
         return record
 
     def check_weights(self) -> None:
         """Stop with the divergence error if a model's weights are no longer all finite."""
         broken = divergence.first_nonfinite_module(self.models)
         if broken:
-            raise divergence.diverged(f"the {broken}'s weights", self.window.start_step, self.step, self.run_dir)
+            raise divergence.diverged(f"the {broken}'s weights", self.window.start_step, self.steps_done, self.run_dir)
 
     def end_epoch(self, epoch: int) -> None:
         """The epoch's last record, then its end_epoch event: by priority the progress summary, evaluation,
@@ -350,7 +359,7 @@ class Trainer:
         self.doing = f"at the end of epoch {epoch}"
         self.log(epoch)
         work_started = time.perf_counter()
-        self.run_info.step = self.step
+        self.run_info.step = self.steps_done
         self.events.emit("end_epoch", self.run_info, epoch)
         self.window.started += time.perf_counter() - work_started  # images/s counts training steps, not this work
 
@@ -360,7 +369,7 @@ class Trainer:
         state = {
             "recipe": self.recipe_yaml,
             "data_spec": self.spec.to_dict(),
-            "step": self.step,
+            "step": self.steps_done,
             "sample_role": self.sample_role,
             **({"directions": dict(self.directions)} if self.directions else {}),
             "models": {role: model.state_dict() for role, model in self.models.items()},
@@ -377,7 +386,7 @@ class Trainer:
             "window": self.window.state(),
             "precision": self.precision.state_dict(),
         }
-        self.run_info.step = self.step
+        self.run_info.step = self.steps_done
         self.events.emit("before_save_checkpoint", self.run_info, state)  # the EMA duty adds "ema"
         return state
 
@@ -387,14 +396,14 @@ class Trainer:
         Rank 0 writes it; the other processes wait until it is on disk.
         """
         if not self.skip_nonfinite and (self.window.nonfinite_losses or not divergence.all_finite([self.window.sums])):
-            raise divergence.diverged("the loss", self.window.start_step, self.step, self.run_dir)
+            raise divergence.diverged("the loss", self.window.start_step, self.steps_done, self.run_dir)
         self.check_weights()
         path = None
         if self.world.is_main:
             path = checkpoint.save_checkpoint(self.run_dir, self.state(), self.config.output.keep_checkpoints)
         distributed.barrier(self.world)
-        self.saved_step = self.step
-        self.run_info.step = self.step
+        self.steps_saved = self.steps_done
+        self.run_info.step = self.steps_done
         self.events.emit("after_save_checkpoint", self.run_info, path)
         return path
 
@@ -416,7 +425,7 @@ class Trainer:
             raise checkpoint.unfit(error, state.get("path"), self.components, "the models",
                                    "resume with the recipe it was written by") from error
         try:
-            self.step = int(state["step"])
+            self.steps_done = int(state["step"])
             rng = state["rng"]
             torch.set_rng_state(rng["torch"])
             if rng["cuda"] and self.device.type == "cuda":
@@ -429,7 +438,7 @@ class Trainer:
             raise GanzooError(f"checkpoint '{state.get('path')}' lacks a usable training state "
                               f"({type(error).__name__}: {str(error).strip()[:100]}); it cannot be resumed, "
                               "but `ganzoo sample` can still use its generator") from error
-        self.saved_step = self.run_info.step = self.step
+        self.steps_saved = self.run_info.step = self.steps_done
         try:
             self.events.emit("after_load_checkpoint", self.run_info, state)  # the EMA duty takes its average
         except Exception as error:  # noqa: BLE001 - a callback's load may raise anything: named
@@ -437,9 +446,9 @@ class Trainer:
                                    "resume with the recipe it was written by") from error
 
 
-def _check_two_sided(registry: Registry, recipe: Recipe, spec) -> None:
+def _check_two_sided(recipe: Recipe, spec) -> None:
     """A translation algorithm (one with directions) needs data with targets."""
-    factory = registry.get("algorithm", recipe.config.algorithm.name).factory
+    factory = recipe.components["algorithm"].factory
     if getattr(factory, "directions", None) and not spec.two_sided:
         raise GanzooError(f"algorithm '{recipe.config.algorithm.name}' translates images and needs two-sided data "
                           "(a dataset with targets: a paired or unpaired translation task); dataset "
@@ -564,12 +573,12 @@ def _continue_run(run_dir: Path, registry: Registry, progress, overrides) -> Tra
             warnings.warn(f"{recipe_path} was edited ({edited}); the run goes on with the recipe in its "
                           f"checkpoint{' and the overrides' if overrides else ''}, and {RECIPE_FILE} is written "
                           "back to match: give changes as KEY=VALUE overrides to --resume")
-        truncate_metrics(run_dir, trainer.step)
+        truncate_metrics(run_dir, trainer.steps_done)
         # e.g. train.epochs=10 to train on: the run's recipe says so from now on; and a recipe written in an
         # older layout (before duties, say) is written in today's, as the checkpoints to come hold it
         if overrides or edited or trainer.recipe_yaml != state["recipe"]:
             write_text_atomic(recipe_path, trainer.recipe_yaml)
-        if trainer.step == trainer.config.train.epochs * trainer.steps_per_epoch:
+        if trainer.steps_done == trainer.config.train.epochs * trainer.steps_per_epoch:
             warnings.warn(f"{run_dir} has trained all its {trainer.config.train.epochs} epochs: nothing to train; "
                           f"give train.epochs=N (more than {trainer.config.train.epochs}) to train on")
     return trainer
@@ -578,10 +587,10 @@ def _continue_run(run_dir: Path, registry: Registry, progress, overrides) -> Tra
 def _refuse_fewer_epochs(trainer: Trainer, overrides) -> None:
     """Resuming with fewer epochs than the run has done would train nothing: say so, before writing anything."""
     epochs = trainer.config.train.epochs
-    if trainer.step <= epochs * trainer.steps_per_epoch:
+    if trainer.steps_done <= epochs * trainer.steps_per_epoch:
         return
-    done = trainer.step / trainer.steps_per_epoch
-    raise GanzooError(f"{trainer.run_dir} has trained {done:g} epochs (step {trainer.step}), more than "
+    done = trainer.steps_done / trainer.steps_per_epoch
+    raise GanzooError(f"{trainer.run_dir} has trained {done:g} epochs (step {trainer.steps_done}), more than "
                       f"train.epochs={epochs}: nothing would be trained; give train.epochs={math.ceil(done) + 1} "
                       "or more to train on")
 

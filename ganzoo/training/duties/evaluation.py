@@ -46,7 +46,7 @@ def check_evaluation(registry, recipe) -> None:
     from ganzoo.eval.evaluation import TRAINING_FIX, build_metrics, check_scorable
 
     build_metrics(registry, recipe)
-    translates = getattr(registry.get("algorithm", recipe.config.algorithm.name).factory, "directions", None)
+    translates = getattr(recipe.components["algorithm"].factory, "directions", None)
     if recipe.config.eval.every > 0 and not translates:  # translation runs are scored on their own held-out data
         check_scorable(registry, recipe, TRAINING_FIX)
 

@@ -11,7 +11,7 @@ import torch
 
 from ganzoo import translation
 from ganzoo.algorithm import PRIORITIES, Callback
-from ganzoo.models import draw_latent, eval_mode, generate
+from ganzoo.model_calls import draw_latent, eval_mode, generate
 from ganzoo.output.files import write_atomic
 from ganzoo.output.images import read_picture, save_grid, save_translation_grid
 from ganzoo.training.run_folder import grid_path

@@ -89,7 +89,7 @@ def field_comments(params_class: type) -> Dict[str, str]:
 
 def check_kind(kind: str) -> None:
     """A component kind, or a one-line error with a did-you-mean (``losses`` -> ``loss``)."""
-    from ganzoo.plugins.registry import KINDS, PLURALS
+    from ganzoo.pluginhost.registry import KINDS, PLURALS
 
     if kind not in KINDS:
         plural = {value: key for key, value in PLURALS.items()}.get(kind)
@@ -100,7 +100,7 @@ def check_kind(kind: str) -> None:
 
 def find_component(registry, kind: str, name: str):
     """The registered component, or a one-line error with a did-you-mean."""
-    from ganzoo.plugins.registry import PLURALS
+    from ganzoo.pluginhost.registry import PLURALS
 
     check_kind(kind)
     names = [c.name for c in registry.of_kind(kind)]

@@ -1,5 +1,6 @@
 """Naming the component behind a failure: whatever a plugin raises, the user reads one line
 that says which component (and which plugin) failed, and ``--debug`` shows the traceback.
+(The exception types themselves, ``GanzooError`` and ``ContractViolation``, are in ``ganzoo.errors``.)
 """
 
 from __future__ import annotations
@@ -7,18 +8,7 @@ from __future__ import annotations
 import traceback
 from typing import Any, Dict, Iterable, Optional, Tuple
 
-from ganzoo.errors import GanzooError, first_line
-
-
-class ContractViolation(GanzooError):
-    """A component returned something the contract does not allow (a tuple for a tensor, logits of
-    the wrong shape...). ``component`` is the object that did, so the message can name it;
-    ``remedy`` is what the user should do, when that is not to fix the plugin (a recipe setting)."""
-
-    def __init__(self, message: str, component: Any = None, remedy: Optional[str] = None):
-        super().__init__(message)
-        self.component = component
-        self.remedy = remedy
+from ganzoo.errors import ContractViolation, GanzooError, first_line
 
 
 class Components:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ganzoo.plugins.registry import ALLOW_ENV, KINDS, Registry
+from ganzoo.pluginhost.registry import ALLOW_ENV, KINDS, Registry
 
 LOADED, FAILED, DISABLED = "loaded", "failed", "disabled"
 

@@ -7,7 +7,7 @@ from typing import Dict, Iterable, Iterator, Optional, Tuple
 
 import torch
 
-from ganzoo.failures import ContractViolation
+from ganzoo.errors import ContractViolation
 
 
 def is_conditional(module) -> bool:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Iterable, Optional
 
 from ganzoo.errors import GanzooError
-from ganzoo.plugins import registry
+from ganzoo.pluginhost import registry
 
 #: the kinds a scaffold writes an example of when it is given none
 DEFAULT_KINDS = ("generator", "discriminator", "loss", "dataset")

@@ -13,7 +13,6 @@ from ganzoo.errors import GanzooError
 from ganzoo.algorithm import Algorithm
 from ganzoo.losses import AdversarialLoss
 from ganzoo.recipe import Recipe
-from ganzoo.plugins.registry import Registry
 
 
 def resolve_device(name: "str | torch.device") -> torch.device:
@@ -30,21 +29,16 @@ def resolve_device(name: "str | torch.device") -> torch.device:
     return torch.device(name)
 
 
-def build(registry: Registry, recipe: Recipe, section: str, *args):
+def build(recipe: Recipe, section: str, *args):
     """Call the factory of the recipe's component at ``section`` (a dotted key: dataset, algorithm,
-    a role, optimizers.<role>...) with its typed params."""
-    from omegaconf import OmegaConf
-
-    from ganzoo.recipe import component_sections
-
-    kind = component_sections(recipe.config, recipe.roles)[section]
-    component = registry.get(kind, OmegaConf.select(recipe.config, f"{section}.name"))
+    a role, optimizers.<role>...) with its typed params; the recipe holds the component, found in the
+    registry once, when the recipe was built."""
     try:
-        return component.factory(recipe.params[section], *args)
+        return recipe.components[section].factory(recipe.params[section], *args)
     except GanzooError:
         raise
     except Exception as error:  # noqa: BLE001 - a plugin's factory may raise anything; the user sees one line
-        raise GanzooError(f"{describe(registry, recipe, section)} cannot be built: {_describe(error)}") from error
+        raise GanzooError(f"{describe(recipe, section)} cannot be built: {_describe(error)}") from error
 
 
 def _describe(error: Exception) -> str:
@@ -61,12 +55,12 @@ def _describe(error: Exception) -> str:
         else type(error).__name__
 
 
-def load_data(registry: Registry, recipe: Recipe) -> ImageData:
-    data = build(registry, recipe, "dataset")
+def load_data(recipe: Recipe) -> ImageData:
+    data = build(recipe, "dataset")
     if not isinstance(data, ImageData):
         name = recipe.config.dataset.name
         raise GanzooError(f"dataset '{name}' returned {type(data).__name__}, not ganzoo.ImageData; fix the plugin")
-    _check_contents(data, lambda: describe(registry, recipe, "dataset"))
+    _check_contents(data, lambda: describe(recipe, "dataset"))
     return data
 
 
@@ -89,19 +83,19 @@ def _check_contents(data: ImageData, who) -> None:
                                   "them")
 
 
-def build_algorithm(registry: Registry, recipe: Recipe) -> Algorithm:
+def build_algorithm(recipe: Recipe) -> Algorithm:
     """The recipe's algorithm, told the run's seed (``Algorithm.seed``)."""
-    algorithm = build(registry, recipe, "algorithm")
+    algorithm = build(recipe, "algorithm")
     algorithm.seed = recipe.config.seed
     return algorithm
 
 
-def build_models(registry: Registry, recipe: Recipe, spec: DataSpec, device: torch.device,
+def build_models(recipe: Recipe, spec: DataSpec, device: torch.device,
                  roles: Optional[Sequence[str]] = None) -> Dict[str, nn.Module]:
     """The recipe's models by role (or only ``roles``), on ``device``."""
     models = {}
     for role in roles if roles is not None else recipe.model_roles:
-        module = build(registry, recipe, role, spec)
+        module = build(recipe, role, spec)
         if not isinstance(module, nn.Module):
             raise GanzooError(f"{role} '{recipe.config[role].name}' returned {type(module).__name__}, "
                               "not a torch.nn.Module; fix the plugin")
@@ -109,13 +103,13 @@ def build_models(registry: Registry, recipe: Recipe, spec: DataSpec, device: tor
     return models
 
 
-def build_losses(registry: Registry, recipe: Recipe) -> Dict[str, AdversarialLoss]:
+def build_losses(recipe: Recipe) -> Dict[str, AdversarialLoss]:
     """The recipe's losses by role."""
     losses = {}
     for role, kind in recipe.roles.items():
         if kind != "loss":
             continue
-        loss = build(registry, recipe, role)
+        loss = build(recipe, role)
         for method in ("discriminator_loss", "generator_loss"):
             if not callable(getattr(loss, method, None)):
                 raise GanzooError(f"{role} '{recipe.config[role].name}' has no {method} method; fix the plugin")
@@ -131,26 +125,21 @@ def callback_sections(recipe: Recipe) -> list[str]:
             + [f"loggers.{index}" for index in range(len(recipe.config.loggers))])
 
 
-def build_callbacks(registry: Registry, recipe: Recipe) -> list:
+def build_callbacks(recipe: Recipe) -> list:
     """The recipe's duties, step callbacks and loggers (all callbacks), in the order of ``callback_sections``."""
-    return [build(registry, recipe, section) for section in callback_sections(recipe)]
+    return [build(recipe, section) for section in callback_sections(recipe)]
 
 
-def describe(registry: Registry, recipe: Recipe, section: str) -> str:
+def describe(recipe: Recipe, section: str) -> str:
     """How messages name the component at ``section``: ``discriminator 'dcgan' (ganzoo 0.1.0)``."""
-    from omegaconf import OmegaConf
-
-    from ganzoo.recipe import component_sections
-
-    kind = component_sections(recipe.config, recipe.roles)[section]
-    component = registry.get(kind, OmegaConf.select(recipe.config, f"{section}.name"))
-    where = section if section in recipe.roles or section in ("algorithm", "dataset") else kind
+    component = recipe.components[section]
+    where = section if section in recipe.roles or section in ("algorithm", "dataset") else component.kind
     return f"{where} '{component.name}' ({component.plugin})"
 
 
-def build_optimizer(registry: Registry, recipe: Recipe, role: str, parameters) -> torch.optim.Optimizer:
+def build_optimizer(recipe: Recipe, role: str, parameters) -> torch.optim.Optimizer:
     """The optimiser of a model role, from the recipe's ``optimizers.<role>``."""
-    optimizer = build(registry, recipe, f"optimizers.{role}", list(parameters))
+    optimizer = build(recipe, f"optimizers.{role}", list(parameters))
     if not isinstance(optimizer, torch.optim.Optimizer):
         name = recipe.config.optimizers[role].name
         raise GanzooError(f"optimizer '{name}' returned {type(optimizer).__name__}, not a torch.optim.Optimizer; "
@@ -158,9 +147,9 @@ def build_optimizer(registry: Registry, recipe: Recipe, role: str, parameters) -
     return optimizer
 
 
-def build_schedule(registry: Registry, recipe: Recipe, role: str, optimizer, total_steps: int):
+def build_schedule(recipe: Recipe, role: str, optimizer, total_steps: int):
     """The learning-rate schedule of a model role's optimiser (``optimizers.<role>.schedule``)."""
-    schedule = build(registry, recipe, f"optimizers.{role}.schedule", optimizer, total_steps)
+    schedule = build(recipe, f"optimizers.{role}.schedule", optimizer, total_steps)
     for method in ("step", "state_dict", "load_state_dict"):
         if not callable(getattr(schedule, method, None)):
             name = recipe.config.optimizers[role].schedule.name

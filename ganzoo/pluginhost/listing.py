@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from ganzoo.plugins.registry import PLURALS, Registry
+from ganzoo.pluginhost.registry import PLURALS, Registry
 
 RECIPE = "recipe"  # `ganzoo list --kind recipe`: the recipes alone
 

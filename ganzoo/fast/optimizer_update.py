@@ -3,7 +3,7 @@
 ``torch.optim.Adam(fused=True).step()`` spends about 115 us per call on a CPU in
 Python bookkeeping (profiler ranges, grad-mode guards, lazy-state checks,
 grouping tensors by device) around a kernel that takes about 40 us for the
-vanilla GAN's models: for a small model, that is most of the update. ``OptimizerStep``
+vanilla GAN's models: for a small model, that is most of the update. ``OptimizerUpdate``
 calls the same kernel, ``torch._fused_adam_`` (``_fused_adamw_`` for decoupled
 weight decay), on the optimiser's own state tensors, with the optimiser's own
 hyper-parameters read from its param groups at every step, exactly as
@@ -22,7 +22,7 @@ _GROUP_KEYS = {"lr", "betas", "eps", "weight_decay", "amsgrad", "maximize", "for
                "differentiable", "fused", "decoupled_weight_decay"}
 
 
-class OptimizerStep:
+class OptimizerUpdate:
     def __init__(self, optimizer: torch.optim.Optimizer):
         self.optimizer = optimizer
         self._groups = None  # the param_groups list ``direct`` was judged on (load_state_dict replaces it)

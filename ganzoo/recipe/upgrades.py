@@ -1,0 +1,64 @@
+"""Recipes in older layouts, read in today's: recipes written before algorithms and optimisers were plugins
+keep working, and a run's recipe.yaml is written in today's layout."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from typing import TYPE_CHECKING, Any
+
+from omegaconf import DictConfig, ListConfig, OmegaConf, open_dict
+
+if TYPE_CHECKING:
+    from ganzoo.recipe.build import ComponentLookup
+
+
+#: the optimiser settings of recipes written before optimisers were plugins, with their defaults
+_FLAT_OPTIMIZER_DEFAULTS = {"lr": 2e-4, "betas": [0.9, 0.999], "weight_decay": 0.0, "momentum": 0.0,
+                            "implementation": "auto"}
+
+
+def upgrade_layout(tree: Any, lookup: ComponentLookup) -> Any:
+    """A recipe (or overrides) in an older layout, in today's; recipes written before algorithms
+    and optimisers were plugins keep working, and a run's recipe.yaml is written in today's layout:
+
+    - ``train.d_steps`` is the gan algorithm's ``algorithm.params.d_steps``;
+    - ``optimizers.<role>.lr`` (and the other settings beside ``name``) are the optimiser's
+      ``optimizers.<role>.params.lr``: the short form stays a shorthand. A setting the named
+      optimiser does not take is dropped where it holds the old schema's default (SGD's
+      momentum of 0 written into every resolved Adam recipe), else refused as any unknown key.
+    - a name in ``loggers`` (``loggers: [tensorboard]``, the override ``loggers=[tensorboard,mlflow]``)
+      is short for ``{name: NAME}``.
+    """
+    if not isinstance(tree, DictConfig):
+        return tree
+    tree = tree.copy()
+    train = tree.get("train") if "train" in tree else None
+    if isinstance(train, DictConfig) and "d_steps" in train:
+        with open_dict(tree):
+            OmegaConf.update(tree, "algorithm.params.d_steps", train.pop("d_steps"), force_add=True)
+    optimizers = tree.get("optimizers") if "optimizers" in tree else None
+    if isinstance(optimizers, DictConfig):
+        with open_dict(tree):
+            for config in optimizers.values():
+                if isinstance(config, DictConfig):
+                    _upgrade_optimizer(config, lookup)
+    loggers = tree.get("loggers") if "loggers" in tree else None
+    if isinstance(loggers, ListConfig):
+        tree.loggers = [{"name": entry} if isinstance(entry, str) else entry for entry in loggers]
+    return tree
+
+
+def _upgrade_optimizer(config: DictConfig, lookup: ComponentLookup) -> None:
+    flat = [key for key in config if key not in ("name", "params", "schedule")]
+    if not flat:
+        return
+    name = config.get("name", "adam")
+    optimizer = lookup.find("optimizer", name) if isinstance(name, str) else None
+    known = None if optimizer is None else {f.name for f in fields(optimizer.params)}
+    if "params" not in config or not isinstance(config.params, DictConfig):
+        config.params = {}
+    for key in flat:
+        value = config.pop(key)
+        if known is not None and key not in known and _FLAT_OPTIMIZER_DEFAULTS.get(key) == value:
+            continue
+        config.params[key] = value
