@@ -126,7 +126,7 @@ def test_stylegan2_composes_with_diffaugment_and_ada_by_configuration(data_env, 
 @pytest.fixture(scope="module")
 def reference(mnist_root, tmp_path_factory):
     run_dir = tmp_path_factory.mktemp("stylegan2") / "run"
-    assert train_reference(mnist_root, run_dir, recipe=RECIPE, base=TINY).step == STEPS
+    assert train_reference(mnist_root, run_dir, recipe=RECIPE, base=TINY).steps_done == STEPS
     return run_dir
 
 
@@ -148,7 +148,7 @@ def test_stylegan2_after_kill_9_resumes_with_its_path_length_mean_to_the_uninter
     assert isinstance(stopped, TrainingInterrupted)
     checkpoint.checkpoint_path(run_dir, 6).unlink()  # as if killed before it: step 4's is the newest
     assert checkpoint.load_checkpoint(run_dir)["algorithm"]["pl_mean"].item() > 0
-    assert train(run_dir, resume=True, recipe=RECIPE, base=TINY).step == STEPS
+    assert train(run_dir, resume=True, recipe=RECIPE, base=TINY).steps_done == STEPS
     assert_same_run(run_dir, reference)
     assert torch.equal(checkpoint.load_checkpoint(run_dir)["algorithm"]["pl_mean"],
                        checkpoint.load_checkpoint(reference)["algorithm"]["pl_mean"])
