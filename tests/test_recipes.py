@@ -6,6 +6,8 @@ A recipe whose dataset has no entry in TINY_DATA fails here: add one.
 import gzip
 import io
 import json
+import math
+import os
 from pathlib import Path
 
 import pytest
@@ -28,6 +30,12 @@ SHRINK = ["train.epochs=1", f"train.batch_size={BATCH}", "train.log_every=1", "o
 # esrgan_mnist's 500 PSNR-stage steps come before its GAN stage.
 FIT_TINY_DATA = {"dcgan_sharp": [f"dataset.params.clusters={BATCH // 2}"],
                  "esrgan_mnist": ["algorithm.params.psnr_steps=2"]}
+# Each recipe's logged values at its last tiny step, as the code gave them when they were recorded:
+# a refactoring that changes what any family computes fails here. Record again (after a change
+# that is meant to change the numbers, saying so in the commit) with
+#   GANZOO_RECORD_OUTPUTS=1 python -m pytest -n 0 tests/test_recipes.py -k recipe_trains
+OUTPUTS = Path(__file__).with_name("recipe_outputs.json")
+RELATIVE, ABSOLUTE = 1e-3, 1e-4  # float rounding differs between CPUs (AVX2, AVX-512, AMX); a changed rule does not
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +123,28 @@ def test_recipe_trains(recipe_path: Path, tiny_data, tmp_path):
                for record in records)  # the columns in their order, for every family
     last = records[-1]
     assert last["g_loss"] is not None  # the generator was trained too
+    check_outputs(recipe_path.stem, {key: last[key] for key in scalars}, trainer.precision.name)
     picture = Image.open(tmp_path / "run" / "samples" / "epoch-001.png")
     assert picture.format == "PNG"
     if dataset == "gaussians":  # not images: the dataset's scatter plot and figures instead of a grid
         assert picture.size[0] >= 400 and "epoch-001 samples: modes " in log.getvalue()
+
+
+def check_outputs(name: str, values: dict, precision: str) -> None:
+    """``values`` (the last record's scalars) against those recorded for recipe ``name``; in fp32 only,
+    as reduced precision (``train.precision: auto`` picks bf16 on CPUs with AMX) rounds otherwise."""
+    recorded = json.loads(OUTPUTS.read_text()) if OUTPUTS.is_file() else {}
+    if os.environ.get("GANZOO_RECORD_OUTPUTS"):
+        if precision == "fp32":
+            OUTPUTS.write_text(json.dumps({**recorded, name: values}, indent=1, sort_keys=True) + "\n")
+        return
+    if precision != "fp32":
+        return
+    assert name in recorded, f"no recorded outputs for recipe {name}: record them (see OUTPUTS in this file)"
+    expected = recorded[name]
+    assert set(values) == set(expected), f"{name} logs {sorted(values)}, recorded {sorted(expected)}"
+    differ = {key: (values[key], expected[key]) for key in values
+              if not (values[key] is None and expected[key] is None)
+              and (values[key] is None or expected[key] is None
+                   or not math.isclose(values[key], expected[key], rel_tol=RELATIVE, abs_tol=ABSOLUTE))}
+    assert not differ, f"{name}'s outputs changed (now, recorded): {differ}"
