@@ -142,7 +142,7 @@ class Evaluator:
         self.features, self.extractor = check_scorable(registry, recipe, fix, self.image_shape, features, classifier)
         self.device = resolve_device(device)
         self.weights, self.weights_sha256 = self.extractor.load(self.device)
-        self.real = self.extractor.embed(self.reference_images)
+        self.real = self.embed_reference(self.reference_images)
 
     def score(self, images: torch.Tensor) -> dict[str, dict[str, Any]]:
         """Each metric value of uint8 images (N, C, H, W) against the reference set: {name: {value, better, metric}}."""
@@ -231,7 +231,13 @@ class Evaluator:
                               f"the real-vs-real reference draws from; use -n {len(train_images)} or fewer")
         rng = torch.Generator().manual_seed(seed)
         index = torch.randperm(len(train_images), generator=rng)[:n]
-        return self.score(self.as_input(train_images[index]))
+        return self.score_features(self.embed_reference(self.as_input(train_images[index])))
+
+    def embed_reference(self, images: torch.Tensor) -> Features:
+        """Features of real images, read from the feature cache when these weights embedded them before."""
+        from ganzoo.eval.feature_cache import embed_cached
+
+        return embed_cached(self.extractor, self.features, self.weights_sha256, images)
 
 
 def as_uint8(images: torch.Tensor) -> torch.Tensor:
