@@ -24,7 +24,7 @@ _LAZY = {
     "GAN": "ganzoo.gan", "GANParams": "ganzoo.gan",
     "AdversarialLoss": "ganzoo.losses", "LossContext": "ganzoo.losses", "gradient_penalty": "ganzoo.losses",
     "r1_penalty": "ganzoo.losses",
-    "mnist_classifier": "ganzoo.eval.classifier:shipped_classifier",
+    "mnist_classifier": "ganzoo.eval.classifier:shipped_classifier", "read_idx": "ganzoo.eval.mnist_data",
     "Tanh": "ganzoo.fast.tanh",
     "to_uint8": "ganzoo.output.images",
     "generate": "ganzoo.models", "discriminate": "ganzoo.models", "eval_mode": "ganzoo.models",

@@ -1,4 +1,5 @@
-"""The reference features ``ganzoo eval`` keeps on disk: the same numbers, never a stale or damaged entry."""
+"""What makes evaluation and start-up cheap changes no number: the reference features ``ganzoo eval`` keeps on
+disk (never a stale or damaged entry), channels-last embedding, sample grids and MNIST read without torchvision."""
 
 import json
 
@@ -129,3 +130,35 @@ def test_eval_twice_gives_the_same_report_and_reads_the_reference_features_from_
     second = json.loads(capsys.readouterr().out)
     assert len(calls) == 1  # only the generated images
     assert second["metrics"] == first["metrics"]
+
+
+@pytest.mark.parametrize("count, channels, nrow", [(1, 1, 1), (5, 1, 2), (64, 1, 8), (7, 3, 3)])
+def test_sample_grids_are_torchvisions_make_grid_pixel_for_pixel(count, channels, nrow):
+    from torchvision.utils import make_grid
+
+    from ganzoo.output.images import grid_picture, to_uint8
+
+    pictures = torch.rand(count, channels, 9, 11, generator=torch.Generator().manual_seed(count)) * 2 - 1
+    expected = make_grid(to_uint8(pictures), nrow=nrow, padding=2, pad_value=0)
+    assert torch.equal(grid_picture(pictures, nrow=nrow), expected)
+
+
+def test_mnist_is_read_as_torchvision_reads_it_and_a_run_imports_no_torchvision(mnist_root, tmp_path):
+    import subprocess
+    import sys
+
+    from torchvision.datasets import MNIST
+
+    from ganzoo_vanilla.mnist import MNISTParams, load_mnist
+
+    data = load_mnist(MNISTParams(root=str(mnist_root), download=False))
+    reference = MNIST(str(mnist_root), train=True, download=False)
+    assert torch.equal(data.images[:, 0], reference.data) and torch.equal(data.labels, reference.targets)
+    test = MNIST(str(mnist_root), train=False, download=False)
+    assert torch.equal(data.held_out.images[:, 0], test.data) and torch.equal(data.held_out.labels, test.targets)
+    script = ("import sys; from ganzoo.cli import main; "
+              f"code = main(['run', {str(RECIPE)!r}, *{QUICK!r}, 'train.epochs=1', '--out', {str(tmp_path / 'r')!r}, "
+              "'--quiet']); print(code, 'torchvision' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env={**__import__("os").environ, "GANZOO_DATA": str(mnist_root)})
+    assert done.stdout.split()[-2:] == ["0", "False"], done.stderr[-500:]
