@@ -78,7 +78,8 @@ def kernel_inception_distance(x, y, subsets: int = 100, subset_size: int = 1000,
             fake_index.append(torch.randperm(x.shape[0])[:size])
 
     def kernel_sum(a: torch.Tensor, b: torch.Tensor, off_diagonal: bool) -> torch.Tensor:
-        k = (a @ b.T).mul_(gamma).add_(coef0).pow_(degree)
+        # gamma applied to a's rows before the product: one pass over the m x m kernel less (exact for 1/128)
+        k = torch.mm(a * gamma, b.T).add_(coef0).pow_(degree)
         return k.sum() - k.diagonal().sum() if off_diagonal else k.sum()
 
     real_sums = remembered(y, ("kid_reference", seed, subsets, size, x.shape[0], degree, gamma, coef0),
