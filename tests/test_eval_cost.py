@@ -130,6 +130,7 @@ def test_eval_twice_gives_the_same_report_and_reads_the_reference_features_from_
     second = json.loads(capsys.readouterr().out)
     assert len(calls) == 1  # only the generated images
     assert second["metrics"] == first["metrics"]
+    assert len(list(cache.glob("*.json"))) == 1  # the real-vs-real scores, read back the second time
 
 
 @pytest.mark.parametrize("count, channels, nrow", [(1, 1, 1), (5, 1, 2), (64, 1, 8), (7, 3, 3)])
@@ -162,3 +163,30 @@ def test_mnist_is_read_as_torchvision_reads_it_and_a_run_imports_no_torchvision(
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           env={**__import__("os").environ, "GANZOO_DATA": str(mnist_root)})
     assert done.stdout.split()[-2:] == ["0", "False"], done.stderr[-500:]
+
+
+def test_real_vs_real_scores_are_kept_for_the_same_features_and_metrics_and_recomputed_otherwise(cache):
+    from ganzoo_metrics.metrics import PRParams, PrecisionRecall
+
+    extractor = CountingExtractor()
+    reference, sample = extractor.embed(images(seed=1)), extractor.embed(images(seed=2))
+    metrics = [("precision_recall", PrecisionRecall(PRParams(k=3)))]
+    calls = []
+
+    def compute(which=metrics):
+        calls.append(1)
+        return {key: {"value": value} for key, value in which[0][1].compute(sample, reference).items()}
+
+    first = feature_cache.scores_cached("counting", "a" * 64, reference, sample, metrics, compute)
+    assert feature_cache.scores_cached("counting", "a" * 64, reference, sample, metrics, compute) == first
+    assert len(calls) == 1
+    other_k = [("precision_recall", PrecisionRecall(PRParams(k=4)))]
+    feature_cache.scores_cached("counting", "a" * 64, reference, sample, other_k, lambda: compute(other_k))
+    other_sample = extractor.embed(images(seed=3))
+    feature_cache.scores_cached("counting", "a" * 64, reference, other_sample, metrics, compute)
+    feature_cache.scores_cached("counting", "b" * 64, reference, sample, metrics, compute)
+    assert len(calls) == 4
+    for entry in cache.glob("*.json"):
+        entry.write_text("{not json")
+    assert feature_cache.scores_cached("counting", "a" * 64, reference, sample, metrics, compute) == first
+    assert len(calls) == 5

@@ -231,7 +231,11 @@ class Evaluator:
                               f"the real-vs-real reference draws from; use -n {len(train_images)} or fewer")
         rng = torch.Generator().manual_seed(seed)
         index = torch.randperm(len(train_images), generator=rng)[:n]
-        return self.score_features(self.embed_reference(self.as_input(train_images[index])))
+        sample = self.embed_reference(self.as_input(train_images[index]))
+        from ganzoo.eval.feature_cache import scores_cached
+
+        return scores_cached(self.features, self.weights_sha256, self.real, sample, self.metrics,
+                             lambda: self.score_features(sample))
 
     def embed_reference(self, images: torch.Tensor) -> Features:
         """Features of real images, read from the feature cache when these weights embedded them before."""

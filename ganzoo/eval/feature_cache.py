@@ -110,3 +110,60 @@ def embed_cached(extractor: FeatureExtractor, extractor_name: str, weights_sha25
     features = extractor.embed(images)
     write_entry(path, key, features)
     return features
+
+
+def code_digest(obj) -> str:
+    """SHA-256 of the source files of the package that defines ``obj``'s class (a metric's maths may live in a
+    module beside it): scores computed by other code are never taken for these."""
+    import sys
+
+    module = sys.modules.get(type(obj).__module__)
+    package = sys.modules.get(type(obj).__module__.split(".")[0])
+    where = getattr(package, "__path__", None)
+    files = (sorted(p for folder in where for p in Path(folder).rglob("*.py"))[:500] if where
+             else [Path(getattr(module, "__file__", "") or "")])
+    digest = hashlib.sha256(type(obj).__qualname__.encode())
+    for path in files:
+        try:
+            digest.update(path.read_bytes())
+        except OSError:
+            digest.update(b"unreadable")
+    return digest.hexdigest()
+
+
+def scores_key(extractor_name: str, weights_sha256: str, reference: Features, sample: Features,
+               metrics: list) -> str:
+    """The name of a real-vs-real entry: the features on both sides and each metric's name, params and code."""
+    parts = [f"ganzoo-scores/{FORMAT}/{extractor_name}/{weights_sha256}",
+             tensors_digest(reference.features, reference.probs), tensors_digest(sample.features, sample.probs)]
+    parts += [f"{name}:{getattr(metric, '__dict__', {})!r}:{code_digest(metric)}" for name, metric in metrics]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def scores_cached(extractor_name: str, weights_sha256: str, reference: Features, sample: Features, metrics: list,
+                  compute):
+    """``compute()`` (the real-vs-real scores, a JSON-able dict), read from the cache folder when the same
+    features were scored by the same metrics, params and code before. Real vs real depends on the reference
+    set, the training sample and the metrics alone, never on the run."""
+    import json
+
+    folder = cache_folder()
+    if folder is None or not weights_sha256:
+        return compute()
+    key = scores_key(extractor_name, weights_sha256, reference, sample, metrics)
+    path = folder / f"{key}.json"
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(stored, dict) and stored.get("key") == key and isinstance(stored.get("scores"), dict):
+            return stored["scores"]
+    except (OSError, ValueError):
+        pass  # absent, or not JSON: computed again
+    scores = compute()
+    try:
+        from ganzoo.output.files import write_text_atomic
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(path, json.dumps({"key": key, "scores": scores}))
+    except Exception:  # noqa: BLE001 - an unwritable cache only costs time
+        pass
+    return scores
