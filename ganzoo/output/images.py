@@ -25,7 +25,7 @@ def grid_picture(images: torch.Tensor, nrow: int | None = None) -> torch.Tensor:
     if pictures.shape[0] == 1:
         return pictures[0].clone()
     # torchvision's make_grid(padding=2, pad_value=0), pixel for pixel, without importing torchvision
-    # (about 1.5 s of a run's start-up: it imports torch._dynamo)
+    # (whose import, pulling in torch._dynamo, took about as long again as importing torch: docs/performance.md)
     count, channels, height, width = pictures.shape
     columns = min(nrow, count)
     rows = int(math.ceil(count / columns))

@@ -1,7 +1,7 @@
 """MNIST from its IDX files (ganzoo.read_idx), downloaded when missing by torchvision (with its checksums).
 
-Reading the files does not import torchvision: its import (which pulls in torch._dynamo) took about 1.5 s of
-every run's start-up on a 2-core machine (benchmarks/speedrun.py)."""
+Reading the files does not import torchvision: its import (which pulls in torch._dynamo) took about as long
+again as importing torch, on every run's start-up (docs/performance.md)."""
 
 import contextlib
 import io
