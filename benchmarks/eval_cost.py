@@ -8,8 +8,8 @@ evaluation on a machine), with a filled one (every later one), and of the commit
 (--old, extracted with `git archive`; its kNN radii by kthvalue, KID through torchmetrics, NCHW
 convolutions, no cache): wall and CPU seconds of each whole process, the medians and their ratios to the
 old path, measured in the same run so that a loaded machine shifts all of them alike (the absolute times
-want a quiet machine). It checks that every metric is the same to 1e-6 on both paths (relative to values above 1), and whether
-bf16 features (autocast) would score the same to 1e-3 (the bar for using them).
+want a quiet machine). It checks that every metric is the same to 1e-6 on both paths (relative to values
+above 1), and whether bf16 features (autocast) would score the same to 1e-3 (the bar for using them).
 """
 
 from __future__ import annotations

@@ -103,7 +103,8 @@ def markdown(tracks: list[Track], rows: list[dict], command: str) -> str:
            f"Written by `{command}` ({time.strftime('%Y-%m-%d', time.gmtime())}): each track's recipe run as a "
            "user runs it (`ganzoo run recipes/NAME.yaml seed=S`, a fresh process: start-up, data loading and "
            "checkpoints included), then `ganzoo eval RUN` (10,000 images; its own time is not part of the "
-           "record; the script adds `train.device=cpu eval.every=0 --out RUN --quiet`). A record holds when every seed meets the quality bar within the target on a quiet "
+           "record; the script adds `train.device=cpu eval.every=0 --out RUN --quiet`). A record holds when "
+           "every seed meets the quality bar within the target on a quiet "
            "machine; the load average (1 minute, at the start and the end of each run) says how quiet it was.",
            "", f"Machine: {machine('cpu')}; {bf16_flags()}.", "",
            "| track | quality bar (every seed) | target | today | seed | whole process | eval | scores | "

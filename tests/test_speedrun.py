@@ -30,7 +30,8 @@ def test_every_track_with_a_recipe_names_one_that_loads(tmp_path):
 
 def test_the_table_replaces_its_section_only(tmp_path):
     doc = tmp_path / "performance.md"
-    doc.write_text("# Performance\n\nkept\n\n<!-- speedrun-records:begin -->\nOLD TABLE\n<!-- speedrun-records:end -->\n\ntail\n")
+    doc.write_text("# Performance\n\nkept\n\n<!-- speedrun-records:begin -->\nOLD TABLE\n"
+                   "<!-- speedrun-records:end -->\n\ntail\n")
     row = {"track": "founding_mlp", "seed": 0, "wall_s": 6.5, "load": (0.1, 0.2), "role": "record", "ok": True,
            "scores": "mnist_score 4.1, modes 10", "eval_s": 3.0, "in_time": True,
            "command": "ganzoo run recipes/speedrun_founding_mlp.yaml seed=0"}

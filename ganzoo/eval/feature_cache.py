@@ -1,14 +1,16 @@
 """Features of reference images kept on disk, so that ``ganzoo eval`` embeds a reference set once.
 
-Scoring embeds the dataset's held-out reference set (MNIST's 10,000 test images) and a training sample
-of the same size every time, though neither changes between evaluations. Their features are stored in
-the cache folder (``$GANZOO_CACHE``, else ``$XDG_CACHE_HOME/ganzoo``, else ``~/.cache/ganzoo``; under
-``features/``), one file per set, named by a SHA-256 over the extractor's name, the SHA-256 of its weights
-and the images' own bytes: other weights (``--classifier FILE``) or other images are another entry, never
-a stale one. Files are tensors only (``torch.save``, read back with ``weights_only=True``), written to a
-temporary file and renamed; one that cannot be read, or whose key, format or shape is not what was asked
-for, or whose tensors no longer match the SHA-256 stored beside them, is computed again and replaced. Deleting the folder is always safe. ``GANZOO_CACHE=off`` turns the
-cache off; an unwritable folder only means the features are computed every time.
+Scoring embeds the dataset's held-out reference set (MNIST's 10,000 test images) and a training sample of the
+same size every time, though neither changes between evaluations. Their features are stored in the cache
+folder (``$GANZOO_CACHE``, else ``$XDG_CACHE_HOME/ganzoo``, else ``~/.cache/ganzoo``; under ``features/``),
+one file per set, named by a SHA-256 over the extractor's name, the SHA-256 of its weights and the images' own
+bytes: other weights (``--classifier FILE``) or other images are another entry, never a stale one. Files are
+tensors only (``torch.save``, read back with ``weights_only=True``), written to a temporary file and renamed;
+one that cannot be read, or whose key, format or shape is not what was asked for, or whose tensors no longer
+match the SHA-256 stored beside them, is computed again and replaced. Deleting the folder is always safe.
+``GANZOO_CACHE=off`` turns the cache off; an unwritable folder only means the features are computed every
+time. The real-vs-real scores, which depend on the two feature sets and the metrics alone, are kept beside
+them as small JSON files (``scores_cached``).
 """
 
 from __future__ import annotations
