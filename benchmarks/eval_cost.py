@@ -67,7 +67,7 @@ def differences(old: dict, new: dict) -> dict[str, float]:
 
 def bf16_differences(run_dir: Path, n: int, data_root: str) -> dict[str, float]:
     """Each metric of the run's generated images and the real-vs-real sample, with features embedded under bf16
-    autocast against fp32, as the largest absolute difference."""
+    autocast against fp32: each difference relative to the value where it exceeds 1, else absolute."""
     import torch
 
     from ganzoo.eval.classifier import embed_images, load_classifier
@@ -99,7 +99,7 @@ def bf16_differences(run_dir: Path, n: int, data_root: str) -> dict[str, float]:
         return out
 
     fp32, bf16 = scores(False), scores(True)
-    return {key: abs(fp32[key] - bf16[key]) for key in fp32}
+    return {key: abs(fp32[key] - bf16[key]) / max(1.0, abs(fp32[key])) for key in fp32}
 
 
 def main() -> int:
