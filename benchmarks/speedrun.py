@@ -98,11 +98,11 @@ def bar_text(track: Track) -> str:
     return ", ".join(parts + ([f"{track.unchecked} (not checked by this script yet)"] if track.unchecked else []))
 
 
-def markdown(tracks: list[Track], rows: list[dict], command: str) -> str:
+def markdown(tracks: list[Track], rows: list[dict], command: str, n: int = 10000) -> str:
     out = [f"<!-- {SECTION}:begin -->", "## Speedrun records", "",
            f"Written by `{command}` ({time.strftime('%Y-%m-%d', time.gmtime())}): each track's recipe run as a "
            "user runs it (`ganzoo run recipes/NAME.yaml seed=S`, a fresh process: start-up, data loading and "
-           "checkpoints included), then `ganzoo eval RUN` (10,000 images; its own time is not part of the "
+           f"checkpoints included), then `ganzoo eval RUN -n {n}` ({n:,} images; its own time is not part of the "
            "record; the script adds `train.device=cpu eval.every=0 --out RUN --quiet`). A record holds when "
            "every seed meets the quality bar within the target on a quiet "
            "machine; the load average (1 minute, at the start and the end of each run) says how quiet it was.",
@@ -161,7 +161,8 @@ def main() -> int:
         "" if set(args.tracks) == set(ready) else f" --tracks {' '.join(args.tracks)}") + (
         "" if args.seeds == [0, 1, 2] else f" --seeds {' '.join(map(str, args.seeds))}") + (
         " --baseline" if args.baseline else "")
-    section = markdown(TRACKS, rows, command)
+    command += "" if args.n == 10000 else f" -n {args.n}"
+    section = markdown(TRACKS, rows, command, args.n)
     if args.out == "-":
         print(section)
     else:
