@@ -83,6 +83,14 @@ def machine(device: str) -> str:
     return "; ".join(parts)
 
 
+def bf16_flags() -> str:
+    """This CPU's bfloat16 instructions as /proc/cpuinfo lists them (what train.precision=auto reads)."""
+    from ganzoo.training.precision import _BF16_FLAGS, cpu_flags
+
+    found = [flag for flag in _BF16_FLAGS if flag in cpu_flags()]
+    return f"bf16 instructions: {', '.join(found)}" if found else "no bf16 instructions (no amx_bf16, avx512_bf16)"
+
+
 def classifier_sha256(results: list[dict]) -> str:
     # weights_sha256 since feature extractors are a plugin kind; classifier_sha256 in older results
     found = {r["eval"].get("weights_sha256") or r["eval"]["classifier_sha256"] for r in results if "eval" in r}

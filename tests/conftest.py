@@ -1,6 +1,9 @@
+import atexit
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -11,6 +14,10 @@ from idx import write_mnist
 # thread spins against other jobs (the zoo's tests took 54 s with two, 8 s with one).
 # Set before torch is imported, so subprocesses inherit it too.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+# `ganzoo eval` keeps reference features in a cache folder (ganzoo.eval.feature_cache): the tests keep theirs in
+# a fresh temporary folder, removed at exit, never the user's ~/.cache/ganzoo.
+os.environ["GANZOO_CACHE"] = tempfile.mkdtemp(prefix="ganzoo-test-cache-")
+atexit.register(shutil.rmtree, os.environ["GANZOO_CACHE"], True)
 
 ROOT = Path(__file__).resolve().parents[1]
 RECIPE = ROOT / "recipes" / "vanilla_mnist.yaml"

@@ -141,3 +141,42 @@ def test_density_matches_a_direct_double_loop():
     coverage = sum(any(row[i] for row in inside) for i in range(len(real))) / len(real)
     got = maths.density_coverage(real, fake, k, chunk=7)
     assert got == (pytest.approx(density), pytest.approx(coverage))
+
+
+def torchmetrics_kid(x, y, subsets, subset_size, seed):
+    """KID as torchmetrics' KernelInceptionDistance computes it, which ganzoo's must equal."""
+    import warnings
+
+    from torchmetrics.image.kid import KernelInceptionDistance
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        kid = KernelInceptionDistance(feature=maths.GivenFeatures(x.shape[1]), subsets=subsets,
+                                      subset_size=subset_size)
+    kid.update(y.double(), real=True)
+    kid.update(x.double(), real=False)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        mean, std = kid.compute()
+    return float(mean), float(std)
+
+
+@pytest.mark.parametrize("n_fake, n_real, size", [(300, 200, 150), (120, 300, 120)])
+def test_kid_equals_torchmetrics_kid_and_is_the_same_when_the_reference_share_is_reused(n_fake, n_real, size):
+    x, y = gaussian(n_fake, dim=16, seed=10).float(), gaussian(n_real, dim=16, shift=0.1, seed=11).float()
+    expected = torchmetrics_kid(x, y, subsets=6, subset_size=size, seed=3)
+    first = maths.kernel_inception_distance(x, y, subsets=6, subset_size=size, seed=3)
+    again = maths.kernel_inception_distance(x, y, subsets=6, subset_size=size, seed=3)  # reference sums kept
+    assert first == pytest.approx(expected, rel=1e-9, abs=1e-12) and again == first
+    other = gaussian(n_fake, dim=16, shift=0.5, seed=12).float()  # another generated set, the same reference
+    assert maths.kernel_inception_distance(other, y, subsets=6, subset_size=size, seed=3) == pytest.approx(
+        torchmetrics_kid(other, y, subsets=6, subset_size=size, seed=3), rel=1e-9, abs=1e-12)
+
+
+def test_knn_radii_are_the_kth_neighbour_distances_and_are_recomputed_when_the_features_change():
+    x = gaussian(90, dim=5, seed=13).float()
+    expected = torch.cdist(x, x).sort(dim=1).values[:, 3]
+    assert torch.equal(maths.knn_radii(x, 3, chunk=16), expected)
+    assert torch.equal(maths.knn_radii(x, 3, chunk=16), expected)  # kept for the same features
+    x.mul_(2.0)  # changed in place: the kept radii no longer hold
+    assert torch.allclose(maths.knn_radii(x, 3, chunk=16), 2 * expected)

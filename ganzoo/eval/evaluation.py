@@ -195,7 +195,7 @@ class Evaluator:
         self.reference_images = self.as_input(whole(data.held_out.images))
         self.features, self.extractor = check_scorable(registry, recipe, fix, self.image_shape, features, classifier)
         self.weights, self.weights_sha256 = self.extractor.load(self.device)
-        self.real = self.extractor.embed(self.reference_images)
+        self.real = self.embed_reference(self.reference_images)
 
     def score(self, images: torch.Tensor) -> dict[str, dict[str, Any]]:
         """Each metric value of uint8 images (N, C, H, W) against the reference set: {name: {value, better, metric}},
@@ -281,7 +281,17 @@ class Evaluator:
                               f"the real-vs-real reference draws from; use -n {len(train_images)} or fewer")
         rng = torch.Generator().manual_seed(seed)
         index = torch.randperm(len(train_images), generator=rng)[:n]
-        return self.score(self.as_input(take(train_images, index)))
+        sample = self.embed_reference(self.as_input(take(train_images, index)))
+        from ganzoo.eval.feature_cache import scores_cached
+
+        return scores_cached(self.features, self.weights_sha256, self.real, sample, self.metrics,
+                             lambda: self.score_features(sample))
+
+    def embed_reference(self, images: torch.Tensor) -> Features:
+        """Features of real images, read from the feature cache when these weights embedded them before."""
+        from ganzoo.eval.feature_cache import embed_cached
+
+        return embed_cached(self.extractor, self.features, self.weights_sha256, images)
 
 
 def as_uint8(images: torch.Tensor) -> torch.Tensor:

@@ -18,10 +18,22 @@ def to_uint8(images: torch.Tensor) -> torch.Tensor:
 
 def grid_picture(images: torch.Tensor, nrow: int | None = None) -> torch.Tensor:
     """(N, C, H, W) images in [-1, 1] as one picture: a uint8 RGB grid (3, H', W'), rows of ``nrow``."""
-    from torchvision.utils import make_grid
-
     nrow = nrow or max(1, int(math.ceil(math.sqrt(images.shape[0]))))
-    return make_grid(to_uint8(images.cpu()), nrow=nrow, padding=2, pad_value=0)  # grey made RGB
+    pictures = to_uint8(images.cpu())
+    if pictures.shape[1] == 1:  # grey made RGB
+        pictures = pictures.expand(-1, 3, -1, -1)
+    if pictures.shape[0] == 1:
+        return pictures[0].clone()
+    # torchvision's make_grid(padding=2, pad_value=0), pixel for pixel, without importing torchvision
+    # (whose import, pulling in torch._dynamo, took about as long again as importing torch: docs/performance.md)
+    count, channels, height, width = pictures.shape
+    columns = min(nrow, count)
+    rows = int(math.ceil(count / columns))
+    grid = pictures.new_zeros((channels, (height + 2) * rows + 2, (width + 2) * columns + 2))
+    for k in range(count):
+        y, x = divmod(k, columns)
+        grid[:, y * (height + 2) + 2:(y + 1) * (height + 2), x * (width + 2) + 2:(x + 1) * (width + 2)] = pictures[k]
+    return grid
 
 
 def save_picture(picture: torch.Tensor, path: str | Path) -> None:

@@ -1,16 +1,38 @@
 """The metric maths, on feature and probability tensors; float64 where precision matters.
 
-FID and KID are torchmetrics' (its FrechetInceptionDistance and KernelInceptionDistance, fed the
-features ganzoo has already computed); the Inception-style score, mode coverage, precision/recall
-and density/coverage are ganzoo's own (torchmetrics' InceptionScore shuffles its splits unseeded and takes logits).
+FID is torchmetrics' (its FrechetInceptionDistance, fed the features ganzoo has already computed); KID
+draws the same subsets and does the same float64 sums as torchmetrics' KernelInceptionDistance, written
+out here so that the reference set's share is computed once (tests compare the two); the Inception-style
+score, mode coverage, precision/recall and density/coverage are ganzoo's own (torchmetrics' InceptionScore
+shuffles its splits unseeded and takes logits).
+
+What depends on the reference set alone (its k-NN radii, KID's reference-reference kernel sums) is kept
+for as long as the reference features live unchanged (:func:`remembered`): ``ganzoo eval`` scores the
+generated images and a training sample against the same reference features, and pays for it once.
 """
 
 from __future__ import annotations
 
 import math
-import warnings
+import weakref
+from typing import Callable
 
 import torch
+
+#: id(tensor) -> (weak reference to it, its version counter then, {key: value computed from it})
+_REMEMBERED: dict[int, tuple] = {}
+
+
+def remembered(tensor: torch.Tensor, key: tuple, compute: Callable):
+    """``compute()``, once per ``key`` for as long as ``tensor`` lives and is not changed in place."""
+    entry = _REMEMBERED.get(id(tensor))
+    if entry is None or entry[0]() is not tensor or entry[1] != tensor._version:
+        entry = (weakref.ref(tensor, lambda _, ident=id(tensor): _REMEMBERED.pop(ident, None)), tensor._version, {})
+        _REMEMBERED[id(tensor)] = entry
+    values = entry[2]
+    if key not in values:
+        values[key] = compute()
+    return values[key]
 
 
 class GivenFeatures(torch.nn.Module):
@@ -38,23 +60,36 @@ def frechet_distance(x: torch.Tensor, y: torch.Tensor) -> float:
 
 def kernel_inception_distance(x, y, subsets: int = 100, subset_size: int = 1000, degree: int = 3,
                               gamma: float | None = None, coef0: float = 1.0, seed: int = 0) -> tuple[float, float]:
-    """KID (Bińkowski et al. 2018), torchmetrics': mean and std of the unbiased MMD² over random subsets of
-    ``min(subset_size, len(x), len(y))`` rows, drawn from torch's generator seeded with ``seed`` (and restored)."""
-    from torchmetrics.image.kid import KernelInceptionDistance
-
+    """KID (Bińkowski et al. 2018) of ``x`` (generated) against ``y`` (reference): mean and std of the unbiased
+    MMD² with the kernel ``(gamma <a, b> + coef0) ** degree`` over random subsets of
+    ``min(subset_size, len(x), len(y))`` rows, drawn from torch's generator seeded with ``seed`` (and restored)
+    as torchmetrics' KernelInceptionDistance draws them, in float64. The reference subsets' own kernel sums
+    depend on ``y`` alone and are computed once per ``y`` (:func:`remembered`)."""
     size = min(subset_size, x.shape[0], y.shape[0])
     if size < 2:
         raise ValueError("KID needs at least 2 images per set")
-    with warnings.catch_warnings():  # that it keeps the features in memory: so did ganzoo's own
-        warnings.filterwarnings("ignore", message=".*will save all extracted features")
-        kid = KernelInceptionDistance(feature=GivenFeatures(x.shape[1]), subsets=subsets, subset_size=size,
-                                      degree=degree, gamma=gamma, coef=coef0)
-    kid.update(y.double(), real=True)
-    kid.update(x.double(), real=False)
+    gamma = 1.0 / x.shape[1] if gamma is None else gamma
+    x64, y64 = x.double(), y.double()
+    real_index, fake_index = [], []
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        mean, std = kid.compute()
-    return float(mean), float(std)
+        for _ in range(subsets):  # torchmetrics' order: the reference subset, then the generated one
+            real_index.append(torch.randperm(y.shape[0])[:size])
+            fake_index.append(torch.randperm(x.shape[0])[:size])
+
+    def kernel_sum(a: torch.Tensor, b: torch.Tensor, off_diagonal: bool) -> torch.Tensor:
+        # gamma applied to a's rows before the product: one pass over the m x m kernel less (exact for 1/128)
+        k = torch.mm(a * gamma, b.T).add_(coef0).pow_(degree)
+        return k.sum() - k.diagonal().sum() if off_diagonal else k.sum()
+
+    real_sums = remembered(y, ("kid_reference", seed, subsets, size, x.shape[0], degree, gamma, coef0),
+                           lambda: [kernel_sum(y64[i], y64[i], True) for i in real_index])
+    scores = torch.empty(subsets, dtype=torch.float64)
+    for s, (real, fake) in enumerate(zip(real_index, fake_index)):
+        fake_sum = kernel_sum(x64[fake], x64[fake], True)
+        cross = kernel_sum(y64[real], x64[fake], False)
+        scores[s] = (real_sums[s] + fake_sum) / (size * (size - 1)) - 2 * cross / size ** 2
+    return float(scores.mean()), float(scores.std(unbiased=False))
 
 
 def inception_score(probs: torch.Tensor, splits: int = 10) -> tuple[float, float]:
@@ -80,11 +115,15 @@ def mode_coverage(probs: torch.Tensor, threshold: float = 0.02) -> tuple[int, fl
 
 
 def knn_radii(x: torch.Tensor, k: int, chunk: int = 1000) -> torch.Tensor:
-    """Distance from each row of ``x`` to its k-th nearest other row."""
+    """Distance from each row of ``x`` to its k-th nearest other row (computed once per ``x``: :func:`remembered`)."""
     if x.shape[0] <= k:
         raise ValueError(f"k-nearest-neighbour manifolds with k={k} need more than {k} images per set")
-    radii = [torch.cdist(x[i:i + chunk], x).kthvalue(k + 1, dim=1).values for i in range(0, x.shape[0], chunk)]
-    return torch.cat(radii)
+
+    def radii() -> torch.Tensor:  # the (k+1)-th smallest distance of each row, itself at distance 0 among them
+        return torch.cat([torch.cdist(x[i:i + chunk], x).topk(k + 1, dim=1, largest=False).values[:, k]
+                          for i in range(0, x.shape[0], chunk)])
+
+    return remembered(x, ("knn_radii", k, chunk), radii)
 
 
 def manifold_coverage(points: torch.Tensor, centres: torch.Tensor, radii: torch.Tensor, chunk: int = 1000) -> float:

@@ -1,4 +1,7 @@
-"""MNIST through torchvision's reader (and its checksummed download)."""
+"""MNIST from its IDX files (ganzoo.read_idx), downloaded when missing by torchvision (with its checksums).
+
+Reading the files does not import torchvision: its import (which pulls in torch._dynamo) took about as long
+again as importing torch, on every run's start-up (docs/performance.md)."""
 
 import contextlib
 import io
@@ -7,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from ganzoo import DataSource, GanzooError, ImageData, default_data_root, first_line
+from ganzoo import DataSource, GanzooError, ImageData, default_data_root, first_line, read_idx
 from ganzoo_vanilla.clusters import kmeans_labels
 
 FILES = (
@@ -41,8 +44,6 @@ class MNISTParams:
 
 
 def load_mnist(params: MNISTParams) -> ImageData:
-    from torchvision.datasets import MNIST
-
     root = Path(params.root or default_data_root())
     raw = root / "MNIST" / "raw"
     if not all((raw / name).is_file() for name in FILES):
@@ -51,8 +52,10 @@ def load_mnist(params: MNISTParams) -> ImageData:
                 f"MNIST not found in {raw}/ (expected {', '.join(FILES)}); put the files there or "
                 "set dataset.params.root (or GANZOO_DATA) to the folder that holds MNIST/raw/"
             )
+        from torchvision.datasets import MNIST
+
         _download(MNIST, root, raw)
-    images, labels = _read_split(MNIST, root, raw, params.split)
+    images, labels = _read_split(raw, params.split)
     if params.limit is not None:
         images, labels = images[: params.limit], labels[: params.limit]
     # uint8, 4x smaller than floats: the trainer scales each batch to [-1, 1] (the generator's
@@ -62,7 +65,7 @@ def load_mnist(params: MNISTParams) -> ImageData:
     # The reference set that evaluation scores against and training never sees: the test set (all of it).
     held_out = None
     if params.split == "train":
-        test_images, test_labels = _read_split(MNIST, root, raw, "test")
+        test_images, test_labels = _read_split(raw, "test")
         held_out = ImageData(images=padded(test_images.unsqueeze(1), params.pad), labels=test_labels.long(), num_classes=10)
     if params.clusters:
         return ImageData(images=images, labels=kmeans_labels(images, params.clusters), num_classes=params.clusters,
@@ -77,16 +80,20 @@ def padded(images, pad: int):
     return F.pad(images, [pad] * 4) if pad else images
 
 
-def _read_split(MNIST, root: Path, raw: Path, split: str):
-    """The uint8 images (N, 28, 28) and labels of a split, through torchvision's reader."""
+def _read_split(raw: Path, split: str):
+    """The uint8 images (N, 28, 28) and int64 labels of a split, from its IDX files."""
+    import torch
+
     try:
-        dataset = MNIST(str(root), train=split == "train", download=False)
-    except Exception as error:  # torchvision raises assorted errors on bad files
+        images, labels = (read_idx(raw / name) for name in SPLIT_FILES[split])
+        if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
+            raise ValueError(f"shapes {images.shape} and {labels.shape} are not images and their labels")
+    except (OSError, ValueError) as error:
         raise GanzooError(
             f"cannot read MNIST in {raw}/ ({type(error).__name__}: {first_line(error)}); "
             "the files may be corrupt or truncated: delete them and download again"
         ) from error
-    return dataset.data, dataset.targets
+    return torch.from_numpy(images.copy()), torch.from_numpy(labels.astype("int64"))
 
 
 def _download(MNIST, root: Path, raw: Path) -> None:

@@ -1,0 +1,175 @@
+"""Speedrun records (issue 30): time to a good generator, whole process, on this machine.
+
+    GANZOO_DATA=/path/to/folder-holding-MNIST/raw python benchmarks/speedrun.py
+    python benchmarks/speedrun.py --tracks founding_mlp uncond_mnist --seeds 0 1 2
+
+For each track, each seed: `ganzoo run recipes/NAME.yaml seed=S` as a user types it (a fresh process,
+start-up, data loading and checkpoint writing included), timed; then `ganzoo eval RUN` (10,000 images,
+timed as well, not part of the record) and the track's quality bar checked on its report. Prints a line
+per run and writes the "Speedrun records" section of docs/performance.md (between its markers), with the
+CPU model and its bf16 instructions, each row with its command. A record counts on a quiet machine only:
+the load average at the start and the end of each track is written beside it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from results import ROOT, bf16_flags, cell, machine, replace_section, train_and_score  # noqa: E402
+
+SECTION = "speedrun-records"
+
+
+@dataclass
+class Track:
+    name: str
+    recipe: str  # recipes/NAME.yaml; "" while the track has none
+    bar: list = field(default_factory=list)  # (metric in eval.json, ">=" or "<=", value)
+    target_s: float = 0.0
+    today: str = ""
+    unchecked: str = ""  # a part of the bar this script does not check yet
+    baseline: str = ""  # the recipe of "today", timed back to back with --baseline
+
+
+TRACKS = [
+    Track("uncond_mnist", "speedrun_uncond_mnist",
+          [("mnist_score", ">=", 9.0), ("precision", ">=", 0.7), ("modes", ">=", 10)], 60, "172 s (dcgan_sharp)",
+          baseline="dcgan_sharp"),
+    Track("cond_mnist", "", [("mnist_score", ">=", 9.5), ("modes", ">=", 10)], 45, "cgan_mnist, 5 epochs",
+          "each `--label k` sample read as k >= 95%"),
+    Track("founding_mlp", "speedrun_founding_mlp", [("mnist_score", ">=", 4.0), ("modes", ">=", 10)], 7,
+          "~14 s for 5 epochs (vanilla_mnist)", baseline="vanilla_mnist"),
+    Track("sr_mnist", "", [], 40, "115 s (srgan_mnist)", "PSNR >= 19.5 dB, accuracy >= 97%"),
+    Track("outlines_to_digits", "", [], 20, "48 s (pix2pix_edges_mnist)", "accuracy >= 97.5%"),
+]
+
+
+def check(bar: list, report: dict) -> tuple[bool, str]:
+    """Whether ``report`` (`ganzoo eval --json`) meets every (metric, op, value) of ``bar``, and the values."""
+    metrics, ok, shown = report.get("metrics", {}), True, []
+    for key, op, value in bar:
+        got = metrics.get(key, {}).get("generated")
+        passed = got is not None and (got >= value if op == ">=" else got <= value)
+        ok = ok and passed
+        shown.append(f"{key} {cell(got) if got is not None else 'missing'}{'' if passed else ' (fails)'}")
+    return ok, ", ".join(shown)
+
+
+def run_track(track: Track, seeds: list[int], runs: Path, n: int, env: dict, baseline: bool = False) -> list[dict]:
+    rows = []
+    for seed in seeds:
+        if baseline and track.baseline:  # "today", just before the record, for a ratio that load shifts less
+            rows.append(run_one(track, track.baseline, seed, runs, n, env, role="baseline"))
+        rows.append(run_one(track, track.recipe, seed, runs, n, env))
+        if baseline and track.baseline:
+            rows[-1]["ratio"] = rows[-1]["wall_s"] / rows[-2]["wall_s"]
+            print(f"{track.name} seed {seed}: {rows[-1]['ratio']:.2f}x the time of {track.baseline}", flush=True)
+    return rows
+
+
+def run_one(track: Track, recipe_name: str, seed: int, runs: Path, n: int, env: dict, role: str = "record") -> dict:
+    recipe = ROOT / "recipes" / f"{recipe_name}.yaml"
+    load = os.getloadavg()[0]
+    result = train_and_score(recipe, runs, n, seed, "cpu", env, [], name=f"{track.name}-{role}-seed{seed}", every=0)
+    row = {"track": track.name, "seed": seed, "wall_s": result["wall_s"], "load": (load, os.getloadavg()[0]),
+           "command": f"ganzoo run recipes/{recipe_name}.yaml seed={seed}", "role": role}
+    if "error" in result:
+        row.update(ok=False, scores=result["error"])
+    else:
+        ok, scores = check(track.bar, result["eval"])
+        row.update(ok=ok, scores=scores, eval_s=result["eval"].get("seconds"))
+    row["in_time"] = row["wall_s"] <= track.target_s
+    print(f"{track.name} ({recipe_name}) seed {seed}: {row['wall_s']:.1f} s (target {track.target_s:g} s), "
+          f"{row['scores']}"
+          f"{'' if row['ok'] else '  QUALITY BAR MISSED'}; eval {row.get('eval_s', '-')} s; "
+          f"load {row['load'][0]:.1f}->{row['load'][1]:.1f}", flush=True)
+    return row
+
+
+def bar_text(track: Track) -> str:
+    parts = [f"{key} {op} {cell(value)}" for key, op, value in track.bar]
+    return ", ".join(parts + ([f"{track.unchecked} (not checked by this script yet)"] if track.unchecked else []))
+
+
+def markdown(tracks: list[Track], rows: list[dict], command: str, n: int = 10000) -> str:
+    out = [f"<!-- {SECTION}:begin -->", "## Speedrun records", "",
+           f"Written by `{command}` ({time.strftime('%Y-%m-%d', time.gmtime())}): each track's recipe run as a "
+           "user runs it (`ganzoo run recipes/NAME.yaml seed=S`, a fresh process: start-up, data loading and "
+           f"checkpoints included), then `ganzoo eval RUN -n {n}` ({n:,} images; its own time is not part of the "
+           "record; the script adds `train.device=cpu eval.every=0 --out RUN --quiet`). A record holds when "
+           "every seed meets the quality bar within the target on a quiet "
+           "machine; the load average (1 minute, at the start and the end of each run) says how quiet it was.",
+           "", f"Machine: {machine('cpu')}; {bf16_flags()}.", "",
+           "| track | quality bar (every seed) | target | today | seed | whole process | eval | scores | "
+           "load | command |", "|" + " --- |" * 10]
+    for track in tracks:
+        mine = [row for row in rows if row["track"] == track.name and row["role"] == "record"]
+        before = {row["seed"]: row for row in rows if row["track"] == track.name and row["role"] == "baseline"}
+        if not mine:
+            out.append(f"| {track.name} | {bar_text(track)} | {track.target_s:g} s | {track.today} | - | - | - | "
+                       f"{'no recipe yet' if not track.recipe else 'not run'} | - | - |")
+        for row in mine:
+            verdict = ("meets the bar" if row["ok"] else "MISSES the bar") + (
+                "" if row["in_time"] else ", over the target")
+            today = (f"{before[row['seed']]['wall_s']:.1f} s ({track.baseline}, just before; this row "
+                     f"{row['ratio']:.2f}x)" if row["seed"] in before else track.today)
+            out.append(f"| {track.name} | {bar_text(track)} | {track.target_s:g} s | {today} | {row['seed']} | "
+                       f"{row['wall_s']:.1f} s | {row.get('eval_s', '-')} s | {row['scores']}; {verdict} | "
+                       f"{row['load'][0]:.1f} -> {row['load'][1]:.1f} | `{row['command']}` |")
+        if len(mine) > 1:
+            walls = [row["wall_s"] for row in mine]
+            out.append(f"| {track.name} | median of {len(mine)} seeds | | | | {statistics.median(walls):.1f} s | | "
+                       f"{'every seed meets the bar' if all(r['ok'] for r in mine) else 'not every seed meets the bar'}"
+                       " | | |")
+    out.append(f"<!-- {SECTION}:end -->")
+    return "\n".join(out) + "\n"
+
+
+def main() -> int:
+    names = [track.name for track in TRACKS]
+    ready = [track.name for track in TRACKS if track.recipe]
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tracks", nargs="+", choices=names, default=ready,
+                        help=f"tracks to run (default: those with a recipe, {', '.join(ready)})")
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("-n", type=int, default=10000, help="images `ganzoo eval` scores (default 10000)")
+    parser.add_argument("--baseline", action="store_true",
+                        help="also run each track's recipe of today (dcgan_sharp, vanilla_mnist) just before its "
+                             "record, seed for seed, and report the ratio of their times")
+    parser.add_argument("--runs", default=str(ROOT / "benchmarks" / "runs" / "speedrun"))
+    parser.add_argument("--out", default=str(ROOT / "docs" / "performance.md"),
+                        help="the file whose 'Speedrun records' section is replaced ('-': print it only)")
+    args = parser.parse_args()
+    without = [name for name in args.tracks if not next(t for t in TRACKS if t.name == name).recipe]
+    if without:
+        parser.error(f"no recipe for track {without[0]} yet; tracks with one: {', '.join(ready)}")
+    data = os.environ.get("GANZOO_DATA") or str((ROOT / ".." / "shared" / "datasets").resolve())
+    env = {**os.environ, "GANZOO_DATA": str(Path(data).resolve())}
+    print(f"{machine('cpu')}; {bf16_flags()}", flush=True)
+    rows = []
+    for track in TRACKS:
+        if track.name in args.tracks:
+            rows += run_track(track, args.seeds, Path(args.runs).resolve(), args.n, env, args.baseline)
+    command = "python benchmarks/speedrun.py" + (
+        "" if set(args.tracks) == set(ready) else f" --tracks {' '.join(args.tracks)}") + (
+        "" if args.seeds == [0, 1, 2] else f" --seeds {' '.join(map(str, args.seeds))}") + (
+        " --baseline" if args.baseline else "")
+    command += "" if args.n == 10000 else f" -n {args.n}"
+    section = markdown(TRACKS, rows, command, args.n)
+    if args.out == "-":
+        print(section)
+    else:
+        replace_section(Path(args.out), section)
+        print(f"wrote the '{SECTION}' section of {args.out}")
+    return 0 if all(row["ok"] for row in rows if row["role"] == "record") else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,42 @@
+"""benchmarks/speedrun.py: the quality bar is checked on `ganzoo eval`'s report, and its table lands between
+the markers of docs/performance.md without touching the rest (the runs themselves belong to a quiet machine)."""
+
+import sys
+
+from conftest import ROOT
+from ganzoo.recipe import load_recipe
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import speedrun  # noqa: E402
+
+
+def report(**values):
+    return {"metrics": {key: {"generated": value} for key, value in values.items()}}
+
+
+def test_a_run_meets_the_bar_only_when_every_value_does_and_a_missing_value_fails():
+    bar = next(track for track in speedrun.TRACKS if track.name == "uncond_mnist").bar
+    assert speedrun.check(bar, report(mnist_score=9.1, precision=0.71, modes=10))[0]
+    ok, text = speedrun.check(bar, report(mnist_score=9.1, precision=0.69, modes=10))
+    assert not ok and "precision 0.69 (fails)" in text
+    assert not speedrun.check(bar, report(mnist_score=9.1, modes=10))[0]
+
+
+def test_every_track_with_a_recipe_names_one_that_loads(tmp_path):
+    for track in speedrun.TRACKS:
+        if track.recipe:
+            assert load_recipe(ROOT / "recipes" / f"{track.recipe}.yaml").config.dataset.name == "mnist"
+
+
+def test_the_table_replaces_its_section_only(tmp_path):
+    doc = tmp_path / "performance.md"
+    doc.write_text("# Performance\n\nkept\n\n<!-- speedrun-records:begin -->\nOLD TABLE\n"
+                   "<!-- speedrun-records:end -->\n\ntail\n")
+    row = {"track": "founding_mlp", "seed": 0, "wall_s": 6.5, "load": (0.1, 0.2), "role": "record", "ok": True,
+           "scores": "mnist_score 4.1, modes 10", "eval_s": 3.0, "in_time": True,
+           "command": "ganzoo run recipes/speedrun_founding_mlp.yaml seed=0"}
+    speedrun.replace_section(doc, speedrun.markdown(speedrun.TRACKS, [row], "python benchmarks/speedrun.py"))
+    text = doc.read_text()
+    assert text.startswith("# Performance\n\nkept\n") and text.rstrip().endswith("tail") and "OLD TABLE" not in text
+    assert "| founding_mlp | mnist_score >= 4, modes >= 10 | 7 s |" in text
+    assert "`ganzoo run recipes/speedrun_founding_mlp.yaml seed=0`" in text and "no recipe yet" in text
