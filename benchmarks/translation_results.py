@@ -346,7 +346,8 @@ def main() -> int:
         "--threads", type=int, help="train.threads for each run (default: ganzoo's, the free cores)"))
     results = run_cases(CASES, args.cases, runs, "translation_result.json",
                         lambda name, recipe, overrides, what: {**run_case(name, recipe, overrides, runs, env,
-                                                                          args.threads), "what": what})
+                                                                          args.threads), "what": what},
+                        args.write_only)
     replace_section(Path(args.out), section(results))
     print(args.out)
     return 0 if all("error" not in r for r in results) else 1
