@@ -60,8 +60,9 @@ def last_logged(run_dir: Path, key: str) -> float:
 def boundary_check(run_dir: Path) -> str:
     from discriminator_check import probe
 
-    found = probe(str(run_dir))
-    return f"D(G(z)) {found['d_fake']:.3f}, D(x) {found['d_real']:.3f} (eval mode, end)"
+    found = probe(str(run_dir), aim=200)
+    return (f"D(G(z)) {found['d_fake']:.3f}, D(x) {found['d_real']:.3f} at the end (eval mode); after 200 more G "
+            f"updates against that D held fixed, D(G(z)) {found['aim_after']:.3f}: where G's loss aims")
 
 
 def gradient_check(key: str, what: str):
