@@ -45,7 +45,7 @@ CASES = [
     ("ralsgan", "relativistic_mnist.yaml", ["loss.params.variant=ralsgan"], "RaLSGAN: the same, least squares"),
     ("lsgan-mlp", "relativistic_mnist.yaml", ["loss.name=lsgan"], "the plain least-squares loss RaLSGAN changes"),
     ("top-k", "topk_mnist.yaml", [], "top-k training of vanilla-bce: G learns from its best fakes"),
-    ("dragan", "dragan_mnist.yaml", [], "DRAGAN: gradient penalty around perturbed real images (D without dropout)"),
+    ("dragan", "dragan_mnist.yaml", [], "DRAGAN: gradient penalty around perturbed real images (vanilla_mnist's networks, dropout in D)"),
     ("no-dragan", "dragan_mnist.yaml", ["loss.name=bce"], "the same networks with bce alone, no penalty"),
     ("wgan-div", "wgan_div_mnist.yaml", [], "WGAN-div: the W-div penalty, k = 2, p = 6"),
     ("wgan-gp-mlp", "wgan_div_mnist.yaml", ["loss.name=wgan-gp"], "the same critic with WGAN-GP's penalty instead"),
