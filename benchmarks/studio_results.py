@@ -20,6 +20,14 @@ is scored by `ganzoo eval -n N` (train_and_score of benchmarks/results.py), for 
   computed yet;
 - bcr / cr / no-cr: bcr_mnist on 2,000 digits as written, with CR only (reals), and without;
 - logan / logan-off: logan_mnist, and the same with the plain gan algorithm;
+- reacgan: reacgan_mnist, BigGAN with ReACGAN's D2D-CE (Kang et al. 2021) instead of projection,
+  beside contragan (2C) and biggan (projection), the same `--label k` check;
+- stylegan2 / stylegan2-no-pl / stylegan2-no-mixing: stylegan2_mnist (32x32: MNIST padded by 2
+  pixels) as written, without path-length regularisation, without style mixing. The MNIST
+  classifier takes 28x28 images, so `ganzoo eval` does not score these runs: their FID is that
+  of the centre 28x28 crop of N samples (the classifier's features, against the 10,000 test
+  digits, as the MH-GAN check computes it); the style-mixing grid of seed 0
+  (benchmarks/style_mixing.py) is drawn to docs/images/studio_style_mixing.png;
 - MH-GAN: for the runs of `sagan` and `cgan` (seed 0 and 1), the FID (the classifier's features,
   against the 10,000 test digits) of N plain samples and of N `ganzoo sample --mh 20` samples of
   the same generator;
@@ -49,6 +57,8 @@ BEGIN, END = "<!-- studio-results:begin -->", "<!-- studio-results:end -->"
 SEEDS = (0, 1)
 SCORES = ("fid", "mnist_score", "precision", "recall")
 PICTURE = ROOT / "docs" / "images" / "studio_attention.png"
+MIXING_PICTURE = ROOT / "docs" / "images" / "studio_style_mixing.png"
+PADDED = 2  # stylegan2_mnist's dataset.params.pad: cropped off before the classifier sees the samples
 NO_LECAM, NO_ADA = "loss.name=hinge", "callbacks=[]"
 PLAIN_D = ["discriminator.name=dcgan", "discriminator.params.base_channels=32"]
 
@@ -71,6 +81,11 @@ CASES = [
     ("no-cr", "bcr_mnist.yaml", ["loss.name=hinge"], "the same without consistency regularisation"),
     ("logan", "logan_mnist.yaml", [], "LOGAN's latent step before each update"),
     ("logan-off", "logan_mnist.yaml", ["algorithm.name=gan"], "the same with the plain gan algorithm"),
+    ("reacgan", "reacgan_mnist.yaml", [], "BigGAN with D2D-CE (ReACGAN) instead of projection"),
+    ("stylegan2", "stylegan2_mnist.yaml", [], "StyleGAN2 at 32x32: lazy R1, path length, style mixing, EMA"),
+    ("stylegan2-no-pl", "stylegan2_mnist.yaml", ["algorithm.params.pl_weight=0"],
+     "the same without path-length regularisation"),
+    ("stylegan2-no-mixing", "stylegan2_mnist.yaml", ["generator.params.mixing=0"], "the same without style mixing"),
     ("diffaugment", "diffaugment_mnist.yaml", [], "diffaugment_mnist as written"),
     ("no-augment", "diffaugment_mnist.yaml", PLAIN_D, "the same D without the wrapper"),
     ("da-translation", "diffaugment_mnist.yaml", ["discriminator.params.policy=[translation]"],
@@ -118,17 +133,43 @@ MH_K = 20
 
 
 @torch.no_grad()
+def test_set_fid(env: dict):
+    """A function: uint8 digits (N, 1, 28, 28) -> their FID against the MNIST test set (the classifier's features)."""
+    from ganzoo.eval.classifier import embed_images, shipped_classifier
+    from ganzoo.eval.mnist_data import read_mnist
+    from ganzoo_metrics.maths import frechet_distance
+
+    classifier = shipped_classifier("cpu")
+    real = embed_images(classifier, read_mnist(env["GANZOO_DATA"], "test")[0]).features
+    return lambda images: frechet_distance(embed_images(classifier, images).features, real)
+
+
+@torch.no_grad()
+def cropped_fid(run_dir: Path, seed: int, n: int, env: dict) -> float:
+    """FID of the centre 28x28 crop of ``n`` samples of a run on MNIST padded by ``PADDED`` pixels."""
+    import ganzoo
+
+    images = ganzoo.load(run_dir).sample(n, seed)
+    return test_set_fid(env)(images[:, :, PADDED:-PADDED, PADDED:-PADDED].contiguous())
+
+
+def draw_style_mixing(run_dir: Path) -> None:
+    import ganzoo
+    from attention_maps import save_png
+    from style_mixing import mixing_grid
+
+    picture = mixing_grid(ganzoo.load(run_dir).generator, 4, 6, 3, 0)
+    save_png(picture.expand(3, -1, -1).contiguous(), MIXING_PICTURE)
+
+
+@torch.no_grad()
 def mh_check(run_dir: Path, seed: int, n: int, env: dict) -> dict:
     """FID of ``n`` plain samples and of ``n`` samples by ``--mh MH_K``, against the MNIST test set."""
     import numpy as np
 
-    from ganzoo.eval.classifier import embed_images, shipped_classifier
-    from ganzoo.eval.mnist_data import read_mnist
-    from ganzoo_metrics.maths import frechet_distance
     from results import ganzoo, last_line
 
-    classifier = shipped_classifier("cpu")
-    real = embed_images(classifier, read_mnist(env["GANZOO_DATA"], "test")[0]).features
+    fid = test_set_fid(env)
     scores = {}
     for name, extra in (("plain", []), ("mh", ["--mh", str(MH_K)])):
         out = run_dir / f"samples-{name}.npz"
@@ -136,8 +177,7 @@ def mh_check(run_dir: Path, seed: int, n: int, env: dict) -> dict:
                       "--out", str(out), env=env)
         if done.returncode != 0:
             return {"error": last_line(done.stderr)}
-        images = torch.from_numpy(np.load(out)["images"]).view(-1, 1, 28, 28)
-        scores[name] = frechet_distance(embed_images(classifier, images).features, real)
+        scores[name] = fid(torch.from_numpy(np.load(out)["images"]).view(-1, 1, 28, 28))
     return scores
 
 
@@ -181,11 +221,21 @@ def section(results: list[dict], n: int) -> str:
         lines += ["", f"MH-GAN (`ganzoo sample --mh {MH_K}`), FID of the same generator's samples without and with:", "",
                   "| run | FID, plain | FID, --mh |", "| --- | --- | --- |"]
         lines += [f"| `{r['recipe']}` | {cell(r['mh']['plain'])} | {cell(r['mh']['mh'])} |" for r in mh]
+    cropped = [r for r in results if "cropped_fid" in r]
+    if cropped:
+        lines += ["", "StyleGAN2 at 32x32 (MNIST padded by 2 pixels), which `ganzoo eval`'s 28x28 classifier does not "
+                  f"take: FID of the centre 28x28 crop of {n} samples, against the 10,000 test digits:", "",
+                  "| run | FID (centre crop) | wall time |", "| --- | --- | --- |"]
+        lines += [f"| `{r['recipe']}` | {cell(r['cropped_fid'])} | {r['wall_s']:.0f} s |" for r in cropped]
     lines += ["", "Wall time is training only.", ""]
     if PICTURE.is_file():
         lines += ["Where the generator's self-attention looks (`sagan`, seed 0; each row a sample, then three query "
                   "positions, green, and in red the positions they draw more than the uniform share from):", "",
                   f"![attention maps](images/{PICTURE.name})", ""]
+    if MIXING_PICTURE.is_file():
+        lines += ["StyleGAN2's style mixing (`stylegan2`, seed 0): the top row and the left column are samples; inside, "
+                  "each image takes its coarse styles (the 4x4 and 8x8 layers) from its row's latent and its fine "
+                  "styles from its column's:", "", f"![style mixing](images/{MIXING_PICTURE.name})", ""]
     lines.append(END)
     return "\n".join(lines) + "\n"
 
@@ -207,12 +257,18 @@ def main() -> int:
                 draw_attention(runs / name)
             if name.rsplit("-s", 1)[0] in ("sagan", "cgan"):
                 result["mh"] = mh_check(runs / name, seed, args.n, env)
+            if recipe == "stylegan2_mnist.yaml":
+                result["cropped_fid"] = cropped_fid(runs / name, seed, args.n, env)
+                if result.get("error", "").startswith("not evaluated"):  # by ganzoo eval's 28x28 classifier
+                    del result["error"]
+                if name == "stylegan2-s0":
+                    draw_style_mixing(runs / name)
         return result
 
     results = run_cases(seeded_cases(), chosen, runs, "studio_result.json", run_one, args.write_only)
     replace_section(Path(args.out), section(results, args.n))
     print(args.out)
-    return 0 if all("eval" in r for r in results) else 1
+    return 0 if all("eval" in r or "cropped_fid" in r for r in results) else 1
 
 
 if __name__ == "__main__":

@@ -99,7 +99,8 @@ def run_case(name: str, recipe: str, overrides: list[str], runs: Path, env: dict
 def interpolation(run_dir: Path, data: str, n: int = 10000) -> dict:
     """ESRGAN's network interpolation: the newest checkpoint's generator at each of ``ALPHAS``
     (alpha x the PSNR-stage model + (1 - alpha) x the GAN model), scored as `ganzoo eval` scores."""
-    from ganzoo.eval.translation_eval import TranslationEvaluator, load_translators, run_directions
+    from ganzoo.eval.evaluation import Evaluator
+    from ganzoo.eval.translation_eval import load_translators, run_directions
     from ganzoo.plugins.registry import load_registry
     from ganzoo.training import checkpoint
     from ganzoo.training.data_record import load_recorded_data
@@ -108,13 +109,13 @@ def interpolation(run_dir: Path, data: str, n: int = 10000) -> dict:
     registry = load_registry()
     state = checkpoint.load_checkpoint(run_dir)
     generator = load_translators(state, registry, "cpu")[0]["a2b"]
-    loaded = load_recorded_data(registry, checkpoint.recipe_of(state, registry, [f"dataset.params.root={data}"]))
-    evaluator = TranslationEvaluator(registry, loaded, run_directions(state))
+    recipe = checkpoint.recipe_of(state, registry, [f"dataset.params.root={data}"])
+    evaluator = Evaluator(registry, recipe, load_recorded_data(registry, recipe), directions=run_directions(state))
     scores = {}
     for alpha in ALPHAS:
         generator.load_state_dict(interpolated(state["models"]["generator"], state["algorithm"], alpha))
-        rows = evaluator.score({"a2b": generator}, n)["a2b"]
-        scores[str(alpha)] = {metric: rows[metric]["model"] for metric in ("psnr", "ssim", "accuracy", "fid")}
+        rows = evaluator.score_translators({"a2b": generator}, n)
+        scores[str(alpha)] = {metric: rows[f"a2b_{metric}"]["value"] for metric in ("psnr", "ssim", "accuracy", "fid")}
     return scores
 
 
@@ -138,7 +139,7 @@ def diversity(run_dir: Path, data: str, n: int = 1000, draws: int = DRAWS, seed:
     state = checkpoint.load_checkpoint(run_dir)
     generator = load_translators(state, registry, "cpu")[0]["a2b"]
     loaded = load_recorded_data(registry, checkpoint.recipe_of(state, registry, [f"dataset.params.root={data}"]))
-    held_out, view = loaded.held_out, (loaded.classifier_view or {}).get("b")  # MUNIT's B: the transform undone
+    held_out, view = loaded.held_out, (loaded.two_sided.classifier_view or {}).get("b")  # MUNIT's B: the transform undone
     inputs, labels = held_out.images[:n].float(), held_out.labels[:n]
     classifier, _ = load_classifier(None, "cpu")
     codes = torch.Generator().manual_seed(seed)
@@ -150,7 +151,7 @@ def diversity(run_dir: Path, data: str, n: int = 1000, draws: int = DRAWS, seed:
             outputs.append(generator(inputs) if z is None else generator(inputs, z))
     shown = 8  # the picture: input | the outputs | target, one input a row
     save_grid(torch.cat([inputs[:shown, None], torch.stack([o[:shown] for o in outputs], 1),
-                         held_out.targets[:shown, None].float()], 1).flatten(0, 1), run_dir / "diversity.png",
+                         held_out.two_sided.targets[:shown, None].float()], 1).flatten(0, 1), run_dir / "diversity.png",
               nrow=draws + 2)
     features = embed_images(classifier, to_uint8(torch.cat(outputs) if view is None else view(torch.cat(outputs))))
     accuracy = (features.probs.argmax(1) == labels.repeat(draws)).float().mean().item()
@@ -261,9 +262,9 @@ def adaptation(run_dir: Path, data: str, batch_size: int = 32, seed: int = 0) ->
         torch.nn.functional.cross_entropy(alone(images[rows]), labels[rows]).backward()
         optimizer.step()
     alone.eval()
-    return {"target_acc": read(models["classifier"], test.targets, test.target_labels),
-            "alone_target_acc": read(alone, test.targets, test.target_labels),
-            "alone_source_acc": read(alone, test.images, test.labels), "n": len(test.targets)}
+    return {"target_acc": read(models["classifier"], test.two_sided.targets, test.two_sided.target_labels),
+            "alone_target_acc": read(alone, test.two_sided.targets, test.two_sided.target_labels),
+            "alone_source_acc": read(alone, test.images, test.labels), "n": len(test.two_sided.targets)}
 
 
 def cell(value) -> str:
@@ -292,10 +293,13 @@ def section(results: list[dict]) -> str:
             lines.append(start + result["error"] + " |" * len(METRICS))
             continue
         directions = result["eval"]["directions"]
-        for direction, rows in directions.items():  # two-way models (CycleGAN): a row each way
+        for direction in directions:  # two-way models (CycleGAN): a row each way
+            rows = {key[len(direction) + 1:]: entry for key, entry in result["eval"]["metrics"].items()
+                    if entry["direction"] == direction}
             row_start = start.replace(f"`{result['recipe']}`", f"`{result['recipe']}` {direction}", 1) \
                 if len(directions) > 1 else start
-            lines.append(row_start + " | ".join(" / ".join(cell(rows[m][k]) for k in ("model", "baseline", "targets"))
+            lines.append(row_start + " | ".join(" / ".join(cell(rows[m][k]) for k in ("generated", "baseline",
+                                                                                       "real_vs_real"))
                                                 if m in rows else "" for m in METRICS) + " |")
     measured = [r for r in results if "diversity" in r]
     if measured:

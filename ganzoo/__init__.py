@@ -4,10 +4,11 @@ The public API that plugins import. ``import ganzoo`` stays light: the parts tha
 need torch are imported on first use.
 """
 
-from ganzoo.data import DataSource, DataSpec, ImageData, default_data_root, unit_range
+from ganzoo.data import DataSource, DataSpec, ImageData, Presentation, TwoSided, default_data_root, unit_range
 from ganzoo.errors import GanzooError, first_line
 from ganzoo.hookspecs import hookimpl
 from ganzoo.metrics import FeatureExtractor, Features, Metric
+from ganzoo.rows import RowSource
 
 __version__ = "0.1.0"
 
@@ -32,7 +33,8 @@ _LAZY = {
 }
 
 __all__ = sorted(["DataSource", "DataSpec", "FeatureExtractor", "Features", "GanzooError", "ImageData", "Metric",
-                  "default_data_root", "first_line", "hookimpl", "unit_range", *_LAZY])
+                  "Presentation", "RowSource", "TwoSided", "default_data_root", "first_line", "hookimpl", "unit_range",
+                  *_LAZY])
 
 
 def __getattr__(name):

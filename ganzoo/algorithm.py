@@ -57,7 +57,7 @@ class Batch:
     """One step's share of the data on the training device: ``images`` (N, C, H, W) in [-1, 1]
     (or (N, D) for data that are not pictures) and ``labels`` (N,) long, or None.
 
-    Two-sided data (``ImageData.targets``) add ``targets`` (N, C', H', W'): for paired data
+    Two-sided data (``ImageData.two_sided``) add ``targets`` (N, C', H', W'): for paired data
     the right output of each image, row by row; for unpaired data a batch of domain B drawn
     in its own order (``labels`` then label the images, domain A)."""
 
@@ -250,7 +250,7 @@ class RunInfo:
     is_main: bool = True  # the process that writes files (rank 0)
     recipe: Any = None  # the run's validated recipe (``recipe.config``: its settings, as recipe.yaml shows them)
     registry: Any = None  # the plugin registry the run was built from
-    dataset: Any = None  # the run's ``ganzoo.ImageData`` (its plot, figures, held-out examples)
+    dataset: Any = None  # the run's ``ganzoo.ImageData`` (its presentation, two sides, held-out examples)
     device: Any = None  # the training device (torch.device)
     sample_role: str = "generator"  # the generator samples come from (``Algorithm.sample_role``)
     directions: Mapping[str, str] = field(default_factory=dict)  # ``Algorithm.directions``

@@ -73,7 +73,8 @@ def load_data(registry: Registry, recipe: Recipe) -> ImageData:
 def _check_contents(data: ImageData, who) -> None:
     """A dataset that gives nothing to train on, or numbers that are not finite, says so: otherwise the
     first is blamed on the batch size and the second on the learning rates."""
-    for side, values in (("images", data.images), ("targets", data.targets)):
+    targets = data.two_sided.targets if data.two_sided is not None else None
+    for side, values in (("images", data.images), ("targets", targets)):
         if values is None:
             continue
         if len(values) == 0:

@@ -20,7 +20,7 @@ def default_data_root() -> str:
 class DataSpec:
     """What a model factory needs to know about the data: shape and classes.
 
-    Two-sided data (image translation, see ``ImageData.targets``) also give ``target_shape``,
+    Two-sided data (image translation, see ``ImageData.two_sided``) also give ``target_shape``,
     the (C, H, W) of the target side (domain B), and whether the two sides are ``paired``:
     a translation generator maps ``image_shape`` to ``target_shape`` (and a B-to-A one back).
     """
@@ -85,77 +85,102 @@ class DataSource:
     param: str = "root"
 
 
-@dataclass
-class ImageData:
-    """A whole dataset: ``images`` (N, C, H, W) uint8 in [0, 255], or float already in [-1, 1]; ``labels`` (N,) long.
+@dataclass(frozen=True)
+class TwoSided:
+    """The second side of a dataset, for image translation: ``ImageData.two_sided``.
 
-    Pictures are best handed over as uint8: 4x less memory than float32; the trainer scales each
-    batch to [-1, 1] on the training device (``unit_range``), to the same numbers as ``x / 127.5 - 1``
-    computed beforehand. Float images (and data that are not pictures) are used as they are.
-
-    Data that are not pictures (e.g. 2-D points, shape (N, 2)) may have another
-    shape if they bring ``plot``: it turns a batch of generated samples into PNG
-    bytes, which the trainer writes in place of its per-epoch image grid.
-    ``figures``, optional, gives quality figures of a batch of generated samples
-    (e.g. modes covered); the trainer shows them after every epoch. ``source``, optional,
-    names the files read (see ``DataSource``).
-
-    Two sides, for image translation: ``targets`` (M, C', H', W'), uint8 or in [-1, 1], is the second side
-    (domain B; ``images`` is domain A, the input). ``paired=True``: ``targets[i]`` is the right
-    output for ``images[i]`` (M == N; ``labels`` label both), and each batch holds aligned rows.
-    ``paired=False``: two domains, any sizes, drawn in independent orders from the seeded shuffle;
-    ``target_labels`` (M,), optional, label the B side for evaluation. ``held_out``, optional,
-    is the test split as ``ImageData`` of the same kind (same shapes and pairing): evaluation and
-    the per-epoch translation grids use it, training never does. ``known_transform``, optional,
-    is the right translation of a task that has one, ``(inputs, direction) -> outputs`` (floats
-    in [-1, 1]; direction ``a2b`` or ``b2a``): evaluation scores unpaired outputs against it.
-    ``classifier_view``, optional, maps a side (``a``, ``b``) to the function that turns its
-    pictures into what the metrics' classifier reads (a hidden transform undone, floats in
-    [-1, 1]); sides it does not name are read as they are.
+    ``targets`` (M, C', H', W'), uint8 or floats in [-1, 1] like the images (a tensor or a
+    ``RowSource``, held in memory), is domain B; ``ImageData.images`` is domain A, the input.
+    ``paired=True``: ``targets[i]`` is the right output for ``images[i]`` (M == N; the data's
+    ``labels`` label both), and each batch holds aligned rows. ``paired=False``: two domains, any
+    sizes, drawn in independent orders from the seeded shuffle; ``target_labels`` (M,), optional,
+    label the B side for evaluation. ``known_transform``, optional, is the right translation of a
+    task that has one, ``(inputs, direction) -> outputs`` (floats in [-1, 1]; direction ``a2b`` or
+    ``b2a``): evaluation scores unpaired outputs against it. ``classifier_view``, optional, maps a
+    side (``a``, ``b``) to the function that turns its pictures into what the metrics' classifier
+    reads (a hidden transform undone, floats in [-1, 1]); sides it does not name are read as they are.
     """
 
-    images: "torch.Tensor"
-    labels: Optional["torch.Tensor"] = None
-    num_classes: Optional[int] = None
-    plot: Optional[Callable[["torch.Tensor"], bytes]] = None
-    figures: Optional[Callable[["torch.Tensor"], Dict[str, float]]] = None
-    source: Optional[DataSource] = None
-    targets: Optional["torch.Tensor"] = None
+    targets: Any
     paired: bool = False
     target_labels: Optional["torch.Tensor"] = None
-    held_out: Optional["ImageData"] = None
     known_transform: Optional[Callable[["torch.Tensor", str], "torch.Tensor"]] = None
     classifier_view: Optional[Dict[str, Callable[["torch.Tensor"], "torch.Tensor"]]] = None
 
     def __post_init__(self) -> None:
-        if self.images.dim() != 4 and (self.plot is None or self.images.dim() < 2):
-            raise ValueError(f"ImageData.images must be (N, C, H, W), got shape {tuple(self.images.shape)}; "
-                             "other shapes, such as (N, 2) points, need a plot function")
-        if self.labels is not None and self.labels.shape[0] != self.images.shape[0]:
+        shape = _rows_shape(self.targets, "TwoSided.targets")
+        if len(shape) != 4:
+            raise ValueError(f"TwoSided.targets must be (M, C, H, W), got shape {tuple(shape)}")
+        if self.target_labels is not None and self.target_labels.shape[0] != shape[0]:
+            raise ValueError("TwoSided.target_labels must have one label per target")
+        wrong = sorted(set(self.classifier_view or {}) - {"a", "b"})
+        if wrong:
+            raise ValueError(f"TwoSided.classifier_view keys must be 'a' or 'b', got {', '.join(map(repr, wrong))}")
+
+    def __len__(self) -> int:
+        return len(self.targets)
+
+
+@dataclass(frozen=True)
+class Presentation:
+    """How the trainer shows data that are not pictures: ``ImageData.presentation``.
+
+    ``plot``, optional, turns a batch of generated samples into PNG bytes, which the trainer writes
+    in place of its per-epoch image grid (data of another shape than (N, C, H, W), e.g. 2-D points,
+    need one). ``figures``, optional, gives quality figures of a batch of generated samples (e.g.
+    modes covered); the trainer shows them after every epoch.
+    """
+
+    plot: Optional[Callable[["torch.Tensor"], bytes]] = None
+    figures: Optional[Callable[["torch.Tensor"], Dict[str, float]]] = None
+
+
+@dataclass
+class ImageData:
+    """A whole dataset: ``images`` (N, C, H, W) uint8 in [0, 255], or float already in [-1, 1]; ``labels`` (N,) long.
+
+    ``images`` is a tensor, or any ``ganzoo.RowSource`` (rows read by index, e.g. lazily from disk):
+    the trainer holds what fits ``data.memory_budget_gb`` on the training device and streams the rest.
+    Pictures are best handed over as uint8: 4x less memory than float32; the trainer scales each
+    batch to [-1, 1] on the training device (``unit_range``), to the same numbers as ``x / 127.5 - 1``
+    computed beforehand. Float images (and data that are not pictures) are used as they are.
+
+    ``num_classes`` goes with ``labels``. ``source``, optional, names the files read (see
+    ``DataSource``). ``held_out``, optional, is the test split as ``ImageData`` of the same kind
+    (same shapes and pairing): evaluation and the per-epoch translation grids use it, training
+    never does. ``two_sided``, optional, is the second side of translation data (``TwoSided``);
+    ``presentation``, optional, how samples that are not pictures are drawn and scored
+    (``Presentation``): data of another shape than (N, C, H, W), e.g. 2-D points (N, 2), need its ``plot``.
+    ``pictures_of``, optional, names the registered dataset whose pictures these are when the dataset
+    is another (``mnist`` for a translation task made of MNIST digits): evaluation picks the feature
+    extractor made for it.
+    """
+
+    images: Any
+    labels: Optional["torch.Tensor"] = None
+    num_classes: Optional[int] = None
+    source: Optional[DataSource] = None
+    held_out: Optional["ImageData"] = None
+    two_sided: Optional[TwoSided] = None
+    presentation: Optional[Presentation] = None
+    pictures_of: Optional[str] = None
+
+    def __post_init__(self) -> None:
+        shape = _rows_shape(self.images, "ImageData.images")
+        plotted = self.presentation is not None and self.presentation.plot is not None
+        if len(shape) != 4 and (not plotted or len(shape) < 2):
+            raise ValueError(f"ImageData.images must be (N, C, H, W), got shape {tuple(shape)}; "
+                             "other shapes, such as (N, 2) points, need a presentation with a plot function")
+        if self.labels is not None and self.labels.shape[0] != shape[0]:
             raise ValueError("ImageData.labels must have one label per image")
-        if self.targets is None:
-            if self.paired or self.target_labels is not None:
-                raise ValueError("ImageData.paired and target_labels describe targets; this data has none")
-        else:
-            self._check_targets()
+        if self.two_sided is not None:
+            if len(shape) != 4:
+                raise ValueError(f"two-sided ImageData needs images of shape (N, C, H, W), got {tuple(shape)}")
+            if self.two_sided.paired and len(self.two_sided) != shape[0]:
+                raise ValueError(f"paired ImageData needs one target per image, got {shape[0]} images "
+                                 f"and {len(self.two_sided)} targets")
         if self.held_out is not None:
             self._check_held_out(self.held_out)
-        if self.classifier_view:
-            if self.targets is None:
-                raise ValueError("ImageData.classifier_view describes two-sided data; this data has no targets")
-            wrong = sorted(set(self.classifier_view) - {"a", "b"})
-            if wrong:
-                raise ValueError(f"ImageData.classifier_view keys must be 'a' or 'b', got {', '.join(map(repr, wrong))}")
-
-    def _check_targets(self) -> None:
-        if self.images.dim() != 4 or self.targets.dim() != 4:
-            raise ValueError(f"two-sided ImageData needs images and targets of shape (N, C, H, W), got "
-                             f"{tuple(self.images.shape)} and {tuple(self.targets.shape)}")
-        if self.paired and self.targets.shape[0] != self.images.shape[0]:
-            raise ValueError(f"paired ImageData needs one target per image, got {self.images.shape[0]} images "
-                             f"and {self.targets.shape[0]} targets")
-        if self.target_labels is not None and self.target_labels.shape[0] != self.targets.shape[0]:
-            raise ValueError("ImageData.target_labels must have one label per target")
 
     def _check_held_out(self, held_out: "ImageData") -> None:
         mine, theirs = self.spec, held_out.spec
@@ -165,20 +190,31 @@ class ImageData:
                              f"against {theirs}")
 
     def __len__(self) -> int:
-        return self.images.shape[0]
+        return len(self.images)
 
     @property
     def spec(self) -> DataSpec:
-        if self.targets is None:
-            return DataSpec(tuple(self.images.shape[1:]), self.num_classes)
-        return DataSpec(tuple(self.images.shape[1:]), self.num_classes, tuple(self.targets.shape[1:]), self.paired)
+        image_shape = tuple(self.images.shape[1:])
+        if self.two_sided is None:
+            return DataSpec(image_shape, self.num_classes)
+        return DataSpec(image_shape, self.num_classes, tuple(self.two_sided.targets.shape[1:]), self.two_sided.paired)
 
     @property
     def steps_length(self) -> int:
         """The examples an epoch draws batches from: the images, or the smaller side of unpaired data."""
-        if self.targets is None or self.paired:
+        if self.two_sided is None or self.two_sided.paired:
             return len(self)
-        return min(len(self), self.targets.shape[0])
+        return min(len(self), len(self.two_sided))
+
+
+def _rows_shape(rows: Any, what: str) -> Tuple[int, ...]:
+    """The shape of a tensor or ``RowSource``; a ``ValueError`` for anything else."""
+    from ganzoo.rows import row_source
+
+    try:
+        return tuple(row_source(rows).shape)
+    except TypeError as error:
+        raise ValueError(f"{what}: {error}") from None
 
 
 def _unit_table() -> "torch.Tensor":
@@ -211,3 +247,32 @@ def unit_range(images: "torch.Tensor", out: "Optional[torch.Tensor]" = None) -> 
         return table.index_select(0, index).view(images.shape)
     torch.index_select(table, 0, index, out=out.view(-1))
     return out.view(images.shape)
+
+
+def hold_out(data: ImageData, count: int, seed: int) -> ImageData:
+    """``data`` less ``count`` images drawn with ``seed``, which become its ``held_out`` reference set (both in
+    the data's order): the image-folder and packed datasets' split. Their recipe's params record ``count`` and
+    ``seed``, so every later evaluation finds the same split. Images read from disk (a packed dataset's) stay
+    there for training; the held-out ones are read into memory."""
+    import dataclasses
+
+    import torch
+
+    total = len(data.images)
+    if count >= total:
+        raise ValueError(f"held_out ({count}) must leave images to train on: the dataset holds {total}")
+    order = torch.randperm(total, generator=torch.Generator().manual_seed(seed))
+    reference, kept = order[:count].sort().values, order[count:].sort().values
+
+    def rows(index, whole=False):
+        if hasattr(data.images, "subset"):  # packed images, read from their shards
+            picked = data.images.subset(index.numpy())
+            return picked.load() if whole else picked
+        return data.images[index]
+
+    def labels(index):
+        return None if data.labels is None else data.labels[index]
+
+    return dataclasses.replace(data, images=rows(kept), labels=labels(kept),
+                               held_out=ImageData(images=rows(reference, whole=True), labels=labels(reference),
+                                                  num_classes=data.num_classes))

@@ -183,12 +183,13 @@ def register_datasets(register):
 
     ``factory(params)`` returns a ``ganzoo.ImageData``: all images as one tensor
     of shape ``(N, C, H, W)``, uint8 (the trainer scales each batch to [-1, 1]
-    on the device) or float already in [-1, 1], with optional integer labels.
-    The trainer holds it on the training device (within ``data.memory_budget_gb``)
-    and shuffles it by index.
+    on the device) or float already in [-1, 1], with optional integer labels,
+    or as a ``ganzoo.RowSource`` that reads rows by index (e.g. lazily from disk).
+    The trainer holds it on the training device (within ``data.memory_budget_gb``,
+    else a row source is streamed) and shuffles it by index.
     Data that are not pictures (e.g. 2-D points, shape ``(N, 2)``) set
-    ``ImageData.plot`` (samples -> PNG bytes, drawn in place of the per-epoch
-    image grid) and may set ``ImageData.figures`` (samples -> quality figures,
+    ``ImageData.presentation=Presentation(plot=...)`` (samples -> PNG bytes, drawn in
+    place of the per-epoch image grid; ``figures``, optional: samples -> quality figures,
     shown after every epoch).
     Raise ``ganzoo.GanzooError`` with a one-line message when the data is missing.
     """
@@ -198,14 +199,20 @@ def register_datasets(register):
 def register_metrics(register):
     """Register evaluation metrics (``ganzoo eval``, and ``eval.every`` in a recipe).
 
+    Every run is scored through them, generators and translators alike.
     ``factory(params)`` returns a ``ganzoo.Metric``: an object whose
     ``compute(generated, real)`` returns a dict of named floats, and whose
     ``better`` maps each of those names to ``"lower"`` or ``"higher"``.
     ``generated`` and ``real`` are ``ganzoo.Features``: the activations
-    (``features``, N x D) and class probabilities (``probs``, N x K, or ``None``
-    from an extractor without classes) of the run's feature extractor
-    (``register_feature_extractors``; ganzoo's MNIST classifier for MNIST, D =
-    128, K = 10) on the generated images and on the reference set.
+    (``features``, N x D), class probabilities (``probs``, N x K, or ``None``
+    from an extractor without classes) and, where known, the classes the
+    images should show (``labels``: a translated input's) of the run's
+    feature extractor (``register_feature_extractors``; ganzoo's MNIST
+    classifier for MNIST, D = 128, K = 10) on the generated (or translated)
+    images and on the reference set. ``compute_pairs(outputs, targets)``,
+    optional, compares a translation run's outputs with their right answers
+    row by row (pictures in [0, 1]). Either returns ``{}`` for what it cannot
+    score.
     """
 
 

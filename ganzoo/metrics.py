@@ -17,24 +17,39 @@ class Features:
 
     ``features``: (N, D) float32 activations (D = 128 for the MNIST classifier, 2048 for Inception);
     ``probs``: (N, K) float32 class probabilities (K = 10 for the MNIST classifier), or ``None`` from an
-    extractor without classes. Both on the CPU.
+    extractor without classes. ``labels``: (N,) long, the class each image should show where that is
+    known (the label of the input a translator was given), else ``None``. All on the CPU.
     """
 
     features: "torch.Tensor"
     probs: Optional["torch.Tensor"] = None
+    labels: Optional["torch.Tensor"] = None
 
     def __len__(self) -> int:
         return self.features.shape[0]
 
 
 class Metric:
-    """Base class for metrics: ``compute`` returns named floats, ``better`` says which way is good."""
+    """Base class for metrics: ``compute`` returns named floats, ``better`` says which way is good.
 
-    #: name of each value ``compute`` returns -> "lower" or "higher"
+    Every run is scored through the same metrics: ``compute`` compares two sets of images in a feature
+    extractor's space (generated or translated images against the reference set); ``compute_pairs``
+    compares images with their right answers, row by row, where a run has them (a paired translation).
+    A metric implements one or both; each returns ``{}`` for what it cannot score (no class
+    probabilities, no labels, pictures too small), and the report leaves that value out.
+    """
+
+    #: name of each value ``compute`` or ``compute_pairs`` returns -> "lower" or "higher"
     better: dict[str, str] = {}
 
     def compute(self, generated: Features, real: Features) -> dict[str, float]:
-        raise NotImplementedError
+        """Values of the ``generated`` set against the ``real`` reference set, in the extractor's space."""
+        return {}
+
+    def compute_pairs(self, outputs: "torch.Tensor", targets: "torch.Tensor") -> dict[str, float]:
+        """Values of ``outputs`` against their right answers ``targets``: float pictures (N, C, H, W) in
+        [0, 1], rounded to the 256 levels a saved picture has, row ``i`` of each belonging together."""
+        return {}
 
 
 class FeatureExtractor:

@@ -37,6 +37,7 @@ from torch import nn
 
 from ganzoo.algorithm import Batch
 from ganzoo.data import DataSpec, ImageData, unit_range
+from ganzoo.rows import take, unlike_declared
 from ganzoo.errors import GanzooError, first_line
 from ganzoo.losses import LossContext
 from ganzoo.models import code_categories, discriminator_outputs, draw_latent, eval_mode, generate
@@ -332,16 +333,16 @@ def check_loss(name: str, params: Optional[Mapping[str, Any]] = None, *, data: D
 def check_dataset(name: str, params: Optional[Mapping[str, Any]] = None, *,
                   registry: Optional[Registry] = None) -> ImageData:
     """Build the dataset and check: a ``ganzoo.ImageData`` of images ``(N, C, H, W)``, uint8 or
-    finite floats in [-1, 1]; labels, when given, are integers in ``[0, num_classes)``
-    with ``num_classes`` set. Returns the data."""
+    finite floats in [-1, 1] (of a ``RowSource``: its first rows, as it declares them); labels, when
+    given, are integers in ``[0, num_classes)`` with ``num_classes`` set. Returns the data."""
     component = _component("dataset", name, registry)
     who = f"dataset '{name}' ({component.plugin})"
     data = component.factory(load_params("dataset", name, params, registry))
     if not isinstance(data, ImageData):
         raise _fail(who, f"the factory returned {type(data).__name__}, not ganzoo.ImageData")
-    images = data.images
     if len(data) == 0:
         raise _fail(who, "holds no images")
+    images = _checked_rows(data.images, who)
     if images.dtype != torch.uint8:
         if not images.is_floating_point():
             raise _fail(who, f"images must be uint8 (0 to 255) or a float tensor scaled to [-1, 1], got {images.dtype}")
@@ -355,6 +356,18 @@ def check_dataset(name: str, params: Optional[Mapping[str, Any]] = None, *,
         if data.labels.min().item() < 0 or data.labels.max().item() >= data.num_classes:
             raise _fail(who, f"labels must lie in [0, {data.num_classes})")
     return data
+
+
+def _checked_rows(images, who: str) -> torch.Tensor:
+    """A tensor's rows, or the first rows of a ``RowSource``, after checking they are what it declares."""
+    if isinstance(images, torch.Tensor):
+        return images
+    count = min(len(images), 64)
+    rows = take(images, torch.arange(count))
+    wrong = unlike_declared(images, rows, count)
+    if wrong:
+        raise _fail(who, f"its row source's rows(index) {wrong}")
+    return rows
 
 
 # ---------------------------------------------------------------- one real training step

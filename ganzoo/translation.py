@@ -13,8 +13,9 @@ from typing import Dict, Optional
 
 import torch
 
-from ganzoo.data import DataSpec, ImageData, unit_range
+from ganzoo.data import DataSpec, ImageData, TwoSided, unit_range
 from ganzoo.models import eval_mode
+from ganzoo.rows import take, whole
 
 DIRECTIONS = DataSpec.DIRECTIONS
 
@@ -31,14 +32,15 @@ class Side:
 
 def side(data: ImageData, direction: str) -> Side:
     """The inputs, labels and (paired) targets of ``direction`` in two-sided ``data``, as floats in [-1, 1]."""
-    def scaled(images):
-        return None if images is None else unit_range(images)
+    def scaled(rows):
+        return unit_range(whole(rows))
 
+    two_sided = data.two_sided
     if direction == "a2b":
-        return Side(scaled(data.images), data.labels, scaled(data.targets) if data.paired else None)
+        return Side(scaled(data.images), data.labels, scaled(two_sided.targets) if two_sided.paired else None)
     if direction == "b2a":
-        labels = data.labels if data.paired else data.target_labels
-        return Side(scaled(data.targets), labels, scaled(data.images) if data.paired else None)
+        labels = data.labels if two_sided.paired else two_sided.target_labels
+        return Side(scaled(two_sided.targets), labels, scaled(data.images) if two_sided.paired else None)
     raise ValueError(f"direction must be one of {', '.join(DIRECTIONS)}, got {direction!r}")
 
 
@@ -60,11 +62,15 @@ def shapes(spec: DataSpec, direction: str) -> tuple[tuple[int, ...], tuple[int, 
 
 def first(data: ImageData, n: int) -> ImageData:
     """The first ``n`` examples of each side (all of a smaller side), held out data left behind."""
-    def head(tensor):
-        return None if tensor is None else tensor[:n]
+    def head(rows):
+        return None if rows is None else take(rows, torch.arange(min(n, len(rows))))
 
-    return ImageData(images=data.images[:n], labels=head(data.labels), num_classes=data.num_classes,
-                     targets=head(data.targets), paired=data.paired, target_labels=head(data.target_labels))
+    two_sided = data.two_sided
+    if two_sided is not None:
+        two_sided = TwoSided(targets=head(two_sided.targets), paired=two_sided.paired,
+                             target_labels=head(two_sided.target_labels))
+    return ImageData(images=head(data.images), labels=head(data.labels), num_classes=data.num_classes,
+                     two_sided=two_sided)
 
 
 class IntoDomain(torch.nn.Module):

@@ -99,3 +99,31 @@ def assert_same_run(run_dir: Path, reference: Path) -> None:
     for key in want:
         assert torch.equal(got[key], want[key]), f"{key} differs from the uninterrupted run"
     assert logged(run_dir) == logged(reference)
+
+
+def train_reference(mnist_root: Path, run_dir: Path, **recipe):
+    """An uninterrupted run (``train``'s ``recipe`` and ``base`` keywords) on the tiny MNIST at
+    ``mnist_root``, in one intra-op thread, for module-scoped fixtures, which the function-scoped
+    ``single_thread`` does not reach; returns the trainer."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GANZOO_DATA", str(mnist_root))
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            return train(run_dir, **recipe)
+        finally:
+            torch.set_num_threads(threads)
+
+
+def score_translators(data, generators: dict, n: int, recipe: str = "pix2pix_edges_mnist") -> dict:
+    """ganzoo eval's scores of translators of ``data`` (by direction, as ``generators`` names them):
+    {direction: {metric: {value, baseline, real_vs_real, ...}}}, through the one scoring path."""
+    from conftest import ROOT
+    from ganzoo.eval.evaluation import Evaluator
+    from ganzoo.recipe import load_recipe
+
+    evaluator = Evaluator(registry(), load_recipe(ROOT / "recipes" / f"{recipe}.yaml"), data,
+                          directions={direction: "generator" for direction in generators})
+    rows = evaluator.score_translators(generators, n)
+    return {direction: {key[len(direction) + 1:]: entry for key, entry in rows.items()
+                        if entry["direction"] == direction} for direction in generators}

@@ -199,39 +199,40 @@ class Known(torch.nn.Module):
 
 @needs_real_mnist
 def test_eval_reads_both_directions_through_the_known_transform():
-    from ganzoo.eval.translation_eval import PSNR_CAP, TranslationEvaluator
+    from ganzoo_metrics.pairs import PSNR_CAP
     from ganzoo_translation.unpaired_mnist import MNISTUnpairedParams, load_mnist_unpaired, to_a, to_b
+    from runs import score_translators
 
     data = load_mnist_unpaired(MNISTUnpairedParams(root=str(SHARED_DATA), limit=100, test_limit=200))
-    evaluator = TranslationEvaluator(registry(), data, {"a2b": "generator", "b2a": "generator_b2a"})
-    right = evaluator.score({"a2b": Known(to_b), "b2a": Known(to_a)}, 100)
-    same = evaluator.score({"a2b": Known(lambda x: x), "b2a": Known(lambda x: x)}, 100)
+    right = score_translators(data, {"a2b": Known(to_b), "b2a": Known(to_a)}, 100, "cyclegan_mnist")
+    same = score_translators(data, {"a2b": Known(lambda x: x), "b2a": Known(lambda x: x)}, 100, "cyclegan_mnist")
     for direction in ("a2b", "b2a"):
         rows = right[direction]
-        assert rows["l1"]["model"] == 0 and rows["psnr"]["model"] == PSNR_CAP  # the known answer scores perfect
-        assert rows["accuracy"]["model"] == rows["accuracy"]["targets"] >= 0.97  # read after undoing the transform
-        assert same[direction]["accuracy"]["model"] == rows["accuracy"]["baseline"] < 0.5  # the identity fails
+        assert rows["l1"]["value"] == 0 and rows["psnr"]["value"] == PSNR_CAP  # the known answer scores perfect
+        assert rows["accuracy"]["value"] == rows["accuracy"]["real_vs_real"] >= 0.97  # read after undoing the transform
+        assert same[direction]["accuracy"]["value"] == rows["accuracy"]["baseline"] < 0.5  # the identity fails
 
 
 def test_the_unpaired_task_hides_a_transform_that_its_inverse_undoes(data_env):
     from ganzoo_translation.unpaired_mnist import MNISTUnpairedParams, load_mnist_unpaired
 
     data = load_mnist_unpaired(MNISTUnpairedParams(limit=64, test_limit=32))
-    assert (len(data.images), len(data.targets), len(data.held_out.images), len(data.held_out.targets)) == (32, 32, 16, 16)
-    assert not data.paired and data.target_labels is not None
+    assert (len(data.images), len(data.two_sided.targets), len(data.held_out.images),
+            len(data.held_out.two_sided.targets)) == (32, 32, 16, 16)
+    assert not data.two_sided.paired and data.two_sided.target_labels is not None
     def a(pictures):
-        return data.known_transform(pictures, "a2b")
+        return data.two_sided.known_transform(pictures, "a2b")
 
     def b(pictures):
-        return data.known_transform(pictures, "b2a")
+        return data.two_sided.known_transform(pictures, "b2a")
 
-    assert data.images.mean() < -0.5 < 0.5 < data.targets.mean()  # A: light strokes on black; B: dark on white
+    assert data.images.mean() < -0.5 < 0.5 < data.two_sided.targets.mean()  # A: light strokes on black; B: dark on white
     stroke = torch.full((1, 1, 28, 28), -1.0)
     stroke[..., 10:12, 4:24] = 1.0  # a 2-pixel light bar on black
     thick = a(stroke)
     assert (thick[..., 9:13, 3:25] == -1).all() and (thick[..., :9, :] == 1).all()  # 4 pixels, dark on white
     assert torch.equal(b(thick), stroke)  # B -> A undoes it
-    assert torch.equal(data.classifier_view["b"](data.targets), b(data.targets))
+    assert torch.equal(data.two_sided.classifier_view["b"](data.two_sided.targets), b(data.two_sided.targets))
 
 
 def test_cyclegan_refuses_paired_data_and_a_discriminator_that_wants_the_input(data_env, tmp_path):
@@ -254,7 +255,7 @@ def test_the_folder_recipe_trains_on_cyclegans_layout(tmp_path, capsys):
 
     root = write_layout(tmp_path / "horse2zebra")
     data = load_unpaired_folder(UnpairedFolderParams(path=str(root)))
-    assert data.images.shape == data.targets.shape == (8, 3, 12, 12) and data.held_out.images.shape[0] == 2
+    assert data.images.shape == data.two_sided.targets.shape == (8, 3, 12, 12) and data.held_out.images.shape[0] == 2
     trainer = start(tmp_path / "run", "cyclegan_folder",
                     [f"dataset.params.path={root}", "train.epochs=1", "train.batch_size=4", "train.device=cpu",
                      "output.grid_size=2"])

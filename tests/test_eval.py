@@ -90,7 +90,8 @@ def test_metrics_are_a_plugin_kind_that_recipes_do_not_have_to_name(capsys):
 
     assert main(["list", "--kind", "metric", "--json"]) == 0
     listed = {c["name"] for c in json.loads(capsys.readouterr().out)["components"]}
-    assert listed == {"fid", "kid", "mnist_score", "modes", "precision_recall", "density_coverage"}
+    assert listed == {"fid", "kid", "mnist_score", "modes", "precision_recall", "density_coverage",
+                      "l1", "psnr", "ssim", "accuracy"}  # the last four: translation runs' right answers and classes
     assert "metric" not in load_recipe(RECIPE).params  # the recipe names no metric and still loads
 
 
@@ -327,6 +328,10 @@ def test_a_gaussian_ring_run_is_scored_against_fresh_samples_of_the_true_mixture
     assert "mnist_score" not in metrics  # points have no classes to score
     assert metrics["fid"]["real_vs_real"] < 0.01 < metrics["fid"]["generated"]  # one epoch is far from the ring
     assert metrics["coverage"]["real_vs_real"] > metrics["coverage"]["generated"]
+    # the mixture's own figures (VEEGAN's), in the same record: fresh real points cover every mode
+    assert metrics["modes"]["metric"] == "figures" and metrics["modes"]["real_vs_real"] == 8 == metrics["modes_total"][
+        "generated"]
+    assert metrics["high_quality"]["real_vs_real"] > 0.9
 
 
 def fashion_source(source):
@@ -360,3 +365,37 @@ def test_a_packed_run_is_scored_against_a_reference_folder(tmp_path, capsys, mon
     assert main(["eval", str(run_dir), "-n", "16", "--json", "--device", "cpu", "--reference", str(other)]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["dataset"] == "packed" and report["test_images"] == 10 and report["features"] == "pixels"
+
+
+def test_a_packed_run_is_scored_against_its_seeded_held_out_split_which_training_never_reads(tmp_path, capsys,
+                                                                                             monkeypatch):
+    import torch
+
+    from packed_data import TRAIN, pack, write_folder
+    from ganzoo_zoo.packed import PackedParams, load_packed
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))  # no Inception weights: the plugin's is picked
+    registry = registry_with_extractor(Pixels, side=1)
+    monkeypatch.setattr("ganzoo.eval.evaluation.load_registry", lambda: registry)
+    assert pack(write_folder(tmp_path / "images", per_class=16), tmp_path / "packed") == 0
+    whole = load_packed(PackedParams(path=str(tmp_path / "packed")))
+    data = load_packed(PackedParams(path=str(tmp_path / "packed"), held_out=8, held_out_seed=3))
+    again = load_packed(PackedParams(path=str(tmp_path / "packed"), held_out=8, held_out_seed=3))
+    assert len(data.images) == 24 and len(data.held_out.images) == 8
+    assert torch.equal(data.held_out.images, again.held_out.images)  # the seed draws the same split
+    assert type(data.images).__name__ == "PackedImages"  # training still reads its rows from the shards
+    rows = {bytes(image.numpy()) for image in whole.images.load()}
+    trained, held = ({bytes(image.numpy()) for image in part} for part in (data.images.load(), data.held_out.images))
+    assert trained | held == rows and not trained & held
+    assert [int(label) for label in data.labels] + [int(label) for label in data.held_out.labels] != [] and \
+        sorted(data.labels.tolist() + data.held_out.labels.tolist()) == sorted(whole.labels.tolist())
+
+    run_dir = tmp_path / "run"
+    assert main(["run", str(RECIPE), *TRAIN, f"dataset.params={{path: {tmp_path / 'packed'}, held_out: 8}}",
+                 "train.epochs=1", "data.memory_budget_gb=0", "--out", str(run_dir), "--quiet"]) == 0  # streamed
+    capsys.readouterr()
+    assert "held_out: 8" in (run_dir / "recipe.yaml").read_text()  # the split is recorded in the run
+    assert main(["eval", str(run_dir), "-n", "16", "--json", "--device", "cpu"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["dataset"] == "packed" and report["test_images"] == 8 and report["features"] == "pixels"
+    assert report["reference"] == "held out by the dataset" and "fid" in report["metrics"]

@@ -33,7 +33,7 @@ def test_list_shows_the_example_components(site):
     assert result.returncode == 0, result.stderr
     listing = json.loads(result.stdout)
     found = {(c["kind"], c["name"]): c["plugin"]["distribution"] for c in listing["components"]}
-    assert found[("loss", "rahinge")] == found[("dataset", "shapes")] == "ganzoo-shapes"
+    assert found[("loss", "rahinge")] == found[("dataset", "shapes")] == found[("metric", "mean_gap")] == "ganzoo-shapes"
     assert found[("loss", "bce")] == "ganzoo"
     assert [f["distribution"] for f in listing["failures"]] == ["ganzoo-brokenplug"]
 
@@ -61,10 +61,37 @@ def test_the_examples_own_tests_pass(site, monkeypatch):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     tests = [function for name, function in vars(module).items() if name.startswith("test_")]
-    assert len(tests) == 5
+    assert len(tests) == 6
     testing.default_registry.cache_clear()
     try:
         for test in tests:
             test()
     finally:
         testing.default_registry.cache_clear()
+
+
+def test_the_examples_metric_scores_an_mnist_run_and_a_ring_run_with_no_code_for_either(site, data_env, tmp_path,
+                                                                                       monkeypatch, capsys):
+    """ganzoo eval reports every installed metric in the space of the extractor that scores the run: the example's
+    mean_gap through the MNIST classifier for an MNIST run, through the coordinates for a 2-D ring."""
+    from conftest import QUICK, RECIPE
+    from ganzoo.cli import main
+
+    mnist, ring = tmp_path / "mnist", tmp_path / "ring"
+    assert main(["run", str(RECIPE), *QUICK, "train.epochs=1", "train.device=cpu", "--out", str(mnist), "--quiet"]) == 0
+    assert main(["run", str(ROOT / "recipes" / "gaussians_ring.yaml"), "dataset.params.samples=1000",
+                 "dataset.params.reference_samples=300", "train.epochs=1", "train.batch_size=100", "train.log_every=5",
+                 "train.device=cpu", "--out", str(ring), "--quiet"]) == 0
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.syspath_prepend(str(EXAMPLE / "src"))
+    monkeypatch.setenv("GANZOO_PLUGINS", "shapes")
+    capsys.readouterr()
+    reports = {}
+    for run_dir in (mnist, ring):
+        assert main(["eval", str(run_dir), "-n", "200", "--json", "--device", "cpu"]) == 0
+        reports[run_dir.name] = json.loads(capsys.readouterr().out)
+    assert (reports["mnist"]["features"], reports["ring"]["features"]) == ("mnist-classifier", "points")
+    for report in reports.values():
+        gap = report["metrics"]["mean_gap"]
+        assert gap["metric"] == "mean_gap" and gap["better"] == "lower"
+        assert 0 <= gap["real_vs_real"] < gap["generated"]  # one epoch of training is further off than real images

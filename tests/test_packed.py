@@ -66,7 +66,7 @@ def test_streamed_shards_stop_mid_epoch_and_resume_to_the_in_memory_run(packed, 
     overrides = [f"dataset.params.path={packed}", f"train.epochs={EPOCHS}", *STREAMED]
     stopped = train(run_dir, overrides, stop_at=6, base=TRAIN)  # step 6: mid-way through epoch 2
     assert isinstance(stopped, TrainingInterrupted) and stopped.step == 6
-    assert not [t for t in threading.enumerate() if t.name == "ganzoo-packed-reader"]  # the reader ended with it
+    assert not [t for t in threading.enumerate() if t.name == "ganzoo-row-reader"]  # the reader ended with it
     resumed = train(run_dir, resume=True, base=TRAIN)
     assert resumed.feed.streamed
     assert_same_run(run_dir, in_memory)

@@ -19,7 +19,7 @@ from ganzoo_zoo.attention import SelfAttention
 from ganzoo_zoo.dcgan import (DCGANDiscriminatorParams, DCGANGeneratorParams, make_dcgan_discriminator,
                               make_dcgan_generator)
 from runs import single_thread  # noqa: F401 (autouse fixture)
-from runs import assert_same_run, train
+from runs import assert_same_run, train, train_reference
 
 COMBINED = ROOT / "recipes" / "sagan_ada_lecam_mnist.yaml"
 # 128 images / 32 = 4 steps an epoch, 2 epochs; logs every 3 steps so windows span epoch ends;
@@ -140,15 +140,8 @@ def test_ada_needs_an_augmenting_discriminator(data_env, tmp_path, capsys):
 # ---------------------------------------------------------------- the combined recipe
 @pytest.fixture(scope="module")
 def combined_reference(mnist_root, tmp_path_factory):
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("GANZOO_DATA", str(mnist_root))
-        run_dir = tmp_path_factory.mktemp("studio") / "run"
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            assert train(run_dir, recipe=COMBINED, base=TINY).step == STEPS
-        finally:
-            torch.set_num_threads(threads)
+    run_dir = tmp_path_factory.mktemp("studio") / "run"
+    assert train_reference(mnist_root, run_dir, recipe=COMBINED, base=TINY).step == STEPS
     return run_dir
 
 
@@ -378,3 +371,43 @@ def test_contragan_trains_its_2c_heads_and_names_a_discriminator_without_them(da
                      str(tmp_path / "bad")])
     assert code == 2
     assert "gives no 'embedding' for the contrastive loss" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- D2D-CE
+def test_d2d_ce_pulls_to_the_proxy_within_its_margin_and_pushes_only_other_classes_beyond_theirs():
+    from ganzoo_studio.contrastive import data_to_data_cross_entropy
+
+    l = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0], [0.6, 0.8]])  # images 0, 2: class 0; 1, 3: class 1
+    e = torch.tensor([[1.0, 0.0], [1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])  # proxies of the labels
+    labels = torch.tensor([0, 1, 0, 1])
+    t, m_p, m_n = 0.5, 0.98, 0.02
+
+    def by_hand(i):
+        positive = min(float(l[i] @ e[i]) - m_p, 0.0) / t
+        negatives = [max(float(l[i] @ l[k]) - m_n, 0.0) / t for k in range(4) if labels[k] != labels[i]]
+        return -math.log(math.exp(positive) / (math.exp(positive) + sum(math.exp(n) for n in negatives)))
+
+    want = sum(by_hand(i) for i in range(4)) / 4
+    assert data_to_data_cross_entropy(l * 2, e * 3, labels, t, m_p, m_n).item() == pytest.approx(want, rel=1e-5)
+    # image 0 is as near its proxy as the margin asks: nearer does not lower its loss; image 2 (same class) is no negative
+    assert by_hand(0) == pytest.approx(math.log(1 + math.exp(0.0) + math.exp((0.6 - m_n) / t)))
+    def loss_at(cosine):  # image 0 at that cosine to its proxy; image 1 (class 1) at or below m_n to it
+        first = torch.tensor([cosine, math.sqrt(1 - cosine ** 2)])
+        return data_to_data_cross_entropy(torch.stack([first, torch.tensor([0.0, -1.0])]), e[:2], labels[:2], t,
+                                          m_p, m_n).item()
+
+    assert loss_at(0.985) == pytest.approx(loss_at(1.0), rel=1e-6) and loss_at(1.0) < loss_at(0.9)
+
+
+def test_reacgan_trains_with_d2d_ce_picked_by_the_recipe(data_env, tmp_path):
+    from ganzoo.training import checkpoint as checkpoints
+
+    recipe = ROOT / "recipes" / "reacgan_mnist.yaml"
+    tiny = [*QUICK, "train.batch_size=32", "dataset.params.limit=64", "train.device=cpu", "train.epochs=1",
+            "output.grid_size=4", "generator.params.latent_dim=6", "generator.params.base_channels=2",
+            "discriminator.params.base_channels=2", "discriminator.params.embed_dim=4"]
+    reacgan = train(tmp_path / "reacgan", recipe=recipe, base=tiny)
+    contragan = train(tmp_path / "contragan", recipe=recipe, base=[*tiny, "loss.params.criterion=2c"])
+    assert reacgan.step == contragan.step == 2
+    D1, D2 = (checkpoints.load_checkpoint(tmp_path / name)["models"]["discriminator"] for name in ("reacgan", "contragan"))
+    assert any(not torch.equal(D1[key], D2[key]) for key in D1)  # the same run but for the conditioning loss

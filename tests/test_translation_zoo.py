@@ -56,6 +56,34 @@ def test_trains_both_ways_and_resumes_exactly(name, runs, data_env, tmp_path):
     assert_same_run(tmp_path / "run", runs[name])
 
 
+@pytest.mark.parametrize("name", list(TINY))
+def test_ganzoo_eval_scores_both_directions_through_the_one_record(name, runs, data_env, capsys):
+    import json
+
+    assert cli.main(["eval", str(runs[name]), "--json", "--device", "cpu"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["kind"] == "translation" and report["features"] == "mnist-classifier"
+    for direction in ("a2b", "b2a"):  # the known transform's right answers, the classifier's classes and FID
+        for metric in ("l1", "psnr", "ssim", "accuracy", "fid", "kid", "precision"):
+            entry = report["metrics"][f"{direction}_{metric}"]
+            assert entry["direction"] == direction and entry["better"] in ("lower", "higher")
+            assert all(isinstance(entry[column], float) for column in ("generated", "real_vs_real", "baseline"))
+    # 4 held-out pictures a domain: too few for density's k=5 manifolds, which is said, not a failed evaluation
+    assert "need more than 5 images" in report["skipped"]["density_coverage"]
+    assert not any(key.endswith(("_density", "_coverage")) for key in report["metrics"])
+
+
+def test_evaluation_during_training_logs_what_ganzoo_eval_gives_for_the_same_checkpoint(data_env, tmp_path, capsys):
+    import json
+
+    run("discogan", tmp_path / "run", ["eval.every=2", "eval.n=10"])
+    during = [row["eval"] for row in logged(tmp_path / "run") if "eval" in row]
+    assert len(during) == 1  # after the last epoch
+    assert cli.main(["eval", str(tmp_path / "run"), "-n", "10", "--json", "--device", "cpu"]) == 0
+    after = json.loads(capsys.readouterr().out)["metrics"]
+    assert during[0] == {key: entry["generated"] for key, entry in after.items()}
+
+
 def test_dualgans_generators_step_every_d_steps_th_step_only(runs):
     logged_steps = [(row["step"], row.get("g_loss")) for row in logged(runs["dualgan"])]
     with_g = [step for step, g_loss in logged_steps if g_loss is not None]
@@ -118,12 +146,12 @@ def test_the_inpainting_task_masks_the_centre_with_the_training_mean(data_env):
     from ganzoo_translation_zoo.inpainting import MNISTInpaintParams, load_mnist_inpaint
 
     data = load_mnist_inpaint(MNISTInpaintParams(limit=32, test_limit=8, mask_size=10))
-    assert data.paired and data.held_out.images.shape == (8, 1, 28, 28)
+    assert data.two_sided.paired and data.held_out.images.shape == (8, 1, 28, 28)
     for side in (data, data.held_out):
         outside = torch.ones(28, 28, dtype=torch.bool)
         outside[9:19, 9:19] = False
-        assert torch.equal(side.images[..., outside], side.targets[..., outside])
-        mean = data.targets.mean(0)  # the training digits' mean, for the held-out digits too
+        assert torch.equal(side.images[..., outside], side.two_sided.targets[..., outside])
+        mean = data.two_sided.targets.mean(0)  # the training digits' mean, for the held-out digits too
         assert torch.equal(side.images[..., 9:19, 9:19], mean[..., 9:19, 9:19].expand(len(side.images), -1, -1, -1))
 
 
@@ -233,10 +261,10 @@ def test_the_inpainting_folder_holds_out_its_last_tenth_and_masks_with_the_train
     for i in range(10):
         Image.new("RGB", (20, 12), (i * 20, 40, 200)).save(tmp_path / f"{i:02d}.png")
     data = load_inpaint_folder(InpaintFolderParams(path=str(tmp_path), size=8, mask_size=4))
-    assert data.images.shape == (9, 3, 8, 8) and data.held_out.targets.shape == (1, 3, 8, 8)
-    mean = data.targets.mean(0)
+    assert data.images.shape == (9, 3, 8, 8) and data.held_out.two_sided.targets.shape == (1, 3, 8, 8)
+    mean = data.two_sided.targets.mean(0)
     assert torch.equal(data.held_out.images[0, :, 2:6, 2:6], mean[:, 2:6, 2:6])
-    assert torch.equal(data.held_out.images[0, :, :2], data.held_out.targets[0, :, :2])
+    assert torch.equal(data.held_out.images[0, :, :2], data.held_out.two_sided.targets[0, :, :2])
 
 
 @pytest.mark.parametrize("make, message", [
@@ -311,9 +339,9 @@ def test_the_domains_task_draws_each_digit_in_a_seeded_domain(data_env):
     data = load_mnist_domains(MNISTDomainsParams(limit=60, test_limit=8, target_domain="inverted"))
     again = load_mnist_domains(MNISTDomainsParams(limit=60, test_limit=8, target_domain="inverted"))
     assert data.num_classes == 6 and torch.equal(data.labels, again.labels) and torch.equal(data.images, again.images)
-    assert set(data.labels.tolist()) == set(range(6)) and data.paired
+    assert set(data.labels.tolist()) == set(range(6)) and data.two_sided.paired
     digits = read_split(__import__("pathlib").Path(data.source.root), "train", 60)[0]
-    assert torch.equal(data.targets, -digits)  # the other side: every digit in target_domain
+    assert torch.equal(data.two_sided.targets, -digits)  # the other side: every digit in target_domain
     ink = {name: (data.images[data.labels == i] > 0).float().mean().item() for i, name in enumerate(MNIST_DOMAINS)}
     assert ink["thin"] < ink["plain"] < ink["thick"] and ink["inverted"] > 0.5 > ink["outlined"]
     rotated = data.labels == MNIST_DOMAINS.index("rotated")
@@ -377,8 +405,8 @@ def test_the_domains_folder_labels_each_named_subfolder_and_holds_out_the_last_o
     data = load_domains_folder(DomainsFolderParams(path=str(root), domains=["winter", "summer"], size=8,
                                                    target_domain="summer"))
     assert data.num_classes == 2 and data.labels.tolist() == [0, 0, 1, 1] and data.held_out.labels.tolist() == [0, 1]
-    assert data.images.shape == (4, 3, 8, 8) and not data.paired
-    assert torch.equal(data.targets, data.images[[2, 3, 2, 3]])  # summer's, repeated: an epoch reads every picture
+    assert data.images.shape == (4, 3, 8, 8) and not data.two_sided.paired
+    assert torch.equal(data.two_sided.targets, data.images[[2, 3, 2, 3]])  # summer's, repeated: an epoch reads every picture
 
 
 @pytest.mark.parametrize("domains, make, message", [
@@ -417,7 +445,7 @@ def test_ccgan_keeps_its_few_labelled_whole_digits_and_resumes_exactly(data_env,
     from ganzoo_translation_zoo.inpainting import MNISTInpaintParams, load_mnist_inpaint
 
     data = load_mnist_inpaint(MNISTInpaintParams(limit=24, test_limit=8))
-    whole = data.targets.float().div(127.5).sub(1) if data.targets.dtype == torch.uint8 else data.targets
+    whole = data.two_sided.targets.float().div(127.5).sub(1) if data.two_sided.targets.dtype == torch.uint8 else data.two_sided.targets
     assert all((whole - picture).abs().flatten(1).amax(1).min() < 1e-6 for picture in kept)  # whole, not masked
     assert all(row.get("class_acc") is not None for row in logged(tmp_path / "whole"))
     from ganzoo.eval.translation_eval import load_translators
@@ -469,12 +497,12 @@ def test_the_colour_task_draws_other_digits_over_seeded_coloured_backgrounds(dat
     from ganzoo_translation_zoo.pixelda import MNISTColourParams, load_mnist_colour
 
     data, again = (load_mnist_colour(MNISTColourParams(limit=40, test_limit=8)) for _ in range(2))
-    assert data.images.shape == (20, 3, 28, 28) and data.targets.shape == (20, 3, 28, 28) and not data.paired
+    assert data.images.shape == (20, 3, 28, 28) and data.two_sided.targets.shape == (20, 3, 28, 28) and not data.two_sided.paired
     assert torch.equal(data.images[:, 0], data.images[:, 2])  # the source: grey
-    assert torch.equal(data.targets, again.targets)  # seeded
-    corners = data.targets[:, :, 0, 0]  # the background: coloured, one colour per picture
+    assert torch.equal(data.two_sided.targets, again.two_sided.targets)  # seeded
+    corners = data.two_sided.targets[:, :, 0, 0]  # the background: coloured, one colour per picture
     assert (corners.amax(1) - corners.amin(1)).mean() > 0.2 and corners.std(0).mean() > 0.2
-    assert data.target_labels is not None and data.held_out.targets.shape == (4, 3, 28, 28)
+    assert data.two_sided.target_labels is not None and data.held_out.two_sided.targets.shape == (4, 3, 28, 28)
 
 
 def test_pixelda_resumes_exactly_and_translates_at_z_0(data_env, tmp_path):

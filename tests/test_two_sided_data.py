@@ -33,9 +33,9 @@ def toy_pairs(params: ToyPairsParams) -> ganzoo.ImageData:
     b = -(torch.arange(N_A if params.paired else N_B, dtype=torch.float32) / 100)
     labels = torch.arange(N_A) % 10
     held_out = ganzoo.ImageData(images=filled(a[:8] + 0.005), labels=labels[:8], num_classes=10,
-                                targets=filled(b[:8] - 0.005, 3, 16), paired=params.paired)
-    return ganzoo.ImageData(images=filled(a), labels=labels, num_classes=10, targets=filled(b, 3, 16),
-                            paired=params.paired, held_out=held_out)
+                                two_sided=ganzoo.TwoSided(targets=filled(b[:8] - 0.005, 3, 16), paired=params.paired))
+    return ganzoo.ImageData(images=filled(a), labels=labels, num_classes=10,
+                            two_sided=ganzoo.TwoSided(targets=filled(b, 3, 16), paired=params.paired), held_out=held_out)
 
 
 @dataclass
@@ -176,15 +176,21 @@ def test_a_translation_algorithm_on_one_sided_data_gets_one_line(tmp_path, data_
 
 
 @pytest.mark.parametrize("fields, message", [
-    (dict(targets=torch.zeros(3, 1, 4, 4), paired=True), "paired ImageData needs one target per image"),
-    (dict(paired=True), "describe targets; this data has none"),
-    (dict(targets=torch.zeros(3, 4, 4)), "needs images and targets of shape"),
-    (dict(targets=torch.zeros(2, 1, 4, 4), paired=True,
-          held_out=ganzoo.ImageData(torch.zeros(1, 1, 4, 4))), "held_out must have the training data's shapes"),
+    (lambda: dict(two_sided=ganzoo.TwoSided(torch.zeros(3, 1, 4, 4), paired=True)),
+     "paired ImageData needs one target per image"),
+    (lambda: dict(two_sided=ganzoo.TwoSided(torch.zeros(3, 4, 4))), r"TwoSided.targets must be \(M, C, H, W\)"),
+    (lambda: dict(two_sided=ganzoo.TwoSided(torch.zeros(3, 1, 4, 4), target_labels=torch.zeros(2))),
+     "one label per target"),
+    (lambda: dict(two_sided=ganzoo.TwoSided(torch.zeros(3, 1, 4, 4), classifier_view={"c": None})),
+     "classifier_view keys must be 'a' or 'b'"),
+    (lambda: dict(two_sided=ganzoo.TwoSided(torch.zeros(2, 1, 4, 4), paired=True),
+                  held_out=ganzoo.ImageData(torch.zeros(1, 1, 4, 4))), "held_out must have the training data's shapes"),
+    (lambda: dict(images=torch.zeros(2, 3)), "other shapes, such as \\(N, 2\\) points, need a presentation with a plot"),
+    (lambda: dict(images=[[0.0]]), "ImageData.images: rows must be a torch.Tensor or a ganzoo.RowSource"),
 ])
 def test_malformed_two_sided_data_is_refused(fields, message):
     with pytest.raises(ValueError, match=message):
-        ganzoo.ImageData(images=torch.zeros(2, 1, 4, 4), **fields)
+        ganzoo.ImageData(**{"images": torch.zeros(2, 1, 4, 4), **fields()})
 
 
 def test_one_sided_specs_are_written_as_before():

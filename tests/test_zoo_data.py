@@ -61,7 +61,7 @@ def test_the_mixture_itself_covers_every_mode_with_high_quality(layout, modes):
     data = load_gaussian_mixture(GaussianMixtureParams(layout=layout, samples=5000))
     assert data.images.shape == (5000, 2) and data.num_classes == modes
     assert data.images.abs().max() < 1.0
-    figures = data.figures(data.images)
+    figures = data.presentation.figures(data.images)
     assert figures["modes"] == modes and figures["modes_total"] == modes
     # within 3 std of its centre in 2-D: 1 - exp(-9/2) = 98.9%
     assert figures["high_quality"] == pytest.approx(0.989, abs=0.01)
@@ -70,10 +70,10 @@ def test_the_mixture_itself_covers_every_mode_with_high_quality(layout, modes):
 def test_a_collapsed_generator_covers_one_mode_and_noise_covers_none():
     data = load_gaussian_mixture(GaussianMixtureParams(layout="ring", samples=4000))
     one_mode = data.images[data.labels == 3]
-    assert data.figures(one_mode) == {"modes": 1, "modes_total": 8, "high_quality": pytest.approx(0.989, abs=0.02)}
+    assert data.presentation.figures(one_mode) == {"modes": 1, "modes_total": 8, "high_quality": pytest.approx(0.989, abs=0.02)}
     uniform = torch.rand(4000, 2, generator=torch.Generator().manual_seed(0)) * 2 - 1
-    assert data.figures(uniform)["high_quality"] < 0.01
-    assert data.figures(uniform)["modes"] == 0
+    assert data.presentation.figures(uniform)["high_quality"] < 0.01
+    assert data.presentation.figures(uniform)["modes"] == 0
 
 
 def test_a_mode_with_a_few_stray_samples_is_not_covered():
@@ -84,7 +84,7 @@ def test_a_mode_with_a_few_stray_samples_is_not_covered():
 
 def test_the_mixture_is_drawn_as_a_scatter_plot():
     data = load_gaussian_mixture(GaussianMixtureParams(layout="grid", samples=500))
-    picture = Image.open(io.BytesIO(data.plot(data.images)))
+    picture = Image.open(io.BytesIO(data.presentation.plot(data.images)))
     assert picture.format == "PNG" and picture.size[0] >= 400
     pixels = np.asarray(picture.convert("RGB")).reshape(-1, 3)
     assert ((pixels == [30, 80, 200]).all(axis=1)).sum() > 500  # the sample dots

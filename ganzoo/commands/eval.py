@@ -8,7 +8,9 @@ HELP = "score a run against its dataset's held-out images, beside real vs real"
 DESCRIPTION = ("Score a run's newest checkpoint against its dataset's held-out reference set (MNIST's test set, "
                "say) with the metrics, in the feature space of the extractor that accepts its data (ganzoo's MNIST "
                "classifier for MNIST), beside the same metrics real-vs-real (a training sample of the same size "
-               "against the reference set). Writes RUN_DIR/eval.json.")
+               "against the reference set). A translation run is scored the same way, by direction, on its "
+               "held-out split: its outputs, its right answers (real vs real) and the input itself (the baseline). "
+               "Writes RUN_DIR/eval.json.")
 
 
 def add_arguments(evaluate) -> None:

@@ -68,6 +68,7 @@ def mh_sample(args, registry, generator, spec):
 
     from ganzoo.components import build_models, load_data
     from ganzoo.output.mh import calibrate, mh_images
+    from ganzoo.rows import take
     from ganzoo.output.sampling import is_image
     from ganzoo.training import checkpoint
 
@@ -87,5 +88,5 @@ def mh_sample(args, registry, generator, spec):
     count = min(args.mh_calibration, len(data.images))
     order = torch.randperm(len(data.images), generator=torch.Generator().manual_seed(args.seed))[:count]
     labels = data.labels[order] if data.labels is not None else None
-    scale, _ = calibrate(generator, discriminator, spec, data.images[order], labels, args.seed)
+    scale, _ = calibrate(generator, discriminator, spec, take(data.images, order), labels, args.seed)
     return mh_images(generator, discriminator, spec, args.n, args.mh, scale, args.seed, args.label)

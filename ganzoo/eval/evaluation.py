@@ -1,10 +1,13 @@
-"""Scoring generators with the registered metrics, beside real-vs-real references.
+"""The one scoring path: every run scored with the registered metrics, beside real-vs-real references.
 
-Every metric sees the generated images and the dataset's held-out reference set
-(``ImageData.held_out``: MNIST's and Fashion-MNIST's test sets) through a feature extractor
-(``register_feature_extractors``: the one that accepts the run's data, ganzoo's own MNIST classifier
-for MNIST, unless ``--features`` names another). The same metrics computed on a sample of the
-training images of the same size show what a perfect generator would score.
+Every metric sees the images a run makes and the dataset's held-out reference set
+(``ImageData.held_out``: MNIST's and Fashion-MNIST's test sets, an image folder's seeded split, fresh
+points of a 2-D mixture) through a feature extractor (``register_feature_extractors``: the one that
+accepts the run's data, ganzoo's own MNIST classifier for MNIST, unless ``--features`` names another).
+The same metrics computed on a sample of the training images of the same size show what a perfect
+generator would score. A translation run goes through the same metrics and records, by direction
+(``ganzoo.eval.translation_eval`` says which pictures each direction scores), with its right answers
+as real-vs-real and the input itself as a baseline.
 """
 
 from __future__ import annotations
@@ -21,12 +24,13 @@ from omegaconf import OmegaConf
 from ganzoo.training import checkpoint
 from ganzoo.eval.extractors import INCEPTION, MNIST_CLASSIFIER, pick_extractor
 from ganzoo.components import resolve_device
-from ganzoo.data import DataSpec, ImageData
+from ganzoo.data import DataSpec, ImageData, unit_range
 from ganzoo.errors import GanzooError
 from ganzoo.output.files import write_text_atomic
 from ganzoo.metrics import BETTER, Features
 from ganzoo.models import eval_mode
 from ganzoo.recipe import MIN_EVAL_IMAGES, Recipe, type_params
+from ganzoo.rows import take, whole
 from ganzoo.plugins.registry import Registry, load_registry
 from ganzoo.training.run_folder import EVAL_FILE, INCEPTION_EVAL_FILE
 from ganzoo.output.sampling import load_generator, sample_images, sample_raw
@@ -56,7 +60,7 @@ def build_metrics(registry: Registry, recipe: Recipe) -> list[tuple[str, Any]]:
             metric = component.factory(params)
         except (TypeError, ValueError) as error:
             raise GanzooError(f"metric '{name}' ({component.plugin}) cannot be built: {error}") from error
-        if not callable(getattr(metric, "compute", None)):
+        if not any(callable(getattr(metric, method, None)) for method in ("compute", "compute_pairs")):
             raise GanzooError(f"metric '{name}' ({component.plugin}) has no compute method; fix the plugin")
         metrics.append((name, metric))
     return metrics
@@ -121,16 +125,66 @@ def load_run_data(registry: Registry, recipe: Recipe, data_root: Optional[str] =
         raise GanzooError(f"{error} ({where})") from error
 
 
+def run_metrics(metrics: list[tuple[str, Any]], extractor: Optional[Any], generated: Optional[Features],
+                real: Optional[Features], pairs: Optional[tuple[torch.Tensor, torch.Tensor]] = None,
+                skipped: Optional[dict[str, str]] = None) -> dict[str, dict[str, Any]]:
+    """Each metric's values of one set of images: ``generated`` against ``real`` in ``extractor``'s space
+    (``compute``; skipped when either is None) and, given, ``pairs`` (outputs, their right answers: pictures in
+    [0, 1]) row by row (``compute_pairs``): {key: {value, better, metric}}, keys renamed or dropped as the
+    extractor says. The one place every run's metrics are computed. A metric that refuses the images
+    (``ValueError``: too few for it, say) is a one-line error, or, given ``skipped``, recorded there by name
+    with its reason and left out (a translation run's held-out split may be smaller than a metric needs)."""
+    values: dict[str, dict[str, Any]] = {}
+    for name, metric in metrics:
+        result: dict[str, Any] = {}
+        try:
+            if generated is not None and real is not None and callable(getattr(metric, "compute", None)):
+                result.update(metric.compute(generated, real) or {})
+            if pairs is not None and callable(getattr(metric, "compute_pairs", None)):
+                result.update(metric.compute_pairs(*pairs) or {})
+        except ValueError as error:  # e.g. too few images for the metric
+            if skipped is None:
+                raise GanzooError(f"metric '{name}': {error}") from error
+            skipped[name] = str(error)
+            continue
+        better = getattr(metric, "better", {}) or {}
+        for reported, value in dict(result).items():
+            if extractor is not None and reported in extractor.dropped:  # meaningless in its space
+                continue
+            key = extractor.renamed.get(reported, reported) if extractor is not None else reported
+            if key in values:
+                raise GanzooError(f"metrics '{values[key]['metric']}' and '{name}' both report '{key}'; "
+                                  "choose one in eval.metrics")
+            direction = better.get(reported)
+            values[key] = {"value": float(value), "better": direction if direction in BETTER else None,
+                           "metric": name}
+    return values
+
+
 class Evaluator:
-    """Holds the feature extractor, the test-set features and the metrics; scores uint8 images or generators.
+    """Holds the feature extractor, the reference features and the metrics; scores generators (uint8 images
+    against the reference set) or, for a run with ``directions``, translators (by direction).
 
     ``features`` names the extractor; ``None`` picks the one that accepts the run's data."""
 
     def __init__(self, registry: Registry, recipe: Recipe, data: ImageData, classifier: Optional[str] = None,
-                 device: str | torch.device = "cpu", features: Optional[str] = None, fix: str = TRAINING_FIX):
+                 device: str | torch.device = "cpu", features: Optional[str] = None, fix: str = TRAINING_FIX,
+                 directions: Optional[dict] = None):
         self.metrics = build_metrics(registry, recipe)
         self.dataset = recipe.config.dataset.name
         self.data = data
+        self.directions = dict(directions or {})
+        self.device = resolve_device(device)
+        if self.directions:  # translation: the reference sets are each direction's target domain
+            from ganzoo.eval.translation_eval import pick_extractor_for
+
+            self.features, self.extractor = pick_extractor_for(registry, data, self.directions, self.dataset,
+                                                               features, classifier)
+            self.weights, self.weights_sha256 = (self.extractor.load(self.device) if self.extractor is not None
+                                                 else (None, None))
+            self.pictures, self.real = True, None
+            self.skipped: dict[str, str] = {}  # metric -> why the held-out split could not give it
+            return
         if data.held_out is None:
             raise GanzooError(f"dataset '{self.dataset}' holds no reference set out (its ImageData.held_out) to "
                               "score generated images against; give `ganzoo eval --reference FOLDER` (images "
@@ -138,35 +192,31 @@ class Evaluator:
                               "(image-folder: dataset.params.held_out=N)")
         self.image_shape = tuple(data.held_out.images.shape[1:])
         self.pictures = len(self.image_shape) == 3  # else points, say: scored as they are
-        self.reference_images = self.as_input(data.held_out.images)
+        self.reference_images = self.as_input(whole(data.held_out.images))
         self.features, self.extractor = check_scorable(registry, recipe, fix, self.image_shape, features, classifier)
-        self.device = resolve_device(device)
         self.weights, self.weights_sha256 = self.extractor.load(self.device)
         self.real = self.extractor.embed(self.reference_images)
 
     def score(self, images: torch.Tensor) -> dict[str, dict[str, Any]]:
-        """Each metric value of uint8 images (N, C, H, W) against the reference set: {name: {value, better, metric}}."""
-        return self.score_features(self.extractor.embed(images))
+        """Each metric value of uint8 images (N, C, H, W) against the reference set: {name: {value, better, metric}},
+        and the data's own ``figures`` of them (a 2-D mixture's modes covered, say) under the name ``figures``."""
+        values = self.score_features(self.extractor.embed(images))
+        figures = self.data.presentation.figures if self.data.presentation is not None else None
+        if figures is not None:
+            samples = unit_range(images) if images.dtype == torch.uint8 else images
+            for key, value in figures(samples).items():
+                values.setdefault(key, {"value": float(value), "better": None, "metric": "figures"})
+        return values
 
     def score_features(self, generated: Features) -> dict[str, dict[str, Any]]:
-        values: dict[str, dict[str, Any]] = {}
-        for name, metric in self.metrics:
-            try:
-                result = metric.compute(generated, self.real)
-            except ValueError as error:  # e.g. too few images for the metric
-                raise GanzooError(f"metric '{name}': {error}") from error
-            better = getattr(metric, "better", {}) or {}
-            for reported, value in dict(result).items():
-                if reported in self.extractor.dropped:  # meaningless in this space (its classes are not digits)
-                    continue
-                key = self.extractor.renamed.get(reported, reported)
-                if key in values:
-                    raise GanzooError(f"metrics '{values[key]['metric']}' and '{name}' both report '{key}'; "
-                                      "choose one in eval.metrics")
-                direction = better.get(reported)
-                values[key] = {"value": float(value), "better": direction if direction in BETTER else None,
-                               "metric": name}
-        return values
+        return run_metrics(self.metrics, self.extractor, generated, self.real)
+
+    def score_translators(self, generators: dict, n: int) -> dict[str, dict[str, Any]]:
+        """Each metric of each direction's translator on the first ``n`` held-out examples, beside the baseline
+        and the right answers (``ganzoo.eval.translation_eval.score_translators``)."""
+        from ganzoo.eval.translation_eval import score_translators
+
+        return score_translators(self, generators, n)
 
     def score_generator(self, generator, spec: DataSpec, n: int, seed: int = 0) -> dict[str, dict[str, Any]]:
         """Score ``n`` images of ``generator`` (put in eval mode for the draw, then restored)."""
@@ -207,7 +257,7 @@ class Evaluator:
                 drawn = training[torch.randperm(len(training), generator=rng)[:per_class]]
                 try:
                     generated.append(fid.compute(self.extractor.embed(images), reference)["fid"])
-                    training_features = self.extractor.embed(self.as_input(self.data.images[drawn]))
+                    training_features = self.extractor.embed(self.as_input(take(self.data.images, drawn)))
                     real.append(fid.compute(training_features, reference)["fid"])
                 except (ValueError, RuntimeError) as error:  # too few images per class for the covariances
                     raise GanzooError(f"per-class FID of class {label}: {error}; use a larger -n") from error
@@ -231,7 +281,7 @@ class Evaluator:
                               f"the real-vs-real reference draws from; use -n {len(train_images)} or fewer")
         rng = torch.Generator().manual_seed(seed)
         index = torch.randperm(len(train_images), generator=rng)[:n]
-        return self.score(self.as_input(train_images[index]))
+        return self.score(self.as_input(take(train_images, index)))
 
 
 def as_uint8(images: torch.Tensor) -> torch.Tensor:
@@ -250,7 +300,10 @@ def evaluate_run(run_dir: str | Path, n: Optional[int] = None, seed: int = 0, da
     """``ganzoo eval``: score a run's newest checkpoint, beside real-vs-real, through the feature extractor
     ``features`` names (None: the one that accepts the run's data); write RUN_DIR/eval.json
     (eval-NAME.json for an extractor ``features`` names, eval-inception.json for Inception). ``reference``:
-    a folder of images that replaces the dataset's held-out reference set."""
+    a folder of images that replaces the dataset's held-out reference set. A translation run is scored by
+    direction on its held-out split, through the same metrics, into the same record."""
+    from ganzoo.eval.translation_eval import run_directions
+
     started = time.perf_counter()
     run_dir = Path(run_dir)
     registry = registry or load_registry()
@@ -267,49 +320,85 @@ def evaluate_run(run_dir: str | Path, n: Optional[int] = None, seed: int = 0, da
     if not run_dir.is_dir():
         raise GanzooError(f"run directory '{run_dir}' not found; give the folder `ganzoo run` printed")
     state = checkpoint.load_checkpoint(run_dir)
-    from ganzoo.eval.translation_eval import evaluate_translation_run, run_directions
-
-    if run_directions(state):  # a translation run: scored on its held-out pairs, beside a baseline
-        return evaluate_translation_run(run_dir, state, registry, n, data_root, classifier, resolve_device(device))
+    directions = run_directions(state)
     recipe = checkpoint.recipe_of(state, registry)
     n = recipe.config.eval.n if n is None else n
-    if n < MIN_EVAL_IMAGES:
-        raise GanzooError(f"-n must be at least {MIN_EVAL_IMAGES}, got {n}")
-    check_scorable(registry, recipe, EVAL_FIX, tuple(DataSpec.from_dict(state["data_spec"]).image_shape), features,
-                   classifier)
+    least = 1 if directions else MIN_EVAL_IMAGES
+    if n < least:
+        raise GanzooError(f"-n must be at least {least}, got {n}")
+    if reference is not None and directions:
+        raise GanzooError("--reference FOLDER replaces a generator's reference set; a translation run is scored "
+                          "on its own held-out split")
+    if not directions:
+        check_scorable(registry, recipe, EVAL_FIX, tuple(DataSpec.from_dict(state["data_spec"]).image_shape),
+                       features, classifier)
     target = resolve_device(device)
     data = load_run_data(registry, recipe, data_root)
     if reference is not None:
         data = with_reference(data, reference)
-    evaluator = Evaluator(registry, recipe, data, classifier, target, features, EVAL_FIX)
-    real = evaluator.reference(n, seed)  # first: it checks that n fits the train set
-    generator, spec = load_generator(run_dir, registry, str(target), state=state)
-    generated = evaluator.score_generator(generator, spec, n, seed)
-    by_class = evaluator.class_scores(generator, spec, n, seed)
+    evaluator = Evaluator(registry, recipe, data, classifier, target, features, EVAL_FIX, directions)
     report = {
         "run": str(run_dir),
         "checkpoint": state["path"],
         "step": int(state["step"]),
+        "kind": "translation" if directions else "generation",
         "n": n,
         "seed": seed,
         "dataset": evaluator.dataset,
-        "reference": str(reference) if reference is not None else "held out by the dataset",
-        "test_images": len(evaluator.real),
-        "data_root": str(evaluator.data.source.root) if evaluator.data.source else None,
+        "data_root": str(data.source.root) if data.source else None,
         "features": evaluator.features,
         "weights": evaluator.weights,
         "weights_sha256": evaluator.weights_sha256,
-        "metrics": {**{key: {"metric": entry["metric"], "generated": entry["value"],
-                             "real_vs_real": real[key]["value"], "better": entry["better"]}
-                       for key, entry in generated.items()},
-                    **{key: {"metric": entry["metric"], "generated": entry["value"],
-                             "real_vs_real": entry["real_vs_real"], "better": entry["better"]}
-                       for key, entry in by_class.items()}},
-        "seconds": round(time.perf_counter() - started, 2),
     }
+    if directions:
+        report.update(translation_report(evaluator, state, registry, n, target, run_dir))
+    else:
+        real = evaluator.reference(n, seed)  # first: it checks that n fits the train set
+        generator, spec = load_generator(run_dir, registry, str(target), state=state)
+        generated = evaluator.score_generator(generator, spec, n, seed)
+        by_class = evaluator.class_scores(generator, spec, n, seed)
+        report.update({
+            "reference": str(reference) if reference is not None else "held out by the dataset",
+            "test_images": len(evaluator.real),
+            "metrics": {**{key: {"metric": entry["metric"], "generated": entry["value"],
+                                 "real_vs_real": real[key]["value"], "better": entry["better"]}
+                           for key, entry in generated.items()},
+                        **{key: {"metric": entry["metric"], "generated": entry["value"],
+                                 "real_vs_real": entry["real_vs_real"], "better": entry["better"]}
+                           for key, entry in by_class.items()}},
+        })
+    report["seconds"] = round(time.perf_counter() - started, 2)
     report["file"] = eval_file(features if features != MNIST_CLASSIFIER else None)
     write_text_atomic(run_dir / report["file"], json.dumps(report, indent=2) + "\n")
     return report
+
+
+def translation_report(evaluator: Evaluator, state: dict, registry: Registry, n: int, device, run_dir: Path
+                       ) -> dict[str, Any]:
+    """A translation run's part of eval.json: its metrics by direction (``a2b_fid``...), each with the baseline."""
+    from ganzoo.eval.translation_eval import load_translators
+
+    data = evaluator.data
+    held = data.held_out if data.held_out is not None else data
+    two_sided, held_two_sided = data.two_sided, held.two_sided
+    if (evaluator.extractor is None and not two_sided.paired
+            and (two_sided.known_transform or held_two_sided.known_transform) is None):
+        raise GanzooError(f"ganzoo eval has nothing to score in '{run_dir}': its two domains are unpaired, have no "
+                          "known right answer, and no feature extractor accepts its pictures; look at its grids in "
+                          "samples/, or translate held-out pictures with `ganzoo translate`")
+    generators, _ = load_translators(state, registry, device)
+    rows = evaluator.score_translators(generators, n)
+    return {
+        "n": min(n, len(held)),
+        "directions": evaluator.directions,
+        "paired": bool(two_sided.paired),
+        "reference": ("held-out split" if data.held_out is not None
+                      else "training data (the dataset holds none out)"),
+        "metrics": {key: {"metric": entry["metric"], "direction": entry["direction"], "generated": entry["value"],
+                          "real_vs_real": entry["real_vs_real"], "baseline": entry["baseline"],
+                          "better": entry["better"]} for key, entry in rows.items()},
+        "skipped": dict(evaluator.skipped),  # metric -> why the held-out split could not give it
+    }
 
 
 def format_value(value: float) -> str:
@@ -324,25 +413,43 @@ def print_report(report: dict[str, Any], as_json: bool = False) -> None:
     if as_json:
         print(json.dumps(report, indent=2))
         return
-    if report.get("kind") == "translation":
-        from ganzoo.eval.translation_eval import print_translation_report
-
-        print_translation_report(report)
-        return
     from rich.console import Console
     from rich.table import Table
 
     dataset = report.get("dataset", "MNIST")
-    table = Table(title=f"{report['run']}  step {report['step']}  ({report['n']} images vs "
-                        f"{report['test_images']} held-out {dataset} images"
-                        + (f", {report['features']}'s features)" if report.get("features") != MNIST_CLASSIFIER
-                           else ")"))
-    for column, justify in (("metric", "left"), ("generated", "right"), ("real vs real", "right"), ("better", "left")):
+    translation = report.get("kind") == "translation"
+    space = f", {report['features']}'s features" if report.get("features") not in (MNIST_CLASSIFIER, None) else ""
+    if translation:
+        title = (f"{report['run']}  step {report['step']}  ({report['n']} {'pairs' if report['paired'] else 'inputs'}"
+                 f" a direction, {report['reference']}{space})")
+    else:
+        title = (f"{report['run']}  step {report['step']}  ({report['n']} images vs {report['test_images']} "
+                 f"held-out {dataset} images{space})")
+    table = Table(title=title)
+    columns = [("metric", "left"), ("generated", "right"), ("real vs real", "right")]
+    if translation:
+        columns.append(("baseline", "right"))
+    for column, justify in [*columns, ("better", "left")]:
         table.add_column(column, justify=justify)
     arrows = {"lower": "lower ↓", "higher": "higher ↑", None: ""}
+
+    def shown(value):
+        return "-" if value is None else format_value(value)
+
     for key, entry in report["metrics"].items():
-        table.add_row(key, format_value(entry["generated"]), format_value(entry["real_vs_real"]), arrows[entry["better"]])
+        cells = [shown(entry["generated"]), shown(entry["real_vs_real"])]
+        if translation:
+            cells.append(shown(entry["baseline"]))
+        table.add_row(key, *cells, arrows[entry["better"]])
     console = Console()
     console.print(table)
+    for name, why in (report.get("skipped") or {}).items():
+        console.print(f"not computed: {name} ({why})", highlight=False)
+    if translation:
+        console.print("generated: the translator's outputs; real vs real: the right answers scored alike (FID: a "
+                      "training sample of the target domain); baseline: the input scaled to the output's size "
+                      f"(bicubic; the identity at equal sizes). Written to {Path(report['run']) / report['file']}",
+                      highlight=False)
+        return
     console.print(f"real vs real: {report['n']} {dataset} training images against the held-out set. "
                   f"Written to {Path(report['run']) / report['file']}", highlight=False)

@@ -60,7 +60,7 @@ class InceptionFeatures(FeatureExtractor):
     channels = (1, 3)
     # Through Inception, the classifier's score is the Inception Score, and ImageNet's 1,008 classes are not digits.
     renamed = {"mnist_score": "inception_score"}
-    dropped = ("modes", "mode_kl")
+    dropped = ("modes", "mode_kl", "accuracy")
 
     def __init__(self, params=None):
         self.model = None

@@ -1,33 +1,31 @@
-"""Scoring translation runs on held-out data, each metric beside a trivial baseline.
+"""What a translation run's metrics see: for each direction the algorithm translates
+(``Algorithm.directions``), on the held-out split, three sets of pictures scored alike by the one
+scoring path (``ganzoo.eval.evaluation.Evaluator``), through the same metric plugins as a generator:
 
-For each direction the algorithm translates (``Algorithm.directions``), on the held-out split:
+- ``generated``: the translator's outputs;
+- ``baseline``: the input itself scaled to the output's size (bicubic: the usual baseline of
+  super-resolution; the identity when the sizes agree);
+- ``real_vs_real``: the right answers, what a perfect translator would get: the targets, for the
+  metrics that compare pictures with their right answers (``compute_pairs``) or read their classes;
+  a training sample of the target domain, for the metrics that compare sets (FID against the held-out
+  target domain), as a generator's real-vs-real is a training sample.
 
-- with paired targets (or, for unpaired data, the dataset's ``known_transform`` of the inputs):
-  L1 (mean absolute pixel error, pixels in [0, 1]), PSNR (dB, capped at
-  ``PSNR_CAP`` for identical pictures) and SSIM (torchmetrics), of the outputs against the targets;
-- on MNIST-shaped labelled data (1x28x28 outputs, 10 classes): the shipped classifier's accuracy
-  on the outputs against the inputs' labels, and FID (ganzoo's ``fid`` metric, classifier
-  features) of the outputs against the target domain's held-out pictures.
+With paired targets (or, for unpaired data, the dataset's ``known_transform`` of the inputs) each set
+is compared with the targets row by row (L1, PSNR, SSIM). Where a feature extractor accepts the
+outputs (the MNIST classifier for data that are MNIST's pictures, ``ImageData.pictures_of``), each
+set is embedded, labelled with its inputs' labels (accuracy), and compared with the target domain's
+held-out pictures (FID per direction, and every other metric). Outputs are rounded to uint8 first,
+as saved pictures are.
 
-The baseline is the input itself scaled to the output's size (bicubic: the usual baseline of
-super-resolution; the identity when the sizes agree); the ``targets`` column scores the right
-answers the same way (accuracy of the real targets, FID of training targets against held-out
-ones): what a perfect translator would get. Outputs are rounded to uint8 first, as saved pictures are.
-
-Unpaired data made by a hidden transform (``ImageData.known_transform``, e.g. mnist-unpaired)
-have right answers too: the known transform of each input stands in for paired targets (the
-``targets`` column is the known transform itself). The classifier reads each side's pictures
-through the data's ``classifier_view`` (undoing the transform), so a domain of inverted digits
-is scored as digits: the outputs, the baseline, the target domain and the FID reference alike.
+The extractor reads each side's pictures through the data's ``classifier_view`` (undoing a hidden
+transform), so a domain of inverted digits is scored as digits: the outputs, the baseline, the target
+domain and the reference alike.
 """
 
 from __future__ import annotations
 
-import json
-import math
-import time
-from pathlib import Path
-from typing import Any, Dict, Mapping, Optional
+from dataclasses import dataclass
+from typing import Any, Dict, Optional
 
 import torch
 import torch.nn.functional as F
@@ -36,14 +34,13 @@ from ganzoo import translation
 from ganzoo.components import resolve_device
 from ganzoo.data import DataSpec, ImageData
 from ganzoo.errors import GanzooError
-from ganzoo.output.files import write_text_atomic
+from ganzoo.metrics import Features
+from ganzoo.models import eval_mode
 from ganzoo.output.images import to_uint8
 from ganzoo.plugins.registry import Registry
-from ganzoo.training.run_folder import EVAL_FILE
 
-PSNR_CAP = 100.0  # dB: identical pictures score this instead of infinity (kept finite for JSON)
-SSIM_MIN_SIDE = 11  # SSIM's Gaussian window; smaller pictures get no SSIM
-BETTER = {"l1": "lower", "psnr": "higher", "ssim": "higher", "accuracy": "higher", "fid": "lower"}
+#: the sets each translation metric is computed on, as the report's columns name them
+SETS = ("generated", "baseline", "real_vs_real")
 
 
 def pixels(images: torch.Tensor) -> torch.Tensor:
@@ -62,104 +59,127 @@ def baseline(inputs: torch.Tensor, shape) -> torch.Tensor:
     return out
 
 
-def l1(a: torch.Tensor, b: torch.Tensor) -> float:
-    return (a - b).abs().mean().item()
+def other(direction: str) -> str:
+    return "b2a" if direction == "a2b" else "a2b"
 
 
-def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
-    """Peak signal-to-noise ratio over the whole set, pixels in [0, 1] (torchmetrics' default
-    reduction, without importing it: 10 log10(1 / MSE)), capped at ``PSNR_CAP``."""
-    mse = (a.double() - b.double()).pow(2).mean().item()
-    return PSNR_CAP if mse == 0 else min(PSNR_CAP, 10 * math.log10(1.0 / mse))
+@dataclass
+class DirectionImages:
+    """One direction's pictures in [0, 1]: ``sets`` (generated, baseline, right answers or None), the
+    inputs' ``labels``, the target ``domain``'s held-out pictures (the reference set), a ``training``
+    sample of that domain of the same size (None without a held-out split) and ``side`` (``a``, ``b``),
+    the side the outputs are pictures of."""
+
+    sets: Dict[str, Optional[torch.Tensor]]
+    labels: Optional[torch.Tensor]
+    domain: torch.Tensor
+    training: Optional[torch.Tensor]
+    side: str
+
+    @property
+    def targets(self) -> Optional[torch.Tensor]:
+        return self.sets["real_vs_real"]
 
 
-def ssim(a: torch.Tensor, b: torch.Tensor) -> float:
-    """Mean SSIM (Gaussian window 11, sigma 1.5), by torchmetrics: well tested, not re-written here."""
-    from torchmetrics.functional.image import structural_similarity_index_measure
-
-    return structural_similarity_index_measure(a, b, data_range=1.0).item()
-
-
-class TranslationEvaluator:
-    """Holds the held-out data, the classifier and FID; scores translators by direction."""
-
-    def __init__(self, registry: Registry, data: ImageData, directions: Mapping[str, str], device="cpu",
-                 classifier: Optional[str] = None):
-        self.device = resolve_device(device)
-        self.data = data.held_out if data.held_out is not None else data
-        self.on_held_out = data.held_out is not None
-        self.train = data
-        self.known_transform = data.known_transform or self.data.known_transform
-        self.directions = dict(directions)
-        self.spec = data.spec
-        self.model = self.fid = None
-        self.classifier_sha256 = None
-        if self.spec.num_classes == 10 and all(shape[1] == (1, 28, 28) for shape in
-                                               (translation.shapes(self.spec, d) for d in self.directions)):
-            from ganzoo.eval.classifier import load_classifier
-            from ganzoo.recipe import type_params
-
-            self.model, self.classifier_sha256 = load_classifier(classifier, self.device)
-            component = registry.get("metric", "fid")
-            self.fid = component.factory(type_params(component, {}, "eval.metrics.fid", registry=registry))
-
-    def features(self, images01: torch.Tensor, side: Optional[str] = None):
-        """Classifier features of pictures in [0, 1]; of ``side``'s pictures (``a``, ``b``) as the data's
-        ``classifier_view`` shows them to the classifier (a hidden transform undone), when it names it."""
-        from ganzoo.eval.classifier import embed_images
-
-        view = (self.train.classifier_view or {}).get(side)
-        if view is not None:
-            images01 = pixels(view(images01 * 2 - 1))
-        return embed_images(self.model, (images01 * 255).round().to(torch.uint8))
-
-    def score(self, generators: Mapping[str, torch.nn.Module], n: int) -> Dict[str, Dict[str, Dict[str, Any]]]:
-        """{direction: {metric: {model, baseline, targets, better}}} on the first ``n`` held-out examples."""
-        return {direction: self.score_direction(direction, generators[direction], n) for direction in self.directions}
-
-    def score_direction(self, direction: str, generator: torch.nn.Module, n: int) -> Dict[str, Dict[str, Any]]:
-        side = translation.side(self.data, direction)
-        inputs = side.inputs[:n]
-        if side.targets is None and self.known_transform is not None:  # unpaired, but the right answer is known
-            side = translation.Side(side.inputs, side.labels, self.known_transform(side.inputs[:n], direction))
-        _, out_shape = translation.shapes(self.spec, direction)
-        outputs = pixels(translation.translate(generator, inputs.to(self.device)).cpu())
-        trivial = pixels(baseline(inputs, out_shape))
-        rows: Dict[str, Dict[str, Any]] = {}
-
-        def row(name, model, base, ideal):
-            rows[name] = {"model": model, "baseline": base, "targets": ideal, "better": BETTER[name]}
-
-        targets = pixels(side.targets[:n]) if side.targets is not None else None
-        out_side = "b" if direction == "a2b" else "a"  # the side the outputs are pictures of
-        if targets is not None:
-            row("l1", l1(outputs, targets), l1(trivial, targets), 0.0)
-            row("psnr", psnr(outputs, targets), psnr(trivial, targets), PSNR_CAP)
-            if min(out_shape[1:]) >= SSIM_MIN_SIDE:
-                row("ssim", ssim(outputs, targets), ssim(trivial, targets), 1.0)
-        if self.model is not None:  # outputs, the baseline and the target domain all read as the output side
-            got, base = self.features(outputs, out_side), self.features(trivial, out_side)
-            domain = translation.side(self.data, "b2a" if direction == "a2b" else "a2b").inputs  # the target domain
-            real = self.features(pixels(domain[:n]), out_side)
-            if side.labels is not None:
-                labels = side.labels[:n]
-                ideal = (self.features(targets, out_side).probs.argmax(1) == labels).float().mean().item() \
-                    if targets is not None else None
-
-                def accuracy(features):
-                    return (features.probs.argmax(1) == labels).float().mean().item()
-
-                row("accuracy", accuracy(got), accuracy(base), ideal)
-            train_domain = translation.side(self.train, "b2a" if direction == "a2b" else "a2b").inputs
-            reference = self.fid.compute(self.features(pixels(train_domain[:len(domain[:n])]), out_side), real)["fid"] \
-                if self.on_held_out else None
-            row("fid", self.fid.compute(got, real)["fid"], self.fid.compute(base, real)["fid"], reference)
-        return rows
+def direction_images(data: ImageData, direction: str, generator: torch.nn.Module, n: int, device) -> DirectionImages:
+    """The pictures scored for ``direction`` of ``data`` (its held-out split when it has one), ``n`` of each."""
+    held = data.held_out if data.held_out is not None else data
+    known_transform = data.two_sided.known_transform or held.two_sided.known_transform
+    side = translation.side(held, direction)
+    inputs = side.inputs[:n]
+    targets = side.targets[:n] if side.targets is not None else None
+    if targets is None and known_transform is not None:  # unpaired, but the right answer is known
+        targets = known_transform(inputs, direction)
+    _, out_shape = translation.shapes(data.spec, direction)
+    outputs = pixels(translation.translate(generator, inputs.to(device)).cpu())
+    domain = translation.side(held, other(direction)).inputs[:n]
+    training = (pixels(translation.side(data, other(direction)).inputs[:len(domain)])
+                if data.held_out is not None else None)
+    return DirectionImages(
+        sets={"generated": outputs, "baseline": pixels(baseline(inputs, out_shape)),
+              "real_vs_real": pixels(targets) if targets is not None else None},
+        labels=side.labels[:n] if side.labels is not None else None, domain=pixels(domain), training=training,
+        side="b" if direction == "a2b" else "a")
 
 
-def flat(scores: Dict[str, Dict[str, Dict[str, Any]]]) -> Dict[str, float]:
-    """The model's values as ``a2b_psnr``-style keys, for metrics.jsonl."""
-    return {f"{direction}_{name}": entry["model"] for direction, rows in scores.items() for name, entry in rows.items()}
+def pick_extractor_for(registry: Registry, data: ImageData, directions: dict, dataset: str,
+                       features: Optional[str], classifier: Optional[str]) -> tuple[Optional[str], Any]:
+    """The extractor that scores a translation run's outputs: the one ``features`` names (refused when it
+    cannot), else the first that accepts every direction's output pictures (as ``data.pictures_of`` names
+    them) and can load; (None, None) when none does: the run is then scored by its right answers only."""
+    from ganzoo.eval.extractors import pick_extractor
+
+    outputs = {translation.shapes(data.spec, direction)[1] for direction in directions}
+    dataset = data.pictures_of or dataset
+    chosen = None
+    for shape in sorted(outputs):
+        try:
+            name, extractor = pick_extractor(registry, shape, dataset, features or chosen, classifier)
+        except GanzooError:
+            if features is not None:
+                raise
+            return None, None
+        chosen = name
+    problem = extractor.missing()
+    if problem and features is not None:
+        raise GanzooError(problem)
+    return (None, None) if problem else (chosen, extractor)
+
+
+def score_translators(evaluator, generators: dict, n: int) -> dict[str, dict[str, Any]]:
+    """``evaluator``'s metrics (a ``ganzoo.eval.evaluation.Evaluator`` of a run with directions) of each
+    direction's translator on the first ``n`` held-out examples, beside the baseline and the right answers:
+    {``a2b_psnr``-style key: {value, baseline, real_vs_real, better, metric, direction}} (a column is None
+    where that set has no value)."""
+    rows: dict[str, dict[str, Any]] = {}
+    for direction in evaluator.directions:
+        with eval_mode(generators[direction]):
+            images = direction_images(evaluator.data, direction, generators[direction], n, evaluator.device)
+        real = embed_side(evaluator, images.domain, images.side) if evaluator.extractor is not None else None
+        by_set = {name: score_set(evaluator, images, name, real) for name in SETS}
+        for key, entry in by_set["generated"].items():
+            rows[f"{direction}_{key}"] = {
+                "value": entry["value"],
+                **{name: by_set[name][key]["value"] if key in by_set[name] else None for name in SETS[1:]},
+                "better": entry["better"], "metric": entry["metric"], "direction": direction}
+    return rows
+
+
+def score_set(evaluator, images: DirectionImages, name: str, real: Optional[Features]
+              ) -> dict[str, dict[str, Any]]:
+    """The metrics of one set (``generated``, ``baseline``, ``real_vs_real``) of a direction's pictures.
+    Real-vs-real compares the right answers with themselves row by row and reads their classes, and compares
+    a training sample of the target domain with the held-out one as a set (the right answers where the data
+    hold nothing out)."""
+    from ganzoo.eval.evaluation import run_metrics
+
+    pictures, targets = images.sets[name], images.targets
+    pairs = (pictures, targets) if pictures is not None and targets is not None else None
+    if evaluator.extractor is None:
+        return run_metrics(evaluator.metrics, None, None, None, pairs, evaluator.skipped) if pairs is not None else {}
+    if name != "real_vs_real":
+        embedded = embed_side(evaluator, pictures, images.side)
+        embedded.labels = images.labels
+    else:
+        right = embed_side(evaluator, targets, images.side) if targets is not None else None
+        if images.training is not None:
+            sample = embed_side(evaluator, images.training, images.side)
+        elif right is not None:
+            sample = right
+        else:
+            return {}
+        embedded = Features(sample.features, right.probs if right is not None else None,
+                            images.labels if right is not None else None)
+    return run_metrics(evaluator.metrics, evaluator.extractor, embedded, real, pairs, evaluator.skipped)
+
+
+def embed_side(evaluator, pictures01: torch.Tensor, side: str) -> Features:
+    """The extractor's features of pictures in [0, 1] of ``side`` (``a``, ``b``), read through the data's
+    ``classifier_view`` of that side when it names one (a hidden transform undone)."""
+    view = (evaluator.data.two_sided.classifier_view or {}).get(side)
+    if view is not None:
+        pictures01 = pixels(view(pictures01 * 2 - 1))
+    return evaluator.extractor.embed((pictures01 * 255).round().to(torch.uint8))
 
 
 def run_directions(state: dict) -> Dict[str, str]:
@@ -178,60 +198,3 @@ def load_translators(state: dict, registry: Registry, device, ema: bool = True) 
     directions = run_directions(state)
     models = saved_models(state, registry, recipe, spec, sorted(set(directions.values())), resolve_device(device), ema)
     return {direction: models[role] for direction, role in directions.items()}, spec
-
-
-def evaluate_translation_run(run_dir: Path, state: dict, registry: Registry, n: Optional[int], data_root: Optional[str],
-                             classifier: Optional[str], device) -> dict[str, Any]:
-    """``ganzoo eval`` of a translation run: its newest checkpoint on the held-out data; writes eval.json."""
-    from ganzoo.training import checkpoint
-    from ganzoo.training.data_record import load_recorded_data
-
-    started = time.perf_counter()
-    overrides = [f"dataset.params.root={data_root}"] if data_root else []
-    recipe = checkpoint.recipe_of(state, registry, overrides)
-    n = recipe.config.eval.n if n is None else n
-    if n < 1:
-        raise GanzooError(f"-n must be at least 1, got {n}")
-    data = load_recorded_data(registry, recipe)
-    evaluator = TranslationEvaluator(registry, data, run_directions(state), device, classifier)
-    if evaluator.model is None and not data.paired and evaluator.known_transform is None:
-        raise GanzooError(f"ganzoo eval has nothing to score in '{run_dir}': its two domains are unpaired and have no "
-                          "known right answer or MNIST labels; look at its grids in samples/, or translate held-out "
-                          "pictures with `ganzoo translate`")
-    generators, _ = load_translators(state, registry, device)
-    scores = evaluator.score(generators, n)
-    report = {
-        "run": str(run_dir),
-        "checkpoint": state["path"],
-        "step": int(state["step"]),
-        "kind": "translation",
-        "n": min(n, len(evaluator.data)),
-        "paired": bool(data.paired),
-        "data": "held-out split" if evaluator.on_held_out else "training data (the dataset holds none out)",
-        "classifier_sha256": evaluator.classifier_sha256,
-        "directions": scores,
-        "seconds": round(time.perf_counter() - started, 2),
-    }
-    write_text_atomic(Path(run_dir) / EVAL_FILE, json.dumps(report, indent=2) + "\n")
-    return report
-
-
-def print_translation_report(report: dict[str, Any]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    from ganzoo.eval.evaluation import format_value
-
-    console = Console()
-    arrows = {"lower": "lower ↓", "higher": "higher ↑"}
-    for direction, rows in report["directions"].items():
-        table = Table(title=f"{report['run']}  step {report['step']}  {direction}  ({report['n']} {'pairs' if report.get('paired', True) else 'inputs'}, {report['data']})")
-        for column, justify in (("metric", "left"), ("model", "right"), ("baseline", "right"),
-                                ("targets", "right"), ("better", "left")):
-            table.add_column(column, justify=justify)
-        for name, entry in rows.items():
-            table.add_row(name, *(format_value(entry[key]) if entry[key] is not None else "-"
-                                  for key in ("model", "baseline", "targets")), arrows[entry["better"]])
-        console.print(table)
-    console.print("baseline: the input scaled to the output's size (bicubic; the identity at equal sizes); targets: "
-                  f"the right answers scored alike. Written to {Path(report['run']) / EVAL_FILE}", highlight=False)

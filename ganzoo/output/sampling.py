@@ -186,7 +186,8 @@ def dataset_plot(source: str | Path, registry: Registry):
     from ganzoo.components import load_data
 
     recipe = checkpoint.recipe_of(checkpoint.load_checkpoint(source), registry)
-    return load_data(registry, recipe).plot
+    presentation = load_data(registry, recipe).presentation
+    return presentation.plot if presentation is not None else None
 
 
 def write_points(samples: torch.Tensor, out: str | Path, plot=None) -> None:

@@ -129,12 +129,15 @@ def _square(image, size: int, crop: bool):
 
 
 def read_image_folder(path, size: int = 32, channels: int = 3, crop: bool = True, limit: Optional[int] = None,
-                      bad_images: str = "stop", setting: str = "dataset.params.bad_images") -> "ImageData":
+                      bad_images: str = "stop", setting: str = "dataset.params.bad_images", held_out: int = 0,
+                      held_out_seed: int = 0) -> "ImageData":
     """Every PNG/JPEG image under ``path`` as ``ganzoo.ImageData``: uint8 (N, channels, size, size),
     found recursively in sorted path order (the first ``limit`` when given), labelled by their
     first-level subfolders when every image sits in one. An image that cannot be decoded stops the
     reading with a one-line error that names it and ``setting`` (``bad_images="stop"``), or is left
-    out with a warning (``"skip"``). The ``image-folder`` dataset is this function."""
+    out with a warning (``"skip"``). ``held_out`` N > 0: N images drawn with ``held_out_seed`` are its
+    ``held_out`` reference set (what ``ganzoo eval`` scores against), never trained on. The
+    ``image-folder`` dataset is this function."""
     import torch
 
     from ganzoo.data import ImageData
@@ -161,5 +164,18 @@ def read_image_folder(path, size: int = 32, channels: int = 3, crop: bool = True
     images = torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2).contiguous()  # uint8 (N, C, H, W)
     classes, labels = classes_of(folder, kept)
     if classes is not None:
-        return ImageData(images=images, labels=torch.tensor(labels), num_classes=len(classes))
-    return ImageData(images=images)
+        data = ImageData(images=images, labels=torch.tensor(labels), num_classes=len(classes))
+    else:
+        data = ImageData(images=images)
+    return held_out_split(data, held_out, held_out_seed)
+
+
+def held_out_split(data: "ImageData", count: int, seed: int) -> "ImageData":
+    """``data`` with ``count`` images drawn with ``seed`` held out (``ganzoo.data.hold_out``); as it is for 0."""
+    if not count:
+        return data
+    if count < 0:
+        raise ValueError(f"held_out must be 0 or more images, got {count}")
+    from ganzoo.data import hold_out
+
+    return hold_out(data, count, seed)

@@ -20,7 +20,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -114,11 +114,11 @@ class _Shard:
 
 
 class PackedImages:
-    """The images of a packed dataset, read by row from their shards: uint8 (N, C, H, W).
+    """The images of a packed dataset, read by row from their shards: uint8 (N, C, H, W), a ``ganzoo.RowSource``.
 
-    Looks enough like a tensor for what reads ``ImageData.images``: ``shape``, ``dtype``, ``dim()``,
-    ``len()``, ``numel()``, ``element_size()`` and indexing with an int, a slice or indices (a uint8 tensor
-    comes back). ``take(index)`` reads rows into a numpy array; ``load()`` reads them all into one tensor.
+    ``rows(index)`` reads rows into a tensor (every row in order: ``load()``); ``take(index)`` reads
+    them into a numpy array; ``load()`` reads them all into one tensor, a shard at a time;
+    ``subset(rows)`` is some of the rows, still read from the shards (a held-out split, say).
     """
 
     def __init__(self, folder: Path, manifest: dict, verify: bool = True):
@@ -140,35 +140,41 @@ class PackedImages:
                               "pack the folder again")
         self.ends = np.array([shard.start + shard.count for shard in self.shards], dtype=np.int64)
         self._files: Dict[int, int] = {}  # shard -> open descriptor, opened on first read (per process)
+        self.selected: Optional[np.ndarray] = None  # a subset's rows of the whole packed dataset; None: all of them
 
-    # tensor-like
+    def subset(self, rows) -> "PackedImages":
+        """The images at ``rows`` (ints in [0, N), in that order), read from the same shards."""
+        import copy
+
+        import torch
+
+        picked = copy.copy(self)
+        rows = np.asarray(rows, dtype=np.int64).reshape(-1)
+        picked.selected = rows if self.selected is None else self.selected[rows]
+        picked.shape = torch.Size([len(rows), *self.shape[1:]])
+        picked._files = {}
+        return picked
+
     def __len__(self) -> int:
         return self.shape[0]
 
-    def dim(self) -> int:
-        return len(self.shape)
-
-    def numel(self) -> int:
-        return int(np.prod(self.shape))
-
-    def element_size(self) -> int:
-        return 1
-
-    def __getitem__(self, key: Union[int, slice, Sequence[int]]):
+    def rows(self, index):
+        """The rows at ``index`` (a 1-D int64 tensor) as a uint8 tensor, in ``index``'s order."""
         import torch
 
-        if isinstance(key, int):
-            return self[[key]][0]
-        if isinstance(key, slice):
-            key = range(*key.indices(len(self)))
-        index = np.asarray(key.cpu() if isinstance(key, torch.Tensor) else key, dtype=np.int64).reshape(-1)
-        return torch.from_numpy(self.take(index))
+        from ganzoo.rows import every_row
+
+        if every_row(index, len(self)):
+            return self.load()
+        return torch.from_numpy(self.take(index.cpu().numpy()))
 
     def take(self, index: np.ndarray, out: Optional[np.ndarray] = None) -> np.ndarray:
         """The rows at ``index`` (ints in [0, N)) as uint8 (len(index), C, H, W), in ``index``'s order."""
         index = np.asarray(index, dtype=np.int64)
         if index.size and (index.min() < 0 or index.max() >= len(self)):
             raise IndexError(f"row index out of range for {len(self)} packed images")
+        if self.selected is not None:
+            index = self.selected[index]
         if out is None:
             out = np.empty((index.size, *self.shape[1:]), dtype=np.uint8)
         rows = out.reshape(index.size, self.row_bytes)
@@ -185,6 +191,8 @@ class PackedImages:
         """All images in one uint8 tensor (N, C, H, W)."""
         import torch
 
+        if self.selected is not None:
+            return torch.from_numpy(self.take(np.arange(len(self))))
         whole = torch.empty(self.shape, dtype=torch.uint8)
         rows = whole.numpy().reshape(len(self), self.row_bytes)
         for shard in self.shards:
@@ -246,14 +254,15 @@ def _check_shard(path: Path, entry: dict, row_shape: Tuple[int, ...], verify: bo
     return offset
 
 
-def read_packed(path, folder=None, verify: bool = True) -> "ImageData":
+def read_packed(path, folder=None, verify: bool = True, held_out: int = 0, held_out_seed: int = 0) -> "ImageData":
     """A packed dataset (``ganzoo pack FOLDER --out PATH``) as ``ganzoo.ImageData`` whose images are a
     ``PackedImages`` (read from the shards as training goes, or held whole when they fit in memory),
     labelled when the folder had classes. ``folder``: the image folder it was packed from, which must
-    not have changed since; ``verify``: check each shard's SHA-256 against the manifest first. The
-    ``packed`` dataset is this function."""
+    not have changed since; ``verify``: check each shard's SHA-256 against the manifest first;
+    ``held_out`` N > 0: N images drawn with ``held_out_seed`` are its ``held_out`` reference set (what
+    ``ganzoo eval`` scores against), never trained on. The ``packed`` dataset is this function."""
     from ganzoo.data import DataSource, ImageData
-    from ganzoo.storage.folders import image_files
+    from ganzoo.storage.folders import held_out_split, image_files
 
     path = Path(path).expanduser()
     manifest = read_manifest(path)
@@ -265,8 +274,9 @@ def read_packed(path, folder=None, verify: bool = True) -> "ImageData":
     if manifest.get("labels"):
         labels, files = _labels(path, manifest, len(images), verify), [MANIFEST, LABELS]
     classes = manifest.get("classes")
-    return ImageData(images=images, labels=labels, num_classes=len(classes) if labels is not None else None,
+    data = ImageData(images=images, labels=labels, num_classes=len(classes) if labels is not None else None,
                      source=DataSource(root=path, files=tuple(files), param="path"))
+    return held_out_split(data, held_out, held_out_seed)
 
 
 def _labels(path: Path, manifest: dict, count: int, verify: bool):

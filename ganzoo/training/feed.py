@@ -6,10 +6,11 @@ targets draw their own order right after the images'. Batch k of an epoch is the
 ``order[k*B:(k+1)*B]``, and each process takes its slice of it (rank r: rows ``r*B/P`` to ``(r+1)*B/P``),
 so a run resumed at step s, batch ``s mod steps_per_epoch`` of the same order, reads what it would have.
 
-Rows come from tensors held on the training device (uint8 or float), or, for packed data that do not
-fit the memory budget (``data.memory_budget_gb``), from the shards on disk: a background thread reads
-this process's rows of the next ``data.prefetch`` batches, and only those. uint8 images become floats
-in [-1, 1] on the device (``ganzoo.data.unit_range``).
+Every side is read through ``ganzoo.RowSource`` (``ganzoo.rows``): a tensor, packed shards or a
+plugin's own source alike. Rows that fit the memory budget (``data.memory_budget_gb``) are read once
+and held on the training device (uint8 or float); images that do not are streamed: a background thread
+reads this process's rows of the next ``data.prefetch`` batches, and only those. uint8 images become
+floats in [-1, 1] on the device (``ganzoo.data.unit_range``).
 """
 
 from __future__ import annotations
@@ -18,13 +19,12 @@ import queue
 import threading
 from typing import Callable, Iterator, Optional, Tuple
 
-import numpy as np
 import torch
 
 from ganzoo.algorithm import Batch
 from ganzoo.data import ImageData, unit_range
 from ganzoo.errors import GanzooError
-from ganzoo.storage.packed import PackedImages
+from ganzoo.rows import RowSource, TensorRows, nbytes, row_source, unlike_declared, whole
 from ganzoo.training.distributed import World
 
 GB = 1e9
@@ -32,8 +32,7 @@ GB = 1e9
 
 def in_memory_bytes(data: ImageData) -> int:
     """What holding ``data``'s images and targets in memory takes, in bytes."""
-    sides = [data.images] + ([data.targets] if data.targets is not None else [])
-    return sum(side.numel() * side.element_size() for side in sides)
+    return nbytes(data.images) + (nbytes(data.two_sided.targets) if data.two_sided is not None else 0)
 
 
 class Feed:
@@ -46,19 +45,20 @@ class Feed:
         self.shard_size = batch_size // world.size
         self.steps_per_epoch = data.steps_length // batch_size
         needed = in_memory_bytes(data)
-        images = data.images
-        if isinstance(images, PackedImages) and needed <= memory_budget_gb * GB:
-            images = images.load()  # fits: read once, held like any other data
-        self.streamed = isinstance(images, PackedImages)
-        if not self.streamed and needed > memory_budget_gb * GB:
+        source = row_source(data.images)
+        # over the budget, a row source is streamed; a tensor, in memory already, is refused
+        self.streamed = needed > memory_budget_gb * GB and not isinstance(source, TensorRows)
+        if needed > memory_budget_gb * GB and not self.streamed:
             raise GanzooError(f"the dataset takes {needed / GB:.2f} GB in memory, more than data.memory_budget_gb="
                               f"{memory_budget_gb:g} (per process); give a larger data.memory_budget_gb, or pack "
                               "the images with `ganzoo pack FOLDER --out DIR` and train with dataset.name=packed "
                               "dataset.params.path=DIR, read from disk as training goes")
-        self.images = images if self.streamed else images.to(device)
+        self.source: RowSource = source
+        self.images = source if self.streamed else whole(source).to(device)
         self.labels = data.labels.to(device) if data.labels is not None else None
-        self.targets = data.targets.to(device) if data.targets is not None else None  # the second side
-        self.paired = data.paired
+        two_sided = data.two_sided
+        self.targets = whole(two_sided.targets).to(device) if two_sided is not None else None  # the second side
+        self.paired = two_sided is not None and two_sided.paired
         self.gather = gather or _gather
 
     def orders(self, shuffle_rng: torch.Generator) -> Tuple[torch.Tensor, torch.Tensor]:
@@ -104,21 +104,26 @@ def _gather(rows: torch.Tensor, index: Optional[torch.Tensor]) -> torch.Tensor:
 
 
 class _Reader:
-    """A thread reading this process's rows of the coming batches from packed shards, ``prefetch`` ahead."""
+    """A thread reading this process's rows of the coming batches from a row source, ``prefetch`` ahead."""
 
     def __init__(self, feed: Feed, order: torch.Tensor, first: int):
         self.feed = feed
         self.ready: queue.Queue = queue.Queue(maxsize=feed.prefetch)
         self.stopping = threading.Event()
-        indices = [feed.share(order, batch).numpy() for batch in range(first, feed.steps_per_epoch)]
-        self.thread = threading.Thread(target=self._read, args=(indices,), name="ganzoo-packed-reader", daemon=True)
+        indices = [feed.share(order, batch) for batch in range(first, feed.steps_per_epoch)]
+        self.thread = threading.Thread(target=self._read, args=(indices,), name="ganzoo-row-reader", daemon=True)
         self.thread.start()
 
     def _read(self, indices) -> None:
         pin = self.feed.device.type == "cuda"
+        source = self.feed.source
         try:
             for index in indices:
-                rows = torch.from_numpy(self.feed.images.take(np.asarray(index)))
+                rows = source.rows(index)
+                wrong = unlike_declared(source, rows, len(index))
+                if wrong:
+                    raise GanzooError(f"the dataset's row source ({type(source).__name__}.rows) {wrong}, for "
+                                      f"{len(index)} rows; fix the dataset plugin")
                 if pin:
                     rows = rows.pin_memory()
                 if not self._put(rows):

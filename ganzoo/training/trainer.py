@@ -111,9 +111,9 @@ class Trainer:
         self.spec = data.spec
         self.steps_per_epoch = data.steps_length // self.batch_size
         if self.steps_per_epoch == 0:
-            raise GanzooError(f"the dataset has {data.steps_length} images{' on its smaller side' if data.targets is not None else ''}"
+            raise GanzooError(f"the dataset has {data.steps_length} images{' on its smaller side' if data.two_sided is not None else ''}"
                               f", fewer than train.batch_size={self.batch_size}; lower the batch size")
-        # which rows each step reads, held on the device or read from packed shards (ganzoo.training.feed)
+        # which rows each step reads, held on the device or streamed from a row source (ganzoo.training.feed)
         self.feed = Feed(data, self.batch_size, self.world, self.device, self.config.data.memory_budget_gb,
                          self.config.data.prefetch)
         self.images, self.labels, self.targets = self.feed.images, self.feed.labels, self.feed.targets

@@ -1,4 +1,5 @@
-"""ganzoo's built-in metrics, in the feature space of its own MNIST classifier.
+"""ganzoo's built-in metrics: sets of images compared in a feature extractor's space (ganzoo's MNIST
+classifier's for MNIST), and translated pictures compared with their right answers.
 
 Registered through the ``ganzoo`` entry-point group, like any plugin.
 """
@@ -7,6 +8,7 @@ from ganzoo import hookimpl
 
 from ganzoo_metrics.metrics import (FID, KID, DCParams, DensityCoverage, KIDParams, MNISTScore, ModeParams, Modes,
                                     NoParams, PRParams, PrecisionRecall, ScoreParams)
+from ganzoo_metrics.pairs import L1, PSNR, SSIM, Accuracy
 
 
 @hookimpl
@@ -22,3 +24,9 @@ def register_metrics(register):
              "Precision and recall with k-NN manifolds (Kynkäänniemi et al. 2019, k=3).")
     register("density_coverage", DensityCoverage, DCParams,
              "Density and coverage on the real k-NN manifold (Naeem et al. 2020, k=5): robust to outliers.")
+    register("l1", L1, NoParams, "Translation: mean absolute pixel error against the right answers, pixels in [0, 1].")
+    register("psnr", PSNR, NoParams, "Translation: PSNR (dB, capped at 100) against the right answers.")
+    register("ssim", SSIM, NoParams,
+             "Translation: SSIM (torchmetrics, Gaussian window 11) against the right answers; 11+ pixel sides.")
+    register("accuracy", Accuracy, NoParams,
+             "The extractor's classifier reads each image as the class it should show (a translation's input label).")

@@ -16,7 +16,7 @@ from typing import Optional
 import numpy as np
 import torch
 
-from ganzoo import GanzooError, ImageData, unit_range
+from ganzoo import GanzooError, ImageData, TwoSided, unit_range
 from ganzoo_translation.folders import images_in, read_picture, to_array
 
 FOLDERS = ("trainA", "trainB", "testA", "testB")
@@ -80,5 +80,6 @@ def load_unpaired_folder(params: UnpairedFolderParams) -> ImageData:
             raise GanzooError(f"the pictures in '{root / f'test{domain}'}' are {tuple(test.shape[1:])}, those in "
                               f"'{root / f'train{domain}'}' {tuple(train.shape[1:])}; give dataset.params.size=N "
                               "to resize them all")
-    held_out = ImageData(images=domains["testA"], targets=domains["testB"], paired=False)
-    return ImageData(images=domains["trainA"], targets=domains["trainB"], paired=False, held_out=held_out)
+    held_out = ImageData(images=domains["testA"], two_sided=TwoSided(targets=domains["testB"], paired=False))
+    return ImageData(images=domains["trainA"], two_sided=TwoSided(targets=domains["trainB"], paired=False),
+                     held_out=held_out)

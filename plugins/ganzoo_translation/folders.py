@@ -21,7 +21,7 @@ from typing import List, Optional, Tuple
 import numpy as np
 import torch
 
-from ganzoo import GanzooError, ImageData, first_line, unit_range
+from ganzoo import GanzooError, ImageData, TwoSided, first_line, unit_range
 
 EXTENSIONS = (".png", ".jpg", ".jpeg")
 TEST_FOLDERS = ("test", "val")
@@ -159,5 +159,5 @@ def load_paired_folder(params: PairedFolderParams) -> ImageData:
         images, targets, test_images, test_targets = both[:-held], both_targets[:-held], both[-held:], both_targets[-held:]
     if params.limit is not None:
         images, targets = images[:params.limit], targets[:params.limit]
-    held_out = ImageData(images=test_images, targets=test_targets, paired=True)
-    return ImageData(images=images, targets=targets, paired=True, held_out=held_out)
+    held_out = ImageData(images=test_images, two_sided=TwoSided(targets=test_targets, paired=True))
+    return ImageData(images=images, two_sided=TwoSided(targets=targets, paired=True), held_out=held_out)

@@ -11,14 +11,14 @@ outputs can be scored against the targets and read by ganzoo's MNIST classifier.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Optional
 
 import torch
 import torch.nn.functional as F
 
-from ganzoo import DataSource, GanzooError, ImageData, default_data_root, unit_range
+from ganzoo import DataSource, GanzooError, ImageData, TwoSided, default_data_root, unit_range
 
 FILES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
          "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
@@ -87,12 +87,11 @@ def _task(params: MNISTTaskParams, make_input) -> ImageData:
     sides = {}
     for split, limit in (("train", params.limit), ("test", params.test_limit)):
         digits, labels = read_split(root, split, limit)
-        sides[split] = ImageData(images=make_input(digits), labels=labels, num_classes=10, targets=digits,
-                                 paired=True)
+        sides[split] = ImageData(images=make_input(digits), labels=labels, num_classes=10,
+                                 two_sided=TwoSided(targets=digits, paired=True))
     train = sides["train"]
     source = DataSource(root=root, files=tuple(f"MNIST/raw/{name}" for split in FILES.values() for name in split))
-    return ImageData(images=train.images, labels=train.labels, num_classes=10, targets=train.targets, paired=True,
-                     held_out=sides["test"], source=source)
+    return replace(train, held_out=sides["test"], source=source, pictures_of="mnist")
 
 
 def load_mnist_edges(params: MNISTEdgesParams) -> ImageData:

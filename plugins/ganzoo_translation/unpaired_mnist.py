@@ -15,14 +15,14 @@ split's halves are trained on; the test split's are held out.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Optional
 
 import torch
 import torch.nn.functional as F
 
-from ganzoo import DataSource, ImageData, default_data_root
+from ganzoo import DataSource, ImageData, TwoSided, default_data_root
 from ganzoo_translation.mnist_tasks import FILES, read_split
 
 
@@ -56,8 +56,9 @@ def hidden_transform(pictures: torch.Tensor, direction: str) -> torch.Tensor:
 def halves(digits: torch.Tensor, labels: torch.Tensor) -> ImageData:
     """The first half of ``digits`` as domain A, the second half as domain B (transformed), unpaired."""
     half = len(digits) // 2
-    return ImageData(images=digits[:half], labels=labels[:half], num_classes=10, targets=to_b(digits[half:2 * half]),
-                     target_labels=labels[half:2 * half], paired=False)
+    return ImageData(images=digits[:half], labels=labels[:half], num_classes=10,
+                     two_sided=TwoSided(targets=to_b(digits[half:2 * half]), target_labels=labels[half:2 * half],
+                                        paired=False))
 
 
 def load_mnist_unpaired(params: MNISTUnpairedParams) -> ImageData:
@@ -65,6 +66,5 @@ def load_mnist_unpaired(params: MNISTUnpairedParams) -> ImageData:
     train = halves(*read_split(root, "train", params.limit))
     test = halves(*read_split(root, "test", params.test_limit))
     source = DataSource(root=root, files=tuple(f"MNIST/raw/{name}" for split in FILES.values() for name in split))
-    return ImageData(images=train.images, labels=train.labels, num_classes=10, targets=train.targets,
-                     target_labels=train.target_labels, paired=False, held_out=test, source=source,
-                     known_transform=hidden_transform, classifier_view={"b": to_a})
+    two_sided = replace(train.two_sided, known_transform=hidden_transform, classifier_view={"b": to_a})
+    return replace(train, two_sided=two_sided, held_out=test, source=source, pictures_of="mnist")

@@ -33,7 +33,7 @@ import torch.nn.functional as F
 from torch import nn
 
 import ganzoo
-from ganzoo import DataSource, GanzooError, ImageData, default_data_root
+from ganzoo import DataSource, GanzooError, ImageData, TwoSided, default_data_root
 from ganzoo_translation.cyclegan_folders import read_domain
 from ganzoo_translation.folders import images_in
 from ganzoo_translation.algorithms import PairedTranslation
@@ -72,10 +72,11 @@ def load_mnist_inpaint(params: MNISTInpaintParams) -> ImageData:
     mean = digits.mean(0, keepdim=True)  # of the training digits alone: the held-out ones are not seen
     test_digits, test_labels = read_split(root, "test", params.test_limit)
     held_out = ImageData(images=masked(test_digits, mean, params.mask_size), labels=test_labels, num_classes=10,
-                         targets=test_digits, paired=True)
+                         two_sided=TwoSided(targets=test_digits, paired=True))
     source = DataSource(root=root, files=tuple(f"MNIST/raw/{name}" for split in FILES.values() for name in split))
-    return ImageData(images=masked(digits, mean, params.mask_size), labels=labels, num_classes=10, targets=digits,
-                     paired=True, held_out=held_out, source=source)
+    return ImageData(images=masked(digits, mean, params.mask_size), labels=labels, num_classes=10,
+                     two_sided=TwoSided(targets=digits, paired=True), held_out=held_out, source=source,
+                     pictures_of="mnist")
 
 
 @dataclass
@@ -120,8 +121,9 @@ def load_inpaint_folder(params: InpaintFolderParams) -> ImageData:
                               "and train on the rest; add pictures or a test/ folder")
         pictures, held_out = every[:keep][:params.limit], every[keep:]
     mean = pictures.mean(0, keepdim=True)
-    test = ImageData(images=masked(held_out, mean, params.mask_size), targets=held_out, paired=True)
-    return ImageData(images=masked(pictures, mean, params.mask_size), targets=pictures, paired=True, held_out=test)
+    test = ImageData(images=masked(held_out, mean, params.mask_size), two_sided=TwoSided(targets=held_out, paired=True))
+    return ImageData(images=masked(pictures, mean, params.mask_size), two_sided=TwoSided(targets=pictures, paired=True),
+                     held_out=test)
 
 
 # ------------------------------------------------------------------ the generator

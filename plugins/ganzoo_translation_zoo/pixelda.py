@@ -32,7 +32,7 @@ import torch.nn.functional as F
 from torch import nn
 
 import ganzoo
-from ganzoo import DataSource, GanzooError, ImageData, default_data_root
+from ganzoo import DataSource, GanzooError, ImageData, TwoSided, default_data_root
 from ganzoo_translation.mnist_tasks import FILES, read_split
 from ganzoo_translation.resnet import ResidualBlock
 from ganzoo_translation.unpaired_mnist import MNISTUnpairedParams
@@ -68,8 +68,8 @@ def load_mnist_colour(params: MNISTColourParams) -> ImageData:
         digits, labels = read_split(root, split, limit)
         half = len(digits) // 2
         sides[split] = dict(images=grey3(digits[:half]), labels=labels[:half], num_classes=10,
-                            targets=coloured(digits[half:2 * half], draws), target_labels=labels[half:2 * half],
-                            paired=False)
+                            two_sided=TwoSided(targets=coloured(digits[half:2 * half], draws),
+                                               target_labels=labels[half:2 * half], paired=False))
     source = DataSource(root=root, files=tuple(f"MNIST/raw/{name}" for split in FILES.values() for name in split))
     return ImageData(**sides["train"], held_out=ImageData(**sides["test"]), source=source)
 

@@ -38,7 +38,7 @@ import torch.nn.functional as F
 from torch import nn
 
 import ganzoo
-from ganzoo import DataSource, GanzooError, ImageData, default_data_root
+from ganzoo import DataSource, GanzooError, ImageData, TwoSided, default_data_root
 from ganzoo_translation.cyclegan_folders import read_domain
 from ganzoo_translation.folders import images_in
 from ganzoo_translation.mnist_tasks import FILES, MNISTTaskParams, read_split
@@ -119,7 +119,7 @@ def load_mnist_domains(params: MNISTDomainsParams) -> ImageData:
         digits, _ = read_split(root, split, limit)
         pictures, chosen = drawn_in_domains(digits, domains, draws)
         sides[split] = dict(images=pictures, labels=chosen, num_classes=len(domains),
-                            targets=in_domain(digits, params.target_domain), paired=True)
+                            two_sided=TwoSided(targets=in_domain(digits, params.target_domain), paired=True))
     source = DataSource(root=root, files=tuple(f"MNIST/raw/{name}" for split in FILES.values() for name in split))
     return ImageData(**sides["train"], held_out=ImageData(**sides["test"]), source=source)
 
@@ -184,7 +184,7 @@ def load_domains_folder(params: DomainsFolderParams) -> ImageData:
         labels = torch.cat([torch.full((len(p),), i, dtype=torch.long) for i, p in enumerate(pictures)])
         targets = pictures[domains.index(target)]  # repeated to the pictures' number: an epoch reads them all
         return ImageData(images=torch.cat(pictures), labels=labels, num_classes=len(domains),
-                         targets=targets[torch.arange(len(labels)) % len(targets)], paired=False)
+                         two_sided=TwoSided(targets=targets[torch.arange(len(labels)) % len(targets)], paired=False))
 
     data = side(train)
     data.held_out = side(test)

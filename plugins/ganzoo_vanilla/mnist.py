@@ -27,6 +27,7 @@ class MNISTParams:
     download: bool = True  # fetch the files (with torchvision's checksums) when missing
     limit: Optional[int] = None  # keep only the first N images, for quick runs
     clusters: int = 0  # K > 0: labels are k-means cluster ids (K clusters, on pixels), not digits: no labels read
+    pad: int = 0  # P > 0: P black pixels added on every side (2: 32x32 digits, for networks that halve to 4x4)
 
     def __post_init__(self):
         if self.split not in SPLITS:
@@ -35,6 +36,8 @@ class MNISTParams:
             raise ValueError(f"limit must be at least 1, got {self.limit}")
         if self.clusters == 1 or self.clusters < 0:
             raise ValueError(f"clusters must be 0 (digit labels) or at least 2, got {self.clusters}")
+        if self.pad < 0:
+            raise ValueError(f"pad must be at least 0, got {self.pad}")
 
 
 def load_mnist(params: MNISTParams) -> ImageData:
@@ -54,17 +57,24 @@ def load_mnist(params: MNISTParams) -> ImageData:
         images, labels = images[: params.limit], labels[: params.limit]
     # uint8, 4x smaller than floats: the trainer scales each batch to [-1, 1] (the generator's
     # tanh range) on the training device, as ``x / 127.5 - 1`` (ganzoo.unit_range).
-    images = images.unsqueeze(1)
+    images = padded(images.unsqueeze(1), params.pad)
     source = DataSource(root=root, files=tuple(f"MNIST/raw/{name}" for name in SPLIT_FILES[params.split]))
     # The reference set that evaluation scores against and training never sees: the test set (all of it).
     held_out = None
     if params.split == "train":
         test_images, test_labels = _read_split(MNIST, root, raw, "test")
-        held_out = ImageData(images=test_images.unsqueeze(1), labels=test_labels.long(), num_classes=10)
+        held_out = ImageData(images=padded(test_images.unsqueeze(1), params.pad), labels=test_labels.long(), num_classes=10)
     if params.clusters:
         return ImageData(images=images, labels=kmeans_labels(images, params.clusters), num_classes=params.clusters,
                          source=source, held_out=held_out)
     return ImageData(images=images, labels=labels.long(), num_classes=10, source=source, held_out=held_out)
+
+
+def padded(images, pad: int):
+    """uint8 images (N, 1, H, W) with ``pad`` zero (black) pixels on every side."""
+    import torch.nn.functional as F
+
+    return F.pad(images, [pad] * 4) if pad else images
 
 
 def _read_split(MNIST, root: Path, raw: Path, split: str):

@@ -21,7 +21,7 @@ from typing import Dict, Optional
 
 import torch
 
-from ganzoo import ImageData
+from ganzoo import ImageData, Presentation
 
 LAYOUTS = {"ring": 0.02, "grid": 0.05}  # layout -> default std
 OUTERMOST = 0.8  # where the outermost centres lie after scaling
@@ -119,8 +119,7 @@ def load_gaussian_mixture(params: GaussianMixtureParams) -> ImageData:
         images=(points / scale).float(),
         labels=labels,
         num_classes=int(centers.shape[0]),
-        plot=plot,
-        figures=partial(mixture_figures, centers=scaled_centers, std=scaled_std),
+        presentation=Presentation(plot=plot, figures=partial(mixture_figures, centers=scaled_centers, std=scaled_std)),
         held_out=ImageData(images=(reference / scale).float(), labels=fresh, num_classes=int(centers.shape[0]),
-                           plot=plot),
+                           presentation=Presentation(plot=plot)),
     )

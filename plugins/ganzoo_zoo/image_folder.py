@@ -9,10 +9,8 @@ uint8; a folder larger than memory is packed once with ``ganzoo pack`` and
 trained from with the ``packed`` dataset.
 """
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Optional
-
-import torch
 
 from omegaconf import MISSING
 
@@ -46,22 +44,6 @@ class ImageFolderParams:
 
 
 def load_image_folder(params: ImageFolderParams) -> ImageData:
-    data = read_image_folder(params.path, size=params.size, channels=params.channels, crop=params.crop,
-                             limit=params.limit, bad_images=params.bad_images)
-    return hold_out(data, params.held_out, params.held_out_seed) if params.held_out else data
-
-
-def hold_out(data: ImageData, count: int, seed: int) -> ImageData:
-    """``data`` less ``count`` images drawn with ``seed``, which become its ``held_out`` reference set (both in
-    the folder's order); the recipe's params record the split, so every later evaluation finds the same one."""
-    if count >= len(data):
-        raise ValueError(f"held_out ({count}) must leave images to train on: the folder holds {len(data)}")
-    order = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed))
-    reference, kept = order[:count].sort().values, order[count:].sort().values
-
-    def part(index):
-        return None if data.labels is None else data.labels[index]
-
-    return replace(data, images=data.images[kept], labels=part(kept),
-                   held_out=ImageData(images=data.images[reference], labels=part(reference),
-                                      num_classes=data.num_classes))
+    return read_image_folder(params.path, size=params.size, channels=params.channels, crop=params.crop,
+                             limit=params.limit, bad_images=params.bad_images, held_out=params.held_out,
+                             held_out_seed=params.held_out_seed)

@@ -1,13 +1,15 @@
 """The plugin's own tests, written with ganzoo's contract kit. Run them after `pip install -e .`."""
 
+import pytest
 import torch
 
 from ganzoo import testing
 
 
-def test_plugin_loads_with_its_two_components():
+def test_plugin_loads_with_its_three_components():
     components = testing.check_plugin_loads("shapes")
-    assert sorted((c.kind, c.name) for c in components) == [("dataset", "shapes"), ("loss", "rahinge")]
+    assert sorted((c.kind, c.name) for c in components) == [("dataset", "shapes"), ("loss", "rahinge"),
+                                                            ("metric", "mean_gap")]
 
 
 def test_rahinge_honours_the_loss_contract():
@@ -32,3 +34,15 @@ def test_shapes_honours_the_dataset_contract_and_is_reproducible():
 
 def test_one_training_step_with_the_builtin_mlp_models():
     testing.check_training_step(loss="rahinge", dataset="shapes", params={"dataset": {"n": 16, "size": 16}})
+
+
+def test_mean_gap_is_zero_for_the_reference_set_itself_and_grows_with_a_shift():
+    from ganzoo import Features
+    from ganzoo_shapes.mean_gap import MeanGap, MeanGapParams
+
+    real = Features(torch.randn(50, 8, generator=torch.Generator().manual_seed(0)))
+    metric = MeanGap(MeanGapParams())
+    assert metric.compute(real, real) == {"mean_gap": 0.0}
+    shifted = Features(real.features + 3.0)
+    assert metric.compute(shifted, real)["mean_gap"] == pytest.approx(3.0 * 8 ** 0.5)
+    assert MeanGap(MeanGapParams(scale=2.0)).compute(shifted, real)["mean_gap"] == pytest.approx(6.0 * 8 ** 0.5)

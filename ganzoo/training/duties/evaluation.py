@@ -1,7 +1,8 @@
 """The evaluation duty: every ``eval.every`` epochs and after the last, the generator's scores in metrics.jsonl.
 
 Scores the EMA generator when it is kept (``run.sampler()``); translation runs are scored on their own
-held-out data, by direction. The record (step, epoch, ``eval``: metric -> value) goes through ``run.log``,
+held-out data, by direction (``a2b_psnr``...). Both through ``ganzoo eval``'s scoring path (its
+``Evaluator``: the same metric plugins and feature extractors). The record (step, epoch, ``eval``: metric -> value) goes through ``run.log``,
 so the metrics file and every callback's ``on_log`` get it, in the main process.
 """
 
@@ -30,13 +31,11 @@ class Evaluation(Callback):
                                                          epoch != run.recipe.config.train.epochs):
             return
         if run.directions:  # translation: the held-out pairs, by direction
-            from ganzoo.eval.translation_eval import flat
-
-            scores = flat(self.evaluator.score({direction: run.sampler(role)
-                                                for direction, role in run.directions.items()}, settings.n))
+            scored = self.evaluator.score_translators({direction: run.sampler(role)
+                                                       for direction, role in run.directions.items()}, settings.n)
         else:
-            scores = {key: entry["value"] for key, entry in
-                      self.evaluator.score_generator(run.sampler(), run.data, settings.n, settings.seed).items()}
+            scored = self.evaluator.score_generator(run.sampler(), run.data, settings.n, settings.seed)
+        scores = {key: entry["value"] for key, entry in scored.items()}
         run.log({"step": run.step, "epoch": epoch, "eval": scores})
         run.message(f"epoch {epoch} eval ({settings.n} images): "
                     + "  ".join(f"{key} {value:.4g}" for key, value in scores.items()))
@@ -55,8 +54,4 @@ def check_evaluation(registry, recipe) -> None:
 def make_evaluator(run):
     from ganzoo.eval.evaluation import Evaluator
 
-    if run.directions:
-        from ganzoo.eval.translation_eval import TranslationEvaluator
-
-        return TranslationEvaluator(run.registry, run.dataset, run.directions, run.device)
-    return Evaluator(run.registry, run.recipe, run.dataset, device=run.device)
+    return Evaluator(run.registry, run.recipe, run.dataset, device=run.device, directions=run.directions)

@@ -45,15 +45,15 @@ class SampleGrids(Callback):
         G = run.sampler()
         with eval_mode(G), torch.no_grad():
             images = generate(G, self.noise, self.labels)
-        data = run.dataset
-        if data.plot is not None:
-            png = data.plot(images.cpu())
+        shown = run.dataset.presentation
+        if shown is not None and shown.plot is not None:
+            png = shown.plot(images.cpu())
             write_atomic(path, lambda handle: handle.write(png))
             picture = read_picture(png)
         else:
             picture = save_grid(images, path)
-        if data.figures is not None:
-            figures = data.figures(images.cpu())
+        if shown is not None and shown.figures is not None:
+            figures = shown.figures(images.cpu())
             run.message(f"{path.stem} samples: " + "  ".join(f"{k} {v:.4g}" for k, v in figures.items()))
         return picture
 
@@ -66,7 +66,7 @@ class SampleGrids(Callback):
             columns += [inputs, translation.translate(run.sampler(role), inputs)]
             if side.targets is not None:
                 columns.append(side.targets)
-            elif run.dataset.known_transform is not None:  # unpaired data's right answer, shown as the target
-                columns.append(run.dataset.known_transform(side.inputs, direction))
+            elif run.dataset.two_sided.known_transform is not None:  # unpaired data's right answer, as the target
+                columns.append(run.dataset.two_sided.known_transform(side.inputs, direction))
         n = min(column.shape[0] for column in columns)
         return save_translation_grid([column[:n] for column in columns], path)
