@@ -35,7 +35,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results import case_arguments, COLUMNS, ROOT, cell, machine, replace_section, run_cases, train_and_score  # noqa: E402
+from results import case_arguments, COLUMNS, ROOT, cell, machine, published_grid, replace_section, run_cases, train_and_score  # noqa: E402
 
 BEGIN, END = "<!-- classics-results:begin -->", "<!-- classics-results:end -->"
 IMAGES = ROOT / "docs" / "images"
@@ -279,16 +279,18 @@ def section(results: list[dict], n: int) -> str:
              f"`ganzoo eval -n {n}`), with the check that shows its idea works; reproduce with "
              "`python benchmarks/classics_results.py`.", "",
              f"Machine: {machine('cpu')}.", "",
-             "| case | what it shows | the idea's check | wall time | " + " | ".join(COLUMNS) + " |",
-             "|" + " --- |" * (4 + len(COLUMNS))]
+             "| case | what it shows | the idea's check | wall time | " + " | ".join(COLUMNS) + " | samples |",
+             "|" + " --- |" * (5 + len(COLUMNS))]
     for result in results:
         start = f"| `{result['recipe']}` | {result['what']} | {result.get('check', {}).get('text', '')} | " \
                 f"{result['wall_s']:.0f} s | "
+        grid = published_grid(ROOT / result["run"], result["recipe"]) if "run" in result else ""
         if "eval" not in result:  # CoGAN's domains are not MNIST's digits: ganzoo eval does not score them
-            lines.append(start + result.get("error", "") + " |" * len(COLUMNS))
+            lines.append(start + result.get("error", "") + " |" * len(COLUMNS) + f" {grid} |")
             continue
         metrics = result["eval"]["metrics"]
-        lines.append(start + " | ".join(cell(metrics[c]["generated"]) if c in metrics else "" for c in COLUMNS) + " |")
+        lines.append(start + " | ".join(cell(metrics[c]["generated"]) if c in metrics else "" for c in COLUMNS) +
+                     f" | {grid} |")
     lines += ["", "Wall time is training only.", END]
     return "\n".join(lines) + "\n"
 
@@ -305,7 +307,7 @@ def main() -> int:
                 result["error"] = "not scored: ganzoo eval scores MNIST digits, not two domains"
         return result
 
-    results = run_cases(CASES, args.cases, runs, "classics_result.json", run_one)
+    results = run_cases(CASES, args.cases, runs, "classics_result.json", run_one, args.write_only)
     replace_section(Path(args.out), section(results, args.n))
     print(args.out)
     return 0 if all("check" in r for r in results) else 1

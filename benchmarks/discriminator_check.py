@@ -7,6 +7,9 @@ eval mode, and prints, on n fresh samples and n training images:
 
 - ``d_fake``, ``d_real``: the mean D(G(z)) and D(x) (sigmoid of the logits): the boundary-seeking
   GAN's check is D(G(z)) near 0.5;
+- ``aim_before``, ``aim_after`` (with ``--aim STEPS``): the mean D(G(z)) before and after STEPS more
+  generator updates against the trained discriminator held fixed, with the run's own generator loss:
+  where G aims. The non-saturating loss pushes D(G(z)) towards 1; the boundary-seeking one towards 0.5;
 - ``grad_real``, ``grad_perturbed``, ``grad_between``: the mean norm of D's input gradient at the
   real images, at DRAGAN's points near them (x + 0.5 std(x) U[0, 1], interpolated), and at
   WGAN-GP's and WGAN-div's points between real and fake images.
@@ -20,14 +23,15 @@ import sys
 
 import torch
 
-from ganzoo.assembly import build_models, load_data, resolve_device
+from ganzoo.assembly import build_losses, build_models, load_data, resolve_device
 from ganzoo.data import DataSpec, unit_range
+from ganzoo.losses import LossContext
 from ganzoo.model_calls import discriminate, draw_latent, generate
 from ganzoo.pluginhost.registry import load_registry
 from ganzoo.training import checkpoint
 
 
-def probe(run_dir: str, n: int = 2000, seed: int = 0) -> dict:
+def probe(run_dir: str, n: int = 2000, seed: int = 0, aim: int = 0) -> dict:
     registry = load_registry()
     state = checkpoint.load_checkpoint(run_dir)
     recipe = checkpoint.recipe_of(state, registry)
@@ -59,15 +63,37 @@ def probe(run_dir: str, n: int = 2000, seed: int = 0) -> dict:
     perturbed = real + 0.5 * real.std() * torch.rand(real.shape, generator=rng)
     result.update(grad_real=gradient_norm(real), grad_perturbed=gradient_norm(mix(real, perturbed)),
                   grad_between=gradient_norm(mix(real, fake)))
+    if aim:
+        result.update(aim_before=result["d_fake"], aim_after=aim_against_fixed_d(
+            G, D, build_losses(recipe)["loss"], real, labels, aim, rng))
     return result
+
+
+def aim_against_fixed_d(G, D, loss, real, labels, steps: int, rng, batch: int = 128) -> float:
+    """Mean D(G(z)) on fresh samples after ``steps`` Adam updates of G (lr 1e-3) with ``loss``'s
+    generator loss, D held fixed: the value G's loss drives D(G(z)) to, without D answering."""
+    D.requires_grad_(False)
+    optimizer = torch.optim.Adam(G.parameters(), lr=1e-3, betas=(0.5, 0.999))
+    for _ in range(steps):
+        z = draw_latent(G, batch, rng)
+        fake = generate(G, z, labels[:batch] if labels is not None else None)
+        ctx = LossContext(discriminator=D, real=real[:batch], fake=fake,
+                          labels=labels[:batch] if labels is not None else None, latent=z)
+        optimizer.zero_grad()
+        loss.generator_loss(ctx.discriminate(fake), ctx).backward()
+        optimizer.step()
+    with torch.no_grad():
+        return torch.sigmoid(discriminate(D, generate(G, draw_latent(G, len(real), rng), labels), labels)).mean().item()
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run_dir")
     parser.add_argument("-n", type=int, default=2000)
+    parser.add_argument("--aim", type=int, default=0, metavar="STEPS",
+                        help="also train G STEPS more updates against the fixed D, and say where D(G(z)) goes")
     args = parser.parse_args()
-    print(json.dumps(probe(args.run_dir, args.n)))
+    print(json.dumps(probe(args.run_dir, args.n, aim=args.aim)))
     return 0
 
 

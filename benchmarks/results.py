@@ -138,7 +138,11 @@ def case_arguments(doc: str, cases, runs: Path = ROOT / "benchmarks" / "runs", s
         extra(parser)
     parser.add_argument("--runs", default=str(runs))
     parser.add_argument("--out", default=str(ROOT / "docs" / "results.md"))
+    parser.add_argument("--write-only", action="store_true",
+                        help="train nothing: write the section again from the results saved by earlier runs")
     args = parser.parse_args()
+    if args.write_only:
+        args.cases = []
     unknown = [name for name in args.cases if name not in names]
     if unknown:
         parser.error(f"unknown case {unknown[0]}; cases are {', '.join(names)}")
@@ -146,14 +150,15 @@ def case_arguments(doc: str, cases, runs: Path = ROOT / "benchmarks" / "runs", s
     return args, {**os.environ, "GANZOO_DATA": str(Path(data).resolve())}, Path(args.runs).resolve()
 
 
-def run_cases(cases, chosen, runs: Path, saved_name: str, run_one) -> list[dict]:
+def run_cases(cases, chosen, runs: Path, saved_name: str, run_one, write_only: bool = False) -> list[dict]:
     """Each case's result: ``run_one(name, recipe, overrides, what)`` for the cases ``chosen`` (all
-    when empty), saved as ``runs/NAME/saved_name``; for the others, the result saved by an earlier
-    run, if any. The benchmarks that write one section each (zoo, translation) share this loop."""
+    when empty, none when ``write_only``), saved as ``runs/NAME/saved_name``; for the others, the
+    result saved by an earlier run, if any. The benchmarks that write one section each (zoo,
+    classics, studio, translation) share this loop."""
     results = []
     for name, recipe, overrides, what in cases:
         saved = runs / name / saved_name
-        if chosen and name not in chosen:
+        if write_only or (chosen and name not in chosen):
             if saved.is_file():
                 results.append(json.loads(saved.read_text()))
             continue
@@ -164,6 +169,20 @@ def run_cases(cases, chosen, runs: Path, saved_name: str, run_one) -> list[dict]
             saved.write_text(json.dumps(result))
         results.append(result)
     return results
+
+
+def published_grid(run_dir: Path, name: str, folder: str = "zoo") -> str:
+    """The run's last sample grid copied to docs/images/FOLDER/NAME.png, as a Markdown image link
+    (relative to docs/); empty when the run drew none."""
+    from ganzoo.training.run_folder import list_grids
+
+    grids = list_grids(run_dir)
+    if not grids:
+        return ""
+    target = ROOT / "docs" / "images" / folder / f"{name}.png"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(grids[-1], target)
+    return f"![{name}](images/{folder}/{name}.png)"
 
 
 def kept_sections(path: Path) -> list[str]:

@@ -51,7 +51,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results import case_arguments, ROOT, cell, machine, replace_section, run_cases, train_and_score  # noqa: E402
+from results import case_arguments, ROOT, cell, machine, published_grid, replace_section, run_cases, train_and_score  # noqa: E402
 
 BEGIN, END = "<!-- studio-results:begin -->", "<!-- studio-results:end -->"
 SEEDS = (0, 1)
@@ -199,8 +199,8 @@ def section(results: list[dict], n: int) -> str:
              f"Machine: {machine('cpu')}.", "",
              "| case | what it shows | " + " | ".join(f"{c} (mean)" for c in SCORES) +
              " | per seed: fid | ADA: p at the end (largest) | `--label k` accuracy: mean (worst digit) | "
-             "wall time per seed |",
-             "|" + " --- |" * (len(SCORES) + 6)]
+             "wall time per seed | samples (seed 0) |",
+             "|" + " --- |" * (len(SCORES) + 7)]
     for name, _, _, what in CASES:
         runs = by_case.get(name, [])
         scored = [r["eval"]["metrics"] for r in runs if "eval" in r]
@@ -214,7 +214,8 @@ def section(results: list[dict], n: int) -> str:
         labels = "; ".join(f"{r['labels']['accuracy']:.3f} ({r['labels']['worst_label']}: {r['labels']['worst']:.3f})"
                            for r in runs if r.get("labels"))
         walls = ", ".join(f"{r['wall_s']:.0f} s" for r in runs)
-        lines.append(f"| `{name}` | {what} | " + " | ".join(means) + f" | {seeds} | {ada} | {labels} | {walls} |")
+        grid = published_grid(ROOT / runs[0]["run"], name) if "run" in runs[0] else ""
+        lines.append(f"| `{name}` | {what} | " + " | ".join(means) + f" | {seeds} | {ada} | {labels} | {walls} | {grid} |")
     mh = [r for r in results if r.get("mh") and "error" not in r["mh"]]
     if mh:
         lines += ["", f"MH-GAN (`ganzoo sample --mh {MH_K}`), FID of the same generator's samples without and with:", "",
@@ -264,7 +265,7 @@ def main() -> int:
                     draw_style_mixing(runs / name)
         return result
 
-    results = run_cases(seeded_cases(), chosen, runs, "studio_result.json", run_one)
+    results = run_cases(seeded_cases(), chosen, runs, "studio_result.json", run_one, args.write_only)
     replace_section(Path(args.out), section(results, args.n))
     print(args.out)
     return 0 if all("eval" in r or "cropped_fid" in r for r in results) else 1

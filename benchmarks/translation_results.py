@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results import case_arguments, ROOT, machine, replace_section, run_cases  # noqa: E402
+from results import case_arguments, ROOT, machine, published_grid, replace_section, run_cases  # noqa: E402
 
 BEGIN, END = "<!-- translation-results:begin -->", "<!-- translation-results:end -->"
 
@@ -71,7 +71,8 @@ def run_case(name: str, recipe: str, overrides: list[str], runs: Path, env: dict
     started = time.perf_counter()
     trained = ganzoo(*command, "--out", str(run_dir), "--quiet", env=env)
     wall = time.perf_counter() - started
-    result = {"case": name, "recipe": recipe, "command": "ganzoo " + " ".join(command), "wall_s": wall}
+    result = {"case": name, "recipe": recipe, "command": "ganzoo " + " ".join(command), "wall_s": wall,
+              "run": str(run_dir)}
     if trained.returncode != 0:
         return {**result, "error": f"training failed: {last_line(trained.stderr)}"}
     records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines() if line.strip()]
@@ -336,6 +337,12 @@ def section(results: list[dict]) -> str:
         if "semi_supervised" in r:
             lines += ["", f"CC-GAN's discriminator as a digit classifier (`{r['recipe']}`): "
                       f"{r['semi_supervised']['text']} (the 10,000 test digits)."]
+    pictures = [(r["case"], published_grid(Path(r["run"]), r["case"], "translation")) for r in results
+                if "error" not in r and r.get("run")]
+    if pictures:
+        lines += ["", "Each run's last grid, on held-out inputs (each row: input | output | target, or the run's "
+                  "own layout; see docs/translation.md):", "", "| case | grid |", "| --- | --- |"]
+        lines += [f"| `{name}` | {grid} |" for name, grid in pictures if grid]
     lines += ["", "Each row trained with `" + "`, `".join(r["command"] for r in results if "command" in r) + "`."]
     lines += ["", "accuracy: the shipped MNIST classifier reading the outputs, against the inputs' labels (it reads "
               "99.46% of the real test digits); psnr in dB (identical pictures: capped at 100); fid: outputs against "
@@ -350,7 +357,8 @@ def main() -> int:
         "--threads", type=int, help="train.threads for each run (default: ganzoo's, the free cores)"))
     results = run_cases(CASES, args.cases, runs, "translation_result.json",
                         lambda name, recipe, overrides, what: {**run_case(name, recipe, overrides, runs, env,
-                                                                          args.threads), "what": what})
+                                                                          args.threads), "what": what},
+                        args.write_only)
     replace_section(Path(args.out), section(results))
     print(args.out)
     return 0 if all("error" not in r for r in results) else 1

@@ -20,7 +20,8 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results import case_arguments, COLUMNS, ROOT, cell, machine, replace_section, run_cases, train_and_score  # noqa: E402
+from results import (case_arguments, COLUMNS, ROOT, cell, machine, published_grid, replace_section, run_cases,  # noqa: E402
+                     train_and_score)  # noqa: E402
 
 BEGIN, END = "<!-- zoo-results:begin -->", "<!-- zoo-results:end -->"  # kept by results.py too
 
@@ -44,7 +45,7 @@ CASES = [
     ("ralsgan", "relativistic_mnist.yaml", ["loss.params.variant=ralsgan"], "RaLSGAN: the same, least squares"),
     ("lsgan-mlp", "relativistic_mnist.yaml", ["loss.name=lsgan"], "the plain least-squares loss RaLSGAN changes"),
     ("top-k", "topk_mnist.yaml", [], "top-k training of vanilla-bce: G learns from its best fakes"),
-    ("dragan", "dragan_mnist.yaml", [], "DRAGAN: gradient penalty around perturbed real images (D without dropout)"),
+    ("dragan", "dragan_mnist.yaml", [], "DRAGAN: gradient penalty around perturbed real images (vanilla_mnist's networks, dropout in D)"),
     ("no-dragan", "dragan_mnist.yaml", ["loss.name=bce"], "the same networks with bce alone, no penalty"),
     ("wgan-div", "wgan_div_mnist.yaml", [], "WGAN-div: the W-div penalty, k = 2, p = 6"),
     ("wgan-gp-mlp", "wgan_div_mnist.yaml", ["loss.name=wgan-gp"], "the same critic with WGAN-GP's penalty instead"),
@@ -59,8 +60,9 @@ def last_logged(run_dir: Path, key: str) -> float:
 def boundary_check(run_dir: Path) -> str:
     from discriminator_check import probe
 
-    found = probe(str(run_dir))
-    return f"D(G(z)) {found['d_fake']:.3f}, D(x) {found['d_real']:.3f} (eval mode, end)"
+    found = probe(str(run_dir), aim=200)
+    return (f"D(G(z)) {found['d_fake']:.3f}, D(x) {found['d_real']:.3f} at the end (eval mode); after 200 more G "
+            f"updates against that D held fixed, D(G(z)) {found['aim_after']:.3f}: where G's loss aims")
 
 
 def gradient_check(key: str, what: str):
@@ -94,16 +96,18 @@ def section(results: list[dict], n: int) -> str:
              "Each trained as its recipe says (seed 0, training only, then `ganzoo eval -n "
              f"{n}`); reproduce with `python benchmarks/zoo_results.py`.", "",
              f"Machine: {machine('cpu')}.", "",
-             "| case | what it shows | idea check | epochs | wall time | " + " | ".join(COLUMNS) + " |",
-             "|" + " --- |" * (5 + len(COLUMNS))]
+             "| case | what it shows | idea check | epochs | wall time | " + " | ".join(COLUMNS) + " | samples |",
+             "|" + " --- |" * (6 + len(COLUMNS))]
     for result in results:
         start = (f"| `{result['recipe']}` | {result['what']} | {result.get('check', '')} | {result.get('epochs', '')} | "
                  f"{result['wall_s']:.0f} s | ")
+        grid = published_grid(ROOT / result["run"], result["recipe"]) if "run" in result else ""
         if "error" in result:
-            lines.append(start + result["error"] + " |" * len(COLUMNS))
+            lines.append(start + result["error"] + " |" * len(COLUMNS) + f" {grid} |")
             continue
         metrics = result["eval"]["metrics"]
-        lines.append(start + " | ".join(cell(metrics[c]["generated"]) if c in metrics else "" for c in COLUMNS) + " |")
+        lines.append(start + " | ".join(cell(metrics[c]["generated"]) if c in metrics else "" for c in COLUMNS) +
+                     f" | {grid} |")
     lines += ["", "Wall time is training only (the machine was shared with other work: compare scores, not times).",
               END]
     return "\n".join(lines) + "\n"
@@ -119,7 +123,7 @@ def main() -> int:
             result["check"] = CHECKS[name](runs / name)
         return result
 
-    results = run_cases(CASES, args.cases, runs, "zoo_result.json", run_one)
+    results = run_cases(CASES, args.cases, runs, "zoo_result.json", run_one, args.write_only)
     replace_section(Path(args.out), section(results, args.n))
     print(args.out)
     return 0 if all("error" not in r for r in results) else 1
