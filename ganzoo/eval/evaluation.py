@@ -200,7 +200,10 @@ class Evaluator:
     def score(self, images: torch.Tensor) -> dict[str, dict[str, Any]]:
         """Each metric value of uint8 images (N, C, H, W) against the reference set: {name: {value, better, metric}},
         and the data's own ``figures`` of them (a 2-D mixture's modes covered, say) under the name ``figures``."""
-        values = self.score_features(self.extractor.embed(images))
+        return self.with_figures(self.score_features(self.extractor.embed(images)), images)
+
+    def with_figures(self, values: dict[str, dict[str, Any]], images: torch.Tensor) -> dict[str, dict[str, Any]]:
+        """``values`` and the data's own ``figures`` of ``images`` (a 2-D mixture's modes covered, say)."""
         figures = self.data.presentation.figures if self.data.presentation is not None else None
         if figures is not None:
             samples = unit_range(images) if images.dtype == torch.uint8 else images
@@ -281,11 +284,13 @@ class Evaluator:
                               f"the real-vs-real reference draws from; use -n {len(train_images)} or fewer")
         rng = torch.Generator().manual_seed(seed)
         index = torch.randperm(len(train_images), generator=rng)[:n]
-        sample = self.embed_reference(self.as_input(take(train_images, index)))
+        images = self.as_input(take(train_images, index))
+        sample = self.embed_reference(images)
         from ganzoo.eval.feature_cache import scores_cached
 
-        return scores_cached(self.features, self.weights_sha256, self.real, sample, self.metrics,
-                             lambda: self.score_features(sample))
+        scores = scores_cached(self.features, self.weights_sha256, self.real, sample, self.metrics,
+                               lambda: self.score_features(sample))
+        return self.with_figures(dict(scores), images)
 
     def embed_reference(self, images: torch.Tensor) -> Features:
         """Features of real images, read from the feature cache when these weights embedded them before."""
