@@ -184,6 +184,8 @@ def test_an_algorithm_misusing_the_step_gets_one_line(data_env, tmp_path, body, 
     ("lambda params: None", "must be a subclass of ganzoo.Algorithm"),
     ("type('NoRoles', (ganzoo.Algorithm,), {})", "declares no roles"),
     ("type('Bad', (ganzoo.Algorithm,), {'roles': {'train': 'generator'}})", "has a role named 'train'"),
+    ("type('Bad', (ganzoo.Algorithm,), {'roles': {'data': 'generator'}})", "has a role named 'data'"),
+    ("type('Bad', (ganzoo.Algorithm,), {'roles': {'duties': 'network'}})", "has a role named 'duties'"),
     ("type('Bad', (ganzoo.Algorithm,), {'roles': {'q': 'head'}})",
      "gives role 'q' the kind 'head'; roles are of kind generator, discriminator, encoder, network or loss"),
 ])

@@ -227,10 +227,11 @@ def _check_algorithm(where: str, name: str, factory: Any) -> None:
     roles = getattr(factory, "roles", None)
     if not isinstance(roles, dict) or not roles:
         raise GanzooError(f"{where}: algorithm '{name}' declares no roles; set roles = {{'generator': 'generator', ...}}")
+    reserved = recipe_sections()
     for role, kind in roles.items():
-        if not isinstance(role, str) or not re.match(r"^[a-z][a-z0-9_]*$", role) or role in RESERVED_SECTIONS:
+        if not isinstance(role, str) or not re.match(r"^[a-z][a-z0-9_]*$", role) or role in reserved:
             raise GanzooError(f"{where}: algorithm '{name}' has a role named {role!r}: roles are lower-case "
-                              f"identifiers other than {', '.join(RESERVED_SECTIONS)}")
+                              f"identifiers other than {', '.join(reserved)}")
         if kind not in ROLE_KINDS:
             raise GanzooError(f"{where}: algorithm '{name}' gives role '{role}' the kind {kind!r}; "
                               f"roles are of kind {in_words(ROLE_KINDS)}")
@@ -244,7 +245,13 @@ HOOK_ARGUMENTS = {name: tuple(inspect.signature(function).parameters)
                   for name, function in vars(hookspecs).items() if hasattr(function, "ganzoo_spec")}
 
 #: recipe sections that are not roles
-RESERVED_SECTIONS = ("name", "seed", "algorithm", "dataset", "optimizers", "callbacks", "loggers", "train", "output", "eval")
+def recipe_sections() -> tuple[str, ...]:
+    """The recipe's own sections (``RecipeBase``'s fields), which no algorithm role may take the name of."""
+    import dataclasses
+
+    from ganzoo.recipe.schema import RecipeBase  # imported here: the schema imports this module
+
+    return tuple(f.name for f in dataclasses.fields(RecipeBase))
 
 
 def _version() -> str:
