@@ -255,7 +255,7 @@ def matched_accuracy(assigned: torch.Tensor, labels: torch.Tensor) -> float:
 
 
 def check_cluster_gan(run_dir: Path, data_root: str) -> dict:
-    from ganzoo_vanilla.clusters import kmeans_labels
+    from ganzoo import kmeans_labels
 
     models, _, _ = trained_models(run_dir)
     images, labels = mnist_test(data_root)

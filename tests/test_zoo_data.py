@@ -41,6 +41,14 @@ def test_fashion_mnist_is_decompressed_from_the_package_folder(fashion_source, t
     assert again.images.shape == (10, 1, 28, 28)
 
 
+def test_fashion_mnist_clusters_replace_the_class_labels_and_keep_the_held_out_classes(fashion_source, tmp_path):
+    data = load_fashion_mnist(FashionMNISTParams(root=str(tmp_path), source=str(fashion_source), clusters=4))
+    assert data.num_classes == 4 and sorted(data.labels.unique().tolist()) == [0, 1, 2, 3]
+    assert data.held_out.num_classes == 10  # evaluation still reads the real classes of the test set
+    with pytest.raises(ValueError, match="clusters must be 0"):
+        FashionMNISTParams(clusters=1)
+
+
 def test_missing_fashion_mnist_is_a_one_line_error_naming_the_package(tmp_path):
     with pytest.raises(GanzooError, match="apt-get install dataset-fashion-mnist") as error:
         load_fashion_mnist(FashionMNISTParams(root=str(tmp_path), source=str(tmp_path / "nowhere")))

@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from ganzoo import DataSource, GanzooError, ImageData, default_data_root, first_line, read_idx
-from ganzoo_vanilla.clusters import kmeans_labels
+from ganzoo import DataSource, GanzooError, ImageData, default_data_root, first_line, kmeans_labels, read_idx
 
 FILES = (
     "train-images-idx3-ubyte",

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from ganzoo import GanzooError, ImageData, default_data_root, first_line
+from ganzoo import GanzooError, ImageData, default_data_root, first_line, kmeans_labels
 
 FILES = (
     "train-images-idx3-ubyte",
@@ -35,12 +35,15 @@ class FashionMNISTParams:
     source: str = SYSTEM_SOURCE  # where the .gz files are copied from when missing in root
     download: bool = False  # let torchvision download the files when neither place has them
     limit: Optional[int] = None  # keep only the first N images, for quick runs
+    clusters: int = 0  # K > 0: labels are k-means cluster ids (K clusters, on pixels), not classes: no labels read
 
     def __post_init__(self):
         if self.split not in ("train", "test"):
             raise ValueError(f"split must be train or test, got '{self.split}'")
         if self.limit is not None and self.limit < 1:
             raise ValueError(f"limit must be at least 1, got {self.limit}")
+        if self.clusters == 1 or self.clusters < 0:
+            raise ValueError(f"clusters must be 0 (class labels) or at least 2, got {self.clusters}")
 
 
 def load_fashion_mnist(params: FashionMNISTParams) -> ImageData:
@@ -71,6 +74,9 @@ def load_fashion_mnist(params: FashionMNISTParams) -> ImageData:
         test_images, test_labels = _read_split(FashionMNIST, root, raw, "test")
         held_out = ImageData(images=test_images.unsqueeze(1), labels=test_labels.long(), num_classes=len(CLASSES))
     images = images.unsqueeze(1)  # uint8; the trainer scales each batch to [-1, 1]
+    if params.clusters:
+        return ImageData(images=images, labels=kmeans_labels(images, params.clusters), num_classes=params.clusters,
+                         held_out=held_out)
     return ImageData(images=images, labels=labels.long(), num_classes=len(CLASSES), held_out=held_out)
 
 
