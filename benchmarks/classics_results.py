@@ -255,14 +255,15 @@ def matched_accuracy(assigned: torch.Tensor, labels: torch.Tensor) -> float:
 
 
 def check_cluster_gan(run_dir: Path, data_root: str) -> dict:
-    from ganzoo import kmeans_labels
+    from ganzoo import KMeans
 
     models, _, _ = trained_models(run_dir)
     images, labels = mnist_test(data_root)
     G = models["generator"]
     logits = batched(models["encoder"], images)[:, G.noise_dim:]
     ours = matched_accuracy(logits.argmax(1), labels)
-    kmeans = matched_accuracy(kmeans_labels(((images + 1) * 127.5).round().to(torch.uint8), G.code_categories), labels)
+    pixels = ((images + 1) * 127.5).round().to(torch.uint8)
+    kmeans = matched_accuracy(KMeans.fit(pixels, G.code_categories).labels(pixels), labels)
     return {"cluster_acc": ours, "kmeans_acc": kmeans,
             "text": f"clustering accuracy of the encoder on the test digits {100 * ours:.1f}%; k-means on pixels "
                     f"{100 * kmeans:.1f}% (both {G.code_categories} clusters, best one-to-one map to the digits)"}

@@ -11,22 +11,40 @@ FIT_IMAGES = 10_000  # centroids are fitted on this many images (seeded pick), t
 ITERATIONS = 20
 
 
-def kmeans_labels(images: torch.Tensor, clusters: int, seed: int = 0) -> torch.Tensor:
-    """The cluster id (N,) long of each image (N, ...) uint8, by k-means on pixels (k-means++ start, seeded)."""
-    if clusters < 2:
-        raise ValueError(f"clusters must be at least 2, got {clusters}")
-    points = images.reshape(images.shape[0], -1).float() / 255
-    if points.shape[0] < clusters:
-        raise ValueError(f"clusters={clusters} needs at least {clusters} images, got {points.shape[0]}; lower clusters")
-    rng = torch.Generator().manual_seed(seed)
-    fit = points[torch.randperm(points.shape[0], generator=rng)[:FIT_IMAGES]]
-    centroids = _kmeans_plus_plus(fit, clusters, rng)
-    for _ in range(ITERATIONS):
-        assigned = _nearest(fit, centroids)
-        counts = torch.bincount(assigned, minlength=clusters).float()
-        sums = torch.zeros_like(centroids).index_add_(0, assigned, fit)
-        centroids = torch.where(counts[:, None] > 0, sums / counts.clamp(min=1)[:, None], centroids)
-    return torch.cat([_nearest(chunk, centroids) for chunk in points.split(10_000)])
+class KMeans:
+    """K-means on pixels (k-means++ start, seeded), fitted on up to FIT_IMAGES images, then used to label any images:
+    ``KMeans.fit(train_images, 100).labels(images)``. A dataset labels its held-out images with the same
+    centroids, so a cluster means the same on both sides (per-class scores compare like with like)."""
+
+    def __init__(self, centroids: torch.Tensor):
+        self.centroids = centroids
+
+    @classmethod
+    def fit(cls, images: torch.Tensor, clusters: int, seed: int = 0) -> "KMeans":
+        """Centroids for ``clusters`` clusters of the images (N, ...) uint8."""
+        if clusters < 2:
+            raise ValueError(f"clusters must be at least 2, got {clusters}")
+        points = _points(images)
+        if points.shape[0] < clusters:
+            raise ValueError(f"clusters={clusters} needs at least {clusters} images, got {points.shape[0]}; "
+                             "lower clusters")
+        rng = torch.Generator().manual_seed(seed)
+        fit = points[torch.randperm(points.shape[0], generator=rng)[:FIT_IMAGES]]
+        centroids = _kmeans_plus_plus(fit, clusters, rng)
+        for _ in range(ITERATIONS):
+            assigned = _nearest(fit, centroids)
+            counts = torch.bincount(assigned, minlength=clusters).float()
+            sums = torch.zeros_like(centroids).index_add_(0, assigned, fit)
+            centroids = torch.where(counts[:, None] > 0, sums / counts.clamp(min=1)[:, None], centroids)
+        return cls(centroids)
+
+    def labels(self, images: torch.Tensor) -> torch.Tensor:
+        """The cluster id (N,) long of each image (N, ...) uint8: its nearest centroid."""
+        return torch.cat([_nearest(chunk, self.centroids) for chunk in _points(images).split(10_000)])
+
+
+def _points(images: torch.Tensor) -> torch.Tensor:
+    return images.reshape(images.shape[0], -1).float() / 255
 
 
 def _kmeans_plus_plus(points: torch.Tensor, clusters: int, rng: torch.Generator) -> torch.Tensor:
