@@ -109,7 +109,7 @@ def section(results: list[dict], n: int) -> str:
         lines.append(start + " | ".join(cell(metrics[c]["generated"]) if c in metrics else "" for c in COLUMNS)
                      + f" | {grid} |")
     if reference:
-        lines.append("| *real vs real* | 10,000 training images against the test set | | | "
+        lines.append(f"| *real vs real* | {n:,} training images against the test set | | | "
                      + " | ".join(cell(reference[c]["real_vs_real"]) if c in reference else "" for c in COLUMNS)
                      + " | |")
     lines += ["", "Better: fid, kid, class_fid lower; the others higher. Wall time is the training's whole process "
