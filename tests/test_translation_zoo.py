@@ -503,9 +503,23 @@ def test_the_colour_task_draws_other_digits_over_seeded_coloured_backgrounds(dat
     corners = data.two_sided.targets[:, :, 0, 0]  # the background: coloured, one colour per picture
     assert (corners.amax(1) - corners.amin(1)).mean() > 0.2 and corners.std(0).mean() > 0.2
     assert data.two_sided.target_labels is not None and data.held_out.two_sided.targets.shape == (4, 3, 28, 28)
+    # the classifier's view of either side takes the colour off again: the grey digit, white on black
+    view = data.two_sided.classifier_view
+    assert view["b"](data.two_sided.targets.float()).shape == (20, 1, 28, 28) and data.pictures_of == "mnist"
+    from ganzoo_translation_zoo.pixelda import coloured
+
+    strokes = -torch.ones(6, 1, 28, 28)  # white bars on black, as MNIST's digits are
+    for i in range(6):
+        strokes[i, :, 4 + 3 * i:10 + 3 * i, 6:20] = 1.0
+    assert (view["a"](strokes.expand(-1, 3, -1, -1)) - strokes).abs().max() < 0.02  # grey: as it was
+    taken_off = view["b"](coloured(strokes, torch.Generator().manual_seed(1)))
+    own, other = ((taken_off - bars).abs().mean((1, 2, 3)) for bars in (strokes, strokes.roll(3, 0)))
+    assert (own < other).all() and own.mean() < 0.75 * other.mean()  # each reads as its own bar (the texture stays as noise)
 
 
-def test_pixelda_resumes_exactly_and_translates_at_z_0(data_env, tmp_path):
+def test_pixelda_resumes_exactly_is_scored_and_translates_at_z_0(data_env, tmp_path, capsys):
+    import json
+
     from ganzoo.eval.translation_eval import load_translators
 
     recipe = dict(recipe=ROOT / "recipes" / "pixelda_mnist.yaml", base=PIXELDA)
@@ -516,6 +530,13 @@ def test_pixelda_resumes_exactly_and_translates_at_z_0(data_env, tmp_path):
     state = checkpoint.load_checkpoint(tmp_path / "whole")
     assert "classifier" in state["models"] and all(row.get("task") is not None for row in logged(tmp_path / "whole"))
     generator = load_translators(state, registry_of(), "cpu")[0]["a2b"]
+    # ganzoo eval reads the adapted digits with the MNIST classifier, through the task's de-colouring view
+    assert cli.main(["eval", str(tmp_path / "whole"), "--json", "--device", "cpu"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["features"] == "mnist-classifier"
+    for metric in ("accuracy", "fid"):
+        assert isinstance(report["metrics"][f"a2b_{metric}"]["generated"], float)
+        assert isinstance(report["metrics"][f"a2b_{metric}"]["baseline"], float)
     x = torch.rand(3, 3, 28, 28, generator=torch.Generator().manual_seed(0)) * 2 - 1
     assert cli.main(["export", str(tmp_path / "whole"), "--out", str(tmp_path / "g.pt")]) == 0
     with torch.no_grad():

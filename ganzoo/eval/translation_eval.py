@@ -109,7 +109,9 @@ def pick_extractor_for(registry: Registry, data: ImageData, directions: dict, da
     them) and can load; (None, None) when none does: the run is then scored by its right answers only."""
     from ganzoo.eval.extractors import pick_extractor
 
-    outputs = {translation.shapes(data.spec, direction)[1] for direction in directions}
+    views = data.two_sided.classifier_view or {}
+    outputs = {viewed_shape(views.get("b" if direction == "a2b" else "a"), translation.shapes(data.spec, direction)[1])
+               for direction in directions}
     dataset = data.pictures_of or dataset
     chosen = None
     for shape in sorted(outputs):
@@ -124,6 +126,12 @@ def pick_extractor_for(registry: Registry, data: ImageData, directions: dict, da
     if problem and features is not None:
         raise GanzooError(problem)
     return (None, None) if problem else (chosen, extractor)
+
+
+def viewed_shape(view, shape: tuple) -> tuple:
+    """The shape of pictures of ``shape`` as the extractor reads them: through ``view`` (a side's
+    ``classifier_view``, which may change their channels) when there is one."""
+    return shape if view is None else tuple(view(torch.zeros(1, *shape)).shape[1:])
 
 
 def score_translators(evaluator, generators: dict, n: int) -> dict[str, dict[str, Any]]:
