@@ -113,6 +113,30 @@ def test_compare_of_run_folders_shows_what_differs_and_their_eval_scores(sweep, 
     assert (tmp_path / "compare.png").is_file()
 
 
+def test_compare_turns_a_table_too_wide_for_one_row_per_run(sweep, tmp_path, capsys):
+    """A translation run's two directions give some thirty scores: one row per run squeezed every column to
+    an ellipsis. Then each run is a column and each value a row, every name and number whole."""
+    out, _ = sweep
+    other = shutil.copytree(out / "run-000", tmp_path / "translated")
+    scores = {f"{direction}_{metric}": {"generated": 0.125 + i}
+              for i, (direction, metric) in enumerate((d, m) for d in ("a2b", "b2a") for m in
+                                                     ("accuracy", "density", "coverage", "fid", "kid", "l1",
+                                                      "mnist_score", "modes", "mode_kl", "precision", "recall",
+                                                      "psnr", "ssim"))}
+    (other / "eval.json").write_text(json.dumps({"metrics": scores}))
+    assert cli.main(["compare", str(out / "run-000"), str(other), "--out", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    assert "…" not in printed and max(map(len, printed.splitlines())) <= 200
+    lines = {line.split("│")[1].strip(): line for line in printed.splitlines() if line.startswith("│")}
+    assert set(scores) <= set(lines) and "25.12" in lines["b2a_ssim"]  # a row per score, its value whole
+    assert "translated" in printed.splitlines()[2]  # the runs head the columns
+    assert (tmp_path / "compare.csv").read_text().splitlines()[0].endswith(",b2a_ssim,wall s")  # the CSV: a row a run
+    # a narrow table keeps one row per run
+    assert cli.main(["compare", str(out), "--out", str(tmp_path)]) == 0
+    assert "run-001" in [line.split("│")[1].strip() for line in capsys.readouterr().out.splitlines()
+                         if line.startswith("│")]
+
+
 def test_compare_says_whether_a_run_folder_given_alone_finished(sweep, tmp_path):
     """Not 'run': finished once its last epoch's grid is written, else unfinished (stopped or crashed)."""
     out, _ = sweep

@@ -51,7 +51,17 @@ def _text(value, form: str = "{:.4g}") -> str:
 
 
 def print_table(table: Table, title: str) -> None:
+    """The table as rich draws it: one row per run when it fits the width (a terminal's, else PIPED_WIDTH),
+    else turned, one column per run and one row per value (a translation run's two directions give some
+    thirty scores), so no column is squeezed to nothing. compare.csv stays one row per run."""
     from rich.console import Console
+
+    console = Console(width=None if sys.stdout.isatty() else PIPED_WIDTH)
+    wide = _wide(table, title)
+    console.print(wide if _fits(table, console.width) else _turned(table, title))
+
+
+def _wide(table: Table, title: str):
     from rich.table import Table as RichTable
 
     header, rows = table
@@ -63,8 +73,33 @@ def print_table(table: Table, title: str) -> None:
     choices = header.index("differs in")
     for row in rows:  # one choice a line
         shown.add_row(*row[:choices], row[choices].replace(" ", "\n"), *row[choices + 1:])
-    # On a terminal, its width; into a file or pipe, wide enough that no column is dropped.
-    Console(width=None if sys.stdout.isatty() else PIPED_WIDTH).print(shown)
+    return shown
+
+
+def _fits(table: Table, width: int) -> bool:
+    """Whether one row per run fits ``width`` without cutting a header or a value (a choice a line)."""
+    header, rows = table
+    needed = 1
+    for index, column in enumerate(header):
+        cells = [row[index] for row in rows]
+        if column == "differs in":
+            cells = [part for cell in cells for part in cell.split(" ")]
+        needed += max([len(column), *map(len, cells)]) + 3  # the value, its padding and a rule
+    return needed <= width
+
+
+def _turned(table: Table, title: str):
+    from rich.table import Table as RichTable
+
+    header, rows = table
+    shown = RichTable(title=title)
+    shown.add_column("", justify="left", no_wrap=True)
+    for row in rows:
+        shown.add_column(row[0], justify="right", overflow="fold")
+    for index, column in enumerate(header[1:], start=1):
+        shown.add_row(column, *(row[index].replace(" ", "\n") if column == "differs in" else row[index]
+                                for row in rows))
+    return shown
 
 
 def write_csv(table: Table, path: Path) -> None:
