@@ -127,8 +127,34 @@ def test_recipe_trains(recipe_path: Path, tiny_data, tmp_path):
     check_outputs(recipe_path.stem, {key: last[key] for key in scalars}, trainer.precision.name)
     picture = Image.open(tmp_path / "run" / "samples" / "epoch-001.png")
     assert picture.format == "PNG"
+    if trainer.algorithm.directions and dataset not in SCORED:  # `ganzoo eval` scores each translation dataset
+        SCORED.add(dataset)  # (once each: the scores depend on the data's sides, not on the algorithm)
+        check_scored(recipe_path.stem, tmp_path / "run", dataset, registry)
     if dataset == "gaussians":  # not images: the dataset's scatter plot and figures instead of a grid
         assert picture.size[0] >= 400 and "epoch-001 samples: modes " in log.getvalue()
+
+
+#: translation datasets of pictures no shipped extractor reads and no right answer scores: `ganzoo eval` says so
+NOTHING_TO_SCORE = {"unpaired-folder", "domains-folder"}
+SCORED: set = set()  # the translation datasets whose first recipe was scored
+
+
+def check_scored(name: str, run_dir: Path, dataset: str, registry) -> None:
+    """``ganzoo eval``'s record of a translation run: every direction scored, beside its baseline."""
+    from ganzoo.errors import GanzooError
+    from ganzoo.eval.evaluation import evaluate_run
+
+    try:
+        report = evaluate_run(run_dir, n=16, device="cpu", registry=registry)
+    except GanzooError as error:
+        assert dataset in NOTHING_TO_SCORE and "nothing to score" in str(error), f"{name}: {error}"
+        return
+    assert dataset not in NOTHING_TO_SCORE, f"{name} is scored now: take {dataset} out of NOTHING_TO_SCORE"
+    assert report["kind"] == "translation" and (run_dir / "eval.json").is_file()
+    for direction in report["directions"]:
+        scored = {key: entry for key, entry in report["metrics"].items() if entry["direction"] == direction}
+        assert scored, f"{name}: nothing scored {direction}"
+        assert any(isinstance(entry["baseline"], float) for entry in scored.values())
 
 
 def check_outputs(name: str, values: dict, precision: str) -> None:
