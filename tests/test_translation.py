@@ -127,6 +127,51 @@ def test_metrics_on_known_cases():
     assert both["a2b"]["l1"]["baseline"] > 0.3  # the identity is far from the right answer
 
 
+
+def test_the_region_the_data_name_is_scored_alone_beside_the_whole_picture():
+    import math
+
+    from ganzoo_metrics.pairs import PSNR_CAP
+    from runs import score_translators
+
+    digits = torch.rand(40, 1, 28, 28) * 2 - 1
+    box = (7, 7, 14, 14)  # the hole an inpainter fills: top, left, height, width
+    held_out = ganzoo.ImageData(images=digits[:20], two_sided=ganzoo.TwoSided(
+        targets=digits[:20].clone(), paired=True, target_region=box))
+    data = ganzoo.ImageData(images=digits, two_sided=ganzoo.TwoSided(targets=digits.clone(), paired=True,
+                                                                     target_region=box), held_out=held_out)
+
+    class Perfect(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.unused = torch.nn.Parameter(torch.zeros(()))
+
+        def forward(self, x):
+            return x
+
+    class BorderOnly(Perfect):  # right outside the box, grey inside it
+        def forward(self, x):
+            out = x.clone()
+            out[..., 7:21, 7:21] = 0
+            return out
+
+    perfect = score_translators(data, {"a2b": Perfect()}, 20)["a2b"]
+    for set_name in ("value", "baseline", "real_vs_real"):  # all three columns, the region's beside the whole's
+        assert perfect["psnr_region"][set_name] == PSNR_CAP and perfect["l1_region"][set_name] == 0
+        assert perfect["ssim_region"][set_name] == pytest.approx(1.0)
+    assert perfect["psnr_region"]["better"] == "higher" and perfect["l1_region"]["better"] == "lower"
+    border = score_translators(data, {"a2b": BorderOnly()}, 20)["a2b"]
+    assert border["psnr_region"]["value"] < border["psnr"]["value"] < PSNR_CAP  # the copied border flatters
+    # the same squared errors over a quarter of the pixels: 10 log10(4) dB apart
+    assert border["psnr_region"]["value"] == pytest.approx(border["psnr"]["value"] - 10 * math.log10(4), abs=1e-6)
+    assert border["l1_region"]["value"] == pytest.approx(4 * border["l1"]["value"], rel=1e-5)
+    assert border["ssim_region"]["value"] < border["ssim"]["value"]
+    assert "psnr_region" not in score_translators(ganzoo.ImageData(images=digits, two_sided=ganzoo.TwoSided(
+        targets=digits.clone(), paired=True)), {"a2b": Perfect()}, 20)["a2b"]  # no region named: none scored
+    for wrong in ((20, 7, 14, 14), (0, 0, 0, 5), (1, 2, 3)):
+        with pytest.raises(ValueError, match="target_region"):
+            ganzoo.TwoSided(targets=digits, paired=True, target_region=wrong)
+
 @needs_real_mnist
 def test_real_digits_score_the_classifiers_test_accuracy_and_the_bicubic_baseline():
     from ganzoo.eval.mnist_data import read_mnist
