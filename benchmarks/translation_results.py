@@ -49,6 +49,8 @@ CASES = [
      "CC-GAN: the masked centre painted back; its D's digit accuracy from 100 labels below"),
 ]
 METRICS = ("accuracy", "psnr", "ssim", "l1", "fid")
+#: the same on the box the data name as unknown to the input (inpainting's hole), in a table of their own
+REGION_METRICS = ("psnr_region", "ssim_region", "l1_region")
 DIVERSITY_CASES = ("pix2pix-edges", "bicyclegan-edges", "munit")  # one input, many outputs: measured beside each other
 DRAWS = 10  # outputs per input
 ALPHAS = (0.0, 0.5, 0.8, 1.0)  # ESRGAN's network interpolation: the weight of the PSNR model
@@ -275,13 +277,25 @@ def cell(value) -> str:
     return f"{value:.4g}"
 
 
+def columns(entry: dict) -> str:
+    """A metric's `model / baseline / right answers`."""
+    return " / ".join(cell(entry[k]) for k in ("generated", "baseline", "real_vs_real"))
+
+
+def by_direction(result: dict) -> dict[str, dict[str, dict]]:
+    """A scored result's metrics by direction, keyed without the direction (``psnr``)."""
+    return {direction: {key[len(direction) + 1:]: entry for key, entry in result["eval"]["metrics"].items()
+                        if entry["direction"] == direction} for direction in result["eval"]["directions"]}
+
+
 def section(results: list[dict]) -> str:
     lines = [BEGIN, "## Image translation and enhancement", "",
              "Each recipe trained in one whole `ganzoo run` process (seed 0, the time includes start-up and "
              "the per-epoch grids), then `ganzoo eval RUN_DIR` on the 10,000 held-out MNIST test pairs (the "
              "unpaired models, CycleGAN, DiscoGAN, DualGAN and UNIT: 5,000 digits each way); each value is "
              "`model / baseline / right answers`, the baseline "
-             "being bicubic upsampling for SR and the identity otherwise (the outline itself for pix2pix), the "
+             "being bicubic upsampling for SR and the identity otherwise (the outline itself for pix2pix; for "
+             "inpainting the masked input, its hole filled with the training mean), the "
              "right answers for the unpaired models the hidden transform. Reproduce with "
              "`python benchmarks/translation_results.py`; see docs/translation.md.", "",
              f"Machine: {machine('cpu')}.", "",
@@ -294,15 +308,21 @@ def section(results: list[dict]) -> str:
         if "error" in result:
             lines.append(start + result["error"] + " |" * len(METRICS))
             continue
-        directions = result["eval"]["directions"]
-        for direction in directions:  # two-way models (CycleGAN): a row each way
-            rows = {key[len(direction) + 1:]: entry for key, entry in result["eval"]["metrics"].items()
-                    if entry["direction"] == direction}
+        directions = by_direction(result)
+        for direction, rows in directions.items():  # two-way models (CycleGAN): a row each way
             row_start = start.replace(f"`{result['recipe']}`", f"`{result['recipe']}` {direction}", 1) \
                 if len(directions) > 1 else start
-            lines.append(row_start + " | ".join(" / ".join(cell(rows[m][k]) for k in ("generated", "baseline",
-                                                                                       "real_vs_real"))
-                                                if m in rows else "" for m in METRICS) + " |")
+            lines.append(row_start + " | ".join(columns(rows[m]) if m in rows else "" for m in METRICS) + " |")
+    regions = [(r["recipe"], direction, rows) for r in results if "eval" in r
+               for direction, rows in by_direction(r).items() if any(m in rows for m in REGION_METRICS)]
+    if regions:
+        lines += ["", "The region the data name as unknown to the input, scored alone (`TwoSided.target_region`; "
+                  "inpainting: the masked 14x14 centre, the baseline filling it with the training mean), where the "
+                  "whole picture's values above also count the border copied through: `model / baseline / right "
+                  "answers`.", "", "| case | " + " | ".join(REGION_METRICS) + " |",
+                  "|" + " --- |" * (1 + len(REGION_METRICS))]
+        lines += [f"| `{recipe}` | " + " | ".join(columns(rows[m]) if m in rows else "" for m in REGION_METRICS)
+                  + " |" for recipe, direction, rows in regions]
     measured = [r for r in results if "diversity" in r]
     if measured:
         lines += ["", f"One input, many outputs: {DRAWS} outputs for each of the first held-out outlines (BicycleGAN: "

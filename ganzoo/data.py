@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,6 +100,10 @@ class TwoSided:
     ``b2a``): evaluation scores unpaired outputs against it. ``classifier_view``, optional, maps a
     side (``a``, ``b``) to the function that turns its pictures into what the metrics' classifier
     reads (a hidden transform undone, floats in [-1, 1]); sides it does not name are read as they are.
+    ``target_region``, optional, is the box ``(top, left, height, width)``, in the targets' pixels, of
+    the part of every target the input does not show (inpainting: the masked hole): evaluation scores
+    the a2b outputs' pixels against their right answers there too (``a2b_psnr_region`` beside
+    ``a2b_psnr``), so a model is judged on what it had to make up and not on what it copied.
     """
 
     targets: Any
@@ -106,6 +111,7 @@ class TwoSided:
     target_labels: Optional["torch.Tensor"] = None
     known_transform: Optional[Callable[["torch.Tensor", str], "torch.Tensor"]] = None
     classifier_view: Optional[Dict[str, Callable[["torch.Tensor"], "torch.Tensor"]]] = None
+    target_region: Optional[Tuple[int, int, int, int]] = None
 
     def __post_init__(self) -> None:
         shape = _rows_shape(self.targets, "TwoSided.targets")
@@ -116,9 +122,27 @@ class TwoSided:
         wrong = sorted(set(self.classifier_view or {}) - {"a", "b"})
         if wrong:
             raise ValueError(f"TwoSided.classifier_view keys must be 'a' or 'b', got {', '.join(map(repr, wrong))}")
+        if self.target_region is not None:
+            object.__setattr__(self, "target_region", checked_box(self.target_region, tuple(shape[2:])))
 
     def __len__(self) -> int:
         return len(self.targets)
+
+
+def checked_box(box, size: tuple) -> Tuple[int, int, int, int]:
+    """``box`` (top, left, height, width) as ints, refused unless it is a non-empty box inside pictures of
+    ``size`` (height, width)."""
+    try:
+        values = tuple(operator.index(v) for v in box)
+    except TypeError:
+        values = ()
+    if len(values) != 4:
+        raise ValueError(f"TwoSided.target_region must be four ints (top, left, height, width), got {box!r}")
+    top, left, height, width = values
+    if top < 0 or left < 0 or height < 1 or width < 1 or top + height > size[0] or left + width > size[1]:
+        raise ValueError(f"TwoSided.target_region {values} (top, left, height, width) must be a non-empty box inside "
+                         f"the {size[0]}x{size[1]} targets")
+    return values
 
 
 @dataclass(frozen=True)

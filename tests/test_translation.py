@@ -87,6 +87,17 @@ def test_pix2pix_resumes_exactly(pix2pix_run, tmp_path, monkeypatch, mnist_root)
         assert picture.width > picture.height
 
 
+class Identity(torch.nn.Module):
+    """A translator that gives its input back (a perfect one where the inputs are the targets)."""
+
+    def __init__(self):
+        super().__init__()
+        self.unused = torch.nn.Parameter(torch.zeros(()))
+
+    def forward(self, x):
+        return x
+
+
 def test_metrics_on_known_cases():
     from ganzoo_metrics.pairs import PSNR_CAP
     from runs import score_translators
@@ -95,14 +106,6 @@ def test_metrics_on_known_cases():
     held_out = ganzoo.ImageData(images=digits[:20], two_sided=ganzoo.TwoSided(targets=digits[:20].clone(), paired=True))
     data = ganzoo.ImageData(images=digits, two_sided=ganzoo.TwoSided(targets=digits.clone(), paired=True),
                             held_out=held_out)
-
-    class Identity(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.unused = torch.nn.Parameter(torch.zeros(()))
-
-        def forward(self, x):
-            return x
 
     scores = score_translators(data, {"a2b": Identity()}, 20)["a2b"]
     assert scores["l1"]["value"] == 0 and scores["psnr"]["value"] == PSNR_CAP and scores["ssim"]["value"] == pytest.approx(1.0)
@@ -126,6 +129,43 @@ def test_metrics_on_known_cases():
     assert both["a2b"]["l1"]["value"] == both["b2a"]["l1"]["value"] == 0
     assert both["a2b"]["l1"]["baseline"] > 0.3  # the identity is far from the right answer
 
+
+
+def test_the_region_the_data_name_is_scored_alone_beside_the_whole_picture():
+    import math
+
+    from ganzoo_metrics.pairs import PSNR_CAP
+    from runs import score_translators
+
+    digits = torch.rand(40, 1, 28, 28) * 2 - 1
+    box = (7, 7, 14, 14)  # the hole an inpainter fills: top, left, height, width
+    held_out = ganzoo.ImageData(images=digits[:20], two_sided=ganzoo.TwoSided(
+        targets=digits[:20].clone(), paired=True, target_region=box))
+    data = ganzoo.ImageData(images=digits, two_sided=ganzoo.TwoSided(targets=digits.clone(), paired=True,
+                                                                     target_region=box), held_out=held_out)
+
+    class BorderOnly(Identity):  # right outside the box, grey inside it
+        def forward(self, x):
+            out = x.clone()
+            out[..., 7:21, 7:21] = 0
+            return out
+
+    perfect = score_translators(data, {"a2b": Identity()}, 20)["a2b"]
+    for set_name in ("value", "baseline", "real_vs_real"):  # all three columns, the region's beside the whole's
+        assert perfect["psnr_region"][set_name] == PSNR_CAP and perfect["l1_region"][set_name] == 0
+        assert perfect["ssim_region"][set_name] == pytest.approx(1.0)
+    assert perfect["psnr_region"]["better"] == "higher" and perfect["l1_region"]["better"] == "lower"
+    border = score_translators(data, {"a2b": BorderOnly()}, 20)["a2b"]
+    assert border["psnr_region"]["value"] < border["psnr"]["value"] < PSNR_CAP  # the copied border flatters
+    # the same squared errors over a quarter of the pixels: 10 log10(4) dB apart
+    assert border["psnr_region"]["value"] == pytest.approx(border["psnr"]["value"] - 10 * math.log10(4), abs=1e-6)
+    assert border["l1_region"]["value"] == pytest.approx(4 * border["l1"]["value"], rel=1e-5)
+    assert border["ssim_region"]["value"] < border["ssim"]["value"]
+    assert "psnr_region" not in score_translators(ganzoo.ImageData(images=digits, two_sided=ganzoo.TwoSided(
+        targets=digits.clone(), paired=True)), {"a2b": Identity()}, 20)["a2b"]  # no region named: none scored
+    for wrong in ((20, 7, 14, 14), (0, 0, 0, 5), (1, 2, 3)):
+        with pytest.raises(ValueError, match="target_region"):
+            ganzoo.TwoSided(targets=digits, paired=True, target_region=wrong)
 
 @needs_real_mnist
 def test_real_digits_score_the_classifiers_test_accuracy_and_the_bicubic_baseline():

@@ -153,6 +153,7 @@ def test_the_inpainting_task_masks_the_centre_with_the_training_mean(data_env):
         assert torch.equal(side.images[..., outside], side.two_sided.targets[..., outside])
         mean = data.two_sided.targets.mean(0)  # the training digits' mean, for the held-out digits too
         assert torch.equal(side.images[..., 9:19, 9:19], mean[..., 9:19, 9:19].expand(len(side.images), -1, -1, -1))
+        assert side.two_sided.target_region == (9, 9, 10, 10)  # the square ganzoo eval scores alone
 
 
 def test_the_context_encoder_changes_only_its_square(data_env):
@@ -180,6 +181,26 @@ def test_context_encoder_trains_and_refuses_a_square_unlike_the_datasets(data_en
     with pytest.raises(GanzooError, match="differ from their targets outside it; give the generator the dataset's"):
         train(tmp_path / "bad", ["generator.params.mask_size=10"], **recipe)
 
+
+
+def test_ganzoo_eval_scores_the_filled_square_beside_the_mean_fill(data_env, tmp_path, capsys):
+    import json
+    import math
+
+    from ganzoo_metrics.pairs import PSNR_CAP
+
+    train(tmp_path / "run", recipe=ROOT / "recipes" / "context_encoder_mnist.yaml", base=INPAINT)
+    assert cli.main(["eval", str(tmp_path / "run"), "--json", "--device", "cpu"]) == 0
+    metrics = json.loads(capsys.readouterr().out)["metrics"]
+    for name in ("l1", "psnr", "ssim"):
+        entry = metrics[f"a2b_{name}_region"]
+        assert entry["metric"] == name and entry["direction"] == "a2b"
+        assert entry["better"] == metrics[f"a2b_{name}"]["better"]
+        assert all(isinstance(entry[column], float) for column in ("generated", "baseline", "real_vs_real"))
+    assert metrics["a2b_psnr_region"]["real_vs_real"] == PSNR_CAP
+    for column in ("generated", "baseline"):  # outside the 14x14 square both copy the input: 6.02 dB apart
+        whole, square = metrics["a2b_psnr"][column], metrics["a2b_psnr_region"][column]
+        assert square == pytest.approx(whole - 10 * math.log10(784 / 196), abs=1e-6)
 
 # ---------------------------------------------------------------- BicycleGAN
 BICYCLE = ["train.epochs=2", "train.batch_size=8", "train.device=cpu", "train.log_every=2", "output.grid_size=2",
@@ -265,6 +286,7 @@ def test_the_inpainting_folder_holds_out_its_last_tenth_and_masks_with_the_train
     mean = data.two_sided.targets.mean(0)
     assert torch.equal(data.held_out.images[0, :, 2:6, 2:6], mean[:, 2:6, 2:6])
     assert torch.equal(data.held_out.images[0, :, :2], data.held_out.two_sided.targets[0, :, :2])
+    assert data.two_sided.target_region == data.held_out.two_sided.target_region == (2, 2, 4, 4)  # scored alone
 
 
 @pytest.mark.parametrize("make, message", [

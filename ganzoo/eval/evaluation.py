@@ -127,14 +127,19 @@ def load_run_data(registry: Registry, recipe: Recipe, data_root: Optional[str] =
 
 def run_metrics(metrics: list[tuple[str, Any]], extractor: Optional[Any], generated: Optional[Features],
                 real: Optional[Features], pairs: Optional[tuple[torch.Tensor, torch.Tensor]] = None,
-                skipped: Optional[dict[str, str]] = None) -> dict[str, dict[str, Any]]:
+                skipped: Optional[dict[str, str]] = None, region: Optional[tuple[int, int, int, int]] = None
+                ) -> dict[str, dict[str, Any]]:
     """Each metric's values of one set of images: ``generated`` against ``real`` in ``extractor``'s space
     (``compute``; skipped when either is None) and, given, ``pairs`` (outputs, their right answers: pictures in
     [0, 1]) row by row (``compute_pairs``): {key: {value, better, metric}}, keys renamed or dropped as the
     extractor says. The one place every run's metrics are computed. A metric that refuses the images
     (``ValueError``: too few for it, say) is a one-line error, or, given ``skipped``, recorded there by name
-    with its reason and left out (a translation run's held-out split may be smaller than a metric needs)."""
+    with its reason and left out (a translation run's held-out split may be smaller than a metric needs).
+    ``region``, given with ``pairs``, is a box (top, left, height, width) of their pictures (the part the
+    inputs did not show, ``TwoSided.target_region``): each ``compute_pairs`` value is also computed on that
+    crop of both, and reported as ``<key>_region``."""
     values: dict[str, dict[str, Any]] = {}
+    cropped = None if pairs is None or region is None else tuple(crop(pictures, region) for pictures in pairs)
     for name, metric in metrics:
         result: dict[str, Any] = {}
         try:
@@ -142,6 +147,9 @@ def run_metrics(metrics: list[tuple[str, Any]], extractor: Optional[Any], genera
                 result.update(metric.compute(generated, real) or {})
             if pairs is not None and callable(getattr(metric, "compute_pairs", None)):
                 result.update(metric.compute_pairs(*pairs) or {})
+                if cropped is not None:
+                    result.update({(reported, REGION): value
+                                   for reported, value in (metric.compute_pairs(*cropped) or {}).items()})
         except ValueError as error:  # e.g. too few images for the metric
             if skipped is None:
                 raise GanzooError(f"metric '{name}': {error}") from error
@@ -149,9 +157,10 @@ def run_metrics(metrics: list[tuple[str, Any]], extractor: Optional[Any], genera
             continue
         better = getattr(metric, "better", {}) or {}
         for reported, value in dict(result).items():
+            reported, suffix = reported if isinstance(reported, tuple) else (reported, "")
             if extractor is not None and reported in extractor.dropped:  # meaningless in its space
                 continue
-            key = extractor.renamed.get(reported, reported) if extractor is not None else reported
+            key = (extractor.renamed.get(reported, reported) if extractor is not None else reported) + suffix
             if key in values:
                 raise GanzooError(f"metrics '{values[key]['metric']}' and '{name}' both report '{key}'; "
                                   "choose one in eval.metrics")
@@ -159,6 +168,16 @@ def run_metrics(metrics: list[tuple[str, Any]], extractor: Optional[Any], genera
             values[key] = {"value": float(value), "better": direction if direction in BETTER else None,
                            "metric": name}
     return values
+
+
+#: what ``run_metrics`` appends to the name of a value computed on the data's ``target_region`` alone
+REGION = "_region"
+
+
+def crop(pictures: torch.Tensor, box: tuple[int, int, int, int]) -> torch.Tensor:
+    """The box (top, left, height, width) of every picture of ``pictures`` (N, C, H, W)."""
+    top, left, height, width = box
+    return pictures[..., top:top + height, left:left + width].contiguous()
 
 
 class Evaluator:

@@ -11,7 +11,9 @@ scoring path (``ganzoo.eval.evaluation.Evaluator``), through the same metric plu
   target domain), as a generator's real-vs-real is a training sample.
 
 With paired targets (or, for unpaired data, the dataset's ``known_transform`` of the inputs) each set
-is compared with the targets row by row (L1, PSNR, SSIM). Where a feature extractor accepts the
+is compared with the targets row by row (L1, PSNR, SSIM); where the data name a ``target_region`` (the
+part of each target the input does not show: an inpainted hole), a2b's sets are also compared there
+alone (``a2b_psnr_region``...), as the pixels the input shows are copied through and flatter a model. Where a feature extractor accepts the
 outputs (the MNIST classifier for data that are MNIST's pictures, ``ImageData.pictures_of``), each
 set is embedded, labelled with its inputs' labels (accuracy), and compared with the target domain's
 held-out pictures (FID per direction, and every other metric). Outputs are rounded to uint8 first,
@@ -67,14 +69,16 @@ def other(direction: str) -> str:
 class DirectionImages:
     """One direction's pictures in [0, 1]: ``sets`` (generated, baseline, right answers or None), the
     inputs' ``labels``, the target ``domain``'s held-out pictures (the reference set), a ``training``
-    sample of that domain of the same size (None without a held-out split) and ``side`` (``a``, ``b``),
-    the side the outputs are pictures of."""
+    sample of that domain of the same size (None without a held-out split), ``side`` (``a``, ``b``),
+    the side the outputs are pictures of, and ``region``, the box of the outputs the inputs do not show
+    (the data's ``target_region``, for a2b; None where they name none)."""
 
     sets: Dict[str, Optional[torch.Tensor]]
     labels: Optional[torch.Tensor]
     domain: torch.Tensor
     training: Optional[torch.Tensor]
     side: str
+    region: Optional[tuple] = None
 
     @property
     def targets(self) -> Optional[torch.Tensor]:
@@ -99,7 +103,8 @@ def direction_images(data: ImageData, direction: str, generator: torch.nn.Module
         sets={"generated": outputs, "baseline": pixels(baseline(inputs, out_shape)),
               "real_vs_real": pixels(targets) if targets is not None else None},
         labels=side.labels[:n] if side.labels is not None else None, domain=pixels(domain), training=training,
-        side="b" if direction == "a2b" else "a")
+        side="b" if direction == "a2b" else "a",
+        region=(held.two_sided.target_region or data.two_sided.target_region) if direction == "a2b" else None)
 
 
 def pick_extractor_for(registry: Registry, data: ImageData, directions: dict, dataset: str,
@@ -164,7 +169,8 @@ def score_set(evaluator, images: DirectionImages, name: str, real: Optional[Feat
     pictures, targets = images.sets[name], images.targets
     pairs = (pictures, targets) if pictures is not None and targets is not None else None
     if evaluator.extractor is None:
-        return run_metrics(evaluator.metrics, None, None, None, pairs, evaluator.skipped) if pairs is not None else {}
+        return (run_metrics(evaluator.metrics, None, None, None, pairs, evaluator.skipped, images.region)
+                if pairs is not None else {})
     if name != "real_vs_real":
         embedded = embed_side(evaluator, pictures, images.side)
         embedded.labels = images.labels
@@ -178,7 +184,7 @@ def score_set(evaluator, images: DirectionImages, name: str, real: Optional[Feat
             return {}
         embedded = Features(sample.features, right.probs if right is not None else None,
                             images.labels if right is not None else None)
-    return run_metrics(evaluator.metrics, evaluator.extractor, embedded, real, pairs, evaluator.skipped)
+    return run_metrics(evaluator.metrics, evaluator.extractor, embedded, real, pairs, evaluator.skipped, images.region)
 
 
 def embed_side(evaluator, pictures01: torch.Tensor, side: str) -> Features:
