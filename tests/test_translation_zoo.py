@@ -562,3 +562,16 @@ def test_the_pixelda_classifier_reads_where_the_strokes_are(mnist_root):
         optimizer.step()
     with torch.no_grad():
         assert (classifier(test.expand(-1, 3, -1, -1)).argmax(1) == test_labels).float().mean() > 0.9
+
+
+def test_pixelda_classifies_the_sources_too_only_when_they_have_the_targets_channels():
+    from ganzoo import DataSpec
+    from ganzoo_translation_zoo.pixelda import (PixelDA, PixelDAGeneratorParams, PixelDAParams,
+                                                make_pixelda_generator)
+
+    spec = DataSpec((1, 28, 28), num_classes=10, target_shape=(3, 28, 28))  # grey sources, coloured targets
+    models = {"generator": make_pixelda_generator(PixelDAGeneratorParams(base_channels=4, residual_blocks=0), spec),
+              "discriminator": torch.nn.Identity()}
+    with pytest.raises(GanzooError, match="source_task=false"):
+        PixelDA().setup(models, {}, spec)
+    PixelDA(PixelDAParams(source_task=False)).setup(models, {}, spec)  # the adapted pictures alone
