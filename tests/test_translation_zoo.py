@@ -564,3 +564,36 @@ def test_pixelda_resumes_exactly_is_scored_and_translates_at_z_0(data_env, tmp_p
     with torch.no_grad():
         assert torch.equal(generator(x), generator(x, torch.zeros(3, 10)))  # translate/eval/export: z = 0
         assert torch.allclose(torch.jit.load(str(tmp_path / "g.pt"))(x), generator(x), atol=1e-5)
+
+
+def test_the_pixelda_classifier_reads_where_the_strokes_are(mnist_root):
+    """The test digits' label is the row of their bar: a classifier that pools its features away reads them at
+    chance (the pooled CNN read 47% of MNIST's test digits)."""
+    from ganzoo import DataSpec
+    from ganzoo_translation.mnist_tasks import read_split
+    from ganzoo_translation_zoo.pixelda import PixelDAClassifierParams, make_pixelda_classifier
+
+    torch.manual_seed(0)
+    classifier = make_pixelda_classifier(PixelDAClassifierParams(base_channels=8),
+                                         DataSpec((3, 28, 28), num_classes=10, target_shape=(3, 28, 28)))
+    optimizer = torch.optim.Adam(classifier.parameters(), 2e-3)
+    (images, labels), (test, test_labels) = (read_split(mnist_root, split, 256) for split in ("train", "test"))
+    for rows in torch.randperm(len(images), generator=torch.Generator().manual_seed(0)).split(32):
+        optimizer.zero_grad()
+        torch.nn.functional.cross_entropy(classifier(images[rows].expand(-1, 3, -1, -1)), labels[rows]).backward()
+        optimizer.step()
+    with torch.no_grad():
+        assert (classifier(test.expand(-1, 3, -1, -1)).argmax(1) == test_labels).float().mean() > 0.9
+
+
+def test_pixelda_classifies_the_sources_too_only_when_they_have_the_targets_channels():
+    from ganzoo import DataSpec
+    from ganzoo_translation_zoo.pixelda import (PixelDA, PixelDAGeneratorParams, PixelDAParams,
+                                                make_pixelda_generator)
+
+    spec = DataSpec((1, 28, 28), num_classes=10, target_shape=(3, 28, 28))  # grey sources, coloured targets
+    models = {"generator": make_pixelda_generator(PixelDAGeneratorParams(base_channels=4, residual_blocks=0), spec),
+              "discriminator": torch.nn.Identity()}
+    with pytest.raises(GanzooError, match="source_task=false"):
+        PixelDA().setup(models, {}, spec)
+    PixelDA(PixelDAParams(source_task=False)).setup(models, {}, spec)  # the adapted pictures alone
