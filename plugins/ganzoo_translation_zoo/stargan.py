@@ -24,10 +24,10 @@ into any of several domains, chosen by a label.
   read as the asked domain (``domain_weight``) and to come back to the picture when translated into
   its own domain again (L1 x ``reconstruction_weight``). ``identity_weight`` (0: off, as in the
   paper) adds L1 x that weight between the picture and its translation into its own domain: it
-  teaches the generator to carry the picture through early, where the adversarial loss alone pulls
-  every output to one blob (``stargan_mnist`` sets 10, with LSGAN and ``d_steps`` 1, to learn on a
-  CPU budget). On a generator step the critic's fakes are that step's translations (one forward
-  pass for both updates). The asked domains are drawn from ``step.latent``: the
+  teaches the generator to carry the picture through early (``stargan_mnist`` sets 10, with LSGAN
+  and ``d_steps`` 1, to learn on a CPU budget; without it the generator lost the digits there). On
+  a generator step the critic's fakes are that step's translations (one forward pass for both
+  updates). The asked domains are drawn from ``step.latent``: the
   trainer's seeded noise stream, kept in checkpoints, so a resumed run (or one under ``--nproc``)
   asks what one uninterrupted process would; the algorithm keeps no state of its own.
 """
