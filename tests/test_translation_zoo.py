@@ -380,6 +380,8 @@ def test_stargan_resumes_exactly_and_translates_into_the_asked_domain(data_env, 
     assert_same_run(tmp_path / "cut", tmp_path / "whole")  # the domains asked after the resume are the same
     generator_steps = [row["step"] for row in logged(tmp_path / "whole") if row.get("g_domain") is not None]
     assert generator_steps == [2, 4, 6]  # every d_steps-th step (2): read as the asked domain
+    # the recipe's identity term: the generator carries each picture through into its own domain
+    assert [row["step"] for row in logged(tmp_path / "whole") if row.get("identity") is not None] == [2, 4, 6]
 
     pictures = np.random.default_rng(0).integers(0, 256, (3, 28, 28), dtype=np.uint8)
     np.savez(tmp_path / "in.npz", images=pictures)

@@ -18,11 +18,16 @@ into any of several domains, chosen by a label.
   domain (indices into ``domains``). ``domains`` holds the names: ``ganzoo translate --domain``.
 - ``stargan-critic`` (discriminator): a PatchGAN-like body with two heads, the source (real or
   fake, one logit per patch: ``forward``) and the domain classifier (``classify``).
-- ``stargan`` (algorithm), as PyTorch-GAN's port: each step the critic learns the recipe's
-  ``loss`` (WGAN-GP) plus ``domain_weight`` x the cross-entropy of the real pictures' domains;
-  every ``d_steps``-th step (n_critic, 5) the generator learns to fool it, to be read as the asked
-  domain (``domain_weight``) and to come back to the picture when translated into its own domain
-  again (L1 x ``reconstruction_weight``). The asked domains are drawn from ``step.latent``: the
+- ``stargan`` (algorithm), as PyTorch-GAN's port by default: each step the critic learns the
+  recipe's ``loss`` (the paper's WGAN-GP) plus ``domain_weight`` x the cross-entropy of the real
+  pictures' domains; every ``d_steps``-th step (n_critic, 5) the generator learns to fool it, to be
+  read as the asked domain (``domain_weight``) and to come back to the picture when translated into
+  its own domain again (L1 x ``reconstruction_weight``). ``identity_weight`` (0: off, as in the
+  paper) adds L1 x that weight between the picture and its translation into its own domain: it
+  teaches the generator to carry the picture through early (``stargan_mnist`` sets 10, with LSGAN
+  and ``d_steps`` 1, to learn on a CPU budget; without it the generator lost the digits there). On
+  a generator step the critic's fakes are that step's translations (one forward pass for both
+  updates). The asked domains are drawn from ``step.latent``: the
   trainer's seeded noise stream, kept in checkpoints, so a resumed run (or one under ``--nproc``)
   asks what one uninterrupted process would; the algorithm keeps no state of its own.
 """
@@ -313,20 +318,21 @@ def make_stargan_critic(params: StarGANCriticParams, spec: ganzoo.DataSpec) -> S
 @dataclass
 class StarGANParams:
     # PyTorch-GAN's port: lambda_cls 1, lambda_rec 10, n_critic 5 (and WGAN-GP's lambda_gp 10: the loss's)
-    domain_weight: float = 1.0
-    reconstruction_weight: float = 10.0
-    d_steps: int = 5
+    domain_weight: float = 1.0  # the domain classification terms, of the critic (real) and of the generator (fake)
+    reconstruction_weight: float = 10.0  # L1 of G(G(x, asked), own) - x
+    d_steps: int = 5  # critic steps per generator step
+    identity_weight: float = 0.0  # L1 of G(x, own) - x (not in the paper: 0 turns it off)
 
     def __post_init__(self):
-        if self.domain_weight < 0 or self.reconstruction_weight < 0:
-            raise ValueError("domain_weight and reconstruction_weight must be at least 0")
+        if self.domain_weight < 0 or self.reconstruction_weight < 0 or self.identity_weight < 0:
+            raise ValueError("domain_weight, reconstruction_weight and identity_weight must be at least 0")
         if self.d_steps < 1:
             raise ValueError(f"d_steps must be at least 1, got {self.d_steps}")
 
 
 class StarGAN(ganzoo.Algorithm):
     roles = {"generator": "generator", "discriminator": "discriminator", "loss": "loss"}
-    scalars = ("d_loss", "g_loss", "d_domain", "g_domain", "reconstruction")
+    scalars = ("d_loss", "g_loss", "d_domain", "g_domain", "reconstruction", "identity")
     directions = {"a2b": "generator"}
 
     def __init__(self, params: Optional[StarGANParams] = None):
@@ -352,26 +358,32 @@ class StarGAN(ganzoo.Algorithm):
         if own is None:
             raise GanzooError("stargan learns from pictures labelled with their domains; this dataset has no labels")
         asked = step.latent("generator").to(own.device)
+        generator_step = (step.index + 1) % p.d_steps == 0
 
-        with torch.no_grad():
+        with torch.set_grad_enabled(generator_step):  # the generator's update below reuses this forward pass
             fake = G(x, asked)
+        judged = fake.detach()
         real_source, real_domain = D.judge(x)
-        fake_source = D(fake)
+        fake_source = D(judged)
         d_adv = loss.discriminator_loss(real_source.reshape(-1).float(), fake_source.reshape(-1).float(),
-                                        patch_context(D, x, fake, step))
+                                        patch_context(D, x, judged, step))
         d_domain = F.cross_entropy(real_domain.float(), own)
         if step.update("discriminator", d_adv + p.domain_weight * d_domain):
             step.log(d_loss=d_adv, d_domain=d_domain)
 
-        if (step.index + 1) % p.d_steps:
+        if not generator_step:
             return
         with step.frozen("discriminator"):
-            fake = G(x, asked)
             fake_source, fake_domain = D.judge(fake)
             g_adv = loss.generator_loss(fake_source.reshape(-1).float(), patch_context(D, x, fake, step))
             g_domain = F.cross_entropy(fake_domain.float(), asked)
             reconstruction = (G(fake, own) - x).abs().mean()
             total = g_adv + p.domain_weight * g_domain + p.reconstruction_weight * reconstruction
+            identity = None
+            if p.identity_weight > 0:
+                identity = (G(x, own) - x).abs().mean()
+                total = total + p.identity_weight * identity
         if step.update("generator", total):
-            step.log(g_loss=g_adv, g_domain=g_domain, reconstruction=reconstruction)
+            step.log(g_loss=g_adv, g_domain=g_domain, reconstruction=reconstruction,
+                     **({"identity": identity} if identity is not None else {}))
 
