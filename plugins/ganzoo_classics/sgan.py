@@ -8,9 +8,13 @@ returns that as ``logits`` beside ``class_logits`` and ``features``.
 
 The discriminator's loss is the cross-entropy of its class logits on the labelled pictures plus
 ``unsupervised_weight`` times the recipe's adversarial loss (``bce``: real pictures, all of them
-unlabelled as far as it goes, against fakes). The generator matches the mean of the
-discriminator's features on real pictures (``generator_objective: feature_matching``, Salimans et
-al.'s, which semi-supervised learning needs) or takes the adversarial loss (``adversarial``).
+unlabelled as far as it goes, against fakes; ``bce`` sums its real and fake terms, so Salimans et
+al.'s equal weighting, which halves that sum, is ``unsupervised_weight=0.5``). The generator
+matches the mean of the discriminator's features on real pictures (``generator_objective:
+feature_matching``, Salimans et al.'s, which semi-supervised learning needs) or takes the
+adversarial loss (``adversarial``). The learning rate matters as much: at DCGAN's 2e-4 the
+discriminator wins the real-against-fake game long before it has learnt the classes, and the
+unlabelled pictures then hurt; sgan_mnist takes Salimans et al.'s 3e-3.
 
 The labelled pictures: the first ``labelled / K`` pictures of each class the run reads (in the
 run's seeded order), kept with their labels as the algorithm's state (in every checkpoint; the
@@ -36,7 +40,7 @@ OBJECTIVES = ("feature_matching", "adversarial")
 @dataclass
 class SGANParams:
     labelled: int = 100  # labelled pictures, the same number of each class (100: 10 a digit)
-    unsupervised_weight: float = 1.0  # weight of the real-against-fake loss in D's
+    unsupervised_weight: float = 1.0  # weight of the real-against-fake loss in D's (0.5: Salimans et al.'s with bce)
     generator_objective: str = "feature_matching"  # feature_matching | adversarial
 
     def __post_init__(self):
