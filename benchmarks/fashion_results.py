@@ -120,7 +120,8 @@ def section(results: list[dict], n: int) -> str:
                      + " | ".join(cell(reference[c]["real_vs_real"]) if c in reference else "" for c in COLUMNS)
                      + " | |")
     lines += ["", "Better: fid, kid, class_fid lower; the others higher. Wall time is the training's whole process "
-              "(start-up included, evaluation not).", "",
+              "(start-up included, evaluation not), taken while other jobs shared the machine (up to three at once "
+              "on its 2 cores): upper bounds, not to be compared with the MNIST tables' times.", "",
               "Left out: " + "; ".join(f"`{name}` ({why})" for name, why in LEFT_OUT.items()) + ".", END]
     return "\n".join(lines) + "\n"
 
