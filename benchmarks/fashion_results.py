@@ -122,7 +122,13 @@ def section(results: list[dict], n: int) -> str:
     lines += ["", "Better: fid, kid, class_fid lower; the others higher. Wall time is the training's whole process "
               "(start-up included, evaluation not), taken while other jobs shared the machine (up to three at once "
               "on its 2 cores): upper bounds, not to be compared with the MNIST tables' times.", "",
-              "Left out: " + "; ".join(f"`{name}` ({why})" for name, why in LEFT_OUT.items()) + ".", END]
+              "Left out: " + "; ".join(f"`{name}` ({why})" for name, why in LEFT_OUT.items()) + "."]
+    done = {result["recipe"] for result in results}
+    missing = [name for name, *_ in CASES if name not in done]
+    if missing:
+        lines += ["", "Not trained on Fashion-MNIST yet (no result saved): "
+                  + ", ".join(f"`{name}`" for name in missing) + "."]
+    lines.append(END)
     return "\n".join(lines) + "\n"
 
 
