@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
@@ -21,9 +22,6 @@ STEPS_PER_EPOCH = 8
 TINY = [*QUICK, f"train.epochs={EPOCHS}", "train.device=cpu", "train.log_every=3",
         "generator.params.latent_dim=16", "generator.params.hidden=[32]", "discriminator.params.hidden=[32]"]
 
-_REGISTRY = None
-
-
 @pytest.fixture(autouse=True)
 def single_thread(monkeypatch):
     """One intra-op thread, here and in child processes: on a busy 2-core machine, two threads
@@ -35,11 +33,11 @@ def single_thread(monkeypatch):
     torch.set_num_threads(threads)
 
 
-def registry():
-    global _REGISTRY
-    if _REGISTRY is None:
-        _REGISTRY = load_registry()
-    return _REGISTRY
+@functools.lru_cache(maxsize=None)
+def registry(*extra_plugins):
+    """The installed plugins' registry (with ``extra_plugins``, (name, plugin) pairs a test defines), loaded
+    once per process for each set of extras."""
+    return load_registry(extra_plugins=list(extra_plugins)) if extra_plugins else load_registry()
 
 
 class StopAt(PlainProgress):
@@ -55,6 +53,13 @@ class StopAt(PlainProgress):
 
     def close(self) -> None:
         self.stream.close()
+
+
+def fit(trainer, stop_at: int | None = None):
+    """``trainer.fit()``, stopped as Ctrl-C would stop it once ``stop_at`` steps are done (None: not stopped)."""
+    trainer.progress = progress = StopAt(stop_at)
+    progress.trainer = trainer
+    return trainer.fit()
 
 
 def start(run_dir: Path, overrides=(), progress: StopAt | None = None, resume: bool = False,

@@ -11,13 +11,12 @@ from PIL import Image
 
 from conftest import SHARED_DATA, needs_real_mnist
 from ganzoo import GanzooError, cli
-from ganzoo.pluginhost.registry import load_registry
 from ganzoo.recipe import builtin_recipes, load_recipe
 from ganzoo.training import checkpoint
 from ganzoo.training.trainer import TrainingInterrupted, resume_run, start_run
 from ganzoo_translation.cyclegan import pooled
 from ganzoo_translation.image_pool import ImagePool
-from runs import StopAt, assert_same_run, single_thread  # noqa: F401 (autouse fixture)
+from runs import assert_same_run, fit, registry, single_thread  # noqa: F401 (autouse fixture)
 
 # 512 training digits cut to 64 (32 a domain), 32 held out: 4 steps an epoch at batch 8, tiny models
 TINY = ["train.epochs=2", "train.batch_size=8", "train.device=cpu", "train.log_every=2", "output.grid_size=4",
@@ -27,20 +26,6 @@ TINY = ["train.epochs=2", "train.batch_size=8", "train.device=cpu", "train.log_e
                                                           "discriminator_a")),
         "generator.params.residual_blocks=1", "generator_b2a.params.residual_blocks=1"]
 
-_REGISTRY = None
-
-
-def registry():
-    global _REGISTRY
-    if _REGISTRY is None:
-        _REGISTRY = load_registry()
-    return _REGISTRY
-
-
-def fit(trainer, stop_at=None):
-    trainer.progress = progress = StopAt(stop_at)
-    progress.trainer = trainer
-    return trainer.fit()
 
 
 def start(run_dir, recipe="cyclegan_mnist", overrides=TINY):

@@ -12,9 +12,9 @@ import torch
 import ganzoo
 from conftest import RECIPE
 from ganzoo import GanzooError, hookimpl
-from ganzoo.pluginhost.registry import PluginInfo, load_registry
+from ganzoo.pluginhost.registry import PluginInfo
 from ganzoo.recipe import load_recipe
-from runs import StopAt, assert_same_run
+from runs import assert_same_run, fit, registry
 from runs import single_thread  # noqa: F401 (autouse fixture)
 
 PLUGIN = PluginInfo("row-source-test", "ganzoo-row-source-test", "1.0.0")
@@ -76,35 +76,21 @@ class Plugin:
         register("wrong-rows", lambda params: ganzoo.ImageData(images=WrongRows(pictures()[0])), NoParams)
 
 
-_REGISTRY = None
-
-
-def registry():
-    global _REGISTRY
-    if _REGISTRY is None:
-        _REGISTRY = load_registry(extra_plugins=[(PLUGIN, Plugin)])
-    return _REGISTRY
-
-
-def fit(trainer, stop_at=None):
-    trainer.progress = progress = StopAt(stop_at)
-    progress.trainer = trainer
-    return trainer.fit()
 
 
 def test_a_plugins_row_source_streams_stops_and_resumes_to_the_tensor_run(tmp_path):
     from ganzoo.training.trainer import TrainingInterrupted, resume_run, start_run
 
     def recipe(dataset, *more):
-        return load_recipe(RECIPE, [*TRAIN, f"dataset.name={dataset}", *more], registry())
+        return load_recipe(RECIPE, [*TRAIN, f"dataset.name={dataset}", *more], registry((PLUGIN, Plugin)))
 
-    fit(start_run(recipe("tensor-rows"), registry(), tmp_path / "tensor"))
+    fit(start_run(recipe("tensor-rows"), registry((PLUGIN, Plugin)), tmp_path / "tensor"))
     SOURCES.clear()
-    streamed = start_run(recipe("lazy-rows", *STREAMED), registry(), tmp_path / "rows")
+    streamed = start_run(recipe("lazy-rows", *STREAMED), registry((PLUGIN, Plugin)), tmp_path / "rows")
     assert streamed.feed.streamed
     with pytest.raises(TrainingInterrupted):
         fit(streamed, stop_at=5)  # mid-way through epoch 2
-    resumed = resume_run(tmp_path / "rows", registry())
+    resumed = resume_run(tmp_path / "rows", registry((PLUGIN, Plugin)))
     assert resumed.feed.streamed
     fit(resumed)
     assert_same_run(tmp_path / "rows", tmp_path / "tensor")  # metrics and weights, bit for bit
@@ -148,6 +134,6 @@ def test_data_that_are_neither_a_tensor_nor_a_row_source_are_refused():
 def test_the_contract_kit_checks_a_row_source_by_the_rows_it_gives():
     from ganzoo import testing
 
-    assert isinstance(testing.check_dataset("lazy-rows", registry=registry()).images, LazyRows)
+    assert isinstance(testing.check_dataset("lazy-rows", registry=registry((PLUGIN, Plugin))).images, LazyRows)
     with pytest.raises(testing.ContractError, match=r"rows\(index\) gave torch.float32 \(64, 1, 8, 8\), not torch.uint8"):
-        testing.check_dataset("wrong-rows", registry=registry())
+        testing.check_dataset("wrong-rows", registry=registry((PLUGIN, Plugin)))

@@ -14,23 +14,13 @@ import ganzoo
 from conftest import needs_real_mnist, SHARED_DATA
 from ganzoo import cli
 from ganzoo import GanzooError
-from ganzoo.pluginhost.registry import load_registry
 from ganzoo.recipe import load_recipe
-from runs import StopAt, assert_same_run, single_thread  # noqa: F401 (autouse fixture)
+from runs import assert_same_run, fit, registry, single_thread  # noqa: F401 (autouse fixture)
 
 # 512 train pairs cut to 96, 128 held out: 3 steps an epoch at batch 32
 TINY = ["train.epochs=2", "train.batch_size=32", "train.device=cpu", "train.log_every=2", "output.grid_size=8",
         "dataset.params.limit=96", "dataset.params.test_limit=32"]
 PIX2PIX = [*TINY, "generator.params.base_channels=4", "discriminator.params.base_channels=4"]
-
-_REGISTRY = None
-
-
-def registry():
-    global _REGISTRY
-    if _REGISTRY is None:
-        _REGISTRY = load_registry()
-    return _REGISTRY
 
 
 def one_line_error(capsys, *argv) -> str:
@@ -46,11 +36,6 @@ def builtin(name):
 
     return builtin_recipes()[name]
 
-
-def fit(trainer, stop_at=None):
-    trainer.progress = progress = StopAt(stop_at)
-    progress.trainer = trainer
-    return trainer.fit()
 
 
 def train(run_dir, recipe_name, overrides, stop_at=None):

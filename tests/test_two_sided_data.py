@@ -11,9 +11,9 @@ import torch
 
 import ganzoo
 from ganzoo import GanzooError, hookimpl
-from ganzoo.pluginhost.registry import PluginInfo, load_registry
+from ganzoo.pluginhost.registry import PluginInfo
 from ganzoo.recipe import load_recipe
-from runs import single_thread  # noqa: F401 (autouse fixture)
+from runs import fit, registry, single_thread  # noqa: F401 (autouse fixture)
 
 PLUGIN = PluginInfo("two-sided-test", "ganzoo-two-sided-test", "1.0.0")
 N_A, N_B = 96, 80  # unpaired domains of different sizes
@@ -89,15 +89,6 @@ class Plugin:
         register("toy-translate", ToyTranslate)
 
 
-_REGISTRY = None
-
-
-def registry():
-    global _REGISTRY
-    if _REGISTRY is None:
-        _REGISTRY = load_registry(extra_plugins=[(PLUGIN, Plugin)])
-    return _REGISTRY
-
 
 RECIPE = """
 algorithm: {name: toy-translate}
@@ -111,22 +102,15 @@ output: {grid_size: 8}
 def recipe(tmp_path, overrides=()):
     path = tmp_path / "toy.yaml"
     path.write_text(RECIPE)
-    return load_recipe(path, list(overrides), registry())
+    return load_recipe(path, list(overrides), registry((PLUGIN, Plugin)))
 
-
-def fit(trainer, stop_at=None):
-    from runs import StopAt
-
-    trainer.progress = progress = StopAt(stop_at)
-    progress.trainer = trainer
-    return trainer.fit()
 
 
 def test_paired_batches_hold_each_images_own_target_and_the_spec_both_shapes(tmp_path):
     from ganzoo.training.trainer import start_run
 
     ToyTranslate.seen = []
-    trainer = start_run(recipe(tmp_path), registry(), tmp_path / "run")
+    trainer = start_run(recipe(tmp_path), registry((PLUGIN, Plugin)), tmp_path / "run")
     assert trainer.spec == ganzoo.DataSpec((1, 8, 8), 10, (3, 16, 16), True)
     fit(trainer)
     assert len(ToyTranslate.seen) == 2 * N_A // 16
@@ -145,7 +129,7 @@ def test_unpaired_domains_are_drawn_in_independent_orders_over_the_smaller_side(
     from ganzoo.training.trainer import start_run
 
     ToyTranslate.seen = []
-    fit(start_run(recipe(tmp_path, ["dataset.params.paired=false"]), registry(), tmp_path / "run"))
+    fit(start_run(recipe(tmp_path, ["dataset.params.paired=false"]), registry((PLUGIN, Plugin)), tmp_path / "run"))
     steps = N_B // 16  # the smaller domain sets the epoch
     assert len(ToyTranslate.seen) == 2 * steps
     a = torch.cat([images for images, _ in ToyTranslate.seen[:steps]]).mul(100).round().long()
@@ -160,10 +144,10 @@ def test_a_two_sided_run_resumes_exactly(tmp_path):
 
     for paired in ("true", "false"):
         made = recipe(tmp_path, [f"dataset.params.paired={paired}", "train.epochs=3"])
-        fit(start_run(made, registry(), tmp_path / f"whole-{paired}"))
+        fit(start_run(made, registry((PLUGIN, Plugin)), tmp_path / f"whole-{paired}"))
         with pytest.raises(TrainingInterrupted):
-            fit(start_run(made, registry(), tmp_path / f"run-{paired}"), stop_at=7)
-        fit(resume_run(tmp_path / f"run-{paired}", registry()))
+            fit(start_run(made, registry((PLUGIN, Plugin)), tmp_path / f"run-{paired}"), stop_at=7)
+        fit(resume_run(tmp_path / f"run-{paired}", registry((PLUGIN, Plugin))))
         assert_same_run(tmp_path / f"run-{paired}", tmp_path / f"whole-{paired}")
 
 
@@ -172,7 +156,7 @@ def test_a_translation_algorithm_on_one_sided_data_gets_one_line(tmp_path, data_
 
     made = recipe(tmp_path, ["dataset.name=mnist", "dataset.params={download: false}"])
     with pytest.raises(GanzooError, match="algorithm 'toy-translate' translates images and needs two-sided data"):
-        start_run(made, registry(), tmp_path / "run")
+        start_run(made, registry((PLUGIN, Plugin)), tmp_path / "run")
 
 
 @pytest.mark.parametrize("fields, message", [
