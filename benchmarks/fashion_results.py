@@ -69,17 +69,20 @@ LEFT_OUT = {
 }
 
 
+def dataset_params(recipe: str) -> dict:
+    return yaml.safe_load((ROOT / "recipes" / f"{recipe}.yaml").read_text())["dataset"].get("params") or {}
+
+
 def fashion_dataset(recipe: str) -> str:
     """The override putting Fashion-MNIST in place of the recipe's MNIST, keeping its limit and clusters."""
-    params = yaml.safe_load((ROOT / "recipes" / f"{recipe}.yaml").read_text())["dataset"].get("params") or {}
+    params = dataset_params(recipe)
     kept = {key: params[key] for key in ("limit", "clusters") if params.get(key)}
     inner = ", ".join(f"{key}: {value}" for key, value in kept.items())
     return "dataset={name: fashion-mnist, params: {" + inner + "}}"
 
 
 def training_images(recipe: str) -> int:
-    params = yaml.safe_load((ROOT / "recipes" / f"{recipe}.yaml").read_text())["dataset"].get("params") or {}
-    return params.get("limit") or 60000
+    return dataset_params(recipe).get("limit") or 60000
 
 
 CASES = [(recipe, f"{recipe}.yaml", [fashion_dataset(recipe)], what) for recipe, what in RECIPES]

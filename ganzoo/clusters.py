@@ -42,6 +42,17 @@ class KMeans:
         """The cluster id (N,) long of each image (N, ...) uint8: its nearest centroid."""
         return torch.cat([_nearest(chunk, self.centroids) for chunk in _points(images).split(10_000)])
 
+    def relabel(self, data):
+        """``data`` (a ``ganzoo.ImageData`` of tensor images) labelled by cluster in place of its classes, its
+        held-out images by the same centroids: what a dataset's ``clusters`` param returns."""
+        from dataclasses import replace
+
+        clusters = len(self.centroids)
+        held_out = data.held_out
+        if held_out is not None:
+            held_out = replace(held_out, labels=self.labels(held_out.images), num_classes=clusters)
+        return replace(data, labels=self.labels(data.images), num_classes=clusters, held_out=held_out)
+
 
 def _points(images: torch.Tensor) -> torch.Tensor:
     return images.reshape(images.shape[0], -1).float() / 255

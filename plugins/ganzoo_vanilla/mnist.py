@@ -66,14 +66,9 @@ def load_mnist(params: MNISTParams) -> ImageData:
     if params.split == "train":
         test_images, test_labels = _read_split(raw, "test")
         held_out = ImageData(images=padded(test_images.unsqueeze(1), params.pad), labels=test_labels.long(), num_classes=10)
-    if params.clusters:  # cluster ids in place of digits, on both sides (the held-out images' from the same centroids)
-        clusters = KMeans.fit(images, params.clusters)
-        if held_out is not None:
-            held_out = ImageData(images=held_out.images, labels=clusters.labels(held_out.images),
-                                 num_classes=params.clusters)
-        return ImageData(images=images, labels=clusters.labels(images), num_classes=params.clusters,
-                         source=source, held_out=held_out)
-    return ImageData(images=images, labels=labels.long(), num_classes=10, source=source, held_out=held_out)
+    data = ImageData(images=images, labels=labels.long(), num_classes=10, source=source, held_out=held_out)
+    # cluster ids in place of digits, on both sides (the held-out images' from the same centroids)
+    return KMeans.fit(images, params.clusters).relabel(data) if params.clusters else data
 
 
 def padded(images, pad: int):

@@ -74,13 +74,9 @@ def load_fashion_mnist(params: FashionMNISTParams) -> ImageData:
         test_images, test_labels = _read_split(FashionMNIST, root, raw, "test")
         held_out = ImageData(images=test_images.unsqueeze(1), labels=test_labels.long(), num_classes=len(CLASSES))
     images = images.unsqueeze(1)  # uint8; the trainer scales each batch to [-1, 1]
-    if params.clusters:  # cluster ids in place of classes, on both sides (the held-out images' from the same centroids)
-        clusters = KMeans.fit(images, params.clusters)
-        if held_out is not None:
-            held_out = ImageData(images=held_out.images, labels=clusters.labels(held_out.images),
-                                 num_classes=params.clusters)
-        return ImageData(images=images, labels=clusters.labels(images), num_classes=params.clusters, held_out=held_out)
-    return ImageData(images=images, labels=labels.long(), num_classes=len(CLASSES), held_out=held_out)
+    data = ImageData(images=images, labels=labels.long(), num_classes=len(CLASSES), held_out=held_out)
+    # cluster ids in place of classes, on both sides (the held-out images' from the same centroids)
+    return KMeans.fit(images, params.clusters).relabel(data) if params.clusters else data
 
 
 def _read_split(FashionMNIST, root: Path, raw: Path, split: str):
