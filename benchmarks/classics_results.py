@@ -23,7 +23,8 @@ Each case trains as its recipe says (seed 0, no evaluation during training) and 
   optimiser, for as many steps.
 
 Runs go to benchmarks/runs/<case>/, each with its result in classics_result.json: naming cases runs
-only those again, and the section shows every case that has a result. Measure on a quiet machine.
+only those again, and the section shows every case that has a result there (a case without one keeps
+the row docs/results.md publishes: the runs are not in git). Measure on a quiet machine.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results import case_arguments, COLUMNS, ROOT, cell, machine, published_grid, replace_section, run_cases, train_and_score  # noqa: E402
+from results import case_arguments, case_rows, COLUMNS, ROOT, cell, machine, published_grid, published_rows, replace_section, run_cases, train_and_score  # noqa: E402
 
 BEGIN, END = "<!-- classics-results:begin -->", "<!-- classics-results:end -->"
 IMAGES = ROOT / "docs" / "images"
@@ -274,7 +275,8 @@ CHECKS = {"began": check_began, "ebgan": check_ebgan, "aae": check_aae,
           "cogan": check_cogan, "cluster_gan": check_cluster_gan}
 
 
-def section(results: list[dict], n: int) -> str:
+def section(results: list[dict], n: int, published: dict[str, str]) -> str:
+    """The section: a row per case with a result at hand, the published row of a case without one."""
     lines = [BEGIN, "## The classics: each idea's check", "",
              "The classics plugin's algorithms, each trained as its recipe says (seed 0, training only, then "
              f"`ganzoo eval -n {n}`), with the check that shows its idea works; reproduce with "
@@ -282,16 +284,18 @@ def section(results: list[dict], n: int) -> str:
              f"Machine: {machine('cpu')}.", "",
              "| case | what it shows | the idea's check | wall time | " + " | ".join(COLUMNS) + " | samples |",
              "|" + " --- |" * (5 + len(COLUMNS))]
-    for result in results:
+
+    def row(result: dict) -> str:
         start = f"| `{result['recipe']}` | {result['what']} | {result.get('check', {}).get('text', '')} | " \
                 f"{result['wall_s']:.0f} s | "
         grid = published_grid(ROOT / result["run"], result["recipe"]) if "run" in result else ""
         if "eval" not in result:  # CoGAN's domains are not MNIST's digits: ganzoo eval does not score them
-            lines.append(start + result.get("error", "") + " |" * len(COLUMNS) + f" {grid} |")
-            continue
+            return start + result.get("error", "") + " |" * len(COLUMNS) + f" {grid} |"
         metrics = result["eval"]["metrics"]
-        lines.append(start + " | ".join(cell(metrics[c]["generated"]) if c in metrics else "" for c in COLUMNS) +
-                     f" | {grid} |")
+        return (start + " | ".join(cell(metrics[c]["generated"]) if c in metrics else "" for c in COLUMNS) +
+                f" | {grid} |")
+
+    lines += case_rows(CASES, results, row, published)[0]
     lines += ["", "Wall time is training only.", END]
     return "\n".join(lines) + "\n"
 
@@ -309,7 +313,7 @@ def main() -> int:
         return result
 
     results = run_cases(CASES, args.cases, runs, "classics_result.json", run_one, args.write_only)
-    replace_section(Path(args.out), section(results, args.n))
+    replace_section(Path(args.out), section(results, args.n, published_rows(Path(args.out), "classics-results")))
     print(args.out)
     return 0 if all("check" in r for r in results) else 1
 

@@ -8,21 +8,24 @@ Each recipe trains as written (its epochs, networks, losses, seed 0) with its da
 the Fashion-MNIST test set in the shipped Fashion classifier's features (docs/metrics.md). Fashion-MNIST is
 read from $GANZOO_DATA/FashionMNIST/raw/, decompressed there from the dataset-fashion-mnist package on the
 first run. Runs go to benchmarks/runs/fashion/<case>/, each with its result in fashion_result.json;
-naming cases runs only those again, and the section shows every case that has a result.
+naming cases runs only those again: the section shows every case that has a result there, and keeps the
+row docs/results.md publishes for a case that has none (the runs are not in git).
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results import (ROOT, case_arguments, cell, classifier_sha256, machine, published_grid,  # noqa: E402
-                     replace_section, run_cases, train_and_score)
+from results import (ROOT, case_arguments, case_rows, cell, classifier_sha256, machine, published_grid,  # noqa: E402
+                     published_rows, replace_section, run_cases, train_and_score)
 
-BEGIN, END = "<!-- fashion-results:begin -->", "<!-- fashion-results:end -->"
+SECTION = "fashion-results"
+BEGIN, END = f"<!-- {SECTION}:begin -->", f"<!-- {SECTION}:end -->"
 COLUMNS = ("fid", "kid", "fashion_score", "modes", "precision", "recall", "density", "coverage", "class_fid")
 
 #: the recipes, cheapest first (so a run cut short loses the longest); what each is, in a few words
@@ -88,7 +91,12 @@ def training_images(recipe: str) -> int:
 CASES = [(recipe, f"{recipe}.yaml", [fashion_dataset(recipe)], what) for recipe, what in RECIPES]
 
 
-def section(results: list[dict], n: int) -> str:
+REAL_VS_REAL, SHA256 = "*real vs real*", "sha256"
+
+
+def section(results: list[dict], n: int, published: dict[str, str]) -> str:
+    """The section: a row per case with a result at hand, the published row of a case without one."""
+    sha256 = classifier_sha256(results) if any("eval" in r for r in results) else published.get(SHA256, "none used")
     lines = [BEGIN, "## Fashion-MNIST", "",
              "Every unconditional and class-conditional zoo recipe that fits 1x28x28, trained as written (its "
              "networks, losses, epochs; seed 0) on Fashion-MNIST instead of MNIST (`dataset={name: fashion-mnist}`, "
@@ -100,34 +108,37 @@ def section(results: list[dict], n: int) -> str:
              "The recipes were tuned on MNIST, none on Fashion-MNIST: the table says how well each carries over. "
              "Reproduce with `python benchmarks/fashion_results.py`.", "",
              f"Machine: {machine('cpu')}.", "",
-             f"Classifier SHA-256: `{classifier_sha256(results)}`.", "",
+             f"Classifier SHA-256: `{sha256}`.", "",
              "| recipe | what it is | epochs | wall time | " + " | ".join(COLUMNS) + " | samples |",
              "|" + " --- |" * (5 + len(COLUMNS))]
     reference = None
-    for result in results:
+
+    def row(result: dict) -> str:
+        nonlocal reference
         start = (f"| `{result['recipe']}` | {result['what']} | {result.get('epochs', '')} | "
                  f"{result['wall_s']:.0f} s | ")
         grid = published_grid(ROOT / result["run"], result["recipe"], folder="fashion") if "run" in result else ""
         if "error" in result:
-            lines.append(start + result["error"] + " |" * len(COLUMNS) + f" {grid} |")
-            continue
+            return start + result["error"] + " |" * len(COLUMNS) + f" {grid} |"
         metrics = result["eval"]["metrics"]
         if result["eval"]["n"] != n:
             start = start.replace(f"`{result['recipe']}` |", f"`{result['recipe']}` (scored on {result['eval']['n']:,}) |")
         if "class_fid" not in metrics and result["eval"]["n"] == n:
             reference = reference or metrics
-        lines.append(start + " | ".join(cell(metrics[c]["generated"]) if c in metrics else "" for c in COLUMNS)
-                     + f" | {grid} |")
+        return start + " | ".join(cell(metrics[c]["generated"]) if c in metrics else "" for c in COLUMNS) + f" | {grid} |"
+
+    rows, missing = case_rows(CASES, results, row, published)
+    lines += rows
     if reference:
         lines.append(f"| *real vs real* | {n:,} training images against the test set | | | "
                      + " | ".join(cell(reference[c]["real_vs_real"]) if c in reference else "" for c in COLUMNS)
                      + " | |")
+    elif REAL_VS_REAL in published:
+        lines.append(published[REAL_VS_REAL])
     lines += ["", "Better: fid, kid, class_fid lower; the others higher. Wall time is the training's whole process "
               "(start-up included, evaluation not), taken while other jobs shared the machine (up to three at once "
               "on its 2 cores): upper bounds, not to be compared with the MNIST tables' times.", "",
               "Left out: " + "; ".join(f"`{name}` ({why})" for name, why in LEFT_OUT.items()) + "."]
-    done = {result["recipe"] for result in results}
-    missing = [name for name, *_ in CASES if name not in done]
     if missing:
         lines += ["", "Not trained on Fashion-MNIST yet (no result saved): "
                   + ", ".join(f"`{name}`" for name in missing) + "."]
@@ -147,7 +158,11 @@ def main() -> int:
         return result
 
     results = run_cases(CASES, args.cases, runs, "fashion_result.json", run_one, args.write_only)
-    replace_section(Path(args.out), section(results, args.n))
+    published = published_rows(Path(args.out), SECTION)
+    old_sha = re.search(r"Classifier SHA-256: `([^`]+)`", Path(args.out).read_text(encoding="utf-8"))
+    if old_sha:
+        published[SHA256] = old_sha.group(1)
+    replace_section(Path(args.out), section(results, args.n, published))
     print(args.out)
     return 0 if all("error" not in r for r in results) else 1
 

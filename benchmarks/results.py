@@ -185,6 +185,38 @@ def published_grid(run_dir: Path, name: str, folder: str = "zoo") -> str:
     return f"![{name}](images/{folder}/{name}.png)"
 
 
+FIRST_CELL = re.compile(r"^\| (?:`([^`]+)`|([^|]*?)) *(?:\(|\|)")
+
+
+def published_rows(path: Path, name: str) -> dict[str, str]:
+    """The table rows the marked section NAME of PATH publishes now, by their first cell (the case's name
+    between backquotes, else the cell's text): a section rewritten after rerunning some of its cases
+    keeps the others' rows as published, since the runs behind them are not in git."""
+    found = re.search(rf"<!-- {re.escape(name)}:begin -->(.*?)<!-- {re.escape(name)}:end -->",
+                      path.read_text(encoding="utf-8") if path.is_file() else "", re.DOTALL)
+    rows = {}
+    for line in (found.group(1).splitlines() if found else []):
+        first = FIRST_CELL.match(line)
+        if first and not line.startswith("| ---") and (first.group(1) or first.group(2)) not in ("case", "recipe"):
+            rows[first.group(1) or first.group(2)] = line
+    return rows
+
+
+def case_rows(cases, results: list[dict], render, published: dict[str, str]) -> tuple[list[str], list[str]]:
+    """The table's rows in the cases' order: ``render(result)`` for a case with a result at hand, else
+    the row published before; and the names of the cases that have neither."""
+    by_name = {result["recipe"]: result for result in results}
+    rows, missing = [], []
+    for name, *_ in cases:
+        if name in by_name:
+            rows.append(render(by_name[name]))
+        elif name in published:
+            rows.append(published[name])
+        else:
+            missing.append(name)
+    return rows, missing
+
+
 def kept_sections(path: Path) -> list[str]:
     return [m.group(0) for m in KEPT_SECTION.finditer(path.read_text(encoding="utf-8"))] if path.is_file() else []
 

@@ -9,7 +9,8 @@ with an idea check (CHECKS) also reads the trained run for the number that shows
 work (benchmarks/discriminator_check.py: what D says of G's samples, D's input gradients). The
 rest of docs/results.md is left as it is. Runs go to benchmarks/runs/<case>/, each with its
 result in zoo_result.json: naming cases runs only those again, and the section shows every
-case that has a result.
+case that has a result there (a case without one keeps the row docs/results.md publishes: the runs
+are not in git).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results import (case_arguments, COLUMNS, ROOT, cell, machine, published_grid, replace_section, run_cases,  # noqa: E402
+from results import (case_arguments, case_rows, COLUMNS, ROOT, cell, machine, published_grid, published_rows, replace_section, run_cases,  # noqa: E402
                      train_and_score)  # noqa: E402
 
 BEGIN, END = "<!-- zoo-results:begin -->", "<!-- zoo-results:end -->"  # kept by results.py too
@@ -91,23 +92,26 @@ CHECKS = {
 }
 
 
-def section(results: list[dict], n: int) -> str:
+def section(results: list[dict], n: int, published: dict[str, str]) -> str:
+    """The section: a row per case with a result at hand, the published row of a case without one."""
     lines = [BEGIN, "## Training algorithms of the zoo", "",
              "Each trained as its recipe says (seed 0, training only, then `ganzoo eval -n "
              f"{n}`); reproduce with `python benchmarks/zoo_results.py`.", "",
              f"Machine: {machine('cpu')}.", "",
              "| case | what it shows | idea check | epochs | wall time | " + " | ".join(COLUMNS) + " | samples |",
              "|" + " --- |" * (6 + len(COLUMNS))]
-    for result in results:
+
+    def row(result: dict) -> str:
         start = (f"| `{result['recipe']}` | {result['what']} | {result.get('check', '')} | {result.get('epochs', '')} | "
                  f"{result['wall_s']:.0f} s | ")
         grid = published_grid(ROOT / result["run"], result["recipe"]) if "run" in result else ""
         if "error" in result:
-            lines.append(start + result["error"] + " |" * len(COLUMNS) + f" {grid} |")
-            continue
+            return start + result["error"] + " |" * len(COLUMNS) + f" {grid} |"
         metrics = result["eval"]["metrics"]
-        lines.append(start + " | ".join(cell(metrics[c]["generated"]) if c in metrics else "" for c in COLUMNS) +
-                     f" | {grid} |")
+        return (start + " | ".join(cell(metrics[c]["generated"]) if c in metrics else "" for c in COLUMNS) +
+                f" | {grid} |")
+
+    lines += case_rows(CASES, results, row, published)[0]
     lines += ["", "Wall time is training only (the machine was shared with other work: compare scores, not times).",
               END]
     return "\n".join(lines) + "\n"
@@ -124,7 +128,7 @@ def main() -> int:
         return result
 
     results = run_cases(CASES, args.cases, runs, "zoo_result.json", run_one, args.write_only)
-    replace_section(Path(args.out), section(results, args.n))
+    replace_section(Path(args.out), section(results, args.n, published_rows(Path(args.out), "zoo-results")))
     print(args.out)
     return 0 if all("error" not in r for r in results) else 1
 
