@@ -8,12 +8,12 @@ its ``targets`` (domain B), ``b2a`` maps back. The trainer's grids, ``ganzoo eva
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Dict, Optional
 
 import torch
 
-from ganzoo.data import DataSpec, ImageData, TwoSided, unit_range
+from ganzoo.data import DataSpec, ImageData, unit_range
 from ganzoo.model_calls import eval_mode
 from ganzoo.rows import take, whole
 
@@ -66,9 +66,8 @@ def first(data: ImageData, n: int) -> ImageData:
         return None if rows is None else take(rows, torch.arange(min(n, len(rows))))
 
     two_sided = data.two_sided
-    if two_sided is not None:
-        two_sided = TwoSided(targets=head(two_sided.targets), paired=two_sided.paired,
-                             target_labels=head(two_sided.target_labels))
+    if two_sided is not None:  # the same second side (its transform, view and region), its first rows
+        two_sided = replace(two_sided, targets=head(two_sided.targets), target_labels=head(two_sided.target_labels))
     return ImageData(images=head(data.images), labels=head(data.labels), num_classes=data.num_classes,
                      two_sided=two_sided)
 

@@ -152,6 +152,19 @@ def test_the_region_the_data_name_is_scored_alone_beside_the_whole_picture():
         with pytest.raises(ValueError, match="target_region"):
             ganzoo.TwoSided(targets=digits, paired=True, target_region=wrong)
 
+
+def test_the_grids_first_examples_keep_what_the_second_side_says_of_itself():
+    from ganzoo.translation import first
+
+    digits = torch.rand(10, 1, 28, 28) * 2 - 1
+    view, transform = {"b": lambda x: -x}, (lambda x, direction: -x)
+    data = ganzoo.ImageData(images=digits, labels=torch.arange(10), two_sided=ganzoo.TwoSided(
+        targets=-digits, paired=True, known_transform=transform, classifier_view=view, target_region=(7, 7, 14, 14)))
+    head = first(data, 4)
+    assert torch.equal(head.images, digits[:4]) and torch.equal(head.two_sided.targets, -digits[:4])
+    assert head.two_sided.known_transform is transform and head.two_sided.classifier_view is view
+    assert head.two_sided.target_region == (7, 7, 14, 14) and head.two_sided.paired
+
 @needs_real_mnist
 def test_real_digits_score_the_classifiers_test_accuracy_and_the_bicubic_baseline():
     from ganzoo.eval.mnist_data import read_mnist
