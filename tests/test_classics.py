@@ -321,12 +321,15 @@ def test_each_update_reaches_only_the_models_it_steps(recipe, overrides, expecte
         assert reached == roles, f"the update of {sorted(roles)} reached {sorted(reached)}"
 
 
-def test_began_moves_k_by_the_balance_of_the_energies():
+def test_began_moves_k_by_the_balance_of_the_energies_one_discriminator_measured():
+    """k_t's step compares L(x) and L(G(z)) of the same D_t (the paper's simultaneous update), not
+    L_G, which the discriminator measures after its own step."""
     algorithm, step, spec = _built("began_mnist.yaml", TINY["began"][len(BASE):])
     k = algorithm.k.item()
     algorithm.train_step(_batch(spec), step)
     p, logged = algorithm.params, step.logged
-    expected = min(max(k + p.lambda_k * (p.gamma * logged["d_real"].item() - logged["g_loss"].item()), 0.0), 1.0)
+    gap = p.gamma * logged["d_real"].item() - logged["d_fake"].item()
+    assert logged["d_fake"].item() != pytest.approx(logged["g_loss"].item(), abs=1e-6)
+    expected = min(max(k + p.lambda_k * gap, 0.0), 1.0)
     assert algorithm.k.item() == pytest.approx(expected, abs=1e-6) and logged["k"].item() == algorithm.k.item()
-    gap = p.gamma * logged["d_real"].item() - logged["g_loss"].item()
     assert logged["convergence"].item() == pytest.approx(logged["d_real"].item() + abs(gap), abs=1e-6)

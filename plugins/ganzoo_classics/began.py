@@ -5,11 +5,16 @@ badly it reconstructs v. It learns to reconstruct real pictures and not fakes, t
 make pictures it reconstructs well:
 
     L_D = L(x) - k_t L(G(z_D))        L_G = L(G(z_G))
-    k_{t+1} = clip(k_t + lambda_k (gamma L(x) - L(G(z_G))), 0, 1)
+    k_{t+1} = clip(k_t + lambda_k (gamma L(x) - L(G(z))), 0, 1)
 
 k_t, the weight of the fakes in D's loss, is a proportional controller that holds the balance
 E[L(G(z))] = gamma E[L(x)]; gamma (the diversity ratio) trades quality (low) for variety (high).
-The convergence measure M = L(x) + |gamma L(x) - L(G(z_G))| falls as training converges.
+The convergence measure M = L(x) + |gamma L(x) - L(G(z))| falls as training converges.
+
+The paper updates D and G at once from losses of the same D_t, so k_t's step compares L(x) and
+L(G(z)) measured by one discriminator. Here D steps first; the balance reads L(x) and L(G(z_D)) of
+D's update (both D_t's, detached), not L_G, which D_{t+1} measures after D's step has pushed the
+fakes' energy up by k_t (a small bias of k_t's every step downwards).
 
 k_t is the algorithm's state: in every checkpoint, so a run resumed after kill -9 goes on with the
 k_t it had; computed from whole-batch means, so ``--nproc N`` keeps the same k_t in every process
@@ -47,7 +52,7 @@ class BEGANParams:
 class BEGAN(Algorithm):
     roles = {"generator": "generator", "discriminator": "discriminator"}
     # d_loss, g_loss: L_D and L_G; d_real, d_fake: the energies L(x) and L(G(z_D)) of D's update;
-    # k: k_t after the step; convergence: M
+    # k: k_t after the step; convergence: M (from d_real and d_fake)
     scalars = ("d_loss", "g_loss", "d_real", "d_fake", "k", "convergence")
 
     def __init__(self, params: Optional[BEGANParams] = None):
@@ -77,10 +82,10 @@ class BEGAN(Algorithm):
         if step.update("generator", g_loss):
             step.log(g_loss=g_loss)
             if d_applied:  # the controller moves on the losses of applied updates only
-                self.balance(real_energy, g_loss, step)
+                self.balance(real_energy, fake_energy, step)
 
     def balance(self, real_energy: torch.Tensor, fake_energy: torch.Tensor, step: TrainStep) -> None:
-        """k_t's step, and the convergence measure, from the whole batch's energies."""
+        """k_t's step, and the convergence measure, from the whole batch's energies (one D's)."""
         real_energy, fake_energy = whole_batch_mean(torch.stack([real_energy, fake_energy]).float())
         gap = self.params.gamma * real_energy - fake_energy
         self.k = (self.k + self.params.lambda_k * gap).clamp(0.0, 1.0)
