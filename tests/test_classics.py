@@ -321,6 +321,23 @@ def test_each_update_reaches_only_the_models_it_steps(recipe, overrides, expecte
         assert reached == roles, f"the update of {sorted(roles)} reached {sorted(reached)}"
 
 
+def test_cluster_gan_weighs_the_mean_squared_error_of_the_noise_as_the_paper_does():
+    from ganzoo.losses import LossContext
+
+    algorithm, step, spec = _built("cluster_gan_mnist.yaml", CLUSTER_TINY[len(BASE) + 1:])
+    G, E = step.models["generator"], step.models["encoder"]
+    latent = G.sample_latent(4, torch.Generator().manual_seed(0))
+    fake = G(latent)
+    extra = algorithm.generator_terms(LossContext(step.models["discriminator"], fake, fake, None, 0, latent), step)
+    codes, n = E(fake), G.noise_dim
+    # beta_n weighs the squared error averaged over z_n's numbers (the authors' code), not summed over them
+    expected_zn = (codes[:, :n] - latent[:, :n]).pow(2).mean()
+    assert step.logged["zn_loss"].item() == pytest.approx(expected_zn.item(), rel=1e-5)
+    expected = algorithm.params.noise_weight * expected_zn + algorithm.params.cluster_weight * \
+        torch.nn.functional.cross_entropy(codes[:, n:], latent[:, n:].argmax(1))
+    assert extra.item() == pytest.approx(expected.item(), rel=1e-5)
+
+
 def test_began_moves_k_by_the_balance_of_the_energies_one_discriminator_measured():
     """k_t's step compares L(x) and L(G(z)) of the same D_t (the paper's simultaneous update), not
     L_G, which the discriminator measures after its own step."""

@@ -6,7 +6,10 @@ An encoder (a role of kind encoder: the ``encoder`` network) maps a picture back
 [z_n, logits of z_c]. Trained with the
 generator, it must recover the latent of each fake:
 
-    L_G,E = adversarial(G) + noise_weight * ||z_n - E_n(G(z))||^2 + cluster_weight * CE(E_c(G(z)), c)
+    L_G,E = adversarial(G) + noise_weight * mean((z_n - E_n(G(z)))^2) + cluster_weight * CE(E_c(G(z)), c)
+
+(the squared error averaged over z_n's numbers, as both authors' code and zhampel's PyTorch port
+compute it: summed over them, noise_weight would weigh 30 times the paper's beta_n for its 30 numbers)
 
 so the encoder's argmax over z_c is a clustering of real pictures, found without labels (the
 benchmark scores it against the test labels, beside k-means on pixels). The discriminator's update
@@ -28,7 +31,7 @@ from ganzoo_classics.common import dcgan_init, device_of, quarter_shape, try_in_
 
 @dataclass
 class ClusterGANParams(GANParams):
-    noise_weight: float = 10.0  # beta_n: the encoder's squared error on z_n (paper: 10)
+    noise_weight: float = 10.0  # beta_n: the encoder's mean squared error on z_n's numbers (paper: 10)
     cluster_weight: float = 10.0  # beta_c: its cross-entropy on the cluster code (paper: 10)
 
     def __post_init__(self):
@@ -66,7 +69,7 @@ class ClusterGAN(GAN):
     def generator_terms(self, ctx, step):
         codes = step.models["encoder"](ctx.fake).float()
         noise, cluster = ctx.latent[:, :self.noise_dim], ctx.latent[:, self.noise_dim:].argmax(1)
-        zn_loss = (codes[:, :self.noise_dim] - noise).pow(2).sum(1).mean()
+        zn_loss = F.mse_loss(codes[:, :self.noise_dim], noise)
         logits = codes[:, self.noise_dim:]
         zc_loss = F.cross_entropy(logits, cluster)
         step.log(zn_loss=zn_loss, zc_loss=zc_loss, cluster_acc=(logits.detach().argmax(1) == cluster).float().mean())
