@@ -159,7 +159,8 @@ def main() -> int:
 
     results = run_cases(CASES, args.cases, runs, "fashion_result.json", run_one, args.write_only)
     published = published_rows(Path(args.out), SECTION)
-    old_sha = re.search(r"Classifier SHA-256: `([^`]+)`", Path(args.out).read_text(encoding="utf-8"))
+    old_sha = re.search(r"Classifier SHA-256: `([^`]+)`",
+                        Path(args.out).read_text(encoding="utf-8") if Path(args.out).is_file() else "")
     if old_sha:
         published[SHA256] = old_sha.group(1)
     replace_section(Path(args.out), section(results, args.n, published))
