@@ -1,6 +1,7 @@
 import atexit
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -9,6 +10,11 @@ from pathlib import Path
 import pytest
 
 from idx import write_mnist
+
+# A suite started in the background by a non-interactive shell (`pytest ... &`, nohup) inherits SIGINT
+# ignored, and so would every ganzoo process the tests start: the Ctrl-C tests need it delivered.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 # One intra-op thread: the models in tests are tiny, and on a shared machine a second
 # thread spins against other jobs (the zoo's tests took 54 s with two, 8 s with one).
