@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from omegaconf import OmegaConf
 
@@ -87,6 +87,9 @@ def _apply(base, changes):
 
 @SETTINGS
 @given(st.one_of(_mutations(), TREES))
+# found by this test: the old place of d_steps holding a mapping, the new one a list (a raw OmegaConf merge error)
+@example(_apply(OmegaConf.to_container(BASE), [("train.d_steps", {"loss": 13}), ("algorithm.params.d_steps", [])]))
+@example(_apply(OmegaConf.to_container(BASE), [("train.d_steps", 2), ("algorithm.params", [1])]))
 def test_random_recipe_documents_load_or_raise_the_one_line_error(document):
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "recipe.yaml"
@@ -138,3 +141,14 @@ def test_random_recipe_bytes_load_or_raise_the_one_line_error(data):
         path = Path(folder) / "recipe.yaml"
         path.write_bytes(data)
         loads_or_one_line_error(lambda: load_recipe(path, (), registry()))
+
+
+def test_train_d_steps_moves_to_the_algorithm_and_both_at_once_is_one_line(tmp_path):
+    old = _apply(OmegaConf.to_container(BASE), [("train.d_steps", 3)])
+    old["algorithm"]["params"].pop("d_steps", None)
+    (tmp_path / "old.yaml").write_text(yaml.safe_dump(old))
+    assert load_recipe(tmp_path / "old.yaml", (), registry()).config.algorithm.params.d_steps == 3
+    both = _apply(OmegaConf.to_container(BASE), [("train.d_steps", 3), ("algorithm.params.d_steps", 2)])
+    (tmp_path / "both.yaml").write_text(yaml.safe_dump(both))
+    with pytest.raises(GanzooError, match="d_steps is given twice"):
+        load_recipe(tmp_path / "both.yaml", (), registry())

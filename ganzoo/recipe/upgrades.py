@@ -34,8 +34,7 @@ def upgrade_layout(tree: Any, lookup: ComponentLookup) -> Any:
     tree = tree.copy()
     train = tree.get("train") if "train" in tree else None
     if isinstance(train, DictConfig) and "d_steps" in train:
-        with open_dict(tree):
-            OmegaConf.update(tree, "algorithm.params.d_steps", train.pop("d_steps"), force_add=True)
+        _move_d_steps(tree, train)
     optimizers = tree.get("optimizers") if "optimizers" in tree else None
     if isinstance(optimizers, DictConfig):
         with open_dict(tree):
@@ -46,6 +45,27 @@ def upgrade_layout(tree: Any, lookup: ComponentLookup) -> Any:
     if isinstance(loggers, ListConfig):
         tree.loggers = [{"name": entry} if isinstance(entry, str) else entry for entry in loggers]
     return tree
+
+
+def _move_d_steps(tree: DictConfig, train: DictConfig) -> None:
+    """``train.d_steps`` to ``algorithm.params.d_steps``; a one-line error where both are given (which
+    would win is not clear) or where the algorithm section cannot hold it."""
+    from omegaconf.errors import OmegaConfBaseException
+
+    from ganzoo.errors import GanzooError, first_line
+
+    try:
+        params = OmegaConf.select(tree, "algorithm.params", default=None, throw_on_resolution_failure=False)
+        if isinstance(params, DictConfig) and "d_steps" in params:
+            raise GanzooError("d_steps is given twice: as algorithm.params.d_steps and as train.d_steps (its old "
+                              "place); keep algorithm.params.d_steps alone")
+        with open_dict(tree):
+            OmegaConf.update(tree, "algorithm.params.d_steps", train._get_node("d_steps"), force_add=True)
+            del train["d_steps"]
+    except (OmegaConfBaseException, ValueError) as error:  # an algorithm section that holds no mapping
+        raise GanzooError(f"train.d_steps cannot move to algorithm.params.d_steps, its place today: "
+                          f"{first_line(error)}; write the algorithm section as {{name: gan, params: "
+                          "{d_steps: N}}") from None
 
 
 def _upgrade_optimizer(config: DictConfig, lookup: ComponentLookup) -> None:
