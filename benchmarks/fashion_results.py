@@ -96,12 +96,13 @@ def training_images(recipe: str) -> int:
 CASES = [(recipe, f"{recipe}.yaml", fashion_dataset(recipe), what) for recipe, what in RECIPES]
 
 
-REAL_VS_REAL, SHA256 = "*real vs real*", "sha256"
+REAL_VS_REAL = "*real vs real*"
 
 
-def section(results: list[dict], n: int, published: dict[str, str]) -> str:
-    """The section: a row per case with a result at hand, the published row of a case without one."""
-    sha256 = classifier_sha256(results) if any("eval" in r for r in results) else published.get(SHA256, "none used")
+def section(results: list[dict], n: int, published: dict[str, str], published_sha256: str = "none used") -> str:
+    """The section: a row per case with a result at hand, the published row of a case without one (and,
+    with no result at hand, the classifier hash published with them)."""
+    sha256 = classifier_sha256(results) if any("eval" in r for r in results) else published_sha256
     lines = [BEGIN, "## Fashion-MNIST", "",
              "Every unconditional and class-conditional zoo recipe that fits 1x28x28, trained as written (its "
              "networks, losses, epochs; seed 0) on Fashion-MNIST instead of MNIST (`dataset={name: fashion-mnist}`, "
@@ -118,10 +119,11 @@ def section(results: list[dict], n: int, published: dict[str, str]) -> str:
              f"Classifier SHA-256: `{sha256}`.", "",
              "| recipe | what it is | epochs | wall time | " + " | ".join(COLUMNS) + " | samples |",
              "|" + " --- |" * (5 + len(COLUMNS))]
-    reference = None
+    # real vs real: from the first unconditional result scored on n images (the same for every such run)
+    reference = next((r["eval"]["metrics"] for r in results if "eval" in r and r["eval"]["n"] == n
+                      and "class_fid" not in r["eval"]["metrics"]), None)
 
     def row(result: dict) -> str:
-        nonlocal reference
         start = (f"| `{result['recipe']}` | {result['what']} | {result.get('epochs', '')} | "
                  f"{result['wall_s']:.0f} s | ")
         grid = published_grid(ROOT / result["run"], result["recipe"], folder="fashion") if "run" in result else ""
@@ -130,8 +132,6 @@ def section(results: list[dict], n: int, published: dict[str, str]) -> str:
         metrics = result["eval"]["metrics"]
         if result["eval"]["n"] != n:
             start = start.replace(f"`{result['recipe']}` |", f"`{result['recipe']}` (scored on {result['eval']['n']:,}) |")
-        if "class_fid" not in metrics and result["eval"]["n"] == n:
-            reference = reference or metrics
         return start + " | ".join(cell(metrics[c]["generated"]) if c in metrics else "" for c in COLUMNS) + f" | {grid} |"
 
     rows, missing = case_rows(CASES, results, row, published)
@@ -165,12 +165,10 @@ def main() -> int:
         return result
 
     results = run_cases(CASES, args.cases, runs, "fashion_result.json", run_one, args.write_only)
-    published = published_rows(Path(args.out), SECTION)
-    old_sha = re.search(r"Classifier SHA-256: `([^`]+)`",
-                        Path(args.out).read_text(encoding="utf-8") if Path(args.out).is_file() else "")
-    if old_sha:
-        published[SHA256] = old_sha.group(1)
-    replace_section(Path(args.out), section(results, args.n, published))
+    out = Path(args.out)
+    old_sha = re.search(r"Classifier SHA-256: `([^`]+)`", out.read_text(encoding="utf-8") if out.is_file() else "")
+    replace_section(out, section(results, args.n, published_rows(out, SECTION),
+                                 *([old_sha.group(1)] if old_sha else [])))
     print(args.out)
     return 0 if all("error" not in r for r in results) else 1
 

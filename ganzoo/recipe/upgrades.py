@@ -7,6 +7,9 @@ from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
 from omegaconf import DictConfig, ListConfig, OmegaConf, open_dict
+from omegaconf.errors import OmegaConfBaseException
+
+from ganzoo.errors import GanzooError, first_line
 
 if TYPE_CHECKING:
     from ganzoo.recipe.build import ComponentLookup
@@ -50,22 +53,19 @@ def upgrade_layout(tree: Any, lookup: ComponentLookup) -> Any:
 def _move_d_steps(tree: DictConfig, train: DictConfig) -> None:
     """``train.d_steps`` to ``algorithm.params.d_steps``; a one-line error where both are given (which
     would win is not clear) or where the algorithm section cannot hold it."""
-    from omegaconf.errors import OmegaConfBaseException
-
-    from ganzoo.errors import GanzooError, first_line
-
     try:
         params = OmegaConf.select(tree, "algorithm.params", default=None, throw_on_resolution_failure=False)
         if isinstance(params, DictConfig) and "d_steps" in params:
             raise GanzooError("d_steps is given twice: as algorithm.params.d_steps and as train.d_steps (its old "
                               "place); keep algorithm.params.d_steps alone")
         with open_dict(tree):
-            OmegaConf.update(tree, "algorithm.params.d_steps", train._get_node("d_steps"), force_add=True)
+            value = OmegaConf.to_container(train, resolve=False)["d_steps"]  # an interpolation moves as written
+            OmegaConf.update(tree, "algorithm.params.d_steps", value, force_add=True)
             del train["d_steps"]
     except (OmegaConfBaseException, ValueError) as error:  # an algorithm section that holds no mapping
-        raise GanzooError(f"train.d_steps cannot move to algorithm.params.d_steps, its place today: "
-                          f"{first_line(error)}; write the algorithm section as {{name: gan, params: "
-                          "{d_steps: N}}") from None
+        raise GanzooError(f"train.d_steps (the old place of algorithm.params.d_steps) cannot go into this recipe's "
+                          f"algorithm section, which holds no mapping of params ({first_line(error)}); write "
+                          "algorithm: {name: gan, params: {d_steps: N}}") from None
 
 
 def _upgrade_optimizer(config: DictConfig, lookup: ComponentLookup) -> None:
