@@ -51,7 +51,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results import case_arguments, ROOT, cell, machine, published_grid, replace_section, run_cases, train_and_score  # noqa: E402
+from results import case_arguments, case_rows, ROOT, cell, machine, published_grid, published_rows, replace_section, run_cases, train_and_score  # noqa: E402
 
 BEGIN, END = "<!-- studio-results:begin -->", "<!-- studio-results:end -->"
 SEEDS = (0, 1)
@@ -130,6 +130,7 @@ def label_accuracy(run_dir: Path, seed: int, n: int = 1000) -> dict:
 
 
 MH_K = 20
+MH_CASES = ("sagan", "cgan")  # the runs whose generators are sampled with and without --mh
 
 
 @torch.no_grad()
@@ -188,7 +189,9 @@ def draw_attention(run_dir: Path) -> None:
     save_png(picture(*attention_rows(ganzoo.load(run_dir), 4, 0)), PICTURE)
 
 
-def section(results: list[dict], n: int) -> str:
+def section(results: list[dict], n: int, published: dict[str, str]) -> str:
+    """The section: a row per case with results at hand, else the row ``published`` before (the runs
+    are not in git), in the cases' order; the cases with neither are named at the end."""
     by_case = {}
     for result in results:
         by_case.setdefault(result["recipe"].rsplit("-s", 1)[0], []).append(result)
@@ -201,11 +204,10 @@ def section(results: list[dict], n: int) -> str:
              " | per seed: fid | ADA: p at the end (largest) | `--label k` accuracy: mean (worst digit) | "
              "wall time per seed | samples (seed 0) |",
              "|" + " --- |" * (len(SCORES) + 7)]
-    for name, _, _, what in CASES:
-        runs = by_case.get(name, [])
+
+    def row(case: dict) -> str:
+        name, runs = case["recipe"], case["runs"]
         scored = [r["eval"]["metrics"] for r in runs if "eval" in r]
-        if not runs:
-            continue
         means = [cell(statistics.mean(m[c]["generated"] for m in scored)) if scored and all(c in m for m in scored)
                  else "" for c in SCORES]
         seeds = ", ".join(cell(m["fid"]["generated"]) for m in scored if "fid" in m) or \
@@ -215,19 +217,29 @@ def section(results: list[dict], n: int) -> str:
                            for r in runs if r.get("labels"))
         walls = ", ".join(f"{r['wall_s']:.0f} s" for r in runs)
         grid = published_grid(ROOT / runs[0]["run"], name) if "run" in runs[0] else ""
-        lines.append(f"| `{name}` | {what} | " + " | ".join(means) + f" | {seeds} | {ada} | {labels} | {walls} | {grid} |")
+        return f"| `{name}` | {case['what']} | " + " | ".join(means) + f" | {seeds} | {ada} | {labels} | {walls} | {grid} |"
+
+    cases = [{"recipe": name, "what": what, "runs": by_case[name]} for name, _, _, what in CASES if name in by_case]
+    rows, missing = case_rows(CASES, cases, row, published)
+    lines += rows
+    seeded = [(name,) for name, *_ in seeded_cases()]
     mh = [r for r in results if r.get("mh") and "error" not in r["mh"]]
-    if mh:
+    mh_rows = case_rows([c for c in seeded if c[0].rsplit("-s", 1)[0] in MH_CASES], mh,
+                        lambda r: f"| `{r['recipe']}` | {cell(r['mh']['plain'])} | {cell(r['mh']['mh'])} |", published)[0]
+    if mh_rows:
         lines += ["", f"MH-GAN (`ganzoo sample --mh {MH_K}`), FID of the same generator's samples without and with:", "",
-                  "| run | FID, plain | FID, --mh |", "| --- | --- | --- |"]
-        lines += [f"| `{r['recipe']}` | {cell(r['mh']['plain'])} | {cell(r['mh']['mh'])} |" for r in mh]
-    cropped = [r for r in results if "cropped_fid" in r]
+                  "| run | FID, plain | FID, --mh |", "| --- | --- | --- |", *mh_rows]
+    cropped = case_rows([c for c in seeded if c[0].startswith("stylegan2")],
+                        [r for r in results if "cropped_fid" in r],
+                        lambda r: f"| `{r['recipe']}` | {cell(r['cropped_fid'])} | {r['wall_s']:.0f} s |", published)[0]
     if cropped:
         lines += ["", "StyleGAN2 at 32x32 (MNIST padded by 2 pixels), which `ganzoo eval`'s 28x28 classifier does not "
                   f"take: FID of the centre 28x28 crop of {n} samples, against the 10,000 test digits:", "",
-                  "| run | FID (centre crop) | wall time |", "| --- | --- | --- |"]
-        lines += [f"| `{r['recipe']}` | {cell(r['cropped_fid'])} | {r['wall_s']:.0f} s |" for r in cropped]
+                  "| run | FID (centre crop) | wall time |", "| --- | --- | --- |", *cropped]
     lines += ["", "Wall time is training only.", ""]
+    if missing:
+        lines += ["Not yet measured (no result in benchmarks/runs/studio/): " + ", ".join(f"`{m}`" for m in missing)
+                  + f"; `python benchmarks/studio_results.py {' '.join(missing)}` trains them.", ""]
     if PICTURE.is_file():
         lines += ["Where the generator's self-attention looks (`sagan`, seed 0; each row a sample, then three query "
                   "positions, green, and in red the positions they draw more than the uniform share from):", "",
@@ -255,7 +267,7 @@ def main() -> int:
             result["labels"] = label_accuracy(runs / name, seed)
             if name == "sagan-s0":
                 draw_attention(runs / name)
-            if name.rsplit("-s", 1)[0] in ("sagan", "cgan"):
+            if name.rsplit("-s", 1)[0] in MH_CASES:
                 result["mh"] = mh_check(runs / name, seed, args.n, env)
             if recipe == "stylegan2_mnist.yaml":
                 result["cropped_fid"] = cropped_fid(runs / name, seed, args.n, env)
@@ -266,7 +278,7 @@ def main() -> int:
         return result
 
     results = run_cases(seeded_cases(), chosen, runs, "studio_result.json", run_one, args.write_only)
-    replace_section(Path(args.out), section(results, args.n))
+    replace_section(Path(args.out), section(results, args.n, published_rows(Path(args.out), "studio-results")))
     print(args.out)
     return 0 if all("eval" in r or "cropped_fid" in r for r in results) else 1
 

@@ -36,3 +36,19 @@ def test_a_file_without_the_section_publishes_no_rows(tmp_path):
     assert results.published_rows(tmp_path / "absent.md", "demo-results") == {}
     (tmp_path / "other.md").write_text(PUBLISHED)
     assert results.published_rows(tmp_path / "other.md", "zoo-results") == {}
+
+
+def test_the_studio_section_keeps_published_rows_of_cases_not_rerun_and_names_the_unmeasured():
+    import studio_results
+
+    published = {"sagan": "| `sagan` | kept row |", "sagan-s1": "| `sagan-s1` | 30 | 25 |"}
+    runs = [{"recipe": f"da-translation-s{seed}", "wall_s": 80.0 + seed,
+             "eval": {"metrics": {c: {"generated": 10.0 + seed} for c in studio_results.SCORES}}} for seed in (0, 1)]
+    text = studio_results.section(runs, 1000, published)
+    lines = text.splitlines()
+    assert "| `sagan` | kept row |" in lines and "| `sagan-s1` | 30 | 25 |" in lines
+    translation = next(line for line in lines if line.startswith("| `da-translation` |"))
+    assert "| 10.5 |" in translation and "80 s, 81 s" in translation
+    assert lines.index("| `sagan` | kept row |") < lines.index(translation)  # the cases' order
+    unmeasured = next(line for line in lines if line.startswith("Not yet measured"))
+    assert "`sagan-off`" in unmeasured and "`da-translation`" not in unmeasured and "`sagan`," not in unmeasured
