@@ -16,8 +16,9 @@ is scored by `ganzoo eval -n N` (train_and_score of benchmarks/results.py), for 
 - biggan / biggan-no-lecam / contragan / cgan / acgan: the class-conditional BigGAN (conditional
   batch norm, shared embedding, projection, orthogonal regularisation, LeCam) with and without
   LeCam, BigGAN with 2C instead of projection (contragan_mnist), beside cgan_mnist and acgan_mnist; the check is the shipped classifier's accuracy on 1,000 samples of
-  each `--label k` (the mean over the 10 digits, and the worst digit). Per-class FID is not
-  computed yet;
+  each `--label k` (the mean over the 10 digits, and the worst digit), and `ganzoo eval`'s per-class
+  FID (class_fid: StudioGAN's intra-FID, the mean over the digits of the FID of one label's samples
+  against that digit's test images);
 - bcr / cr / no-cr: bcr_mnist on 2,000 digits as written, with CR only (reals), and without;
 - logan / logan-off: logan_mnist, and the same with the plain gan algorithm;
 - reacgan: reacgan_mnist, BigGAN with ReACGAN's D2D-CE (Kang et al. 2021) instead of projection,
@@ -55,7 +56,7 @@ from results import case_arguments, case_rows, ROOT, cell, machine, published_gr
 
 BEGIN, END = "<!-- studio-results:begin -->", "<!-- studio-results:end -->"
 SEEDS = (0, 1)
-SCORES = ("fid", "mnist_score", "precision", "recall")
+SCORES = ("fid", "class_fid", "mnist_score", "precision", "recall")  # class_fid: conditional runs alone
 PICTURE = ROOT / "docs" / "images" / "studio_attention.png"
 MIXING_PICTURE = ROOT / "docs" / "images" / "studio_style_mixing.png"
 PADDED = 2  # stylegan2_mnist's dataset.params.pad: cropped off before the classifier sees the samples
