@@ -144,7 +144,9 @@ def test_sample_grids_are_torchvisions_make_grid_pixel_for_pixel(count, channels
     assert torch.equal(grid_picture(pictures, nrow=nrow), expected)
 
 
-def test_mnist_is_read_as_torchvision_reads_it_and_a_run_imports_no_torchvision(mnist_root, tmp_path):
+def test_mnist_is_read_as_torchvision_reads_it_and_a_run_imports_no_torchvision_nor_dynamo(mnist_root, tmp_path):
+    """Each costs about a second of every run's start-up (torchvision imports torch._dynamo too, as
+    torch's optimisers would: ganzoo.fast.lazy_dynamo)."""
     import subprocess
     import sys
 
@@ -159,10 +161,10 @@ def test_mnist_is_read_as_torchvision_reads_it_and_a_run_imports_no_torchvision(
     assert torch.equal(data.held_out.images[:, 0], test.data) and torch.equal(data.held_out.labels, test.targets)
     script = ("import sys; from ganzoo.cli import main; "
               f"code = main(['run', {str(RECIPE)!r}, *{QUICK!r}, 'train.epochs=1', '--out', {str(tmp_path / 'r')!r}, "
-              "'--quiet']); print(code, 'torchvision' in sys.modules)")
+              "'--quiet']); print(code, 'torchvision' in sys.modules, 'torch._dynamo' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           env={**__import__("os").environ, "GANZOO_DATA": str(mnist_root)})
-    assert done.stdout.split()[-2:] == ["0", "False"], done.stderr[-500:]
+    assert done.stdout.split()[-3:] == ["0", "False", "False"], done.stderr[-500:]
 
 
 def test_real_vs_real_scores_are_kept_for_the_same_features_and_metrics_and_recomputed_otherwise(cache):

@@ -193,3 +193,28 @@ def test_the_direct_step_with_a_group_that_starts_late_is_torchs_own():
         step()
     for a, b in zip([*first.parameters(), *second.parameters()], [*twin_first.parameters(), *twin_second.parameters()]):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+def test_the_optimizers_stand_in_calls_the_method_until_dynamo_loads_then_hands_over_to_torch(monkeypatch):
+    """ganzoo.fast.lazy_dynamo: while torch._dynamo is not loaded nothing compiles, so the method runs as
+    it is; once anything loads it, torch's own marking (torch._dynamo.disable) takes over for good."""
+    import sys
+
+    import torch._dynamo
+
+    from ganzoo.fast.lazy_dynamo import _until_dynamo_loads
+
+    calls = []
+
+    def method(x):
+        calls.append(x)
+        return x + 1
+
+    stand_in = _until_dynamo_loads(method)
+    monkeypatch.delitem(sys.modules, "torch._dynamo")
+    assert stand_in(1) == 2 and getattr(method, "__dynamo_disable", None) is None
+    monkeypatch.setitem(sys.modules, "torch._dynamo", torch._dynamo)
+    assert stand_in(2) == 3
+    marked = getattr(method, "__dynamo_disable")
+    assert marked is not stand_in and marked(3) == 4
+    assert calls == [1, 2, 3]

@@ -8,9 +8,11 @@ calls the same kernel, ``torch._fused_adam_`` (``_fused_adamw_`` for decoupled
 weight decay), on the optimiser's own state tensors, with the optimiser's own
 hyper-parameters read from its param groups at every step, exactly as
 ``Adam.step`` would: the state dict, checkpoints and learning-rate changes are
-untouched. Anything it does not cover (the first step, which creates the state;
-other optimisers; AMSGrad, hooks, tensors on several devices or dtypes) goes
-to ``optimizer.step()``.
+untouched. The first step creates the state as ``Adam.step`` does (a float32 step
+count and zeroed averages on the parameter's device, in its memory format), which
+also keeps ``Optimizer.step`` from importing ``torch._dynamo`` (``ganzoo.fast.lazy_dynamo``).
+Anything it does not cover (other optimisers; AMSGrad, hooks, tensors on several
+devices or dtypes) goes to ``optimizer.step()``.
 """
 
 from __future__ import annotations
@@ -49,17 +51,17 @@ class OptimizerUpdate:
                    maximize=group["maximize"])
 
     def _kernel_calls(self):
-        """Per group, the tensors of one kernel call; None when a tensor with a gradient has no state
-        yet (torch creates it, in its own layout), gathered before any group is updated."""
+        """Per group, the tensors of one kernel call, gathered before any group is updated; a tensor with
+        a gradient and no state yet gets it here, as fused ``Adam.step`` would create it."""
         state, calls = self.optimizer.state, []
         for group in self.optimizer.param_groups:
             params, grads, exp_avgs, exp_avg_sqs, steps = [], [], [], [], []
             for param in group["params"]:
                 if param.grad is None:
                     continue
-                param_state = state.get(param)
+                param_state = state[param]  # a defaultdict, as in Adam._init_group
                 if not param_state:
-                    return None
+                    param_state.update(_fresh_state(param))
                 params.append(param)
                 grads.append(param.grad)
                 exp_avgs.append(param_state["exp_avg"])
@@ -68,6 +70,16 @@ class OptimizerUpdate:
             if params:
                 calls.append((group, params, grads, exp_avgs, exp_avg_sqs, steps))
         return calls
+
+
+def _fresh_state(param: torch.Tensor) -> dict:
+    """The state fused ``Adam``/``AdamW`` give a tensor at its first step (``Adam._init_group``)."""
+    check = getattr(torch_optimizer, "_device_dtype_check_for_fused", None)
+    if check is not None:
+        check(param)  # torch's own refusal of a device or dtype its fused kernels do not take
+    return {"step": torch.zeros((), dtype=torch.float32, device=param.device),
+            "exp_avg": torch.zeros_like(param, memory_format=torch.preserve_format),
+            "exp_avg_sq": torch.zeros_like(param, memory_format=torch.preserve_format)}
 
 
 def _has_hooks(optimizer: torch.optim.Optimizer) -> bool:

@@ -41,6 +41,7 @@ from ganzoo.assembly import (build_algorithm, build_callbacks, build_losses, bui
 from ganzoo.data import ImageData
 from ganzoo.blame import Components
 from ganzoo.errors import ContractViolation, GanzooError
+from ganzoo.fast.lazy_dynamo import defer_dynamo_import
 from ganzoo.fast.optimizer_update import OptimizerUpdate
 from ganzoo.model_calls import draw_latent
 from ganzoo.output.files import write_text_atomic
@@ -139,6 +140,7 @@ class Trainer:
         self.algorithm = build_algorithm(recipe)
         self.sample_role = self.algorithm.sample_role
         self.directions = _check_directions(self.algorithm, self.models, self.spec, recipe)
+        defer_dynamo_import()  # torch's optimisers would import torch._dynamo (about 1 s) to mark methods
         self.optimizers = {role: build_optimizer(recipe, role, model.parameters())
                            for role, model in self.models.items()}
         # Schedules are stepped after every training step; the trainer's direct optimiser steps
