@@ -159,6 +159,10 @@ def test_mnist_is_read_as_torchvision_reads_it_and_a_run_imports_no_torchvision_
     assert torch.equal(data.images[:, 0], reference.data) and torch.equal(data.labels, reference.targets)
     test = MNIST(str(mnist_root), train=False, download=False)
     assert torch.equal(data.held_out.images[:, 0], test.data) and torch.equal(data.held_out.labels, test.targets)
+    from ganzoo_translation.mnist_tasks import read_split  # the translation tasks' reader, in [-1, 1]
+
+    digits, labels = read_split(mnist_root, "test", 500)
+    assert torch.equal(digits, test.data[:500, None].float() / 127.5 - 1) and torch.equal(labels, test.targets[:500])
     script = ("import sys; from ganzoo.cli import main; "
               f"code = main(['run', {str(RECIPE)!r}, *{QUICK!r}, 'train.epochs=1', '--out', {str(tmp_path / 'r')!r}, "
               "'--quiet']); print(code, 'torchvision' in sys.modules, 'torch._dynamo' in sys.modules)")

@@ -39,6 +39,20 @@ def test_fashion_mnist_is_decompressed_from_the_package_folder(fashion_source, t
     again = load_fashion_mnist(FashionMNISTParams(root=str(tmp_path), source=str(tmp_path / "gone"),
                                                   split="test", limit=10))
     assert again.images.shape == (10, 1, 28, 28)
+    from torchvision.datasets import FashionMNIST  # the reader ganzoo's gives the same tensors as
+
+    for split, ours in (("train", data), ("test", data.held_out)):
+        theirs = FashionMNIST(str(tmp_path), train=split == "train", download=False)
+        assert torch.equal(ours.images[:, 0], theirs.data) and torch.equal(ours.labels, theirs.targets)
+
+
+def test_a_truncated_fashion_mnist_file_is_a_one_line_error(fashion_source, tmp_path):
+    load_fashion_mnist(FashionMNISTParams(root=str(tmp_path), source=str(fashion_source)))
+    images = tmp_path / "FashionMNIST" / "raw" / TEST_IMAGES
+    images.write_bytes(images.read_bytes()[:1000])
+    with pytest.raises(GanzooError, match=r"cannot read Fashion-MNIST .*\(truncated.*delete them") as error:
+        load_fashion_mnist(FashionMNISTParams(root=str(tmp_path), source=str(tmp_path / "gone")))
+    assert "\n" not in str(error.value)
 
 
 def test_fashion_mnist_clusters_replace_the_class_labels_on_both_sides(fashion_source, tmp_path):

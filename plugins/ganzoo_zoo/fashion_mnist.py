@@ -1,6 +1,6 @@
-"""Fashion-MNIST (Xiao et al. 2017) through torchvision's reader, offline.
+"""Fashion-MNIST (Xiao et al. 2017) from its IDX files (ganzoo.read_idx), offline.
 
-torchvision reads ``ROOT/FashionMNIST/raw/``. When the files are not there they
+It reads ``ROOT/FashionMNIST/raw/`` (torchvision's layout). When the files are not there they
 are decompressed from ``source``, by default the Debian/Ubuntu package's folder
 (``apt-get install dataset-fashion-mnist`` puts the four .gz files in
 ``/usr/share/datasets/fashion-mnist/``); ``download: true`` lets torchvision
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from ganzoo import GanzooError, ImageData, default_data_root, first_line, KMeans
+from ganzoo import GanzooError, ImageData, default_data_root, first_line, KMeans, read_idx
 
 FILES = (
     "train-images-idx3-ubyte",
@@ -47,8 +47,6 @@ class FashionMNISTParams:
 
 
 def load_fashion_mnist(params: FashionMNISTParams) -> ImageData:
-    from torchvision.datasets import FashionMNIST
-
     root = Path(params.root or default_data_root())
     raw = root / "FashionMNIST" / "raw"
     missing = [name for name in FILES if not (raw / name).is_file()]
@@ -58,6 +56,8 @@ def load_fashion_mnist(params: FashionMNISTParams) -> ImageData:
             for name in missing:
                 _gunzip(source / f"{name}.gz", raw / name)
         elif params.download:
+            from torchvision.datasets import FashionMNIST
+
             _download(FashionMNIST, root, raw)
         else:
             raise GanzooError(
@@ -65,13 +65,13 @@ def load_fashion_mnist(params: FashionMNISTParams) -> ImageData:
                 "install it with `apt-get install dataset-fashion-mnist`, or set dataset.params.source "
                 "to the folder of the .gz files, or dataset.params.download=true"
             )
-    images, labels = _read_split(FashionMNIST, root, raw, params.split)
+    images, labels = _read_split(raw, params.split)
     if params.limit is not None:
         images, labels = images[: params.limit], labels[: params.limit]
     # The reference set that evaluation scores against and training never sees: the test set (all of it).
     held_out = None
     if params.split == "train":
-        test_images, test_labels = _read_split(FashionMNIST, root, raw, "test")
+        test_images, test_labels = _read_split(raw, "test")
         held_out = ImageData(images=test_images.unsqueeze(1), labels=test_labels.long(), num_classes=len(CLASSES))
     images = images.unsqueeze(1)  # uint8; the trainer scales each batch to [-1, 1]
     data = ImageData(images=images, labels=labels.long(), num_classes=len(CLASSES), held_out=held_out)
@@ -79,15 +79,20 @@ def load_fashion_mnist(params: FashionMNISTParams) -> ImageData:
     return KMeans.fit(images, params.clusters).relabel(data) if params.clusters else data
 
 
-def _read_split(FashionMNIST, root: Path, raw: Path, split: str):
-    """The uint8 images (N, 28, 28) and labels of a split, through torchvision's reader."""
+def _read_split(raw: Path, split: str):
+    """The uint8 images (N, 28, 28) and int64 labels of a split, from its IDX files (``ganzoo.read_idx``: the
+    bytes torchvision's reader gives, without importing torchvision, which costs a second of start-up)."""
+    import torch
+
+    names = FILES[:2] if split == "train" else FILES[2:]
     try:
-        dataset = FashionMNIST(str(root), train=split == "train", download=False)
-    except Exception as error:  # torchvision raises assorted errors on bad files
-        reason = first_line(error)
-        raise GanzooError(f"cannot read Fashion-MNIST in {raw}/ ({type(error).__name__}: {reason}); "
+        images, labels = (read_idx(raw / name) for name in names)
+        if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
+            raise ValueError(f"shapes {images.shape} and {labels.shape} are not images and their labels")
+    except (OSError, ValueError) as error:
+        raise GanzooError(f"cannot read Fashion-MNIST in {raw}/ ({type(error).__name__}: {first_line(error)}); "
                           "the files may be corrupt: delete them and run again") from error
-    return dataset.data, dataset.targets
+    return torch.from_numpy(images.copy()), torch.from_numpy(labels.astype("int64"))
 
 
 def _gunzip(source: Path, target: Path) -> None:
