@@ -143,6 +143,29 @@ def test_density_matches_a_direct_double_loop():
     assert got == (pytest.approx(density), pytest.approx(coverage))
 
 
+class GivenFeatures(torch.nn.Module):
+    """torchmetrics' feature-extractor slot, for features computed already."""
+
+    def __init__(self, num_features: int):
+        super().__init__()
+        self.num_features = num_features
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return features
+
+
+def test_frechet_distance_is_torchmetrics_fid_to_the_last_bit():
+    """ganzoo writes torchmetrics' computation out (importing torchmetrics.image costs about 2 s)."""
+    from torchmetrics.image.fid import FrechetInceptionDistance
+
+    mixing = gaussian(16, dim=16, seed=8)
+    x, y = gaussian(700, dim=16, seed=9) @ mixing, gaussian(500, dim=16, shift=0.2, seed=10) @ mixing.T
+    fid = FrechetInceptionDistance(feature=GivenFeatures(16))
+    fid.update(y, real=True)
+    fid.update(x, real=False)
+    assert maths.frechet_distance(x, y) == float(fid.compute())
+
+
 def torchmetrics_kid(x, y, subsets, subset_size, seed):
     """KID as torchmetrics' KernelInceptionDistance computes it, which ganzoo's must equal."""
     import warnings
@@ -151,7 +174,7 @@ def torchmetrics_kid(x, y, subsets, subset_size, seed):
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        kid = KernelInceptionDistance(feature=maths.GivenFeatures(x.shape[1]), subsets=subsets,
+        kid = KernelInceptionDistance(feature=GivenFeatures(x.shape[1]), subsets=subsets,
                                       subset_size=subset_size)
     kid.update(y.double(), real=True)
     kid.update(x.double(), real=False)
