@@ -23,7 +23,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import (ROOT, case_arguments, case_rows, cell, classifier_sha256, machine, published_grid,  # noqa: E402
-                     published_rows, replace_section, run_cases, train_and_score)
+                     published_rows, replace_section, run_cases, train_and_score, training_images)
 
 SECTION = "fashion-results"
 BEGIN, END = f"<!-- {SECTION}:begin -->", f"<!-- {SECTION}:end -->"
@@ -87,10 +87,6 @@ def fashion_dataset(recipe: str) -> list[str]:
     kept = {key: params[key] for key in ("limit", "clusters") if params.get(key)}
     inner = ", ".join(f"{key}: {value}" for key, value in kept.items())
     return ["dataset={name: fashion-mnist, params: {" + inner + "}}"]
-
-
-def training_images(recipe: str) -> int:
-    return dataset_params(recipe).get("limit") or 60000
 
 
 CASES = [(recipe, f"{recipe}.yaml", fashion_dataset(recipe), what) for recipe, what in RECIPES]
@@ -159,7 +155,7 @@ def main() -> int:
 
     def run_one(name, recipe, overrides, what):
         # a recipe on fewer images (limit: 2,000) is scored with as many: real vs real draws from the training set
-        n = min(args.n, training_images(name))
+        n = min(args.n, training_images(ROOT / "recipes" / recipe))
         result = train_and_score(ROOT / "recipes" / recipe, runs, n, 0, "cpu", env, overrides, name=name, every=0)
         result["recipe"], result["what"] = name, what
         return result

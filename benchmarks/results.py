@@ -24,6 +24,8 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parents[1]
 COLUMNS = ("fid", "kid", "mnist_score", "modes", "mode_kl", "precision", "recall")
 
@@ -35,6 +37,13 @@ def ganzoo(*args: str, env: dict) -> subprocess.CompletedProcess:
 def last_line(text: str) -> str:
     lines = [line for line in text.strip().splitlines() if line.strip()]
     return lines[-1] if lines else ""
+
+
+def training_images(recipe: Path) -> int:
+    """How many training images ``recipe``'s dataset reads: its ``limit``, else MNIST's 60,000. A recipe on
+    fewer images is scored with at most as many (`ganzoo eval`'s real-vs-real sample is drawn from them)."""
+    params = yaml.safe_load(Path(recipe).read_text())["dataset"].get("params") or {}
+    return params.get("limit") or 60000
 
 
 def train_and_score(recipe: Path, runs: Path, n: int, seed: int, device: str, env: dict,

@@ -52,7 +52,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results import case_arguments, case_rows, ROOT, cell, machine, published_grid, published_rows, replace_section, run_cases, train_and_score  # noqa: E402
+from results import case_arguments, case_rows, training_images, ROOT, cell, machine, published_grid, published_rows, replace_section, run_cases, train_and_score  # noqa: E402
 
 BEGIN, END = "<!-- studio-results:begin -->", "<!-- studio-results:end -->"
 SEEDS = (0, 1)
@@ -198,7 +198,8 @@ def section(results: list[dict], n: int, published: dict[str, str]) -> str:
         by_case.setdefault(result["recipe"].rsplit("-s", 1)[0], []).append(result)
     lines = [BEGIN, "## StudioGAN parts: with and without", "",
              "Each case trained as its recipe says with the overrides of `benchmarks/studio_results.py`, seeds "
-             f"{' and '.join(map(str, SEEDS))}, then `ganzoo eval -n {n}`; the mean of the seeds, then each seed. "
+             f"{' and '.join(map(str, SEEDS))}, then `ganzoo eval -n {n}` (`-n 2000` for the recipes on 2,000 training "
+             "digits: the real-vs-real sample is drawn from them); the mean of the seeds, then each seed. "
              "Reproduce with `python benchmarks/studio_results.py`.", "",
              f"Machine: {machine('cpu')}.", "",
              "| case | what it shows | " + " | ".join(f"{c} (mean)" for c in SCORES) +
@@ -260,8 +261,9 @@ def main() -> int:
 
     def run_one(name, recipe, overrides, what):
         seed = int(name.rsplit("-s", 1)[1])
-        result = train_and_score(ROOT / "recipes" / recipe, runs, args.n, seed, "cpu", env, overrides, name=name,
-                                 every=0)
+        # a recipe on fewer images (limit: 2,000) is scored with as many: real vs real draws from the training set
+        n = min(args.n, training_images(ROOT / "recipes" / recipe))
+        result = train_and_score(ROOT / "recipes" / recipe, runs, n, seed, "cpu", env, overrides, name=name, every=0)
         result["recipe"], result["what"] = name, what
         if not result.get("error", "").startswith("training failed"):
             result["ada"] = ada_check(runs / name)
