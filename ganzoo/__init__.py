@@ -25,6 +25,7 @@ _LAZY = {
     "AdversarialLoss": "ganzoo.losses", "LossContext": "ganzoo.losses", "gradient_penalty": "ganzoo.losses",
     "r1_penalty": "ganzoo.losses",
     "mnist_classifier": "ganzoo.eval.classifier:shipped_classifier", "read_idx": "ganzoo.eval.mnist_data",
+    "read_labelled_idx": "ganzoo.eval.mnist_data",
     "Tanh": "ganzoo.layers",
     "to_uint8": "ganzoo.output.images",
     "generate": "ganzoo.model_calls", "discriminate": "ganzoo.model_calls", "eval_mode": "ganzoo.model_calls",

@@ -7,7 +7,7 @@ import struct
 from pathlib import Path
 from typing import Optional
 
-from ganzoo.errors import GanzooError
+from ganzoo.errors import GanzooError, first_line
 
 SPLIT_FILES = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
@@ -25,19 +25,29 @@ FIX = "set GANZOO_DATA (or --data) to the folder that holds MNIST/raw/"
 
 def read_mnist(root: str | Path, split: str, why: str = "ganzoo eval compares against it", fix: str = FIX):
     """``(images, labels)`` of a split: uint8 (N, 1, 28, 28) and int64 (N,). Never downloads."""
-    import torch
-
     raw = Path(root) / "MNIST" / "raw"
     names = SPLIT_FILES[split]
     if not all((raw / name).is_file() for name in names):
         raise GanzooError(f"MNIST {split} set not found in {raw}/ (expected {' and '.join(names)}); {why}: {fix}")
+    images, labels = read_labelled_idx(raw / names[0], raw / names[1], f"the MNIST {split} set",
+                                       "the files may be corrupt")
+    return images.unsqueeze(1), labels
+
+
+def read_labelled_idx(images_file: Path, labels_file: Path, what: str, remedy: str):
+    """uint8 images (N, H, W) and their int64 labels (N,) from a pair of IDX files (MNIST's layout, which
+    Fashion-MNIST shares), as torch tensors; a pair that cannot be read, or whose shapes are not images
+    and their labels, is one line: ``cannot read WHAT in FOLDER/ (ValueError: ...); REMEDY``."""
+    import torch
+
     try:
-        images, labels = (read_idx(raw / name) for name in names)
+        images, labels = read_idx(Path(images_file)), read_idx(Path(labels_file))
         if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
             raise ValueError(f"shapes {images.shape} and {labels.shape} are not images and their labels")
     except (OSError, ValueError) as error:
-        raise GanzooError(f"cannot read the MNIST {split} set in {raw}/ ({error}); the files may be corrupt") from error
-    return torch.from_numpy(images.copy()).unsqueeze(1), torch.from_numpy(labels.astype("int64"))
+        raise GanzooError(f"cannot read {what} in {Path(images_file).parent}/ ({type(error).__name__}: "
+                          f"{first_line(error)}); {remedy}") from error
+    return torch.from_numpy(images.copy()), torch.from_numpy(labels.astype("int64"))
 
 
 def read_idx(path: Path):

@@ -18,7 +18,7 @@ from typing import Optional
 import torch
 import torch.nn.functional as F
 
-from ganzoo import DataSource, GanzooError, ImageData, TwoSided, default_data_root, first_line, read_idx, unit_range
+from ganzoo import DataSource, GanzooError, ImageData, TwoSided, default_data_root, read_labelled_idx, unit_range
 
 FILES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
          "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
@@ -53,21 +53,16 @@ class MNISTSuperResolutionParams(MNISTTaskParams):
 
 def read_split(root: Path, split: str, limit: Optional[int]) -> tuple[torch.Tensor, torch.Tensor]:
     """Digits in [-1, 1] (N, 1, 28, 28) and labels (N,) of one MNIST split; never downloads. Read from
-    the IDX files by ``ganzoo.read_idx`` (the bytes torchvision's reader gives, without importing
+    the IDX files by ``ganzoo.read_labelled_idx`` (the bytes torchvision's reader gives, without importing
     torchvision, which costs a second of start-up and imports torch._dynamo)."""
     raw = root / "MNIST" / "raw"
     if not all((raw / name).is_file() for name in FILES[split]):
         raise GanzooError(f"MNIST {split} set not found in {raw}/ (expected {' and '.join(FILES[split])}); set "
                           "dataset.params.root (or GANZOO_DATA) to the folder that holds MNIST/raw/ (`ganzoo run "
                           "vanilla_mnist` downloads it there)")
-    try:
-        images, labels = (read_idx(raw / name) for name in FILES[split])
-        if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
-            raise ValueError(f"shapes {images.shape} and {labels.shape} are not images and their labels")
-    except (OSError, ValueError) as error:
-        raise GanzooError(f"cannot read MNIST in {raw}/ ({type(error).__name__}: {first_line(error)}); the files "
-                          "may be corrupt: delete them and download again") from error
-    images, labels = torch.from_numpy(images[:limit].copy()), torch.from_numpy(labels[:limit].astype("int64"))
+    images, labels = read_labelled_idx(raw / FILES[split][0], raw / FILES[split][1], "MNIST",
+                                       "the files may be corrupt: delete them and download again")
+    images, labels = images[:limit], labels[:limit]
     return unit_range(images.unsqueeze(1)), labels
 
 

@@ -1,4 +1,4 @@
-"""MNIST from its IDX files (ganzoo.read_idx), downloaded when missing by torchvision (with its checksums).
+"""MNIST from its IDX files (ganzoo.read_labelled_idx), downloaded when missing by torchvision (with its checksums).
 
 Reading the files does not import torchvision: its import (which pulls in torch._dynamo) took about as long
 again as importing torch, on every run's start-up (docs/performance.md)."""
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from ganzoo import DataSource, GanzooError, ImageData, default_data_root, first_line, KMeans, read_idx
+from ganzoo import DataSource, GanzooError, ImageData, default_data_root, KMeans, read_labelled_idx
 
 FILES = (
     "train-images-idx3-ubyte",
@@ -80,18 +80,9 @@ def padded(images, pad: int):
 
 def _read_split(raw: Path, split: str):
     """The uint8 images (N, 28, 28) and int64 labels of a split, from its IDX files."""
-    import torch
-
-    try:
-        images, labels = (read_idx(raw / name) for name in SPLIT_FILES[split])
-        if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
-            raise ValueError(f"shapes {images.shape} and {labels.shape} are not images and their labels")
-    except (OSError, ValueError) as error:
-        raise GanzooError(
-            f"cannot read MNIST in {raw}/ ({type(error).__name__}: {first_line(error)}); "
-            "the files may be corrupt or truncated: delete them and download again"
-        ) from error
-    return torch.from_numpy(images.copy()), torch.from_numpy(labels.astype("int64"))
+    names = SPLIT_FILES[split]
+    return read_labelled_idx(raw / names[0], raw / names[1], "MNIST",
+                             "the files may be corrupt or truncated: delete them and download again")
 
 
 def _download(MNIST, root: Path, raw: Path) -> None:

@@ -1,4 +1,4 @@
-"""Fashion-MNIST (Xiao et al. 2017) from its IDX files (ganzoo.read_idx), offline.
+"""Fashion-MNIST (Xiao et al. 2017) from its IDX files (ganzoo.read_labelled_idx), offline.
 
 It reads ``ROOT/FashionMNIST/raw/`` (torchvision's layout). When the files are not there they
 are decompressed from ``source``, by default the Debian/Ubuntu package's folder
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from ganzoo import GanzooError, ImageData, default_data_root, first_line, KMeans, read_idx
+from ganzoo import GanzooError, ImageData, default_data_root, first_line, KMeans, read_labelled_idx
 
 FILES = (
     "train-images-idx3-ubyte",
@@ -80,19 +80,11 @@ def load_fashion_mnist(params: FashionMNISTParams) -> ImageData:
 
 
 def _read_split(raw: Path, split: str):
-    """The uint8 images (N, 28, 28) and int64 labels of a split, from its IDX files (``ganzoo.read_idx``: the
-    bytes torchvision's reader gives, without importing torchvision, which costs a second of start-up)."""
-    import torch
-
-    names = FILES[:2] if split == "train" else FILES[2:]
-    try:
-        images, labels = (read_idx(raw / name) for name in names)
-        if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
-            raise ValueError(f"shapes {images.shape} and {labels.shape} are not images and their labels")
-    except (OSError, ValueError) as error:
-        raise GanzooError(f"cannot read Fashion-MNIST in {raw}/ ({type(error).__name__}: {first_line(error)}); "
-                          "the files may be corrupt: delete them and run again") from error
-    return torch.from_numpy(images.copy()), torch.from_numpy(labels.astype("int64"))
+    """The uint8 images (N, 28, 28) and int64 labels of a split, from its IDX files (``ganzoo.read_labelled_idx``:
+    the tensors torchvision's reader gives, without importing torchvision, which costs a second of start-up)."""
+    images, labels = FILES[:2] if split == "train" else FILES[2:]
+    return read_labelled_idx(raw / images, raw / labels, "Fashion-MNIST",
+                             "the files may be corrupt: delete them and run again")
 
 
 def _gunzip(source: Path, target: Path) -> None:
