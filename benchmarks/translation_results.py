@@ -42,7 +42,7 @@ CASES = [
     ("munit", "munit_mnist", [],
      "MUNIT: CycleGAN's unpaired task at style 0; diversity over drawn styles below"),
     ("stargan", "stargan_mnist", [],
-     "StarGAN: digits into six domains by a label (scored into thick; every domain's check below)"),
+     "StarGAN: digits into four domains by a label (scored into thick; every domain's check below)"),
     ("pixelda", "pixelda_mnist", [],
      "PixelDA: MNIST adapted to coloured digits; its classifier on the target beside one on the source alone below"),
     ("ccgan", "ccgan_mnist", [],
