@@ -36,3 +36,19 @@ def test_a_file_without_the_section_publishes_no_rows(tmp_path):
     assert results.published_rows(tmp_path / "absent.md", "demo-results") == {}
     (tmp_path / "other.md").write_text(PUBLISHED)
     assert results.published_rows(tmp_path / "other.md", "zoo-results") == {}
+
+
+def test_stargans_digit_reads_are_split_by_the_inputs_own_domain_and_an_older_result_shows_none():
+    import translation_results
+
+    def row(reads):
+        return {"model": {"domain_accuracy": 1.0, "digit_accuracy": 0.5, "by_input": reads},
+                "truth": {"domain_accuracy": 1.0, "digit_accuracy": 1.0}}
+
+    rows = {"plain": row({"plain": 0.99, "rotated": 0.11}), "rotated": row({"plain": 0.12, "rotated": 0.98})}
+    table = translation_results.by_input_table(rows)
+    assert table[-4:] == ["| input \\ asked | plain | rotated |", "| --- | --- | --- |",
+                          "| plain | 0.99 | 0.12 |", "| rotated | 0.11 | 0.98 |"]  # a copied digit: read only into itself
+    for saved in rows.values():
+        del saved["model"]["by_input"]
+    assert translation_results.by_input_table(rows) == []
