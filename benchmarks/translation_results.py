@@ -42,7 +42,7 @@ CASES = [
     ("munit", "munit_mnist", [],
      "MUNIT: CycleGAN's unpaired task at style 0; diversity over drawn styles below"),
     ("stargan", "stargan_mnist", [],
-     "StarGAN: digits into six domains by a label (scored into thick; every domain's check below)"),
+     "StarGAN: digits into four domains by a label (scored into thick; every domain's check below)"),
     ("pixelda", "pixelda_mnist", [],
      "PixelDA: MNIST adapted to coloured digits; its classifier on the target beside one on the source alone below"),
     ("ccgan", "ccgan_mnist", [],
@@ -188,8 +188,11 @@ def domains(run_dir: Path, data: str, n: int = 1000) -> dict:
     """StarGAN's check: the first ``n`` held-out digits translated into each domain; a domain
     classifier (trained here on the task's training pictures) reads the asked domain, and the
     MNIST classifier reads the digit, the domain's transform undone where it can be (inverted,
-    rotated). Beside each: the same on the digits truly drawn in that domain. The first 8 digits'
-    rows (input | one output per domain) go to RUN_DIR/domains.png."""
+    rotated). Beside each: the same on the digits truly drawn in that domain. The outputs' digit
+    reads are also split by each input's own domain (``by_input``): a domain read alone does not
+    show that the transform was learned (a generator that copies the digit and adds a mark can be
+    read as the asked domain). The first 8 digits' rows (input | one output per domain) go to
+    RUN_DIR/domains.png."""
     import torch
 
     from ganzoo.eval.classifier import embed_images, load_classifier
@@ -207,7 +210,7 @@ def domains(run_dir: Path, data: str, n: int = 1000) -> dict:
     loaded = load_recorded_data(checkpoint.recipe_of(state, registry, [f"dataset.params.root={data}"]))
     names = list(generator.domains)
     reader = domain_classifier(loaded, len(names))
-    inputs = loaded.held_out.images[:n].float()
+    inputs, own = loaded.held_out.images[:n].float(), loaded.held_out.labels[:n]
     digits, labels = read_split(Path(data), "test", n)  # the held-out pictures' digits, in their order
     classifier, _ = load_classifier(None, "cpu")
 
@@ -218,15 +221,18 @@ def domains(run_dir: Path, data: str, n: int = 1000) -> dict:
     def read(pictures, index, name):
         with torch.no_grad():
             domain = (reader(pictures).argmax(1) == index).float().mean().item()
-        digit = (embed_images(classifier, to_uint8(undone(pictures, name))).probs.argmax(1) == labels).float().mean()
-        return {"domain_accuracy": domain, "digit_accuracy": digit.item()}
+        digit = (embed_images(classifier, to_uint8(undone(pictures, name))).probs.argmax(1) == labels).float()
+        return {"domain_accuracy": domain, "digit_accuracy": digit.mean().item(),
+                "by_input": {source: digit[own == i].mean().item() for i, source in enumerate(names) if (own == i).any()}}
 
     rows, shown = {}, []
     for index, name in enumerate(names):
         with torch.no_grad():
             outputs = generator(inputs, torch.full((len(inputs),), index))
         shown.append(outputs[:8])
-        rows[name] = {"model": read(outputs, index, name), "truth": read(in_domain(digits, name), index, name)}
+        truth = read(in_domain(digits, name), index, name)
+        del truth["by_input"]  # the true transform does not depend on the input's domain
+        rows[name] = {"model": read(outputs, index, name), "truth": truth}
     save_grid(torch.stack([inputs[:8], *shown], 1).flatten(0, 1), run_dir / "domains.png", nrow=len(names) + 1)
     return {"n": len(inputs), "domains": rows}
 
@@ -286,6 +292,19 @@ def by_direction(result: dict) -> dict[str, dict[str, dict]]:
     """A scored result's metrics by direction, keyed without the direction (``psnr``)."""
     return {direction: {key[len(direction) + 1:]: entry for key, entry in result["eval"]["metrics"].items()
                         if entry["direction"] == direction} for direction in result["eval"]["directions"]}
+
+
+def by_input_table(rows: dict) -> list[str]:
+    """StarGAN's digit reads split by the input's own domain (rows) and the asked domain (columns);
+    nothing for a result saved before the split was measured."""
+    if not all("by_input" in row["model"] for row in rows.values()):
+        return []
+    asked = list(rows)
+    sources = list(rows[asked[0]]["model"]["by_input"])
+    return ["", "The same outputs' digit reads by the input's own domain (rows) and the asked domain (columns):", "",
+            "| input \\ asked | " + " | ".join(asked) + " |", "|" + " --- |" * (1 + len(asked))] + [
+        f"| {source} | " + " | ".join(cell(rows[name]["model"]["by_input"].get(source)) for name in asked) + " |"
+        for source in sources]
 
 
 def section(results: list[dict]) -> str:
@@ -349,6 +368,7 @@ def section(results: list[dict]) -> str:
             lines += [f"| {name} | " + " | ".join(f"{cell(row['model'][k])} / {cell(row['truth'][k])}"
                                                    for k in ("domain_accuracy", "digit_accuracy")) + " |"
                       for name, row in r["domains"]["domains"].items()]
+            lines += by_input_table(r["domains"]["domains"])
         if "adaptation" in r:
             a = r["adaptation"]
             lines += ["", f"PixelDA's adaptation (`{r['recipe']}`): its classifier, trained on adapted MNIST digits "

@@ -52,3 +52,19 @@ def test_the_studio_section_keeps_published_rows_of_cases_not_rerun_and_names_th
     assert lines.index("| `sagan` | kept row |") < lines.index(translation)  # the cases' order
     unmeasured = next(line for line in lines if line.startswith("Not yet measured"))
     assert "`sagan-off`" in unmeasured and "`da-translation`" not in unmeasured and "`sagan`," not in unmeasured
+
+
+def test_stargans_digit_reads_are_split_by_the_inputs_own_domain_and_an_older_result_shows_none():
+    import translation_results
+
+    def row(reads):
+        return {"model": {"domain_accuracy": 1.0, "digit_accuracy": 0.5, "by_input": reads},
+                "truth": {"domain_accuracy": 1.0, "digit_accuracy": 1.0}}
+
+    rows = {"plain": row({"plain": 0.99, "rotated": 0.11}), "rotated": row({"plain": 0.12, "rotated": 0.98})}
+    table = translation_results.by_input_table(rows)
+    assert table[-4:] == ["| input \\ asked | plain | rotated |", "| --- | --- | --- |",
+                          "| plain | 0.99 | 0.12 |", "| rotated | 0.11 | 0.98 |"]  # a copied digit: read only into itself
+    for saved in rows.values():
+        del saved["model"]["by_input"]
+    assert translation_results.by_input_table(rows) == []
