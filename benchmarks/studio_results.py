@@ -218,7 +218,7 @@ def section(results: list[dict], n: int, published: dict[str, str]) -> str:
         labels = "; ".join(f"{r['labels']['accuracy']:.3f} ({r['labels']['worst_label']}: {r['labels']['worst']:.3f})"
                            for r in runs if r.get("labels"))
         walls = ", ".join(f"{r['wall_s']:.0f} s" for r in runs)
-        grid = published_grid(ROOT / runs[0]["run"], name) if "run" in runs[0] else ""
+        grid = published_grid(ROOT / runs[0]["run"], name, "studio") if "run" in runs[0] else ""
         return f"| `{name}` | {case['what']} | " + " | ".join(means) + f" | {seeds} | {ada} | {labels} | {walls} | {grid} |"
 
     cases = [{"recipe": name, "what": what, "runs": by_case[name]} for name, _, _, what in CASES if name in by_case]
