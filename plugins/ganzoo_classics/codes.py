@@ -13,6 +13,7 @@ from typing import List
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from ganzoo import DataSpec
 from ganzoo_classics.common import quarter_shape
@@ -24,21 +25,32 @@ class EncoderParams:
     base_channels: int = 32  # channels at S/2; doubled at S/4
     hidden: int = 256  # the fully connected layer before the code
     batch_norm: bool = True  # after the second convolution and the hidden layer
+    # While training only, each picture it reads changed at random (see jitter; 0 and false: as it is),
+    # so that codes it learns from fakes do not hang on a stroke's exact place, width or brightness:
+    shift: int = 0  # moved by up to this many pixels each way
+    strokes: bool = False  # its strokes thickened or thinned by a pixel (3x3 max or min), or kept
+    dim: float = 0.0  # its brightness above its darkest value times 1 - U(0, dim), dim in [0, 1)
 
     def __post_init__(self):
         for name in ("latent_dim", "base_channels", "hidden"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.shift < 0:
+            raise ValueError(f"shift must be at least 0, got {self.shift}")
+        if not 0 <= self.dim < 1:
+            raise ValueError(f"dim must be in [0, 1), got {self.dim}")
 
 
 class Encoder(nn.Module):
-    """Pictures (N, C, S, S) -> codes (N, latent_dim): two stride-2 convolutions and an MLP."""
+    """Pictures (N, C, S, S) -> codes (N, latent_dim): two stride-2 convolutions and an MLP. While
+    training it reads them through ``jitter`` (its shift, strokes and dim); in eval mode as they are."""
 
     def __init__(self, params: EncoderParams, data: DataSpec):
         super().__init__()
         channels, height, width = quarter_shape(data.image_shape, "the encoder")
         c, bn = params.base_channels, params.batch_norm
         self.latent_dim = params.latent_dim  # the width of the codes
+        self.shift, self.strokes, self.dim = params.shift, params.strokes, params.dim
         self.net = nn.Sequential(
             nn.Conv2d(channels, c, 4, 2, 1), nn.LeakyReLU(0.2),
             nn.Conv2d(c, 2 * c, 4, 2, 1), *([nn.BatchNorm2d(2 * c)] if bn else []), nn.LeakyReLU(0.2),
@@ -47,7 +59,38 @@ class Encoder(nn.Module):
             nn.Linear(params.hidden, params.latent_dim))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.training:
+            x = jitter(x, self.shift, self.strokes, self.dim)
         return self.net(x)
+
+
+def jitter(x: torch.Tensor, shift: int = 0, strokes: bool = False, dim: float = 0.0) -> torch.Tensor:
+    """Each picture of (N, C, H, W) moved by up to ``shift`` pixels, its strokes thickened, thinned or
+    kept (``strokes``), and its brightness above its darkest value scaled by 1 - U(0, ``dim``), each
+    drawn per picture; differentiable, so a generator learns through what the encoder reads."""
+    if shift:
+        x = random_shift(x, shift)
+    if strokes:
+        pick = torch.randint(0, 3, (x.shape[0], 1, 1, 1), device=x.device)
+        thick, thin = F.max_pool2d(x, 3, 1, 1), -F.max_pool2d(-x, 3, 1, 1)
+        x = torch.where(pick == 0, thick, torch.where(pick == 1, thin, x))
+    if dim:
+        low = x.detach().amin(dim=(1, 2, 3), keepdim=True)
+        x = (x - low) * (1 - dim * torch.rand(x.shape[0], 1, 1, 1, device=x.device)) + low
+    return x
+
+
+def random_shift(x: torch.Tensor, pixels: int) -> torch.Tensor:
+    """Each picture of (N, C, H, W) moved by its own random whole number of pixels in [-pixels,
+    pixels] down and across, the uncovered border filled by repeating the edge (differentiable)."""
+    n, _, h, w = x.shape
+    padded = F.pad(x, [pixels] * 4, mode="replicate")
+    dy = torch.randint(0, 2 * pixels + 1, (n, 1, 1, 1), device=x.device)
+    dx = torch.randint(0, 2 * pixels + 1, (n, 1, 1, 1), device=x.device)
+    rows = (torch.arange(h, device=x.device).view(1, 1, h, 1) + dy).expand(-1, padded.shape[1], -1, padded.shape[3])
+    picked = padded.gather(2, rows)
+    cols = (torch.arange(w, device=x.device).view(1, 1, 1, w) + dx).expand(-1, picked.shape[1], h, -1)
+    return picked.gather(3, cols)
 
 
 def make_encoder(params: EncoderParams, data: DataSpec) -> Encoder:
