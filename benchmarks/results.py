@@ -13,6 +13,7 @@ Runs go to benchmarks/runs/<recipe>/ (replaced on every call).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
@@ -159,20 +160,36 @@ def case_arguments(doc: str, cases, runs: Path = ROOT / "benchmarks" / "runs", s
     return args, {**os.environ, "GANZOO_DATA": str(Path(data).resolve())}, Path(args.runs).resolve()
 
 
+def recipe_stamp(recipe: str, overrides) -> str:
+    """What a case trains, as a hash: its recipe's settings (parsed, so its comments do not count) and the
+    case's overrides. A saved result whose stamp differs was trained from another recipe than today's."""
+    path = ROOT / "recipes" / recipe
+    path = path if path.is_file() else path.with_name(f"{path.name}.yaml")  # cases name recipes either way
+    settings = yaml.safe_load(path.read_text()) if path.is_file() else recipe
+    text = json.dumps({"recipe": settings, "overrides": list(overrides)}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 def run_cases(cases, chosen, runs: Path, saved_name: str, run_one, write_only: bool = False) -> list[dict]:
     """Each case's result: ``run_one(name, recipe, overrides, what)`` for the cases ``chosen`` (all
     when empty, none when ``write_only``), saved as ``runs/NAME/saved_name``; for the others, the
-    result saved by an earlier run, if any. The benchmarks that write one section each (zoo,
-    classics, studio, translation) share this loop."""
+    result saved by an earlier run, if any and if trained from the recipe as it is today (a stale one is
+    left out, so the section keeps the row it publishes). The benchmarks that write one section each
+    (zoo, classics, studio, translation) share this loop."""
     results = []
     for name, recipe, overrides, what in cases:
         saved = runs / name / saved_name
         if write_only or (chosen and name not in chosen):
             if saved.is_file():
-                results.append(json.loads(saved.read_text()))
+                result = json.loads(saved.read_text())
+                if result.get("recipe_stamp", recipe_stamp(recipe, overrides)) == recipe_stamp(recipe, overrides):
+                    results.append(result)
+                else:
+                    print(f"{name}: the saved result was trained from another recipe than today's; left out",
+                          file=sys.stderr, flush=True)
             continue
         print(f"{name}: training and scoring ...", file=sys.stderr, flush=True)
-        result = run_one(name, recipe, overrides, what)
+        result = {**run_one(name, recipe, overrides, what), "recipe_stamp": recipe_stamp(recipe, overrides)}
         print(f"{name}: {result.get('error', 'done')} ({result['wall_s']:.0f} s)", file=sys.stderr, flush=True)
         if (runs / name).is_dir():
             saved.write_text(json.dumps(result))

@@ -68,3 +68,21 @@ def test_stargans_digit_reads_are_split_by_the_inputs_own_domain_and_an_older_re
     for saved in rows.values():
         del saved["model"]["by_input"]
     assert translation_results.by_input_table(rows) == []
+
+
+def test_a_saved_result_of_another_recipe_is_left_out_and_a_rerun_is_stamped(tmp_path, monkeypatch):
+    """A stale local run (the recipe changed since) must not outrank the row docs/results.md publishes."""
+    recipes = tmp_path / "recipes"
+    recipes.mkdir()
+    (recipes / "a.yaml").write_text("# a comment\nseed: 0\ntrain: {epochs: 3}\n")
+    monkeypatch.setattr(results, "ROOT", tmp_path)
+    runs = tmp_path / "runs"
+    cases = [("first", "a.yaml", [], ""), ("second", "a.yaml", ["seed=1"], "")]
+    made = results.run_cases(cases, [], runs, "r.json", lambda name, *_: (runs / name).mkdir(parents=True) or
+                             {"recipe": name, "wall_s": 1.0})
+    assert all(result["recipe_stamp"] for result in made) and made[0]["recipe_stamp"] != made[1]["recipe_stamp"]
+    (recipes / "a.yaml").write_text("# another comment\nseed: 0\ntrain: {epochs: 3}\n")  # comments do not count
+    assert [r["recipe"] for r in results.run_cases(cases, [], runs, "r.json", None, write_only=True)] == \
+        ["first", "second"]
+    (recipes / "a.yaml").write_text("seed: 0\ntrain: {epochs: 5}\n")  # the recipe changed: both are stale
+    assert results.run_cases(cases, [], runs, "r.json", None, write_only=True) == []
