@@ -181,8 +181,8 @@ def run_cases(cases, chosen, runs: Path, saved_name: str, run_one, write_only: b
         saved = runs / name / saved_name
         if write_only or (chosen and name not in chosen):
             if saved.is_file():
-                result = json.loads(saved.read_text())
-                if result.get("recipe_stamp", recipe_stamp(recipe, overrides)) == recipe_stamp(recipe, overrides):
+                result, stamp = json.loads(saved.read_text()), recipe_stamp(recipe, overrides)
+                if result.get("recipe_stamp", stamp) == stamp:  # results saved before stamps were kept count
                     results.append(result)
                 else:
                     print(f"{name}: the saved result was trained from another recipe than today's; left out",

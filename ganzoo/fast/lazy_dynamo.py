@@ -42,7 +42,10 @@ def _until_dynamo_loads(method: Callable) -> Callable:
         dynamo = sys.modules.get(_DYNAMO)
         if dynamo is None:
             return method(*args, **kwargs)
-        disabled = dynamo.disable(method, True, wrapping=False)  # what torch's wrapper would have made
+        try:  # what torch's wrapper would have made
+            disabled = dynamo.disable(method, True, wrapping=False)
+        except TypeError:  # a torch before disable(wrapping=...): its wrapper calls disable(fn, recursive)
+            disabled = dynamo.disable(method, True)
         setattr(method, "__dynamo_disable", disabled)
         return disabled(*args, **kwargs)
 
