@@ -248,6 +248,17 @@ def test_translate_refuses_bad_inputs_in_one_line(pix2pix_run, tmp_path, capsys,
     assert "is a translation model (algorithm 'pix2pix')" in one_line_error(capsys, "sample", pix2pix_run, "--out", "s.png")
 
 
+def test_a_grey_picture_is_repeated_into_a_colour_models_three_channels_and_never_the_reverse():
+    """PixelDA's source is MNIST's digits as 3 channels: a user's grey digit is what it translates."""
+    from ganzoo.output.translate_files import fit_channels
+
+    grey = torch.randint(0, 256, (2, 1, 28, 28), dtype=torch.uint8)
+    colour = fit_channels(grey, (3, 28, 28))
+    assert colour.shape == (2, 3, 28, 28) and all(torch.equal(colour[:, c:c + 1], grey) for c in range(3))
+    assert fit_channels(colour, (1, 28, 28)) is colour  # colour is not made grey: check_fits names it
+    assert fit_channels(grey, (3, 32, 32)) is grey  # nor a picture of another size
+
+
 def test_export_a_translation_run_maps_input_images_to_the_generators_outputs(pix2pix_run, tmp_path, capsys):
     from ganzoo.eval.translation_eval import load_translators
     from ganzoo.output.export import load_safetensors

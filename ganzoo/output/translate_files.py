@@ -105,6 +105,14 @@ def check_output(out: Path, kind: str) -> None:
         raise GanzooError(f"the input is a picture, so --out must end in .png or .jpg, got '{out}'")
 
 
+def fit_channels(images: torch.Tensor, shape) -> torch.Tensor:
+    """Grey pictures for a model of colour pictures, repeated into its 3 channels (as any picture tool
+    makes grey RGB: a grey digit for PixelDA, whose source is MNIST's digits as 3 channels); else as they are."""
+    if images.shape[1] == 1 and shape[0] == 3 and tuple(images.shape[2:]) == tuple(shape[1:]):
+        return images.expand(-1, 3, -1, -1).contiguous()
+    return images
+
+
 def check_fits(images: torch.Tensor, shape, source: Path, direction: str) -> None:
     got = tuple(images.shape[1:])
     if got != tuple(shape):
@@ -165,8 +173,8 @@ def read_reference(path: Path, spec, direction: str) -> torch.Tensor:
 
     if not path.is_file() or path.suffix.lower() not in PICTURES:
         raise GanzooError(f"--reference '{path}' is not a picture; give one .png or .jpg of the output domain")
-    picture = torch.from_numpy(read_picture(path)).permute(2, 0, 1)[None].contiguous()
     wanted = translation.shapes(spec, direction)[1]
+    picture = fit_channels(torch.from_numpy(read_picture(path)).permute(2, 0, 1)[None].contiguous(), wanted)
     if tuple(picture.shape[1:]) != tuple(wanted):
         raise GanzooError(f"--reference '{path}' is {describe_shape(tuple(picture.shape[1:]))}; this model's "
                           f"{direction} outputs are {describe_shape(wanted)}: give a picture of the output domain")
@@ -201,6 +209,7 @@ def translate_files(run_dir: str | Path, source: str | Path, out: str | Path, re
     if reference is not None:
         generators[chosen] = translation.in_style_of(generators[chosen], read_reference(Path(reference), spec, chosen))
     in_shape, _ = translation.shapes(spec, chosen)
+    images = fit_channels(images, in_shape)
     check_fits(images, in_shape, source, chosen)
     outputs = translation.translate(generators[chosen], unit_range(images), batch_size)
     write_output(to_uint8(outputs), out, kind, info)
