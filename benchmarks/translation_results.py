@@ -8,12 +8,14 @@ issue's bar is at most 5 minutes on a 2-core CPU. Then `ganzoo eval RUN_DIR --js
 on the dataset's held-out split beside the trivial baseline (bicubic for SR, the identity
 otherwise) and the right answers. Runs go to benchmarks/runs/<case>/ with their result in
 translation_result.json: naming cases runs only those again; the section shows every case that
-has a result. The rest of docs/results.md is left as it is.
+has a result, and for a case without one keeps the rows and blocks docs/results.md publishes (the
+runs are not in git). The rest of docs/results.md is left as it is.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -307,7 +309,136 @@ def by_input_table(rows: dict) -> list[str]:
         for source in sources]
 
 
-def section(results: list[dict]) -> str:
+#: the parts of the section a case has lines in, in the section's order: its rows of the main table, of the
+#: region table and of the diversity table, its blocks below them (ESRGAN's interpolation, then the other
+#: models' own checks), its grid and the command it trained with
+PARTS = ("rows", "regions", "diversity", "interpolation", "checks", "grids", "commands")
+INTERPOLATION = "ESRGAN's network interpolation"
+BY_INPUT = "The same outputs' digit reads by the input's own domain"
+TRAINED_WITH = "Each row trained with `"
+
+
+def case_parts(result: dict) -> dict[str, list]:
+    """A result's lines in each of the section's PARTS (a block: a list of lines)."""
+    parts = {part: [] for part in PARTS}
+    speed = f"{result['images_per_sec']:.0f}" if result.get("images_per_sec") else "-"
+    start = (f"| `{result['recipe']}` | {result['what']} | {result['wall_s']:.0f} s | {result.get('steps', '-')} "
+             f"| {speed} | ")
+    if "error" in result:
+        parts["rows"].append(start + result["error"] + " |" * len(METRICS))
+    if "eval" in result:
+        directions = by_direction(result)
+        for direction, rows in directions.items():  # two-way models (CycleGAN): a row each way
+            row_start = start.replace(f"`{result['recipe']}`", f"`{result['recipe']}` {direction}", 1) \
+                if len(directions) > 1 else start
+            if "error" not in result:
+                parts["rows"].append(row_start + " | ".join(columns(rows[m]) if m in rows else "" for m in METRICS)
+                                     + " |")
+            if any(m in rows for m in REGION_METRICS):
+                parts["regions"].append(f"| `{result['recipe']}` | "
+                                        + " | ".join(columns(rows[m]) if m in rows else "" for m in REGION_METRICS)
+                                        + " |")
+    if "diversity" in result:
+        measured = result["diversity"]
+        parts["diversity"].append(f"| `{result['recipe']}` | {measured['n']} | {measured['accuracy']:.4g} | "
+                                  f"{measured['mean_pairwise_feature_distance']:.4g} |")
+    if "interpolation" in result:
+        parts["interpolation"].append(
+            [f"{INTERPOLATION} (`{result['recipe']}`): alpha x the PSNR-stage model + (1 - alpha) x the GAN model, "
+             "scored on the held-out pairs.", "", "| alpha | psnr | ssim | accuracy | fid |",
+             "| --- | --- | --- | --- | --- |"]
+            + [f"| {alpha} | " + " | ".join(cell(v) for v in row.values()) + " |"
+               for alpha, row in result["interpolation"].items()])
+    if "domains" in result:
+        parts["checks"].append(
+            [f"StarGAN's domains (`{result['recipe']}`): the first {result['domains']['n']} held-out digits "
+             "translated into each domain; a domain classifier trained on the task reads the asked domain, "
+             "the MNIST classifier the digit (inverted and rotated turned back first). Each value is "
+             "`model / the digits truly drawn in that domain`.", "",
+             "| domain | domain read | digit read |", "| --- | --- | --- |"]
+            + [f"| {name} | " + " | ".join(f"{cell(row['model'][k])} / {cell(row['truth'][k])}"
+                                           for k in ("domain_accuracy", "digit_accuracy")) + " |"
+               for name, row in result["domains"]["domains"].items()]
+            + by_input_table(result["domains"]["domains"]))
+    if "adaptation" in result:
+        a = result["adaptation"]
+        parts["checks"].append(
+            [f"PixelDA's adaptation (`{result['recipe']}`): its classifier, trained on adapted MNIST digits "
+             "(and the MNIST digits themselves), "
+             f"reads {100 * a['target_acc']:.1f}% of {a['n']} held-out coloured digits; the same CNN trained "
+             f"on the MNIST digits alone reads {100 * a['alone_target_acc']:.1f}% of them (and "
+             f"{100 * a['alone_source_acc']:.1f}% of held-out MNIST digits)."])
+    if "semi_supervised" in result:
+        parts["checks"].append([f"CC-GAN's discriminator as a digit classifier (`{result['recipe']}`): "
+                                f"{result['semi_supervised']['text']} (the 10,000 test digits)."])
+    if not result.get("error", "").startswith("training failed") and result.get("run"):
+        grid = published_grid(Path(result["run"]), result["case"], "translation")
+        if grid:
+            parts["grids"].append(f"| `{result['case']}` | {grid} |")
+    if "command" in result:
+        parts["commands"].append(result["command"])
+    return parts
+
+
+def published_parts(path: Path) -> dict:
+    """What the section of PATH publishes for each case, by case name, in case_parts' form (the tables name
+    cases by their recipe), and its Machine line: a section rewritten after rerunning some cases keeps the
+    others' rows and blocks as published, since the runs behind them are not in git."""
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    found = re.search(rf"{re.escape(BEGIN)}\n(.*?)\n{re.escape(END)}", text, re.DOTALL)
+    named = {recipe: name for name, recipe, *_ in CASES}
+    cases, machine_line, table, block = {}, None, None, None
+
+    def parts_of(key: str, by_recipe: bool = True) -> dict:
+        """The parts of the case ``key`` names (its recipe, or its name); a case no longer run: thrown away."""
+        name = named.get(key) if by_recipe else key if key in named.values() else None
+        return cases.setdefault(name, {part: [] for part in PARTS}) if name else {part: [] for part in PARTS}
+
+    for chunk in (found.group(1).split("\n\n") if found else []):
+        lines = chunk.splitlines()
+        first = lines[0]
+        opened = re.match(r"[^|].*? \(`([^`]+)`\): ", first)
+        if block is not None and (first.startswith("|") or first.startswith(BY_INPUT)):
+            block += ["", *lines]  # StarGAN's tables below its paragraph
+            continue
+        block = None
+        if first.startswith("Machine: "):
+            machine_line = first
+        elif first.startswith("| case | what it shows"):
+            for row in lines[2:]:
+                parts_of(row.split("`")[1])["rows"].append(row)
+        elif first.startswith("The region the data name"):
+            table = "regions"
+        elif first.startswith("One input, many outputs"):
+            table = "diversity"
+        elif first.startswith("Each run's last grid"):
+            table = "grids"
+        elif first.startswith("| case |") and table:
+            for row in lines[2:]:
+                parts_of(row.split("`")[1], by_recipe=table != "grids")[table].append(row)
+            table = None
+        elif first.startswith(TRAINED_WITH):
+            for command in first[len(TRAINED_WITH):-len("`.")].split("`, `"):
+                if command:
+                    parts_of(command.split()[2])["commands"].append(command)
+        elif opened and opened.group(1) in named:
+            block = lines
+            parts_of(opened.group(1))["interpolation" if first.startswith(INTERPOLATION) else "checks"].append(block)
+    return {"machine": machine_line, "cases": cases}
+
+
+def section(results: list[dict], published: dict | None = None) -> str:
+    """The section: each case's lines from its result at hand, else as ``published`` (published_parts) has
+    them, in the cases' order; the Machine line is this machine's, or the published one where no case ran."""
+    published = published or {"machine": None, "cases": {}}
+    at_hand = {result["case"]: case_parts(result) for result in results}
+    shown = [at_hand.get(name) or published["cases"].get(name) for name, *_ in CASES]
+    shown = [parts for parts in shown if parts]
+
+    def part(name: str) -> list:
+        return [line for parts in shown for line in parts[name]]
+
+    machine_line = published["machine"] if published["machine"] and not results else f"Machine: {machine('cpu')}."
     lines = [BEGIN, "## Image translation and enhancement", "",
              "Each recipe trained in one whole `ganzoo run` process (seed 0, the time includes start-up and "
              "the per-epoch grids), then `ganzoo eval RUN_DIR` on the 10,000 held-out MNIST test pairs (the "
@@ -317,75 +448,28 @@ def section(results: list[dict]) -> str:
              "inpainting the masked input, its hole filled with the training mean), the "
              "right answers for the unpaired models the hidden transform. Reproduce with "
              "`python benchmarks/translation_results.py`; see docs/translation.md.", "",
-             f"Machine: {machine('cpu')}.", "",
+             machine_line, "",
              "| case | what it shows | wall time | steps | images/s | " + " | ".join(METRICS) + " |",
-             "|" + " --- |" * (5 + len(METRICS))]
-    for result in results:
-        speed = f"{result['images_per_sec']:.0f}" if result.get("images_per_sec") else "-"
-        start = (f"| `{result['recipe']}` | {result['what']} | {result['wall_s']:.0f} s | {result.get('steps', '-')} "
-                 f"| {speed} | ")
-        if "error" in result:
-            lines.append(start + result["error"] + " |" * len(METRICS))
-            continue
-        directions = by_direction(result)
-        for direction, rows in directions.items():  # two-way models (CycleGAN): a row each way
-            row_start = start.replace(f"`{result['recipe']}`", f"`{result['recipe']}` {direction}", 1) \
-                if len(directions) > 1 else start
-            lines.append(row_start + " | ".join(columns(rows[m]) if m in rows else "" for m in METRICS) + " |")
-    regions = [(r["recipe"], direction, rows) for r in results if "eval" in r
-               for direction, rows in by_direction(r).items() if any(m in rows for m in REGION_METRICS)]
-    if regions:
+             "|" + " --- |" * (5 + len(METRICS)), *part("rows")]
+    if part("regions"):
         lines += ["", "The region the data name as unknown to the input, scored alone (`TwoSided.target_region`; "
                   "inpainting: the masked 14x14 centre, the baseline filling it with the training mean), where the "
                   "whole picture's values above also count the border copied through: `model / baseline / right "
                   "answers`.", "", "| case | " + " | ".join(REGION_METRICS) + " |",
-                  "|" + " --- |" * (1 + len(REGION_METRICS))]
-        lines += [f"| `{recipe}` | " + " | ".join(columns(rows[m]) if m in rows else "" for m in REGION_METRICS)
-                  + " |" for recipe, direction, rows in regions]
-    measured = [r for r in results if "diversity" in r]
-    if measured:
+                  "|" + " --- |" * (1 + len(REGION_METRICS)), *part("regions")]
+    if part("diversity"):
         lines += ["", f"One input, many outputs: {DRAWS} outputs for each of the first held-out outlines (BicycleGAN: "
                   "each from its own code z ~ N(0, I); MUNIT: each in its own drawn style, A -> B; pix2pix: its one "
                   "output), the classifier's accuracy on all of them and the mean L2 distance between the "
                   "classifier's 128-d features of two outputs of one input (0: all alike).", "",
-                  "| case | inputs | accuracy | mean pairwise feature distance |", "| --- | --- | --- | --- |"]
-        lines += [f"| `{r['recipe']}` | {r['diversity']['n']} | {r['diversity']['accuracy']:.4g} | "
-                  f"{r['diversity']['mean_pairwise_feature_distance']:.4g} |" for r in measured]
-    for r in results:
-        if "interpolation" in r:
-            lines += ["", f"ESRGAN's network interpolation (`{r['recipe']}`): alpha x the PSNR-stage model + "
-                      "(1 - alpha) x the GAN model, scored on the held-out pairs.", "",
-                      "| alpha | psnr | ssim | accuracy | fid |", "| --- | --- | --- | --- | --- |"]
-            lines += [f"| {alpha} | " + " | ".join(cell(v) for v in row.values()) + " |"
-                      for alpha, row in r["interpolation"].items()]
-    for r in results:
-        if "domains" in r:
-            lines += ["", f"StarGAN's domains (`{r['recipe']}`): the first {r['domains']['n']} held-out digits "
-                      "translated into each domain; a domain classifier trained on the task reads the asked domain, "
-                      "the MNIST classifier the digit (inverted and rotated turned back first). Each value is "
-                      "`model / the digits truly drawn in that domain`.", "",
-                      "| domain | domain read | digit read |", "| --- | --- | --- |"]
-            lines += [f"| {name} | " + " | ".join(f"{cell(row['model'][k])} / {cell(row['truth'][k])}"
-                                                   for k in ("domain_accuracy", "digit_accuracy")) + " |"
-                      for name, row in r["domains"]["domains"].items()]
-            lines += by_input_table(r["domains"]["domains"])
-        if "adaptation" in r:
-            a = r["adaptation"]
-            lines += ["", f"PixelDA's adaptation (`{r['recipe']}`): its classifier, trained on adapted MNIST digits "
-                      "(and the MNIST digits themselves), "
-                      f"reads {100 * a['target_acc']:.1f}% of {a['n']} held-out coloured digits; the same CNN trained "
-                      f"on the MNIST digits alone reads {100 * a['alone_target_acc']:.1f}% of them (and "
-                      f"{100 * a['alone_source_acc']:.1f}% of held-out MNIST digits)."]
-        if "semi_supervised" in r:
-            lines += ["", f"CC-GAN's discriminator as a digit classifier (`{r['recipe']}`): "
-                      f"{r['semi_supervised']['text']} (the 10,000 test digits)."]
-    pictures = [(r["case"], published_grid(Path(r["run"]), r["case"], "translation")) for r in results
-                if not r.get("error", "").startswith("training failed") and r.get("run")]
-    if pictures:
+                  "| case | inputs | accuracy | mean pairwise feature distance |", "| --- | --- | --- | --- |",
+                  *part("diversity")]
+    for block in part("interpolation") + part("checks"):
+        lines += ["", *block]
+    if part("grids"):
         lines += ["", "Each run's last grid, on held-out inputs (each row: input | output | target, or the run's "
-                  "own layout; see docs/translation.md):", "", "| case | grid |", "| --- | --- |"]
-        lines += [f"| `{name}` | {grid} |" for name, grid in pictures if grid]
-    lines += ["", "Each row trained with `" + "`, `".join(r["command"] for r in results if "command" in r) + "`."]
+                  "own layout; see docs/translation.md):", "", "| case | grid |", "| --- | --- |", *part("grids")]
+    lines += ["", TRAINED_WITH + "`, `".join(part("commands")) + "`."]
     lines += ["", "accuracy: the shipped MNIST classifier reading the outputs, against the inputs' labels (it reads "
               "99.46% of the real test digits); psnr in dB (identical pictures: capped at 100); fid: outputs against "
               "the held-out target digits, in the classifier's features. The SR content loss uses that same "
@@ -397,11 +481,12 @@ def section(results: list[dict]) -> str:
 def main() -> int:
     args, env, runs = case_arguments(__doc__, CASES, scored=False, extra=lambda parser: parser.add_argument(
         "--threads", type=int, help="train.threads for each run (default: ganzoo's, the free cores)"))
+    published = published_parts(Path(args.out))
     results = run_cases(CASES, args.cases, runs, "translation_result.json",
                         lambda name, recipe, overrides, what: {**run_case(name, recipe, overrides, runs, env,
                                                                           args.threads), "what": what},
                         args.write_only)
-    replace_section(Path(args.out), section(results))
+    replace_section(Path(args.out), section(results, published))
     print(args.out)
     return 0 if all("error" not in r for r in results) else 1
 

@@ -86,3 +86,49 @@ def test_a_saved_result_of_another_recipe_is_left_out_and_a_rerun_is_stamped(tmp
         ["first", "second"]
     (recipes / "a.yaml").write_text("seed: 0\ntrain: {epochs: 5}\n")  # the recipe changed: both are stale
     assert results.run_cases(cases, [], runs, "r.json", None, write_only=True) == []
+
+
+def translation_result(case, recipe, directions, **extra):
+    """A translation case's saved result, its scores made up: psnr 20 (baseline 1) each way."""
+    metrics = {f"{direction}_psnr": {"direction": direction, "generated": 20.0, "baseline": 1.0,
+                                     "real_vs_real": 100.0} for direction in directions}
+    return {"case": case, "recipe": recipe, "what": f"{case} again", "wall_s": 12.0, "steps": 34,
+            "images_per_sec": 56.0, "command": f"ganzoo run {recipe} seed=0 train.device=cpu",
+            "eval": {"directions": directions, "metrics": metrics}, **extra}
+
+
+def test_the_translation_section_keeps_the_published_rows_and_blocks_of_the_cases_not_rerun():
+    import re
+
+    import translation_results
+
+    doc = ROOT / "docs" / "results.md"
+    published = translation_results.published_parts(doc)
+    before = re.search(rf"{translation_results.BEGIN}.*?{translation_results.END}\n", doc.read_text(encoding="utf-8"),
+                       re.DOTALL).group(0)
+    assert translation_results.section([], published) == before  # --write-only without runs: the same bytes
+
+    rerun = [translation_result("unit", "unit_mnist", ["a2b", "b2a"]),  # a two-way case: a row each way
+             translation_result("esrgan-x4", "esrgan_mnist", ["a2b"],
+                                interpolation={"0.0": {"psnr": 30.0, "ssim": 0.5, "accuracy": 0.25, "fid": 9.0}})]
+    after = translation_results.section(rerun, published).splitlines()
+    old = before.splitlines()
+    for recipe, rows in (("unit_mnist", ["a2b", "b2a"]), ("esrgan_mnist", [""])):
+        new = [line for line in after if line.startswith(f"| `{recipe}`") and "again" in line]
+        assert [line.split("|")[1].strip() for line in new] == [f"`{recipe}` {row}".strip() for row in rows]
+        assert all("| 20 / 1 / 100 |" in line for line in new)
+        assert not [line for line in after if line.startswith(f"| `{recipe}`") and "again" not in line]
+    kept = [line for line in old if line.startswith("| `") and not line.startswith(("| `unit", "| `esrgan"))]
+    assert [line for line in after if line in kept] == kept  # every other row, in the cases' order
+    interpolation = after.index("ESRGAN's network interpolation (`esrgan_mnist`): alpha x the PSNR-stage model + "
+                                "(1 - alpha) x the GAN model, scored on the held-out pairs.")
+    assert after[interpolation + 4:interpolation + 6] == ["| 0.0 | 30 | 0.5 | 0.25 | 9 |", ""]
+    start, end = (next(i for i, line in enumerate(old) if line.startswith(text))
+                  for text in ("StarGAN's domains", "Each run's last grid"))
+    assert "\n".join(old[start:end]) in "\n".join(after)  # StarGAN's, PixelDA's and CC-GAN's blocks as published
+    grids = [line for line in after if "](images/translation/" in line]
+    assert grids == [line for line in old if "](images/translation/" in line and "`unit`" not in line
+                     and "`esrgan-x4`" not in line]  # the rerun cases' grids: their runs' (none here)
+    commands = next(line for line in after if line.startswith("Each row trained with"))
+    assert "`ganzoo run unit_mnist seed=0 train.device=cpu`, `ganzoo run context_encoder_mnist" in commands
+    assert "`ganzoo run stargan_mnist seed=0 train.device=cpu train.threads=1`" in commands

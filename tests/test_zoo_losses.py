@@ -194,6 +194,59 @@ def test_relativistic_losses_read_each_side_relative_to_the_other(variant, d_los
     assert (fake.grad < 0).all()  # G gains by raising its fakes' logits
 
 
+
+# 8 pictures' logits, real and fake, far from alike, so a mean over half of them is not the whole batch's
+SPREAD = (torch.tensor([2.0, -1.0, 0.5, 3.0, -2.0, 1.0, 0.0, 4.0]),
+          torch.tensor([-3.0, 1.0, 0.0, -1.0, 2.0, -0.5, 1.5, 0.5]))
+
+
+def relativistic_losses_and_gradients(variant, real, fake):
+    """(D's loss, G's loss) on these logits, and their gradients with respect to them."""
+    loss = make_relativistic(RelativisticParams(variant=variant))
+    real, fake = real.clone().requires_grad_(True), fake.clone().requires_grad_(True)
+    d_loss = loss.discriminator_loss(real, fake, None)
+    d_loss.backward()
+    generated = fake.detach().clone().requires_grad_(True)
+    g_loss = loss.generator_loss(generated, LossContext(Fixed(real.tolist()), torch.zeros(len(real), 1, 4, 4),
+                                                        torch.zeros(len(real), 1, 4, 4)))
+    g_loss.backward()
+    return torch.stack([d_loss.detach(), g_loss.detach()]), torch.cat([real.grad, fake.grad, generated.grad])
+
+
+def _relativistic_rank(rank, port, variant, out):
+    """One of two gloo processes, each with its half of the batch, as under `ganzoo run --nproc 2`."""
+    import os
+
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    torch.set_num_threads(1)
+    torch.distributed.init_process_group("gloo", rank=rank, world_size=2)
+    try:
+        share = slice(4 * rank, 4 * rank + 4)
+        torch.save(relativistic_losses_and_gradients(variant, SPREAD[0][share], SPREAD[1][share]), f"{out}/{rank}.pt")
+    finally:
+        torch.distributed.destroy_process_group()
+
+
+@pytest.mark.parametrize("variant", ["ragan", "ralsgan"])
+def test_relativistic_averages_are_the_whole_batchs_in_two_processes(variant, tmp_path):
+    """What ESRGAN under --nproc 2 needs to train what one process does: each process's losses read its
+    logits against the whole batch's means, and the gradients (averaged by the trainer) are one process's."""
+    import socket
+
+    import torch.multiprocessing as mp
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    mp.start_processes(_relativistic_rank, args=(port, variant, str(tmp_path)), nprocs=2, start_method="fork")
+    losses, gradients = relativistic_losses_and_gradients(variant, *SPREAD)
+    ranks = [torch.load(tmp_path / f"{rank}.pt", weights_only=True) for rank in (0, 1)]
+    assert torch.allclose((ranks[0][0] + ranks[1][0]) / 2, losses, atol=1e-6)  # the mean of the shares' losses
+    halves = [gradient.view(3, 4) for _, gradient in ranks]  # real, fake, generated: 4 logits each
+    averaged = torch.cat([halves[0], halves[1]], 1).flatten() / 2  # the trainer averages the processes' gradients
+    assert torch.allclose(averaged, gradients, atol=1e-6)
+
+
 def test_softmax_gan_is_the_cross_entropy_of_a_softmax_over_the_batch():
     loss = make_softmax_gan(SoftmaxGANParams())
     zeros = torch.zeros(4)
