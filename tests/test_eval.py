@@ -290,19 +290,69 @@ def test_an_image_folder_run_is_scored_against_its_seeded_held_out_split_or_a_re
     assert report["test_images"] == 12 and report["reference"] == str(other)
 
 
-def test_a_conditional_run_gets_per_class_fid_beside_real_vs_real(data_env, tmp_path, capsys):
+@pytest.fixture(scope="module")
+def cgan_run(tmp_path_factory, mnist_root):
     from conftest import ROOT
 
-    run_dir = tmp_path / "cgan"
-    assert main(["run", str(ROOT / "recipes" / "cgan_mnist.yaml"), *QUICK, "train.epochs=1", "train.batch_size=32",
-                 "dataset.params.limit=200", "generator.params.base_channels=8",
-                 "discriminator.params.base_channels=8", "train.device=cpu", "--out", str(run_dir), "--quiet"]) == 0
+    run_dir = tmp_path_factory.mktemp("runs") / "cgan"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GANZOO_DATA", str(mnist_root))
+        assert main(["run", str(ROOT / "recipes" / "cgan_mnist.yaml"), *QUICK, "train.epochs=1",
+                     "train.batch_size=32", "dataset.params.limit=200", "generator.params.base_channels=8",
+                     "discriminator.params.base_channels=8", "train.device=cpu", "--out", str(run_dir),
+                     "--quiet"]) == 0
+    return run_dir
+
+
+def test_a_conditional_run_gets_per_class_fid_beside_real_vs_real(cgan_run, data_env, capsys):
     capsys.readouterr()
-    assert main(["eval", str(run_dir), "-n", "100", "--json", "--device", "cpu"]) == 0
+    assert main(["eval", str(cgan_run), "-n", "100", "--json", "--device", "cpu"]) == 0
     class_fid = json.loads(capsys.readouterr().out)["metrics"]["class_fid"]
     assert class_fid["better"] == "lower" and class_fid["metric"] == "fid"
     assert 0 <= class_fid["real_vs_real"] < class_fid["generated"]  # one untrained epoch is far from the digits
-    assert "class_fid" in json.loads((run_dir / "eval.json").read_text())["metrics"]
+    assert "class_fid" in json.loads((cgan_run / "eval.json").read_text())["metrics"]
+
+
+def test_per_class_fid_groups_the_scored_sample_by_the_label_each_image_was_drawn_with(cgan_run, data_env):
+    """A generator that draws real digits of the asked class scores per class about as real digits do; one that
+    draws the next class's digits makes the same digits overall (the same FID) but a far worse per-class FID."""
+    import torch
+
+    from ganzoo.data import DataSpec
+    from ganzoo.eval.evaluation import EVAL_FIX, Evaluator, load_run_data
+    from ganzoo.pluginhost.registry import load_registry
+    from ganzoo.training import checkpoint
+
+    registry = load_registry()
+    state = checkpoint.load_checkpoint(cgan_run)
+    recipe = checkpoint.recipe_of(state, registry)
+    data = load_run_data(registry, recipe)
+    evaluator = Evaluator(registry, recipe, data, fix=EVAL_FIX)
+    by_class = [data.images[data.labels == k].float() / 127.5 - 1 for k in range(10)]
+
+    class RealDigits(torch.nn.Module):
+        conditional, latent_dim = True, 4
+
+        def __init__(self, shift):
+            super().__init__()
+            self.shift, self.drawn = shift, [0] * 10
+            self.device_of = torch.nn.Parameter(torch.zeros(1))  # samplers read the device from a parameter
+
+        def forward(self, z, labels):
+            out = []
+            for label in labels.tolist():
+                pool = by_class[(label + self.shift) % 10]
+                out.append(pool[self.drawn[label] % len(pool)])
+                self.drawn[label] += 1
+            return torch.stack(out)
+
+    spec = DataSpec.from_dict(state["data_spec"])
+    right, right_classes = evaluator.score_generator_and_classes(RealDigits(0), spec, 100, 0)
+    wrong, wrong_classes = evaluator.score_generator_and_classes(RealDigits(1), spec, 100, 0)
+    wrong_by_class = wrong_classes["class_fid"]["value"]
+    assert max(right["fid"]["value"], wrong["fid"]["value"]) < wrong_by_class / 10  # the same digits overall
+    assert wrong_by_class > 30 * right_classes["class_fid"]["value"]
+    assert right_classes["class_fid"]["value"] < 2 * right_classes["class_fid"]["real_vs_real"]
 
 
 def test_an_unconditional_run_gets_no_per_class_fid(tiny_run, data_env, capsys):

@@ -33,7 +33,7 @@ from ganzoo.recipe import MIN_EVAL_IMAGES, Recipe, type_params
 from ganzoo.rows import take, whole
 from ganzoo.pluginhost.registry import Registry, load_registry
 from ganzoo.training.run_folder import EVAL_FILE, INCEPTION_EVAL_FILE
-from ganzoo.output.sampling import load_generator, sample_images, sample_raw
+from ganzoo.output.sampling import load_generator, sample_images, sample_labelled, sample_raw
 
 def eval_file(features: Optional[str]) -> str:
     """The report's file: eval.json for the extractor picked for the data, eval-NAME.json for one --features names."""
@@ -242,9 +242,20 @@ class Evaluator:
 
     def score_generator(self, generator, spec: DataSpec, n: int, seed: int = 0) -> dict[str, dict[str, Any]]:
         """Score ``n`` images of ``generator`` (put in eval mode for the draw, then restored)."""
+        return self.score_generator_and_classes(generator, spec, n, seed, by_class=False)[0]
+
+    def score_generator_and_classes(self, generator, spec: DataSpec, n: int, seed: int = 0, by_class: bool = True
+                                    ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+        """``score_generator``'s values and, of the same ``n`` images (embedded once), ``class_scores``."""
+        conditional = by_class and bool(spec.num_classes) and getattr(generator, "conditional", False)
         with eval_mode(generator):
-            images = self.draw(generator, spec, n, seed)
-        return self.score(images)
+            if conditional:
+                images, labels = sample_labelled(generator, spec, n, seed, raw=not self.pictures)
+            else:
+                images, labels = self.draw(generator, spec, n, seed), None
+        features = self.extractor.embed(images)
+        values = self.with_figures(self.score_features(features), images)
+        return values, ({} if labels is None else self.class_scores(features, labels, spec.num_classes, n, seed))
 
     def draw(self, generator, spec: DataSpec, n: int, seed: int, label: Optional[int] = None) -> torch.Tensor:
         """``n`` samples of ``generator`` as the extractor takes them: uint8 pictures, or points as they are."""
@@ -255,45 +266,49 @@ class Evaluator:
     def as_input(self, images: torch.Tensor) -> torch.Tensor:
         return as_uint8(images) if self.pictures else images
 
-    def class_scores(self, generator, spec: DataSpec, n: int, seed: int = 0) -> dict[str, dict[str, Any]]:
+    def class_scores(self, generated: Features, labels: torch.Tensor, num_classes: int, n: int, seed: int = 0
+                     ) -> dict[str, dict[str, Any]]:
         """Per-class FID of a conditional generator (StudioGAN's intra-FID), beside real vs real:
         ``{"class_fid": {value, real_vs_real, better, metric}}``, the mean over classes of the FID between the
-        images generated with one class label and the reference images of that class (the training images of
-        that class, real vs real). Empty when the generator is not conditional, the data have no labels on
-        both sides, or the recipe's metrics leave FID out."""
+        generated images drawn with one class label (``generated``'s rows whose ``labels`` is that class: the
+        scored sample itself, grouped) and the reference images of that class; real vs real, ``n / classes``
+        training images of each class (seeded; embedded once, through the feature cache). Empty when the data
+        have no labels on both sides, or the recipe's metrics leave FID out."""
         fid = dict(self.metrics).get("fid")
         reference_labels = self.data.held_out.labels
-        if (fid is None or not spec.num_classes or not getattr(generator, "conditional", False)
-                or reference_labels is None or self.data.labels is None):
+        if fid is None or reference_labels is None or self.data.labels is None:
             return {}
-        per_class = max(2, n // spec.num_classes)
+        per_class = max(2, n // num_classes)
         rng = torch.Generator().manual_seed(seed)
-        generated, real = [], []
-        with eval_mode(generator):
-            for label in range(spec.num_classes):
-                reference = self.real_of_class(reference_labels, label)
-                training = (self.data.labels == label).nonzero()[:, 0]
-                if reference is None or len(training) < 2:
-                    continue  # a class too small to fit a Gaussian to
-                images = self.draw(generator, spec, per_class, seed + label, label)
-                drawn = training[torch.randperm(len(training), generator=rng)[:per_class]]
-                try:
-                    generated.append(fid.compute(self.extractor.embed(images), reference)["fid"])
-                    training_features = self.extractor.embed(self.as_input(take(self.data.images, drawn)))
-                    real.append(fid.compute(training_features, reference)["fid"])
-                except (ValueError, RuntimeError) as error:  # too few images per class for the covariances
-                    raise GanzooError(f"per-class FID of class {label}: {error}; use a larger -n") from error
-        if not generated:
+        classes, drawn = [], []
+        for label in range(num_classes):
+            training = (self.data.labels == label).nonzero()[:, 0]
+            if (labels == label).sum() < 2 or len(training) < 2 or self.real_of_class(reference_labels, label) is None:
+                continue  # a class too small to fit a Gaussian to
+            classes.append(label)
+            drawn.append(training[torch.randperm(len(training), generator=rng)[:per_class]])
+        if not classes:
             return {}
-        return {"class_fid": {"value": sum(generated) / len(generated), "real_vs_real": sum(real) / len(real),
-                              "better": "lower", "metric": "fid"}}
+        training_features = self.embed_reference(self.as_input(take(self.data.images, torch.cat(drawn))))
+        ends = torch.tensor([len(index) for index in drawn]).cumsum(0).tolist()
+        generated_fid, real_fid = [], []
+        for label, end, index in zip(classes, ends, drawn):
+            reference = self.real_of_class(reference_labels, label)
+            try:
+                generated_fid.append(fid.compute(rows_of(generated, (labels == label).nonzero()[:, 0]), reference)["fid"])
+                real_fid.append(fid.compute(rows_of(training_features, torch.arange(end - len(index), end)),
+                                            reference)["fid"])
+            except (ValueError, RuntimeError) as error:  # too few images per class for the covariances
+                raise GanzooError(f"per-class FID of class {label}: {error}; use a larger -n") from error
+        return {"class_fid": {"value": sum(generated_fid) / len(generated_fid),
+                              "real_vs_real": sum(real_fid) / len(real_fid), "better": "lower", "metric": "fid"}}
 
     def real_of_class(self, labels: torch.Tensor, label: int) -> Optional[Features]:
         """The reference features of one class (None when it holds fewer than 2 images)."""
         index = (labels == label).nonzero()[:, 0]
         if len(index) < 2:
             return None
-        return Features(self.real.features[index], None if self.real.probs is None else self.real.probs[index])
+        return rows_of(self.real, index)
 
     def reference(self, n: int, seed: int = 0) -> dict[str, dict[str, Any]]:
         """The metrics of ``n`` real training images against the reference set: what "good" looks like."""
@@ -316,6 +331,11 @@ class Evaluator:
         from ganzoo.eval.feature_cache import embed_cached
 
         return embed_cached(self.extractor, self.features, self.weights_sha256, images)
+
+
+def rows_of(features: Features, index: torch.Tensor) -> Features:
+    """The rows ``index`` of ``features`` (and of its probabilities, when kept)."""
+    return Features(features.features[index], None if features.probs is None else features.probs[index])
 
 
 def as_uint8(images: torch.Tensor) -> torch.Tensor:
@@ -389,8 +409,7 @@ def evaluate_run(run_dir: str | Path, n: Optional[int] = None, seed: int = 0, da
     else:
         real = evaluator.reference(n, seed)  # first: it checks that n fits the train set
         generator, spec = load_generator(run_dir, registry, str(target), state=state)
-        generated = evaluator.score_generator(generator, spec, n, seed)
-        by_class = evaluator.class_scores(generator, spec, n, seed)
+        generated, by_class = evaluator.score_generator_and_classes(generator, spec, n, seed)
         report.update({
             "reference": str(reference) if reference is not None else "held out by the dataset",
             "test_images": len(evaluator.real),

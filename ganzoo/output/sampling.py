@@ -122,14 +122,26 @@ def sample_images(generator, spec: DataSpec, n: int, seed: int = 0, label: Optio
     ``label`` fixes the class of a conditional generator, ``code`` the categorical code of one that has it,
     ``truncation`` the threshold of the truncation trick (``truncated_latent``)."""
     return torch.cat([to_uint8(batch)
-                      for batch in _batches(generator, spec, n, seed, label, batch_size, code, truncation)])
+                      for batch, _ in _batches(generator, spec, n, seed, label, batch_size, code, truncation)])
+
+
+@torch.no_grad()
+def sample_labelled(generator, spec: DataSpec, n: int, seed: int = 0, raw: bool = False,
+                    batch_size: int = 1000) -> tuple[torch.Tensor, Optional[torch.Tensor]]:
+    """``sample_images``'s images (``sample_raw``'s samples when ``raw``), the same ones, and the label each was
+    drawn with, (N,) long on the CPU (``None`` when the data have no classes): what per-class scores group by."""
+    samples, labels = [], []
+    for batch, drawn in _batches(generator, spec, n, seed, None, batch_size):
+        samples.append(batch if raw else to_uint8(batch))
+        labels.append(drawn)
+    return torch.cat(samples), (None if labels[0] is None else torch.cat(labels).cpu())
 
 
 @torch.no_grad()
 def sample_raw(generator, spec: DataSpec, n: int, seed: int = 0, label: Optional[int] = None,
                batch_size: int = 1000, code: Optional[int] = None, truncation: Optional[float] = None) -> torch.Tensor:
     """``n`` samples as the generator gives them (float, on the CPU), with a seeded noise generator."""
-    return torch.cat(list(_batches(generator, spec, n, seed, label, batch_size, code, truncation)))
+    return torch.cat([batch for batch, _ in _batches(generator, spec, n, seed, label, batch_size, code, truncation)])
 
 
 def _batches(generator, spec: DataSpec, n: int, seed: int, label: Optional[int], batch_size: int,
@@ -145,7 +157,7 @@ def _batches(generator, spec: DataSpec, n: int, seed: int, label: Optional[int],
         if spec.num_classes:
             labels = (torch.full((count,), label, device=device) if label is not None
                       else torch.randint(spec.num_classes, (count,), generator=rng, device=device))
-        yield generate(generator, z, labels).float().cpu()
+        yield generate(generator, z, labels).float().cpu(), labels
 
 
 #: bytes held per sample value at the peak of writing: .npz images keep uint8 values and their
