@@ -5,6 +5,8 @@ class-conditional one, draws each sample from one cluster rather than halfway
 between two: the unconditional model's blurred in-between digits mostly vanish.
 """
 
+from typing import Optional
+
 import torch
 
 FIT_IMAGES = 10_000  # centroids are fitted on this many images (seeded pick), then every image is assigned
@@ -30,9 +32,10 @@ class KMeans:
                              "lower clusters")
         rng = torch.Generator().manual_seed(seed)
         fit = points[torch.randperm(points.shape[0], generator=rng)[:FIT_IMAGES]]
-        centroids = _kmeans_plus_plus(fit, clusters, rng)
+        norms = _squared_norms(fit)  # once: k-means++ and every iteration measure the same points
+        centroids = _kmeans_plus_plus(fit, clusters, rng, norms)
         for _ in range(ITERATIONS):
-            assigned = _nearest(fit, centroids)
+            assigned = _nearest(fit, centroids, norms)
             counts = torch.bincount(assigned, minlength=clusters).float()
             sums = torch.zeros_like(centroids).index_add_(0, assigned, fit)
             centroids = torch.where(counts[:, None] > 0, sums / counts.clamp(min=1)[:, None], centroids)
@@ -58,20 +61,28 @@ def _points(images: torch.Tensor) -> torch.Tensor:
     return images.reshape(images.shape[0], -1).float() / 255
 
 
-def _kmeans_plus_plus(points: torch.Tensor, clusters: int, rng: torch.Generator) -> torch.Tensor:
+def _kmeans_plus_plus(points: torch.Tensor, clusters: int, rng: torch.Generator,
+                      norms: torch.Tensor) -> torch.Tensor:
     """Arthur & Vassilvitskii 2007: each next centroid drawn with probability ~ squared distance to the nearest."""
     chosen = [int(torch.randint(points.shape[0], (1,), generator=rng))]
-    nearest = _squared_distances(points, points[chosen]).squeeze(1)
+    nearest = _squared_distances(points, points[chosen], norms).squeeze(1)
     for _ in range(clusters - 1):
         index = int(torch.multinomial(nearest.clamp(min=0) + 1e-12, 1, generator=rng))
         chosen.append(index)
-        nearest = torch.minimum(nearest, _squared_distances(points, points[index:index + 1]).squeeze(1))
+        nearest = torch.minimum(nearest, _squared_distances(points, points[index:index + 1], norms).squeeze(1))
     return points[chosen].clone()
 
 
-def _squared_distances(points: torch.Tensor, centroids: torch.Tensor) -> torch.Tensor:
-    return (points * points).sum(1, keepdim=True) - 2 * points @ centroids.T + (centroids * centroids).sum(1)
+def _squared_norms(points: torch.Tensor) -> torch.Tensor:
+    return (points * points).sum(1, keepdim=True)
 
 
-def _nearest(points: torch.Tensor, centroids: torch.Tensor) -> torch.Tensor:
-    return _squared_distances(points, centroids).argmin(1)
+def _squared_distances(points: torch.Tensor, centroids: torch.Tensor,
+                       norms: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """(N, K) squared distances; ``norms``: the points' ``_squared_norms``, when computed once for many calls."""
+    norms = _squared_norms(points) if norms is None else norms
+    return norms - 2 * points @ centroids.T + (centroids * centroids).sum(1)
+
+
+def _nearest(points: torch.Tensor, centroids: torch.Tensor, norms: Optional[torch.Tensor] = None) -> torch.Tensor:
+    return _squared_distances(points, centroids, norms).argmin(1)
