@@ -1,7 +1,7 @@
 """The classics plugin's algorithms: BEGAN's k_t (logged at its value, in checkpoints, the same
 after kill -9 and resume, the same in 2 processes as in 1), EBGAN's pulling-away term, the
 adversarial autoencoder's checks of its three models, SGAN's labelled pictures (the same number of
-each class, kept in checkpoints), CoGAN's shared layers and ClusterGAN's encoder; and, for every
+each class, kept in checkpoints) and feature matching (the whole batch's means in 2 processes), CoGAN's shared layers and ClusterGAN's encoder; and, for every
 algorithm, that each of its updates reaches the models it steps and no other."""
 
 from __future__ import annotations
@@ -17,8 +17,10 @@ from ganzoo.training import checkpoint
 from ganzoo.training.log_window import Window
 from ganzoo.training.trainer import TrainingInterrupted
 from ganzoo_classics.ebgan import pulling_away
+from ganzoo_classics.sgan import feature_matching
 from runs import single_thread  # noqa: F401 (autouse fixture)
 from runs import assert_same_run, logged, train
+from two_processes import averaged, one_and_two_processes
 
 RECIPES = {name: ROOT / "recipes" / f"{name}_mnist.yaml" for name in ("began", "ebgan", "aae", "sgan")}
 # 128 images / 32 = 4 steps an epoch, 2 epochs; logs every 3 steps so windows span epoch ends
@@ -158,6 +160,23 @@ def test_sgan_refuses_labels_that_do_not_divide_among_the_classes(data_env, tmp_
                      "--out", str(tmp_path / "r"), "--quiet"])
     err = capsys.readouterr().err.strip()
     assert code == 2 and "labelled=25 does not divide among 10 classes" in err
+
+
+def feature_matching_and_gradient(real_features, fake_features):
+    fake_features = fake_features.clone().requires_grad_(True)
+    loss = feature_matching(real_features, fake_features)
+    loss.backward()
+    return loss.detach(), (fake_features.grad,)
+
+
+def test_sgan_matches_the_whole_batchs_mean_features_in_two_processes(tmp_path):
+    """Feature matching under --nproc 2 is one process's: both processes' losses are the distance between
+    the whole batch's means, and the gradients (averaged by the trainer) are one process's."""
+    spread = torch.arange(24.0).view(8, 3).pow(1.5).remainder(7)  # halves whose means differ
+    real, fake = spread, spread.flip(0).roll(1, 1)
+    (loss, gradient), ranks = one_and_two_processes(feature_matching_and_gradient, (real, fake), tmp_path)
+    assert loss > 0 and all(torch.allclose(rank_loss, loss, atol=1e-6) for rank_loss, _ in ranks)
+    assert torch.allclose(averaged([rank_gradient for _, rank_gradient in ranks])[0], gradient[0], atol=1e-6)
 
 
 # ---------------------------------------------------------------- CoGAN
