@@ -26,7 +26,15 @@ def whole_batch(share: torch.Tensor) -> torch.Tensor:
         raise ValueError("whole_batch takes a batch (a tensor of one row per picture), got a scalar")
     if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
         return share
-    return _Gathered.apply(share)
+    if share.requires_grad and torch.is_grad_enabled():
+        return _Gathered.apply(share)
+    return _gathered(share)
+
+
+def _gathered(share: torch.Tensor) -> torch.Tensor:
+    shares = [torch.empty_like(share) for _ in range(dist.get_world_size())]
+    dist.all_gather(shares, share.contiguous())
+    return torch.cat(shares)
 
 
 class _Gathered(torch.autograd.Function):
@@ -37,9 +45,7 @@ class _Gathered(torch.autograd.Function):
     @staticmethod
     def forward(ctx, share: torch.Tensor) -> torch.Tensor:
         ctx.rank, ctx.rows = dist.get_rank(), share.shape[0]
-        shares = [torch.empty_like(share) for _ in range(dist.get_world_size())]
-        dist.all_gather(shares, share.contiguous())
-        return torch.cat(shares)
+        return _gathered(share.detach())
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor) -> torch.Tensor:

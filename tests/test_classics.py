@@ -1,12 +1,14 @@
 """The classics plugin's algorithms: BEGAN's k_t (logged at its value, in checkpoints, the same
 after kill -9 and resume, the same in 2 processes as in 1), EBGAN's pulling-away term, the
 adversarial autoencoder's checks of its three models, SGAN's labelled pictures (the same number of
-each class, kept in checkpoints) and feature matching (the whole batch's means in 2 processes), CoGAN's shared layers and ClusterGAN's encoder; and, for every
-algorithm, that each of its updates reaches the models it steps and no other."""
+each class, kept in checkpoints), CoGAN's shared layers and ClusterGAN's encoder; the terms across
+the batch (SGAN's feature matching, EBGAN's pulling-away term) the whole batch's in 2 processes as
+in 1; and, for every algorithm, that each of its updates reaches the models it steps and no other."""
 
 from __future__ import annotations
 
 import json
+from functools import partial
 
 import pytest
 import torch
@@ -162,20 +164,26 @@ def test_sgan_refuses_labels_that_do_not_divide_among_the_classes(data_env, tmp_
     assert code == 2 and "labelled=25 does not divide among 10 classes" in err
 
 
-def feature_matching_and_gradient(real_features, fake_features):
-    fake_features = fake_features.clone().requires_grad_(True)
-    loss = feature_matching(real_features, fake_features)
-    loss.backward()
-    return loss.detach(), (fake_features.grad,)
+def value_and_gradient(term, *inputs):
+    """``term(*inputs)`` and its gradient with respect to the last input (the others are constants)."""
+    *constants, varied = inputs
+    varied = varied.clone().requires_grad_(True)
+    value = term(*constants, varied)
+    value.backward()
+    return value.detach(), (varied.grad,)
 
 
-def test_sgan_matches_the_whole_batchs_mean_features_in_two_processes(tmp_path):
-    """Feature matching under --nproc 2 is one process's: both processes' losses are the distance between
-    the whole batch's means, and the gradients (averaged by the trainer) are one process's."""
-    spread = torch.arange(24.0).view(8, 3).pow(1.5).remainder(7)  # halves whose means differ
-    real, fake = spread, spread.flip(0).roll(1, 1)
-    (loss, gradient), ranks = one_and_two_processes(feature_matching_and_gradient, (real, fake), tmp_path)
-    assert loss > 0 and all(torch.allclose(rank_loss, loss, atol=1e-6) for rank_loss, _ in ranks)
+SPREAD = torch.arange(24.0).view(8, 3).pow(1.5).remainder(7) - 3  # 8 rows whose halves differ
+
+
+@pytest.mark.parametrize("term, inputs", [(feature_matching, (SPREAD, SPREAD.flip(0).roll(1, 1))),
+                                          (pulling_away, (SPREAD,))], ids=["sgan-feature-matching", "ebgan-pull-away"])
+def test_terms_across_the_batch_are_the_whole_batchs_in_two_processes(term, inputs, tmp_path):
+    """SGAN's feature matching (the distance between the real and fake batches' mean features) and EBGAN's
+    pulling-away term (over pairs of the batch's codes) under --nproc 2 are one process's: each process's
+    term is the whole batch's, and the gradients (averaged by the trainer) are one process's."""
+    (value, gradient), ranks = one_and_two_processes(partial(value_and_gradient, term), inputs, tmp_path)
+    assert value > 0 and all(torch.allclose(rank_value, value, atol=1e-6) for rank_value, _ in ranks)
     assert torch.allclose(averaged([rank_gradient for _, rank_gradient in ranks])[0], gradient[0], atol=1e-6)
 
 
