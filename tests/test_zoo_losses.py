@@ -178,6 +178,20 @@ def test_dragan_penalises_the_gradient_around_the_real_images_not_the_fakes():
     assert gradient_penalty(ctx).item() > 100  # WGAN-GP's points between real and fake: far larger
 
 
+def dragan_penalty(real):
+    return perturbed_penalty(LossContext(HalfSquare(), real, real), 0.5)
+
+
+def test_dragan_perturbs_by_the_whole_batchs_standard_deviation_in_two_processes(monkeypatch, tmp_path):
+    """Under --nproc 2 each process perturbs its real images by c times the whole real batch's standard deviation
+    (not its half's), so the processes' penalties average to one process's (the same uniform draws in each)."""
+    monkeypatch.setattr(torch, "rand", lambda shape, **kwargs: torch.full(shape, 0.5, **kwargs))
+    rng = torch.Generator().manual_seed(4)
+    real = torch.randn(8, 1, 4, 4, generator=rng) * torch.tensor([1.0] * 4 + [3.0] * 4).view(8, 1, 1, 1)
+    penalty, ranks = one_and_two_processes(dragan_penalty, (real,), tmp_path)
+    assert torch.allclose((ranks[0] + ranks[1]) / 2, penalty, atol=1e-6)
+
+
 @pytest.mark.parametrize("variant, d_loss, g_loss", [
     # real logits [2, 0], fake [1, -1]: mean real 1, mean fake 0, so r = [2, 0] and f = [0, -2]
     ("rsgan", softplus(-1.0), softplus(1.0)),  # pairs: C(x_r) - C(x_f) = [1, 1]
