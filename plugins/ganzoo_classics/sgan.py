@@ -33,7 +33,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ganzoo import Algorithm, Batch, ContractViolation, DataSpec, GanzooError, LossContext, TrainStep, whole_batch
-from ganzoo_classics.common import device_of, gathered, try_in_eval_mode
+from ganzoo_classics.common import device_of, try_in_eval_mode
 
 OBJECTIVES = ("feature_matching", "adversarial")
 
@@ -86,7 +86,7 @@ class SGAN(Algorithm):
         G, D, loss = step.models["generator"], step.models["discriminator"], step.losses["loss"]
         real = self.real(batch)
         if len(self.labels) < self.params.labelled:
-            self.collect(gathered(real), gathered(batch.labels))
+            self.collect(whole_batch(real), whole_batch(batch.labels))
 
         with torch.no_grad():
             z = self.generator_input(batch, step)
