@@ -1,12 +1,14 @@
 """The classics plugin's algorithms: BEGAN's k_t (logged at its value, in checkpoints, the same
 after kill -9 and resume, the same in 2 processes as in 1), EBGAN's pulling-away term, the
 adversarial autoencoder's checks of its three models, SGAN's labelled pictures (the same number of
-each class, kept in checkpoints), CoGAN's shared layers and ClusterGAN's encoder; and, for every
-algorithm, that each of its updates reaches the models it steps and no other."""
+each class, kept in checkpoints), CoGAN's shared layers and ClusterGAN's encoder; the terms across
+the batch (SGAN's feature matching, EBGAN's pulling-away term) the whole batch's in 2 processes as
+in 1; and, for every algorithm, that each of its updates reaches the models it steps and no other."""
 
 from __future__ import annotations
 
 import json
+from functools import partial
 
 import pytest
 import torch
@@ -17,8 +19,10 @@ from ganzoo.training import checkpoint
 from ganzoo.training.log_window import Window
 from ganzoo.training.trainer import TrainingInterrupted
 from ganzoo_classics.ebgan import pulling_away
+from ganzoo_classics.sgan import feature_matching
 from runs import single_thread  # noqa: F401 (autouse fixture)
 from runs import assert_same_run, logged, train
+from two_processes import averaged, one_and_two_processes
 
 RECIPES = {name: ROOT / "recipes" / f"{name}_mnist.yaml" for name in ("began", "ebgan", "aae", "sgan")}
 # 128 images / 32 = 4 steps an epoch, 2 epochs; logs every 3 steps so windows span epoch ends
@@ -158,6 +162,29 @@ def test_sgan_refuses_labels_that_do_not_divide_among_the_classes(data_env, tmp_
                      "--out", str(tmp_path / "r"), "--quiet"])
     err = capsys.readouterr().err.strip()
     assert code == 2 and "labelled=25 does not divide among 10 classes" in err
+
+
+def value_and_gradient(term, *inputs):
+    """``term(*inputs)`` and its gradient with respect to the last input (the others are constants)."""
+    *constants, varied = inputs
+    varied = varied.clone().requires_grad_(True)
+    value = term(*constants, varied)
+    value.backward()
+    return value.detach(), (varied.grad,)
+
+
+SPREAD = torch.arange(24.0).view(8, 3).pow(1.5).remainder(7) - 3  # 8 rows whose halves differ
+
+
+@pytest.mark.parametrize("term, inputs", [(feature_matching, (SPREAD, SPREAD.flip(0).roll(1, 1))),
+                                          (pulling_away, (SPREAD,))], ids=["sgan-feature-matching", "ebgan-pull-away"])
+def test_terms_across_the_batch_are_the_whole_batchs_in_two_processes(term, inputs, tmp_path):
+    """SGAN's feature matching (the distance between the real and fake batches' mean features) and EBGAN's
+    pulling-away term (over pairs of the batch's codes) under --nproc 2 are one process's: each process's
+    term is the whole batch's, and the gradients (averaged by the trainer) are one process's."""
+    (value, gradient), ranks = one_and_two_processes(partial(value_and_gradient, term), inputs, tmp_path)
+    assert value > 0 and all(torch.allclose(rank_value, value, atol=1e-6) for rank_value, _ in ranks)
+    assert torch.allclose(averaged([rank_gradient for _, rank_gradient in ranks])[0], gradient[0], atol=1e-6)
 
 
 # ---------------------------------------------------------------- CoGAN

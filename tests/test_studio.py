@@ -1,10 +1,12 @@
 """The StudioGAN parts: SAGAN's self-attention (its maths by hand, as a dcgan option), LeCam's
 penalty and running means by hand, ADA's update of p; the recipe that combines the three trains
-and, after kill -9, resumes to the uninterrupted run, LeCam's means and ADA's p included."""
+and, after kill -9, resumes to the uninterrupted run, LeCam's means and ADA's p included; LeCam's
+means and the contrastive losses are the whole batch's in 2 processes as in 1."""
 
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import pytest
 import torch
@@ -20,6 +22,7 @@ from ganzoo_zoo.dcgan import (DCGANDiscriminatorParams, DCGANGeneratorParams, ma
                               make_dcgan_generator)
 from runs import single_thread  # noqa: F401 (autouse fixture)
 from runs import assert_same_run, train, train_reference
+from two_processes import averaged, one_and_two_processes
 
 COMBINED = ROOT / "recipes" / "sagan_ada_lecam_mnist.yaml"
 # 128 images / 32 = 4 steps an epoch, 2 epochs; logs every 3 steps so windows span epoch ends;
@@ -397,6 +400,56 @@ def test_d2d_ce_pulls_to_the_proxy_within_its_margin_and_pushes_only_other_class
                                           m_p, m_n).item()
 
     assert loss_at(0.985) == pytest.approx(loss_at(1.0), rel=1e-6) and loss_at(1.0) < loss_at(0.9)
+
+
+# ---------------------------------------------------------------- across the batch, in 2 processes
+def contrastive_and_gradients(criterion, embedding, proxy, labels):
+    embedding, proxy = embedding.clone().requires_grad_(True), proxy.clone().requires_grad_(True)
+    value = criterion(embedding, proxy, labels)
+    value.backward()
+    return value.detach(), (embedding.grad, proxy.grad)
+
+
+@pytest.mark.parametrize("criterion", ["2c", "d2d-ce"])
+def test_contrastive_losses_compare_each_image_with_the_whole_batch_in_two_processes(criterion, tmp_path):
+    """2C and D2D-CE under --nproc 2 are one process's (as StudioGAN gathers its processes' embeddings): each
+    process's loss is the whole batch's, and the gradients (averaged by the trainer) are one process's."""
+    from ganzoo_studio.contrastive import conditional_contrastive, data_to_data_cross_entropy
+
+    loss = (partial(conditional_contrastive, temperature=0.5) if criterion == "2c" else
+            partial(data_to_data_cross_entropy, temperature=0.5, positive_margin=0.98, negative_margin=0.02))
+    labels = torch.tensor([0, 1, 2, 0, 1, 2, 0, 1])  # each class in both halves
+    embedding = torch.randn(8, 3, generator=torch.Generator().manual_seed(0))
+    proxy = torch.randn(3, 3, generator=torch.Generator().manual_seed(1))[labels]
+    (value, gradients), ranks = one_and_two_processes(partial(contrastive_and_gradients, loss),
+                                                      (embedding, proxy, labels), tmp_path)
+    assert all(torch.allclose(rank_value, value, atol=1e-6) for rank_value, _ in ranks)
+    for got, expected in zip(averaged([rank_gradients for _, rank_gradients in ranks]), gradients):
+        assert torch.allclose(got, expected, atol=1e-6)
+
+
+def lecam_in_two_steps(real, fake):
+    """LeCam's penalty in its first step with one (on doubled logits), its gradients and its running means."""
+    from types import SimpleNamespace
+
+    loss = LeCam(Zero(), LeCamParams(weight=0.5, decay=0.9, start_step=1))
+    loss.discriminator_loss(real, fake, SimpleNamespace(step=0))
+    real, fake = (2 * real).requires_grad_(True), (2 * fake).requires_grad_(True)
+    penalty = loss.discriminator_loss(real, fake, SimpleNamespace(step=1))
+    penalty.backward()
+    return (penalty.detach(), torch.stack([loss.real_mean, loss.fake_mean])), (real.grad, fake.grad)
+
+
+def test_lecam_keeps_the_whole_batchs_running_means_in_two_processes(tmp_path):
+    """Under --nproc 2 every process keeps one process's running means of D's outputs (the checkpoint holds
+    the first's), and the penalty and its gradients (averaged by the trainer) are one process's."""
+    real = torch.tensor([2.0, -1.0, 0.5, 3.0, -2.0, 1.0, 0.0, 4.0])  # halves of other means
+    fake = torch.tensor([-3.0, 1.0, 0.0, -1.0, 2.0, -0.5, 1.5, 0.5])
+    ((penalty, means), gradients), ranks = one_and_two_processes(lecam_in_two_steps, (real, fake), tmp_path)
+    assert all(torch.allclose(rank_means, means, atol=1e-6) for (_, rank_means), _ in ranks)
+    assert torch.allclose((ranks[0][0][0] + ranks[1][0][0]) / 2, penalty, atol=1e-6)
+    for got, expected in zip(averaged([rank_gradients for _, rank_gradients in ranks]), gradients):
+        assert torch.allclose(got, expected, atol=1e-6)
 
 
 def test_reacgan_trains_with_d2d_ce_picked_by_the_recipe(data_env, tmp_path):

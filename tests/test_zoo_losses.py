@@ -1,6 +1,7 @@
 """The zoo's losses and the public penalties, on values known in closed form."""
 
 import math
+from functools import partial
 
 import pytest
 import torch
@@ -15,6 +16,7 @@ from ganzoo_zoo.losses import HingeParams, LSGANParams, WGANGPParams, make_hinge
 from ganzoo_zoo.relativistic import RelativisticParams, make_relativistic
 from ganzoo_zoo.softmax_gan import SoftmaxGANParams, make_softmax_gan
 from ganzoo_zoo.wgan_div import WGANDivParams, make_wgan_div
+from two_processes import averaged, one_and_two_processes
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
 
@@ -176,6 +178,20 @@ def test_dragan_penalises_the_gradient_around_the_real_images_not_the_fakes():
     assert gradient_penalty(ctx).item() > 100  # WGAN-GP's points between real and fake: far larger
 
 
+def dragan_penalty(real):
+    return perturbed_penalty(LossContext(HalfSquare(), real, real), 0.5)
+
+
+def test_dragan_perturbs_by_the_whole_batchs_standard_deviation_in_two_processes(monkeypatch, tmp_path):
+    """Under --nproc 2 each process perturbs its real images by c times the whole real batch's standard deviation
+    (not its half's), so the processes' penalties average to one process's (the same uniform draws in each)."""
+    monkeypatch.setattr(torch, "rand", lambda shape, **kwargs: torch.full(shape, 0.5, **kwargs))
+    rng = torch.Generator().manual_seed(4)
+    real = torch.randn(8, 1, 4, 4, generator=rng) * torch.tensor([1.0] * 4 + [3.0] * 4).view(8, 1, 1, 1)
+    penalty, ranks = one_and_two_processes(dragan_penalty, (real,), tmp_path)
+    assert torch.allclose((ranks[0] + ranks[1]) / 2, penalty, atol=1e-6)
+
+
 @pytest.mark.parametrize("variant, d_loss, g_loss", [
     # real logits [2, 0], fake [1, -1]: mean real 1, mean fake 0, so r = [2, 0] and f = [0, -2]
     ("rsgan", softplus(-1.0), softplus(1.0)),  # pairs: C(x_r) - C(x_f) = [1, 1]
@@ -200,9 +216,9 @@ SPREAD = (torch.tensor([2.0, -1.0, 0.5, 3.0, -2.0, 1.0, 0.0, 4.0]),
           torch.tensor([-3.0, 1.0, 0.0, -1.0, 2.0, -0.5, 1.5, 0.5]))
 
 
-def relativistic_losses_and_gradients(variant, real, fake):
-    """(D's loss, G's loss) on these logits, and their gradients with respect to them."""
-    loss = make_relativistic(RelativisticParams(variant=variant))
+def losses_and_gradients(loss, real, fake):
+    """(D's loss, G's loss) of ``loss`` on these logits, and their gradients with respect to the real logits,
+    the fake ones (D's loss) and the fake ones of G's loss."""
     real, fake = real.clone().requires_grad_(True), fake.clone().requires_grad_(True)
     d_loss = loss.discriminator_loss(real, fake, None)
     d_loss.backward()
@@ -210,41 +226,20 @@ def relativistic_losses_and_gradients(variant, real, fake):
     g_loss = loss.generator_loss(generated, LossContext(Fixed(real.tolist()), torch.zeros(len(real), 1, 4, 4),
                                                         torch.zeros(len(real), 1, 4, 4)))
     g_loss.backward()
-    return torch.stack([d_loss.detach(), g_loss.detach()]), torch.cat([real.grad, fake.grad, generated.grad])
+    return torch.stack([d_loss.detach(), g_loss.detach()]), (real.grad, fake.grad, generated.grad)
 
 
-def _relativistic_rank(rank, port, variant, out):
-    """One of two gloo processes, each with its half of the batch, as under `ganzoo run --nproc 2`."""
-    import os
-
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
-    torch.set_num_threads(1)
-    torch.distributed.init_process_group("gloo", rank=rank, world_size=2)
-    try:
-        share = slice(4 * rank, 4 * rank + 4)
-        torch.save(relativistic_losses_and_gradients(variant, SPREAD[0][share], SPREAD[1][share]), f"{out}/{rank}.pt")
-    finally:
-        torch.distributed.destroy_process_group()
-
-
-@pytest.mark.parametrize("variant", ["ragan", "ralsgan"])
-def test_relativistic_averages_are_the_whole_batchs_in_two_processes(variant, tmp_path):
-    """What ESRGAN under --nproc 2 needs to train what one process does: each process's losses read its
-    logits against the whole batch's means, and the gradients (averaged by the trainer) are one process's."""
-    import socket
-
-    import torch.multiprocessing as mp
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    mp.start_processes(_relativistic_rank, args=(port, variant, str(tmp_path)), nprocs=2, start_method="fork")
-    losses, gradients = relativistic_losses_and_gradients(variant, *SPREAD)
-    ranks = [torch.load(tmp_path / f"{rank}.pt", weights_only=True) for rank in (0, 1)]
+@pytest.mark.parametrize("loss", [make_relativistic(RelativisticParams(variant="ragan")),
+                                  make_relativistic(RelativisticParams(variant="ralsgan")),
+                                  make_softmax_gan(SoftmaxGANParams())], ids=["ragan", "ralsgan", "softmax-gan"])
+def test_losses_across_the_batch_take_the_whole_batch_in_two_processes(loss, tmp_path):
+    """What ESRGAN and softmax-gan under --nproc 2 need to train what one process does: each process's losses
+    read its logits against the whole batch's means or softmax, and the gradients (averaged by the trainer)
+    are one process's."""
+    (losses, gradients), ranks = one_and_two_processes(partial(losses_and_gradients, loss), SPREAD, tmp_path)
     assert torch.allclose((ranks[0][0] + ranks[1][0]) / 2, losses, atol=1e-6)  # the mean of the shares' losses
-    halves = [gradient.view(3, 4) for _, gradient in ranks]  # real, fake, generated: 4 logits each
-    averaged = torch.cat([halves[0], halves[1]], 1).flatten() / 2  # the trainer averages the processes' gradients
-    assert torch.allclose(averaged, gradients, atol=1e-6)
+    for got, expected in zip(averaged([rank_gradients for _, rank_gradients in ranks]), gradients):
+        assert torch.allclose(got, expected, atol=1e-6)
 
 
 def test_softmax_gan_is_the_cross_entropy_of_a_softmax_over_the_batch():

@@ -29,9 +29,9 @@ from typing import Optional
 
 import torch
 
-from ganzoo import Algorithm, Batch, TrainStep
+from ganzoo import Algorithm, Batch, TrainStep, whole_batch
 from ganzoo_classics.autoencoder import check_energy, energy
-from ganzoo_classics.common import device_of, whole_batch_mean
+from ganzoo_classics.common import device_of
 
 
 @dataclass
@@ -70,8 +70,8 @@ class BEGAN(Algorithm):
 
         with torch.no_grad():
             fake = G(step.latent())
-        real_energy = energy(D, real)["energy"].mean()
-        fake_energy = energy(D, fake)["energy"].mean()
+        real_energies, fake_energies = energy(D, real)["energy"], energy(D, fake)["energy"]
+        real_energy, fake_energy = real_energies.mean(), fake_energies.mean()
         d_loss = real_energy - self.k * fake_energy
         d_applied = step.update("discriminator", d_loss)
         if d_applied:
@@ -82,11 +82,13 @@ class BEGAN(Algorithm):
         if step.update("generator", g_loss):
             step.log(g_loss=g_loss)
             if d_applied:  # the controller moves on the losses of applied updates only
-                self.balance(real_energy, fake_energy, step)
+                self.balance(real_energies, fake_energies, step)
 
-    def balance(self, real_energy: torch.Tensor, fake_energy: torch.Tensor, step: TrainStep) -> None:
-        """k_t's step, and the convergence measure, from the whole batch's energies (one D's)."""
-        real_energy, fake_energy = whole_batch_mean(torch.stack([real_energy, fake_energy]).float())
+    def balance(self, real_energies: torch.Tensor, fake_energies: torch.Tensor, step: TrainStep) -> None:
+        """k_t's step, and the convergence measure, from the whole batch's energies (one D's): every
+        process's under ``--nproc`` (``ganzoo.whole_batch``), so all keep one process's k_t."""
+        real_energy = whole_batch(real_energies.detach()).mean().float()
+        fake_energy = whole_batch(fake_energies.detach()).mean().float()
         gap = self.params.gamma * real_energy - fake_energy
         self.k = (self.k + self.params.lambda_k * gap).clamp(0.0, 1.0)
         step.log(convergence=real_energy + gap.abs())

@@ -1,5 +1,6 @@
-"""What the classic algorithms and networks share: numbers every process of a data-parallel run
-agrees on, checks of a model before the first step, and a generator's upsampling layers."""
+"""What the classic algorithms and networks share: checks of a model before the first step, and a
+generator's upsampling layers. (Numbers every process of a data-parallel run agrees on come from
+``ganzoo.whole_batch``.)"""
 
 from __future__ import annotations
 
@@ -10,37 +11,6 @@ from ganzoo import eval_mode
 
 #: the activations the classics' networks offer
 ACTIVATIONS = {"elu": nn.ELU, "leaky_relu": lambda: nn.LeakyReLU(0.2), "relu": nn.ReLU}
-
-
-def world() -> tuple[int, int]:
-    """(rank, number of processes) of a data-parallel run; (0, 1) otherwise."""
-    if torch.distributed.is_available() and torch.distributed.is_initialized():
-        return torch.distributed.get_rank(), torch.distributed.get_world_size()
-    return 0, 1
-
-
-def whole_batch_mean(values: torch.Tensor) -> torch.Tensor:
-    """``values``, each a mean over this process's share of the batch, as means over the whole batch.
-
-    Under ``ganzoo run --nproc N`` each process holds 1/N of every batch and the trainer averages
-    gradients, nothing else: state derived from the batch (BEGAN's k_t) must be computed from
-    numbers every process agrees on, or the processes would drift apart from one process's run.
-    """
-    if world()[1] == 1:
-        return values.detach()
-    values = values.detach().clone()
-    torch.distributed.all_reduce(values)
-    return values / world()[1]
-
-
-def gathered(values: torch.Tensor) -> torch.Tensor:
-    """The whole batch's ``values`` (this process's share of it in each), in batch order."""
-    size = world()[1]
-    if size == 1:
-        return values
-    shares = [torch.empty_like(values) for _ in range(size)]
-    torch.distributed.all_gather(shares, values.detach().contiguous())
-    return torch.cat(shares)
 
 
 def device_of(module: torch.nn.Module) -> torch.device:

@@ -23,7 +23,7 @@ from typing import Optional
 import torch
 from torch.nn import functional as F
 
-from ganzoo import Algorithm, Batch, TrainStep
+from ganzoo import Algorithm, Batch, TrainStep, whole_batch
 from ganzoo_classics.autoencoder import check_energy, energy
 
 
@@ -71,7 +71,9 @@ class EBGAN(Algorithm):
 
 def pulling_away(codes: torch.Tensor) -> torch.Tensor:
     """The mean squared cosine similarity of the rows of ``codes`` (N, d), over the N(N-1) ordered
-    pairs of distinct rows (the paper's f_PT); 0 for fewer than two rows."""
+    pairs of distinct rows (the paper's f_PT); 0 for fewer than two rows. The rows are the whole
+    batch's: every process's under ``--nproc`` (``ganzoo.whole_batch``), as in one process."""
+    codes = whole_batch(codes)
     n = codes.shape[0]
     if n < 2:
         return codes.sum() * 0.0

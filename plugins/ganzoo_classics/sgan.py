@@ -11,8 +11,9 @@ The discriminator's loss is the cross-entropy of its class logits on the labelle
 unlabelled as far as it goes, against fakes; ``bce`` sums its real and fake terms, so Salimans et
 al.'s equal weighting, which halves that sum, is ``unsupervised_weight=0.5``). The generator
 matches the mean of the discriminator's features on real pictures (``generator_objective:
-feature_matching``, Salimans et al.'s, which semi-supervised learning needs) or takes the
-adversarial loss (``adversarial``). The learning rate matters as much: at DCGAN's 2e-4 the
+feature_matching``, Salimans et al.'s, which semi-supervised learning needs; the means are the whole
+batch's under ``--nproc``, through ``ganzoo.whole_batch``) or takes the adversarial loss
+(``adversarial``). The learning rate matters as much: at DCGAN's 2e-4 the
 discriminator wins the real-against-fake game long before it has learnt the classes, and the
 unlabelled pictures then hurt; sgan_mnist takes Salimans et al.'s 3e-3.
 
@@ -31,8 +32,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ganzoo import Algorithm, Batch, ContractViolation, DataSpec, GanzooError, LossContext, TrainStep
-from ganzoo_classics.common import device_of, gathered, try_in_eval_mode
+from ganzoo import Algorithm, Batch, ContractViolation, DataSpec, GanzooError, LossContext, TrainStep, whole_batch
+from ganzoo_classics.common import device_of, try_in_eval_mode
 
 OBJECTIVES = ("feature_matching", "adversarial")
 
@@ -85,7 +86,7 @@ class SGAN(Algorithm):
         G, D, loss = step.models["generator"], step.models["discriminator"], step.losses["loss"]
         real = self.real(batch)
         if len(self.labels) < self.params.labelled:
-            self.collect(gathered(real), gathered(batch.labels))
+            self.collect(whole_batch(real), whole_batch(batch.labels))
 
         with torch.no_grad():
             z = self.generator_input(batch, step)
@@ -106,8 +107,8 @@ class SGAN(Algorithm):
             fake_out = outputs(D, fake)
             if self.params.generator_objective == "feature_matching":
                 with torch.no_grad():
-                    target = outputs(D, real)["features"].float().mean(0)
-                g_loss = (fake_out["features"].float().mean(0) - target).pow(2).mean()
+                    real_features = outputs(D, real)["features"]
+                g_loss = feature_matching(real_features, fake_out["features"])
             else:
                 g_loss = loss.generator_loss(fake_out["logits"], LossContext(D, real, fake, None, step.index, z,
                                                                              fake_extras=fake_out))
@@ -141,6 +142,13 @@ class SGAN(Algorithm):
     def load_state_dict(self, state) -> None:
         device = self.images.device
         self.images, self.labels = state["images"].to(device), state["labels"].to(device)
+
+
+def feature_matching(real_features: torch.Tensor, fake_features: torch.Tensor) -> torch.Tensor:
+    """Salimans et al.'s generator loss: the mean over features of the squared distance between the
+    fakes' mean features and the real pictures' (a constant), both means over the whole batch."""
+    target = whole_batch(real_features.detach().float()).mean(0)
+    return (whole_batch(fake_features.float()).mean(0) - target).pow(2).mean()
 
 
 def outputs(discriminator, images: torch.Tensor, classes: Optional[int] = None) -> dict:

@@ -22,6 +22,9 @@ already far apart (the easy ones), so the hard ones drive learning:
 
 with the positive margin m_p = 0.98 and the negative margin m_n = 0.02 (StudioGAN's m_n = 1 - m_p).
 
+The other images are the whole batch's: under ``ganzoo run --nproc N`` every process's, through
+``ganzoo.whole_batch`` (StudioGAN gathers them across its processes likewise), as in one process.
+
     loss: {name: contrastive, params: {weight: 1.0, temperature: 0.5, loss: {name: hinge}}}
     loss: {name: contrastive, params: {criterion: d2d-ce, positive_margin: 0.98, negative_margin: 0.02,
                                        loss: {name: hinge}}}
@@ -32,7 +35,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from ganzoo import AdversarialLoss, ComponentSpec, ContractViolation, build_component, component_field
+from ganzoo import AdversarialLoss, ComponentSpec, ContractViolation, build_component, component_field, whole_batch
 
 EXTRAS = ("embedding", "proxy")
 CRITERIA = ("2c", "d2d-ce")
@@ -62,6 +65,7 @@ class ContrastiveParams:
 def conditional_contrastive(embedding: torch.Tensor, proxy: torch.Tensor, labels: torch.Tensor,
                             temperature: float) -> torch.Tensor:
     """The mean of 2C_i over the batch (see the module's docstring)."""
+    embedding, proxy, labels = whole_batch(embedding), whole_batch(proxy), whole_batch(labels)
     l, e = F.normalize(embedding.float(), dim=1), F.normalize(proxy.float(), dim=1)
     similarity = l @ l.t() / temperature
     to_proxy = (l * e).sum(dim=1, keepdim=True) / temperature
@@ -75,6 +79,7 @@ def conditional_contrastive(embedding: torch.Tensor, proxy: torch.Tensor, labels
 def data_to_data_cross_entropy(embedding: torch.Tensor, proxy: torch.Tensor, labels: torch.Tensor,
                                temperature: float, positive_margin: float, negative_margin: float) -> torch.Tensor:
     """The mean of D2D-CE_i over the batch (see the module's docstring)."""
+    embedding, proxy, labels = whole_batch(embedding), whole_batch(proxy), whole_batch(labels)
     l, e = F.normalize(embedding.float(), dim=1), F.normalize(proxy.float(), dim=1)
     positive = ((l * e).sum(dim=1, keepdim=True) - positive_margin).clamp(max=0) / temperature
     negatives = (l @ l.t() - negative_margin).clamp(min=0) / temperature

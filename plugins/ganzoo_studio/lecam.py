@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from ganzoo import AdversarialLoss, ComponentSpec, build_component, component_field
+from ganzoo import AdversarialLoss, ComponentSpec, build_component, component_field, whole_batch
 
 
 @dataclass
@@ -71,7 +71,7 @@ class LeCam(AdversarialLoss):
 
     @staticmethod
     def _moved(mean, logits, decay: float):
-        batch = logits.detach().float().mean()
+        batch = whole_batch(logits.detach().float()).mean()  # every process's (--nproc), so all keep the same means
         return batch if mean is None else mean.to(batch.device) * decay + batch * (1.0 - decay)
 
     def state_dict(self) -> dict:

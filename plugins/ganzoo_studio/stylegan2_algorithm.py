@@ -31,7 +31,7 @@ from typing import Optional
 
 import torch
 
-from ganzoo import GAN, ContractViolation, GANParams, r1_penalty
+from ganzoo import GAN, ContractViolation, GANParams, r1_penalty, whole_batch
 
 
 @dataclass
@@ -61,15 +61,6 @@ def path_lengths(ws: torch.Tensor, images: torch.Tensor, noise: torch.Tensor) ->
     scale = 1 / math.sqrt(images.shape[2] * images.shape[3])
     (grad,) = torch.autograd.grad((images * noise * scale).sum(), ws, create_graph=True)
     return grad.square().sum(dim=2).mean(dim=1).sqrt()
-
-
-def all_processes_mean(value: torch.Tensor) -> torch.Tensor:
-    """``value`` (this process's mean) averaged over the processes of a data-parallel run."""
-    if torch.distributed.is_available() and torch.distributed.is_initialized():
-        value = value.clone()
-        torch.distributed.all_reduce(value)
-        return value / torch.distributed.get_world_size()
-    return value
 
 
 class StyleGAN2(GAN):
@@ -105,7 +96,7 @@ class StyleGAN2(GAN):
         images = G.synthesis(ws)
         lengths = path_lengths(ws, images, torch.randn_like(images))
         self.pl_mean = self.pl_mean.to(lengths.device)
-        self.pl_mean = self.pl_mean.lerp(all_processes_mean(lengths.detach().mean()), p.pl_decay)
+        self.pl_mean = self.pl_mean.lerp(whole_batch(lengths.detach()).mean(), p.pl_decay)  # every process's
         step.log(path_length=lengths.mean())
         step.log_latest(pl_mean=self.pl_mean)
         return p.pl_weight * p.pl_every * (lengths - self.pl_mean).square().mean()

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from ganzoo import AdversarialLoss, gradient_penalty
+from ganzoo import AdversarialLoss, gradient_penalty, whole_batch
 
 
 @dataclass
@@ -50,7 +50,7 @@ def perturbed_penalty(ctx, perturbation: float):
     """WGAN-GP's penalty on points between the real batch and its perturbed copy (not the fakes)."""
     real = ctx.real.detach()
     noise = torch.rand(real.shape, device=real.device, dtype=real.dtype)
-    perturbed = real + perturbation * real.std() * noise
+    perturbed = real + perturbation * whole_batch(real).std() * noise  # every process's batch under --nproc
     return gradient_penalty(dataclasses.replace(ctx, fake=perturbed))
 
 

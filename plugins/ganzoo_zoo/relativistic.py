@@ -21,8 +21,8 @@ frozen in G's step, and the real images do not depend on G). The relativistic av
 loss is examples/ganzoo-shapes' ``rahinge``.
 
 The averages are over the whole batch: under ``ganzoo run --nproc N``, where each process holds
-1/N of it, they are summed across the processes through an all-reduce that carries gradients
-back, so N processes train what one does (a mean over each process's share would not).
+1/N of it, they are taken of ``ganzoo.whole_batch``, every process's logits with gradients
+reaching each, so N processes train what one does (a mean over each process's share would not).
 """
 
 from dataclasses import dataclass
@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from ganzoo import AdversarialLoss
+from ganzoo import AdversarialLoss, whole_batch
 
 VARIANTS = ("rsgan", "ragan", "ralsgan")
 
@@ -61,37 +61,10 @@ class RelativisticLoss(AdversarialLoss):
         if self.variant == "rsgan":
             n = min(winner.shape[0], loser.shape[0])
             return F.softplus(loser[:n] - winner[:n]).mean()
-        ahead, behind = winner - whole_batch_mean(loser), loser - whole_batch_mean(winner)
+        ahead, behind = winner - whole_batch(loser).mean(), loser - whole_batch(winner).mean()
         if self.variant == "ragan":
             return F.softplus(-ahead).mean() + F.softplus(behind).mean()
         return (ahead - 1).pow(2).mean() + (behind + 1).pow(2).mean()
-
-
-def whole_batch_mean(logits: torch.Tensor) -> torch.Tensor:
-    """The mean of ``logits`` over the whole batch, of which this process may hold a share (``--nproc``)."""
-    if not (torch.distributed.is_available() and torch.distributed.is_initialized()) \
-            or torch.distributed.get_world_size() == 1:
-        return logits.mean()
-    sum_and_count = SummedOverProcesses.apply(torch.stack([logits.sum(), logits.new_tensor(logits.numel())]))
-    return sum_and_count[0] / sum_and_count[1]
-
-
-class SummedOverProcesses(torch.autograd.Function):
-    """A sum over the processes whose gradient is summed back the same way: each process's logits then
-    get their share of every process's loss, and the trainer's average of the processes' gradients is
-    one process's gradient."""
-
-    @staticmethod
-    def forward(ctx, values: torch.Tensor) -> torch.Tensor:
-        values = values.clone()
-        torch.distributed.all_reduce(values)
-        return values
-
-    @staticmethod
-    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
-        grad = grad.clone()
-        torch.distributed.all_reduce(grad)
-        return grad
 
 
 def make_relativistic(params: RelativisticParams) -> RelativisticLoss:
