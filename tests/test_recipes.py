@@ -142,7 +142,7 @@ def test_recipe_trains(recipe_path: Path, tiny_data, tmp_path):
 #: translation datasets of pictures no shipped extractor reads and no right answer scores: `ganzoo eval` says so
 NOTHING_TO_SCORE = {"unpaired-folder", "domains-folder"}
 SCORED: set = set()  # the translation datasets whose first recipe was scored
-#: the extractor `ganzoo eval` reads a translation dataset's outputs with (the recipes' super-resolution is of fashion-mnist)
+#: the extractor `ganzoo eval` reads a translation dataset's outputs with (the recipes' super-resolution: fashion-mnist)
 READ_BY = {"mnist-sr": "mnist-classifier", "super-resolution": "fashion-classifier"}
 
 
