@@ -38,3 +38,16 @@ def write_mnist(root: Path, n_train: int = 512, n_test: int = 128) -> Path:
     for name, array in ((TRAIN_IMAGES, train_x), (TRAIN_LABELS, train_y), (TEST_IMAGES, test_x), (TEST_LABELS, test_y)):
         (raw / name).write_bytes(idx_bytes(array))
     return Path(root)
+
+
+def write_fashion_source(folder: Path, n_train: int = 96, n_test: int = 40) -> Path:
+    """A tiny Fashion-MNIST's four .gz files in ``folder``, as the Debian package ships them; return ``folder``."""
+    import gzip
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    train, test = synthetic_digits(n_train, seed=3), synthetic_digits(n_test, seed=4)
+    for name, array in ((TRAIN_IMAGES, train[0]), (TRAIN_LABELS, train[1]), (TEST_IMAGES, test[0]),
+                        (TEST_LABELS, test[1])):
+        (folder / f"{name}.gz").write_bytes(gzip.compress(idx_bytes(array)))
+    return folder

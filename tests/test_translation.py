@@ -20,6 +20,7 @@ from runs import assert_same_run, fit, registry, single_thread  # noqa: F401 (au
 # 512 train pairs cut to 96, 128 held out: 3 steps an epoch at batch 32
 TINY = ["train.epochs=2", "train.batch_size=32", "train.device=cpu", "train.log_every=2", "output.grid_size=8",
         "dataset.params.limit=96", "dataset.params.test_limit=32"]
+FASHION_PACKAGE = "/usr/share/datasets/fashion-mnist"
 PIX2PIX = [*TINY, "generator.params.base_channels=4", "discriminator.params.base_channels=4"]
 
 
@@ -195,6 +196,63 @@ def test_real_digits_score_the_classifiers_test_accuracy_and_the_bicubic_baselin
     # (the issue's 89% came from another classifier), so the bar of 97% is far above the baseline
     assert scores["accuracy"]["baseline"] < 0.5
     assert 14 < scores["psnr"]["baseline"] < 15.5
+
+
+def fashion_sr(tmp_path, *overrides):
+    """The data of srgan_fashion_mnist (``super-resolution`` of ``fashion-mnist``) read into ``tmp_path``."""
+    from ganzoo.assembly import load_data
+
+    return load_data(load_recipe(builtin("srgan_fashion_mnist"), [
+        f"dataset.params.source.params.root={tmp_path / 'data'}", *overrides], registry()))
+
+
+def test_super_resolution_pairs_a_registered_datasets_pictures_with_themselves_downsampled(tmp_path, capsys):
+    from idx import synthetic_digits, write_fashion_source
+
+    source = write_fashion_source(tmp_path / "package", n_train=96, n_test=40)
+    data = fashion_sr(tmp_path, f"dataset.params.source.params.source={source}", "dataset.params.test_limit=24")
+    train, test = synthetic_digits(96, seed=3), synthetic_digits(40, seed=4)
+    targets = torch.from_numpy(train[0]).float().div(127.5).sub(1.0).unsqueeze(1)
+    assert torch.equal(data.two_sided.targets, targets) and data.two_sided.paired
+    assert data.images.shape == (96, 1, 7, 7)  # each picture area-averaged down by 4
+    assert torch.allclose(data.images[:, :, 2, 3], targets[:, :, 8:12, 12:16].mean((2, 3)))
+    assert torch.equal(data.labels, torch.from_numpy(train[1]).long()) and data.num_classes == 10
+    held = data.held_out  # the source's test split, never trained on, cut to test_limit
+    assert held.images.shape == (24, 1, 7, 7) and torch.equal(held.labels, torch.from_numpy(test[1][:24]).long())
+    assert torch.equal(held.two_sided.targets, torch.from_numpy(test[0][:24]).float().div(127.5).sub(1.0)[:, None])
+    assert data.pictures_of == "fashion-mnist"  # what `ganzoo eval` reads them as
+    with pytest.raises(GanzooError, match=r"factor=3 does not divide the 28x28 pictures of 'fashion-mnist'"):
+        fashion_sr(tmp_path, f"dataset.params.source.params.source={source}", "dataset.params.factor=3")
+    # the source's own one-line error, its keys where this recipe has them
+    error = one_line_error(capsys, "run", "srgan_fashion_mnist", f"dataset.params.source.params.root={tmp_path}/no",
+                           f"dataset.params.source.params.source={tmp_path}/none", "--out", tmp_path / "run")
+    assert "Fashion-MNIST not found in" in error and "set dataset.params.source.params.source to the folder" in error
+
+
+@pytest.mark.skipif(not __import__("os").path.isdir(FASHION_PACKAGE),
+                    reason=f"Fashion-MNIST is not in {FASHION_PACKAGE} (apt-get install dataset-fashion-mnist)")
+def test_fashion_mnist_sr_is_scored_with_the_fashion_classifier_beside_bicubic(tmp_path):
+    from runs import score_translators
+
+    data = fashion_sr(tmp_path, "dataset.params.source.params.limit=32", "dataset.params.test_limit=200")
+    assert data.held_out.images.shape == (200, 1, 7, 7)  # the first of the 10,000 test pictures
+
+    class Oracle(torch.nn.Module):  # answers with the right picture: stands for a perfect translator
+        def __init__(self):
+            super().__init__()
+            self.unused = torch.nn.Parameter(torch.zeros(()))
+            self.done = 0
+
+        def forward(self, x):
+            self.done += len(x)
+            return data.held_out.two_sided.targets[self.done - len(x):self.done]
+
+    scores = score_translators(data, {"a2b": Oracle()}, 200, recipe="srgan_fashion_mnist")["a2b"]
+    assert "fashion_score" in scores and "mnist_score" not in scores  # the Fashion-MNIST classifier reads them
+    # it reads ~93% of real clothes (the MNIST classifier would read a fraction), far fewer bicubic blurs
+    assert scores["accuracy"]["value"] == scores["accuracy"]["real_vs_real"] > 0.88
+    assert scores["accuracy"]["baseline"] < 0.8 and scores["psnr"]["value"] == 100
+    assert 14 < scores["psnr"]["baseline"] < 17 and scores["fid"]["baseline"] > scores["fid"]["value"]
 
 
 def test_ganzoo_eval_and_translate_on_a_run(pix2pix_run, tmp_path, capsys):

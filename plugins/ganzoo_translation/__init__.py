@@ -1,6 +1,7 @@
 """ganzoo's image translation and enhancement: pix2pix and SRGAN as algorithms, the U-Net and
 SR generators, the PatchGAN discriminator, offline MNIST tasks with a known right answer
-(outlines -> digits, 7x7 -> 28x28) and users' paired folders.
+(outlines -> digits, 7x7 -> 28x28), super-resolution of any registered dataset and users'
+paired folders.
 
 Like the other built-in plugins it uses only ganzoo's public API and is registered through the
 ``ganzoo`` entry-point group, exactly as a third-party plugin is.
@@ -17,6 +18,7 @@ from ganzoo_translation.mnist_tasks import (MNISTEdgesParams, MNISTSuperResoluti
 from ganzoo_translation.models import (PatchGANParams, SRGeneratorParams, UNetParams, make_patchgan,
                                        make_sr_generator, make_unet)
 from ganzoo_translation.resnet import ResNetGeneratorParams, make_resnet_generator
+from ganzoo_translation.super_resolution import SuperResolutionParams, load_super_resolution
 from ganzoo_translation.unpaired_mnist import MNISTUnpairedParams, load_mnist_unpaired
 
 
@@ -52,6 +54,9 @@ def register_datasets(register):
              "Paired: MNIST digit outlines (morphological gradient) -> the digits; test split held out.")
     register("mnist-sr", load_mnist_super_resolution, MNISTSuperResolutionParams,
              "Paired super-resolution: MNIST area-averaged down by 4 (7x7) -> 28x28; test split held out.")
+    register("super-resolution", load_super_resolution, SuperResolutionParams,
+             "Paired super-resolution of any registered dataset (source, e.g. fashion-mnist): its pictures "
+             "area-averaged down by factor -> the pictures; its held-out split held out.")
     register("paired-folder", load_paired_folder, PairedFolderParams,
              "Users' paired images: aligned A|B files or A/ and B/ folders with matching names (train/ test/).")
     register("mnist-unpaired", load_mnist_unpaired, MNISTUnpairedParams,
