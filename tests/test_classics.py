@@ -370,7 +370,8 @@ def test_each_update_reaches_only_the_models_it_steps(recipe, overrides, expecte
 def test_cluster_gan_weighs_the_mean_squared_error_of_the_noise_as_the_paper_does():
     from ganzoo.losses import LossContext
 
-    unjittered = ["encoder.params.shift=0", "encoder.params.strokes=false", "encoder.params.dim=0"]  # E reads alike
+    unjittered = ["encoder.params.shift=0", "encoder.params.strokes=false", "encoder.params.dim=0",  # E reads alike
+                  "encoder.params.rotate=0", "encoder.params.scale=0"]
     algorithm, step, spec = _built("cluster_gan_mnist.yaml", [*CLUSTER_TINY[len(BASE) + 1:], *unjittered])
     G, E = step.models["generator"], step.models["encoder"]
     latent = G.sample_latent(4, torch.Generator().manual_seed(0))
