@@ -239,7 +239,7 @@ def test_cluster_gan_trains_its_encoder_with_the_generator_and_samples_one_clust
     assert cli.main(["sample", str(tmp_path / "run"), "-n", "4", "--code", "3", "--out", str(out)]) == 0
 
 
-def test_the_encoder_reads_pictures_moved_restroked_and_dimmed_while_training_and_as_they_are_in_eval():
+def test_the_encoder_reads_pictures_moved_restroked_dimmed_and_turned_while_training_and_as_they_are_in_eval():
     from ganzoo import DataSpec
     from ganzoo_classics.codes import Encoder, EncoderParams
 
@@ -264,8 +264,23 @@ def test_the_encoder_reads_pictures_moved_restroked_and_dimmed_while_training_an
     assert set(bright.tolist()) == {9, 0, 1}
     lit = seen[-1].amax(dim=(1, 2, 3))[bright > 0]  # dimmed: between 1 - 0.5 and 1 of the dot's height above -1
     assert lit.min() >= 0 and lit.max() <= 1 and lit.unique().numel() > 1
+    bar = -torch.ones(64, 1, 8, 8)
+    bar[:, :, 1:7, 3:5] = 1.0  # an upright bar, 2 pixels wide
+    encoder = Encoder(EncoderParams(latent_dim=3, base_channels=2, hidden=4, rotate=40, scale=0.2),
+                      DataSpec(image_shape=(1, 8, 8)))
+    encoder.net.register_forward_pre_hook(lambda module, args: seen.append(args[0].detach().clone()))
+    encoder(bar)
+    lit = seen[-1].gt(0)  # turned (slanted: lit in more columns) and resized (more or fewer pixels lit), each its own
+    widths = lit.any(dim=2).sum(dim=(1, 2))
+    assert widths.min() == 2 and widths.max() >= 4 and lit.sum(dim=(1, 2, 3)).unique().numel() > 3
+    encoder.eval()
+    assert torch.equal(encoder(bar), encoder(bar)) and torch.equal(seen[-1], bar)
     with pytest.raises(ValueError, match="shift must be at least 0"):
         EncoderParams(shift=-1)
+    with pytest.raises(ValueError, match=r"rotate must be in \[0, 90\]"):
+        EncoderParams(rotate=-5)
+    with pytest.raises(ValueError, match=r"scale must be in \[0, 1\)"):
+        EncoderParams(scale=1)
     with pytest.raises(ValueError, match=r"dim must be in \[0, 1\)"):
         EncoderParams(dim=1)
 
@@ -382,7 +397,8 @@ def test_each_update_reaches_only_the_models_it_steps(recipe, overrides, expecte
 def test_cluster_gan_weighs_the_mean_squared_error_of_the_noise_as_the_paper_does():
     from ganzoo.losses import LossContext
 
-    unjittered = ["encoder.params.shift=0", "encoder.params.strokes=false", "encoder.params.dim=0"]  # E reads alike
+    unjittered = ["encoder.params.shift=0", "encoder.params.strokes=false", "encoder.params.dim=0",  # E reads alike
+                  "encoder.params.rotate=0", "encoder.params.scale=0"]
     algorithm, step, spec = _built("cluster_gan_mnist.yaml", [*CLUSTER_TINY[len(BASE) + 1:], *unjittered])
     G, E = step.models["generator"], step.models["encoder"]
     latent = G.sample_latent(4, torch.Generator().manual_seed(0))

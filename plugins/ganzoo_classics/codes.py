@@ -8,6 +8,7 @@ codes (N, code_dim), not pictures; AAE calls it directly). The algorithms that u
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import List
 
@@ -26,10 +27,12 @@ class EncoderParams:
     hidden: int = 256  # the fully connected layer before the code
     batch_norm: bool = True  # after the second convolution and the hidden layer
     # While training only, each picture it reads changed at random (see jitter; 0 and false: as it is),
-    # so that codes it learns from fakes do not hang on a stroke's exact place, width or brightness:
+    # so that codes it learns from fakes do not hang on a stroke's exact place, width, brightness, slant or size:
     shift: int = 0  # moved by up to this many pixels each way
     strokes: bool = False  # its strokes thickened or thinned by a pixel (3x3 max or min), or kept
     dim: float = 0.0  # its brightness above its darkest value times 1 - U(0, dim), dim in [0, 1)
+    rotate: float = 0.0  # turned by up to this many degrees each way (a digit's slant), in [0, 90]
+    scale: float = 0.0  # resized by a factor in [1 - scale, 1 + scale] about its centre, scale in [0, 1)
 
     def __post_init__(self):
         for name in ("latent_dim", "base_channels", "hidden"):
@@ -39,11 +42,16 @@ class EncoderParams:
             raise ValueError(f"shift must be at least 0, got {self.shift}")
         if not 0 <= self.dim < 1:
             raise ValueError(f"dim must be in [0, 1), got {self.dim}")
+        if not 0 <= self.rotate <= 90:
+            raise ValueError(f"rotate must be in [0, 90] degrees, got {self.rotate}")
+        if not 0 <= self.scale < 1:
+            raise ValueError(f"scale must be in [0, 1), got {self.scale}")
 
 
 class Encoder(nn.Module):
     """Pictures (N, C, S, S) -> codes (N, latent_dim): two stride-2 convolutions and an MLP. While
-    training it reads them through ``jitter`` (its shift, strokes and dim); in eval mode as they are."""
+    training it reads them through ``jitter`` (its shift, strokes, dim, rotate and scale); in eval mode as
+    they are."""
 
     def __init__(self, params: EncoderParams, data: DataSpec):
         super().__init__()
@@ -51,6 +59,7 @@ class Encoder(nn.Module):
         c, bn = params.base_channels, params.batch_norm
         self.latent_dim = params.latent_dim  # the width of the codes
         self.shift, self.strokes, self.dim = params.shift, params.strokes, params.dim
+        self.rotate, self.scale = params.rotate, params.scale
         self.net = nn.Sequential(
             nn.Conv2d(channels, c, 4, 2, 1), nn.LeakyReLU(0.2),
             nn.Conv2d(c, 2 * c, 4, 2, 1), *([nn.BatchNorm2d(2 * c)] if bn else []), nn.LeakyReLU(0.2),
@@ -60,24 +69,42 @@ class Encoder(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.training:
-            x = jitter(x, self.shift, self.strokes, self.dim)
+            x = jitter(x, self.shift, self.strokes, self.dim, self.rotate, self.scale)
         return self.net(x)
 
 
-def jitter(x: torch.Tensor, shift: int = 0, strokes: bool = False, dim: float = 0.0) -> torch.Tensor:
-    """Each picture of (N, C, H, W) moved by up to ``shift`` pixels, its strokes thickened, thinned or
-    kept (``strokes``), and its brightness above its darkest value scaled by 1 - U(0, ``dim``), each
-    drawn per picture; differentiable, so a generator learns through what the encoder reads."""
+def jitter(x: torch.Tensor, shift: int = 0, strokes: bool = False, dim: float = 0.0, rotate: float = 0.0,
+           scale: float = 0.0) -> torch.Tensor:
+    """Each picture of (N, C, H, W) turned by up to ``rotate`` degrees and resized by up to ``scale``
+    about its centre, moved by up to ``shift`` pixels, its strokes thickened, thinned or kept
+    (``strokes``), and its brightness above its darkest value scaled by 1 - U(0, ``dim``), each drawn
+    per picture; differentiable, so a generator learns through what the encoder reads."""
+    if rotate or scale:
+        x = random_turn(x, rotate, scale)
     if shift:
         x = random_shift(x, shift)
-    if strokes:
-        pick = torch.randint(0, 3, (x.shape[0], 1, 1, 1), device=x.device)
-        thick, thin = F.max_pool2d(x, 3, 1, 1), -F.max_pool2d(-x, 3, 1, 1)
-        x = torch.where(pick == 0, thick, torch.where(pick == 1, thin, x))
+    if strokes:  # pooled only where picked (a third of the pooling's time each, itself most of the jitter's)
+        pick = torch.randint(0, 3, (x.shape[0],), device=x.device)
+        thick, thin = (pick == 0).nonzero().squeeze(1), (pick == 1).nonzero().squeeze(1)
+        x = x.index_put((thick,), F.max_pool2d(x[thick], 3, 1, 1))
+        x = x.index_put((thin,), -F.max_pool2d(-x[thin], 3, 1, 1))
     if dim:
         low = x.detach().amin(dim=(1, 2, 3), keepdim=True)
         x = (x - low) * (1 - dim * torch.rand(x.shape[0], 1, 1, 1, device=x.device)) + low
     return x
+
+
+def random_turn(x: torch.Tensor, degrees: float, scale: float) -> torch.Tensor:
+    """Each picture of (N, C, H, W) turned by U(-degrees, degrees) and resized by U(1 - scale, 1 + scale)
+    about its centre (bilinear; the uncovered border repeats the edge; differentiable)."""
+    n = x.shape[0]
+    angle = (torch.rand(n, device=x.device) * 2 - 1) * math.radians(degrees)
+    size = 1 + (torch.rand(n, device=x.device) * 2 - 1) * scale
+    cos, sin = torch.cos(angle) / size, torch.sin(angle) / size  # the grid maps output to input: the inverse
+    zero = torch.zeros_like(cos)
+    theta = torch.stack([torch.stack([cos, -sin, zero], 1), torch.stack([sin, cos, zero], 1)], 1).to(x.dtype)
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
 
 
 def random_shift(x: torch.Tensor, pixels: int) -> torch.Tensor:
