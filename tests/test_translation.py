@@ -58,6 +58,19 @@ def pix2pix_run(tmp_path_factory, mnist_root):
     return run
 
 
+class Oracle(torch.nn.Module):
+    """Answers each batch with the right pictures, in order: stands for a perfect translator."""
+
+    def __init__(self, targets: torch.Tensor):
+        super().__init__()
+        self.unused = torch.nn.Parameter(torch.zeros(()))  # samplers read the device from a parameter
+        self.targets, self.done = targets, 0
+
+    def forward(self, x):
+        self.done += len(x)
+        return self.targets[self.done - len(x):self.done]
+
+
 def test_pix2pix_resumes_exactly(pix2pix_run, tmp_path, monkeypatch, mnist_root):
     """The shared paired step (srgan's too; srgan_mnist trains in tests/test_recipes.py) resumes exactly."""
     from ganzoo.training.trainer import TrainingInterrupted, resume_run
@@ -180,17 +193,7 @@ def test_real_digits_score_the_classifiers_test_accuracy_and_the_bicubic_baselin
                             two_sided=ganzoo.TwoSided(targets=digits[:64], paired=True), held_out=held_out,
                             pictures_of="mnist")  # the 7x7 inputs mnist-sr makes
 
-    class Oracle(torch.nn.Module):  # answers with the right digit: stands for a perfect translator
-        def __init__(self):
-            super().__init__()
-            self.unused = torch.nn.Parameter(torch.zeros(()))
-            self.done = 0
-
-        def forward(self, x):
-            self.done += len(x)
-            return data.held_out.two_sided.targets[self.done - len(x):self.done]
-
-    scores = score_translators(data, {"a2b": Oracle()}, 500)["a2b"]
+    scores = score_translators(data, {"a2b": Oracle(data.held_out.two_sided.targets)}, 500)["a2b"]
     assert scores["accuracy"]["value"] == scores["accuracy"]["real_vs_real"] > 0.985  # the classifier's test accuracy
     # bicubic x4: 14.7 dB as the issue measured; the shipped classifier reads only ~20% of these blurs
     # (the issue's 89% came from another classifier), so the bar of 97% is far above the baseline
@@ -237,17 +240,8 @@ def test_fashion_mnist_sr_is_scored_with_the_fashion_classifier_beside_bicubic(t
     data = fashion_sr(tmp_path, "dataset.params.source.params.limit=32", "dataset.params.test_limit=200")
     assert data.held_out.images.shape == (200, 1, 7, 7)  # the first of the 10,000 test pictures
 
-    class Oracle(torch.nn.Module):  # answers with the right picture: stands for a perfect translator
-        def __init__(self):
-            super().__init__()
-            self.unused = torch.nn.Parameter(torch.zeros(()))
-            self.done = 0
-
-        def forward(self, x):
-            self.done += len(x)
-            return data.held_out.two_sided.targets[self.done - len(x):self.done]
-
-    scores = score_translators(data, {"a2b": Oracle()}, 200, recipe="srgan_fashion_mnist")["a2b"]
+    scores = score_translators(data, {"a2b": Oracle(data.held_out.two_sided.targets)}, 200,
+                               recipe="srgan_fashion_mnist")["a2b"]
     assert "fashion_score" in scores and "mnist_score" not in scores  # the Fashion-MNIST classifier reads them
     # it reads ~93% of real clothes (the MNIST classifier would read a fraction), far fewer bicubic blurs
     assert scores["accuracy"]["value"] == scores["accuracy"]["real_vs_real"] > 0.88
