@@ -107,37 +107,43 @@ def main() -> int:
     parser.add_argument("run_dir", type=Path, help="a trained MNIST run (vanilla_mnist, one epoch, is enough)")
     parser.add_argument("-n", type=int, default=10000)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--old", default=OLD, help=f"the commit of the old path (default {OLD})")
+    parser.add_argument("--old", default=OLD, help=f"the commit of the old path (default {OLD}); 'none': time this "
+                        "checkout alone (the old path cannot read runs whose recipes name params it did not have)")
     parser.add_argument("--no-bf16-check", action="store_true")
     args = parser.parse_args()
     env = dict(os.environ)
     if "GANZOO_DATA" not in env:
         raise SystemExit("set GANZOO_DATA to the folder holding MNIST/raw/")
     print(f"{machine('cpu')}; {bf16_flags()}; load average {os.getloadavg()[0]:.1f} at the start")
-    times: dict[str, list[tuple[float, float]]] = {"old": [], "new, empty cache": [], "new, cache filled": []}
+    with_old = args.old != "none"
+    times: dict[str, list[tuple[float, float]]] = {"new, empty cache": [], "new, cache filled": []}
+    if with_old:
+        times = {"old": [], **times}
     with tempfile.TemporaryDirectory() as scratch:
-        old_code = extract_old(args.old, Path(scratch))
+        old_code = extract_old(args.old, Path(scratch)) if with_old else None
         cache = Path(scratch) / "cache"
         for _ in range(args.repeats):
-            wall, cpu, old_report = timed_eval(old_code, args.run_dir, args.n, env)
-            times["old"].append((wall, cpu))
+            if with_old:
+                wall, cpu, old_report = timed_eval(old_code, args.run_dir, args.n, env)
+                times["old"].append((wall, cpu))
             shutil.rmtree(cache, ignore_errors=True)
             wall, cpu, cold = timed_eval(ROOT, args.run_dir, args.n, {**env, "GANZOO_CACHE": str(cache)})
             times["new, empty cache"].append((wall, cpu))
             wall, cpu, warm = timed_eval(ROOT, args.run_dir, args.n, {**env, "GANZOO_CACHE": str(cache)})
             times["new, cache filled"].append((wall, cpu))
-    old_wall = statistics.median(w for w, _ in times["old"])
-    old_cpu = statistics.median(c for _, c in times["old"])
+    base = times["old" if with_old else "new, empty cache"]
+    old_wall, old_cpu = statistics.median(w for w, _ in base), statistics.median(c for _, c in base)
     print(f"\n`ganzoo eval RUN -n {args.n}`, whole process, median of {args.repeats} "
           f"(load average {os.getloadavg()[0]:.1f} at the end):")
     print(f"{'path':<20}{'wall s':>9}{'CPU s':>9}{'wall ratio':>12}{'CPU ratio':>11}")
     for name, pairs in times.items():
         wall, cpu = statistics.median(w for w, _ in pairs), statistics.median(c for _, c in pairs)
         print(f"{name:<20}{wall:>9.2f}{cpu:>9.2f}{wall / old_wall:>12.2f}{cpu / old_cpu:>11.2f}")
-    worst = {**differences(old_report, cold), **{f"{k} (cached)": v for k, v in differences(old_report, warm).items()}}
+    worst = {**differences(old_report, cold), **{f"{k} (cached)": v for k, v in differences(old_report, warm).items()}} \
+        if with_old else differences(cold, warm)
     key = max(worst, key=worst.get)
-    print(f"\nlargest metric difference, old vs new: {worst[key]:.2e} ({key}); "
-          f"{'the same' if worst[key] <= TOLERANCE else 'NOT the same'} to {TOLERANCE:g}")
+    print(f"\nlargest metric difference, {'old vs new' if with_old else 'empty vs filled cache'}: {worst[key]:.2e} "
+          f"({key}); {'the same' if worst[key] <= TOLERANCE else 'NOT the same'} to {TOLERANCE:g}")
     if not args.no_bf16_check:
         bf16 = bf16_differences(args.run_dir, args.n, env["GANZOO_DATA"])
         key = max(bf16, key=bf16.get)

@@ -35,3 +35,26 @@ def test_the_threads_chosen_are_recorded_in_the_run_recipe(data_env, tmp_path, m
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     assert main(["run", str(RECIPE), *QUICK, "train.epochs=1", "--out", str(tmp_path / "r"), "--quiet"]) == 0
     assert OmegaConf.load(tmp_path / "r" / "recipe.yaml").train.threads == 1
+
+
+def test_eval_sample_and_translate_take_the_free_cores_or_threads(data_env, tmp_path, monkeypatch, capsys):
+    """On a busy machine torch's default of every core spins its threads against the other jobs: `ganzoo eval`
+    of 10,000 images took 4x as long with two threads as with one beside one other job on 2 cores
+    (docs/performance.md). The commands take the free cores as training does, or --threads."""
+    import torch
+
+    assert main(["run", str(RECIPE), *QUICK, "train.epochs=1", "--out", str(tmp_path / "r"), "--quiet"]) == 0
+    chosen = []
+    monkeypatch.setattr(torch, "set_num_threads", chosen.append)
+    monkeypatch.setattr(threads, "available_cores", lambda: 2)
+    monkeypatch.setattr(os, "getloadavg", lambda: (1.0, 1.0, 1.0))
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    sample = ["sample", str(tmp_path / "r"), "-n", "4", "--out", str(tmp_path / "s.png")]
+    assert main(sample) == 0
+    assert main([*sample, "--threads", "2"]) == 0
+    assert chosen == [1, 2]
+    capsys.readouterr()
+    assert main([*sample, "--threads", "0"]) == 2
+    assert capsys.readouterr().err.strip() == ("ganzoo: error: --threads must be between 1 and 1024, got 0; "
+                                               "leave it out for the free cores")
+    assert chosen == [1, 2]

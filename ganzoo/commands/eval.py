@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ganzoo.commands.common import DEVICE_HELP, _check_options
+from ganzoo.commands.common import DEVICE_HELP, THREADS_HELP, _check_options, _use_threads
 
 HELP = "score a run against its dataset's held-out images, beside real vs real"
 DESCRIPTION = ("Score a run's newest checkpoint against its dataset's held-out reference set (MNIST's test set, "
@@ -27,6 +27,7 @@ def add_arguments(evaluate) -> None:
                           help="a folder of PNG/JPEG images, never trained on, to score against instead of the "
                                "dataset's held-out reference set (an image-folder or packed run without one)")
     evaluate.add_argument("--device", default="auto", help=DEVICE_HELP)
+    evaluate.add_argument("--threads", type=int, metavar="N", help=THREADS_HELP)
     evaluate.add_argument("--features", metavar="NAME",
                           help="the feature extractor (`ganzoo list --kind feature_extractor`); default: the one that "
                                "accepts the run's data (mnist-classifier for MNIST). inception: Inception-v3 for FID, "
@@ -39,6 +40,7 @@ def cmd_eval(args) -> int:
     from ganzoo.eval.evaluation import evaluate_run, print_report
 
     _check_options(args, "--device", "--seed")
+    _use_threads(args)
     report = evaluate_run(args.run_dir, n=args.n, seed=args.seed, data_root=args.data,
                           classifier=args.classifier, device=args.device, features=args.features,
                           reference=args.reference)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ganzoo.commands.common import DEVICE_HELP, _check_options, _registry
+from ganzoo.commands.common import DEVICE_HELP, THREADS_HELP, _check_options, _use_threads, _registry
 from ganzoo.errors import GanzooError
 
 HELP = "draw images from a trained run"
@@ -23,6 +23,7 @@ def add_arguments(sample) -> None:
     sample.add_argument("--mh-calibration", type=int, default=1000, metavar="N",
                         help="real images D is calibrated on for --mh (default 1000; from the run's dataset)")
     sample.add_argument("--device", default="auto", help=DEVICE_HELP)
+    sample.add_argument("--threads", type=int, metavar="N", help=THREADS_HELP)
 
 
 def cmd_sample(args) -> int:
@@ -34,6 +35,7 @@ def cmd_sample(args) -> int:
     if not args.out.endswith(FORMATS):
         raise GanzooError(f"--out must end in {' or '.join(FORMATS)}, got '{args.out}'")
     _check_options(args, "--device", "--seed")
+    _use_threads(args)
     registry = _registry(args)
     if args.mh is not None:
         _check_mh(args)

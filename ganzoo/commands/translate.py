@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ganzoo.commands.common import DEVICE_HELP, _check_options, _registry
+from ganzoo.commands.common import DEVICE_HELP, THREADS_HELP, _check_options, _use_threads, _registry
 
 HELP = ("translate pictures with a trained "
         "translation run (pix2pix, srgan...)")
@@ -21,12 +21,14 @@ def add_arguments(translate) -> None:
                            "domain, for models that split content and style (munit); default: the style prior's mean")
     translate.add_argument("--no-ema", action="store_true", help="the trained weights, not their moving average")
     translate.add_argument("--device", default="auto", help=DEVICE_HELP)
+    translate.add_argument("--threads", type=int, metavar="N", help=THREADS_HELP)
 
 
 def cmd_translate(args) -> int:
     from ganzoo.output.translate_files import translate_files
 
     _check_options(args, "--device")
+    _use_threads(args)
     out = translate_files(args.run_dir, args.input, args.out, _registry(args), args.direction, args.device,
                           ema=not args.no_ema, domain=args.domain,
                           reference=args.reference)

@@ -122,11 +122,13 @@ def is_device_name(name: str) -> bool:
 
 
 def check_option(option: str, value: Any) -> None:
-    """A --device or --seed option of the CLI is in range, or a one-line error."""
+    """A --device, --seed or --threads option of the CLI is in range, or a one-line error."""
     if option == "--device" and not (isinstance(value, str) and is_device_name(value)):
         raise GanzooError(f"--device must be auto, cpu, cuda or cuda:N, got '{value}'")
     if option == "--seed" and not 0 <= value <= MAX_SEED:
         raise GanzooError(f"--seed must be between 0 and {MAX_SEED} (2**62), got {value}")
+    if option == "--threads" and value is not None and not 1 <= value <= MAX_THREADS:
+        raise GanzooError(f"--threads must be between 1 and {MAX_THREADS}, got {value}; leave it out for the free cores")
 
 
 def check_duty_slots(config: DictConfig) -> None:
