@@ -73,6 +73,26 @@ def train_and_score(recipe: Path, runs: Path, n: int, seed: int, device: str, en
     return result
 
 
+def label_accuracy(run_dir: Path, seed: int, n: int = 1000) -> dict:
+    """The shipped classifier's accuracy on ``n`` samples of each label of a conditional run (`ganzoo sample
+    --label k`): the mean over the labels, the worst and which; an unconditional run: {}."""
+    import torch
+
+    import ganzoo
+
+    run = ganzoo.load(run_dir)
+    if not run.conditional:
+        return {}
+    classifier = ganzoo.mnist_classifier("cpu")
+    per_label = []
+    with torch.no_grad():
+        for label in range(run.spec.num_classes):
+            images = run.sample(n, seed, label=label).float() / 127.5 - 1
+            per_label.append((classifier.embed(images)[1].argmax(1) == label).float().mean().item())
+    return {"accuracy": sum(per_label) / len(per_label), "worst": min(per_label),
+            "worst_label": per_label.index(min(per_label))}
+
+
 def machine(device: str) -> str:
     import torch
 

@@ -52,7 +52,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results import case_arguments, case_rows, training_images, ROOT, cell, machine, published_grid, published_rows, replace_section, run_cases, train_and_score  # noqa: E402
+from results import label_accuracy, case_arguments, case_rows, training_images, ROOT, cell, machine, published_grid, published_rows, replace_section, run_cases, train_and_score  # noqa: E402
 
 BEGIN, END = "<!-- studio-results:begin -->", "<!-- studio-results:end -->"
 SEEDS = (0, 1)
@@ -111,23 +111,6 @@ def ada_check(run_dir: Path) -> dict:
     if not history:
         return {}
     return {"p_end": history[-1][1], "p_max": max(row[1] for row in history), "r_t_end": history[-1][2]}
-
-
-@torch.no_grad()
-def label_accuracy(run_dir: Path, seed: int, n: int = 1000) -> dict:
-    """The shipped classifier's accuracy on ``n`` samples of each label (unconditional runs: {})."""
-    import ganzoo
-
-    run = ganzoo.load(run_dir)
-    if not run.conditional:
-        return {}
-    classifier = ganzoo.mnist_classifier("cpu")
-    per_label = []
-    for label in range(run.spec.num_classes):
-        images = run.sample(n, seed, label=label).float() / 127.5 - 1
-        per_label.append((classifier.embed(images)[1].argmax(1) == label).float().mean().item())
-    return {"accuracy": sum(per_label) / len(per_label), "worst": min(per_label),
-            "worst_label": per_label.index(min(per_label))}
 
 
 MH_K = 20

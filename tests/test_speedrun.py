@@ -22,10 +22,21 @@ def test_a_run_meets_the_bar_only_when_every_value_does_and_a_missing_value_fail
     assert not speedrun.check(bar, report(mnist_score=9.1, modes=10))[0]
 
 
+def test_a_translation_track_reads_the_outputs_value_of_its_direction():
+    """`ganzoo eval` of a translation run reports {a2b_psnr: {value, baseline, real_vs_real}}: the outputs' value
+    is checked, not the bicubic baseline's."""
+    bar = next(track for track in speedrun.TRACKS if track.name == "sr_mnist").bar
+    scored = {"metrics": {"a2b_psnr": {"value": 19.6, "baseline": 14.6}, "a2b_accuracy": {"value": 0.975}}}
+    assert speedrun.check(bar, scored)[0]
+    scored["metrics"]["a2b_psnr"]["value"] = 19.4
+    ok, text = speedrun.check(bar, scored)
+    assert not ok and "a2b_psnr 19.4 (fails)" in text
+
+
 def test_every_track_with_a_recipe_names_one_that_loads(tmp_path):
     for track in speedrun.TRACKS:
-        if track.recipe:
-            assert load_recipe(ROOT / "recipes" / f"{track.recipe}.yaml").config.dataset.name == "mnist"
+        for recipe in filter(None, (track.recipe, track.baseline)):
+            assert load_recipe(ROOT / "recipes" / f"{recipe}.yaml").config.dataset.name.startswith("mnist")
 
 
 def test_the_table_replaces_its_section_only(tmp_path):
