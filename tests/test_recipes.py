@@ -115,8 +115,8 @@ def test_recipe_trains(recipe_path: Path, tiny_data, tmp_path):
     registry = load_registry()
     dataset = load_recipe(recipe_path, [], registry).config.dataset.name
     assert dataset in tiny_data, f"add tiny overrides for dataset '{dataset}' to tests/test_recipes.py"
-    recipe = load_recipe(recipe_path, [*SHRINK, *tiny_data[dataset], *FIT_TINY_DATA.get(recipe_path.stem, [])],
-                         registry)
+    overrides = [*SHRINK, *tiny_data[dataset], *FIT_TINY_DATA.get(recipe_path.stem, [])]
+    recipe = load_recipe(recipe_path, overrides, registry)
     log = io.StringIO()
     trainer = start_run(recipe, registry, tmp_path / "run", PlainProgress(log))
     trainer.fit()
@@ -130,6 +130,13 @@ def test_recipe_trains(recipe_path: Path, tiny_data, tmp_path):
     last = records[-1]
     assert last["g_loss"] is not None  # the generator was trained too
     check_outputs(recipe_path.stem, {key: last[key] for key in scalars}, trainer.precision.name)
+    if os.environ.get("GANZOO_RECORD_OUTPUTS") and trainer.precision.name != "fp32":
+        # train.precision: auto took bf16 on this CPU; a CPU without bf16 instructions runs fp32 and checks those
+        fp32 = start_run(load_recipe(recipe_path, [*overrides, "train.precision=fp32"], registry), registry,
+                         tmp_path / "fp32", PlainProgress(io.StringIO()))
+        fp32.fit()
+        last_fp32 = json.loads((tmp_path / "fp32" / "metrics.jsonl").read_text().splitlines()[-1])
+        check_outputs(recipe_path.stem, {key: last_fp32[key] for key in scalars}, fp32.precision.name)
     picture = Image.open(tmp_path / "run" / "samples" / "epoch-001.png")
     assert picture.format == "PNG"
     if trainer.algorithm.directions and dataset not in SCORED:  # `ganzoo eval` scores each translation dataset
