@@ -43,7 +43,7 @@ TRACKS = [
     Track("uncond_mnist", "speedrun_uncond_mnist",
           [("mnist_score", ">=", 9.0), ("precision", ">=", 0.7), ("modes", ">=", 10)], 60, "172 s (dcgan_sharp)",
           baseline="dcgan_sharp"),
-    Track("cond_mnist", "", [("mnist_score", ">=", 9.5), ("modes", ">=", 10), ("label_accuracy", ">=", 0.95)], 45,
+    Track("cond_mnist", "speedrun_cond_mnist", [("mnist_score", ">=", 9.5), ("modes", ">=", 10), ("label_accuracy", ">=", 0.95)], 45,
           "cgan_mnist, 5 epochs", baseline="cgan_mnist"),
     Track("founding_mlp", "speedrun_founding_mlp", [("mnist_score", ">=", 4.0), ("modes", ">=", 10)], 7,
           "~14 s for 5 epochs (vanilla_mnist)", baseline="vanilla_mnist"),
