@@ -202,7 +202,9 @@ def section(results: list[dict], n: int, published: dict[str, str]) -> str:
                            for r in runs if r.get("labels"))
         walls = ", ".join(f"{r['wall_s']:.0f} s" for r in runs)
         grid = published_grid(ROOT / runs[0]["run"], name, "studio") if "run" in runs[0] else ""
-        return f"| `{name}` | {case['what']} | " + " | ".join(means) + f" | {seeds} | {ada} | {labels} | {walls} | {grid} |"
+        seeds_run = [r["recipe"].rsplit("-s", 1)[1] for r in runs]
+        what = case["what"] + ("" if len(runs) == len(SEEDS) else f" (seed {', '.join(seeds_run)} alone so far)")
+        return f"| `{name}` | {what} | " + " | ".join(means) + f" | {seeds} | {ada} | {labels} | {walls} | {grid} |"
 
     cases = [{"recipe": name, "what": what, "runs": by_case[name]} for name, _, _, what in CASES if name in by_case]
     rows, missing = case_rows(CASES, cases, row, published)
@@ -238,9 +240,14 @@ def section(results: list[dict], n: int, published: dict[str, str]) -> str:
 
 
 def main() -> int:
-    args, env, runs = case_arguments(__doc__, CASES, runs=ROOT / "benchmarks" / "runs" / "studio")
+    def seeds_option(parser):
+        parser.add_argument("--seeds", nargs="+", type=int, choices=SEEDS, default=list(SEEDS),
+                            help="train the named cases with these of the seeds only (default: 0 1); the section "
+                                 "shows every seed saved")
+
+    args, env, runs = case_arguments(__doc__, CASES, runs=ROOT / "benchmarks" / "runs" / "studio", extra=seeds_option)
     runs.mkdir(parents=True, exist_ok=True)
-    chosen = [f"{name}-s{seed}" for name in args.cases for seed in SEEDS]
+    chosen = [f"{name}-s{seed}" for name in args.cases for seed in args.seeds]
 
     def run_one(name, recipe, overrides, what):
         seed = int(name.rsplit("-s", 1)[1])
