@@ -229,16 +229,45 @@ def test_biggan_pair_fits_the_side_and_conditions_through_one_shared_embedding_a
         make_biggan_generator(BigGANGeneratorParams(), DataSpec(image_shape=(1, 28, 28)))
 
 
+def test_biggan_class_input_gives_the_label_to_the_first_layer_as_biggan_mnist_does():
+    """Without it the label reaches G only through the norms' per-channel gains and biases, and
+    biggan_mnist's generator did not learn its labels in an epoch; with it the 7x7 start already
+    depends on the label, for the same z."""
+    import yaml
+    from ganzoo_studio.biggan import BigGANGeneratorParams, make_biggan_generator
+
+    data = DataSpec(image_shape=(1, 28, 28), num_classes=10)
+    z = torch.randn(1, 21).expand(2, -1)
+    labels = torch.tensor([3, 5])
+    for class_input in (False, True):
+        G = make_biggan_generator(BigGANGeneratorParams(latent_dim=21, base_channels=4, shared_dim=4,
+                                                        class_input=class_input), data)
+        starts = []
+        G.linear.register_forward_hook(lambda module, inputs, output: starts.append(output))
+        G(z, labels).sum().backward()
+        differs = not torch.allclose(starts[0][0], starts[0][1])
+        assert differs == class_input
+        first_layer = G.linear.parametrizations.weight.original
+        assert first_layer.shape[1] == 7 + 4 * class_input
+        assert not class_input or first_layer.grad[:, :4].abs().sum() > 0  # the shared embedding's columns learn
+    unconditional = make_biggan_generator(BigGANGeneratorParams(latent_dim=21, conditional=False, class_input=True),
+                                          DataSpec(image_shape=(1, 28, 28)))
+    assert unconditional(torch.randn(2, 21)).shape == (2, 1, 28, 28)  # no labels: nothing to give
+    recipe = yaml.safe_load((ROOT / "recipes" / "biggan_mnist.yaml").read_text(encoding="utf-8"))
+    assert recipe["generator"]["params"]["class_input"] is True
+
+
 def test_orthogonal_gradient_is_biggans_and_zero_for_orthogonal_rows():
     from ganzoo_studio.orthogonal import orthogonal_gradient
 
     w = torch.tensor([[1.0, 0.0], [1.0, 1.0]])  # W W^T = [[1, 1], [1, 2]]: off-diagonal [[0, 1], [1, 0]]
     assert orthogonal_gradient(w).tolist() == [[2.0, 2.0], [2.0, 0.0]]  # 2 [[0, 1], [1, 0]] W
-    leaf = torch.randn(3, 2, 2, 2, requires_grad=True)
-    flat = leaf.reshape(3, -1)
-    off = flat @ flat.t() * (1 - torch.eye(3))
-    (0.5 * off.pow(2).sum()).backward()
-    assert torch.allclose(orthogonal_gradient(leaf.detach()), leaf.grad, atol=1e-5)  # the gradient of R / 2
+    for shape in ((3, 2, 2, 2), (40, 3)):  # wide, and tall (computed as W (W^T W) - diag(W W^T) W)
+        leaf = torch.randn(*shape, requires_grad=True)
+        flat = leaf.reshape(shape[0], -1)
+        off = flat @ flat.t() * (1 - torch.eye(shape[0]))
+        (0.5 * off.pow(2).sum()).backward()
+        assert torch.allclose(orthogonal_gradient(leaf.detach()), leaf.grad, atol=1e-4)  # the gradient of R / 2
     rotation = torch.tensor([[0.6, -0.8], [0.8, 0.6]]) * 3
     assert orthogonal_gradient(rotation).abs().max() < 1e-6  # norms are free, only angles count
 

@@ -26,11 +26,19 @@ class OrthogonalParams:
 
 
 def orthogonal_gradient(weight: torch.Tensor) -> torch.Tensor:
-    """2 (W W^T * (1 - I)) W for W flattened to (rows, -1), in ``weight``'s shape."""
+    """2 (W W^T * (1 - I)) W for W flattened to (rows, -1), in ``weight``'s shape.
+
+    For a tall W (more rows than columns: a linear layer that makes a feature map from a short
+    latent, 3136 x 36 in biggan_mnist) it is computed as 2 (W (W^T W) - diag(W W^T) W), the same
+    product in rows x columns^2 operations instead of rows^2 x columns (0.1 s of each 0.35 s
+    training step on one thread there)."""
     w = weight.reshape(weight.shape[0], -1)
-    gram = w @ w.t()
-    gram = gram - torch.diag_embed(torch.diagonal(gram))
-    return (2 * gram @ w).view_as(weight)
+    if w.shape[0] > w.shape[1]:
+        product = w @ (w.t() @ w) - w.pow(2).sum(dim=1, keepdim=True) * w
+    else:
+        gram = w @ w.t()
+        product = (gram - torch.diag_embed(torch.diagonal(gram))) @ w
+    return (2 * product).view_as(weight)
 
 
 class Orthogonal(Callback):
