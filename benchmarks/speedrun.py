@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import statistics
 import sys
 import time
@@ -116,7 +117,21 @@ def bar_text(track: Track) -> str:
     return ", ".join(parts)
 
 
-def markdown(tracks: list[Track], rows: list[dict], command: str, n: int = 10000) -> str:
+def published_track_rows(path: Path) -> dict[str, list[str]]:
+    """The rows the section publishes now, by track (a track has a row per seed and a median row): a run of
+    some tracks keeps the others' rows, as the runs behind them are not in git."""
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    found = re.search(rf"<!-- {SECTION}:begin -->(.*?)<!-- {SECTION}:end -->", text, re.DOTALL)
+    rows: dict[str, list[str]] = {}
+    for line in found.group(1).splitlines() if found else []:
+        cells = line.split("|")
+        if line.startswith("| ") and len(cells) > 2 and cells[1].strip() not in ("track", "---"):
+            rows.setdefault(cells[1].strip(), []).append(line)
+    return rows
+
+
+def markdown(tracks: list[Track], rows: list[dict], command: str, n: int = 10000,
+             published: dict[str, list[str]] | None = None) -> str:
     out = [f"<!-- {SECTION}:begin -->", "## Speedrun records", "",
            f"Written by `{command}` ({time.strftime('%Y-%m-%d', time.gmtime())}): each track's recipe run as a "
            "user runs it (`ganzoo run recipes/NAME.yaml seed=S`, a fresh process: start-up, data loading and "
@@ -124,14 +139,17 @@ def markdown(tracks: list[Track], rows: list[dict], command: str, n: int = 10000
            "record; the script adds `train.device=cpu eval.every=0 --out RUN --quiet`). A record holds when "
            "every seed meets the quality bar within the target on a quiet "
            "machine; the load average (1 minute, at the start and the end of each run) says how quiet it was (each run "
-           "waits, up to 4 minutes, for it to fall under 0.5: the automatic thread count reads it).",
+           "waits, up to 4 minutes, for it to fall under 0.5: the automatic thread count reads it). The rows of tracks "
+           "that command did not run are kept as published before; each row's command and the script reproduce it.",
            "", f"Machine: {machine('cpu')}; {bf16_flags()}.", "",
            "| track | quality bar (every seed) | target | today | seed | whole process | eval | scores | "
            "load | command |", "|" + " --- |" * 10]
     for track in tracks:
         mine = [row for row in rows if row["track"] == track.name and row["role"] == "record"]
         before = {row["seed"]: row for row in rows if row["track"] == track.name and row["role"] == "baseline"}
-        if not mine:
+        if not mine and (published or {}).get(track.name) and track.recipe:
+            out += published[track.name]
+        elif not mine:
             out.append(f"| {track.name} | {bar_text(track)} | {track.target_s:g} s | {track.today} | - | - | - | "
                        f"{'no recipe yet' if not track.recipe else 'not run'} | - | - |")
         for row in mine:
@@ -181,7 +199,7 @@ def main() -> int:
         "" if args.seeds == [0, 1, 2] else f" --seeds {' '.join(map(str, args.seeds))}") + (
         " --baseline" if args.baseline else "")
     command += "" if args.n == 10000 else f" -n {args.n}"
-    section = markdown(TRACKS, rows, command, args.n)
+    section = markdown(TRACKS, rows, command, args.n, published_track_rows(Path(args.out)) if args.out != "-" else {})
     if args.out == "-":
         print(section)
     else:

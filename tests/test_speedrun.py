@@ -51,3 +51,17 @@ def test_the_table_replaces_its_section_only(tmp_path):
     assert text.startswith("# Performance\n\nkept\n") and text.rstrip().endswith("tail") and "OLD TABLE" not in text
     assert "| founding_mlp | mnist_score >= 4, modes >= 10 | 7 s |" in text
     assert "`ganzoo run recipes/speedrun_founding_mlp.yaml seed=0`" in text and "no recipe yet" in text
+
+
+def test_a_run_of_some_tracks_keeps_the_rows_the_others_publish(tmp_path):
+    doc = tmp_path / "performance.md"
+    kept = ["| uncond_mnist | bar | 60 s | 313.7 s | 0 | 137.0 s | 9.41 s | meets the bar | 0.5 -> 1.7 | `cmd` |",
+            "| uncond_mnist | median of 3 seeds | | | | 137.0 s | | every seed meets the bar | | |"]
+    doc.write_text("<!-- speedrun-records:begin -->\n| track | quality bar |\n| --- | --- |\n" + "\n".join(kept)
+                   + "\n<!-- speedrun-records:end -->\n")
+    row = {"track": "founding_mlp", "seed": 0, "wall_s": 6.5, "load": (0.1, 0.2), "role": "record", "ok": True,
+           "scores": "mnist_score 4.1, modes 10", "eval_s": 3.0, "in_time": True, "command": "c"}
+    section = speedrun.markdown(speedrun.TRACKS, [row], "python benchmarks/speedrun.py --tracks founding_mlp",
+                                published=speedrun.published_track_rows(doc))
+    assert all(line in section.splitlines() for line in kept)
+    assert "| founding_mlp | mnist_score >= 4, modes >= 10 | 7 s |" in section
