@@ -125,7 +125,8 @@ def published_track_rows(path: Path) -> dict[str, list[str]]:
     rows: dict[str, list[str]] = {}
     for line in found.group(1).splitlines() if found else []:
         cells = line.split("|")
-        if line.startswith("| ") and len(cells) > 2 and cells[1].strip() not in ("track", "---"):
+        if line.startswith("| ") and len(cells) > 2 and cells[1].strip() not in ("track", "---") \
+                and "| no recipe yet |" not in line and "| not run |" not in line:  # placeholders, not records
             rows.setdefault(cells[1].strip(), []).append(line)
     return rows
 
