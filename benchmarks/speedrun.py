@@ -44,7 +44,8 @@ TRACKS = [
     Track("uncond_mnist", "speedrun_uncond_mnist",
           [("mnist_score", ">=", 9.0), ("precision", ">=", 0.7), ("modes", ">=", 10)], 60, "172 s (dcgan_sharp)",
           baseline="dcgan_sharp"),
-    Track("cond_mnist", "speedrun_cond_mnist", [("mnist_score", ">=", 9.5), ("modes", ">=", 10), ("label_accuracy", ">=", 0.95)], 45,
+    Track("cond_mnist", "speedrun_cond_mnist",
+          [("mnist_score", ">=", 9.5), ("modes", ">=", 10), ("label_accuracy", ">=", 0.95)], 45,
           "cgan_mnist, 5 epochs", baseline="cgan_mnist"),
     Track("founding_mlp", "speedrun_founding_mlp", [("mnist_score", ">=", 4.0), ("modes", ">=", 10)], 7,
           "~14 s for 5 epochs (vanilla_mnist)", baseline="vanilla_mnist"),
@@ -89,19 +90,15 @@ def settle(below: float = 0.5, limit_s: float = 240.0) -> None:
         time.sleep(5)
 
 
-def every_core() -> int:
-    """The cores this process may use. A record is taken on a quiet machine with all of them: left to
-    train.threads: null, a run that starts as the load average settles (0.5 rounds 2 - 0.5 down) took 1 of 2."""
-    from ganzoo.training.threads import available_cores
-
-    return available_cores()
-
-
 def run_one(track: Track, recipe_name: str, seed: int, runs: Path, n: int, env: dict, role: str = "record") -> dict:
     recipe = ROOT / "recipes" / f"{recipe_name}.yaml"
     settle()
     load = os.getloadavg()[0]
-    result = train_and_score(recipe, runs, n, seed, "cpu", env, [f"train.threads={every_core()}"],
+    from ganzoo.training.threads import available_cores
+
+    # every core: left to train.threads: null, a record that started as the load average settled to 0.5
+    # took 1 thread of 2 (round(2 - 0.5x)); a record is taken on a quiet machine
+    result = train_and_score(recipe, runs, n, seed, "cpu", env, [f"train.threads={available_cores()}"],
                              name=f"{track.name}-{role}-seed{seed}", every=0)
     row = {"track": track.name, "seed": seed, "wall_s": result["wall_s"], "load": (load, os.getloadavg()[0]),
            "command": f"ganzoo run recipes/{recipe_name}.yaml seed={seed}", "role": role}
@@ -146,7 +143,8 @@ def markdown(tracks: list[Track], rows: list[dict], command: str, n: int = 10000
            f"Written by `{command}` ({time.strftime('%Y-%m-%d', time.gmtime())}): each track's recipe run as a "
            "user runs it (`ganzoo run recipes/NAME.yaml seed=S`, a fresh process: start-up, data loading and "
            f"checkpoints included), then `ganzoo eval RUN -n {n}` ({n:,} images; its own time is not part of the "
-           "record; the script adds `train.device=cpu train.threads=CORES eval.every=0 --out RUN --quiet`, CORES being every core the process may use). A record holds when "
+           "record; the script adds `train.device=cpu train.threads=CORES eval.every=0 --out RUN --quiet`, CORES "
+           "being every core the process may use). A record holds when "
            "every seed meets the quality bar within the target on a quiet "
            "machine; the load average (1 minute, at the start and the end of each run) says how quiet it was (each run "
            "waits, up to 4 minutes, for it to fall under 0.5: the automatic thread count reads it). The rows of tracks "
