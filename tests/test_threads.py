@@ -36,6 +36,8 @@ def test_a_set_value_wins_and_omp_num_threads_caps_the_choice(monkeypatch, nothi
     assert choose_threads(None, {"OMP_NUM_THREADS": "2"}) == 2  # --nproc's share of the cores
     monkeypatch.setattr(os, "getloadavg", lambda: (7.2, 3.0, 1.0))
     assert choose_threads(None, {}) == 1
+    monkeypatch.setattr(os, "getloadavg", lambda: (1.0, 1.0, 1.0))  # --nproc 2 on 8 cores: the sibling starting up
+    assert choose_threads(None, {"OMP_NUM_THREADS": "4"}) == 4  # still its whole share
 
 
 def test_a_job_started_seconds_ago_counts_though_the_load_average_has_not_seen_it(monkeypatch):

@@ -72,14 +72,10 @@ def recent_busy_cores(window: float = 0.1) -> Optional[float]:
 
 def choose_threads(requested: Optional[int], environ: Mapping[str, str] = os.environ) -> int:
     """``train.threads`` when set; else the free cores, at most OMP_NUM_THREADS when that is set
-    (``--nproc`` sets it to each process's share of the cores)."""
+    (``--nproc`` sets it to each process's share of the cores: the free cores are counted over all of
+    them, so that its sibling processes, busy starting up, do not shrink each one's share)."""
     if requested is not None:
         return requested
-    cores = available_cores()
-    try:
-        cores = min(cores, max(1, int(environ.get("OMP_NUM_THREADS", ""))))
-    except ValueError:  # not set, or not a number
-        pass
     try:
         load: Optional[float] = os.getloadavg()[0]
     except (AttributeError, OSError):  # not on Unix
@@ -87,4 +83,8 @@ def choose_threads(requested: Optional[int], environ: Mapping[str, str] = os.env
     busy_now = recent_busy_cores()
     if busy_now is not None:
         load = busy_now if load is None else max(load, busy_now)
-    return free_cores(cores, load)
+    free = free_cores(available_cores(), load)
+    try:
+        return min(free, max(1, int(environ.get("OMP_NUM_THREADS", ""))))
+    except ValueError:  # not set, or not a number
+        return free
