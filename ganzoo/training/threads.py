@@ -28,7 +28,7 @@ def available_cores() -> int:
 
 
 def free_cores(cores: int, load: Optional[float]) -> int:
-    """Of ``cores``, those the other jobs leave free: ``cores`` less the 1-minute load average (rounded),
+    """Of ``cores``, those the other jobs leave free: ``cores`` less the busy ones (``load``: rounded),
     at least 1; all of them when the load cannot be read."""
     if load is None:
         return cores
