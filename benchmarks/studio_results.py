@@ -197,7 +197,7 @@ def section(results: list[dict], n: int, published: dict[str, str]) -> str:
         means = [cell(statistics.mean(m[c]["generated"] for m in scored)) if scored and all(c in m for m in scored)
                  else "" for c in SCORES]
         seeds = ", ".join(cell(m["fid"]["generated"]) for m in scored if "fid" in m) or \
-            "; ".join(r.get("error", "") for r in runs)
+            "; ".join(r["error"] for r in runs if r.get("error"))  # none: stylegan2's runs, scored below
         ada = "; ".join(f"{r['ada']['p_end']:.2f} ({r['ada']['p_max']:.2f})" for r in runs if r.get("ada"))
         labels = "; ".join(f"{r['labels']['accuracy']:.3f} ({r['labels']['worst_label']}: {r['labels']['worst']:.3f})"
                            for r in runs if r.get("labels"))

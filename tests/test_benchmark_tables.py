@@ -54,6 +54,20 @@ def test_the_studio_section_keeps_published_rows_of_cases_not_rerun_and_names_th
     assert "`sagan-off`" in unmeasured and "`da-translation`" not in unmeasured and "`sagan`," not in unmeasured
 
 
+
+def test_the_studio_sections_stylegan2_row_of_two_seeds_unscored_by_ganzoo_eval_leaves_the_fid_cell_empty():
+    import studio_results
+
+    runs = [{"recipe": f"stylegan2-s{seed}", "wall_s": 270.0 + seed, "cropped_fid": 27.0 - seed} for seed in (0, 1)]
+    lines = studio_results.section(runs, 1000, {}).splitlines()
+    row = next(line for line in lines if line.startswith("| `stylegan2` |"))
+    assert "| ;  |" not in row and "270 s, 271 s" in row  # no "; " joining two runs without errors
+    assert "| `stylegan2-s1` | 26 | 271 s |" in lines  # their FIDs: the centre-crop table
+    failed = [{**runs[0], "error": "training failed: boom"}, runs[1]]
+    row = next(line for line in studio_results.section(failed, 1000, {}).splitlines()
+               if line.startswith("| `stylegan2` |"))
+    assert "| training failed: boom |" in row
+
 def test_stargans_digit_reads_are_split_by_the_inputs_own_domain_and_an_older_result_shows_none():
     import translation_results
 
