@@ -49,7 +49,7 @@ TRACKS = [
           "cgan_mnist, 5 epochs", baseline="cgan_mnist"),
     Track("founding_mlp", "speedrun_founding_mlp", [("mnist_score", ">=", 4.0), ("modes", ">=", 10)], 7,
           "~14 s for 5 epochs (vanilla_mnist)", baseline="vanilla_mnist"),
-    Track("sr_mnist", "", [("a2b_psnr", ">=", 19.5), ("a2b_accuracy", ">=", 0.97)], 40, "115 s (srgan_mnist)",
+    Track("sr_mnist", "speedrun_sr_mnist", [("a2b_psnr", ">=", 19.5), ("a2b_accuracy", ">=", 0.97)], 40, "115 s (srgan_mnist)",
           baseline="srgan_mnist"),
     Track("outlines_to_digits", "speedrun_outlines_mnist", [("a2b_accuracy", ">=", 0.975)], 20,
           "48 s (pix2pix_edges_mnist)",
