@@ -50,7 +50,8 @@ def test_the_table_replaces_its_section_only(tmp_path):
     text = doc.read_text()
     assert text.startswith("# Performance\n\nkept\n") and text.rstrip().endswith("tail") and "OLD TABLE" not in text
     assert "| founding_mlp | mnist_score >= 4, modes >= 10 | 7 s |" in text
-    assert "`ganzoo run recipes/speedrun_founding_mlp.yaml seed=0`" in text and "no recipe yet" in text
+    assert "`ganzoo run recipes/speedrun_founding_mlp.yaml seed=0`" in text
+    assert "| uncond_mnist |" in text and "| not run |" in text  # every track has a recipe now; the others not run
 
 
 def test_a_run_of_some_tracks_keeps_the_rows_the_others_publish(tmp_path):
