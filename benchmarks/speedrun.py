@@ -25,6 +25,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import ROOT, bf16_flags, cell, label_accuracy, machine, replace_section, train_and_score  # noqa: E402
 
+from ganzoo.training.threads import available_cores  # noqa: E402
+
 SECTION = "speedrun-records"
 
 
@@ -49,11 +51,10 @@ TRACKS = [
           "cgan_mnist, 5 epochs", baseline="cgan_mnist"),
     Track("founding_mlp", "speedrun_founding_mlp", [("mnist_score", ">=", 4.0), ("modes", ">=", 10)], 7,
           "~14 s for 5 epochs (vanilla_mnist)", baseline="vanilla_mnist"),
-    Track("sr_mnist", "speedrun_sr_mnist", [("a2b_psnr", ">=", 19.5), ("a2b_accuracy", ">=", 0.97)], 40, "115 s (srgan_mnist)",
-          baseline="srgan_mnist"),
+    Track("sr_mnist", "speedrun_sr_mnist", [("a2b_psnr", ">=", 19.5), ("a2b_accuracy", ">=", 0.97)], 40,
+          "115 s (srgan_mnist)", baseline="srgan_mnist"),
     Track("outlines_to_digits", "speedrun_outlines_mnist", [("a2b_accuracy", ">=", 0.975)], 20,
-          "48 s (pix2pix_edges_mnist)",
-          baseline="pix2pix_edges_mnist"),
+          "48 s (pix2pix_edges_mnist)", baseline="pix2pix_edges_mnist"),
 ]
 
 
@@ -95,10 +96,8 @@ def run_one(track: Track, recipe_name: str, seed: int, runs: Path, n: int, env: 
     recipe = ROOT / "recipes" / f"{recipe_name}.yaml"
     settle()
     load = os.getloadavg()[0]
-    from ganzoo.training.threads import available_cores
-
     # every core: left to train.threads: null, a record that started as the load average settled to 0.5
-    # took 1 thread of 2 (round(2 - 0.5x)); a record is taken on a quiet machine
+    # took 1 thread of 2; a record is taken on a quiet machine
     result = train_and_score(recipe, runs, n, seed, "cpu", env, [f"train.threads={available_cores()}"],
                              name=f"{track.name}-{role}-seed{seed}", every=0)
     row = {"track": track.name, "seed": seed, "wall_s": result["wall_s"], "load": (load, os.getloadavg()[0]),
