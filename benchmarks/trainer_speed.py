@@ -44,7 +44,7 @@ import conv_loops  # noqa: E402
 
 SIZES = {
     # name: (recipe overrides, plain-loop widths)
-    # the vanilla recipe as shipped: LeakyReLU in both, dropout 0.8 in D (autograd steps)
+    # the vanilla recipe as shipped: LeakyReLU in both, dropout 0.8 in D (fused steps)
     "vanilla": ([], dict(latent=100, g=[128, 64], d=[64, 128], g_act="leaky", d_act="leaky", bn=False, d_dropout=0.8)),
     # the founding document's models without the recipe's choices of what it leaves open:
     # plain MLPs, where the fused CPU steps apply
@@ -362,8 +362,11 @@ and `tests/test_fast_paths.py` hold each to autograd's gradients and `torch.opti
   weights do not change between a D step and the G step after it, so G runs once on both steps'
   noise batches (256 rows) and the G step reuses the second half. The linear layer before
   `ganzoo.Tanh` computes 2x itself (`addmm` with alpha = beta = 2, exact), so tanh =
-  2 sigmoid(2x) - 1 takes two passes over the batch instead of four. Models the fused steps cannot
-  read (batch norm, dropout, convolutions, labels...) train through autograd, as the
+  2 sigmoid(2x) - 1 takes two passes over the batch instead of four. `nn.Dropout` layers are run
+  too, their masks drawn from torch's generator in the order autograd's path draws them (D on the
+  real batch, then on the fake one; a G with dropout then runs its G-step pass in the G step), so
+  both paths train alike to float rounding, dropout included (tests). Models the fused steps cannot
+  read (batch norm, other dropouts, convolutions, labels...) train through autograd, as the
   `pytorch-gan-mlp` rows do (its generator has batch norm); `train.step: fused` makes such a run
   fail and say why;
 - the optimiser's update calls torch's fused Adam/AdamW kernel directly on the optimiser's own state

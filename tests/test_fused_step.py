@@ -22,8 +22,7 @@ from conftest import QUICK, RECIPE, run_ganzoo
 
 
 def recipe_file(tmp_path, loss=None):
-    """The vanilla recipe without D's dropout (which the fused steps leave to autograd), with another
-    loss section when given."""
+    """The vanilla recipe without D's dropout (cases add it back), with another loss section when given."""
     document = yaml.safe_load(RECIPE.read_text())
     document["discriminator"]["params"]["dropout"] = 0.0
     if loss is not None:
@@ -58,6 +57,9 @@ CASES = {
     "minimax, smoothed labels": (["loss.params.non_saturating=false", "loss.params.real_label=0.9"], None),
     "R1 penalty (autograd for the loss)": (["loss.params.r1_gamma=1.0"], None),
     "lsgan": ([], {"name": "lsgan", "params": {}}),
+    "D's dropout (the vanilla recipe's)": (["discriminator.params.dropout=0.8"], None),
+    "dropout in G and D, R1 penalty": (["generator.params.dropout=0.3", "discriminator.params.dropout=0.5",
+                                        "loss.params.r1_gamma=1.0"], None),
     "hinge": ([], {"name": "hinge", "params": {}}),
     "wgan-gp (penalty through autograd)": (["algorithm.params.d_steps=2"], {"name": "wgan-gp", "params": {"drift": 0.001}}),
     "dragan (penalty around the real images)": ([], {"name": "dragan", "params": {}}),
@@ -117,7 +119,8 @@ def test_a_loss_of_a_plugin_trains_alike_on_fused_and_autograd_steps(data_env, t
 
 
 @pytest.mark.parametrize("overrides", [[], ["generator.params.activation=leaky_relu", "discriminator.params.activation=relu",
-                                            "train.ema_decay=0.9", "train.on_nonfinite=skip"]])
+                                            "train.ema_decay=0.9", "train.on_nonfinite=skip"],
+                                       ["discriminator.params.dropout=0.8"]])
 def test_fused_steps_train_as_autograd_does(data_env, tmp_path, overrides):
     fused = trained(tmp_path, "fused", "train.step=fused", *overrides)
     plain = trained(tmp_path, "autograd", "train.step=autograd", *overrides)
@@ -138,17 +141,17 @@ def test_auto_takes_the_fused_steps_for_the_vanilla_mlps(data_env, tmp_path):
     assert trainer.fused_step is not None and trainer.step_choice.startswith("fused steps")
 
 
-def test_the_vanilla_recipe_as_written_says_it_takes_autograd_steps_for_ds_dropout(data_env, tmp_path):
+def test_the_vanilla_recipe_as_written_takes_fused_steps_with_ds_dropout(data_env, tmp_path):
     result = run_ganzoo("run", "vanilla_mnist", *QUICK, "train.epochs=1", "train.device=cpu", "--quiet",
                         "--out", tmp_path / "run", env={"GANZOO_DATA": str(data_env)})
     assert result.returncode == 0, result.stderr
-    assert result.stderr.splitlines()[0] == (
-        "training on cpu: autograd steps (the discriminator cannot be fused: it has a Dropout layer)")
+    assert result.stderr.splitlines()[0] == "training on cpu: fused steps (train.step in docs/recipes.md)"
 
 
 @pytest.mark.parametrize("overrides, reason", [
     (["generator.params.batch_norm=true"], "the generator cannot be fused: it has a BatchNorm1d layer"),
-    (["discriminator.params.dropout=0.3"], "the discriminator cannot be fused: it has a Dropout layer"),
+    (["discriminator.params.dropout=0.3", "discriminator.params.batch_norm=true"],
+     "the discriminator cannot be fused: it has a BatchNorm1d layer"),
     (["train.precision=bf16"], "fused steps compute in float32"),
 ])
 def test_auto_falls_back_to_autograd_and_says_why(data_env, tmp_path, overrides, reason):
@@ -269,3 +272,26 @@ def test_a_run_says_which_steps_it_takes_and_why(data_env, tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stderr.splitlines()[0] == (
         "training on cpu: autograd steps (the generator cannot be fused: it has a BatchNorm1d layer)")
+
+
+def test_dropout_is_read_and_its_masks_are_those_of_separate_calls():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 5), nn.LeakyReLU(0.2), nn.Dropout(0.5), nn.Linear(5, 1))
+    chain = read_chain(model, torch.randn(4, 6))
+    assert [layer.kind for layer in chain.layers] == ["linear", "leaky_relu", "dropout", "linear"]
+    a, b = torch.randn(7, 6), torch.randn(7, 6)
+    with torch.no_grad():
+        torch.manual_seed(3)
+        expected = torch.cat([model(a), model(b)])  # two calls, as autograd's step makes them
+        torch.manual_seed(3)
+        got = chain.output(chain.forward(torch.cat([a, b]), masks=chain.dropout_masks([7, 7], a)))
+    torch.testing.assert_close(got, expected)  # the same masks (a different mask would differ by far more)
+    model.eval()  # an evaluating dropout layer drops nothing and draws nothing
+    state = torch.get_rng_state()
+    assert not chain.drops() and torch.equal(chain.output(chain.forward(a)), model(a))
+    assert torch.equal(torch.get_rng_state(), state)
+
+
+def test_dropouts_other_than_nn_dropout_are_left_to_autograd():
+    found = read_chain(nn.Sequential(nn.Linear(6, 4), nn.AlphaDropout(0.5), nn.Linear(4, 1)), torch.randn(4, 6))
+    assert found == "it has a AlphaDropout layer"

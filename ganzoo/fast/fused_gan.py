@@ -3,8 +3,8 @@
 A vanilla GAN step on MNIST is a few dozen small matrix products; on a CPU much
 of its time goes to the bookkeeping around them (autograd's graph, module calls,
 the optimiser's per-step Python), not to the arithmetic. When both models are
-chains of ``nn.Linear`` layers and element-wise activations (ReLU, LeakyReLU,
-tanh, sigmoid) with reshapes between them, the trainer reads them into
+chains of ``nn.Linear`` layers, element-wise activations (ReLU, LeakyReLU,
+tanh, sigmoid) and ``nn.Dropout`` with reshapes between them, the trainer reads them into
 ``MLPChain``s and runs each step by hand: forward passes that keep their
 activations, backward passes written out as matrix products (the gradients
 autograd computes, up to float rounding), D run once on real and fake images
@@ -19,8 +19,12 @@ The trainer picks this step once, in place of ``GAN.train_step``, only for
 ``ganzoo.GAN`` itself (a subclass may change the step), one process, the CPU,
 float32 and unconditional models (see ``ganzoo.fast.choose_step``).
 
+Dropout draws its masks from torch's generator in the order autograd's path
+draws them (D on the real batch, then on the fake one), so both paths train alike
+to float rounding, dropout included.
+
 Models are read with ``torch.fx``; a model that does anything else (batch norm,
-dropout, convolutions, branches, hooks, parametrisations, frozen weights,
+convolutions, branches, hooks, parametrisations, frozen weights,
 labels) is left to autograd, and ``read_chain`` says why. A read model is
 checked once on a probe batch against its own ``forward`` before it is trusted.
 ``train.step: autograd`` turns the path off.
@@ -31,7 +35,7 @@ from __future__ import annotations
 import itertools
 import operator
 from dataclasses import dataclass
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
@@ -46,7 +50,7 @@ _aten = torch.ops.aten
 _MINUS_ONE = torch.tensor(-1.0)
 
 # Modules fx keeps whole (its default keeps torch.nn's own; ganzoo.Tanh lives elsewhere).
-_LEAVES = (nn.Linear, nn.ReLU, nn.LeakyReLU, nn.Tanh, nn.Sigmoid, nn.Identity, nn.Flatten)
+_LEAVES = (nn.Linear, nn.ReLU, nn.LeakyReLU, nn.Tanh, nn.Sigmoid, nn.Identity, nn.Flatten, nn.Dropout)
 _RESHAPE_METHODS = {"view", "reshape", "flatten"}
 _SHAPE_METHODS = {"size", "dim"}
 _ACTIVATION_FUNCTIONS = {F.relu: "relu", torch.relu: "relu", F.leaky_relu: "leaky_relu", torch.tanh: "tanh",
@@ -56,9 +60,19 @@ _ACTIVATION_METHODS = {"relu": "relu", "tanh": "tanh", "sigmoid": "sigmoid"}
 
 @dataclass
 class Layer:
-    kind: str  # linear | relu | leaky_relu | tanh | fast_tanh | sigmoid
+    kind: str  # linear | relu | leaky_relu | tanh | fast_tanh | sigmoid | dropout
     linear: Optional[nn.Linear] = None
     slope: float = 0.0  # of leaky_relu
+    dropout: Optional[nn.Dropout] = None  # its module, whose ``training`` says whether it drops
+
+
+class Pass(list):
+    """A forward pass: the input matrix, then every layer's output; ``masks`` holds the scaled
+    dropout masks it applied, by layer index (the backward multiplies by them again)."""
+
+    def __init__(self, outputs=(), masks=None):
+        super().__init__(outputs)
+        self.masks: Dict[int, torch.Tensor] = masks if masks is not None else {}
 
 
 class MLPChain:
@@ -89,16 +103,49 @@ class MLPChain:
                 self.transposed.append(layer.linear.weight.t())  # a view: it follows every in-place update
             elif layer.kind == "fast_tanh" and after_linear:
                 self.ops.append(("sigmoid_2x", None, None, 0.0, True))
+            elif layer.kind == "dropout":  # never in place: the activation before it reads its own output
+                self.ops.append(("dropout", None, None, layer.dropout.p, False))
             else:
                 self.ops.append((layer.kind, None, None, layer.slope, after_linear))
         self.first_linear = kinds.index("linear")
+        # (layer index, module, features) of each dropout layer, in order
+        self.dropouts = []
+        features = next(layer.linear.in_features for layer in chain if layer.kind == "linear")
+        for i, layer in enumerate(chain):
+            if layer.kind == "linear":
+                features = layer.linear.out_features
+            elif layer.kind == "dropout":
+                self.dropouts.append((i, layer.dropout, features))
         # the last layer writes into a given buffer when it is linear, or in place after a linear one
         self.writes_out = kinds[-1] == "linear" or self.ops[-1][4]
 
-    def forward(self, x: torch.Tensor, out: Optional[torch.Tensor] = None) -> List[torch.Tensor]:
+    def drops(self) -> bool:
+        """Whether a dropout layer of the model is training (and so draws masks)."""
+        return any(module.training and module.p > 0 for _, module, _ in self.dropouts)
+
+    def dropout_masks(self, batches: Sequence[int], like: torch.Tensor) -> Optional[Dict[int, torch.Tensor]]:
+        """The scaled dropout masks of one pass over batches of these sizes stacked, drawn as separate
+        calls of the model on each batch, in order, would draw them (nn.Dropout's own arithmetic);
+        None when no dropout layer is training."""
+        active = [(i, module, features) for i, module, features in self.dropouts if module.training and module.p > 0]
+        if not active:
+            return None
+        masks = {i: like.new_empty(sum(batches), features) for i, _, features in active}
+        start = 0
+        for rows in batches:
+            for i, module, _ in active:
+                masks[i][start:start + rows].bernoulli_(1 - module.p)
+            start += rows
+        for i, module, _ in active:
+            masks[i].div_(1 - module.p)
+        return masks
+
+    def forward(self, x: torch.Tensor, out: Optional[torch.Tensor] = None,
+                masks: Optional[Dict[int, torch.Tensor]] = None) -> Pass:
         """The input as a matrix, then every layer's output; the last (the model's, flattened) in ``out``
-        when given, a (batch, features) matrix."""
-        outputs = [x if x.dim() == 2 else x.reshape(x.shape[0], -1)]
+        when given, a (batch, features) matrix. Training dropout layers apply ``masks`` (from
+        ``dropout_masks``), or masks drawn as the layer is reached."""
+        outputs = Pass([x if x.dim() == 2 else x.reshape(x.shape[0], -1)])
         last = len(self.ops) - 1
         into = last if out is not None and self.ops[last][0].startswith("linear") else last - 1
         transposed = iter(self.transposed)
@@ -122,6 +169,12 @@ class MLPChain:
                 h = F.leaky_relu(h, slope, inplace=in_place)
             elif kind == "tanh":
                 h = torch.tanh(h)
+            elif kind == "dropout":
+                module = self.layers[i].dropout
+                if module.training and slope > 0:
+                    mask = masks[i] if masks is not None else torch.empty_like(h).bernoulli_(1 - slope).div_(1 - slope)
+                    outputs.masks[i] = mask
+                    h = h * mask
             else:
                 h = torch.sigmoid(h)
             outputs.append(h)
@@ -129,11 +182,11 @@ class MLPChain:
             outputs[-1] = out.copy_(outputs[-1])
         return outputs
 
-    def output(self, outputs: List[torch.Tensor]) -> torch.Tensor:
+    def output(self, outputs: Pass) -> torch.Tensor:
         """The model's output, shaped as its ``forward`` shapes it."""
         return outputs[-1].view(outputs[-1].shape[0], *self.out_shape)
 
-    def backward(self, outputs: List[torch.Tensor], grad: torch.Tensor, weights: bool = True,
+    def backward(self, outputs: Pass, grad: torch.Tensor, weights: bool = True,
                  input_grad: bool = False) -> Tuple[Optional[List[torch.Tensor]], Optional[torch.Tensor]]:
         """Gradients of ``self.parameters`` (if ``weights``) and of the input matrix (if ``input_grad``),
         given the gradient of the loss with respect to the flattened output."""
@@ -154,6 +207,9 @@ class MLPChain:
                 grad = _aten.leaky_relu_backward(grad, outputs[i + 1], slope, True)
             elif kind in ("tanh", "fast_tanh", "sigmoid_2x"):
                 grad = _aten.tanh_backward(grad, outputs[i + 1])
+            elif kind == "dropout":
+                if i in outputs.masks:
+                    grad = grad * outputs.masks[i]
             else:
                 grad = _aten.sigmoid_backward(grad, outputs[i + 1])
         return (grads if weights else None), (grad if input_grad else None)
@@ -211,10 +267,12 @@ def read_chain(model: nn.Module, probe: torch.Tensor) -> Union[MLPChain, str]:
     if len(parameters) != len(list(model.parameters())) or any(
             a is not b for a, b in zip(parameters, model.parameters())):
         return "its parameters are not all the weights of its linear layers, in order"
-    try:
-        with torch.no_grad():
+    try:  # a training dropout layer draws the same masks in both passes, from the same seed
+        with torch.no_grad(), torch.random.fork_rng(devices=[]):
+            torch.manual_seed(0)
             expected = model(probe)
             found = MLPChain(chain, tuple(expected.shape[1:]), model)
+            torch.manual_seed(0)
             got = found.output(found.forward(probe))
     except Exception as error:  # noqa: BLE001 (e.g. a reshape that needs a fixed batch size)
         return f"its layers, read by torch.fx, fail on a probe batch ({type(error).__name__})"
@@ -251,6 +309,8 @@ def _layer_of(node: torch.fx.Node, model: nn.Module) -> Union[Layer, None, str]:
             return Layer("sigmoid")
         if isinstance(module, nn.Identity):
             return None
+        if type(module) is nn.Dropout:  # its subclasses (Dropout2d, AlphaDropout...) drop otherwise
+            return Layer("dropout", dropout=module)
         if isinstance(module, nn.Flatten) and module.start_dim == 1:
             return None
         return f"it has a {type(module).__name__} layer"
@@ -281,7 +341,8 @@ class FusedGAN:
         self.algorithm = algorithm
         self.G, self.D = generator, discriminator
         self.rows: Optional[_Rows] = None
-        self.prepared: Optional[List[torch.Tensor]] = None  # G's pass for the next G step
+        self.prepared: Optional[Pass] = None  # G's pass for the next G step
+        self.next_latent: Optional[torch.Tensor] = None  # or its noise, when that pass waits for the G step
 
     def train_step(self, batch, step) -> None:
         loss = step.losses["loss"]
@@ -315,13 +376,14 @@ class FusedGAN:
         rows = self._rows(n, real.shape[1:], real)
         if real.data_ptr() != rows.all.data_ptr():  # not gathered there by gather
             rows.real.copy_(real.view(n, -1))
-        if z_next is None:
+        if z_next is None or G.drops():
+            # (a training dropout in G would draw the G step's masks before D's: that pass waits)
             G.forward(z, out=rows.fake)
-            self.prepared = None
+            self.prepared, self.next_latent = None, z_next
         else:  # both fake batches in one pass, into rows n..3n; the G step takes the second
             outputs = G.forward(torch.cat([z, z_next]), out=rows.fakes)
-            self.prepared = [out[n:] for out in outputs]
-        outputs = D.forward(rows.pair)
+            self.prepared = Pass(out[n:] for out in outputs)
+        outputs = D.forward(rows.pair, masks=D.dropout_masks([n, n], rows.pair))
         logits = outputs[-1].view(-1)
         half = logits.shape[0] // 2
         real_logits = logits[:half].detach().requires_grad_(True)
@@ -365,6 +427,8 @@ class FusedGAN:
         images it may read."""
         G, D = self.G, self.D
         g_outputs, self.prepared = self.prepared, None
+        if g_outputs is None:
+            g_outputs, self.next_latent = G.forward(self.next_latent), None
         z, fake = g_outputs[0], G.output(g_outputs)
         d_outputs = D.forward(g_outputs[-1])
         logits = d_outputs[-1].view(-1).detach().requires_grad_(True)
