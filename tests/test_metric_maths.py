@@ -203,3 +203,21 @@ def test_knn_radii_are_the_kth_neighbour_distances_and_are_recomputed_when_the_f
     assert torch.equal(maths.knn_radii(x, 3, chunk=16), expected)  # kept for the same features
     x.mul_(2.0)  # changed in place: the kept radii no longer hold
     assert torch.allclose(maths.knn_radii(x, 3, chunk=16), 2 * expected)
+
+
+def test_precision_recall_and_density_coverage_share_one_pass_over_the_distances(monkeypatch):
+    real, fake = gaussian(300, dim=6, seed=14).float(), gaussian(250, dim=6, shift=0.4, seed=15).float()
+    # the definitions, computed apart: each set's k-NN radii, then every fake-real distance
+    distances = torch.cdist(fake, real)
+    radii = {(name, k): torch.cdist(x, x).sort(dim=1).values[:, k] for name, x in (("real", real), ("fake", fake))
+             for k in (3, 5)}
+    precision = float((distances <= radii["real", 3]).any(dim=1).double().mean())
+    recall = float((distances <= radii["fake", 3][:, None]).any(dim=0).double().mean())
+    hits = (distances <= radii["real", 5]).sum(dim=0).double()
+    density, coverage = float(hits.sum() / (5 * 250)), float((hits > 0).double().mean())
+    calls = []
+    cdist = torch.cdist
+    monkeypatch.setattr(torch, "cdist", lambda *args, **kwargs: calls.append(1) or cdist(*args, **kwargs))
+    assert maths.precision_recall(real, fake, 3, chunk=100) == (pytest.approx(precision), pytest.approx(recall))
+    assert maths.density_coverage(real, fake, 5, chunk=100) == (pytest.approx(density), pytest.approx(coverage))
+    assert len(calls) == 9  # 3 chunks each: the real set's radii, the fake set's, the fake-real distances

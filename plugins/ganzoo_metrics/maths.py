@@ -9,6 +9,9 @@ shuffles its splits unseeded and takes logits).
 What depends on the reference set alone (its k-NN radii, KID's reference-reference kernel sums) is kept
 for as long as the reference features live unchanged (:func:`remembered`): ``ganzoo eval`` scores the
 generated images and a training sample against the same reference features, and pays for it once.
+Precision/recall (k = 3) and density/coverage (k = 5) read one pass over each set's own distances and one
+over the generated-reference distances (:data:`SHARED_K`), where each used to take its own: half the
+distance computations of an evaluation.
 """
 
 from __future__ import annotations
@@ -115,16 +118,23 @@ def mode_coverage(probs: torch.Tensor, threshold: float = 0.02) -> tuple[int, fl
     return modes, max(kl, 0.0)
 
 
+#: the k of precision/recall (3) and of density/coverage (5): each pass over a set's distances keeps the
+#: neighbours of both, so one pass serves both metrics
+SHARED_K = (3, 5)
+
+
 def knn_radii(x: torch.Tensor, k: int, chunk: int = 1000) -> torch.Tensor:
-    """Distance from each row of ``x`` to its k-th nearest other row (computed once per ``x``: :func:`remembered`)."""
+    """Distance from each row of ``x`` to its k-th nearest other row (one pass over ``x``'s distances serves
+    every k up to ``max(k, *SHARED_K)``, and is kept for as long as ``x`` is: :func:`remembered`)."""
     if x.shape[0] <= k:
         raise ValueError(f"k-nearest-neighbour manifolds with k={k} need more than {k} images per set")
+    most = min(max(k, *SHARED_K), x.shape[0] - 1)
 
-    def radii() -> torch.Tensor:  # the (k+1)-th smallest distance of each row, itself at distance 0 among them
-        return torch.cat([torch.cdist(x[i:i + chunk], x).topk(k + 1, dim=1, largest=False).values[:, k]
+    def nearest() -> torch.Tensor:  # each row's most + 1 smallest distances, itself at distance 0 among them
+        return torch.cat([torch.cdist(x[i:i + chunk], x).topk(most + 1, dim=1, largest=False).values
                           for i in range(0, x.shape[0], chunk)])
 
-    return remembered(x, ("knn_radii", k, chunk), radii)
+    return remembered(x, ("nearest", most, chunk), nearest)[:, k]
 
 
 def manifold_coverage(points: torch.Tensor, centres: torch.Tensor, radii: torch.Tensor, chunk: int = 1000) -> float:
@@ -133,16 +143,49 @@ def manifold_coverage(points: torch.Tensor, centres: torch.Tensor, radii: torch.
     return float(torch.cat(inside).double().mean())
 
 
-def precision_recall(real: torch.Tensor, fake: torch.Tensor, k: int = 3) -> tuple[float, float]:
+def _balls(real: torch.Tensor, fake: torch.Tensor, k: int, chunk: int) -> dict:
+    """For each k in ``{k, *SHARED_K}``, from one pass over the fake-real distances: ``fake_in_real[k]``, whether
+    each fake lies in some real sample's k-NN ball; ``fakes_per_real[k]``, how many fakes lie in each real
+    sample's ball; ``real_in_fake[k]``, whether each real sample lies in some fake's ball. Kept for as long as
+    both sets are (precision/recall and density/coverage read the same pass)."""
+    ks = tuple(sorted({k, *SHARED_K}))
+    real_ks = [j for j in ks if j < real.shape[0]]  # a set of n rows has k-NN balls for k < n only
+    fake_ks = [j for j in ks if j < fake.shape[0]]
+
+    def compute() -> dict:
+        real_radii = {j: knn_radii(real, j, chunk) for j in real_ks}
+        fake_radii = {j: knn_radii(fake, j, chunk) for j in fake_ks}
+        fake_in_real = {j: torch.zeros(fake.shape[0], dtype=torch.bool) for j in real_ks}
+        fakes_per_real = {j: torch.zeros(real.shape[0], dtype=torch.float64) for j in real_ks}
+        real_in_fake = {j: torch.zeros(real.shape[0], dtype=torch.bool) for j in fake_ks}
+        for i in range(0, fake.shape[0], chunk):
+            distances = torch.cdist(fake[i:i + chunk], real)
+            for j in real_ks:
+                inside = distances <= real_radii[j]
+                fake_in_real[j][i:i + chunk] = inside.any(dim=1)
+                fakes_per_real[j] += inside.sum(dim=0).double()
+            for j in fake_ks:
+                real_in_fake[j] |= (distances <= fake_radii[j][i:i + chunk, None]).any(dim=0)
+        return {"real": weakref.ref(real), "fake_in_real": fake_in_real, "fakes_per_real": fakes_per_real,
+                "real_in_fake": real_in_fake}
+
+    key = ("balls", id(real), real._version, ks, chunk)
+    found = remembered(fake, key, compute)
+    if found["real"]() is not real:  # another tensor now has the id of the one they were computed against
+        _REMEMBERED[id(fake)][2][key] = found = compute()
+    return found
+
+
+def precision_recall(real: torch.Tensor, fake: torch.Tensor, k: int = 3, chunk: int = 1000) -> tuple[float, float]:
     """Improved precision and recall (Kynkäänniemi et al. 2019) with k-NN manifolds.
 
     Precision: the share of fake samples inside the real manifold; recall: the
     share of real samples inside the fake manifold.
     """
-    real, fake = real.float(), fake.float()
-    precision = manifold_coverage(fake, real, knn_radii(real, k))
-    recall = manifold_coverage(real, fake, knn_radii(fake, k))
-    return precision, recall
+    if min(real.shape[0], fake.shape[0]) <= k:
+        raise ValueError(f"k-nearest-neighbour manifolds with k={k} need more than {k} images per set")
+    balls = _balls(real.float(), fake.float(), k, chunk)
+    return float(balls["fake_in_real"][k].double().mean()), float(balls["real_in_fake"][k].double().mean())
 
 
 def density_coverage(real: torch.Tensor, fake: torch.Tensor, k: int = 5, chunk: int = 1000) -> tuple[float, float]:
@@ -153,9 +196,7 @@ def density_coverage(real: torch.Tensor, fake: torch.Tensor, k: int = 5, chunk: 
     reals; above 1 where they crowd dense regions), and coverage the share of real samples with at least
     one fake within r_i. Only the real manifold is built, so outliers among the fakes do not inflate them.
     """
-    real, fake = real.float(), fake.float()
-    radii = knn_radii(real, k, chunk)
-    hits = torch.zeros(real.shape[0], dtype=torch.float64)  # per real sample: the fakes inside its ball
-    for i in range(0, fake.shape[0], chunk):
-        hits += (torch.cdist(fake[i:i + chunk], real) <= radii).sum(dim=0).double()
+    if real.shape[0] <= k:
+        raise ValueError(f"k-nearest-neighbour manifolds with k={k} need more than {k} images per set")
+    hits = _balls(real.float(), fake.float(), k, chunk)["fakes_per_real"][k]
     return float(hits.sum() / (k * fake.shape[0])), float((hits > 0).double().mean())
