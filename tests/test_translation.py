@@ -282,6 +282,23 @@ def test_ganzoo_eval_and_translate_on_a_run(pix2pix_run, tmp_path, capsys):
         assert picture.size == (28, 28) and picture.mode == "L"
 
 
+def test_a_second_eval_reads_the_baseline_and_the_right_answers_scores_from_the_cache(pix2pix_run, tmp_path,
+                                                                                       monkeypatch, capsys):
+    """They depend on the held-out split, the classifier and the metrics' code alone, never on the run."""
+    monkeypatch.setenv("GANZOO_CACHE", str(tmp_path / "cache"))
+    assert cli.main(["eval", str(pix2pix_run), "--json", "--device", "cpu"]) == 0
+    first = json.loads(capsys.readouterr().out)
+    from ganzoo.eval import evaluation
+
+    scored = []
+    run_metrics = evaluation.run_metrics
+    monkeypatch.setattr(evaluation, "run_metrics", lambda *a, **k: scored.append(1) or run_metrics(*a, **k))
+    assert cli.main(["eval", str(pix2pix_run), "--json", "--device", "cpu"]) == 0
+    second = json.loads(capsys.readouterr().out)
+    assert len(scored) == 1  # the translator's outputs alone
+    assert second["metrics"] == first["metrics"] and second["skipped"] == first["skipped"]
+
+
 def test_translate_refuses_bad_inputs_in_one_line(pix2pix_run, tmp_path, capsys, monkeypatch):
     from PIL import Image
 

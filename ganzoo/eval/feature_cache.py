@@ -134,25 +134,29 @@ def code_digest(obj) -> str:
 
 
 def scores_key(extractor_name: str, weights_sha256: str, reference: Features, sample: Features,
-               metrics: list) -> str:
-    """The name of a real-vs-real entry: the features on both sides and each metric's name, params and code."""
+               metrics: list, also: tuple = ()) -> str:
+    """The name of a real-vs-real entry: the features on both sides, the tensors ``also`` (pictures the
+    metrics read beside the features; None where absent) and each metric's name, params and code."""
     parts = [f"ganzoo-scores/{FORMAT}/{extractor_name}/{weights_sha256}",
              tensors_digest(reference.features, reference.probs), tensors_digest(sample.features, sample.probs)]
+    parts += [tensors_digest(item, None) if item is None or isinstance(item, torch.Tensor) else repr(item)
+              for item in also]
     parts += [f"{name}:{getattr(metric, '__dict__', {})!r}:{code_digest(metric)}" for name, metric in metrics]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
 def scores_cached(extractor_name: str, weights_sha256: str, reference: Features, sample: Features, metrics: list,
-                  compute):
+                  compute, also: tuple = ()):
     """``compute()`` (the real-vs-real scores, a JSON-able dict), read from the cache folder when the same
-    features were scored by the same metrics, params and code before. Real vs real depends on the reference
-    set, the training sample and the metrics alone, never on the run."""
+    features (and tensors ``also``) were scored by the same metrics, params and code before. Real vs real
+    depends on the reference set, the training sample and the metrics alone, never on the run; so does a
+    translation's baseline (its inputs scored as outputs)."""
     import json
 
     folder = cache_folder()
     if folder is None or not weights_sha256:
         return compute()
-    key = scores_key(extractor_name, weights_sha256, reference, sample, metrics)
+    key = scores_key(extractor_name, weights_sha256, reference, sample, metrics, also)
     path = folder / f"{key}.json"
     try:
         stored = json.loads(path.read_text(encoding="utf-8"))

@@ -148,7 +148,8 @@ def score_translators(evaluator, generators: dict, n: int) -> dict[str, dict[str
     for direction in evaluator.directions:
         with eval_mode(generators[direction]):
             images = direction_images(evaluator.data, direction, generators[direction], n, evaluator.device)
-        real = embed_side(evaluator, images.domain, images.side) if evaluator.extractor is not None else None
+        real = (embed_side(evaluator, images.domain, images.side, cached=True) if evaluator.extractor is not None
+                else None)
         by_set = {name: score_set(evaluator, images, name, real) for name in SETS}
         for key, entry in by_set["generated"].items():
             rows[f"{direction}_{key}"] = {
@@ -171,29 +172,47 @@ def score_set(evaluator, images: DirectionImages, name: str, real: Optional[Feat
     if evaluator.extractor is None:
         return (run_metrics(evaluator.metrics, None, None, None, pairs, evaluator.skipped, images.region)
                 if pairs is not None else {})
+    fixed = name != "generated"  # the baseline and the right answers depend on the data alone, not on the run
     if name != "real_vs_real":
-        embedded = embed_side(evaluator, pictures, images.side)
+        embedded = embed_side(evaluator, pictures, images.side, cached=fixed)
         embedded.labels = images.labels
     else:
-        right = embed_side(evaluator, targets, images.side) if targets is not None else None
+        right = embed_side(evaluator, targets, images.side, cached=True) if targets is not None else None
         if images.training is not None:
-            sample = embed_side(evaluator, images.training, images.side)
+            sample = embed_side(evaluator, images.training, images.side, cached=True)
         elif right is not None:
             sample = right
         else:
             return {}
         embedded = Features(sample.features, right.probs if right is not None else None,
                             images.labels if right is not None else None)
-    return run_metrics(evaluator.metrics, evaluator.extractor, embedded, real, pairs, evaluator.skipped, images.region)
+
+    def scores():
+        return run_metrics(evaluator.metrics, evaluator.extractor, embedded, real, pairs, evaluator.skipped,
+                           images.region)
+
+    if not fixed:
+        return scores()
+    from ganzoo.eval.feature_cache import scores_cached
+
+    skipped = dict(evaluator.skipped)
+    found = scores_cached(evaluator.features, evaluator.weights_sha256, real, embedded, evaluator.metrics,
+                          lambda: {"scores": scores(), "skipped": {k: v for k, v in evaluator.skipped.items()
+                                                                   if k not in skipped}},
+                          also=(pictures, targets, embedded.labels, images.region))
+    evaluator.skipped.update(found["skipped"])
+    return found["scores"]
 
 
-def embed_side(evaluator, pictures01: torch.Tensor, side: str) -> Features:
+def embed_side(evaluator, pictures01: torch.Tensor, side: str, cached: bool = False) -> Features:
     """The extractor's features of pictures in [0, 1] of ``side`` (``a``, ``b``), read through the data's
-    ``classifier_view`` of that side when it names one (a hidden transform undone)."""
+    ``classifier_view`` of that side when it names one (a hidden transform undone); through the feature
+    cache when ``cached`` (pictures of the data, which come again)."""
     view = (evaluator.data.two_sided.classifier_view or {}).get(side)
     if view is not None:
         pictures01 = pixels(view(pictures01 * 2 - 1))
-    return evaluator.extractor.embed((pictures01 * 255).round().to(torch.uint8))
+    images = (pictures01 * 255).round().to(torch.uint8)
+    return evaluator.embed_reference(images) if cached else evaluator.extractor.embed(images)
 
 
 def run_directions(state: dict) -> Dict[str, str]:
