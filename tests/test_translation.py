@@ -15,6 +15,7 @@ from conftest import needs_real_mnist, SHARED_DATA
 from ganzoo import cli
 from ganzoo import GanzooError
 from ganzoo.recipe import load_recipe
+from ganzoo.training.trainer import start_run
 from runs import assert_same_run, fit, registry, single_thread  # noqa: F401 (autouse fixture)
 
 # 512 train pairs cut to 96, 128 held out: 3 steps an epoch at batch 32
@@ -280,6 +281,38 @@ def test_ganzoo_eval_and_translate_on_a_run(pix2pix_run, tmp_path, capsys):
     translate_files(pix2pix_run, tmp_path / "folder" / "1.png", tmp_path / "one.png", registry(), device="cpu")
     with Image.open(tmp_path / "one.png") as picture:
         assert picture.size == (28, 28) and picture.mode == "L"
+
+
+def test_channels_last_trains_as_contiguous_does_and_a_resume_may_change_the_layout(tmp_path, mnist_root,
+                                                                                     monkeypatch):
+    """train.memory_format changes where the numbers sit in memory, not the numbers (up to float rounding),
+    and a checkpoint of either layout resumes in the other (the optimiser's moments follow the weights)."""
+    from ganzoo.training.trainer import TrainingInterrupted, resume_run
+
+    monkeypatch.setenv("GANZOO_DATA", str(mnist_root))
+    weights = {}
+    for layout in ("contiguous", "channels_last"):
+        trainer = start_run(load_recipe(builtin("srgan_mnist"), [*TINY, f"train.memory_format={layout}"],
+                                        registry()), registry(), tmp_path / layout)
+        if layout == "channels_last":
+            conv = next(p for p in trainer.models["generator"].parameters() if p.dim() == 4 and p.shape[1] > 1)
+            assert conv.is_contiguous(memory_format=torch.channels_last) and not conv.is_contiguous()
+        fit(trainer)
+        weights[layout] = {k: v.contiguous() for k, v in trainer.models["generator"].state_dict().items()}
+    for key, value in weights["contiguous"].items():
+        torch.testing.assert_close(weights["channels_last"][key], value, rtol=1e-3, atol=1e-4)
+    trainer = start_run(load_recipe(builtin("srgan_mnist"), TINY, registry()), registry(), tmp_path / "half")
+    with pytest.raises(TrainingInterrupted):
+        fit(trainer, stop_at=3)  # stopped after epoch 1 of 2, as Ctrl-C stops it
+    resumed = resume_run(tmp_path / "half", registry(), None, ["train.memory_format=channels_last"])
+    fit(resumed)
+    for key, value in resumed.models["generator"].state_dict().items():
+        torch.testing.assert_close(value.contiguous(), weights["contiguous"][key], rtol=1e-3, atol=1e-4)
+
+
+def test_a_memory_format_that_is_not_one_is_refused_in_one_line(capsys):
+    line = one_line_error(capsys, "run", "srgan_mnist", "train.memory_format=nhwc")
+    assert "train.memory_format" in line and "contiguous or channels_last" in line
 
 
 def test_a_second_eval_reads_the_baseline_and_the_right_answers_scores_from_the_cache(pix2pix_run, tmp_path,

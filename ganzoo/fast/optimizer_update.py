@@ -105,3 +105,15 @@ def _kernel_applies(optimizer: torch.optim.Optimizer) -> bool:
         if len(kinds) != 1 or any(p.is_complex() for p in group["params"]):
             return False
     return True
+
+
+def match_parameter_layouts(optimizer: torch.optim.Optimizer) -> None:
+    """Lay each per-parameter state tensor of its parameter's shape out as the parameter is (a checkpoint of a
+    run with another ``train.memory_format``, say): torch's fused Adam pairs their elements by position in
+    memory, so a channels-last parameter with contiguous moments would be updated with the wrong ones."""
+    for group in optimizer.param_groups:
+        for param in group["params"]:
+            state = optimizer.state.get(param) or {}
+            for key, value in state.items():
+                if isinstance(value, torch.Tensor) and value.shape == param.shape and value.stride() != param.stride():
+                    state[key] = torch.empty_like(param, dtype=value.dtype).copy_(value)

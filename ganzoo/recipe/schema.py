@@ -66,6 +66,7 @@ class TrainConfig:
     threads: Optional[int] = None  # CPU threads for torch's kernels; null: the cores other jobs leave free, chosen at start and recorded in recipe.yaml (ganzoo.training.threads)
     precision: str = "fp32"  # fp32 | bf16 | fp16 (with a gradient scaler) | auto: bf16 for convolutions on CPUs that have it
     step: str = "auto"  # auto | fused | autograd: fused (hand-written) steps for MLPs on the CPU where they apply
+    memory_format: str = "contiguous"  # contiguous | channels_last: the layout of the models' 4-d weights, and so of their activations
 
 
 @dataclass

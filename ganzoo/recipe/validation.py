@@ -153,6 +153,8 @@ def check_ranges(config: DictConfig) -> None:
         ("train.threads", config.train.threads is None or 1 <= config.train.threads <= MAX_THREADS,
          f"between 1 and {MAX_THREADS}, or null for the free cores"),
         ("train.precision", config.train.precision in ("fp32", "bf16", "fp16", "auto"), "fp32, bf16, fp16 or auto"),
+        ("train.memory_format", config.train.memory_format in ("contiguous", "channels_last"),
+         "contiguous or channels_last"),
         ("train.step", config.train.step in ("auto", "fused", "autograd"), "auto, fused or autograd"),
         ("train.log_every", config.train.log_every >= 1, "at least 1"),
         ("train.ema_decay", 0.0 <= config.train.ema_decay < 1.0, "in [0, 1): 0 turns the EMA off"),

@@ -42,7 +42,7 @@ from ganzoo.data import ImageData
 from ganzoo.blame import Components
 from ganzoo.errors import ContractViolation, GanzooError
 from ganzoo.fast.lazy_dynamo import defer_dynamo_import
-from ganzoo.fast.optimizer_update import OptimizerUpdate
+from ganzoo.fast.optimizer_update import OptimizerUpdate, match_parameter_layouts
 from ganzoo.model_calls import draw_latent
 from ganzoo.output.files import write_text_atomic
 from ganzoo.pluginhost.registry import Registry
@@ -133,6 +133,9 @@ class Trainer:
         """Models, precision, losses, the algorithm, optimisers and their schedules."""
         train = self.config.train
         self.models = build_models(recipe, self.spec, self.device)
+        if train.memory_format == "channels_last":  # convolutions then read and write channels-last activations
+            for model in self.models.values():
+                model.to(memory_format=torch.channels_last)
         name, self.precision_reason = precision.resolve(train.precision, self.device, self.models.values())
         self.precision = precision.Precision(name, self.device)  # read once: recipe lookups cost microseconds
         self.autocast = self.precision.autocast
@@ -415,6 +418,7 @@ class Trainer:
                 model.load_state_dict(state["models"][role])
             for role, optimizer in self.optimizers.items():
                 optimizer.load_state_dict(state["optimizers"][role])
+                match_parameter_layouts(optimizer)
             for role, schedule in self.schedules.items():
                 if role in state.get("schedules", {}):  # version-1 checkpoints had none: constant
                     schedule.load_state_dict(state["schedules"][role])
