@@ -39,11 +39,13 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def timed_eval(code: Path, run_dir: Path, n: int, env: dict) -> tuple[float, float, dict]:
-    """Wall and CPU seconds of one `ganzoo eval` process running ``code``'s ganzoo, and its report."""
+def timed_eval(code: Path, run_dir: Path, n: int, env: dict, threads: int) -> tuple[float, float, dict]:
+    """Wall and CPU seconds of one `ganzoo eval --threads THREADS` process running ``code``'s ganzoo, and its
+    report (the thread count given: the automatic one reads the load average the previous process left)."""
     env = {**env, "PYTHONPATH": os.pathsep.join([str(code), str(code / "plugins")])}
     cpu, started = children_cpu(), time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "ganzoo", "eval", str(run_dir), "-n", str(n), "--json"],
+    done = subprocess.run([sys.executable, "-m", "ganzoo", "eval", str(run_dir), "-n", str(n), "--json",
+                           "--threads", str(threads)],
                           cwd=tempfile.gettempdir(), env=env, capture_output=True, text=True)
     wall = time.perf_counter() - started
     if done.returncode != 0:
@@ -110,11 +112,15 @@ def main() -> int:
     parser.add_argument("--old", default=OLD, help=f"the commit of the old path (default {OLD}); 'none': time this "
                         "checkout alone (the old path cannot read runs whose recipes name params it did not have)")
     parser.add_argument("--no-bf16-check", action="store_true")
+    parser.add_argument("--threads", type=int, default=None, help="each evaluation's threads (default: every core "
+                        "this process may use)")
     args = parser.parse_args()
     env = dict(os.environ)
     if "GANZOO_DATA" not in env:
         raise SystemExit("set GANZOO_DATA to the folder holding MNIST/raw/")
-    print(f"{machine('cpu')}; {bf16_flags()}; load average {os.getloadavg()[0]:.1f} at the start")
+    threads = args.threads or len(os.sched_getaffinity(0))
+    print(f"{machine('cpu')}; {bf16_flags()}; load average {os.getloadavg()[0]:.1f} at the start; "
+          f"--threads {threads}")
     with_old = args.old != "none"
     times: dict[str, list[tuple[float, float]]] = {"new, empty cache": [], "new, cache filled": []}
     if with_old:
@@ -124,12 +130,12 @@ def main() -> int:
         cache = Path(scratch) / "cache"
         for _ in range(args.repeats):
             if with_old:
-                wall, cpu, old_report = timed_eval(old_code, args.run_dir, args.n, env)
+                wall, cpu, old_report = timed_eval(old_code, args.run_dir, args.n, env, threads)
                 times["old"].append((wall, cpu))
             shutil.rmtree(cache, ignore_errors=True)
-            wall, cpu, cold = timed_eval(ROOT, args.run_dir, args.n, {**env, "GANZOO_CACHE": str(cache)})
+            wall, cpu, cold = timed_eval(ROOT, args.run_dir, args.n, {**env, "GANZOO_CACHE": str(cache)}, threads)
             times["new, empty cache"].append((wall, cpu))
-            wall, cpu, warm = timed_eval(ROOT, args.run_dir, args.n, {**env, "GANZOO_CACHE": str(cache)})
+            wall, cpu, warm = timed_eval(ROOT, args.run_dir, args.n, {**env, "GANZOO_CACHE": str(cache)}, threads)
             times["new, cache filled"].append((wall, cpu))
     base = times["old" if with_old else "new, empty cache"]
     old_wall, old_cpu = statistics.median(w for w, _ in base), statistics.median(c for _, c in base)
