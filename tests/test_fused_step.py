@@ -169,12 +169,14 @@ def test_step_fused_fails_in_one_line_where_it_cannot_run(data_env, tmp_path):
         "use train.step=auto or autograd")
 
 
-def test_resume_of_a_fused_run_continues_as_if_never_stopped(data_env, tmp_path):
+@pytest.mark.parametrize("dropout", [0.0, 0.8])
+def test_resume_of_a_fused_run_continues_as_if_never_stopped(data_env, tmp_path, dropout):
     from ganzoo.training.trainer import resume_run
 
-    whole = trained(tmp_path, "whole", "train.epochs=2")
-    trained(tmp_path, "half", "train.epochs=1")
+    whole = trained(tmp_path, "whole", "train.epochs=2", f"discriminator.params.dropout={dropout}")
+    trained(tmp_path, "half", "train.epochs=1", f"discriminator.params.dropout={dropout}")
     resumed = resume_run(tmp_path / "half", load_registry(), PlainProgress(), ["train.epochs=2"])
+    assert resumed.fused_step is not None and resumed.fused_step.D.drops() == (dropout > 0)  # masks from the saved RNG
     assert resumed.fused_step is not None
     resumed.fit()
     for a, b in zip(whole.generator.parameters(), resumed.generator.parameters()):
