@@ -45,5 +45,9 @@ def test_two_epochs_on_real_mnist(tmp_path, monkeypatch):
              "spread": images.std(dim=0).mean().item()}
     assert stats["dark"] > 0.5 and stats["lit"] > 0.02, stats
     assert stats["spread"] > 0.03, stats  # a generator collapsed onto one blob: about 0.02
-    assert images[:, :, :3, :].mean() < 0.15  # the top border rows are mostly background
+    # strokes in the middle, background at the border: the top rows at most half as bright as the centre
+    # (after 2 of the recipe's 5 epochs they are still noisy: 0.14 to 0.18 from one float rounding of the
+    # same run to another, the centre 0.42 to 0.44; a generator of noise or of blobs gives them alike)
+    border, centre = images[:, :, :3, :].mean(), images[:, :, 8:20, 8:20].mean()
+    assert border < 0.2 and border < centre / 2, (border, centre)
     assert torch.isfinite(images).all()
