@@ -104,7 +104,7 @@ class MLPChain:
             elif layer.kind == "fast_tanh" and after_linear:
                 self.ops.append(("sigmoid_2x", None, None, 0.0, True))
             elif layer.kind == "dropout":  # never in place: the activation before it reads its own output
-                self.ops.append(("dropout", None, None, layer.dropout.p, False))
+                self.ops.append(("dropout", None, None, 0.0, False))  # its module holds p and the mode
             else:
                 self.ops.append((layer.kind, None, None, layer.slope, after_linear))
         self.first_linear = kinds.index("linear")
@@ -119,15 +119,19 @@ class MLPChain:
         # the last layer writes into a given buffer when it is linear, or in place after a linear one
         self.writes_out = kinds[-1] == "linear" or self.ops[-1][4]
 
+    def _dropping(self) -> list:
+        """(layer index, module, features) of the dropout layers that are training and so draw masks."""
+        return [(i, module, features) for i, module, features in self.dropouts if module.training and module.p > 0]
+
     def drops(self) -> bool:
         """Whether a dropout layer of the model is training (and so draws masks)."""
-        return any(module.training and module.p > 0 for _, module, _ in self.dropouts)
+        return bool(self._dropping())
 
     def dropout_masks(self, batches: Sequence[int], like: torch.Tensor) -> Optional[Dict[int, torch.Tensor]]:
         """The scaled dropout masks of one pass over batches of these sizes stacked, drawn as separate
         calls of the model on each batch, in order, would draw them (nn.Dropout's own arithmetic);
         None when no dropout layer is training."""
-        active = [(i, module, features) for i, module, features in self.dropouts if module.training and module.p > 0]
+        active = self._dropping()
         if not active:
             return None
         masks = {i: like.new_empty(sum(batches), features) for i, _, features in active}
@@ -171,8 +175,9 @@ class MLPChain:
                 h = torch.tanh(h)
             elif kind == "dropout":
                 module = self.layers[i].dropout
-                if module.training and slope > 0:
-                    mask = masks[i] if masks is not None else torch.empty_like(h).bernoulli_(1 - slope).div_(1 - slope)
+                if module.training and module.p > 0:
+                    keep = 1 - module.p
+                    mask = masks[i] if masks is not None else torch.empty_like(h).bernoulli_(keep).div_(keep)
                     outputs.masks[i] = mask
                     h = h * mask
             else:

@@ -26,16 +26,20 @@ import torch
 _REMEMBERED: dict[int, tuple] = {}
 
 
-def remembered(tensor: torch.Tensor, key: tuple, compute: Callable):
-    """``compute()``, once per ``key`` for as long as ``tensor`` lives and is not changed in place."""
+def remembered(tensor: torch.Tensor, key: tuple, compute: Callable, partner: torch.Tensor | None = None):
+    """``compute()``, once per ``key`` for as long as ``tensor`` lives and is not changed in place (and, given,
+    for as long as ``partner`` is the same tensor, unchanged: a value computed from both)."""
     entry = _REMEMBERED.get(id(tensor))
     if entry is None or entry[0]() is not tensor or entry[1] != tensor._version:
         entry = (weakref.ref(tensor, lambda _, ident=id(tensor): _REMEMBERED.pop(ident, None)), tensor._version, {})
         _REMEMBERED[id(tensor)] = entry
     values = entry[2]
-    if key not in values:
-        values[key] = compute()
-    return values[key]
+    if partner is not None:
+        key = (*key, id(partner), partner._version)
+    held = values.get(key)
+    if held is None or (partner is not None and held[0]() is not partner):  # the partner's id now names another
+        values[key] = held = (weakref.ref(partner) if partner is not None else None, compute())
+    return held[1]
 
 
 def frechet_distance(x: torch.Tensor, y: torch.Tensor) -> float:
@@ -137,12 +141,6 @@ def knn_radii(x: torch.Tensor, k: int, chunk: int = 1000) -> torch.Tensor:
     return remembered(x, ("nearest", most, chunk), nearest)[:, k]
 
 
-def manifold_coverage(points: torch.Tensor, centres: torch.Tensor, radii: torch.Tensor, chunk: int = 1000) -> float:
-    """Fraction of ``points`` inside at least one ball (centre, radius)."""
-    inside = [(torch.cdist(points[i:i + chunk], centres) <= radii).any(dim=1) for i in range(0, points.shape[0], chunk)]
-    return float(torch.cat(inside).double().mean())
-
-
 def _balls(real: torch.Tensor, fake: torch.Tensor, k: int, chunk: int) -> dict:
     """For each k in ``{k, *SHARED_K}``, from one pass over the fake-real distances: ``fake_in_real[k]``, whether
     each fake lies in some real sample's k-NN ball; ``fakes_per_real[k]``, how many fakes lie in each real
@@ -166,14 +164,9 @@ def _balls(real: torch.Tensor, fake: torch.Tensor, k: int, chunk: int) -> dict:
                 fakes_per_real[j] += inside.sum(dim=0).double()
             for j in fake_ks:
                 real_in_fake[j] |= (distances <= fake_radii[j][i:i + chunk, None]).any(dim=0)
-        return {"real": weakref.ref(real), "fake_in_real": fake_in_real, "fakes_per_real": fakes_per_real,
-                "real_in_fake": real_in_fake}
+        return {"fake_in_real": fake_in_real, "fakes_per_real": fakes_per_real, "real_in_fake": real_in_fake}
 
-    key = ("balls", id(real), real._version, ks, chunk)
-    found = remembered(fake, key, compute)
-    if found["real"]() is not real:  # another tensor now has the id of the one they were computed against
-        _REMEMBERED[id(fake)][2][key] = found = compute()
-    return found
+    return remembered(fake, ("balls", ks, chunk), compute, partner=real)
 
 
 def precision_recall(real: torch.Tensor, fake: torch.Tensor, k: int = 3, chunk: int = 1000) -> tuple[float, float]:
