@@ -19,6 +19,11 @@ rejects and whose gradients point away from the data, are left out. k starts at 
 size and shrinks by ``top_k_decay`` every ``top_k_every`` training steps down to the share
 ``top_k_min`` of the batch: a function of the step alone, so a resumed run selects as an
 uninterrupted one does.
+
+Reused fakes (``reuse_fakes: true``; PyTorch's DCGAN example trains this way): the generator's
+step judges the fake batch the discriminator's step drew, through the graph G's pass kept,
+instead of drawing and generating a fresh one: one generator pass fewer a step, and one latent
+drawn a step instead of two. A recipe's choice, as it changes what each G step sees.
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ class GANParams:
     top_k_decay: float = 0.99  # gamma: k's factor every top_k_every steps (the paper: every epoch)
     top_k_every: int = 500  # training steps between two decays (about an MNIST epoch at batch 128)
     top_k_min: float = 0.5  # nu: the least share of the batch that counts
+    reuse_fakes: bool = False  # G's step judges the D step's fakes again, not fresh ones: one G pass fewer a step
 
     def __post_init__(self):
         if self.d_steps < 1:
@@ -100,17 +106,23 @@ class GAN(Algorithm):
         here that they are there, raising ``ganzoo.ContractViolation(message, component)``."""
 
     def train_step(self, batch: Batch, step: TrainStep) -> None:
-        self.discriminator_step(batch, step)
-        if self.generator_steps_after(step.index):
+        generator_step = self.generator_steps_after(step.index)
+        fakes = self.discriminator_step(batch, step, keep_fakes=generator_step and self.params.reuse_fakes)
+        if fakes is not None:
+            self.generator_step(batch, step, fakes=fakes)
+        elif generator_step:
             self.generator_step(batch, step)
 
-    def discriminator_step(self, batch: Batch, step: TrainStep) -> None:
-        """The real batch against a fresh fake batch."""
+    def discriminator_step(self, batch: Batch, step: TrainStep,
+                           keep_fakes: bool = False) -> Optional[Tuple[torch.Tensor, torch.Tensor]]:
+        """The real batch against a fresh fake batch. With ``keep_fakes`` (``reuse_fakes``, when a G step
+        follows) G's pass keeps its graph and the step returns (latent, fakes) for that G step."""
         G, D, loss = step.models["generator"], step.models["discriminator"], step.losses["loss"]
         real, labels = batch.images, batch.labels
-        with torch.no_grad():
+        with torch.set_grad_enabled(keep_fakes):
             z = step.latent()
-            fake = generate(G, z, labels)
+            kept = generate(G, z, labels)
+        fake = kept.detach()
         (real_logits, real_extras), (fake_logits, fake_extras) = (discriminator_outputs(D, real, labels),
                                                                   discriminator_outputs(D, fake, labels))
         ctx = LossContext(D, real, fake, labels, step.index, z, real_extras, fake_extras)
@@ -118,14 +130,19 @@ class GAN(Algorithm):
         extra = self.discriminator_terms(ctx, step)
         if step.update("discriminator", d_loss if extra is None else d_loss + extra):
             step.log(d_loss=d_loss, d_real=torch.sigmoid(real_logits).mean(), d_fake=torch.sigmoid(fake_logits).mean())
+        return (z, kept) if keep_fakes else None
 
-    def generator_step(self, batch: Batch, step: TrainStep) -> None:
-        """A fresh fake batch, judged by the discriminator, whose weights get no gradients."""
+    def generator_step(self, batch: Batch, step: TrainStep,
+                       fakes: Optional[Tuple[torch.Tensor, torch.Tensor]] = None) -> None:
+        """A fresh fake batch (or ``fakes``, the D step's latent and images, with G's graph), judged by
+        the discriminator, whose weights get no gradients."""
         G, D, loss = step.models["generator"], step.models["discriminator"], step.losses["loss"]
         real, labels = batch.images, batch.labels
         with step.frozen("discriminator"):
-            z = step.latent()
-            fake = generate(G, z, labels)
+            z, fake = fakes if fakes is not None else (None, None)
+            if fakes is None:
+                z = step.latent()
+                fake = generate(G, z, labels)
             fake_logits, fake_extras = discriminator_outputs(D, fake, labels)
             ctx = LossContext(D, real, fake, labels, step.index, z, fake_extras=fake_extras)
             g_loss = scalar(loss.generator_loss(*self.top_k_fakes(fake_logits, ctx, step.index)), loss,

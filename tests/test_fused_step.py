@@ -60,6 +60,8 @@ CASES = {
     "D's dropout (the vanilla recipe's)": (["discriminator.params.dropout=0.8"], None),
     "dropout in G and D, R1 penalty": (["generator.params.dropout=0.3", "discriminator.params.dropout=0.5",
                                         "loss.params.r1_gamma=1.0"], None),
+    "reused fakes, dropout in G and D": (["algorithm.params.reuse_fakes=true", "generator.params.dropout=0.3",
+                                         "discriminator.params.dropout=0.5"], None),
     "hinge": ([], {"name": "hinge", "params": {}}),
     "wgan-gp (penalty through autograd)": (["algorithm.params.d_steps=2"], {"name": "wgan-gp", "params": {"drift": 0.001}}),
     "dragan (penalty around the real images)": ([], {"name": "dragan", "params": {}}),
@@ -120,7 +122,8 @@ def test_a_loss_of_a_plugin_trains_alike_on_fused_and_autograd_steps(data_env, t
 
 @pytest.mark.parametrize("overrides", [[], ["generator.params.activation=leaky_relu", "discriminator.params.activation=relu",
                                             "train.ema_decay=0.9", "train.on_nonfinite=skip"],
-                                       ["discriminator.params.dropout=0.8"]])
+                                       ["discriminator.params.dropout=0.8"],
+                                       ["algorithm.params.reuse_fakes=true", "discriminator.params.dropout=0.8"]])
 def test_fused_steps_train_as_autograd_does(data_env, tmp_path, overrides):
     fused = trained(tmp_path, "fused", "train.step=fused", *overrides)
     plain = trained(tmp_path, "autograd", "train.step=autograd", *overrides)
@@ -297,3 +300,19 @@ def test_dropout_is_read_and_its_masks_are_those_of_separate_calls():
 def test_dropouts_other_than_nn_dropout_are_left_to_autograd():
     found = read_chain(nn.Sequential(nn.Linear(6, 4), nn.AlphaDropout(0.5), nn.Linear(4, 1)), torch.randn(4, 6))
     assert found == "it has a AlphaDropout layer"
+
+
+@pytest.mark.parametrize("reuse, latents, passes", [(False, 2, 2), (True, 1, 1)])
+def test_reused_fakes_take_one_latent_and_one_generator_pass_a_step(data_env, tmp_path, reuse, latents, passes):
+    trainer = new_trainer(tmp_path, "run", "train.step=autograd", f"algorithm.params.reuse_fakes={str(reuse).lower()}")
+    G, step = trainer.models["generator"], trainer.step_context
+    drawn, inputs = [], []
+    draw = step._latent
+    step._latent = lambda role: drawn.append(draw(role)) or drawn[-1]
+    G.register_forward_hook(lambda module, args, out: inputs.append(args[0]))
+    before = [p.detach().clone() for p in G.parameters()]
+    index = torch.arange(trainer.batch_size)
+    trainer.take_step(Batch(trainer.feed.gather(trainer.images, index)))
+    assert (len(drawn), len(inputs)) == (latents, passes)
+    assert all(z is x for z, x in zip(drawn, inputs))  # G's step judged the D step's own fakes
+    assert any(not torch.equal(a, b) for a, b in zip(before, G.parameters()))  # and G learned from them

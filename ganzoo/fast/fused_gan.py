@@ -357,8 +357,10 @@ class FusedGAN:
             # else draws from the noise stream in between.
             z = step.latent()
             g_step = self.algorithm.generator_steps_after(step.index)
-            z_next = step.latent() if g_step else None
-            d_loss, real_logits, fake_logits = self.discriminator_gradients(real, z, loss, step.index, z_next)
+            reuse = g_step and self.algorithm.params.reuse_fakes
+            z_next = step.latent() if g_step and not reuse else None
+            d_loss, real_logits, fake_logits = self.discriminator_gradients(real, z, loss, step.index, z_next,
+                                                                            keep=reuse)
         if step.apply_gradients("discriminator", d_loss):
             step.log(d_loss=d_loss, d_real=torch.sigmoid(real_logits).mean(), d_fake=torch.sigmoid(fake_logits).mean())
         if g_step:
@@ -368,12 +370,13 @@ class FusedGAN:
                 step.log(g_loss=g_loss)
 
     def discriminator_gradients(self, real: torch.Tensor, z: torch.Tensor, loss, index: int,
-                                z_next: Optional[torch.Tensor] = None):
+                                z_next: Optional[torch.Tensor] = None, keep: bool = False):
         """Gradients on D's parameters from one D step; returns (d_loss, real_logits, fake_logits).
 
         D sees real and fake images as one batch of twice the size (fewer, larger kernels): the
         generator writes its images straight below the real ones. ``z_next``, the noise of the G
         step that follows, goes through G in the same pass: G's weights do not change in between.
+        With ``keep`` (``reuse_fakes``) the G step takes this step's own pass.
         Autograd differentiates the loss by the logits (and by D's weights, for penalties).
         """
         G, D = self.G, self.D
@@ -381,7 +384,9 @@ class FusedGAN:
         rows = self._rows(n, real.shape[1:], real)
         if real.data_ptr() != rows.all.data_ptr():  # not gathered there by gather
             rows.real.copy_(real.view(n, -1))
-        if z_next is None or G.drops():
+        if keep:
+            self.prepared, self.next_latent = G.forward(z, out=rows.fake), None
+        elif z_next is None or G.drops():
             # (a training dropout in G would draw the G step's masks before D's: that pass waits)
             G.forward(z, out=rows.fake)
             self.prepared, self.next_latent = None, z_next
