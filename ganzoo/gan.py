@@ -107,7 +107,9 @@ class GAN(Algorithm):
 
     def train_step(self, batch: Batch, step: TrainStep) -> None:
         generator_step = self.generator_steps_after(step.index)
-        fakes = self.discriminator_step(batch, step, keep_fakes=generator_step and self.params.reuse_fakes)
+        # (keep_fakes only when asked, so a subclass's discriminator_step of the older signature still runs)
+        fakes = (self.discriminator_step(batch, step, keep_fakes=True) if generator_step and self.params.reuse_fakes
+                 else self.discriminator_step(batch, step))
         if fakes is not None:
             self.generator_step(batch, step, fakes=fakes)
         elif generator_step:
@@ -139,10 +141,11 @@ class GAN(Algorithm):
         G, D, loss = step.models["generator"], step.models["discriminator"], step.losses["loss"]
         real, labels = batch.images, batch.labels
         with step.frozen("discriminator"):
-            z, fake = fakes if fakes is not None else (None, None)
             if fakes is None:
                 z = step.latent()
                 fake = generate(G, z, labels)
+            else:
+                z, fake = fakes
             fake_logits, fake_extras = discriminator_outputs(D, fake, labels)
             ctx = LossContext(D, real, fake, labels, step.index, z, fake_extras=fake_extras)
             g_loss = scalar(loss.generator_loss(*self.top_k_fakes(fake_logits, ctx, step.index)), loss,

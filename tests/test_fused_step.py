@@ -316,3 +316,15 @@ def test_reused_fakes_take_one_latent_and_one_generator_pass_a_step(data_env, tm
     assert (len(drawn), len(inputs)) == (latents, passes)
     assert all(z is x for z, x in zip(drawn, inputs))  # G's step judged the D step's own fakes
     assert any(not torch.equal(a, b) for a, b in zip(before, G.parameters()))  # and G learned from them
+
+
+def test_a_subclass_with_the_older_step_signatures_still_trains(data_env, tmp_path):
+    """discriminator_step(batch, step) and generator_step(batch, step), as subclasses wrote them before
+    reuse_fakes: called as before while the option is off."""
+    trainer = new_trainer(tmp_path, "run", "train.step=autograd")
+    algorithm, calls = trainer.algorithm, []
+    d_step, g_step = algorithm.discriminator_step, algorithm.generator_step
+    algorithm.discriminator_step = lambda batch, step: calls.append("D") or d_step(batch, step)
+    algorithm.generator_step = lambda batch, step: calls.append("G") or g_step(batch, step)
+    trainer.take_step(Batch(trainer.feed.gather(trainer.images, torch.arange(trainer.batch_size))))
+    assert calls == ["D", "G"]
