@@ -66,3 +66,19 @@ def test_a_run_of_some_tracks_keeps_the_rows_the_others_publish(tmp_path):
                                 published=speedrun.published_track_rows(doc))
     assert all(line in section.splitlines() for line in kept)
     assert "| founding_mlp | mnist_score >= 4, modes >= 10 | 7 s |" in section
+
+
+def test_every_lever_variant_is_a_valid_recipe_and_the_last_is_the_recipe_as_shipped():
+    """benchmarks/speedrun_levers.py times each lever by overriding the shipped recipe: an override that no
+    longer names a field (a renamed param) would fail the benchmark on a quiet machine, not here."""
+    import speedrun_levers
+    from ganzoo.pluginhost.registry import load_registry
+
+    registry = load_registry()
+    for recipe_name, variants in speedrun_levers.TRACKS.values():
+        path = ROOT / "recipes" / f"{recipe_name}.yaml"
+        baseline = load_recipe(path, variants[0][1], registry).config
+        shipped = load_recipe(path, [], registry).config
+        assert variants[-1][1] == [] and baseline != shipped
+        for _, overrides in variants[1:-1]:
+            assert load_recipe(path, overrides, registry).config not in (shipped, baseline)
