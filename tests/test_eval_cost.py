@@ -196,3 +196,31 @@ def test_real_vs_real_scores_are_kept_for_the_same_features_and_metrics_and_reco
         entry.write_text("{not json")
     assert feature_cache.scores_cached("counting", "a" * 64, reference, sample, metrics, compute) == first
     assert len(calls) == 5
+
+
+def test_k_means_centroids_are_fitted_once_per_images_and_parameters(monkeypatch, tmp_path):
+    """A dataset with clusters fits k-means at every load (each run, each evaluation): the centroids come from
+    the cache folder the second time, the same to the bit; other images or parameters are another entry; a
+    garbled file is fitted again; GANZOO_CACHE=off stores nothing."""
+    from ganzoo import KMeans
+
+    monkeypatch.setenv("GANZOO_CACHE", str(tmp_path / "cache"))
+    fits = []
+    fit = KMeans.fit_centroids
+    monkeypatch.setattr(KMeans, "fit_centroids", staticmethod(lambda *a: fits.append(a[1:]) or fit(*a)))
+    images = torch.randint(0, 256, (300, 1, 8, 8), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    first = KMeans.fit(images, 5).centroids
+    again = KMeans.fit(images, 5).centroids
+    assert len(fits) == 1 and torch.equal(first, again)
+    KMeans.fit(images, 6)
+    KMeans.fit(images, 5, seed=1)
+    KMeans.fit(images.flip(0), 5)
+    assert len(fits) == 4
+    stored = list((tmp_path / "cache" / "clusters").glob("*.pt"))
+    assert len(stored) == 4
+    for path in stored:
+        path.write_bytes(path.read_bytes()[:-7])
+    assert torch.equal(KMeans.fit(images, 5).centroids, first) and len(fits) == 5
+    monkeypatch.setenv("GANZOO_CACHE", "off")
+    KMeans.fit(images, 7)
+    assert len(fits) == 6 and len(list((tmp_path / "cache" / "clusters").glob("*.pt"))) == 4
