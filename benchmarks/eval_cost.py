@@ -29,6 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "benchmarks"), str(ROOT), str(ROOT / "plugins")]  # this checkout's ganzoo, first
 from results import bf16_flags, machine  # noqa: E402
+from ganzoo.training.threads import available_cores  # noqa: E402
 #: the last commit before the evaluation was made cheap (the cache, channels-last, topk radii, KID's own sums)
 OLD = "19d8261"
 TOLERANCE, BF16_TOLERANCE = 1e-6, 1e-3
@@ -118,7 +119,7 @@ def main() -> int:
     env = dict(os.environ)
     if "GANZOO_DATA" not in env:
         raise SystemExit("set GANZOO_DATA to the folder holding MNIST/raw/")
-    threads = args.threads or len(os.sched_getaffinity(0))
+    threads = args.threads or available_cores()
     print(f"{machine('cpu')}; {bf16_flags()}; load average {os.getloadavg()[0]:.1f} at the start; "
           f"--threads {threads}")
     with_old = args.old != "none"

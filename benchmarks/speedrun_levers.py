@@ -24,7 +24,10 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from results import ROOT, bf16_flags, machine  # noqa: E402
+
+from ganzoo.training.threads import available_cores  # noqa: E402
 
 # track -> (recipe, [(variant, overrides)]): the first variant is the baseline
 TRACKS = {
@@ -51,14 +54,11 @@ TRACKS = {
 
 
 def worker(recipe_name: str, overrides: list[str], epochs: int, threads: int) -> dict:
-    import torch
-
     from ganzoo.pluginhost.registry import load_registry
     from ganzoo.recipe import load_recipe
     from ganzoo.training.progress import PlainProgress
     from ganzoo.training.trainer import start_run
 
-    torch.set_num_threads(threads)
     registry = load_registry()
     recipe = load_recipe(ROOT / "recipes" / f"{recipe_name}.yaml",
                          [f"train.epochs={epochs}", f"train.threads={threads}", "train.device=cpu", "eval.every=0",
@@ -84,7 +84,7 @@ def main() -> int:
     parser.add_argument("--tracks", nargs="+", choices=list(TRACKS), default=list(TRACKS))
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=1)
-    parser.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
+    parser.add_argument("--threads", type=int, default=available_cores())
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("overrides", nargs="*", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -93,9 +93,6 @@ def main() -> int:
         return 0
     if not os.environ.get("GANZOO_DATA"):
         os.environ["GANZOO_DATA"] = str((ROOT / ".." / "shared" / "datasets").resolve())
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from results import bf16_flags, machine
-
     print(f"{machine('cpu')}; {bf16_flags()}; {args.threads} threads; {args.epochs} epoch(s) a run, "
           f"{args.repeats} repeats, interleaved", flush=True)
     for track in args.tracks:
