@@ -1,6 +1,8 @@
 """Speed paths that keep the maths: chosen once by the trainer, invisible to plugins.
 
 - ``fused_gan``: ``ganzoo.GAN``'s step for MLP models on the CPU, without autograd's graph.
+- ``bernoulli``: ``Tensor.bernoulli_`` (the fused step's dropout masks), the same numbers faster where
+  this CPU's kernel allows it (checked once on a probe).
 - ``optimizer_update``: torch's fused Adam/AdamW kernel called without ``Optimizer.step``'s overhead.
 - (``ganzoo.Tanh``, tanh through sigmoid on CPU float32, 3x faster than torch's kernel, is a public layer:
   ``ganzoo.layers``; the fused step computes it the same way.)

@@ -21,7 +21,8 @@ float32 and unconditional models (see ``ganzoo.fast.choose_step``).
 
 Dropout draws its masks from torch's generator in the order autograd's path
 draws them (D on the real batch, then on the fake one), so both paths train alike
-to float rounding, dropout included.
+to float rounding, dropout included (``ganzoo.fast.bernoulli`` draws them faster where it can draw
+the same numbers).
 
 Models are read with ``torch.fx``; a model that does anything else (batch norm,
 convolutions, branches, hooks, parametrisations, frozen weights,
@@ -42,6 +43,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ganzoo.data import unit_range
+from ganzoo.fast.bernoulli import bernoulli_, bernoulli_each
 from ganzoo import layers
 from ganzoo.losses import LossContext, scalar
 from ganzoo.model_calls import set_requires_grad
@@ -135,11 +137,13 @@ class MLPChain:
         if not active:
             return None
         masks = {i: like.new_empty(sum(batches), features) for i, _, features in active}
-        start = 0
+        pieces, keeps, start = [], [], 0
         for rows in batches:
             for i, module, _ in active:
-                masks[i][start:start + rows].bernoulli_(1 - module.p)
+                pieces.append(masks[i][start:start + rows])
+                keeps.append(1 - module.p)
             start += rows
+        bernoulli_each(pieces, keeps)
         for i, module, _ in active:
             masks[i].div_(1 - module.p)
         return masks
@@ -177,7 +181,7 @@ class MLPChain:
                 module = self.layers[i].dropout
                 if module.training and module.p > 0:
                     keep = 1 - module.p
-                    mask = masks[i] if masks is not None else torch.empty_like(h).bernoulli_(keep).div_(keep)
+                    mask = masks[i] if masks is not None else bernoulli_(torch.empty_like(h), keep).div_(keep)
                     outputs.masks[i] = mask
                     h = h * mask
             else:
@@ -191,32 +195,40 @@ class MLPChain:
         """The model's output, shaped as its ``forward`` shapes it."""
         return outputs[-1].view(outputs[-1].shape[0], *self.out_shape)
 
-    def backward(self, outputs: Pass, grad: torch.Tensor, weights: bool = True,
-                 input_grad: bool = False) -> Tuple[Optional[List[torch.Tensor]], Optional[torch.Tensor]]:
+    def backward(self, outputs: Pass, grad: torch.Tensor, weights: bool = True, input_grad: bool = False,
+                 overwrite: bool = False) -> Tuple[Optional[List[torch.Tensor]], Optional[torch.Tensor]]:
         """Gradients of ``self.parameters`` (if ``weights``) and of the input matrix (if ``input_grad``),
-        given the gradient of the loss with respect to the flattened output."""
+        given the gradient of the loss with respect to the flattened output (which the pass may
+        ``overwrite``). Element-wise layers write their gradients over the incoming ones where those are
+        the pass's own: the same kernels, without a fresh (cache-cold) buffer per layer."""
         grads: List[torch.Tensor] = []
         grad = grad.view(outputs[-1].shape)
+        own = overwrite  # whether ``grad`` may be written over
         for i in range(len(self.ops) - 1, -1, -1):
             kind, w, b, slope, _ = self.ops[i]
+            into = {"grad_input": grad} if own else None
             if kind in ("linear", "linear_2x"):
                 if weights:
                     w_grad = grad.t().mm(outputs[i])
                     grads[:0] = [w_grad, grad.sum(0)] if b is not None else [w_grad]
                 if i == self.first_linear and not input_grad:
                     break
-                grad = grad.mm(w)
+                grad, own = grad.mm(w), True
             elif kind == "relu":
-                grad = _aten.threshold_backward(grad, outputs[i + 1], 0)
+                grad = _aten.threshold_backward.grad_input(grad, outputs[i + 1], 0, **into) if own else \
+                    _aten.threshold_backward(grad, outputs[i + 1], 0)
             elif kind == "leaky_relu":
-                grad = _aten.leaky_relu_backward(grad, outputs[i + 1], slope, True)
+                grad = _aten.leaky_relu_backward.grad_input(grad, outputs[i + 1], slope, True, **into) if own else \
+                    _aten.leaky_relu_backward(grad, outputs[i + 1], slope, True)
             elif kind in ("tanh", "fast_tanh", "sigmoid_2x"):
-                grad = _aten.tanh_backward(grad, outputs[i + 1])
+                grad = _aten.tanh_backward.grad_input(grad, outputs[i + 1], **into) if own else \
+                    _aten.tanh_backward(grad, outputs[i + 1])
             elif kind == "dropout":
                 if i in outputs.masks:
-                    grad = grad * outputs.masks[i]
+                    grad = grad.mul_(outputs.masks[i]) if own else grad * outputs.masks[i]
             else:
-                grad = _aten.sigmoid_backward(grad, outputs[i + 1])
+                grad = _aten.sigmoid_backward.grad_input(grad, outputs[i + 1], **into) if own else \
+                    _aten.sigmoid_backward(grad, outputs[i + 1])
         return (grads if weights else None), (grad if input_grad else None)
 
 
@@ -404,7 +416,7 @@ class FusedGAN:
             real_grad, fake_grad, *penalty = torch.autograd.grad(
                 d_loss, [real_logits, fake_logits, *D.parameters], allow_unused=True)
         grad = torch.cat([_or_zeros(real_grad, real_logits), _or_zeros(fake_grad, fake_logits)])
-        grads, _ = D.backward(outputs, grad)
+        grads, _ = D.backward(outputs, grad, overwrite=True)
         for param, own, more in itertools.zip_longest(D.parameters, grads, penalty):
             param.grad = own if more is None else own.add_(more)
         return d_loss.detach(), real_logits.detach(), fake_logits.detach()
@@ -455,7 +467,7 @@ class FusedGAN:
         _, grad = D.backward(d_outputs, _or_zeros(logit_grad, logits), weights=False, input_grad=True)
         if fake_grad is not None:
             grad = grad + fake_grad.reshape(grad.shape)
-        grads, _ = G.backward(g_outputs, grad)
+        grads, _ = G.backward(g_outputs, grad, overwrite=True)
         for param, own in zip(G.parameters, grads):
             param.grad = own
         return g_loss.detach()
