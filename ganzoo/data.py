@@ -254,15 +254,19 @@ _UNIT_TABLES: dict = {}
 def unit_range(images: "torch.Tensor", out: "Optional[torch.Tensor]" = None) -> "torch.Tensor":
     """Images as float32 in [-1, 1]: uint8 ones scaled (``x / 127.5 - 1``), float ones as they are.
 
-    uint8 values are looked up in a 256-entry table computed once on the CPU, so a batch scaled on
-    any device holds the very numbers the CPU's ``x.float().div_(127.5).sub_(1.0)`` gives (CUDA's
-    division by a scalar multiplies by the reciprocal, which may round differently). ``out``, optional:
+    On the CPU that is ``x.float().div_(127.5).sub_(1.0)``; on other devices uint8 values are looked up
+    in a 256-entry table computed once that way on the CPU, so a batch scaled on any device holds the
+    very numbers the CPU gives (CUDA's division by a scalar multiplies by the reciprocal, which may
+    round differently). ``out``, optional:
     a float32 tensor of the same number of elements to write them into.
     """
     import torch
 
     if images.dtype != torch.uint8:
         return images if out is None else out.view(images.shape).copy_(images)
+    if images.device.type == "cpu":  # the formula itself: one pass less than the table's int32 indices
+        scaled = images.float() if out is None else out.view(images.shape).copy_(images)
+        return scaled.div_(127.5).sub_(1.0)
     table = _UNIT_TABLES.get(images.device)
     if table is None:
         table = _UNIT_TABLES[images.device] = _unit_table().to(images.device)

@@ -75,3 +75,14 @@ def test_uint8_mnist_trains_to_the_numbers_float_mnist_did(data_env, tmp_path, r
     for key in want:
         assert torch.equal(got[key], want[key]), key
     assert logged(tmp_path / "uint8") == logged(tmp_path / "float")
+
+
+def test_the_cpu_formula_and_the_table_other_devices_read_agree_at_every_length():
+    from ganzoo.data import _unit_table
+
+    table = _unit_table()
+    for n in [1, 15, 16, 17, 255, 256, 257, 100352]:
+        values = (torch.arange(n) * 7 % 256).to(torch.uint8)
+        out = torch.empty(n)
+        assert torch.equal(unit_range(values), table[values.long()])
+        assert unit_range(values, out=out) is not None and torch.equal(out, table[values.long()])
