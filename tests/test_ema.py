@@ -81,3 +81,13 @@ def test_a_resumed_run_continues_the_ema_exactly(data_env, tmp_path):
 def test_without_ema_checkpoints_hold_none(data_env, tmp_path):
     _fit([*TINY, "train.ema_decay=0"], tmp_path / "run")
     assert "ema" not in load_checkpoint(tmp_path / "run")
+
+
+def test_ema_follows_weights_loaded_into_the_generator():
+    generator = nn.Linear(2, 1)
+    ema = GeneratorEMA(generator, decay=0.5)
+    ema.updates = 100
+    ema.model.load_state_dict({"weight": torch.zeros(1, 2), "bias": torch.zeros(1)})  # as a resume does
+    generator.load_state_dict({"weight": torch.full((1, 2), 4.0), "bias": torch.ones(1)})
+    ema.update(generator)
+    assert ema.model.weight.tolist() == [[2.0, 2.0]] and ema.model.bias.tolist() == [0.5]

@@ -29,13 +29,18 @@ class GeneratorEMA:
         self.decay = decay
         self.updates = 0
         self.model = copy.deepcopy(generator).eval().requires_grad_(False)
+        # The parameter tensors, listed once (walking the modules cost as much as the update on small
+        # models): updates and load_state_dict change them in place, as the optimiser, which holds
+        # them too, assumes.
+        self._averaged = list(self.model.parameters())
+        self._followed: tuple = (None, [])  # (generator, its parameters, detached)
 
     @torch.no_grad()
     def update(self, generator: nn.Module) -> None:
         decay = min(self.decay, (1.0 + self.updates) / (10.0 + self.updates))
-        averaged = list(self.model.parameters())
-        current = [p.detach() for p in generator.parameters()]
-        torch._foreach_lerp_(averaged, current, 1.0 - decay)
+        if self._followed[0] is not generator:
+            self._followed = (generator, [p.detach() for p in generator.parameters()])
+        torch._foreach_lerp_(self._averaged, self._followed[1], 1.0 - decay)
         for mine, theirs in zip(self.model.buffers(), generator.buffers()):
             mine.copy_(theirs)
         self.updates += 1
