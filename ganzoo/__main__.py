@@ -1,3 +1,3 @@
-from ganzoo.cli import main
+from ganzoo.cli import console
 
-raise SystemExit(main())
+console()

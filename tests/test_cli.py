@@ -62,6 +62,18 @@ def test_user_errors_are_one_line_exit_2_and_debug_shows_the_traceback(tmp_path)
     assert "ConfigKeyError" in debug.stderr and "The above exception was the direct cause" in debug.stderr
 
 
+def test_the_executable_exits_with_the_command_s_code_and_leaves_its_files_whole(mnist_root, tmp_path):
+    # ganzoo.cli.console skips the interpreter's last garbage collection (gc.freeze): the run's files
+    # are written and closed before it, whatever code the command returns
+    result = run_ganzoo("run", tmp_path / "missing.yaml")
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    run_dir = tmp_path / "run"
+    result = run_ganzoo("run", RECIPE, *QUICK, "--out", run_dir, env={"GANZOO_DATA": str(mnist_root)})
+    assert result.returncode == 0, result.stderr
+    lines = (run_dir / "metrics.jsonl").read_text().splitlines()
+    assert lines and all(json.loads(line) for line in lines)
+
+
 def test_missing_data_offline_is_one_line(tmp_path):
     result = run_ganzoo("run", RECIPE, "dataset.params.download=false", "--out", tmp_path / "run",
                         env={"GANZOO_DATA": str(tmp_path / "empty")})
