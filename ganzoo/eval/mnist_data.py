@@ -47,14 +47,18 @@ def read_labelled_idx(images_file: Path, labels_file: Path, what: str, remedy: s
     except (OSError, ValueError) as error:
         raise GanzooError(f"cannot read {what} in {Path(images_file).parent}/ ({type(error).__name__}: "
                           f"{first_line(error)}); {remedy}") from error
-    return torch.from_numpy(images.copy()), torch.from_numpy(labels.astype("int64"))
+    return torch.from_numpy(images), torch.from_numpy(labels.astype("int64"))
 
 
 def read_idx(path: Path):
     """An IDX file of unsigned bytes (the MNIST format) as a numpy array."""
     import numpy as np
 
-    data = path.read_bytes()
+    with open(path, "rb") as file:  # into a writable buffer: torch takes the array without a copy
+        data = bytearray(os.fstat(file.fileno()).st_size)
+        read = file.readinto(data)
+    if read != len(data):  # the file changed size while read
+        data = data[:read]
     if len(data) < 4 or data[:3] != b"\x00\x00\x08":
         raise ValueError(f"{path.name} is not an IDX file of unsigned bytes")
     ndim = data[3]
