@@ -29,7 +29,7 @@ _LAZY = {
     "Tanh": "ganzoo.layers",
     "to_uint8": "ganzoo.output.images",
     "generate": "ganzoo.model_calls", "discriminate": "ganzoo.model_calls", "eval_mode": "ganzoo.model_calls",
-    "KMeans": "ganzoo.clusters",
+    "KMeans": "ganzoo.clusters", "cached_tensors": "ganzoo.eval.feature_cache",
     "read_image_folder": "ganzoo.storage.folders", "read_packed": "ganzoo.storage.packed",
 }
 

@@ -224,3 +224,51 @@ def test_k_means_centroids_are_fitted_once_per_images_and_parameters(monkeypatch
     monkeypatch.setenv("GANZOO_CACHE", "off")
     KMeans.fit(images, 7)
     assert len(fits) == 6 and len(list((tmp_path / "cache" / "clusters").glob("*.pt"))) == 4
+
+
+def test_tensors_derived_from_a_reference_set_are_computed_once_per_inputs_params_and_code(monkeypatch, tmp_path):
+    """ganzoo.cached_tensors (public: what a metric derives from the reference set): the stored values the second
+    time, the same to the bit; other inputs, params or code are another entry; a garbled file is computed again;
+    GANZOO_CACHE=off stores nothing."""
+    from ganzoo import cached_tensors
+
+    monkeypatch.setenv("GANZOO_CACHE", str(tmp_path / "cache"))
+    calls = []
+
+    def compute(x):
+        calls.append(1)
+        return {"gram": x.t().mm(x), "norms": x.norm(dim=1)}
+
+    x = torch.randn(50, 4, generator=torch.Generator().manual_seed(0))
+    first = cached_tensors("gram", [x], lambda: compute(x), (1,))
+    again = cached_tensors("gram", [x], lambda: compute(x), (1,))
+    assert len(calls) == 1 and all(torch.equal(first[k], again[k]) for k in ("gram", "norms"))
+    cached_tensors("gram", [x], lambda: compute(x), (2,))
+    cached_tensors("gram", [x * 2], lambda: compute(x * 2), (1,))
+    cached_tensors("other", [x], lambda: compute(x), (1,))
+    cached_tensors("gram", [x], lambda: compute(x), (1,), code=FeatureExtractor)  # another package's code
+    assert len(calls) == 5
+    stored = list((tmp_path / "cache" / "derived").glob("*.pt"))
+    assert len(stored) == 5
+    for path in stored:
+        path.write_bytes(path.read_bytes()[:-9])
+    assert torch.equal(cached_tensors("gram", [x], lambda: compute(x), (1,))["gram"], first["gram"]) and len(calls) == 6
+    monkeypatch.setenv("GANZOO_CACHE", "off")
+    cached_tensors("gram", [x], lambda: compute(x), (9,))
+    assert len(calls) == 7 and len(list((tmp_path / "cache" / "derived").glob("*.pt"))) == 5
+
+
+def test_kid_and_knn_manifolds_score_the_same_from_the_stored_reference_statistics(monkeypatch, tmp_path):
+    from ganzoo_metrics import maths
+
+    real = torch.randn(300, 16, generator=torch.Generator().manual_seed(1))
+    fake = torch.randn(200, 16, generator=torch.Generator().manual_seed(2)) * 1.1 + 0.1
+    monkeypatch.setenv("GANZOO_CACHE", "off")
+    expected = (maths.kernel_inception_distance(fake, real, subsets=5, subset_size=50),
+                maths.precision_recall(real.clone(), fake.clone()), maths.density_coverage(real.clone(), fake.clone()))
+    monkeypatch.setenv("GANZOO_CACHE", str(tmp_path / "cache"))
+    for _ in range(2):  # filling the cache, then reading it (fresh tensors: nothing kept in memory between)
+        got = (maths.kernel_inception_distance(fake.clone(), real.clone(), subsets=5, subset_size=50),
+               maths.precision_recall(real.clone(), fake.clone()), maths.density_coverage(real.clone(), fake.clone()))
+        assert got[0] == pytest.approx(expected[0], rel=1e-12, abs=1e-15) and got[1:] == expected[1:]
+    assert len(list((tmp_path / "cache" / "derived").glob("*.pt"))) == 2  # the reference's KID sums and k-NN

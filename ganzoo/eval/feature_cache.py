@@ -10,7 +10,9 @@ one that cannot be read, or whose key, format or shape is not what was asked for
 match the SHA-256 stored beside them, is computed again and replaced. Deleting the folder is always safe.
 ``GANZOO_CACHE=off`` turns the cache off; an unwritable folder only means the features are computed every
 time. The real-vs-real scores, which depend on the two feature sets and the metrics alone, are kept beside
-them as small JSON files (``scores_cached``).
+them as small JSON files (``scores_cached``); what a metric derives from a reference set alone (its k-NN
+distances, KID's reference kernel sums) under ``derived/`` (``cached_tensors``, public as
+``ganzoo.cached_tensors``).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
-from typing import Optional
+from typing import Any, Callable, Dict, Optional, Sequence
 
 import torch
 
@@ -115,16 +117,19 @@ def embed_cached(extractor: FeatureExtractor, extractor_name: str, weights_sha25
 
 
 def code_digest(obj) -> str:
-    """SHA-256 of the source files of the package that defines ``obj``'s class (a metric's maths may live in a
-    module beside it): scores computed by other code are never taken for these."""
+    """SHA-256 of the source files of the package that defines ``obj``'s class, or ``obj`` itself when it is a
+    function or a class (a metric's maths may live in a module beside it): scores computed by other code are
+    never taken for these."""
     import sys
+    import types
 
-    module = sys.modules.get(type(obj).__module__)
-    package = sys.modules.get(type(obj).__module__.split(".")[0])
+    owner = obj if isinstance(obj, (types.FunctionType, types.MethodType, type)) else type(obj)
+    module = sys.modules.get(owner.__module__)
+    package = sys.modules.get(owner.__module__.split(".")[0])
     where = getattr(package, "__path__", None)
     files = (sorted(p for folder in where for p in Path(folder).rglob("*.py"))[:500] if where
              else [Path(getattr(module, "__file__", "") or "")])
-    digest = hashlib.sha256(type(obj).__qualname__.encode())
+    digest = hashlib.sha256(owner.__qualname__.encode())
     for path in files:
         try:
             digest.update(path.read_bytes())
@@ -173,3 +178,49 @@ def scores_cached(extractor_name: str, weights_sha256: str, reference: Features,
     except Exception:  # noqa: BLE001 - an unwritable cache only costs time
         pass
     return scores
+
+
+def cached_tensors(name: str, inputs: Sequence[torch.Tensor], compute: Callable[[], Dict[str, torch.Tensor]],
+                   params: tuple = (), code: Any = None) -> Dict[str, torch.Tensor]:
+    """``compute()``, a dict of tensors that depends on ``inputs`` and ``params`` alone, read from the cache folder
+    (``derived/``) when the same code computed it from the same tensors before.
+
+    The entry is named by a SHA-256 over ``name``, ``repr(params)``, each input's dtype, shape and bytes, and the
+    source files of the package that defines ``code`` (default: ``compute``'s module; a change to the maths is
+    another entry, never a stale one). For what a metric derives from the reference set (the same tensors at
+    every evaluation), not from generated images (new every time: their entries would only fill the folder). The
+    values come back on the CPU; an entry that cannot be read or whose tensors no longer match their stored
+    SHA-256 is computed again and replaced; ``GANZOO_CACHE=off`` or an unwritable folder computes every time."""
+    folder = cache_folder()
+    if folder is None:
+        return compute()
+    parts = [f"ganzoo-derived/{FORMAT}/{name}", repr(params), code_digest(code if code is not None else compute)]
+    parts += [images_digest(tensor) for tensor in inputs]
+    key = hashlib.sha256("\n".join(parts).encode()).hexdigest()
+    path = folder.parent / "derived" / f"{key}.pt"
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+        values = payload["tensors"]
+        if (payload.get("key") == key and isinstance(values, dict)
+                and all(isinstance(v, torch.Tensor) for v in values.values())
+                and payload.get("digest") == _named_digest(values)):
+            return values
+    except Exception:  # noqa: BLE001 - absent, truncated or garbled: computed again
+        pass
+    values = {k: v.detach().cpu().contiguous() for k, v in compute().items()}
+    try:
+        from ganzoo.output.files import atomic_writer
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_writer(path) as handle:
+            torch.save({"format": FORMAT, "key": key, "tensors": values, "digest": _named_digest(values)}, handle)
+    except Exception:  # noqa: BLE001 - read-only or full disk: the cache is an optimisation
+        pass
+    return values
+
+
+def _named_digest(values: Dict[str, torch.Tensor]) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(values):
+        digest.update(f"{name}:{images_digest(values[name])}".encode())
+    return digest.hexdigest()

@@ -8,7 +8,8 @@ shuffles its splits unseeded and takes logits).
 
 What depends on the reference set alone (its k-NN radii, KID's reference-reference kernel sums) is kept
 for as long as the reference features live unchanged (:func:`remembered`): ``ganzoo eval`` scores the
-generated images and a training sample against the same reference features, and pays for it once.
+generated images and a training sample against the same reference features, and pays for it once; and in
+the cache folder (``ganzoo.cached_tensors``), so the next evaluation of the same reference set does not pay.
 Precision/recall (k = 3) and density/coverage (k = 5) read one pass over each set's own distances and one
 over the generated-reference distances (:data:`SHARED_K`), where each used to take its own: half the
 distance computations of an evaluation.
@@ -21,6 +22,8 @@ import weakref
 from typing import Callable
 
 import torch
+
+from ganzoo import cached_tensors
 
 #: id(tensor) -> (weak reference to it, its version counter then, {key: value computed from it})
 _REMEMBERED: dict[int, tuple] = {}
@@ -90,8 +93,13 @@ def kernel_inception_distance(x, y, subsets: int = 100, subset_size: int = 1000,
         k = torch.mm(a * gamma, b.T).add_(coef0).pow_(degree)
         return k.sum() - k.diagonal().sum() if off_diagonal else k.sum()
 
-    real_sums = remembered(y, ("kid_reference", seed, subsets, size, x.shape[0], degree, gamma, coef0),
-                           lambda: [kernel_sum(y64[i], y64[i], True) for i in real_index])
+    params = (seed, subsets, size, x.shape[0], degree, gamma, coef0)
+
+    def reference_sums() -> dict:
+        return {"sums": torch.stack([kernel_sum(y64[i], y64[i], True) for i in real_index])}
+
+    real_sums = remembered(y, ("kid_reference", *params),
+                           lambda: cached_tensors("kid-reference-sums", [y], reference_sums, params)["sums"])
     scores = torch.empty(subsets, dtype=torch.float64)
     for s, (real, fake) in enumerate(zip(real_index, fake_index)):
         fake_sum = kernel_sum(x64[fake], x64[fake], True)
@@ -127,9 +135,10 @@ def mode_coverage(probs: torch.Tensor, threshold: float = 0.02) -> tuple[int, fl
 SHARED_K = (3, 5)
 
 
-def knn_radii(x: torch.Tensor, k: int, chunk: int = 1000) -> torch.Tensor:
+def knn_radii(x: torch.Tensor, k: int, chunk: int = 1000, reference: bool = False) -> torch.Tensor:
     """Distance from each row of ``x`` to its k-th nearest other row (one pass over ``x``'s distances serves
-    every k up to ``max(k, *SHARED_K)``, and is kept for as long as ``x`` is: :func:`remembered`)."""
+    every k up to ``max(k, *SHARED_K)``, and is kept for as long as ``x`` is: :func:`remembered`; for a
+    ``reference`` set, the same at every evaluation, in the cache folder too: ``ganzoo.cached_tensors``)."""
     if x.shape[0] <= k:
         raise ValueError(f"k-nearest-neighbour manifolds with k={k} need more than {k} images per set")
     most = min(max(k, *SHARED_K), x.shape[0] - 1)
@@ -138,7 +147,11 @@ def knn_radii(x: torch.Tensor, k: int, chunk: int = 1000) -> torch.Tensor:
         return torch.cat([torch.cdist(x[i:i + chunk], x).topk(most + 1, dim=1, largest=False).values
                           for i in range(0, x.shape[0], chunk)])
 
-    return remembered(x, ("nearest", most, chunk), nearest)[:, k]
+    def kept() -> torch.Tensor:
+        return cached_tensors("knn-nearest", [x], lambda: {"nearest": nearest()}, (most, chunk))["nearest"] \
+            if reference else nearest()
+
+    return remembered(x, ("nearest", most, chunk), kept)[:, k]
 
 
 def _balls(real: torch.Tensor, fake: torch.Tensor, k: int, chunk: int) -> dict:
@@ -151,7 +164,7 @@ def _balls(real: torch.Tensor, fake: torch.Tensor, k: int, chunk: int) -> dict:
     fake_ks = [j for j in ks if j < fake.shape[0]]
 
     def compute() -> dict:
-        real_radii = {j: knn_radii(real, j, chunk) for j in real_ks}
+        real_radii = {j: knn_radii(real, j, chunk, reference=True) for j in real_ks}
         fake_radii = {j: knn_radii(fake, j, chunk) for j in fake_ks}
         fake_in_real = {j: torch.zeros(fake.shape[0], dtype=torch.bool) for j in real_ks}
         fakes_per_real = {j: torch.zeros(real.shape[0], dtype=torch.float64) for j in real_ks}
