@@ -104,19 +104,9 @@ def _nearest(points: torch.Tensor, centroids: torch.Tensor, norms: Optional[torc
 
 
 def _cached_centroids(images: torch.Tensor, clusters: int, seed: int) -> torch.Tensor:
-    from ganzoo.eval.feature_cache import cache_folder, images_digest, read_entry, write_entry
-    from ganzoo.metrics import Features
+    from ganzoo.eval.feature_cache import images_digest, stored_tensors
 
-    folder = cache_folder()
-    if folder is None:
-        return KMeans.fit_centroids(images, clusters, seed)
     code = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
-    text = f"ganzoo-kmeans/{clusters}/{seed}/{FIT_IMAGES}/{ITERATIONS}/{code}/{images_digest(images)}"
-    key = hashlib.sha256(text.encode()).hexdigest()
-    path = folder.parent / "clusters" / f"{key}.pt"
-    stored = read_entry(path, key, clusters)
-    if stored is not None and stored.features.shape[1] == images[0].numel():
-        return stored.features
-    centroids = KMeans.fit_centroids(images, clusters, seed)
-    write_entry(path, key, Features(centroids, None))
-    return centroids
+    key = [f"ganzoo-kmeans/{clusters}/{seed}/{FIT_IMAGES}/{ITERATIONS}/{code}", images_digest(images)]
+    fitted = stored_tensors("clusters", key, lambda: {"centroids": KMeans.fit_centroids(images, clusters, seed)})
+    return fitted["centroids"]

@@ -191,13 +191,19 @@ def cached_tensors(name: str, inputs: Sequence[torch.Tensor], compute: Callable[
     every evaluation), not from generated images (new every time: their entries would only fill the folder). The
     values come back on the CPU; an entry that cannot be read or whose tensors no longer match their stored
     SHA-256 is computed again and replaced; ``GANZOO_CACHE=off`` or an unwritable folder computes every time."""
+    parts = [f"ganzoo-derived/{FORMAT}/{name}", repr(params), code_digest(code if code is not None else compute)]
+    return stored_tensors("derived", [*parts, *(images_digest(tensor) for tensor in inputs)], compute)
+
+
+def stored_tensors(folder_name: str, key_parts: Sequence[str], compute: Callable[[], Dict[str, torch.Tensor]]
+                   ) -> Dict[str, torch.Tensor]:
+    """``compute()``, kept in the cache folder's ``folder_name/`` under a SHA-256 of ``key_parts`` (which must
+    name everything the tensors depend on), with a digest of their values; see ``cached_tensors``."""
     folder = cache_folder()
     if folder is None:
         return compute()
-    parts = [f"ganzoo-derived/{FORMAT}/{name}", repr(params), code_digest(code if code is not None else compute)]
-    parts += [images_digest(tensor) for tensor in inputs]
-    key = hashlib.sha256("\n".join(parts).encode()).hexdigest()
-    path = folder.parent / "derived" / f"{key}.pt"
+    key = hashlib.sha256("\n".join(key_parts).encode()).hexdigest()
+    path = folder.parent / folder_name / f"{key}.pt"
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
         values = payload["tensors"]

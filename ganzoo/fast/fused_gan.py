@@ -206,7 +206,6 @@ class MLPChain:
         own = overwrite  # whether ``grad`` may be written over
         for i in range(len(self.ops) - 1, -1, -1):
             kind, w, b, slope, _ = self.ops[i]
-            into = {"grad_input": grad} if own else None
             if kind in ("linear", "linear_2x"):
                 if weights:
                     w_grad = grad.t().mm(outputs[i])
@@ -215,21 +214,22 @@ class MLPChain:
                     break
                 grad, own = grad.mm(w), True
             elif kind == "relu":
-                grad = _aten.threshold_backward.grad_input(grad, outputs[i + 1], 0, **into) if own else \
-                    _aten.threshold_backward(grad, outputs[i + 1], 0)
+                grad = _pointwise(_aten.threshold_backward, own, grad, outputs[i + 1], 0)
             elif kind == "leaky_relu":
-                grad = _aten.leaky_relu_backward.grad_input(grad, outputs[i + 1], slope, True, **into) if own else \
-                    _aten.leaky_relu_backward(grad, outputs[i + 1], slope, True)
+                grad = _pointwise(_aten.leaky_relu_backward, own, grad, outputs[i + 1], slope, True)
             elif kind in ("tanh", "fast_tanh", "sigmoid_2x"):
-                grad = _aten.tanh_backward.grad_input(grad, outputs[i + 1], **into) if own else \
-                    _aten.tanh_backward(grad, outputs[i + 1])
+                grad = _pointwise(_aten.tanh_backward, own, grad, outputs[i + 1])
             elif kind == "dropout":
                 if i in outputs.masks:
                     grad = grad.mul_(outputs.masks[i]) if own else grad * outputs.masks[i]
             else:
-                grad = _aten.sigmoid_backward.grad_input(grad, outputs[i + 1], **into) if own else \
-                    _aten.sigmoid_backward(grad, outputs[i + 1])
+                grad = _pointwise(_aten.sigmoid_backward, own, grad, outputs[i + 1])
         return (grads if weights else None), (grad if input_grad else None)
+
+
+def _pointwise(backward, own: bool, grad: torch.Tensor, *args) -> torch.Tensor:
+    """An element-wise layer's aten backward of ``grad``, written over ``grad`` when the pass ``own``s it."""
+    return backward.grad_input(grad, *args, grad_input=grad) if own else backward(grad, *args)
 
 
 class _Tracer(torch.fx.Tracer):
