@@ -87,10 +87,15 @@ def console() -> None:
     """The ``ganzoo`` executable: ``main`` on ``sys.argv``, then exit without the interpreter's last
     garbage collection over every object torch created (~0.5 s after importing it, on every command).
     ``gc.freeze`` leaves those objects out of it; they are freed all the same when the process ends,
-    and atexit handlers (loggers' flushes, ``weakref.finalize``) still run first. ``main`` itself,
-    which Python code and the tests call, leaves the collector alone."""
+    and atexit handlers (loggers' flushes, ``weakref.finalize``) still run first. Before the command, glibc's
+    malloc is told to reuse the large buffers torch frees instead of mapping fresh pages for each
+    (``ganzoo.fast.memory``). ``main`` itself, which Python code and the tests
+    call, does none of this."""
     import gc
 
+    from ganzoo.fast.memory import reuse_freed_memory
+
+    reuse_freed_memory()
     code = main()
     gc.freeze()
     sys.exit(code)

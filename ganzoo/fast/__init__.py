@@ -3,6 +3,8 @@
 - ``fused_gan``: ``ganzoo.GAN``'s step for MLP models on the CPU, without autograd's graph.
 - ``bernoulli``: ``Tensor.bernoulli_`` (the fused step's dropout masks), the same numbers faster where
   this CPU's kernel allows it (checked once on a probe).
+- ``memory``: glibc's malloc told to keep and reuse the large buffers torch frees (the ``ganzoo``
+  executable's own process only), instead of faulting fresh pages in for each.
 - ``optimizer_update``: torch's fused Adam/AdamW kernel called without ``Optimizer.step``'s overhead.
 - (``ganzoo.Tanh``, tanh through sigmoid on CPU float32, 3x faster than torch's kernel, is a public layer:
   ``ganzoo.layers``; the fused step computes it the same way.)
