@@ -87,14 +87,17 @@ def console() -> None:
     """The ``ganzoo`` executable: ``main`` on ``sys.argv``, then exit without the interpreter's last
     garbage collection over every object torch created (~0.5 s after importing it, on every command).
     ``gc.freeze`` leaves those objects out of it; they are freed all the same when the process ends,
-    and atexit handlers (loggers' flushes, ``weakref.finalize``) still run first. Before the command, glibc's
-    malloc is told to reuse the large buffers torch frees instead of mapping fresh pages for each
-    (``ganzoo.fast.memory``). ``main`` itself, which Python code and the tests
+    and atexit handlers (loggers' flushes, ``weakref.finalize``) still run first. Before the command, the
+    cores other jobs keep busy are watched from this moment (``ganzoo.training.threads``: the thread choice
+    reads the whole start-up), and glibc's malloc is told to reuse the large buffers torch frees instead of
+    mapping fresh pages for each (``ganzoo.fast.memory``). ``main`` itself, which Python code and the tests
     call, does none of this."""
     import gc
 
     from ganzoo.fast.memory import reuse_freed_memory
+    from ganzoo.training.threads import watch_from_now
 
+    watch_from_now()
     reuse_freed_memory()
     code = main()
     gc.freeze()

@@ -7,9 +7,13 @@ times slower with two threads than with one on a shared 2-core box (docs/perform
 ``python benchmarks/threads.py``). On an idle machine every core is free and the default takes them
 all. The number chosen is written into the run's recipe.yaml, so a rerun or a resume uses it again.
 
-"Busy" is the larger of the 1-minute load average and the cores other processes kept busy over the
-last tenth of a second (/proc/stat): the load average lags, and two runs started together each saw
-the other's weight in it as nearly 0, took every core, and spun against each other.
+"Busy" is the cores other processes kept busy while this one started (/proc/stat, from the moment the
+``ganzoo`` executable started, :func:`watch_from_now`, to the choice: its imports and data loading, a
+second or more, at no cost), or over a tenth of a second when nothing watched the start. Not the
+1-minute load average, where /proc/stat can be read: it lags both ways. Two runs started together each
+saw the other's weight in it as nearly 0, took every core, and spun against each other; and a run or an
+evaluation started just after another had ended still saw the finished one's weight (about 1 on 2
+cores) and took one core of an idle machine, so that `ganzoo eval` right after `ganzoo run` took 1.4-1.5x as long as with both cores.
 """
 
 from __future__ import annotations
@@ -53,21 +57,55 @@ def _busy_ticks(cpus: Iterable[int]) -> Optional[int]:
     return busy
 
 
-def recent_busy_cores(window: float = 0.1) -> Optional[float]:
-    """How many of this process's cores other processes kept busy over the last ``window`` seconds:
-    their busy ticks, less this process's own CPU time. None where /proc/stat cannot be read."""
+#: (busy ticks, own CPU time, monotonic time) when the executable started: :func:`watch_from_now`
+_WATCH: Optional[tuple] = None
+#: a watch older than this no longer says what the machine does now: a fresh window is taken instead
+WATCH_LIMIT_S = 30.0
+
+
+def _now() -> Optional[tuple]:
     try:
         cpus = sorted(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return None
-    ticks_per_second = os.sysconf("SC_CLK_TCK")
-    start_ticks, start_own, start_wall = _busy_ticks(cpus), time.process_time(), time.monotonic()
-    if start_ticks is None:
+    ticks = _busy_ticks(cpus)
+    return None if ticks is None else (ticks, time.process_time(), time.monotonic())
+
+
+def watch_from_now() -> None:
+    """Start counting the cores other processes keep busy (``ganzoo.cli.console`` calls it first thing):
+    the thread choice then reads the whole start-up instead of waiting a tenth of a second."""
+    global _WATCH
+    _WATCH = _now()
+
+
+def recent_busy_cores(window: float = 0.1) -> Optional[float]:
+    """How many of this process's cores other processes kept busy since :func:`watch_from_now` (when it was
+    called between ``window`` and ``WATCH_LIMIT_S`` seconds ago), else over the next ``window`` seconds:
+    their busy ticks, less this process's own CPU time. None where /proc/stat cannot be read."""
+    start = _WATCH
+    if start is None or not window <= time.monotonic() - start[2] <= WATCH_LIMIT_S:
+        start = _now()
+        if start is None:
+            return None
+        time.sleep(window)
+    end = _now()
+    if end is None:
         return None
-    time.sleep(window)
-    end_ticks, end_own, end_wall = _busy_ticks(cpus), time.process_time(), time.monotonic()
-    others = (end_ticks - start_ticks) / ticks_per_second - (end_own - start_own)
-    return max(0.0, others / (end_wall - start_wall))
+    others = (end[0] - start[0]) / os.sysconf("SC_CLK_TCK") - (end[1] - start[1])
+    return max(0.0, others / (end[2] - start[2]))
+
+
+def busy_cores() -> Optional[float]:
+    """The cores other jobs keep busy: :func:`recent_busy_cores`, or the 1-minute load average where
+    /proc/stat cannot be read (not on Linux); None where neither can."""
+    busy = recent_busy_cores()
+    if busy is not None:
+        return busy
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):  # not on Unix
+        return None
 
 
 def choose_threads(requested: Optional[int], environ: Mapping[str, str] = os.environ) -> int:
@@ -76,14 +114,7 @@ def choose_threads(requested: Optional[int], environ: Mapping[str, str] = os.env
     them, so that its sibling processes, busy starting up, do not shrink each one's share)."""
     if requested is not None:
         return requested
-    try:
-        load: Optional[float] = os.getloadavg()[0]
-    except (AttributeError, OSError):  # not on Unix
-        load = None
-    busy_now = recent_busy_cores()
-    if busy_now is not None:
-        load = busy_now if load is None else max(load, busy_now)
-    free = free_cores(available_cores(), load)
+    free = free_cores(available_cores(), busy_cores())
     try:
         return min(free, max(1, int(environ.get("OMP_NUM_THREADS", ""))))
     except ValueError:  # not set, or not a number
