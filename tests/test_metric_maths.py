@@ -221,3 +221,28 @@ def test_precision_recall_and_density_coverage_share_one_pass_over_the_distances
     assert maths.precision_recall(real, fake, 3, chunk=100) == (pytest.approx(precision), pytest.approx(recall))
     assert maths.density_coverage(real, fake, 5, chunk=100) == (pytest.approx(density), pytest.approx(coverage))
     assert len(calls) == 9  # 3 chunks each: the real set's radii, the fake set's, the fake-real distances
+
+
+@pytest.mark.parametrize("n_real, n_fake", [(300, 250), (40, 4), (6, 120)])
+def test_the_ball_counts_equal_comparing_every_distance_with_every_radius(n_real, n_fake):
+    """The fake-real pass keeps only the pairs inside the widest ball and reads every smaller ball from them:
+    each count equal to the last bit to comparing the whole block once per k (sets too small for some k too)."""
+    real = gaussian(n_real, dim=6, seed=16).float()
+    fake = gaussian(n_fake, dim=6, shift=0.3, seed=17).float()
+    fake[:3] = real[:3]  # on real samples: inside many balls, at distance 0 from one
+    ks = maths.SHARED_K
+    balls = maths._balls(real, fake, 3, chunk=50)
+    for k in ks:
+        for name, a, b in (("fake_in_real", real, fake), ("real_in_fake", fake, real)):
+            if k >= a.shape[0]:
+                assert k not in balls[name]
+                continue
+            radii = maths.knn_radii(a, k, chunk=50)
+            # rows of b, columns of a: each distance against the radius of its ball's centre
+            inside = (torch.cdist(b, a) <= radii[None, :]) if name == "fake_in_real" else \
+                (torch.cdist(a, b).T <= radii[None, :])
+            if name == "fake_in_real":
+                assert torch.equal(balls[name][k], inside.any(dim=1))
+                assert torch.equal(balls["fakes_per_real"][k], inside.sum(dim=0).double())
+            else:
+                assert torch.equal(balls[name][k], inside.any(dim=1))

@@ -154,6 +154,14 @@ def knn_radii(x: torch.Tensor, k: int, chunk: int = 1000, reference: bool = Fals
     return remembered(x, ("nearest", most, chunk), kept)[:, k]
 
 
+def _pairs_inside(distances: torch.Tensor, radii: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The (row, column) pairs of ``distances`` within ``radii`` (broadcast against it) and their distances. The
+    pairs inside a k-NN ball are a few per thousand: one comparison over the block finds them, and every
+    smaller ball and every count is read from them alone (half the time of comparing the block once per k)."""
+    rows, columns = (distances <= radii).nonzero(as_tuple=True)
+    return rows, columns, distances[rows, columns]
+
+
 def _balls(real: torch.Tensor, fake: torch.Tensor, k: int, chunk: int) -> dict:
     """For each k in ``{k, *SHARED_K}``, from one pass over the fake-real distances: ``fake_in_real[k]``, whether
     each fake lies in some real sample's k-NN ball; ``fakes_per_real[k]``, how many fakes lie in each real
@@ -171,12 +179,17 @@ def _balls(real: torch.Tensor, fake: torch.Tensor, k: int, chunk: int) -> dict:
         real_in_fake = {j: torch.zeros(real.shape[0], dtype=torch.bool) for j in fake_ks}
         for i in range(0, fake.shape[0], chunk):
             distances = torch.cdist(fake[i:i + chunk], real)
-            for j in real_ks:
-                inside = distances <= real_radii[j]
-                fake_in_real[j][i:i + chunk] = inside.any(dim=1)
-                fakes_per_real[j] += inside.sum(dim=0).double()
-            for j in fake_ks:
-                real_in_fake[j] |= (distances <= fake_radii[j][i:i + chunk, None]).any(dim=0)
+            # (fake, real) pairs in the widest ball of the real one, then each smaller k among them alone
+            if real_ks:
+                fakes, reals, within = _pairs_inside(distances, real_radii[real_ks[-1]][None, :])
+                for j in real_ks:
+                    inside = within <= real_radii[j][reals]
+                    fake_in_real[j][i + fakes[inside]] = True
+                    fakes_per_real[j] += torch.bincount(reals[inside], minlength=real.shape[0]).double()
+            if fake_ks:
+                fakes, reals, within = _pairs_inside(distances, fake_radii[fake_ks[-1]][i:i + chunk, None])
+                for j in fake_ks:
+                    real_in_fake[j][reals[within <= fake_radii[j][i + fakes]]] = True
         return {"fake_in_real": fake_in_real, "fakes_per_real": fakes_per_real, "real_in_fake": real_in_fake}
 
     return remembered(fake, ("balls", ks, chunk), compute, partner=real)
