@@ -246,3 +246,23 @@ def test_the_ball_counts_equal_comparing_every_distance_with_every_radius(n_real
                 assert torch.equal(balls["fakes_per_real"][k], inside.sum(dim=0).double())
             else:
                 assert torch.equal(balls[name][k], inside.any(dim=1))
+
+
+@pytest.mark.parametrize("shape, chunk", [((300, 1, 28, 28), 64), ((40, 3, 16, 20), 1000)])
+def test_ssim_is_torchmetrics_ssim(shape, chunk):
+    """ganzoo_metrics computes SSIM as torchmetrics' structural_similarity_index_measure does (reflection padding,
+    the map averaged over every pixel) without importing it; each Gaussian pass is a product with a banded
+    matrix instead of a 2-D convolution, so the sums run in another order."""
+    from torchmetrics.functional.image import structural_similarity_index_measure
+
+    from ganzoo_metrics.pairs import structural_similarity
+
+    generator = torch.Generator().manual_seed(21)
+    digits = (torch.rand(shape, generator=generator) > 0.7).float()  # mostly flat, as MNIST's pictures are
+    outputs = ((digits + 0.15 * torch.randn(shape, generator=generator)).clamp(0, 1) * 255).round() / 255
+    expected = float(structural_similarity_index_measure(outputs, digits, data_range=1.0))
+    assert structural_similarity(outputs, digits, chunk=chunk) == pytest.approx(expected, abs=1e-6)
+    assert structural_similarity(digits, digits, chunk=chunk) == pytest.approx(1.0, abs=1e-6)
+    other = digits.roll(1, dims=0)
+    assert structural_similarity(other, digits, chunk=chunk) == pytest.approx(
+        float(structural_similarity_index_measure(other, digits, data_range=1.0)), abs=1e-6)

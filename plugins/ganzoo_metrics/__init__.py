@@ -27,6 +27,6 @@ def register_metrics(register):
     register("l1", L1, NoParams, "Translation: mean absolute pixel error against the right answers, pixels in [0, 1].")
     register("psnr", PSNR, NoParams, "Translation: PSNR (dB, capped at 100) against the right answers.")
     register("ssim", SSIM, NoParams,
-             "Translation: SSIM (torchmetrics, Gaussian window 11) against the right answers; 11+ pixel sides.")
+             "Translation: SSIM (as torchmetrics computes it, Gaussian window 11) against the right answers; 11+ pixel sides.")
     register("accuracy", Accuracy, NoParams,
              "The extractor's classifier reads each image as the class it should show (a translation's input label).")
