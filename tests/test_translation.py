@@ -308,6 +308,14 @@ def test_channels_last_trains_as_contiguous_does_and_a_resume_may_change_the_lay
     fit(resumed)
     for key, value in resumed.models["generator"].state_dict().items():
         torch.testing.assert_close(value.contiguous(), weights["contiguous"][key], rtol=1e-3, atol=1e-4)
+    # what scores or translates the run afterwards builds its models in the layout the run trained them in
+    from ganzoo.eval.translation_eval import load_translators
+    from ganzoo.training import checkpoint
+
+    for layout, run in (("channels_last", tmp_path / "channels_last"), ("contiguous", tmp_path / "contiguous")):
+        translators, _ = load_translators(checkpoint.load_checkpoint(run), registry(), "cpu")
+        conv = next(p for p in translators["a2b"].parameters() if p.dim() == 4 and p.shape[1] > 1)
+        assert conv.is_contiguous(memory_format=torch.channels_last) == (layout == "channels_last")
 
 
 def test_a_memory_format_that_is_not_one_is_refused_in_one_line(capsys):

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from ganzoo.training import checkpoint
-from ganzoo.assembly import build_models, describe, resolve_device
+from ganzoo.assembly import build_models, describe, in_run_layout, resolve_device
 from ganzoo.model_calls import draw_latent, generate
 from ganzoo.data import DataSpec, unit_range
 from ganzoo.errors import GanzooError
@@ -47,8 +47,9 @@ def load_generator(source: str | Path, registry: Registry, device: str = "cpu", 
 def saved_models(state: dict, recipe, spec: DataSpec, roles, device: torch.device,
                  ema: bool = True) -> dict[str, torch.nn.Module]:
     """The models of ``roles`` (role -> model) built from the recipe of the checkpoint ``state``, with its
-    weights, in eval mode: the sample role's EMA weights when the run kept them, unless ``ema`` is false."""
-    models = build_models(recipe, spec, device, roles=roles)
+    weights, in eval mode: the sample role's EMA weights when the run kept them, unless ``ema`` is false; in the
+    memory layout the run trained them in."""
+    models = in_run_layout(build_models(recipe, spec, device, roles=roles), recipe)
     sample_role = state.get("sample_role", "generator")
     for role, model in models.items():
         averaged = state.get("ema", {}).get(role) if role == sample_role else None

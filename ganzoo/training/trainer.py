@@ -37,7 +37,7 @@ from omegaconf import OmegaConf
 from ganzoo import fast, translation
 from ganzoo.algorithm import Batch, RunInfo, derived_seed
 from ganzoo.assembly import (build_algorithm, build_callbacks, build_losses, build_models, build_optimizer,
-                               build_schedule, callback_sections, describe, resolve_device)
+                               build_schedule, callback_sections, describe, in_run_layout, resolve_device)
 from ganzoo.data import ImageData
 from ganzoo.blame import Components
 from ganzoo.errors import ContractViolation, GanzooError
@@ -132,10 +132,7 @@ class Trainer:
     def _build_parts(self, recipe: Recipe) -> None:
         """Models, precision, losses, the algorithm, optimisers and their schedules."""
         train = self.config.train
-        self.models = build_models(recipe, self.spec, self.device)
-        if train.memory_format == "channels_last":  # convolutions then read and write channels-last activations
-            for model in self.models.values():
-                model.to(memory_format=torch.channels_last)
+        self.models = in_run_layout(build_models(recipe, self.spec, self.device), recipe)
         name, self.precision_reason = precision.resolve(train.precision, self.device, self.models.values())
         self.precision = precision.Precision(name, self.device)  # read once: recipe lookups cost microseconds
         self.autocast = self.precision.autocast
