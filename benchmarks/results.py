@@ -66,9 +66,11 @@ def train_and_score(recipe: Path, runs: Path, n: int, seed: int, device: str, en
     records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines() if line.strip()]
     result["epochs"] = max((r["epoch"] for r in records), default=0)
     result["per_epoch"] = [{"epoch": r["epoch"], **r["eval"]} for r in records if "eval" in r]
+    started = time.perf_counter()
     scored = ganzoo("eval", str(run_dir), "-n", str(n), "--seed", str(seed), "--device", device, "--json", env=env)
     if scored.returncode != 0:
         return {**result, "error": f"not evaluated: {last_line(scored.stderr)}"}
+    result["eval_wall_s"] = time.perf_counter() - started  # whole process, as a user times `ganzoo eval`
     result["eval"] = json.loads(scored.stdout)
     return result
 

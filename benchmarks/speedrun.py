@@ -84,10 +84,11 @@ def run_track(track: Track, seeds: list[int], runs: Path, n: int, env: dict, bas
 
 
 def settle(below: float = 0.5, limit_s: float = 240.0) -> None:
-    """Wait (at most ``limit_s``) until the 1-minute load average is under ``below``. A run's automatic thread
-    count (train.threads: null) leaves out the cores the load average says are busy, and the average still
-    counts the previous run for a minute or two after it ends: back to back, the second run of a quiet machine
-    took 1 thread instead of 2."""
+    """Wait (at most ``limit_s``) until the 1-minute load average is under ``below``: a record is taken on a quiet
+    machine, and the previous run's tail (its exit, the kernel writing its files back) is not the next one's
+    load. (The automatic thread count read the load average until 2026-12-07, when a run back to back with
+    another took 1 thread of 2 for it; it now reads the cores busy during its own start-up, and the records
+    set train.threads=CORES anyway.)"""
     deadline = time.monotonic() + limit_s
     while os.getloadavg()[0] >= below and time.monotonic() < deadline:
         time.sleep(5)
@@ -126,7 +127,7 @@ def run_one(track: Track, recipe_name: str, seed: int, runs: Path, n: int, env: 
             labels = label_accuracy(ROOT / result["run"], seed)
             result["eval"]["metrics"]["label_accuracy"] = {"generated": labels.get("accuracy")}
         ok, scores = check(track.bar, result["eval"])
-        row.update(ok=ok, scores=scores, eval_s=result["eval"].get("seconds"))
+        row.update(ok=ok, scores=scores, eval_s=round(result["eval_wall_s"], 1))
     row["in_time"] = row["wall_s"] <= track.target_s
     print(f"{track.name} ({recipe_name}) seed {seed}: {row['wall_s']:.1f} s (target {track.target_s:g} s), "
           f"{row['scores']}"
@@ -159,12 +160,12 @@ def markdown(tracks: list[Track], rows: list[dict], command: str, n: int = 10000
     out = [f"<!-- {SECTION}:begin -->", "## Speedrun records", "",
            f"Written by `{command}` ({time.strftime('%Y-%m-%d', time.gmtime())}): each track's recipe run as a "
            "user runs it (`ganzoo run recipes/NAME.yaml seed=S`, a fresh process: start-up, data loading and "
-           f"checkpoints included), then `ganzoo eval RUN -n {n}` ({n:,} images; its own time is not part of the "
-           "record; the script adds `train.device=cpu train.threads=CORES eval.every=0 --out RUN --quiet`, CORES "
+           f"checkpoints included), then `ganzoo eval RUN -n {n}` ({n:,} images; its whole process is the eval "
+           "column, not part of the record; the script adds `train.device=cpu train.threads=CORES eval.every=0 --out RUN --quiet`, CORES "
            "being every core the process may use). A record holds when "
            "every seed meets the quality bar within the target on a quiet "
            "machine; the load average (1 minute, at the start and the end of each run) says how quiet it was (each run "
-           "waits, up to 4 minutes, for it to fall under 0.5: the automatic thread count reads it), then, untimed, "
+           "waits, up to 4 minutes, for it to fall under 0.5), then, untimed, "
            "runs the recipe on 512 images for one epoch, which reads the files the timed run reads (this machine pages "
            "out files left unread for ~6 s, so a run after the wait read torch from disk again: see the script's "
            "`warm_up`; rows written before 2026-12-07 20:30 UTC were timed without it). The rows of tracks "
