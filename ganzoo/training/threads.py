@@ -13,7 +13,8 @@ second or more, at no cost), or over a tenth of a second when nothing watched th
 1-minute load average, where /proc/stat can be read: it lags both ways. Two runs started together each
 saw the other's weight in it as nearly 0, took every core, and spun against each other; and a run or an
 evaluation started just after another had ended still saw the finished one's weight (about 1 on 2
-cores) and took one core of an idle machine, so that `ganzoo eval` right after `ganzoo run` took 1.4-1.5x as long as with both cores.
+cores) and took one core of an idle machine: `ganzoo eval` right after `ganzoo run` took 1.4-1.5x as
+long as with both cores.
 """
 
 from __future__ import annotations
