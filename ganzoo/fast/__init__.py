@@ -14,12 +14,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional, Tuple
-
-import torch
+from typing import TYPE_CHECKING, Any, Mapping, Optional, Tuple
 
 from ganzoo.errors import GanzooError
-from ganzoo.model_calls import is_conditional
+
+# torch is imported by what calls into this package, not by the package itself: the executable's first step
+# imports ganzoo.fast.memory, before anything needs torch
+if TYPE_CHECKING:
+    import torch
 
 
 def choose_step(setting: str, algorithm: Any, models: Mapping[str, torch.nn.Module], image_shape,
@@ -47,6 +49,8 @@ def _fused(algorithm, models, image_shape, device, distributed, precision):
     if precision != "fp32":
         return None, f"fused steps compute in float32, not under train.precision={precision}"
     generator, discriminator = models["generator"], models["discriminator"]
+    from ganzoo.model_calls import is_conditional
+
     if is_conditional(generator) or is_conditional(discriminator):
         return None, "the models take labels, which fused steps do not"
     if getattr(generator, "sample_latent", None) is not None:
