@@ -457,3 +457,18 @@ def test_bad_folders_get_one_line(tmp_path, make, message, capsys):
     assert message in one_line_error(capsys, "run", "pix2pix_folder", f"dataset.params.path={tmp_path / 'data'}",
                                      "--out", tmp_path / "run", "--quiet")
     assert not (tmp_path / "run").exists()
+
+
+def test_reused_fakes_train_a_generator_without_running_statistics_to_the_same_numbers(tmp_path, mnist_root,
+                                                                                      monkeypatch):
+    """algorithm.params.reuse_fakes keeps the D step's generator pass for the G step instead of a second pass over
+    the same inputs: for the SR generator (no batch norm, no dropout) every weight and every logged number is the
+    same as with two passes."""
+    monkeypatch.setenv("GANZOO_DATA", str(mnist_root))
+    for reuse in ("false", "true"):
+        trainer = start_run(load_recipe(builtin("speedrun_sr_mnist"),
+                                        [*TINY, "generator.params.channels=8", "generator.params.residual_blocks=1",
+                                         "train.precision=fp32", f"algorithm.params.reuse_fakes={reuse}"],
+                                        registry()), registry(), tmp_path / reuse)
+        fit(trainer)
+    assert_same_run(tmp_path / "true", tmp_path / "false")

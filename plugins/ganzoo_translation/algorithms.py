@@ -33,7 +33,14 @@ def judge(discriminator, outputs: torch.Tensor, inputs: torch.Tensor) -> torch.T
 
 class PairedTranslation(ganzoo.Algorithm):
     """The shared step: D learns real (input, target) from (input, G(input)); G learns to fool it
-    and to match the target (``reconstruction``)."""
+    and to match the target (``reconstruction``).
+
+    ``reuse_fakes`` (a param of pix2pix and srgan, off by default; a subclass whose params lack it keeps two
+    passes): the D step's pass of G is computed with its graph and kept for the G step, instead of a second
+    pass over the same inputs, as G's weights do not change in between. For a generator that draws nothing
+    and keeps no running statistics (the SR generator: no batch norm, no dropout) the numbers are the same
+    as two passes, one pass fewer a step; with dropout both steps see one pass's masks, with batch norm its
+    running statistics move once a step."""
 
     roles = {"generator": "generator", "discriminator": "discriminator", "loss": "loss"}
     directions = {"a2b": "generator"}
@@ -59,15 +66,22 @@ class PairedTranslation(ganzoo.Algorithm):
     def train_step(self, batch, step) -> None:
         G, D, loss = step.models["generator"], step.models["discriminator"], step.losses["loss"]
         x, y = batch.images, batch.targets
-        with torch.no_grad():
-            fake = G(x)
+        # one generator pass serves both steps (G has not changed in between); params without the field (a
+        # subclass's own dataclass) keep two passes
+        reuse = getattr(self.params, "reuse_fakes", False)
+        if reuse:
+            kept = G(x)
+            fake = kept.detach()
+        else:
+            with torch.no_grad():
+                fake = G(x)
         real_logits, fake_logits = judge(D, y, x), judge(D, fake, x)
         ctx = ganzoo.LossContext(D, y, fake, None, step.index)
         d_loss = loss.discriminator_loss(real_logits, fake_logits, ctx)
         if step.update("discriminator", d_loss):
             step.log(d_loss=d_loss, d_real=torch.sigmoid(real_logits).mean(), d_fake=torch.sigmoid(fake_logits).mean())
         with step.frozen("discriminator"):
-            fake = G(x)
+            fake = kept if reuse else G(x)
             adversarial = loss.generator_loss(judge(D, fake, x), ganzoo.LossContext(D, y, fake, None, step.index))
             total = self.params.adversarial_weight * adversarial + self.reconstruction(fake, batch, step)
         if step.update("generator", total):
@@ -78,6 +92,7 @@ class PairedTranslation(ganzoo.Algorithm):
 class Pix2PixParams:
     l1_weight: float = 100.0  # lambda of the L1 term (Isola et al. 2017: 100)
     adversarial_weight: float = 1.0
+    reuse_fakes: bool = False  # the D step's generator pass, kept, serves the G step (below)
 
     def __post_init__(self):
         if self.l1_weight < 0 or self.adversarial_weight < 0:
@@ -104,6 +119,7 @@ class SRGANParams:
     content_weight: float = 1.0  # MSE of the shipped MNIST classifier's feature maps (SRGAN's VGG loss, offline)
     semantic_weight: float = 1.0  # MSE of the classifier's 128-d features, the layer its class is read from
     adversarial_weight: float = 1.0e-3  # Ledig et al. 2017: 1e-3
+    reuse_fakes: bool = False  # the D step's generator pass, kept, serves the G step (below)
 
     def __post_init__(self):
         if min(self.pixel_weight, self.content_weight, self.semantic_weight, self.adversarial_weight) < 0:
