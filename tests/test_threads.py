@@ -74,6 +74,7 @@ def test_the_executable_watches_its_own_start_up_and_counts_a_busy_neighbour(mon
     slept, readings = [], []
     monkeypatch.setattr(threads.time, "sleep", slept.append)
     monkeypatch.setattr(threads, "_now", lambda: readings.pop(0))
+    monkeypatch.setattr(threads, "_WATCH", None)  # so that the watch set below is undone after the test
     readings.append((1000, 5.0, 100.0))  # ticks busy, own CPU seconds, monotonic seconds
     threads.watch_from_now()
     monkeypatch.setattr(threads.time, "monotonic", lambda: 101.5)
