@@ -89,16 +89,19 @@ def console() -> None:
     ``gc.freeze`` leaves those objects out of it; they are freed all the same when the process ends,
     and atexit handlers (loggers' flushes, ``weakref.finalize``) still run first. Before the command, the
     cores other jobs keep busy are watched from this moment (``ganzoo.training.threads``: the thread choice
-    reads the whole start-up), and glibc's malloc is told to reuse the large buffers torch frees instead of
-    mapping fresh pages for each (``ganzoo.fast.memory``). ``main`` itself, which Python code and the tests
-    call, does none of this."""
+    reads the whole start-up), glibc's malloc is told to reuse the large buffers torch frees instead of
+    mapping fresh pages for each (``ganzoo.fast.memory``), and the cycle collector passes over the objects
+    importing torch creates less often (``ganzoo.fast.collector``). ``main`` itself, which Python code and
+    the tests call, does none of this."""
     import gc
 
+    from ganzoo.fast.collector import collect_less_often
     from ganzoo.fast.memory import reuse_freed_memory
     from ganzoo.training.threads import watch_from_now
 
     watch_from_now()
     reuse_freed_memory()
+    collect_less_often()
     code = main()
     gc.freeze()
     sys.exit(code)

@@ -5,6 +5,8 @@
   this CPU's kernel allows it (checked once on a probe).
 - ``memory``: glibc's malloc told to keep and reuse the large buffers torch frees (the ``ganzoo``
   executable's own process only), instead of faulting fresh pages in for each.
+- ``collector``: Python's cycle collector run less often over the objects a command's start-up creates
+  (the ``ganzoo`` executable's own process only).
 - ``optimizer_update``: torch's fused Adam/AdamW kernel called without ``Optimizer.step``'s overhead.
 - (``ganzoo.Tanh``, tanh through sigmoid on CPU float32, 3x faster than torch's kernel, is a public layer:
   ``ganzoo.layers``; the fused step computes it the same way.)
