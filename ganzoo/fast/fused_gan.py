@@ -452,7 +452,8 @@ class FusedGAN:
         if g_outputs is None:
             g_outputs, self.next_latent = G.forward(self.next_latent), None
         z, fake = g_outputs[0], G.output(g_outputs)
-        d_outputs = D.forward(g_outputs[-1])
+        fake_rows = g_outputs[-1]
+        d_outputs = D.forward(fake_rows, masks=D.dropout_masks([fake_rows.shape[0]], fake_rows))  # one draw
         logits = d_outputs[-1].view(-1).detach().requires_grad_(True)
         fake = fake.detach().requires_grad_(True)
         ctx = LossContext(D.module, real, fake, None, index, latent=z)
