@@ -23,7 +23,7 @@ _LAZY = {
     "component_field": "ganzoo.nested_components",
     "GAN": "ganzoo.gan", "GANParams": "ganzoo.gan",
     "AdversarialLoss": "ganzoo.losses", "LossContext": "ganzoo.losses", "gradient_penalty": "ganzoo.losses",
-    "r1_penalty": "ganzoo.losses", "whole_batch": "ganzoo.batchwide",
+    "r1_penalty": "ganzoo.losses", "mean_gradient": "ganzoo.losses", "whole_batch": "ganzoo.batchwide",
     "mnist_classifier": "ganzoo.eval.classifier:shipped_classifier", "read_idx": "ganzoo.eval.mnist_data",
     "read_labelled_idx": "ganzoo.eval.mnist_data",
     "Tanh": "ganzoo.layers",

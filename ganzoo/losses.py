@@ -12,7 +12,7 @@ per generator step is the algorithm's business (``algorithm.params.d_steps``), n
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Optional
+from typing import Callable, Dict, Optional, Tuple
 
 import torch
 
@@ -53,6 +53,30 @@ class AdversarialLoss:
 
     def generator_loss(self, fake_logits: torch.Tensor, ctx: LossContext) -> torch.Tensor:
         raise NotImplementedError
+
+    # Optional, for speed. ganzoo.fast's fused step (MLP models on the CPU) differentiates the loss by the
+    # logits alone; it asks these first and runs autograd on the two methods above when they return None.
+    def discriminator_logit_gradients(self, real_logits: torch.Tensor, fake_logits: torch.Tensor,
+                                      ctx: LossContext) -> Optional[Tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+        """``(loss, d loss / d real_logits, d loss / d fake_logits)``: ``discriminator_loss``'s value and the
+        gradients autograd would take of it, computed without a graph; or None (the default), and autograd
+        differentiates ``discriminator_loss``. Only for a loss that depends on the logits alone under these
+        settings (return None where a penalty calls the discriminator). ``ganzoo.testing.check_loss`` compares
+        them with autograd's."""
+        return None
+
+    def generator_logit_gradient(self, fake_logits: torch.Tensor,
+                                 ctx: LossContext) -> Optional[Tuple[torch.Tensor, torch.Tensor]]:
+        """``(loss, d loss / d fake_logits)``: ``generator_loss``'s value and its gradient by the logits, as
+        ``discriminator_logit_gradients`` gives the discriminator's; or None (the default: autograd)."""
+        return None
+
+
+def mean_gradient(values: torch.Tensor, scale: float = 1.0) -> torch.Tensor:
+    """The gradient autograd hands to ``values`` from ``scale * values.mean()``: ``scale`` spread over the
+    elements the way its mean's backward spreads it (divided by their number, in ``values``' dtype), so a
+    closed-form gradient built on it equals autograd's to the bit."""
+    return values.new_full((), scale).expand(values.shape).div(values.numel())
 
 
 def gradient_penalty(ctx: LossContext) -> torch.Tensor:

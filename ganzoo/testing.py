@@ -288,7 +288,9 @@ def check_loss(name: str, params: Optional[Mapping[str, Any]] = None, *, data: D
     """Build the loss and check, with a small linear discriminator and the trainer's call
     pattern: ``discriminator_loss`` and ``generator_loss`` return finite float scalars whose
     gradients reach the discriminator's weights and the fake images respectively (the
-    discriminator's weights are frozen during the generator's loss, as in training).
+    discriminator's weights are frozen during the generator's loss, as in training). A loss that gives its
+    gradients by the logits in closed form (``discriminator_logit_gradients``, ``generator_logit_gradient``)
+    has them compared with autograd's of its two losses.
 
     ``discriminator_extras`` (name -> width, e.g. ``{"class_logits": 10}``) gives the test
     discriminator extra linear heads, returned beside its logits, which the loss reads from
@@ -327,7 +329,39 @@ def check_loss(name: str, params: Optional[Mapping[str, Any]] = None, *, data: D
         discriminator.requires_grad_(True)
     if source.grad is None or not torch.isfinite(source.grad).all() or not source.grad.abs().sum() > 0:
         raise _fail(who, "generator_loss gives the fake images no finite, non-zero gradient")
+    _check_closed_forms(who, loss, discriminator, real, torch.tanh(source).detach(), labels)
     return loss
+
+
+def _check_closed_forms(who: str, loss: Any, discriminator: nn.Module, real: torch.Tensor, fake: torch.Tensor,
+                        labels: Optional[torch.Tensor]) -> None:
+    """A loss's optional closed-form gradients by the logits (``AdversarialLoss.discriminator_logit_gradients``,
+    ``generator_logit_gradient``), where the fused step would use them, against autograd's of its losses."""
+    from ganzoo.fast.fused_gan import closed_form_method
+
+    with torch.no_grad():
+        real_logits, fake_logits = (discriminator_outputs(discriminator, images, labels)[0] for images in (real, fake))
+    ctx = LossContext(discriminator, real, fake, labels, step=0)
+    for closed, of, logits in (("discriminator_logit_gradients", "discriminator_loss", (real_logits, fake_logits)),
+                               ("generator_logit_gradient", "generator_loss", (fake_logits,))):
+        method = closed_form_method(loss, closed, of)
+        found = method(*logits, ctx) if method is not None else None
+        if found is None:
+            continue
+        if not isinstance(found, tuple) or len(found) != len(logits) + 1:
+            raise _fail(who, f"{closed} must return None or a tuple of {len(logits) + 1} tensors (the loss, then its "
+                             f"gradient by each logits tensor), got {type(found).__name__}")
+        leaves = [x.clone().requires_grad_(True) for x in logits]
+        with torch.enable_grad():
+            value = getattr(loss, of)(*leaves, ctx)
+            expected = [torch.zeros_like(leaf) if grad is None else grad
+                        for leaf, grad in zip(leaves, torch.autograd.grad(value, leaves, allow_unused=True))]
+        for name, got, want in zip(("the loss", *(f"its gradient by logits {i}" for i in range(len(logits)))),
+                                   found, (value.detach(), *expected)):
+            if not isinstance(got, torch.Tensor) or got.shape != want.shape or not torch.allclose(
+                    got.detach().float(), want.float(), rtol=1e-5, atol=1e-7):
+                raise _fail(who, f"{closed} gives {name} unlike autograd's of {of} (closed forms must equal "
+                                 "autograd's to float rounding, or return None)")
 
 
 def check_dataset(name: str, params: Optional[Mapping[str, Any]] = None, *,

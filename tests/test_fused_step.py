@@ -328,3 +328,104 @@ def test_a_subclass_with_the_older_step_signatures_still_trains(data_env, tmp_pa
     algorithm.generator_step = lambda batch, step: calls.append("G") or g_step(batch, step)
     trainer.take_step(Batch(trainer.feed.gather(trainer.images, torch.arange(trainer.batch_size))))
     assert calls == ["D", "G"]
+
+
+# ---- closed-form gradients of the loss by the logits (AdversarialLoss.discriminator_logit_gradients, ...)
+
+BCE_SETTINGS = [{}, {"real_label": 0.9}, {"non_saturating": False}, {"non_saturating": False, "real_label": 0.8}]
+
+
+@pytest.mark.parametrize("settings", BCE_SETTINGS)
+def test_bce_closed_forms_are_autograds_to_the_bit(settings):
+    from ganzoo_vanilla.bce import BCELoss, BCEParams
+
+    loss = BCELoss(BCEParams(**settings))
+    torch.manual_seed(0)
+    for n in (1, 3, 128):
+        for scale in (1.0, 10.0, 40.0):  # softplus's backward switches to the identity past 20
+            real, fake = torch.randn(n) * scale, torch.randn(n) * scale
+            r, f = real.clone().requires_grad_(True), fake.clone().requires_grad_(True)
+            d_loss = loss.discriminator_loss(r, f, None)
+            got = loss.discriminator_logit_gradients(real, fake, None)
+            for mine, autograds in zip(got, (d_loss, *torch.autograd.grad(d_loss, [r, f]))):
+                assert torch.equal(mine, autograds.detach()), (n, scale)
+            g_loss = loss.generator_loss(f, None)
+            got = loss.generator_logit_gradient(fake, None)
+            for mine, autograds in zip(got, (g_loss, *torch.autograd.grad(g_loss, [f]))):
+                assert torch.equal(mine, autograds.detach()), (n, scale)
+
+
+def test_bce_leaves_its_r1_penalty_to_autograd():
+    from ganzoo_vanilla.bce import BCELoss, BCEParams
+
+    assert BCELoss(BCEParams(r1_gamma=1.0)).discriminator_logit_gradients(torch.zeros(2), torch.zeros(2), None) is None
+
+
+@pytest.mark.parametrize("overrides", [[], ["discriminator.params.dropout=0.8", "algorithm.params.reuse_fakes=true",
+                                            "loss.params.non_saturating=false"]])
+def test_closed_forms_train_to_the_bit_as_autograd_on_the_logits_does(data_env, tmp_path, overrides):
+    """The fused step with bce's closed forms against the same step differentiating the loss with autograd:
+    every weight and logged number equal."""
+    from ganzoo import AdversarialLoss
+    from ganzoo_vanilla.bce import BCELoss
+
+    class WithoutClosedForms(BCELoss):
+        discriminator_logit_gradients = AdversarialLoss.discriminator_logit_gradients
+        generator_logit_gradient = AdversarialLoss.generator_logit_gradient
+
+    runs = []
+    for name, kind in (("closed", None), ("autograd", WithoutClosedForms)):
+        trainer = new_trainer(tmp_path, name, "train.step=fused", *overrides)
+        if kind is not None:
+            trainer.losses["loss"] = kind(trainer.recipe.params["loss"])
+        trainer.fit()
+        runs.append(trainer)
+    closed, plain = runs
+    for model in ("generator", "discriminator"):
+        for a, b in zip(plain.models[model].parameters(), closed.models[model].parameters()):
+            assert torch.equal(a, b)
+    strip = [{k: v for k, v in record.items() if k != "images_per_sec"} for record in metrics(closed)]
+    assert strip == [{k: v for k, v in record.items() if k != "images_per_sec"} for record in metrics(plain)]
+
+
+def test_a_subclass_that_changes_the_loss_is_not_given_its_base_s_closed_form():
+    from ganzoo.fast.fused_gan import closed_form_method
+    from ganzoo_vanilla.bce import BCELoss, BCEParams
+
+    class Penalised(BCELoss):
+        def discriminator_loss(self, real_logits, fake_logits, ctx):
+            return super().discriminator_loss(real_logits, fake_logits, ctx) + real_logits.pow(2).mean()
+
+    assert closed_form_method(Penalised(BCEParams()), "discriminator_logit_gradients", "discriminator_loss") is None
+    assert closed_form_method(Penalised(BCEParams()), "generator_logit_gradient", "generator_loss") is not None
+    assert closed_form_method(BCELoss(BCEParams()), "discriminator_logit_gradients", "discriminator_loss") is not None
+
+
+def test_a_malformed_closed_form_fails_the_run_in_one_line(data_env, tmp_path):
+    from ganzoo_vanilla.bce import BCELoss
+
+    class Wrong(BCELoss):
+        def discriminator_logit_gradients(self, real_logits, fake_logits, ctx):
+            loss, real_grad, fake_grad = super().discriminator_logit_gradients(real_logits, fake_logits, ctx)
+            return loss, real_grad[:1], fake_grad
+
+    trainer = new_trainer(tmp_path, "run", "train.step=fused")
+    trainer.losses["loss"] = Wrong(trainer.recipe.params["loss"])
+    with pytest.raises(GanzooError, match="discriminator_logit_gradients returned a gradient of shape"):
+        trainer.fit()
+
+
+def test_check_loss_compares_a_closed_form_with_autograd(monkeypatch):
+    from ganzoo import testing
+    from ganzoo_vanilla.bce import BCELoss
+
+    testing.check_loss("bce")  # bce's own closed forms hold
+    original = BCELoss.generator_logit_gradient
+
+    def off_by_a_little(self, fake_logits, ctx):
+        loss, grad = original(self, fake_logits, ctx)
+        return loss, grad * 1.01
+
+    monkeypatch.setattr(BCELoss, "generator_logit_gradient", off_by_a_little)
+    with pytest.raises(testing.ContractError, match="generator_logit_gradient gives its gradient by logits 0 unlike"):
+        testing.check_loss("bce")

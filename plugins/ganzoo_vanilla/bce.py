@@ -9,9 +9,12 @@ finite where a sigmoid followed by a log would not.
 
 from dataclasses import dataclass
 
+import torch
 import torch.nn.functional as F
 
-from ganzoo import AdversarialLoss, r1_penalty
+from ganzoo import AdversarialLoss, mean_gradient, r1_penalty
+
+_softplus_backward = torch.ops.aten.softplus_backward.default  # F.softplus's own backward (beta 1, threshold 20)
 
 
 @dataclass
@@ -45,6 +48,26 @@ class BCELoss(AdversarialLoss):
         if self.non_saturating:
             return F.softplus(-fake_logits).mean()  # -log D(G(z))
         return -F.softplus(fake_logits).mean()  # log(1 - D(G(z)))
+
+    # The same losses' gradients by the logits without autograd's graph, for the fused MLP step: autograd's
+    # own backward formulas in its order (BCE with logits: (sigmoid(x) - target) / n; softplus: its aten
+    # backward of the mean's share), so the numbers are autograd's to the bit (tests/test_losses.py).
+    def discriminator_logit_gradients(self, real_logits, fake_logits, ctx):
+        if self.r1_gamma > 0:
+            return None  # the penalty differentiates D through autograd
+        real_targets = real_logits.new_full(real_logits.shape, self.real_label)
+        loss = F.binary_cross_entropy_with_logits(real_logits, real_targets) + F.softplus(fake_logits).mean()
+        real_grad = (real_logits.sigmoid() - real_targets).div_(real_logits.numel())
+        fake_grad = _softplus_backward(mean_gradient(fake_logits), fake_logits, 1.0, 20.0)
+        return loss, real_grad, fake_grad
+
+    def generator_logit_gradient(self, fake_logits, ctx):
+        if self.non_saturating:
+            negated = fake_logits.neg()
+            loss = F.softplus(negated).mean()
+            return loss, _softplus_backward(mean_gradient(fake_logits), negated, 1.0, 20.0).neg_()
+        loss = -F.softplus(fake_logits).mean()
+        return loss, _softplus_backward(mean_gradient(fake_logits, -1.0), fake_logits, 1.0, 20.0)
 
 
 def make_bce(params: BCEParams) -> BCELoss:
