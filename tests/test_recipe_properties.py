@@ -90,6 +90,9 @@ def _apply(base, changes):
 # found by this test: the old place of d_steps holding a mapping, the new one a list (a raw OmegaConf merge error)
 @example(_apply(OmegaConf.to_container(BASE), [("train.d_steps", {"loss": 13}), ("algorithm.params.d_steps", [])]))
 @example(_apply(OmegaConf.to_container(BASE), [("train.d_steps", 2), ("algorithm.params", [1])]))
+# and (2026-12-08) an optimiser setting in the short form holding an interpolation that cannot resolve: moving it
+# into params resolved it (a raw InterpolationResolutionError)
+@example(_apply(OmegaConf.to_container(BASE), [("optimizers.generator.betas", "${oc.env:NOPE}")]))
 def test_random_recipe_documents_load_or_raise_the_one_line_error(document):
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "recipe.yaml"

@@ -77,8 +77,10 @@ def _upgrade_optimizer(config: DictConfig, lookup: ComponentLookup) -> None:
     known = None if optimizer is None else {f.name for f in fields(optimizer.params)}
     if "params" not in config or not isinstance(config.params, DictConfig):
         config.params = {}
+    written = OmegaConf.to_container(config, resolve=False)  # an interpolation moves as written, unresolved
     for key in flat:
-        value = config.pop(key)
+        value = written[key]
+        del config[key]
         if known is not None and key not in known and _FLAT_OPTIMIZER_DEFAULTS.get(key) == value:
             continue
         config.params[key] = value
