@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Sequence
+from typing import List, Sequence
 
 import torch
 
@@ -45,6 +45,46 @@ def bernoulli_each(outs: Sequence[torch.Tensor], ps: Sequence[float]) -> None:
         n = out.numel()
         torch.lt(bits[start:start + n].view(out.shape), _threshold(p), out=out)
         start += n
+
+
+class ScaledMasks:
+    """Dropout masks of fixed shapes drawn at every step: ``draw()`` fills one (rows, features) mask per
+    layer, scaled by 1/keep as ``nn.Dropout`` scales them, with the numbers ``bernoulli_each`` would draw
+    for their pieces in the order of separate calls (batch by batch, each batch layer by layer). The masks
+    and the random bits live in buffers kept from draw to draw, and where the batches are of one size each
+    layer's mask is one comparison of a strided view of the bits: a handful of kernel calls a draw instead
+    of several per piece. A mask is overwritten by the next draw."""
+
+    def __init__(self, layers: Sequence[tuple], batches: Sequence[int], like: torch.Tensor):
+        rows = sum(batches)
+        self.keeps = [keep for _, keep in layers]
+        self.masks = [like.new_empty(rows, features) for features, _ in layers]
+        self.pieces, start = [], 0  # (mask rows, keep) in the order separate calls draw them
+        for size in batches:
+            self.pieces += [(mask[start:start + size], keep) for mask, keep in zip(self.masks, self.keeps)]
+            start += size
+        width = sum(features for features, _ in layers)
+        self.bits = None
+        if len(set(batches)) == 1 and all(_fits(mask, keep) for mask, keep in zip(self.masks, self.keeps)):
+            count, size = len(batches), batches[0]
+            self.bits = torch.empty(count * size * width, dtype=torch.int64, device=like.device)
+            per_batch, offset, self.comparisons = self.bits.view(count, size * width), 0, []
+            for (features, keep), mask in zip(layers, self.masks):
+                source = per_batch[:, offset * size:(offset + features) * size]  # this layer's bits of each batch
+                self.comparisons.append((source, _threshold(keep), mask.view(count, size * features), keep))
+                offset += features
+
+    def draw(self) -> List[torch.Tensor]:
+        if self.bits is None:
+            for piece, keep in self.pieces:
+                piece.bernoulli_(keep)
+            for mask, keep in zip(self.masks, self.keeps):
+                mask.div_(keep)
+            return self.masks
+        self.bits.random_().bitwise_and_(_LOW_BITS)
+        for source, threshold, out, keep in self.comparisons:
+            torch.lt(source, threshold, out=out).div_(keep)
+        return self.masks
 
 
 def _fits(out: torch.Tensor, p: float) -> bool:

@@ -47,7 +47,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ganzoo.data import unit_range
-from ganzoo.fast.bernoulli import bernoulli_, bernoulli_each
+from ganzoo.fast.bernoulli import ScaledMasks, bernoulli_
 from ganzoo import layers
 from ganzoo.errors import ContractViolation
 from ganzoo.losses import AdversarialLoss, LossContext, scalar
@@ -125,6 +125,7 @@ class MLPChain:
                 self.dropouts.append((i, layer.dropout, features))
         # the last layer writes into a given buffer when it is linear, or in place after a linear one
         self.writes_out = kinds[-1] == "linear" or self.ops[-1][4]
+        self.mask_plans: Dict[tuple, ScaledMasks] = {}  # dropout_masks' buffers, by batches, dtype, device, layers
 
     def _dropping(self) -> list:
         """(layer index, module, features) of the dropout layers that are training and so draw masks."""
@@ -137,21 +138,17 @@ class MLPChain:
     def dropout_masks(self, batches: Sequence[int], like: torch.Tensor) -> Optional[Dict[int, torch.Tensor]]:
         """The scaled dropout masks of one pass over batches of these sizes stacked, drawn as separate
         calls of the model on each batch, in order, would draw them (nn.Dropout's own arithmetic);
-        None when no dropout layer is training."""
+        None when no dropout layer is training. The masks are buffers of this chain that the next call
+        with the same batches overwrites (a pass's backward runs before it)."""
         active = self._dropping()
         if not active:
             return None
-        masks = {i: like.new_empty(sum(batches), features) for i, _, features in active}
-        pieces, keeps, start = [], [], 0
-        for rows in batches:
-            for i, module, _ in active:
-                pieces.append(masks[i][start:start + rows])
-                keeps.append(1 - module.p)
-            start += rows
-        bernoulli_each(pieces, keeps)
-        for i, module, _ in active:
-            masks[i].div_(1 - module.p)
-        return masks
+        key = (tuple(batches), like.dtype, like.device, tuple((i, module.p) for i, module, _ in active))
+        plan = self.mask_plans.get(key)
+        if plan is None:  # the same shapes every step: buffers and views made once
+            plan = self.mask_plans[key] = ScaledMasks([(features, 1 - module.p) for _, module, features in active],
+                                                      batches, like)
+        return dict(zip((i for i, _, _ in active), plan.draw()))
 
     def forward(self, x: torch.Tensor, out: Optional[torch.Tensor] = None,
                 masks: Optional[Dict[int, torch.Tensor]] = None) -> Pass:
