@@ -51,23 +51,21 @@ class BCELoss(AdversarialLoss):
 
     # The same losses' gradients by the logits without autograd's graph, for the fused MLP step: autograd's
     # own backward formulas in its order (BCE with logits: (sigmoid(x) - target) / n; softplus: its aten
-    # backward of the mean's share), so the numbers are autograd's to the bit (tests/test_losses.py).
+    # backward of the mean's share), so the numbers are autograd's to the bit (tests/test_fused_step.py).
+    # The values are the methods above, called on logits without a graph.
     def discriminator_logit_gradients(self, real_logits, fake_logits, ctx):
         if self.r1_gamma > 0:
             return None  # the penalty differentiates D through autograd
-        real_targets = real_logits.new_full(real_logits.shape, self.real_label)
-        loss = F.binary_cross_entropy_with_logits(real_logits, real_targets) + F.softplus(fake_logits).mean()
-        real_grad = (real_logits.sigmoid() - real_targets).div_(real_logits.numel())
+        real_grad = (real_logits.sigmoid() - self.real_label).div_(real_logits.numel())
         fake_grad = _softplus_backward(mean_gradient(fake_logits), fake_logits, 1.0, 20.0)
-        return loss, real_grad, fake_grad
+        return self.discriminator_loss(real_logits, fake_logits, ctx), real_grad, fake_grad
 
     def generator_logit_gradient(self, fake_logits, ctx):
         if self.non_saturating:
-            negated = fake_logits.neg()
-            loss = F.softplus(negated).mean()
-            return loss, _softplus_backward(mean_gradient(fake_logits), negated, 1.0, 20.0).neg_()
-        loss = -F.softplus(fake_logits).mean()
-        return loss, _softplus_backward(mean_gradient(fake_logits, -1.0), fake_logits, 1.0, 20.0)
+            grad = _softplus_backward(mean_gradient(fake_logits), fake_logits.neg(), 1.0, 20.0).neg_()
+        else:
+            grad = _softplus_backward(mean_gradient(fake_logits, -1.0), fake_logits, 1.0, 20.0)
+        return self.generator_loss(fake_logits, ctx), grad
 
 
 def make_bce(params: BCEParams) -> BCELoss:
