@@ -337,7 +337,8 @@ def _check_closed_forms(who: str, loss: Any, discriminator: nn.Module, real: tor
                         labels: Optional[torch.Tensor]) -> None:
     """A loss's optional closed-form gradients by the logits (``AdversarialLoss.discriminator_logit_gradients``,
     ``generator_logit_gradient``), where the fused step would use them, against autograd's of its losses."""
-    from ganzoo.fast.fused_gan import closed_form_method
+    from ganzoo.errors import ContractViolation
+    from ganzoo.fast.fused_gan import checked_closed_form, closed_form_method
 
     with torch.no_grad():
         real_logits, fake_logits = (discriminator_outputs(discriminator, images, labels)[0] for images in (real, fake))
@@ -348,9 +349,10 @@ def _check_closed_forms(who: str, loss: Any, discriminator: nn.Module, real: tor
         found = method(*logits, ctx) if method is not None else None
         if found is None:
             continue
-        if not isinstance(found, tuple) or len(found) != len(logits) + 1:
-            raise _fail(who, f"{closed} must return None or a tuple of {len(logits) + 1} tensors (the loss, then its "
-                             f"gradient by each logits tensor), got {type(found).__name__}")
+        try:  # the fused step's own check of what it returns
+            found = checked_closed_form(found, len(logits) + 1, loss, closed, logits)
+        except ContractViolation as error:
+            raise _fail(who, str(error)) from None
         leaves = [x.clone().requires_grad_(True) for x in logits]
         with torch.enable_grad():
             value = getattr(loss, of)(*leaves, ctx)
@@ -358,8 +360,7 @@ def _check_closed_forms(who: str, loss: Any, discriminator: nn.Module, real: tor
                         for leaf, grad in zip(leaves, torch.autograd.grad(value, leaves, allow_unused=True))]
         for name, got, want in zip(("the loss", *(f"its gradient by logits {i}" for i in range(len(logits)))),
                                    found, (value.detach(), *expected)):
-            if not isinstance(got, torch.Tensor) or got.shape != want.shape or not torch.allclose(
-                    got.detach().float(), want.float(), rtol=1e-5, atol=1e-7):
+            if not torch.allclose(got.detach().float(), want.float(), rtol=1e-5, atol=1e-7):
                 raise _fail(who, f"{closed} gives {name} unlike autograd's of {of} (closed forms must equal "
                                  "autograd's to float rounding, or return None)")
 

@@ -59,20 +59,21 @@ class ScaledMasks:
         rows = sum(batches)
         self.keeps = [keep for _, keep in layers]
         self.masks = [like.new_empty(rows, features) for features, _ in layers]
-        self.pieces, start = [], 0  # (mask rows, keep) in the order separate calls draw them
-        for size in batches:
-            self.pieces += [(mask[start:start + size], keep) for mask, keep in zip(self.masks, self.keeps)]
-            start += size
-        width = sum(features for features, _ in layers)
-        self.bits = None
+        self.bits, self.pieces = None, []
         if len(set(batches)) == 1 and all(_fits(mask, keep) for mask, keep in zip(self.masks, self.keeps)):
             count, size = len(batches), batches[0]
+            width = sum(features for features, _ in layers)
             self.bits = torch.empty(count * size * width, dtype=torch.int64, device=like.device)
             per_batch, offset, self.comparisons = self.bits.view(count, size * width), 0, []
             for (features, keep), mask in zip(layers, self.masks):
                 source = per_batch[:, offset * size:(offset + features) * size]  # this layer's bits of each batch
                 self.comparisons.append((source, _threshold(keep), mask.view(count, size * features), keep))
                 offset += features
+            return
+        start = 0  # else each piece by bernoulli_: (mask rows, keep) in the order separate calls draw them
+        for size in batches:
+            self.pieces += [(mask[start:start + size], keep) for mask, keep in zip(self.masks, self.keeps)]
+            start += size
 
     def draw(self) -> List[torch.Tensor]:
         if self.bits is None:

@@ -415,7 +415,7 @@ class FusedGAN:
         method = closed_form_method(loss, "discriminator_logit_gradients", "discriminator_loss")
         closed = method(real_logits, fake_logits, ctx) if method is not None else None
         if closed is not None:  # the loss's own closed form: no graph
-            d_loss, real_grad, fake_grad = _closed_form(closed, 3, loss, "discriminator_logit_gradients",
+            d_loss, real_grad, fake_grad = checked_closed_form(closed, 3, loss, "discriminator_logit_gradients",
                                                         (real_logits, fake_logits))
             penalty = []
         else:
@@ -469,7 +469,7 @@ class FusedGAN:
         if method is not None and self.algorithm.top_k(index, logits.shape[0]) >= logits.shape[0]:  # no top-k
             closed = method(logits, LossContext(D.module, real, fake, None, index, latent=z))
         if closed is not None:  # the loss's own closed form: no graph
-            g_loss, logit_grad = _closed_form(closed, 2, loss, "generator_logit_gradient", (logits,))
+            g_loss, logit_grad = checked_closed_form(closed, 2, loss, "generator_logit_gradient", (logits,))
             fake_grad = None
         else:
             logits = logits.detach().requires_grad_(True)
@@ -524,9 +524,10 @@ def _owner(kind: type, name: str) -> Optional[type]:
 _CLOSED_FORMS: Dict[tuple, bool] = {}  # (loss class, method) -> whether its closed form may be used
 
 
-def _closed_form(found, size: int, loss, method: str, logits: Sequence[torch.Tensor]) -> tuple:
-    """A loss's ``(loss, gradient by each logits tensor...)``, checked: a scalar loss, gradients shaped as the
-    logits."""
+def checked_closed_form(found, size: int, loss, method: str, logits: Sequence[torch.Tensor]) -> tuple:
+    """A loss's ``(loss, gradient by each logits tensor...)``, checked: a tuple of ``size``, a scalar loss (returned
+    detached), gradients shaped as the logits; else a one-line ``ContractViolation``. ``ganzoo.testing.check_loss``
+    holds plugins to the same contract."""
     if not isinstance(found, tuple) or len(found) != size:
         raise ContractViolation(f"{method} returned {type(found).__name__}; it must return None or a tuple of "
                                 f"{size} tensors (the loss, then its gradient by each logits tensor)", loss)
