@@ -160,8 +160,10 @@ def run_one(track: Track, recipe_name: str, seed: int, runs: Path, n: int, env: 
 def fastest(repeats: list[dict]) -> dict:
     """One seed's record from its timed repeats: the fastest run's row, with every time (``walls``, in the order
     run); it meets the bar only when every repeat does, and says so when the repeats scored differently (the
-    same recipe and seed train the same weights, so they should not)."""
-    best = dict(min(repeats, key=lambda row: row["wall_s"]))
+    same recipe and seed train the same weights, so they should not). A repeat that failed before its evaluation
+    is not the fastest: its time is not a training's."""
+    trained = [row for row in repeats if "eval_s" in row] or repeats
+    best = dict(min(trained, key=lambda row: row["wall_s"]))
     if len(repeats) > 1:
         best["walls"] = [row["wall_s"] for row in repeats]
         best["ok"] = all(row["ok"] for row in repeats)

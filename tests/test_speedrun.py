@@ -102,6 +102,10 @@ def test_a_seed_timed_several_times_records_its_fastest_run_and_shows_every_time
     missed = speedrun.fastest([repeat(5.1, ok=False, scores="mnist_score 3.9 (fails), modes 10"), repeat(6.0)])
     assert not missed["ok"] and "the repeats scored differently" in missed["scores"]
     assert not speedrun.fastest([repeat(5.1), repeat(6.0, ok=False)])["ok"]
+    crashed = {**repeat(0.9, ok=False, scores="training failed: boom"), "in_time": True}
+    del crashed["eval_s"]
+    after_crash = speedrun.fastest([crashed, repeat(6.0)])
+    assert after_crash["wall_s"] == 6.0 and not after_crash["ok"] and "training failed: boom" in after_crash["scores"]
     single = speedrun.fastest([repeat(7.1)])
     assert "walls" not in single and speedrun.wall_text(single) == "7.1 s"
 
